@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Builds the control-plane binaries the tests need from Go modules, through the
+# module proxy, into a cache outside the repository (never committed):
+#   $KUBEINFER_CACHE/assets/kubernetes-<v>/{kube-apiserver,kube-controller-manager,kube-scheduler}
+#   $KUBEINFER_CACHE/assets/etcd-<v>/etcd
+#   $KUBEINFER_CACHE/assets/kwok-<v>/kwok
+#   $KUBEINFER_CACHE/assets/helm-<v>/helm
+# k8s.io/kubernetes cannot be `go install`ed directly: its go.mod replaces every
+# k8s.io/* staging module with a ./staging path (kubernetes/kubernetes#79384), so a
+# wrapper module requires it and replaces each staging module with the matching v0.X.Y.
+# Usage: build-assets.sh [all|kubernetes|etcd|kwok|helm]...
+set -euo pipefail
+
+KUBERNETES_VERSION="${KUBEINFER_KUBERNETES_VERSION:-v1.35.4}"
+ETCD_VERSION="${KUBEINFER_ETCD_VERSION:-v3.6.16}"
+KWOK_VERSION="${KUBEINFER_KWOK_VERSION:-v0.7.0}"
+HELM_VERSION="${KUBEINFER_HELM_VERSION:-v3.21.4}"
+CACHE="${KUBEINFER_CACHE:-$HOME/.cache/kubeinfer}"
+ASSETS="$CACHE/assets"
+export CGO_ENABLED=0 GOFLAGS="-buildvcs=false -trimpath"
+
+log() { printf '[build-assets %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+need_go() {
+  command -v go >/dev/null || { log "go is not on PATH: install Go >= 1.25, or point KUBEBUILDER_ASSETS / TEST_ASSET_* at prebuilt binaries"; exit 1; }
+}
+
+build_kubernetes() {
+  local out="$ASSETS/kubernetes-$KUBERNETES_VERSION"
+  if [[ -x "$out/kube-apiserver" && -x "$out/kube-controller-manager" && -x "$out/kube-scheduler" ]]; then
+    log "kubernetes $KUBERNETES_VERSION: cached in $out"; return
+  fi
+  need_go
+  local minor="${KUBERNETES_VERSION#v1.}"; minor="${minor%%.*}"
+  local staging="v0.${KUBERNETES_VERSION#v1.}"
+  local work; work="$(mktemp -d)"; trap 'rm -rf "$work"' RETURN
+  log "kubernetes $KUBERNETES_VERSION: resolving modules (staging modules at $staging)"
+  curl -fsSL "${GOPROXY_URL:-https://proxy.golang.org}/k8s.io/kubernetes/@v/$KUBERNETES_VERSION.mod" -o "$work/upstream.mod" \
+    || go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" >/dev/null
+  {
+    echo "module kubeinfer.local/assets"
+    echo
+    grep -E '^go ' "$work/upstream.mod"
+    echo
+    echo "require k8s.io/kubernetes $KUBERNETES_VERSION"
+    echo
+    echo "replace ("
+    grep -oE '^\s*k8s\.io/[a-z0-9-]+ => \./staging' "$work/upstream.mod" \
+      | awk -v v="$staging" '{print "\t" $1 " => " $1 " " v}'
+    echo ")"
+  } > "$work/go.mod"
+  cat > "$work/tools.go" <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+)
+GO
+  (cd "$work" && go mod tidy >&2)
+  local ldflags="-s -w"
+  ldflags+=" -X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION"
+  ldflags+=" -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
+  ldflags+=" -X k8s.io/component-base/version.gitTreeState=clean"
+  ldflags+=" -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION"
+  mkdir -p "$out.tmp"
+  for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
+    log "kubernetes $KUBERNETES_VERSION: compiling $cmd (the first one takes longest; later ones reuse the build cache)"
+    local t0=$SECONDS
+    (cd "$work" && go build -ldflags "$ldflags" -o "$out.tmp/$cmd" "k8s.io/kubernetes/cmd/$cmd")
+    log "kubernetes $KUBERNETES_VERSION: $cmd built in $((SECONDS - t0))s"
+  done
+  rm -rf "$out"; mv "$out.tmp" "$out"
+}
+
+build_etcd() {
+  local out="$ASSETS/etcd-$ETCD_VERSION"
+  if [[ -x "$out/etcd" ]]; then log "etcd $ETCD_VERSION: cached in $out"; return; fi
+  need_go
+  local work; work="$(mktemp -d)"; trap 'rm -rf "$work"' RETURN
+  log "etcd $ETCD_VERSION: resolving go.etcd.io/etcd/server/v3"
+  cat > "$work/main.go" <<'GO'
+// The etcd binary is exactly this: etcdmain.Main, as in etcd's own main.go.
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
+GO
+  printf 'module kubeinfer.local/etcd\n\ngo 1.24\n\nrequire go.etcd.io/etcd/server/v3 %s\n' "$ETCD_VERSION" > "$work/go.mod"
+  (cd "$work" && go mod tidy >&2)
+  log "etcd $ETCD_VERSION: compiling"
+  mkdir -p "$out.tmp"
+  (cd "$work" && go build -ldflags "-s -w" -o "$out.tmp/etcd" .)
+  rm -rf "$out"; mv "$out.tmp" "$out"
+}
+
+go_install() { # name module-path version
+  local name="$1" pkg="$2" version="$3" out="$ASSETS/$1-$3"
+  if [[ -x "$out/$name" ]]; then log "$name $version: cached in $out"; return; fi
+  need_go
+  log "$name $version: go install $pkg@$version"
+  mkdir -p "$out.tmp"
+  GOBIN="$out.tmp" go install -ldflags "-s -w" "$pkg@$version"
+  rm -rf "$out"; mv "$out.tmp" "$out"
+}
+
+build_kwok() { go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"; }
+build_helm() { go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"; }
+
+targets=("$@"); [[ ${#targets[@]} -eq 0 ]] && targets=(all)
+for t in "${targets[@]}"; do
+  case "$t" in
+    all) build_etcd; build_kubernetes; build_kwok; build_helm ;;
+    kubernetes|etcd|kwok|helm) "build_$t" ;;
+    print-versions) echo "kubernetes=$KUBERNETES_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION helm=$HELM_VERSION cache=$ASSETS" ;;
+    *) log "unknown target $t (want all|kubernetes|etcd|kwok|helm|print-versions)"; exit 2 ;;
+  esac
+done

@@ -1,0 +1,25 @@
+// `npm test`: typecheck, then node's built-in test runner over every test file.
+// Arguments narrow the run to paths containing any of them: `npm test -- runtime`.
+import { spawnSync } from 'node:child_process';
+import { globSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const filters = process.argv.slice(2);
+
+const typecheck = spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}tsconfig.json`, '--noEmit'], { stdio: 'inherit' });
+if (typecheck.status !== 0) {
+  console.error('typecheck failed');
+  process.exit(typecheck.status ?? 1);
+}
+
+const files = globSync('test/**/*.test.ts', { cwd: root })
+  .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)))
+  .sort();
+if (files.length === 0) {
+  console.error(`no test files match ${filters.join(', ')}`);
+  process.exit(1);
+}
+
+const run = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-timeout=900000', ...files], { cwd: root, stdio: 'inherit' });
+process.exit(run.status ?? 1);
