@@ -1,16 +1,74 @@
-import type { Command } from 'commander';
+// `kubeinfer operator | render | status | promote | rollback`. Registration
+// stays light: each action imports its implementation (and client-node) on use.
+import { Option, type Command } from 'commander';
+import type { OperatorFlags } from './operator.ts';
+import type { RenderFlags } from './render.ts';
+import type { StatusFlags } from './status.ts';
+import type { TrafficFlags } from './traffic.ts';
+
+const list = (value: string) => value.split(',').map((item) => item.trim()).filter(Boolean);
 
 /** Registers the operator-side commands: operator, render, status, promote, rollback. */
 export function registerOperatorCommands(program: Command): void {
-  for (const [name, description] of [
-    ['operator', 'Run the controller that reconciles InferenceServices.'],
-    ['render', 'Print the objects the operator would apply for a manifest.'],
-    ['status', "Show an InferenceService's versions, weights and readiness."],
-    ['promote', 'Shift all traffic to one version.'],
-    ['rollback', 'Send all traffic back to one version.'],
-  ] as const) {
-    program.command(name).description(description).action(() => {
-      throw new Error(`kubeinfer ${name} is being built`);
+  program
+    .command('operator')
+    .description('Run the controller that reconciles InferenceServices into Deployments, Services, HPAs and a router.')
+    .addOption(new Option('--runtime-image <image>', 'image with the kubeinfer CLI, run as serve, route and fetch-model').env('KUBEINFER_RUNTIME_IMAGE').makeOptionMandatory())
+    .addOption(new Option('--image-pull-policy <policy>', 'imagePullPolicy of every container').choices(['Always', 'IfNotPresent', 'Never']).env('KUBEINFER_IMAGE_PULL_POLICY'))
+    .addOption(new Option('--image-pull-secrets <names>', 'comma-separated Secrets for pulling the runtime image').env('KUBEINFER_IMAGE_PULL_SECRETS').argParser(list))
+    .addOption(new Option('--watch-namespaces <names>', 'comma-separated namespaces to watch (default: all)').env('KUBEINFER_WATCH_NAMESPACES').argParser(list))
+    .addOption(new Option('--metrics-port <port>', 'port of /metrics (also answers /healthz and /readyz)').env('KUBEINFER_METRICS_PORT').default('8080'))
+    .addOption(new Option('--health-port <port>', 'port of /healthz and /readyz only').env('KUBEINFER_HEALTH_PORT').default('8081'))
+    .addOption(new Option('--bind-address <address>', 'address the metrics and health ports listen on').env('KUBEINFER_BIND_ADDRESS').default('0.0.0.0'))
+    .addOption(new Option('--leader-elect', 'elect a leader through a Lease so several replicas can run').env('KUBEINFER_LEADER_ELECT').default(false))
+    .addOption(new Option('--leader-election-namespace <ns>', 'namespace of the Lease (default: $POD_NAMESPACE, then the in-cluster namespace)').env('KUBEINFER_LEADER_ELECTION_NAMESPACE'))
+    .addOption(new Option('--leader-election-id <name>', 'name of the Lease').env('KUBEINFER_LEADER_ELECTION_ID').default('kubeinfer-operator'))
+    .addOption(new Option('--workers <n>', 'InferenceServices reconciled concurrently').env('KUBEINFER_WORKERS').default('4'))
+    .addOption(new Option('--resync-seconds <s>', 'reconcile everything this often even without events').env('KUBEINFER_RESYNC_SECONDS').default('600'))
+    .addOption(new Option('--cluster-domain <domain>', 'cluster DNS suffix used in status.url').env('KUBEINFER_CLUSTER_DOMAIN').default('cluster.local'))
+    .addOption(new Option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster)'))
+    .action(async (flags: OperatorFlags) => {
+      const { runOperatorCommand } = await import('./operator.ts');
+      process.exitCode = await runOperatorCommand(flags);
     });
+
+  program
+    .command('render')
+    .description('Print the objects the operator would apply for InferenceService manifests (YAML), for review.')
+    .requiredOption('-f, --filename <path>', 'file, directory or - for stdin (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
+    .option('-R, --recursive', 'descend into subdirectories of directories given with -f', false)
+    .addOption(new Option('--runtime-image <image>', 'runtime image, as the operator is configured').env('KUBEINFER_RUNTIME_IMAGE').default('ghcr.io/kubeinfer/kubeinfer:0.1.0'))
+    .addOption(new Option('--image-pull-policy <policy>', 'imagePullPolicy, as the operator is configured').choices(['Always', 'IfNotPresent', 'Never']))
+    .option('-n, --namespace <ns>', 'namespace for manifests that name none', 'default')
+    .action(async (flags: RenderFlags) => {
+      const { renderCommand } = await import('./render.ts');
+      process.exitCode = await renderCommand(flags);
+    });
+
+  program
+    .command('status <name>')
+    .description("Show an InferenceService's readiness, URL, versions, weights and replicas.")
+    .option('-n, --namespace <ns>', 'namespace (default: the kubeconfig context namespace)')
+    .option('-o, --output <format>', 'text, json or yaml', 'text')
+    .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster)')
+    .action(async (name: string, flags: StatusFlags) => {
+      const { statusCommand } = await import('./status.ts');
+      process.exitCode = await statusCommand(name, flags);
+    });
+
+  for (const [verb, description] of [
+    ['promote', 'Shift all traffic to one version: set its weight to 100 and the others to 0 in the spec.'],
+    ['rollback', 'Send all traffic back to one version: set its weight to 100 and the others to 0 in the spec.'],
+  ] as const) {
+    program
+      .command(`${verb} <name> <version>`)
+      .description(`${description} Prints the equivalent kubectl patch; in GitOps, make the same edit in git instead.`)
+      .option('-n, --namespace <ns>', 'namespace (default: the kubeconfig context namespace)')
+      .option('--dry-run', 'print the patch and the kubectl command without changing anything', false)
+      .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster)')
+      .action(async (name: string, version: string, flags: TrafficFlags) => {
+        const { trafficCommand } = await import('./traffic.ts');
+        process.exitCode = await trafficCommand(verb, name, version, flags);
+      });
   }
 }

@@ -1,11 +1,20 @@
+import { Option } from 'commander';
 import type { Command } from 'commander';
+import type { RunCommandFlags } from './main.ts';
 
 /** Registers `kubeinfer run`. */
 export function registerRun(program: Command): void {
   program
     .command('run')
     .description('Run an InferenceService on this machine: one runtime per version, the router in front.')
-    .action(() => {
-      throw new Error('kubeinfer run is being built');
+    .requiredOption('-f, --filename <path>', 'InferenceService manifest (YAML or JSON)')
+    .addOption(new Option('--port <port>', 'port of the router (0 picks a free one)').default('8080'))
+    .addOption(new Option('--host <address>', 'address the router listens on').default('127.0.0.1'))
+    .option('--name <name>', 'which InferenceService to run when the file holds several')
+    .option('-v, --verbose', 'show the runtimes\' and the router\'s logs', false)
+    .addHelpText('after', '\nfile:// model URIs: file:///abs/path.onnx, or file://./rel/path.onnx relative to the manifest\'s directory.\n')
+    .action(async (flags: RunCommandFlags) => {
+      const { runCommand } = await import('./main.ts');
+      process.exitCode = await runCommand(flags);
     });
 }

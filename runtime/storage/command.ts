@@ -1,11 +1,83 @@
+// `kubeinfer fetch-model <uri> <dir>`: the runtime image's init container. Logs JSON
+// lines; on failure prints the reason, writes it to the Kubernetes termination log (so
+// it shows in the pod's status and `kubectl describe pod`) and exits non-zero.
+import { existsSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+
+const UNITS: Record<string, number> = {
+  '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4,
+};
+
+/** Parses a byte count written as a Kubernetes quantity ("20Gi", "500M", "1048576"). */
+export function parseByteQuantity(text: string): number | null {
+  const match = /^(\d+(?:\.\d+)?)\s*(k|M|G|T|Ki|Mi|Gi|Ti)?B?$/.exec(text.trim());
+  if (!match) return null;
+  const bytes = Math.floor(Number(match[1]) * UNITS[match[2] ?? '']);
+  return bytes > 0 ? bytes : null;
+}
+
+interface FetchModelFlags {
+  readonly sha256?: string;
+  readonly credentialsDir?: string;
+  readonly maxBytes: string;
+  readonly progressInterval: string;
+  readonly terminationLog: string;
+}
 
 /** Registers `kubeinfer fetch-model`. */
 export function registerFetchModel(program: Command): void {
   program
     .command('fetch-model')
-    .description('Download a model URI (file, http(s), s3, gs, pvc) into a directory.')
-    .action(() => {
-      throw new Error('kubeinfer fetch-model is being built');
+    .description('Download a model URI (file, http(s), s3, gs, pvc) into a directory as model.onnx plus its external-data files.')
+    .argument('<uri>', 'file://, http(s)://, s3://bucket/key, gs://bucket/object or pvc://claim/path; a key ending in .onnx is one file, anything else a prefix holding model.onnx')
+    .argument('<dir>', 'destination directory (the shared model volume, e.g. /mnt/models)')
+    .option('--sha256 <hex>', 'expected sha256 of the model file; verified before the model is published', process.env.KUBEINFER_MODEL_SHA256)
+    .option('--credentials-dir <dir>', 'directory with one file per credential key (the mounted storage Secret)', process.env.KUBEINFER_STORAGE_CREDENTIALS_DIR)
+    .option('--max-bytes <quantity>', 'refuse models larger than this (bytes or a quantity such as 20Gi)', process.env.KUBEINFER_MAX_MODEL_BYTES ?? '20Gi')
+    .option('--progress-interval <seconds>', 'seconds between progress lines', '5')
+    .option('--termination-log <path>', 'file that receives the failure reason, when it exists', '/dev/termination-log')
+    .action(async (uri: string, dir: string, flags: FetchModelFlags) => {
+      process.exitCode = await runFetchModel(uri, dir, flags);
     });
+}
+
+async function runFetchModel(uri: string, dir: string, flags: FetchModelFlags): Promise<number> {
+  const { fetchModel, ModelFetchError, redact } = await import('./index.ts');
+  const maxBytes = parseByteQuantity(flags.maxBytes);
+  const interval = Number(flags.progressInterval);
+  if (maxBytes === null || !(interval > 0)) {
+    return failWith(`fetch ${redact(uri)}: InvalidArgument: ${maxBytes === null ? `--max-bytes ${flags.maxBytes} is not a byte quantity` : '--progress-interval must be a positive number of seconds'}`, 'InvalidArgument', flags);
+  }
+  const abort = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => abort.abort(new Error(`received ${signal}`));
+  process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
+  try {
+    const fetched = await fetchModel({
+      uri, destDir: dir, sha256: flags.sha256, credentialsDir: flags.credentialsDir, maxBytes,
+      progressIntervalMs: interval * 1000, signal: abort.signal, log: printEvent,
+    });
+    printEvent({ level: 'info', msg: 'model ready', model: fetched.modelPath, files: fetched.files, bytes: fetched.bytes });
+    return 0;
+  } catch (error) {
+    if (!(error instanceof ModelFetchError)) throw error;
+    return failWith(error.message, error.kind, flags);
+  } finally {
+    process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
+  }
+}
+
+function printEvent(event: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
+}
+
+function failWith(message: string, kind: string, flags: FetchModelFlags): number {
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'fetch-model failed', kind, error: message })}\n`);
+  if (existsSync(flags.terminationLog)) {
+    try {
+      writeFileSync(flags.terminationLog, message);
+    } catch {
+      // The termination log is a courtesy for `kubectl describe`; the exit code is the contract.
+    }
+  }
+  return 1;
 }

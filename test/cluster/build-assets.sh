@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
 # Builds the control-plane binaries the tests need from Go modules, through the
 # module proxy, into a cache outside the repository (never committed):
-#   $KUBEINFER_CACHE/assets/kubernetes-<v>/{kube-apiserver,kube-controller-manager,kube-scheduler}
+#   $KUBEINFER_CACHE/assets/kubernetes-<v>/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
 #   $KUBEINFER_CACHE/assets/etcd-<v>/etcd
 #   $KUBEINFER_CACHE/assets/kwok-<v>/kwok
 #   $KUBEINFER_CACHE/assets/helm-<v>/helm
+#   $KUBEINFER_CACHE/assets/fake-gcs-server-<v>/fake-gcs-server  (GCS emulator for test/storage)
 # k8s.io/kubernetes cannot be `go install`ed directly: its go.mod replaces every
 # k8s.io/* staging module with a ./staging path (kubernetes/kubernetes#79384), so a
 # wrapper module requires it and replaces each staging module with the matching v0.X.Y.
-# Usage: build-assets.sh [all|kubernetes|etcd|kwok|helm]...
+# Usage: build-assets.sh [all|kubernetes|etcd|kwok|helm|fake-gcs-server|paths|print-versions]...
+#   paths: prints name=path for every binary (where the test harness looks in the cache).
+# Concurrent runs (parallel test files) serialize on a lock; the second finds the cache filled.
 set -euo pipefail
 
 KUBERNETES_VERSION="${KUBEINFER_KUBERNETES_VERSION:-v1.35.4}"
 ETCD_VERSION="${KUBEINFER_ETCD_VERSION:-v3.6.16}"
 KWOK_VERSION="${KUBEINFER_KWOK_VERSION:-v0.7.0}"
 HELM_VERSION="${KUBEINFER_HELM_VERSION:-v3.21.4}"
+FAKE_GCS_SERVER_VERSION="${KUBEINFER_FAKE_GCS_SERVER_VERSION:-v1.56.1}"
 CACHE="${KUBEINFER_CACHE:-$HOME/.cache/kubeinfer}"
 ASSETS="$CACHE/assets"
 export CGO_ENABLED=0 GOFLAGS="-buildvcs=false -trimpath"
@@ -25,11 +29,12 @@ need_go() {
   command -v go >/dev/null || { log "go is not on PATH: install Go >= 1.25, or point KUBEBUILDER_ASSETS / TEST_ASSET_* at prebuilt binaries"; exit 1; }
 }
 
+KUBERNETES_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+
 build_kubernetes() {
-  local out="$ASSETS/kubernetes-$KUBERNETES_VERSION"
-  if [[ -x "$out/kube-apiserver" && -x "$out/kube-controller-manager" && -x "$out/kube-scheduler" ]]; then
-    log "kubernetes $KUBERNETES_VERSION: cached in $out"; return
-  fi
+  local out="$ASSETS/kubernetes-$KUBERNETES_VERSION" missing=() cmd
+  for cmd in "${KUBERNETES_COMMANDS[@]}"; do [[ -x "$out/$cmd" ]] || missing+=("$cmd"); done
+  if [[ ${#missing[@]} -eq 0 ]]; then log "kubernetes $KUBERNETES_VERSION: cached in $out"; return; fi
   need_go
   local minor="${KUBERNETES_VERSION#v1.}"; minor="${minor%%.*}"
   local staging="v0.${KUBERNETES_VERSION#v1.}"
@@ -49,31 +54,27 @@ build_kubernetes() {
       | awk -v v="$staging" '{print "\t" $1 " => " $1 " " v}'
     echo ")"
   } > "$work/go.mod"
-  cat > "$work/tools.go" <<'GO'
-//go:build tools
-
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-	_ "k8s.io/kubernetes/cmd/kube-scheduler"
-)
-GO
+  {
+    printf '//go:build tools\n\npackage tools\n\nimport (\n'
+    for cmd in "${KUBERNETES_COMMANDS[@]}"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$cmd"; done
+    printf ')\n'
+  } > "$work/tools.go"
   (cd "$work" && go mod tidy >&2)
   local ldflags="-s -w"
   ldflags+=" -X k8s.io/component-base/version.gitVersion=$KUBERNETES_VERSION"
   ldflags+=" -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
   ldflags+=" -X k8s.io/component-base/version.gitTreeState=clean"
   ldflags+=" -X k8s.io/client-go/pkg/version.gitVersion=$KUBERNETES_VERSION"
-  mkdir -p "$out.tmp"
-  for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
+  ldflags+=" -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+  mkdir -p "$out"
+  # One binary at a time, each renamed into place when complete: a present binary is a whole one.
+  for cmd in "${missing[@]}"; do
     log "kubernetes $KUBERNETES_VERSION: compiling $cmd (the first one takes longest; later ones reuse the build cache)"
     local t0=$SECONDS
-    (cd "$work" && go build -ldflags "$ldflags" -o "$out.tmp/$cmd" "k8s.io/kubernetes/cmd/$cmd")
+    (cd "$work" && go build -ldflags "$ldflags" -o "$out/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd")
+    mv "$out/$cmd.tmp" "$out/$cmd"
     log "kubernetes $KUBERNETES_VERSION: $cmd built in $((SECONDS - t0))s"
   done
-  rm -rf "$out"; mv "$out.tmp" "$out"
 }
 
 build_etcd() {
@@ -114,13 +115,33 @@ go_install() { # name module-path version
 
 build_kwok() { go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"; }
 build_helm() { go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"; }
+build_fake-gcs-server() { go_install fake-gcs-server github.com/fsouza/fake-gcs-server "$FAKE_GCS_SERVER_VERSION"; }
+
+print_paths() {
+  local cmd
+  for cmd in "${KUBERNETES_COMMANDS[@]}"; do echo "$cmd=$ASSETS/kubernetes-$KUBERNETES_VERSION/$cmd"; done
+  echo "etcd=$ASSETS/etcd-$ETCD_VERSION/etcd"
+  echo "kwok=$ASSETS/kwok-$KWOK_VERSION/kwok"
+  echo "helm=$ASSETS/helm-$HELM_VERSION/helm"
+  echo "fake-gcs-server=$ASSETS/fake-gcs-server-$FAKE_GCS_SERVER_VERSION/fake-gcs-server"
+}
+
+lock() {
+  mkdir -p "$ASSETS"
+  exec 9>"$ASSETS/.lock"
+  if command -v flock >/dev/null && ! flock -n 9; then
+    log "another build holds $ASSETS/.lock; waiting for it"
+    flock 9
+  fi
+}
 
 targets=("$@"); [[ ${#targets[@]} -eq 0 ]] && targets=(all)
 for t in "${targets[@]}"; do
   case "$t" in
-    all) build_etcd; build_kubernetes; build_kwok; build_helm ;;
-    kubernetes|etcd|kwok|helm) "build_$t" ;;
-    print-versions) echo "kubernetes=$KUBERNETES_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION helm=$HELM_VERSION cache=$ASSETS" ;;
-    *) log "unknown target $t (want all|kubernetes|etcd|kwok|helm|print-versions)"; exit 2 ;;
+    all) lock; build_etcd; build_kubernetes; build_kwok; build_helm; build_fake-gcs-server ;;
+    kubernetes|etcd|kwok|helm|fake-gcs-server) lock; "build_$t" ;;
+    paths) print_paths ;;
+    print-versions) echo "kubernetes=$KUBERNETES_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION helm=$HELM_VERSION fake-gcs-server=$FAKE_GCS_SERVER_VERSION cache=$ASSETS" ;;
+    *) log "unknown target $t (want all|kubernetes|etcd|kwok|helm|fake-gcs-server|paths|print-versions)"; exit 2 ;;
   esac
 done

@@ -1,0 +1,11 @@
+// The InferenceService API: types, schema, CRD, offline validation and the effective
+// per-version settings. Operator, local mode and the CLI import from here.
+export * from './types.ts';
+export { validateInferenceService } from './validate.ts';
+export type { Problem, ValidationResult } from './validate.ts';
+export { checkManifests, isInferenceService, loadInferenceServices, loadManifests } from './manifests.ts';
+export type { InferenceServicesResult, LoadResult, ManifestCheck, ManifestDocument, ManifestProblem } from './manifests.ts';
+export { CRD_NAME, CRD_PATH, crdYaml, inferenceServiceCrd } from './crd.ts';
+export { inferenceServiceSchema, MAX_VERSIONS, ROUTER_SUFFIX } from './schema.ts';
+export { DEFAULT_TARGETS, effectiveWeight, formatTrafficSummary, resolveVersions } from './resolve.ts';
+export type { ResolvedGpu, ResolvedScaling, ResolvedVersion } from './resolve.ts';

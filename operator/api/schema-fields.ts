@@ -1,0 +1,226 @@
+// Reusable blocks of the InferenceService schema: the settings that appear both at
+// spec level and as per-version overrides, plus GPU, scheduling and storage.
+import type { V1Affinity } from '@kubernetes/client-node';
+import { celString, enumeration, integer, intOrString, list, map, object, optional, passthrough, required, string } from './schema-builder.ts';
+
+export const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+export const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
+const QUANTITY = '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
+export const MIG_PROFILE = '^[1-7]g\\.[1-9][0-9]{0,2}gb$';
+
+const quantities = (what: string) =>
+  map(intOrString(`A Kubernetes quantity such as "500m", "2" or "4Gi".`, QUANTITY), what, { maxProperties: 16 });
+
+/** Container compute resources (requests and limits). */
+export const resources = object(
+  'Compute resources for each model pod, as in a container\'s resources. GPUs are set with spec.gpu, not here.',
+  {
+    requests: optional(quantities('Minimum resources the scheduler reserves, e.g. {cpu: "1", memory: 2Gi}.')),
+    limits: optional(quantities('Maximum resources the container may use, e.g. {memory: 4Gi}.')),
+  },
+  {
+    rules: [
+      {
+        rule: "(!has(self.requests) || !('nvidia.com/gpu' in self.requests)) && (!has(self.limits) || !('nvidia.com/gpu' in self.limits))",
+        message: 'set GPUs with spec.gpu (count, products, mig), not with resources: the operator adds nvidia.com/gpu itself',
+      },
+    ],
+  },
+);
+
+/** Model server settings. */
+export const runtime = object(
+  'Model server settings; each one maps to a KUBEINFER_* variable of `kubeinfer serve`. Omitted fields use the server\'s defaults.',
+  {
+    workers: optional(integer('Inference worker threads per pod, each holding its own ONNX Runtime session.', { minimum: 1, maximum: 64 })),
+    batching: optional(
+      object('Dynamic batching (Triton semantics) for models whose first input dimension is dynamic.', {
+        maxBatchSize: optional(integer('Largest batch the server forms from queued requests; 1 disables batching.', { minimum: 1, maximum: 65536 })),
+        maxQueueDelayMicros: optional(
+          integer('How long a request may wait for others to join its batch, in microseconds.', { minimum: 0, maximum: 60000000 }),
+        ),
+      }),
+    ),
+    maxQueueSize: optional(
+      integer('Requests waiting for a worker beyond which the server sheds load with HTTP 503.', { minimum: 1, maximum: 1000000 }),
+    ),
+    maxRequestBytes: optional(
+      integer('Largest request body the server accepts (HTTP 413 beyond it).', { minimum: 1, maximum: 4294967296, format: 'int64' }),
+    ),
+    executionProvider: optional(
+      enumeration(['cpu', 'cuda'], 'ONNX Runtime execution provider. cuda needs spec.gpu; the default is cuda when spec.gpu is set, else cpu.'),
+    ),
+  },
+);
+
+const scalingRules = (direction: string) =>
+  object(`How the HorizontalPodAutoscaler scales ${direction} (autoscaling/v2 HPAScalingRules).`, {
+    stabilizationWindowSeconds: optional(
+      integer('Seconds of past recommendations considered before scaling, to avoid flapping.', { minimum: 0, maximum: 3600 }),
+    ),
+    selectPolicy: optional(enumeration(['Max', 'Min', 'Disabled'], 'Which policy wins when several apply; Disabled turns this direction off.')),
+    policies: optional(
+      list(
+        object('One scaling policy: change at most `value` pods (or percent) per `periodSeconds`.', {
+          type: required(enumeration(['Pods', 'Percent'], 'Whether value counts pods or a percent of current replicas.')),
+          value: required(integer('Pods or percent allowed to change per period.', { minimum: 1 })),
+          periodSeconds: required(integer('Length of the window the policy applies to, in seconds.', { minimum: 1, maximum: 1800 })),
+        }),
+        'Scaling policies; selectPolicy chooses among them.',
+        { maxItems: 10, listType: 'atomic' },
+      ),
+    ),
+  });
+
+/** HorizontalPodAutoscaler settings for one version's Deployment. */
+export const autoscaling = object(
+  'Horizontal autoscaling: one HorizontalPodAutoscaler per version. Mutually exclusive with replicas at the same level.',
+  {
+    minReplicas: optional(integer('Fewest pods per version.', { minimum: 1, maximum: 1000, default: 1 })),
+    maxReplicas: required(integer('Most pods per version.', { minimum: 1, maximum: 1000 })),
+    metric: optional(
+      enumeration(
+        ['cpu', 'concurrency'],
+        'What the HPA tracks: cpu (average utilization, percent of requested CPU) or concurrency (average in-flight requests per pod, a Pods metric).',
+        { default: 'cpu' },
+      ),
+    ),
+    target: optional(
+      integer('Target value of the metric: percent for cpu (default 80), in-flight requests per pod for concurrency (default 8).', {
+        minimum: 1,
+        maximum: 100000,
+      }),
+    ),
+    behavior: optional(
+      object('HPA scaling behavior, passed through to the HorizontalPodAutoscaler unchanged.', {
+        scaleUp: optional(scalingRules('up')),
+        scaleDown: optional(scalingRules('down')),
+      }),
+    ),
+  },
+  {
+    rules: [
+      {
+        rule: '!has(self.minReplicas) || self.minReplicas <= self.maxReplicas',
+        message: 'autoscaling.minReplicas must be less than or equal to autoscaling.maxReplicas',
+        fieldPath: '.minReplicas',
+      },
+    ],
+  },
+);
+
+/** GPU requirements of every model pod. */
+export const gpu = object(
+  'GPUs for every model pod: the operator sets the nvidia.com/gpu (or nvidia.com/mig-<profile>) limit, node affinity on the GPU Feature Discovery labels and a toleration for the nvidia.com/gpu taint.',
+  {
+    count: optional(
+      integer('GPUs per pod, or MIG slices per pod when mig is set. 0 means no GPU.', { minimum: 0, maximum: 16, default: 1 }),
+    ),
+    products: optional(
+      list(
+        string('A GPU product as in the node label nvidia.com/gpu.product, e.g. NVIDIA-A100-SXM4-80GB or Tesla-T4.', {
+          pattern: LABEL_VALUE,
+          maxLength: 63,
+        }),
+        'Acceptable GPU products; pods only run on nodes whose nvidia.com/gpu.product is one of them.',
+        { minItems: 1, maxItems: 16, listType: 'set' },
+      ),
+    ),
+    memoryMiB: optional(
+      integer('Minimum memory per GPU in MiB, matched against the node label nvidia.com/gpu.memory.', { minimum: 1, maximum: 1048576 }),
+    ),
+    mig: optional(
+      string('A MIG profile such as 1g.10gb; pods request nvidia.com/mig-<profile> (mixed MIG strategy) instead of whole GPUs.', {
+        maxLength: 16,
+        rules: [
+          {
+            rule: `self.matches(${celString(MIG_PROFILE)})`,
+            message: 'gpu.mig must be a MIG profile like 1g.10gb, 2g.20gb or 3g.40gb (<compute slices>g.<memory GB>gb)',
+          },
+        ],
+      }),
+    ),
+  },
+  {
+    rules: [
+      {
+        rule: '!has(self.count) || self.count > 0 || (!has(self.products) && !has(self.memoryMiB) && !has(self.mig))',
+        message: 'gpu.count must be at least 1 when gpu.products, gpu.memoryMiB or gpu.mig is set',
+        fieldPath: '.count',
+      },
+      {
+        rule: '!has(self.mig) || !has(self.memoryMiB)',
+        message: 'gpu.memoryMiB cannot be combined with gpu.mig: the MIG profile fixes the memory of each slice',
+        fieldPath: '.memoryMiB',
+      },
+      {
+        rule: '!has(self.mig) || !has(self.count) || self.count <= 7',
+        message: 'with gpu.mig, gpu.count is the number of MIG slices per pod and must be at most 7',
+        fieldPath: '.count',
+      },
+    ],
+  },
+);
+
+const toleration = object(
+  'A toleration, as in a Pod spec.',
+  {
+    key: optional(string('The taint key to tolerate; empty with operator Exists tolerates every taint.', { maxLength: 316 })),
+    operator: optional(enumeration(['Exists', 'Equal'], 'Exists matches any value; Equal (the default) matches value.')),
+    value: optional(string('The taint value to match with operator Equal.', { maxLength: 63 })),
+    effect: optional(enumeration(['NoSchedule', 'PreferNoSchedule', 'NoExecute'], 'The taint effect to tolerate; empty matches all effects.')),
+    tolerationSeconds: optional(
+      integer('With NoExecute, how long the pod stays bound after the taint appears.', { format: 'int64', minimum: 0 }),
+    ),
+  },
+  {
+    rules: [
+      {
+        rule: "!has(self.operator) || self.operator != 'Exists' || !has(self.value) || self.value == ''",
+        message: 'a toleration with operator Exists must not have a value',
+      },
+      {
+        rule: "(has(self.key) && self.key != '') || (has(self.operator) && self.operator == 'Exists')",
+        message: 'a toleration without a key must have operator Exists',
+      },
+    ],
+  },
+);
+
+/** Pod placement passed to every model pod. */
+export const scheduling = object('Pod placement for every model pod, passed through to the pod spec.', {
+  nodeSelector: optional(
+    map(string('A node label value.', { maxLength: 63 }), 'Node labels a pod\'s node must carry.', { maxProperties: 32 }),
+  ),
+  tolerations: optional(
+    list(toleration, 'Tolerations added to the pods (GPU pods also get nvidia.com/gpu automatically).', {
+      maxItems: 32,
+      listType: 'atomic',
+    }),
+  ),
+  affinity: optional(
+    passthrough<V1Affinity>('Pod affinity rules (core/v1 Affinity). Node affinity terms are combined with the GPU terms the operator adds.'),
+  ),
+  priorityClassName: optional(string('PriorityClass of the model pods.', { pattern: DNS_SUBDOMAIN, maxLength: 253 })),
+});
+
+/** Model storage credentials. */
+export const storage = object('Model storage credentials for fetch-model.', {
+  secretRef: optional(
+    object(
+      'A Secret in this namespace mounted into the fetch-model init container; keys are read like environment variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT_URL, HTTP_BEARER_TOKEN, service-account.json, ...).',
+      { name: required(string('Name of the Secret.', { pattern: DNS_SUBDOMAIN, minLength: 1, maxLength: 253 })) },
+    ),
+  ),
+});
+
+/** The weighted router Deployment. */
+export const router = object(
+  'The weighted router Deployment behind the stable Service <name>.',
+  {
+    replicas: optional(integer('Router pods.', { minimum: 1, maximum: 100, default: 1 })),
+    resources: optional(resources),
+  },
+  { default: {} },
+);

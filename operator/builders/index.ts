@@ -1,0 +1,37 @@
+// desiredObjects: the exact set of objects one InferenceService should own.
+// Pure: the operator applies its result and `kubeinfer render` prints it.
+import { resolveVersions, type InferenceService } from '../api/index.ts';
+import type { KubeObject } from '../kube/types.ts';
+import { modelDeployment } from './deployment.ts';
+import { withAppliedHash } from './hash.ts';
+import { versionHpa } from './hpa.ts';
+import type { BuildOptions } from './options.ts';
+import { routerDeployment } from './router.ts';
+import { routerConfigMap } from './router-config.ts';
+import { routerRole, routerRoleBinding, routerServiceAccount } from './router-rbac.ts';
+import { routerService, versionService } from './service.ts';
+
+export type { BuildOptions } from './options.ts';
+
+/**
+ * Every child object of an InferenceService, in apply order (RBAC and
+ * configuration before the workloads that use them), each stamped with its
+ * applied-hash annotation.
+ * @example desiredObjects(isvc, { runtimeImage: 'ghcr.io/kubeinfer/runtime:0.1.0' })
+ */
+export function desiredObjects(isvc: InferenceService, options: BuildOptions): KubeObject[] {
+  const perVersion = resolveVersions(isvc.spec).flatMap((version) => {
+    const hpa = versionHpa(isvc, version);
+    return [modelDeployment(isvc, version, options), versionService(isvc, version.name), ...(hpa ? [hpa] : [])];
+  });
+  const objects = [
+    routerServiceAccount(isvc),
+    routerRole(isvc),
+    routerRoleBinding(isvc),
+    routerConfigMap(isvc),
+    ...perVersion,
+    routerDeployment(isvc, options),
+    routerService(isvc),
+  ];
+  return objects.map((object) => withAppliedHash(object as unknown as KubeObject));
+}

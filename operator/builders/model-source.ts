@@ -1,0 +1,89 @@
+// How a version's model reaches /mnt/models: a `pvc://` claim is mounted
+// read-only (nothing to download); every other URI is fetched by the
+// `fetch-model` init container into an emptyDir shared with the runtime.
+import type { V1Container, V1ResourceRequirements, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { InferenceService, ModelSource } from '../api/index.ts';
+import { CREDENTIALS_DIR, MODEL_DIR, type BuildOptions } from './options.ts';
+import { containerSecurityContext } from './security.ts';
+
+export const MODEL_VOLUME = 'model';
+export const TMP_VOLUME = 'tmp';
+export const CREDENTIALS_VOLUME = 'storage-credentials';
+
+/** A `pvc://<claim>/<path>` URI split into the claim and the location of the model inside it. */
+export interface ClaimLocation {
+  readonly claim: string;
+  /** Directory inside the claim mounted at /mnt/models ('' for the claim's root). */
+  readonly subPath: string;
+  readonly fileName: string;
+}
+
+/** Parses a pvc:// URI; a path ending in `.onnx` names the file, anything else a directory holding model.onnx. */
+export function claimLocation(uri: string): ClaimLocation | undefined {
+  if (!uri.startsWith('pvc://')) return undefined;
+  const rest = uri.slice('pvc://'.length);
+  const slash = rest.indexOf('/');
+  const claim = slash < 0 ? rest : rest.slice(0, slash);
+  const path = (slash < 0 ? '' : rest.slice(slash + 1)).replace(/^\/+|\/+$/g, '');
+  if (!path.endsWith('.onnx')) return { claim, subPath: path, fileName: 'model.onnx' };
+  const lastSlash = path.lastIndexOf('/');
+  return { claim, subPath: lastSlash < 0 ? '' : path.slice(0, lastSlash), fileName: path.slice(lastSlash + 1) };
+}
+
+export interface ModelDelivery {
+  readonly volumes: V1Volume[];
+  readonly runtimeMounts: V1VolumeMount[];
+  readonly initContainers: V1Container[];
+  /** KUBEINFER_MODEL_PATH for the runtime. */
+  readonly modelPath: string;
+}
+
+/** Volumes, mounts and init container that put one version's model at /mnt/models. */
+export function modelDelivery(isvc: InferenceService, model: ModelSource, resources: V1ResourceRequirements, options: BuildOptions): ModelDelivery {
+  const tmp: V1Volume = { name: TMP_VOLUME, emptyDir: {} }; // the root filesystem is read-only
+  const tmpMount: V1VolumeMount = { name: TMP_VOLUME, mountPath: '/tmp' };
+  const claim = claimLocation(model.uri);
+  if (claim) {
+    return {
+      volumes: [{ name: MODEL_VOLUME, persistentVolumeClaim: { claimName: claim.claim, readOnly: true } }, tmp],
+      runtimeMounts: [{ name: MODEL_VOLUME, mountPath: MODEL_DIR, readOnly: true, ...(claim.subPath ? { subPath: claim.subPath } : {}) }, tmpMount],
+      initContainers: [],
+      modelPath: `${MODEL_DIR}/${claim.fileName}`,
+    };
+  }
+  const secretName = isvc.spec.storage?.secretRef?.name;
+  const credentials: V1Volume[] = secretName ? [{ name: CREDENTIALS_VOLUME, secret: { secretName, defaultMode: 0o440 } }] : [];
+  const fetchMounts: V1VolumeMount[] = [
+    { name: MODEL_VOLUME, mountPath: MODEL_DIR },
+    tmpMount,
+    ...(secretName ? [{ name: CREDENTIALS_VOLUME, mountPath: CREDENTIALS_DIR, readOnly: true }] : []),
+  ];
+  const fetchModel: V1Container = {
+    name: 'fetch-model',
+    image: options.runtimeImage,
+    ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
+    args: ['fetch-model', model.uri, MODEL_DIR, ...(model.sha256 ? ['--sha256', model.sha256] : [])],
+    resources: withoutExtendedResources(resources),
+    securityContext: containerSecurityContext(),
+    volumeMounts: fetchMounts,
+  };
+  return {
+    volumes: [{ name: MODEL_VOLUME, emptyDir: {} }, tmp, ...credentials],
+    runtimeMounts: [{ name: MODEL_VOLUME, mountPath: MODEL_DIR, readOnly: true }, tmpMount],
+    initContainers: [fetchModel],
+    modelPath: `${MODEL_DIR}/model.onnx`,
+  };
+}
+
+// The download needs CPU and memory like the server but never a GPU or other
+// device: only the server container gets those.
+function withoutExtendedResources(resources: V1ResourceRequirements): V1ResourceRequirements {
+  const keep = (list: Record<string, string> | undefined) =>
+    list ? Object.fromEntries(Object.entries(list).filter(([name]) => name === 'cpu' || name === 'memory' || name === 'ephemeral-storage')) : undefined;
+  const requests = keep(resources.requests);
+  const limits = keep(resources.limits);
+  return {
+    ...(requests && Object.keys(requests).length > 0 ? { requests } : {}),
+    ...(limits && Object.keys(limits).length > 0 ? { limits } : {}),
+  };
+}

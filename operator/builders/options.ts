@@ -1,0 +1,26 @@
+// Operator-level settings that shape the objects (not the InferenceService's own spec).
+
+export type ImagePullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+
+export interface BuildOptions {
+  /** Image with the `kubeinfer` CLI: runs `serve`, `route` and `fetch-model`. */
+  readonly runtimeImage: string;
+  readonly imagePullPolicy?: ImagePullPolicy;
+  /** Names of Secrets for pulling the runtime image. */
+  readonly imagePullSecrets?: readonly string[];
+  /** DNS suffix of the cluster, for status.url. */
+  readonly clusterDomain?: string;
+}
+
+export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+
+/** Port every kubeinfer container listens on (named `http`). */
+export const HTTP_PORT = 8080;
+/** Port the Services expose. */
+export const SERVICE_PORT = 80;
+/** Where the model lives in a runtime pod. */
+export const MODEL_DIR = '/mnt/models';
+/** Where spec.storage.secretRef is mounted for fetch-model. */
+export const CREDENTIALS_DIR = '/var/run/secrets/kubeinfer/storage';
+/** The user model and router containers run as (distroless `nonroot`). */
+export const RUN_AS_USER = 65532;

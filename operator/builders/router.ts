@@ -1,0 +1,51 @@
+// The router Deployment (`kubeinfer route`). Its pod template depends only on
+// the InferenceService's name and router settings, never on weights: new
+// weights reach it through its ConfigMap watch.
+import type { V1Deployment } from '@kubernetes/client-node';
+import type { InferenceService, ResourceRequirements } from '../api/index.ts';
+import { routerSelector, scrapeAnnotations, standardLabels } from './labels.ts';
+import { routerObjectName } from './names.ts';
+import { HTTP_PORT, type BuildOptions } from './options.ts';
+import { controllerReference } from './owner.ts';
+import { containerResources } from './pod.ts';
+import { routerProbes } from './probes.ts';
+import { containerSecurityContext, podSecurityContext } from './security.ts';
+
+export const DEFAULT_ROUTER_RESOURCES: ResourceRequirements = { requests: { cpu: '100m', memory: '128Mi' } };
+export const DEFAULT_ROUTER_REPLICAS = 1;
+
+/** Deployment `<isvc>-router`. */
+export function routerDeployment(isvc: InferenceService, options: BuildOptions): V1Deployment {
+  const name = routerObjectName(isvc.metadata.name ?? '');
+  const namespace = isvc.metadata.namespace ?? 'default';
+  const router = isvc.spec.router;
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: isvc.metadata.namespace, labels: standardLabels(isvc, 'router'), ownerReferences: [controllerReference(isvc)] },
+    spec: {
+      replicas: router?.replicas ?? DEFAULT_ROUTER_REPLICAS,
+      revisionHistoryLimit: 3,
+      selector: { matchLabels: routerSelector(isvc) },
+      template: {
+        metadata: { labels: standardLabels(isvc, 'router'), annotations: scrapeAnnotations(HTTP_PORT) },
+        spec: {
+          serviceAccountName: name,
+          automountServiceAccountToken: true, // the router watches its ConfigMap through the API
+          securityContext: podSecurityContext(),
+          ...(options.imagePullSecrets?.length ? { imagePullSecrets: options.imagePullSecrets.map((secret) => ({ name: secret })) } : {}),
+          containers: [{
+            name: 'router',
+            image: options.runtimeImage,
+            ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
+            args: ['route', '--configmap', `${namespace}/${name}`, '--port', String(HTTP_PORT)],
+            ports: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
+            resources: containerResources(router?.resources ?? DEFAULT_ROUTER_RESOURCES),
+            ...routerProbes(),
+            securityContext: containerSecurityContext(),
+          }],
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,67 @@
+// `kubeinfer status <name>`: the InferenceService's status as a person reads
+// it: readiness, URL, each version's weight and replicas, stall reasons.
+import { stringify } from 'yaml';
+import type { InferenceService } from '../api/index.ts';
+import { describeError } from '../kube/errors.ts';
+import { FIELD_MANAGER_CLI, InferenceServiceRef } from './traffic-patch.ts';
+import { loadKubeConfig } from './kubeconfig.ts';
+
+export interface StatusFlags {
+  readonly namespace?: string;
+  readonly output: string;
+  readonly kubeconfig?: string;
+}
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd()).join('\n');
+}
+
+/** Human-readable status of one InferenceService. */
+export function formatStatus(isvc: InferenceService): string {
+  const status = isvc.status ?? {};
+  const conditions = status.conditions ?? [];
+  const ready = conditions.find((condition) => condition.type === 'Ready');
+  const generation = isvc.metadata.generation ?? 0;
+  const observed = status.observedGeneration;
+  const lines = [
+    `Name:        ${isvc.metadata.name} (namespace ${isvc.metadata.namespace})`,
+    `URL:         ${status.url ?? '-'}`,
+    `Ready:       ${ready ? `${ready.status} (${ready.reason}) ${ready.message}` : 'Unknown (the operator has not reported yet)'}`,
+    ...conditions.filter((condition) => condition.type !== 'Ready' && condition.status === 'True').map((condition) => `${`${condition.type}:`.padEnd(12)} ${condition.reason}: ${condition.message}`),
+    `Generation:  ${generation}${observed === generation ? '' : ` (operator has seen ${observed ?? 'none'} yet)`}`,
+    `Traffic:     ${status.trafficSummary ?? '-'}`,
+    '',
+  ];
+  const rows = [['VERSION', 'WEIGHT', 'READY', 'REPLICAS', 'MODEL']];
+  for (const version of isvc.spec.versions) {
+    const live = status.versions?.find((entry) => entry.name === version.name);
+    const weight = live ? String(live.weight) : String(version.weight ?? '-');
+    const replicas = live ? `${live.readyReplicas}/${live.replicas}` : '-';
+    rows.push([version.name, weight, live ? String(live.ready) : '-', replicas, version.model.uri]);
+  }
+  const mirror = isvc.spec.traffic?.mirror;
+  const mirrorLine = mirror ? `\nMirror:      ${mirror.percent ?? 100}% of requests copied to ${mirror.version}` : '';
+  return `${lines.join('\n')}${table(rows)}${mirrorLine}\n`;
+}
+
+/** Exit codes: 0 shown, 1 not found or API error, 2 bad flags. */
+export async function statusCommand(name: string, flags: StatusFlags): Promise<number> {
+  if (!['text', 'json', 'yaml'].includes(flags.output)) {
+    process.stderr.write(`error: --output must be text, json or yaml, got ${flags.output}\n`);
+    return 2;
+  }
+  const { kubeConfig, namespace } = loadKubeConfig(flags.kubeconfig);
+  const { createNodeKubeClient } = await import('../kube/node-client.ts');
+  const client = createNodeKubeClient({ kubeConfig, fieldManager: FIELD_MANAGER_CLI });
+  const read = await client.get(InferenceServiceRef, { namespace: flags.namespace ?? namespace, name });
+  if (!read.ok) {
+    process.stderr.write(`error: InferenceService ${flags.namespace ?? namespace}/${name}: ${describeError(read.error)}\n`);
+    return 1;
+  }
+  const isvc = read.value as unknown as InferenceService;
+  if (flags.output === 'json') process.stdout.write(`${JSON.stringify(isvc.status ?? {}, null, 2)}\n`);
+  else if (flags.output === 'yaml') process.stdout.write(stringify(isvc.status ?? {}));
+  else process.stdout.write(formatStatus(isvc));
+  return 0;
+}

@@ -1,0 +1,83 @@
+// Problems only the operator can see, because they depend on the cluster rather
+// than on the manifest: GPUs no node offers, a credentials Secret that is
+// missing or lacks the keys the model URIs need. Each becomes a Stalled
+// condition whose message says what to do. Pure: callers pass what they read.
+import { resolveVersions, type InferenceService } from '../api/index.ts';
+import { GPU_MEMORY_LABEL, GPU_PRODUCT_LABEL } from '../builders/gpu.ts';
+import type { KubeObject } from '../kube/types.ts';
+
+/** A reason (CamelCase) and a message a person can act on. */
+export interface Problem {
+  readonly reason: string;
+  readonly message: string;
+}
+
+interface NodeShape {
+  readonly metadata: { readonly name: string; readonly labels?: Readonly<Record<string, string>> };
+  readonly spec?: { readonly unschedulable?: boolean };
+  readonly status?: { readonly allocatable?: Readonly<Record<string, string>> };
+}
+
+/** GPU placement that no node can satisfy; undefined when nodes are unknown or one fits. */
+export function gpuProblem(isvc: InferenceService, nodes: readonly KubeObject[] | undefined): Problem | undefined {
+  const gpu = resolveVersions(isvc.spec)[0]?.gpu;
+  if (!gpu || nodes === undefined) return undefined;
+  const resource = gpu.resourceName;
+  const wanted = gpu.count;
+  const fits = (node: NodeShape) => {
+    const labels = node.metadata.labels ?? {};
+    if (node.spec?.unschedulable) return false;
+    if (gpu.products.length > 0 && !gpu.products.includes(labels[GPU_PRODUCT_LABEL] ?? '')) return false;
+    if (gpu.memoryMiB !== undefined && !(Number(labels[GPU_MEMORY_LABEL]) >= gpu.memoryMiB)) return false;
+    return Number(node.status?.allocatable?.[resource] ?? 0) >= wanted;
+  };
+  if ((nodes as unknown as NodeShape[]).some(fits)) return undefined;
+  const offered = [...new Set((nodes as unknown as NodeShape[]).flatMap((node) => {
+    const labels = node.metadata.labels ?? {};
+    const count = Number(node.status?.allocatable?.[resource] ?? 0);
+    return count > 0 ? [`${labels[GPU_PRODUCT_LABEL] ?? 'unlabelled'} (${labels[GPU_MEMORY_LABEL] ?? '?'} MiB, ${count}x ${resource})`] : [];
+  }))];
+  const asked = [
+    `${wanted}x ${resource}`,
+    ...(gpu.products.length > 0 ? [`product in [${gpu.products.join(', ')}]`] : []),
+    ...(gpu.memoryMiB !== undefined ? [`at least ${gpu.memoryMiB} MiB`] : []),
+  ].join(', ');
+  const available = offered.length > 0 ? `nodes offer: ${offered.join('; ')}` : `no node has allocatable ${resource}`;
+  return { reason: 'GPUUnavailable', message: `no schedulable node offers ${asked}; ${available}. Fix spec.gpu or add matching nodes.` };
+}
+
+/** The Secret named by spec.storage.secretRef as read from the API: its keys, or that it does not exist. */
+export type SecretLookup = { readonly found: true; readonly keys: readonly string[] } | { readonly found: false };
+
+const REQUIRED_BY_SCHEME: Readonly<Record<string, { keys: readonly string[][]; hint: string }>> = {
+  // Alternatives: any one inner list complete is enough.
+  s3: { keys: [['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']], hint: 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY' },
+  gs: { keys: [['service-account.json']], hint: 'service-account.json' },
+};
+const PAIRS: readonly (readonly [string, string])[] = [
+  ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'],
+  ['HTTP_USERNAME', 'HTTP_PASSWORD'],
+];
+
+/** Storage credentials problems; undefined when no Secret is referenced or it has what the URIs need. */
+export function credentialsProblem(isvc: InferenceService, secret: SecretLookup | undefined): Problem | undefined {
+  const secretName = isvc.spec.storage?.secretRef?.name;
+  if (!secretName || secret === undefined) return undefined;
+  const remote = isvc.spec.versions.filter((version) => !/^(pvc|file):\/\//.test(version.model.uri));
+  if (remote.length === 0) return undefined;
+  if (!secret.found) {
+    return { reason: 'StorageSecretNotFound', message: `Secret ${secretName} named in spec.storage.secretRef does not exist in namespace ${isvc.metadata.namespace}; create it with the credentials for ${remote.map((v) => v.model.uri).join(', ')}.` };
+  }
+  const keys = new Set(secret.keys);
+  for (const [a, b] of PAIRS) {
+    if (keys.has(a) !== keys.has(b)) return { reason: 'StorageCredentialsIncomplete', message: `Secret ${secretName} has ${keys.has(a) ? a : b} but not ${keys.has(a) ? b : a}; add the missing key.` };
+  }
+  for (const version of remote) {
+    const scheme = version.model.uri.slice(0, version.model.uri.indexOf(':'));
+    const required = REQUIRED_BY_SCHEME[scheme];
+    if (required && !required.keys.some((set) => set.every((key) => keys.has(key)))) {
+      return { reason: 'StorageCredentialsIncomplete', message: `version ${version.name} reads ${version.model.uri} but Secret ${secretName} has no ${required.hint}; add them to the Secret.` };
+    }
+  }
+  return undefined;
+}

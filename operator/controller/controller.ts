@@ -1,0 +1,172 @@
+// The controller: informers feed keys into the work queue, workers run
+// reconcile, one key at a time each. Event handlers only enqueue; everything
+// else happens in reconcile, which reads the caches.
+import type { BuildOptions } from '../builders/index.ts';
+import { MANAGED_SELECTOR } from '../builders/labels.ts';
+import type { Informer, InformerEvent, KubeClient } from '../kube/client.ts';
+import { describeError } from '../kube/errors.ts';
+import {
+  ConfigMapKind, DeploymentKind, HorizontalPodAutoscalerKind, InferenceServiceKind, NodeKind,
+  RoleBindingKind, RoleKind, ServiceAccountKind, ServiceKind, type ResourceKind,
+} from '../kube/resources.ts';
+import { objectKey, type KubeObject } from '../kube/types.ts';
+import { ChildCache } from './cache.ts';
+import { createEventRecorder } from './events.ts';
+import { scopedInformer } from './informers.ts';
+import type { OperatorMetrics } from './metrics.ts';
+import { WorkQueue, type BackoffOptions } from './queue.ts';
+import { reconcile, type ReconcileContext, type ReconcileOutcome } from './reconcile.ts';
+
+/** Every kind the operator creates; each gets an informer filtered by the managed-by label. */
+export const OWNED_KINDS: readonly ResourceKind[] = [
+  DeploymentKind, ServiceKind, HorizontalPodAutoscalerKind, ConfigMapKind, ServiceAccountKind, RoleKind, RoleBindingKind,
+];
+
+export interface ControllerOptions {
+  readonly client: KubeClient;
+  readonly build: BuildOptions;
+  /** Namespaces to watch; empty means all. */
+  readonly namespaces: readonly string[];
+  readonly workers: number;
+  readonly resyncPeriodMs: number;
+  readonly metrics: OperatorMetrics;
+  readonly identity: string;
+  readonly log: (event: Record<string, unknown>) => void;
+  readonly backoff?: BackoffOptions;
+}
+
+/** Informers, queue and workers for InferenceServices. */
+export class Controller {
+  readonly queue: WorkQueue;
+  readonly #options: ControllerOptions;
+  readonly #inferenceServices: Informer;
+  readonly #owned: readonly Informer[];
+  readonly #nodes: Informer;
+  readonly #children: ChildCache;
+  readonly #generations = new Map<string, string>();
+  readonly #nodeShapes = new Map<string, string>();
+  #nodesUsable = false;
+  #workers: Promise<void>[] = [];
+  #resync: NodeJS.Timeout | undefined;
+
+  constructor(options: ControllerOptions) {
+    this.#options = options;
+    this.queue = new WorkQueue(options.backoff);
+    this.#inferenceServices = scopedInformer(options.client, InferenceServiceKind, options.namespaces);
+    this.#owned = OWNED_KINDS.map((kind) => scopedInformer(options.client, kind, options.namespaces, MANAGED_SELECTOR));
+    this.#nodes = options.client.informer(NodeKind);
+    this.#children = new ChildCache(this.#owned);
+    this.#inferenceServices.onEvent((event, object) => this.#onInferenceService(event, object));
+    for (const informer of this.#owned) informer.onEvent((event, object) => this.#onChild(informer.resource, event, object));
+    this.#nodes.onEvent((event, object) => this.#onNode(event, object));
+  }
+
+  /** True once every informer has listed (the readiness probe). */
+  get synced(): boolean {
+    return this.#inferenceServices.synced && this.#owned.every((informer) => informer.synced);
+  }
+
+  /** Starts the informers and waits until their caches are filled; they keep retrying on failure. */
+  async startInformers(): Promise<void> {
+    const results = await Promise.all([this.#inferenceServices, ...this.#owned].map((informer) => informer.start()));
+    for (const result of results) if (!result.ok) this.#options.log({ msg: 'initial list failed; retrying in the background', error: describeError(result.error) });
+    const nodes = await this.#nodes.start();
+    this.#nodesUsable = nodes.ok;
+    if (!nodes.ok) {
+      this.#nodes.stop(); // without node access the GPU check is skipped, nothing else depends on it
+      this.#options.log({ msg: 'cannot list nodes; GPU availability is not checked', error: describeError(nodes.error) });
+    }
+    while (!this.synced) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+
+  /** Starts the workers and the periodic resync (call once leading). */
+  startWorkers(): void {
+    const context: ReconcileContext = {
+      client: this.#options.client,
+      inferenceServices: this.#inferenceServices,
+      children: this.#children,
+      nodes: () => (this.#nodesUsable ? this.#nodes.list() : undefined),
+      build: this.#options.build,
+      events: createEventRecorder(this.#options.client, this.#options.identity, this.#options.log),
+      log: this.#options.log,
+    };
+    for (let i = 0; i < this.#options.workers; i += 1) this.#workers.push(this.#work(context));
+    this.#resync = setInterval(() => this.enqueueAll(), this.#options.resyncPeriodMs);
+    this.#resync.unref();
+    this.enqueueAll();
+  }
+
+  /** Queues every known InferenceService. */
+  enqueueAll(): void {
+    for (const isvc of this.#inferenceServices.list()) this.queue.add(objectKey(isvc.metadata));
+  }
+
+  /** Stops workers (after their current reconcile) and informers. */
+  async stop(): Promise<void> {
+    if (this.#resync) clearInterval(this.#resync);
+    this.queue.shutDown();
+    await Promise.all(this.#workers);
+    for (const informer of [this.#inferenceServices, ...this.#owned, this.#nodes]) informer.stop();
+  }
+
+  async #work(context: ReconcileContext): Promise<void> {
+    for (let key = await this.queue.get(); key !== undefined; key = await this.queue.get()) {
+      const started = process.hrtime.bigint();
+      let outcome: ReconcileOutcome;
+      try {
+        outcome = await reconcile(context, key);
+      } catch (err) { // a bug must cost one retry, never the process
+        outcome = { kind: 'retry', error: err instanceof Error ? err.stack ?? err.message : String(err) };
+      }
+      this.#options.metrics.reconcileDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      this.#settle(key, outcome);
+      this.queue.done(key);
+    }
+  }
+
+  #settle(key: string, outcome: ReconcileOutcome): void {
+    const { metrics, log } = this.#options;
+    if (outcome.kind === 'retry') {
+      metrics.reconcileTotal.inc({ result: 'error' });
+      metrics.reconcileErrors.inc({ reason: outcome.error.split(':')[0].slice(0, 60) });
+      const delay = this.queue.addRateLimited(key);
+      log({ msg: 'reconcile failed', key, retryInMs: delay, error: outcome.error });
+      return;
+    }
+    this.queue.forget(key);
+    metrics.reconcileTotal.inc({ result: outcome.kind === 'requeue' ? 'requeue' : 'success' });
+    if (outcome.kind === 'requeue') this.queue.addAfter(key, outcome.afterMs);
+  }
+
+  // Our own status writes come back as updates with an unchanged generation: skip them.
+  #onInferenceService(event: InformerEvent, object: KubeObject): void {
+    const key = objectKey(object.metadata);
+    if (event === 'delete') {
+      this.#generations.delete(key);
+      this.queue.forget(key);
+      return;
+    }
+    const seen = `${object.metadata.uid}/${object.metadata.generation}`;
+    if (event === 'update' && this.#generations.get(key) === seen) return;
+    this.#generations.set(key, seen);
+    this.queue.add(key);
+  }
+
+  #onChild(resource: ResourceKind, event: InformerEvent, object: KubeObject): void {
+    const owner = this.#children.observe(resource, event, object);
+    if (owner) this.queue.add(owner);
+  }
+
+  // Node heartbeats change nothing the GPU check reads; only labels, capacity and cordons matter.
+  #onNode(event: InformerEvent, object: KubeObject): void {
+    const node = object as KubeObject & { spec?: { unschedulable?: boolean }; status?: { allocatable?: object } };
+    const shape = JSON.stringify([node.metadata.labels, node.status?.allocatable, node.spec?.unschedulable]);
+    const name = node.metadata.name;
+    if (event !== 'delete' && this.#nodeShapes.get(name) === shape) return;
+    if (event === 'delete') this.#nodeShapes.delete(name);
+    else this.#nodeShapes.set(name, shape);
+    for (const isvc of this.#inferenceServices.list()) {
+      if ((isvc.spec as { gpu?: unknown } | undefined)?.gpu) this.queue.add(objectKey(isvc.metadata));
+    }
+  }
+}

@@ -1,0 +1,119 @@
+// Runs the operator: API client, metrics and probe server, informers, optional
+// leader election, and the controller's workers while leading.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { BuildOptions } from '../builders/index.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { createNodeKubeClient } from '../kube/node-client.ts';
+import { Controller } from './controller.ts';
+import { startProbeServer, type ProbeServer } from './http.ts';
+import { LeaderElector } from './leader.ts';
+import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
+import type { BackoffOptions } from './queue.ts';
+
+export const FIELD_MANAGER = 'kubeinfer-operator';
+
+export interface OperatorOptions {
+  readonly kubeConfig: KubeConfig;
+  readonly build: BuildOptions;
+  readonly namespaces?: readonly string[];
+  readonly workers?: number;
+  readonly resyncPeriodMs?: number;
+  readonly metricsHost?: string;
+  /** /metrics (plus the probes); 0 picks a free port. */
+  readonly metricsPort?: number;
+  /** A second port for /healthz and /readyz only, so probes never share a listener with scrapes. */
+  readonly healthPort?: number;
+  readonly leaderElection?: {
+    readonly namespace: string;
+    readonly name?: string;
+    readonly leaseDurationMs?: number;
+    readonly renewDeadlineMs?: number;
+    readonly retryPeriodMs?: number;
+  };
+  /** Called when leadership is lost (not on stop()); the CLI exits so the pod restarts clean. */
+  readonly onLeadershipLost?: () => void;
+  readonly identity?: string;
+  readonly backoff?: BackoffOptions;
+  readonly log?: (event: Record<string, unknown>) => void;
+  /** Include process_* metrics (CPU, RSS); tests running several operators in one process turn it off. */
+  readonly processMetrics?: boolean;
+}
+
+export interface RunningOperator {
+  readonly identity: string;
+  readonly client: KubeClient;
+  readonly controller: Controller;
+  readonly metrics: OperatorMetrics;
+  readonly probes: ProbeServer;
+  readonly health?: ProbeServer;
+  isLeader(): boolean;
+  /** Graceful stop: finish in-flight reconciles, release the Lease, close the server. */
+  stop(): Promise<void>;
+}
+
+/** Starts an operator and resolves once its probe server listens (caches may still be syncing). */
+export async function runOperator(options: OperatorOptions): Promise<RunningOperator> {
+  const log = options.log ?? ((event) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`));
+  const identity = options.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
+  let controller: Controller | undefined;
+  const metrics: OperatorMetrics = createOperatorMetrics(() => controller?.queue.length ?? 0, options.processMetrics ?? true);
+  const client = createNodeKubeClient({
+    kubeConfig: options.kubeConfig,
+    fieldManager: FIELD_MANAGER,
+    observe: (request) => metrics.observeRequest(request),
+    onInformerError: (resource, error) => {
+      metrics.informerRestarts.inc({ resource: resource.plural });
+      log({ msg: 'watch failed; restarting informer', resource: resource.plural, error: error.message });
+    },
+  });
+  controller = new Controller({
+    client, build: options.build, namespaces: options.namespaces ?? [], workers: options.workers ?? 4,
+    resyncPeriodMs: options.resyncPeriodMs ?? 10 * 60_000, metrics, identity, log, backoff: options.backoff,
+  });
+  const running = controller;
+  const host = options.metricsHost ?? '0.0.0.0';
+  const probes = await startProbeServer(host, options.metricsPort ?? 8080, metrics.registry, () => running.synced);
+  const health = options.healthPort === undefined ? undefined : await startProbeServer(host, options.healthPort, undefined, () => running.synced);
+  log({ msg: 'operator starting', identity, metricsPort: probes.port, healthPort: health?.port, namespaces: options.namespaces?.length ? options.namespaces : 'all' });
+  const elector = options.leaderElection ? electorFor(options, client, identity, running, metrics, log) : undefined;
+  let stopping = false;
+  const started = running.startInformers().then(() => {
+    if (stopping) return;
+    if (elector) elector.start();
+    else running.startWorkers();
+  });
+  return {
+    identity, client, controller: running, metrics, probes, health,
+    isLeader: () => (elector ? elector.isLeader : true),
+    async stop() {
+      stopping = true;
+      await Promise.race([started, new Promise((resolve) => setTimeout(resolve, 1000))]);
+      await running.stop();
+      await elector?.stop();
+      await probes.close();
+      await health?.close();
+      log({ msg: 'operator stopped', identity });
+    },
+  };
+
+  function electorFor(opts: OperatorOptions, kube: KubeClient, id: string, ctrl: Controller, m: OperatorMetrics, logger: typeof log): LeaderElector {
+    const election = opts.leaderElection!;
+    return new LeaderElector({
+      client: kube, namespace: election.namespace, name: election.name ?? FIELD_MANAGER, identity: id,
+      leaseDurationMs: election.leaseDurationMs, renewDeadlineMs: election.renewDeadlineMs, retryPeriodMs: election.retryPeriodMs,
+      log: logger,
+      onStartedLeading: () => {
+        m.leader.set(1);
+        ctrl.startWorkers();
+      },
+      onStoppedLeading: () => {
+        m.leader.set(0);
+        if (stopping) return;
+        logger({ msg: 'leadership lost; stopping the controller', identity: id });
+        void ctrl.stop().then(() => opts.onLeadershipLost?.());
+      },
+    });
+  }
+}

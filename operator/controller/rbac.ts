@@ -1,0 +1,31 @@
+// Exactly what the operator may do, as RBAC PolicyRules. The Helm chart's
+// ClusterRole and Roles are generated from (and tested against) these lists.
+import type { V1PolicyRule } from '@kubernetes/client-node';
+
+const WRITE = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
+
+/** Rules in every watched namespace (a ClusterRole when watching all of them). */
+export const operatorRules: readonly V1PolicyRule[] = [
+  { apiGroups: ['serving.kubeinfer.io'], resources: ['inferenceservices'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: ['serving.kubeinfer.io'], resources: ['inferenceservices/status'], verbs: ['get', 'update', 'patch'] },
+  // Setting blockOwnerDeletion on children requires update on the owner's finalizers.
+  { apiGroups: ['serving.kubeinfer.io'], resources: ['inferenceservices/finalizers'], verbs: ['update'] },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: WRITE },
+  { apiGroups: [''], resources: ['services', 'configmaps', 'serviceaccounts'], verbs: WRITE },
+  { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: WRITE },
+  // The router's Role grants get/list/watch on one ConfigMap; the operator holds those verbs itself, so no escalate/bind.
+  { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: WRITE },
+  // Only read, by name, to check that spec.storage.secretRef has the keys the model URIs need.
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+];
+
+/** Cluster-scoped: nodes, to report GPU placement no node can satisfy. Optional (the check is skipped without it). */
+export const nodeRules: readonly V1PolicyRule[] = [
+  { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
+];
+
+/** In the operator's own namespace, for leader election. */
+export const leaderElectionRules: readonly V1PolicyRule[] = [
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+];

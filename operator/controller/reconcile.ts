@@ -1,0 +1,180 @@
+// reconcile(key): read the InferenceService and its children from the caches,
+// compute the desired objects, apply only what differs, delete what is no
+// longer desired, write status if it changed, and record events for the
+// transitions. Level-triggered: it never looks at what triggered it.
+import type { InferenceService, InferenceServiceStatus } from '../api/index.ts';
+import { desiredObjects, type BuildOptions } from '../builders/index.ts';
+import { canonicalJson } from '../builders/hash.ts';
+import { inferenceServiceUrl, routerObjectName, versionObjectName } from '../builders/names.ts';
+import { DEFAULT_CLUSTER_DOMAIN } from '../builders/options.ts';
+import type { Informer, KubeClient } from '../kube/client.ts';
+import { describeError, type KubeError } from '../kube/errors.ts';
+import { DeploymentKind, InferenceServiceKind, resourceFor, SecretKind } from '../kube/resources.ts';
+import { parseObjectKey, type KubeObject } from '../kube/types.ts';
+import type { ChildCache } from './cache.ts';
+import { credentialsProblem, gpuProblem, type Problem, type SecretLookup } from './checks.ts';
+import { applyReason } from './drift.ts';
+import type { EventRecorder } from './events.ts';
+import { desiredStatus, readyCondition, stalledStatus } from './status.ts';
+import { checkSpec } from './spec.ts';
+
+export interface ReconcileContext {
+  readonly client: KubeClient;
+  readonly inferenceServices: Informer;
+  readonly children: ChildCache;
+  /** Nodes for GPU checks; undefined when the operator may not list them. */
+  readonly nodes: () => readonly KubeObject[] | undefined;
+  readonly build: BuildOptions;
+  readonly events: EventRecorder;
+  readonly log: (event: Record<string, unknown>) => void;
+}
+
+export type ReconcileOutcome =
+  | { readonly kind: 'done' }
+  /** Converged for now, but look again later (something we cannot watch may change). */
+  | { readonly kind: 'requeue'; readonly afterMs: number }
+  /** Failed; retry with the key's exponential backoff. */
+  | { readonly kind: 'retry'; readonly error: string };
+
+/** A write this reconcile made to a child, for events and logs. */
+interface ChildChange {
+  readonly verb: 'Created' | 'Updated' | 'Deleted';
+  readonly object: KubeObject;
+  readonly why?: string;
+}
+
+interface ChildFailure {
+  readonly object: KubeObject;
+  readonly error: KubeError;
+}
+
+/** How long to wait before re-reading a credentials Secret (Secrets are not watched). */
+export const SECRET_RECHECK_MS = 30_000;
+
+/** Converges one InferenceService (key `namespace/name`). */
+export async function reconcile(context: ReconcileContext, key: string): Promise<ReconcileOutcome> {
+  const cached = context.inferenceServices.get(parseObjectKey(key));
+  if (!cached || cached.metadata.deletionTimestamp) return { kind: 'done' }; // the garbage collector removes the children
+  const checked = checkSpec(cached);
+  if (!checked.ok) {
+    await publishStatus(context, cached, stalledStatus(cached, checked.problem, new Date()), [], []);
+    return { kind: 'done' };
+  }
+  const isvc = checked.value;
+  const secret = await lookupSecret(context, isvc);
+  if (!secret.ok) return { kind: 'retry', error: `reading Secret: ${describeError(secret.error)}` };
+  const problems = [gpuProblem(isvc, context.nodes()), credentialsProblem(isvc, secret.value)].filter((p): p is Problem => p !== undefined);
+  const desired = desiredObjects(isvc, context.build);
+  const applied = await applyChildren(context, desired);
+  const pruned = await pruneChildren(context, key, isvc, desired);
+  const changes = [...applied.changes, ...pruned.changes];
+  const failures = [...applied.failures, ...pruned.failures];
+  const permanent = failures.filter((failure) => failure.error.kind === 'Invalid');
+  const stalled = [...problems, ...permanent.map(rejectionProblem)];
+  await publishStatus(context, cached, statusFor(context, isvc, stalled, failures), changes, failures);
+  const retryable = failures.filter((failure) => failure.error.kind !== 'Invalid');
+  if (retryable.length > 0) return { kind: 'retry', error: retryable.map(describeFailure).join('; ') };
+  if (problems.some((problem) => problem.reason.startsWith('Storage'))) return { kind: 'requeue', afterMs: SECRET_RECHECK_MS };
+  return { kind: 'done' };
+}
+
+async function lookupSecret(context: ReconcileContext, isvc: InferenceService): Promise<{ ok: true; value: SecretLookup | undefined } | { ok: false; error: KubeError }> {
+  const name = isvc.spec.storage?.secretRef?.name;
+  if (!name) return { ok: true, value: undefined };
+  const read = await context.client.get(SecretKind, { namespace: isvc.metadata.namespace, name });
+  if (read.ok) {
+    const keys = [...Object.keys((read.value.data as object | undefined) ?? {}), ...Object.keys((read.value.stringData as object | undefined) ?? {})];
+    return { ok: true, value: { found: true, keys } };
+  }
+  if (read.error.kind === 'NotFound') return { ok: true, value: { found: false } };
+  if (read.error.kind === 'Forbidden') return { ok: true, value: undefined }; // cannot check: let fetch-model report it
+  return read;
+}
+
+async function applyChildren(context: ReconcileContext, desired: readonly KubeObject[]): Promise<{ changes: ChildChange[]; failures: ChildFailure[] }> {
+  const changes: ChildChange[] = [];
+  const failures: ChildFailure[] = [];
+  await Promise.all(desired.map(async (object) => {
+    const resource = resourceFor(object.apiVersion, object.kind);
+    if (!resource) throw new Error(`builders produced an unknown kind ${object.apiVersion} ${object.kind}`);
+    const live = context.children.get(resource, object.metadata);
+    const reason = applyReason(object, live);
+    if (!reason) return;
+    const result = await context.client.apply(object);
+    if (!result.ok) {
+      failures.push({ object, error: result.error });
+      return;
+    }
+    context.children.remember(result.value);
+    const why = reason === 'drifted' ? 'restored fields changed outside the operator' : reason === 'changed' ? 'spec changed' : undefined;
+    changes.push({ verb: reason === 'missing' ? 'Created' : 'Updated', object, why });
+  }));
+  return { changes, failures };
+}
+
+async function pruneChildren(context: ReconcileContext, key: string, isvc: InferenceService, desired: readonly KubeObject[]): Promise<{ changes: ChildChange[]; failures: ChildFailure[] }> {
+  const wanted = new Set(desired.map((object) => `${object.kind}/${object.metadata.name}`));
+  const stale = context.children.owned(key, isvc.metadata.uid ?? '').filter(({ object }) => !wanted.has(`${object.kind}/${object.metadata.name}`));
+  const changes: ChildChange[] = [];
+  const failures: ChildFailure[] = [];
+  await Promise.all(stale.map(async ({ resource, object }) => {
+    const deleted = await context.client.delete(resource, object.metadata, { uid: object.metadata.uid });
+    context.children.forget(resource, object.metadata);
+    if (deleted.ok || deleted.error.kind === 'NotFound') changes.push({ verb: 'Deleted', object, why: 'no longer in the spec' });
+    else failures.push({ object, error: deleted.error });
+  }));
+  return { changes, failures };
+}
+
+function rejectionProblem(failure: ChildFailure): Problem {
+  return { reason: 'ApplyRejected', message: `the API server rejected ${failure.object.kind} ${failure.object.metadata.name}: ${failure.error.message}` };
+}
+
+function describeFailure(failure: ChildFailure): string {
+  return `${failure.object.kind} ${failure.object.metadata.name}: ${describeError(failure.error)}`;
+}
+
+function statusFor(context: ReconcileContext, isvc: InferenceService, problems: readonly Problem[], failures: readonly ChildFailure[]): InferenceServiceStatus {
+  const name = isvc.metadata.name ?? '';
+  const namespace = isvc.metadata.namespace ?? 'default';
+  const transient = failures.filter((failure) => failure.error.kind !== 'Invalid');
+  return desiredStatus(isvc, {
+    deployment: (deployment) => context.children.get(DeploymentKind, { namespace, name: deployment }),
+    versionDeploymentName: (version) => versionObjectName(name, version),
+    routerDeploymentName: routerObjectName(name),
+    url: inferenceServiceUrl(name, namespace, context.build.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN),
+    problems,
+    transientFailure: transient.length > 0 ? `retrying after: ${transient.map(describeFailure).join('; ')}` : undefined,
+    now: new Date(),
+  });
+}
+
+/** Writes status when it differs from what the object carries, then records the transitions as events. */
+async function publishStatus(context: ReconcileContext, subject: KubeObject, status: InferenceServiceStatus, changes: readonly ChildChange[], failures: readonly ChildFailure[]): Promise<void> {
+  const before = subject.status as InferenceServiceStatus | undefined;
+  if (canonicalJson(status) !== canonicalJson(before ?? {})) {
+    const { name, namespace } = subject.metadata;
+    const written = await context.client.apply(
+      { apiVersion: InferenceServiceKind.apiVersion, kind: InferenceServiceKind.kind, metadata: { name, namespace }, status },
+      { subresource: 'status' },
+    );
+    if (!written.ok && written.error.kind !== 'NotFound') context.log({ msg: 'status not written', key: `${namespace}/${name}`, error: describeError(written.error) });
+  }
+  await recordEvents(context, subject, before, status, changes, failures);
+}
+
+async function recordEvents(context: ReconcileContext, subject: KubeObject, before: InferenceServiceStatus | undefined, after: InferenceServiceStatus, changes: readonly ChildChange[], failures: readonly ChildFailure[]): Promise<void> {
+  const records: Promise<void>[] = [];
+  for (const change of changes) {
+    const what = `${change.object.kind} ${change.object.metadata.name}`;
+    records.push(context.events.record(subject, 'Normal', change.verb, change.why ? `${change.verb} ${what}: ${change.why}` : `${change.verb} ${what}`));
+  }
+  for (const failure of failures) records.push(context.events.record(subject, 'Warning', 'ApplyFailed', describeFailure(failure)));
+  const wasReady = readyCondition(before);
+  const ready = readyCondition(after);
+  const stalled = after.conditions?.find((condition) => condition.type === 'Stalled');
+  const wasStalled = before?.conditions?.find((condition) => condition.type === 'Stalled');
+  if (ready?.status === 'True' && wasReady?.status !== 'True') records.push(context.events.record(subject, 'Normal', 'Ready', ready.message));
+  if (stalled && (wasStalled?.reason !== stalled.reason || wasStalled.message !== stalled.message)) records.push(context.events.record(subject, 'Warning', stalled.reason, stalled.message));
+  await Promise.all(records);
+}

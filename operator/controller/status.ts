@@ -1,0 +1,127 @@
+// The InferenceService's status, computed from what the caches show. kstatus
+// semantics: observedGeneration is the InferenceService's own generation;
+// Ready is always present; Reconciling and Stalled appear only while true
+// ("abnormal-true"), which is how kstatus, Helm 4 --wait, Flux and
+// `kubectl wait --for=condition=Ready` read progress and failure.
+import { formatTrafficSummary, resolveVersions, type Condition, type ConditionType, type InferenceService, type InferenceServiceStatus, type VersionStatus } from '../api/index.ts';
+import { minimumAvailable } from '../builders/scaling.ts';
+import type { KubeObject } from '../kube/types.ts';
+import type { Problem } from './checks.ts';
+
+interface DeploymentShape {
+  readonly metadata: { readonly generation?: number };
+  readonly spec?: { readonly replicas?: number };
+  readonly status?: {
+    readonly observedGeneration?: number;
+    readonly replicas?: number;
+    readonly updatedReplicas?: number;
+    readonly readyReplicas?: number;
+    readonly availableReplicas?: number;
+    readonly conditions?: readonly { type: string; status: string; reason?: string; message?: string }[];
+  };
+}
+
+/** How far one Deployment has come. */
+export interface WorkloadProgress {
+  /** spec.replicas (what the Deployment or its HPA asks for). */
+  readonly desired: number;
+  readonly replicas: number;
+  readonly readyReplicas: number;
+  readonly ready: boolean;
+  /** Set when the Deployment controller gave up (ProgressDeadlineExceeded). */
+  readonly failure?: string;
+}
+
+/** A Deployment is ready when its controller saw the latest spec, no old-template pods remain and enough pods are available. */
+export function workloadProgress(object: KubeObject | undefined, minimumAvailable?: number): WorkloadProgress {
+  if (!object) return { desired: 0, replicas: 0, readyReplicas: 0, ready: false };
+  const deployment = object as unknown as DeploymentShape;
+  const status = deployment.status ?? {};
+  const desired = deployment.spec?.replicas ?? 1;
+  const replicas = status.replicas ?? 0;
+  const updated = status.updatedReplicas ?? 0;
+  const observed = (status.observedGeneration ?? 0) >= (deployment.metadata.generation ?? 0);
+  const needed = Math.min(minimumAvailable ?? desired, desired);
+  const ready = observed && updated >= needed && replicas <= updated && (status.availableReplicas ?? 0) >= Math.max(needed, 1);
+  const stuck = status.conditions?.find((c) => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded');
+  return { desired, replicas, readyReplicas: status.readyReplicas ?? 0, ready, ...(stuck ? { failure: stuck.message ?? 'progress deadline exceeded' } : {}) };
+}
+
+export interface StatusInputs {
+  /** Live Deployment by name (from the cache). */
+  readonly deployment: (name: string) => KubeObject | undefined;
+  readonly versionDeploymentName: (version: string) => string;
+  readonly routerDeploymentName: string;
+  readonly url: string;
+  /** Stalled problems (operator-detectable or permanent API refusals). */
+  readonly problems: readonly Problem[];
+  /** A transient failure during this reconcile (keeps Reconciling, retried with backoff). */
+  readonly transientFailure?: string;
+  readonly now: Date;
+}
+
+/** `v1=90,v2=10`, with the mirror target as `v3=mirror:20`. */
+export function trafficSummary(isvc: InferenceService): string {
+  const mirror = isvc.spec.traffic?.mirror;
+  return formatTrafficSummary(resolveVersions(isvc.spec), mirror ? { version: mirror.version, percent: mirror.percent ?? 100 } : undefined);
+}
+
+/** The status the InferenceService should have now. */
+export function desiredStatus(isvc: InferenceService, inputs: StatusInputs): InferenceServiceStatus {
+  const progress = resolveVersions(isvc.spec).map((version) =>
+    ({ version, progress: workloadProgress(inputs.deployment(inputs.versionDeploymentName(version.name)), minimumAvailable(version)) }));
+  const versions: VersionStatus[] = progress.map(({ version, progress: p }) =>
+    ({ name: version.name, weight: version.weight, replicas: p.replicas, readyReplicas: p.readyReplicas, ready: p.ready }));
+  const router = workloadProgress(inputs.deployment(inputs.routerDeploymentName));
+  const stuck = progress.flatMap(({ version, progress: p }) =>
+    p.failure ? [{ reason: 'ProgressDeadlineExceeded', message: `version ${version.name}: ${p.failure}` }] : []);
+  const problems = [...inputs.problems, ...stuck];
+  const generation = isvc.metadata.generation ?? 0;
+  const condition = conditionFactory(generation, inputs.now);
+  let conditions: Condition[];
+  if (problems.length > 0) {
+    conditions = stalledConditions(condition, problems);
+  } else {
+    const waiting = [
+      ...progress.filter(({ progress: p }) => !p.ready).map(({ version, progress: p }) => `version ${version.name} (${p.readyReplicas}/${p.desired} ready)`),
+      ...(router.ready ? [] : [`router (${router.readyReplicas}/${router.desired} ready)`]),
+    ];
+    if (inputs.transientFailure) waiting.unshift(inputs.transientFailure);
+    conditions = waiting.length === 0
+      ? [condition('Ready', 'True', 'Ready', `${versions.length} version(s) ready; traffic ${trafficSummary(isvc)}`)]
+      : [condition('Ready', 'False', 'Progressing', `waiting for ${waiting.join(', ')}`), condition('Reconciling', 'True', 'Progressing', `waiting for ${waiting.join(', ')}`)];
+  }
+  return { observedGeneration: generation, conditions: keepTransitionTimes(conditions, isvc.status?.conditions), url: inputs.url, versions, trafficSummary: trafficSummary(isvc) };
+}
+
+/** Status of an InferenceService the operator cannot work on at all (invalid spec). */
+export function stalledStatus(object: { metadata: { generation?: number }; status?: InferenceServiceStatus }, problem: Problem, now: Date): InferenceServiceStatus {
+  const generation = object.metadata.generation ?? 0;
+  const conditions = stalledConditions(conditionFactory(generation, now), [problem]);
+  return { ...object.status, observedGeneration: generation, conditions: keepTransitionTimes(conditions, object.status?.conditions) };
+}
+
+type ConditionFactory = (type: ConditionType, status: 'True' | 'False', reason: string, message: string) => Condition;
+
+function conditionFactory(generation: number, now: Date): ConditionFactory {
+  const lastTransitionTime = now.toISOString().replace(/\.\d{3}Z$/, 'Z'); // metav1.Time has second precision
+  return (type, status, reason, message) => ({ type, status, observedGeneration: generation, lastTransitionTime, reason, message });
+}
+
+function stalledConditions(condition: ConditionFactory, problems: readonly Problem[]): Condition[] {
+  const message = problems.map((problem) => problem.message).join(' ');
+  return [condition('Ready', 'False', problems[0].reason, message), condition('Stalled', 'True', problems[0].reason, message)];
+}
+
+// lastTransitionTime changes only when a condition's status does.
+function keepTransitionTimes(next: readonly Condition[], previous: readonly Condition[] | undefined): Condition[] {
+  return next.map((condition) => {
+    const before = previous?.find((old) => old.type === condition.type);
+    return before && before.status === condition.status ? { ...condition, lastTransitionTime: before.lastTransitionTime } : condition;
+  });
+}
+
+/** The Ready condition of a status, if any. */
+export function readyCondition(status: InferenceServiceStatus | undefined): Condition | undefined {
+  return status?.conditions?.find((condition) => condition.type === 'Ready');
+}

@@ -1,0 +1,113 @@
+// The inference engine behind the HTTP surface: loads the model into a worker pool (with
+// warm-up), validates requests against the model's signature, and queues them for the
+// scheduler. Its state is what readiness reports.
+import { availableParallelism } from 'node:os';
+import type { ExecutionProvider } from './messages.ts';
+import { WorkerPool } from './pool.ts';
+import { Scheduler, type ScheduleOutcome, type SchedulerObserver } from './scheduler.ts';
+import type { ModelSignature } from './signature.ts';
+import { elementCount, type Tensor } from './tensor.ts';
+import { checkInputs, checkOutputs, formatShape, requestBatchSize } from './validate.ts';
+
+export interface EngineOptions {
+  readonly modelPath: string;
+  readonly executionProvider: ExecutionProvider;
+  readonly workers: number;
+  /** onnxruntime intra-op threads per worker; 0 shares the machine's cores among the workers. */
+  readonly intraOpThreads: number;
+  readonly maxBatchSize: number;
+  readonly maxQueueDelayMicros: number;
+  readonly maxQueueSize: number;
+}
+
+export type EngineState =
+  | { readonly status: 'loading' }
+  | { readonly status: 'ready'; readonly signature: ModelSignature; readonly batching: boolean; readonly loadSeconds: number }
+  | { readonly status: 'failed'; readonly reason: string };
+
+export type InferOutcome = ScheduleOutcome | { readonly ok: false; readonly kind: 'Invalid' | 'Unavailable'; readonly message: string };
+
+export interface EngineObserver extends SchedulerObserver {
+  onWorkerLost(message: string): void;
+}
+
+/** Threads per worker so that all workers together use the machine's cores once. */
+export function defaultIntraOpThreads(workers: number): number {
+  return Math.max(1, Math.floor(availableParallelism() / workers));
+}
+
+export class Engine {
+  private current: EngineState = { status: 'loading' };
+  private pool: WorkerPool | undefined;
+  private scheduler: Scheduler | undefined;
+  /** Resolves with 'ready' or 'failed' once loading ends. */
+  readonly loaded: Promise<EngineState>;
+
+  constructor(options: EngineOptions, observer: EngineObserver) {
+    this.loaded = this.load(options, observer);
+  }
+
+  get state(): EngineState {
+    return this.current;
+  }
+
+  /** Requests queued and not yet running. */
+  get queueLength(): number {
+    return this.scheduler?.queueLength ?? 0;
+  }
+
+  /** Validates a request and runs it; `outputs` undefined returns every output. */
+  infer(inputs: readonly Tensor[], outputs: readonly string[] | undefined): Promise<InferOutcome> {
+    const state = this.current;
+    if (state.status !== 'ready' || this.scheduler === undefined) {
+      const message = state.status === 'failed' ? `the model failed to load: ${state.reason}` : 'the model is still loading';
+      return Promise.resolve({ ok: false, kind: 'Unavailable', message });
+    }
+    const problem = checkInputs(state.signature, inputs) ?? (outputs === undefined ? undefined : checkOutputs(state.signature, outputs)) ?? checkCounts(inputs);
+    if (problem !== undefined) return Promise.resolve({ ok: false, kind: 'Invalid', message: problem });
+    const ordered = state.signature.inputs.map((spec) => inputs.find((tensor) => tensor.name === spec.name)!);
+    const rows = state.batching ? requestBatchSize(ordered) : undefined;
+    return this.scheduler.submit(ordered, outputs, rows);
+  }
+
+  /** Stops the workers; queued requests are not run. */
+  async close(): Promise<void> {
+    await this.pool?.close();
+  }
+
+  private async load(options: EngineOptions, observer: EngineObserver): Promise<EngineState> {
+    const started = process.hrtime.bigint();
+    const wantBatching = options.maxBatchSize > 1;
+    const settings = {
+      modelPath: options.modelPath,
+      executionProvider: options.executionProvider,
+      intraOpThreads: options.intraOpThreads > 0 ? options.intraOpThreads : defaultIntraOpThreads(options.workers),
+      verifyBatching: wantBatching,
+    };
+    const loaded = await WorkerPool.start(settings, options.workers, () => this.scheduler?.pump(), (m) => observer.onWorkerLost(m));
+    if (!loaded.ok) {
+      this.current = { status: 'failed', reason: loaded.message };
+      return this.current;
+    }
+    this.pool = loaded.pool;
+    const batching = wantBatching && loaded.signature.batchable && loaded.batchingVerified;
+    this.scheduler = new Scheduler({
+      maxBatchSize: batching ? options.maxBatchSize : 0,
+      maxQueueDelayNs: options.maxQueueDelayMicros * 1000,
+      maxQueueSize: options.maxQueueSize,
+    }, loaded.pool, observer);
+    const loadSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.current = { status: 'ready', signature: loaded.signature, batching, loadSeconds };
+    return this.current;
+  }
+}
+
+function checkCounts(inputs: readonly Tensor[]): string | undefined {
+  for (const tensor of inputs) {
+    const expected = elementCount(tensor.shape);
+    if (tensor.data.length !== expected) {
+      return `input '${tensor.name}' has ${tensor.data.length} elements but its shape ${formatShape(tensor.shape)} needs ${expected}`;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,170 @@
+// The request queue in front of the workers, with Triton's dynamic batching: when a worker
+// is free, take the oldest request plus compatible ones behind it up to maxBatchSize rows;
+// if that batch is not full, wait until the oldest has queued maxQueueDelay before running
+// it. The queue is bounded: past maxQueueSize, submit answers QueueFull at once.
+import type { RunOutcome } from './pool.ts';
+import { concatBatch, sliceBatch, type Tensor } from './tensor.ts';
+
+export interface BatchingPolicy {
+  /** Most rows in one execution; 0 or 1 turns dynamic batching off. */
+  readonly maxBatchSize: number;
+  readonly maxQueueDelayNs: number;
+  readonly maxQueueSize: number;
+}
+
+/** One execution on a worker: input hand-over, session.run, output hand-back. */
+export interface ExecutionTiming {
+  readonly computeInputNs: number;
+  readonly computeInferNs: number;
+  readonly computeOutputNs: number;
+  /** Rows in the execution. */
+  readonly batchSize: number;
+}
+
+/** A request's view: its time in the queue plus the execution it shared. */
+export interface Timing extends ExecutionTiming {
+  readonly queueNs: number;
+}
+
+export type ScheduleOutcome =
+  | { readonly ok: true; readonly outputs: readonly Tensor[]; readonly timing: Timing }
+  | { readonly ok: false; readonly kind: 'QueueFull' | 'Failed' | 'WorkerLost'; readonly message: string };
+
+/** What the scheduler needs from the worker pool. */
+export interface Executor {
+  idleCount(): number;
+  run(inputs: readonly Tensor[], outputs: readonly string[] | undefined): Promise<RunOutcome>;
+}
+
+export interface SchedulerObserver {
+  onExecution(timing: ExecutionTiming): void;
+  onQueueLength(length: number): void;
+}
+
+interface Pending {
+  readonly inputs: readonly Tensor[];
+  readonly outputs: readonly string[] | undefined;
+  /** Rows, or undefined when this request cannot share an execution. */
+  readonly rows: number | undefined;
+  /** Requests with the same key have equal non-batch dimensions and can be concatenated. */
+  readonly key: string;
+  readonly enqueuedNs: number;
+  readonly resolve: (outcome: ScheduleOutcome) => void;
+}
+
+const now = (): number => Number(process.hrtime.bigint());
+
+export class Scheduler {
+  private readonly queue: Pending[] = [];
+  private readonly policy: BatchingPolicy;
+  private readonly executor: Executor;
+  private readonly observer: SchedulerObserver;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(policy: BatchingPolicy, executor: Executor, observer: SchedulerObserver) {
+    this.policy = policy;
+    this.executor = executor;
+    this.observer = observer;
+  }
+
+  /** Queues a validated request; `rows` is its batch size when it may be batched with others. */
+  submit(inputs: readonly Tensor[], outputs: readonly string[] | undefined, rows: number | undefined): Promise<ScheduleOutcome> {
+    if (this.queue.length >= this.policy.maxQueueSize) {
+      return Promise.resolve({ ok: false, kind: 'QueueFull', message: `the request queue is full (${this.policy.maxQueueSize} pending requests); retry later` });
+    }
+    const batchable = this.policy.maxBatchSize > 1 && rows !== undefined && rows < this.policy.maxBatchSize;
+    const key = batchable ? inputs.map((tensor) => tensor.shape.slice(1).join('x')).join('|') : '';
+    return new Promise((resolve) => {
+      this.queue.push({ inputs, outputs, rows: batchable ? rows : undefined, key, enqueuedNs: now(), resolve });
+      this.observer.onQueueLength(this.queue.length);
+      this.pump();
+    });
+  }
+
+  /** Requests waiting for a worker. */
+  get queueLength(): number {
+    return this.queue.length;
+  }
+
+  /** Dispatches as many batches as there are idle workers; called on submit, idle and timer. */
+  pump(): void {
+    while (this.queue.length > 0 && this.executor.idleCount() > 0) {
+      const batch = this.takeBatch();
+      if (batch === undefined) break;
+      this.observer.onQueueLength(this.queue.length);
+      void this.execute(batch);
+    }
+  }
+
+  private takeBatch(): Pending[] | undefined {
+    const head = this.queue[0]!;
+    if (head.rows === undefined) return [this.queue.shift()!];
+    const picked: number[] = [];
+    let rows = 0;
+    for (let index = 0; index < this.queue.length && rows < this.policy.maxBatchSize; index++) {
+      const candidate = this.queue[index]!;
+      if (candidate.rows === undefined || candidate.key !== head.key || rows + candidate.rows > this.policy.maxBatchSize) continue;
+      picked.push(index);
+      rows += candidate.rows;
+    }
+    const waitedNs = now() - head.enqueuedNs;
+    if (rows < this.policy.maxBatchSize && waitedNs < this.policy.maxQueueDelayNs) {
+      this.armTimer(this.policy.maxQueueDelayNs - waitedNs);
+      return undefined;
+    }
+    const batch = picked.map((index) => this.queue[index]!);
+    for (let i = picked.length - 1; i >= 0; i--) this.queue.splice(picked[i]!, 1);
+    return batch;
+  }
+
+  private armTimer(delayNs: number): void {
+    if (this.timer !== undefined) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pump();
+    }, Math.max(0, Math.ceil(delayNs / 1e6)));
+  }
+
+  private async execute(batch: readonly Pending[]): Promise<void> {
+    const dispatchNs = now();
+    const single = batch.length === 1;
+    const inputs = single ? batch[0]!.inputs : batch[0]!.inputs.map((_, i) => concatBatch(batch.map((p) => p.inputs[i]!)));
+    const outcome = await this.executor.run(inputs, single ? batch[0]!.outputs : unionOutputs(batch));
+    const doneNs = now();
+    if (!outcome.ok) {
+      this.fail(batch, outcome.message, outcome.workerLost);
+      return;
+    }
+    const rows = single ? (inputs[0]?.shape[0] ?? 1) : batch.reduce((sum, p) => sum + p.rows!, 0);
+    const shared: ExecutionTiming = {
+      computeInputNs: outcome.inferStartNs - dispatchNs,
+      computeInferNs: outcome.inferEndNs - outcome.inferStartNs,
+      computeOutputNs: doneNs - outcome.inferEndNs,
+      batchSize: rows,
+    };
+    this.observer.onExecution(shared);
+    let offset = 0;
+    for (const pending of batch) {
+      const wanted = pending.outputs === undefined ? outcome.outputs : outcome.outputs.filter((t) => pending.outputs!.includes(t.name));
+      const outputs = single ? wanted : wanted.map((tensor) => sliceBatch(tensor, offset, pending.rows!));
+      offset += pending.rows ?? 0;
+      pending.resolve({ ok: true, outputs, timing: { ...shared, queueNs: dispatchNs - pending.enqueuedNs } });
+    }
+  }
+
+  /** A failed shared execution is retried one request at a time so only the bad request fails. */
+  private fail(batch: readonly Pending[], message: string, workerLost: boolean): void {
+    if (batch.length === 1) {
+      batch[0]!.resolve({ ok: false, kind: workerLost ? 'WorkerLost' : 'Failed', message });
+      return;
+    }
+    this.queue.unshift(...batch.map((pending) => ({ ...pending, rows: undefined })));
+    this.observer.onQueueLength(this.queue.length);
+    this.pump();
+  }
+}
+
+function unionOutputs(batch: readonly Pending[]): readonly string[] | undefined {
+  if (batch.some((pending) => pending.outputs === undefined)) return undefined;
+  return [...new Set(batch.flatMap((pending) => pending.outputs!))];
+}

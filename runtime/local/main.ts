@@ -1,0 +1,36 @@
+// `kubeinfer run` as a process: flags -> validated plan -> the local session.
+import { readInferenceService } from './manifest.ts';
+import { planLocalRun } from './plan.ts';
+import { runLocal } from './session.ts';
+
+export interface RunCommandFlags {
+  readonly filename: string;
+  readonly port: string;
+  readonly host: string;
+  readonly name?: string;
+  readonly verbose: boolean;
+}
+
+/** Runs the InferenceService in `flags.filename` until Ctrl-C; resolves with the exit code. */
+export async function runCommand(flags: RunCommandFlags): Promise<number> {
+  const port = Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return fail([`--port must be an integer from 0 to 65535, got "${flags.port}"`], 2);
+  const manifest = await readInferenceService(flags.filename, flags.name);
+  if (!manifest.ok) return fail(manifest.lines, 1);
+  const planned = planLocalRun(manifest.service);
+  if (!planned.ok) return fail(planned.problems, 1);
+  return runLocal({
+    file: flags.filename,
+    plan: planned.plan,
+    host: flags.host,
+    port,
+    verbose: flags.verbose,
+    out: (line) => process.stdout.write(`${line}\n`),
+    ...(flags.name === undefined ? {} : { name: flags.name }),
+  });
+}
+
+function fail(lines: readonly string[], code: number): number {
+  for (const line of lines) process.stderr.write(`${line}\n`);
+  return code;
+}

@@ -1,0 +1,71 @@
+// What local mode runs for one InferenceService, as pure data: one runtime per version
+// (with the same KUBEINFER_* settings the operator gives a pod) and the router's
+// configuration. Pure, so the mapping is tested without starting anything.
+import { resolveVersions } from '../../operator/api/index.ts';
+import type { InferenceService, ResolvedVersion } from '../../operator/api/index.ts';
+import type { RouterConfig } from '../router/index.ts';
+
+/** One version to run: its model URI and the environment of its `kubeinfer serve`. */
+export interface LocalVersion {
+  readonly name: string;
+  readonly uri: string;
+  readonly sha256?: string;
+  readonly weight: number;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export interface LocalPlan {
+  readonly model: string;
+  readonly versions: readonly LocalVersion[];
+  readonly mirror: RouterConfig['mirror'];
+}
+
+export type PlanResult = { readonly ok: true; readonly plan: LocalPlan } | { readonly ok: false; readonly problems: readonly string[] };
+
+/** Plans a validated InferenceService for this machine, or says why it cannot run here. */
+export function planLocalRun(service: InferenceService): PlanResult {
+  const model = service.metadata.name ?? '';
+  const resolved = resolveVersions(service.spec);
+  const problems = resolved.flatMap((v) => (v.model.uri.startsWith('pvc://') ? [`version ${v.name}: ${v.model.uri}: pvc:// models need a cluster; in local mode use file://, http(s)://, s3:// or gs://`] : []));
+  if (model === '') problems.unshift('metadata.name: local mode needs a name (generateName is filled in by an API server)');
+  if (problems.length > 0) return { ok: false, problems };
+  const mirror = resolved.find((v) => v.mirrorPercent > 0);
+  return {
+    ok: true,
+    plan: {
+      model,
+      versions: resolved.map((v) => ({ name: v.name, uri: v.model.uri, ...(v.model.sha256 === undefined ? {} : { sha256: v.model.sha256 }), weight: v.weight, env: runtimeEnv(v) })),
+      mirror: mirror === undefined ? null : { version: mirror.name, percent: mirror.mirrorPercent },
+    },
+  };
+}
+
+/** The runtime settings of a version as `kubeinfer serve` environment variables (DESIGN.md "Runtime pod"). */
+export function runtimeEnv(version: ResolvedVersion): Record<string, string> {
+  const runtime = version.runtime;
+  const env: Record<string, string> = { KUBEINFER_EXECUTION_PROVIDER: runtime.executionProvider };
+  const set = (name: string, value: number | undefined) => {
+    if (value !== undefined) env[name] = String(value);
+  };
+  set('KUBEINFER_WORKERS', runtime.workers);
+  set('KUBEINFER_MAX_BATCH_SIZE', runtime.batching?.maxBatchSize);
+  set('KUBEINFER_MAX_QUEUE_DELAY_MICROS', runtime.batching?.maxQueueDelayMicros);
+  set('KUBEINFER_MAX_QUEUE_SIZE', runtime.maxQueueSize);
+  set('KUBEINFER_MAX_REQUEST_BYTES', runtime.maxRequestBytes);
+  return env;
+}
+
+/** The router configuration for a plan, given where each version's runtime listens. */
+export function routerConfigFor(plan: Pick<LocalPlan, 'model' | 'versions' | 'mirror'>, urls: ReadonlyMap<string, string>): RouterConfig {
+  return {
+    model: plan.model,
+    versions: plan.versions.map((v) => ({ name: v.name, weight: v.weight, url: urls.get(v.name) ?? '' })),
+    mirror: plan.mirror,
+  };
+}
+
+/** Whether an edited manifest can be applied live: same versions, same models, same settings. */
+export function sameRuntimes(a: LocalPlan, b: LocalPlan): boolean {
+  const key = (plan: LocalPlan) => JSON.stringify([plan.model, plan.versions.map((v) => [v.name, v.uri, v.sha256, v.env])]);
+  return key(a) === key(b);
+}

@@ -1,0 +1,84 @@
+// `kubeinfer route` as a process: flags -> router + configuration source, JSON logs on
+// stdout, and a graceful stop on SIGTERM/SIGINT (not-ready, finish in-flight, exit 0).
+import { startRouter } from './server.ts';
+import type { Router } from './server.ts';
+import { watchConfigFile } from './source-file.ts';
+import type { ConfigWatch } from './source-file.ts';
+
+export interface RouteCommandFlags {
+  readonly configFile?: string;
+  readonly configmap?: string;
+  readonly kubeconfig?: string;
+  readonly port: string;
+  readonly host: string;
+  readonly backendTimeoutMs: string;
+  readonly mirrorMaxInFlight: string;
+}
+
+const SHUTDOWN_GRACE_MS = 20_000;
+
+/** Writes one structured log line. */
+export function logJson(event: Readonly<Record<string, unknown>>): void {
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), component: 'router', ...event })}\n`);
+}
+
+/** Runs the router until SIGTERM/SIGINT; resolves with the exit code. */
+export async function runRouteCommand(flags: RouteCommandFlags): Promise<number> {
+  const numbers = parseNumbers(flags);
+  if (typeof numbers === 'string') return fail(numbers);
+  if ((flags.configFile === undefined) === (flags.configmap === undefined)) return fail('give exactly one of --config-file <path> or --configmap <namespace/name>');
+  const router = await startRouter({ host: flags.host, port: numbers.port, backendTimeoutMs: numbers.backendTimeoutMs, mirrorMaxInFlight: numbers.mirrorMaxInFlight, processMetrics: true, log: logJson });
+  const source = await openSource(flags, router);
+  if (typeof source === 'string') {
+    await router.close(0);
+    return fail(source);
+  }
+  logJson({ level: 'info', msg: 'router listening', url: router.url, source: flags.configFile ?? `configmap ${flags.configmap}` });
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  logJson({ level: 'info', msg: 'stopping: finishing requests in flight', signal });
+  await source.stop();
+  await router.close(SHUTDOWN_GRACE_MS);
+  return 0;
+}
+
+async function openSource(flags: RouteCommandFlags, router: Router): Promise<ConfigWatch | string> {
+  if (flags.configFile !== undefined) return watchConfigFile(flags.configFile, router);
+  const [namespace, name, ...rest] = (flags.configmap ?? '').split('/');
+  if (namespace === undefined || namespace === '' || name === undefined || name === '' || rest.length > 0) {
+    return `--configmap must be <namespace>/<name>, got "${flags.configmap}"`;
+  }
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const { watchConfigMap } = await import('./source-configmap.ts');
+  const kubeConfig = new KubeConfig();
+  try {
+    if (flags.kubeconfig !== undefined) kubeConfig.loadFromFile(flags.kubeconfig);
+    else kubeConfig.loadFromDefault();
+  } catch (error) {
+    return `cannot load the kubeconfig: ${(error as Error).message}`;
+  }
+  return watchConfigMap({ kubeConfig, namespace, name, log: logJson }, router);
+}
+
+interface RouteNumbers {
+  readonly port: number;
+  readonly backendTimeoutMs: number;
+  readonly mirrorMaxInFlight: number;
+}
+
+function parseNumbers(flags: RouteCommandFlags): RouteNumbers | string {
+  const port = Number(flags.port);
+  const backendTimeoutMs = Number(flags.backendTimeoutMs);
+  const mirrorMaxInFlight = Number(flags.mirrorMaxInFlight);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return `--port must be an integer from 0 to 65535, got "${flags.port}"`;
+  if (!Number.isInteger(backendTimeoutMs) || backendTimeoutMs <= 0) return `--backend-timeout-ms must be a positive integer, got "${flags.backendTimeoutMs}"`;
+  if (!Number.isInteger(mirrorMaxInFlight) || mirrorMaxInFlight < 0) return `--mirror-max-in-flight must be a non-negative integer, got "${flags.mirrorMaxInFlight}"`;
+  return { port, backendTimeoutMs, mirrorMaxInFlight };
+}
+
+function fail(message: string): number {
+  process.stderr.write(`kubeinfer route: ${message}\n`);
+  return 2;
+}

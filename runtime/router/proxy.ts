@@ -1,0 +1,138 @@
+// The hot path: stream one request to a version's backend and its answer back, byte for
+// byte, over pooled keep-alive connections. Nothing is buffered: JSON and binary tensor
+// bodies (Inference-Header-Content-Length) pass through as they arrive.
+import { request } from 'node:http';
+import type { Agent, IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { BackendFailure, VersionMetrics } from './metrics.ts';
+import { VERSION_HEADER } from './route.ts';
+import type { Backend } from './table.ts';
+
+/** Connection-level headers that belong to one hop and are never forwarded. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade', 'expect']);
+
+/** Status codes the router answers with when a backend fails (nginx/Envoy conventions). */
+const FAILURE_STATUS: Readonly<Record<BackendFailure, number>> = { unavailable: 503, reset: 502, timeout: 504 };
+
+/** Status recorded for a client that went away before its answer (nginx's 499). */
+const CLIENT_CLOSED = 499;
+
+export interface ProxySettings {
+  readonly agent: Agent;
+  /** Longest silence from a backend (no response bytes) before the request fails with 504. */
+  readonly timeoutMs: number;
+}
+
+export interface ProxyTarget {
+  readonly model: string;
+  readonly backend: Backend;
+  readonly metrics: VersionMetrics;
+}
+
+/** Proxies `req` to `target` and answers `res`; records metrics; calls `done` once at the end. */
+export function proxyRequest(req: IncomingMessage, res: ServerResponse, target: ProxyTarget, settings: ProxySettings, done: () => void): void {
+  const { backend, metrics } = target;
+  const started = performance.now();
+  let failure: BackendFailure | undefined;
+  metrics.inFlight.inc();
+  const upstream = request({
+    agent: settings.agent,
+    hostname: backend.hostname,
+    port: backend.port,
+    method: req.method,
+    path: req.url,
+    headers: forwardedRequestHeaders(req, backend),
+  });
+  upstream.setTimeout(settings.timeoutMs, () => upstream.destroy(timeoutError(settings.timeoutMs)));
+  upstream.on('response', (answer) => {
+    res.writeHead(answer.statusCode ?? 502, returnedResponseHeaders(answer.headers, backend.version));
+    answer.on('error', () => res.destroy());
+    answer.pipe(res);
+  });
+  upstream.on('error', (error: NodeJS.ErrnoException) => {
+    // The client left first (destroying upstream raised this), or this failure is handled.
+    if (res.destroyed || failure !== undefined) return;
+    failure = classifyFailure(error);
+    metrics.failed(failure);
+    if (res.headersSent) return res.destroy();
+    // Drain what is left of the request body so the client's connection stays usable.
+    if (!req.complete) req.resume();
+    sendFailure(res, failure, target, error);
+  });
+  res.once('close', () => {
+    metrics.inFlight.dec();
+    const complete = res.writableFinished;
+    if (!complete && failure === undefined) upstream.destroy();
+    metrics.observe(complete || failure !== undefined ? res.statusCode : CLIENT_CLOSED, (performance.now() - started) / 1000);
+    done();
+  });
+  req.pipe(upstream);
+}
+
+/** Copies request headers except hop-by-hop ones; Host names the backend. */
+export function forwardedRequestHeaders(req: IncomingMessage, backend: Backend): OutgoingHttpHeaders {
+  const incoming = req.headers;
+  const headers: OutgoingHttpHeaders = {};
+  for (const name in incoming) {
+    if (!HOP_BY_HOP.has(name)) headers[name] = incoming[name];
+  }
+  headers.host = backend.host;
+  if (incoming.host !== undefined) headers['x-forwarded-host'] = incoming.host;
+  const client = req.socket.remoteAddress;
+  if (client !== undefined) headers['x-forwarded-for'] = incoming['x-forwarded-for'] === undefined ? client : `${incoming['x-forwarded-for']}, ${client}`;
+  return headers;
+}
+
+function returnedResponseHeaders(incoming: IncomingHttpHeaders, version: string): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = {};
+  for (const name in incoming) {
+    // transfer-encoding is re-decided by our own server for the client's connection.
+    if (!HOP_BY_HOP.has(name) && name !== 'transfer-encoding') headers[name] = incoming[name];
+  }
+  headers[VERSION_HEADER] = version;
+  return headers;
+}
+
+/** Maps a socket error to the failure kinds the metrics and status codes use. */
+export function classifyFailure(error: NodeJS.ErrnoException): BackendFailure {
+  switch (error.code) {
+    case 'KUBEINFER_TIMEOUT':
+      return 'timeout';
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+      return 'unavailable';
+    default:
+      return 'reset';
+  }
+}
+
+/** Human-readable cause for `{"error": ...}` bodies and logs. */
+export function describeFailure(failure: BackendFailure, target: ProxyTarget, error: NodeJS.ErrnoException): string {
+  const who = `version "${target.backend.version}" of model "${target.model}" (${target.backend.url})`;
+  const code = error.code ?? error.message;
+  switch (failure) {
+    case 'unavailable':
+      return `${who} is unavailable: cannot connect (${code})`;
+    case 'timeout':
+      return `${who} did not answer: ${error.message}`;
+    default:
+      return `${who} failed before answering: connection closed (${code})`;
+  }
+}
+
+function sendFailure(res: ServerResponse, failure: BackendFailure, target: ProxyTarget, error: NodeJS.ErrnoException): void {
+  const body = JSON.stringify({ error: describeFailure(failure, target, error) });
+  const headers: OutgoingHttpHeaders = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), [VERSION_HEADER]: target.backend.version };
+  if (failure === 'unavailable') headers['retry-after'] = '1';
+  res.writeHead(FAILURE_STATUS[failure], headers).end(body);
+}
+
+/** A timeout as an errno-style error, so classification stays on `code`. */
+export function timeoutError(ms: number): NodeJS.ErrnoException {
+  const error: NodeJS.ErrnoException = new Error(`no response within ${ms} ms`);
+  error.code = 'KUBEINFER_TIMEOUT';
+  return error;
+}

@@ -1,0 +1,152 @@
+// The router's HTTP server: node:http directly, because every microsecond on this path is
+// added to every inference call. It answers its own health and metrics endpoints and
+// proxies everything else under /v2 and /v1 to the version the routing table picks.
+import { Agent, createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { RouterConfig } from './config.ts';
+import { createRouterMetrics } from './metrics.ts';
+import type { RouterMetrics } from './metrics.ts';
+import { createMirror } from './mirror.ts';
+import { proxyRequest } from './proxy.ts';
+import type { ProxySettings } from './proxy.ts';
+import { VERSION_HEADER, resolveRoute } from './route.ts';
+import { buildRoutingTable, describeConfig } from './table.ts';
+import type { RoutingTable } from './table.ts';
+
+export interface RouterOptions {
+  /** Interface to listen on; default `0.0.0.0`. */
+  readonly host?: string;
+  /** Port; 0 picks a free one. Default 8080. */
+  readonly port?: number;
+  /** Longest silence from a backend before 504; default 60 s. */
+  readonly backendTimeoutMs?: number;
+  /** Mirror copies in flight before further copies are skipped; default 64. */
+  readonly mirrorMaxInFlight?: number;
+  /** Largest request body copied to the mirror; default 64 MiB (the runtime's limit). */
+  readonly mirrorMaxBodyBytes?: number;
+  /** Adds Node process metrics to /metrics (off in tests that start several routers). */
+  readonly processMetrics?: boolean;
+  readonly log?: (event: Readonly<Record<string, unknown>>) => void;
+}
+
+export interface Router {
+  readonly url: string;
+  readonly port: number;
+  readonly metrics: RouterMetrics;
+  /** Swaps in a new configuration; requests in flight keep their backend. */
+  apply(config: RouterConfig): void;
+  /** Records an invalid configuration; the last good one stays in force. */
+  reject(problems: readonly string[]): void;
+  config(): RouterConfig | undefined;
+  /** Stops accepting, reports not-ready, waits up to `graceMs` for requests in flight. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Starts the router; it answers 503 until the first configuration is applied. */
+export async function startRouter(options: RouterOptions = {}): Promise<Router> {
+  const log = options.log ?? (() => {});
+  let table: RoutingTable | undefined;
+  let closing = false;
+  let active = 0;
+  let drained: (() => void) | undefined;
+  const metrics = createRouterMetrics(() => table?.config.model ?? '', options.processMetrics ?? false);
+  const agent = new Agent({ keepAlive: true, scheduling: 'lifo' });
+  const timeoutMs = options.backendTimeoutMs ?? 60_000;
+  const proxy: ProxySettings = { agent, timeoutMs };
+  const mirror = createMirror({ agent, timeoutMs, maxInFlight: options.mirrorMaxInFlight ?? 64, maxBodyBytes: options.mirrorMaxBodyBytes ?? 64 * 1024 * 1024 });
+  const finished = () => {
+    active--;
+    if (active === 0) drained?.();
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '/';
+    if (url.startsWith('/v2/health/') || url.startsWith('/metrics')) return answerLocally(url, res, { table, closing, metrics });
+    if (table === undefined) return sendJson(res, 503, { error: 'the router has no configuration yet' });
+    const route = resolveRoute(url, header(req, VERSION_HEADER), table);
+    if (route.kind === 'reject') {
+      metrics.rejected(route.status);
+      return sendJson(res, route.status, { error: route.message });
+    }
+    const backend = table.backends.get(route.version)!;
+    const versionMetrics = metrics.forVersion(route.version);
+    const shadow = table.mirror;
+    if (shadow !== undefined && !route.pinned && req.method === 'POST' && shadow.backend.version !== route.version && shadow.gate.take()) {
+      mirror.copy(req, shadow.backend, metrics.forVersion(shadow.backend.version));
+    }
+    active++;
+    proxyRequest(req, res, { model: table.config.model, backend, metrics: versionMetrics }, proxy, finished);
+  };
+
+  const server = createServer({ keepAliveTimeout: 65_000 }, handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8080, options.host ?? '0.0.0.0', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = options.host === undefined || options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
+
+  return {
+    url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
+    port,
+    metrics,
+    apply(config) {
+      table = buildRoutingTable(config, table);
+      metrics.configApplied(config);
+      log({ level: 'info', msg: 'configuration applied', model: config.model, traffic: describeConfig(config) });
+    },
+    reject(problems) {
+      metrics.configRejected();
+      log({ level: 'error', msg: 'configuration rejected; keeping the last good one', problems });
+    },
+    config: () => table?.config,
+    async close(graceMs = 10_000) {
+      closing = true;
+      server.close();
+      if (active > 0) {
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+          setTimeout(resolve, graceMs).unref();
+        });
+      }
+      server.closeAllConnections();
+      agent.destroy();
+    },
+  };
+}
+
+interface LocalState {
+  readonly table: RoutingTable | undefined;
+  readonly closing: boolean;
+  readonly metrics: RouterMetrics;
+}
+
+/** The router's own endpoints: V2 health and Prometheus metrics. */
+function answerLocally(url: string, res: ServerResponse, state: LocalState): void {
+  const path = url.split('?', 1)[0];
+  if (path === '/v2/health/live') return sendJson(res, 200, { live: true });
+  if (path === '/v2/health/ready') {
+    if (state.closing) return sendJson(res, 503, { ready: false, reason: 'shutting down' });
+    if (state.table === undefined) return sendJson(res, 503, { ready: false, reason: 'no configuration yet' });
+    return sendJson(res, 200, { ready: true });
+  }
+  if (path === '/metrics') {
+    state.metrics.registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': state.metrics.registry.contentType }).end(text),
+      (error: Error) => sendJson(res, 500, { error: `metrics failed: ${error.message}` }),
+    );
+    return;
+  }
+  sendJson(res, 404, { error: `no route for ${path}: the router serves /v2/health/live, /v2/health/ready and /metrics itself` });
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+}

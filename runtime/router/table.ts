@@ -1,0 +1,67 @@
+// The routing table: one immutable snapshot of the configuration, ready for the hot path.
+// A configuration change builds a new table and swaps it in; requests already in flight
+// keep the backend they picked, so nothing is dropped.
+import { createBalancer, createPercentGate } from './balancer.ts';
+import type { Balancer, PercentGate } from './balancer.ts';
+import type { RouterConfig, RouterVersion } from './config.ts';
+
+/** A version's backend, pre-parsed for node:http. */
+export interface Backend {
+  readonly version: string;
+  readonly url: string;
+  readonly hostname: string;
+  readonly port: number;
+  /** `host:port`, sent as the Host header. */
+  readonly host: string;
+}
+
+export interface MirrorTarget {
+  readonly backend: Backend;
+  readonly gate: PercentGate;
+}
+
+export interface RoutingTable {
+  readonly config: RouterConfig;
+  readonly backends: ReadonlyMap<string, Backend>;
+  readonly balancer: Balancer;
+  readonly mirror: MirrorTarget | undefined;
+}
+
+/**
+ * Builds the table for `config`. The balancer (and mirror gate) of `previous` is kept when
+ * the weights (or mirror) did not change, so a re-read of the same configuration does not
+ * restart the interleaving.
+ */
+export function buildRoutingTable(config: RouterConfig, previous?: RoutingTable): RoutingTable {
+  const backends = new Map(config.versions.map((v) => [v.name, toBackend(v)] as const));
+  const sameWeights = previous !== undefined && weightsKey(previous.config) === weightsKey(config);
+  const balancer = sameWeights ? previous.balancer : createBalancer(config.versions.map((v) => [v.name, v.weight] as const));
+  return { config, backends, balancer, mirror: mirrorTarget(config, backends, previous) };
+}
+
+function mirrorTarget(config: RouterConfig, backends: ReadonlyMap<string, Backend>, previous?: RoutingTable): MirrorTarget | undefined {
+  const mirror = config.mirror;
+  if (mirror === null || mirror.percent === 0) return undefined;
+  const backend = backends.get(mirror.version);
+  if (backend === undefined) return undefined;
+  const old = previous?.config.mirror;
+  const samePercent = old?.version === mirror.version && old.percent === mirror.percent && previous?.mirror !== undefined;
+  return { backend, gate: samePercent ? previous!.mirror!.gate : createPercentGate(mirror.percent) };
+}
+
+function toBackend(version: RouterVersion): Backend {
+  const url = new URL(version.url);
+  const port = url.port === '' ? 80 : Number(url.port);
+  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  return { version: version.name, url: version.url, hostname, port, host: url.host };
+}
+
+function weightsKey(config: RouterConfig): string {
+  return config.versions.map((v) => `${v.name}=${v.weight}`).join(',');
+}
+
+/** One line summary for logs: `v1=90 v2=10 mirror=v3:20%`. */
+export function describeConfig(config: RouterConfig): string {
+  const weights = config.versions.map((v) => `${v.name}=${v.weight}`).join(' ');
+  return config.mirror === null ? weights : `${weights} mirror=${config.mirror.version}:${config.mirror.percent}%`;
+}

@@ -1,0 +1,62 @@
+// The binary tensor data extension: raw little-endian element bytes after the JSON header,
+// BYTES elements as a 4-byte little-endian length followed by the bytes.
+import { DATATYPES, type Datatype, type NumericData, type TensorData } from '../engine/datatypes.ts';
+import type { Decoded } from './json-tensors.ts';
+
+const utf8 = new TextDecoder('utf-8');
+const encoder = new TextEncoder();
+
+function decodeStrings(name: string, expected: number, bytes: Uint8Array): Decoded {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const strings: string[] = [];
+  let offset = 0;
+  while (offset < bytes.length) {
+    if (offset + 4 > bytes.length) return { ok: false, message: `input '${name}' BYTES data ends inside a 4-byte length prefix at byte ${offset}` };
+    const length = view.getUint32(offset, true);
+    offset += 4;
+    if (offset + length > bytes.length) {
+      return { ok: false, message: `input '${name}' BYTES element ${strings.length} claims ${length} bytes but only ${bytes.length - offset} remain` };
+    }
+    strings.push(utf8.decode(bytes.subarray(offset, offset + length)));
+    offset += length;
+  }
+  if (strings.length !== expected) {
+    return { ok: false, message: `input '${name}' has ${strings.length} BYTES elements but its shape needs ${expected}` };
+  }
+  return { ok: true, data: strings };
+}
+
+/** Decodes one input's binary blob into aligned storage of its datatype (one copy). */
+export function decodeBinaryData(name: string, datatype: Datatype, expected: number, bytes: Uint8Array): Decoded {
+  const { size, array } = DATATYPES[datatype];
+  if (array === undefined) return decodeStrings(name, expected, bytes);
+  if (bytes.length !== expected * size) {
+    return {
+      ok: false,
+      message: `input '${name}' has ${bytes.length} bytes of binary data but its shape needs ${expected} ${datatype} elements (${expected * size} bytes)`,
+    };
+  }
+  // A fresh buffer: the body's bytes may be unaligned for the element type, and an owned
+  // buffer can be transferred to a worker without copying again.
+  const buffer = new ArrayBuffer(bytes.length);
+  new Uint8Array(buffer).set(bytes);
+  return { ok: true, data: new array(buffer) };
+}
+
+/** The wire bytes of a tensor's data; numeric data is a view, not a copy. */
+export function encodeBinaryData(data: TensorData): Uint8Array {
+  if (!Array.isArray(data)) {
+    const numeric = data as NumericData;
+    return new Uint8Array(numeric.buffer, numeric.byteOffset, numeric.byteLength);
+  }
+  const encoded = (data as readonly string[]).map((value) => encoder.encode(value));
+  const out = new Uint8Array(encoded.reduce((sum, bytes) => sum + 4 + bytes.length, 0));
+  const view = new DataView(out.buffer);
+  let offset = 0;
+  for (const bytes of encoded) {
+    view.setUint32(offset, bytes.length, true);
+    out.set(bytes, offset + 4);
+    offset += 4 + bytes.length;
+  }
+  return out;
+}

@@ -1,0 +1,119 @@
+// Parses a V2 inference request: a JSON body, or (binary tensor data extension) a JSON
+// header of Inference-Header-Content-Length bytes followed by the inputs' binary blobs.
+import { isDatatype } from '../engine/datatypes.ts';
+import { elementCount, type Tensor } from '../engine/tensor.ts';
+import { decodeBinaryData } from './binary.ts';
+import { decodeJsonData } from './json-tensors.ts';
+
+export interface RequestedOutput {
+  readonly name: string;
+  /** Per-output binary_data; undefined follows the request's binary_data_output. */
+  readonly binary: boolean | undefined;
+}
+
+export interface InferRequest {
+  readonly id: string | undefined;
+  readonly inputs: readonly Tensor[];
+  /** The requested subset, in the order to answer; undefined means every output. */
+  readonly outputs: readonly RequestedOutput[] | undefined;
+  readonly binaryOutputs: boolean;
+}
+
+export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
+
+type JsonObject = Record<string, unknown>;
+
+const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+const fail = (message: string): { ok: false; message: string } => ({ ok: false, message });
+
+/** Splits the body at Inference-Header-Content-Length and parses the JSON header. */
+function readHeader(body: Uint8Array, headerLength: string | undefined): Parsed<{ json: JsonObject; binary: Uint8Array }> {
+  let jsonEnd = body.length;
+  if (headerLength !== undefined) {
+    jsonEnd = Number(headerLength);
+    if (!/^\d+$/.test(headerLength) || jsonEnd > body.length) {
+      return fail(`Inference-Header-Content-Length is '${headerLength}' but must be a whole number of bytes no larger than the body (${body.length} bytes)`);
+    }
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(body.buffer, body.byteOffset, jsonEnd).toString('utf8'));
+  } catch (error) {
+    const hint = headerLength === undefined ? '' : ` (the first ${jsonEnd} bytes, per Inference-Header-Content-Length)`;
+    return fail(`the request's JSON${hint} is malformed: ${(error as Error).message}`);
+  }
+  if (!isObject(json)) return fail('the request body must be a JSON object with an "inputs" array');
+  return { ok: true, value: { json, binary: body.subarray(jsonEnd) } };
+}
+
+function readShape(name: string, shape: unknown): Parsed<number[]> {
+  if (!Array.isArray(shape) || !shape.every((dim) => Number.isSafeInteger(dim) && dim >= 0)) {
+    return fail(`input '${name}' shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+  return { ok: true, value: shape as number[] };
+}
+
+/** Decodes one input; `binary` is what remains of the binary section, `offset` where this input's blob starts. */
+function readInput(raw: unknown, index: number, binary: Uint8Array, offset: number): Parsed<{ tensor: Tensor; consumed: number }> {
+  if (!isObject(raw) || typeof raw.name !== 'string') return fail(`inputs[${index}] must be an object with a string "name"`);
+  const { name, datatype, parameters } = raw;
+  if (!isDatatype(datatype)) return fail(`input '${name}' has datatype ${JSON.stringify(datatype)}; expected one of BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES`);
+  const shape = readShape(name, raw.shape);
+  if (!shape.ok) return shape;
+  const expected = elementCount(shape.value);
+  const binarySize = isObject(parameters) ? parameters.binary_data_size : undefined;
+  if (binarySize === undefined) {
+    if (!('data' in raw)) return fail(`input '${name}' has no "data" and no parameters.binary_data_size`);
+    const decoded = decodeJsonData(name, datatype, expected, raw.data);
+    return decoded.ok ? { ok: true, value: { tensor: { name, datatype, shape: shape.value, data: decoded.data }, consumed: 0 } } : decoded;
+  }
+  if ('data' in raw) return fail(`input '${name}' has both "data" and parameters.binary_data_size; give one`);
+  if (!Number.isSafeInteger(binarySize) || (binarySize as number) < 0) return fail(`input '${name}' binary_data_size must be a non-negative integer`);
+  const size = binarySize as number;
+  if (offset + size > binary.length) {
+    return fail(`input '${name}' binary_data_size is ${size} but only ${binary.length - offset} bytes of binary data remain`);
+  }
+  const decoded = decodeBinaryData(name, datatype, expected, binary.subarray(offset, offset + size));
+  return decoded.ok ? { ok: true, value: { tensor: { name, datatype, shape: shape.value, data: decoded.data }, consumed: size } } : decoded;
+}
+
+function readOutputs(raw: unknown): Parsed<RequestedOutput[] | undefined> {
+  if (raw === undefined) return { ok: true, value: undefined };
+  if (!Array.isArray(raw)) return fail('"outputs" must be an array');
+  const outputs: RequestedOutput[] = [];
+  for (const [index, entry] of raw.entries()) {
+    if (!isObject(entry) || typeof entry.name !== 'string') return fail(`outputs[${index}] must be an object with a string "name"`);
+    const parameters = isObject(entry.parameters) ? entry.parameters : {};
+    if (parameters.classification !== undefined) return fail(`output '${entry.name}' asks for classification, which this server does not support`);
+    const binary = parameters.binary_data;
+    if (binary !== undefined && typeof binary !== 'boolean') return fail(`output '${entry.name}' parameters.binary_data must be a boolean`);
+    outputs.push({ name: entry.name, binary });
+  }
+  return { ok: true, value: outputs };
+}
+
+/** Parses and decodes a V2 infer request body; any problem comes back as a message naming it. */
+export function parseInferRequest(body: Uint8Array, headerLength: string | undefined): Parsed<InferRequest> {
+  const header = readHeader(body, headerLength);
+  if (!header.ok) return header;
+  const { json, binary } = header.value;
+  if (json.id !== undefined && typeof json.id !== 'string') return fail('"id" must be a string');
+  if (!Array.isArray(json.inputs)) return fail('the request must have an "inputs" array');
+  const inputs: Tensor[] = [];
+  let offset = 0;
+  for (const [index, raw] of json.inputs.entries()) {
+    const input = readInput(raw, index, binary, offset);
+    if (!input.ok) return input;
+    inputs.push(input.value.tensor);
+    offset += input.value.consumed;
+  }
+  if (offset !== binary.length) {
+    return fail(`the body has ${binary.length} bytes of binary data but the inputs' binary_data_size add up to ${offset}`);
+  }
+  const outputs = readOutputs(json.outputs);
+  if (!outputs.ok) return outputs;
+  const parameters = isObject(json.parameters) ? json.parameters : {};
+  const binaryOutputs = parameters.binary_data_output;
+  if (binaryOutputs !== undefined && typeof binaryOutputs !== 'boolean') return fail('parameters.binary_data_output must be a boolean');
+  return { ok: true, value: { id: json.id, inputs, outputs: outputs.value, binaryOutputs: binaryOutputs ?? false } };
+}

@@ -1,0 +1,49 @@
+// The part of an inference request both protocols share: run it through the engine and
+// account for it in metrics and Triton statistics.
+import type { ServerResponse } from 'node:http';
+import type { InferOutcome } from '../engine/engine.ts';
+import type { Timing } from '../engine/scheduler.ts';
+import type { Tensor } from '../engine/tensor.ts';
+import type { ServeContext } from './context.ts';
+import { sendProblem, type Problem } from './problems.ts';
+
+export type InferenceResult =
+  | { readonly ok: true; readonly outputs: readonly Tensor[]; readonly timing: Timing }
+  | { readonly ok: false; readonly problem: Problem };
+
+/** Monotonic nanoseconds, one clock for the HTTP thread and the workers. */
+export function nowNs(): number {
+  return Number(process.hrtime.bigint());
+}
+
+function problemOf(outcome: Extract<InferOutcome, { ok: false }>): Problem {
+  switch (outcome.kind) {
+    case 'Invalid': return { kind: 'BadRequest', message: outcome.message };
+    case 'Failed': return { kind: 'BadRequest', message: `inference failed: ${outcome.message}` };
+    case 'Unavailable': return { kind: 'Unavailable', message: outcome.message };
+    case 'QueueFull': return { kind: 'QueueFull', message: outcome.message };
+    case 'WorkerLost': return { kind: 'Internal', message: outcome.message };
+  }
+}
+
+/** Runs validated-by-codec tensors through the engine. */
+export async function infer(ctx: ServeContext, inputs: readonly Tensor[], outputs: readonly string[] | undefined): Promise<InferenceResult> {
+  const outcome = await ctx.engine.infer(inputs, outputs);
+  return outcome.ok ? outcome : { ok: false, problem: problemOf(outcome) };
+}
+
+/** Answers a failed inference request and counts it. */
+export function failInference(ctx: ServeContext, res: ServerResponse, startNs: number, problem: Problem): void {
+  const durationNs = nowNs() - startNs;
+  ctx.metrics.requestFailed(durationNs, problem.kind);
+  ctx.statistics.requestFailed(durationNs);
+  if (problem.kind === 'Internal') ctx.log('error', 'inference request failed', { error: problem.message });
+  sendProblem(res, problem);
+}
+
+/** Counts a successful inference request once its response is written. */
+export function recordSuccess(ctx: ServeContext, startNs: number, timing: Timing): void {
+  const durationNs = nowNs() - startNs;
+  ctx.metrics.requestSucceeded(durationNs, timing);
+  ctx.statistics.requestSucceeded(durationNs, timing);
+}

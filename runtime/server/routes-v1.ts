@@ -1,0 +1,46 @@
+// The V1 protocol: GET /v1/models/{m} and POST /v1/models/{m}:predict.
+import express, { type RequestHandler } from 'express';
+import { checkTarget, unavailable, type ServeContext } from './context.ts';
+import { failInference, infer, recordSuccess } from './inference.ts';
+import { sendJson, sendProblem } from './problems.ts';
+import { instancesToInputs, outputsToPredictions } from './v1-codec.ts';
+
+function predictHandler(ctx: ServeContext): RequestHandler<{ target: string }> {
+  return async (req, res) => {
+    const startNs = res.locals.startNs as number;
+    const separator = req.params.target.lastIndexOf(':');
+    const [model, verb] = separator < 0 ? [req.params.target, ''] : [req.params.target.slice(0, separator), req.params.target.slice(separator + 1)];
+    const target = checkTarget(ctx, model, undefined);
+    if (target !== undefined) return sendProblem(res, target);
+    if (verb !== 'predict') return sendProblem(res, { kind: 'NotFound', message: `unknown V1 verb '${verb}'; use POST /v1/models/${model}:predict` });
+    const problem = unavailable(ctx);
+    if (problem !== undefined) return failInference(ctx, res, startNs, problem);
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '');
+    } catch (error) {
+      return failInference(ctx, res, startNs, { kind: 'BadRequest', message: `the request's JSON is malformed: ${(error as Error).message}` });
+    }
+    const state = ctx.engine.state;
+    if (state.status !== 'ready') return failInference(ctx, res, startNs, { kind: 'Unavailable', message: 'the model is not ready' });
+    const inputs = instancesToInputs(state.signature, body);
+    if (!inputs.ok) return failInference(ctx, res, startNs, { kind: 'BadRequest', message: inputs.message });
+    const result = await infer(ctx, inputs.value, undefined);
+    if (!result.ok) return failInference(ctx, res, startNs, result.problem);
+    sendJson(res, { predictions: outputsToPredictions(result.outputs) });
+    recordSuccess(ctx, startNs, result.timing);
+  };
+}
+
+/** Registers the V1 routes; `body` reads raw request bodies within the size limit. */
+export function v1Routes(ctx: ServeContext, body: RequestHandler): express.Router {
+  const router = express.Router();
+  router.get('/v1/models/:model', (req, res) => {
+    const target = checkTarget(ctx, req.params.model, undefined);
+    if (target !== undefined) return sendProblem(res, target);
+    const problem = unavailable(ctx);
+    sendJson(res, { name: ctx.config.modelName, ready: problem === undefined }, problem === undefined ? 200 : 503);
+  });
+  router.post('/v1/models/:target', body, predictHandler(ctx));
+  return router;
+}

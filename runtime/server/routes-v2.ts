@@ -1,0 +1,97 @@
+// The Open Inference Protocol (KServe V2) REST surface plus Triton's model configuration
+// and statistics extensions. Model routes answer with or without /versions/{v}.
+import express, { type Request, type RequestHandler, type Response } from 'express';
+import { checkTarget, configOptions, unavailable, type ServeContext } from './context.ts';
+import { parseInferRequest } from './infer-request.ts';
+import { encodeInferResponse } from './infer-response.ts';
+import { failInference, infer, recordSuccess } from './inference.ts';
+import { modelConfig, modelMetadata } from './model-config.ts';
+import { sendJson, sendProblem } from './problems.ts';
+
+const MODEL = '/v2/models/:model{/versions/:version}';
+
+export const SERVER_EXTENSIONS = ['binary_tensor_data', 'model_configuration', 'statistics'] as const;
+
+type Params = { model?: string; version?: string };
+
+/** Answers the target problem (unknown model or version) and returns false, or returns true. */
+function targeted(ctx: ServeContext, req: Request<Params>, res: Response): boolean {
+  const problem = checkTarget(ctx, req.params.model, req.params.version);
+  if (problem !== undefined) sendProblem(res, problem);
+  return problem === undefined;
+}
+
+function inferHandler(ctx: ServeContext): RequestHandler<Params> {
+  return async (req, res) => {
+    const startNs = res.locals.startNs as number;
+    if (!targeted(ctx, req, res)) return;
+    const body: unknown = req.body;
+    if (!(body instanceof Uint8Array) || body.length === 0) {
+      failInference(ctx, res, startNs, { kind: 'BadRequest', message: 'the request body is empty; expected a V2 inference request' });
+      return;
+    }
+    const header = req.headers['inference-header-content-length'];
+    const parsed = parseInferRequest(body, Array.isArray(header) ? header[0] : header);
+    if (!parsed.ok) {
+      failInference(ctx, res, startNs, { kind: 'BadRequest', message: parsed.message });
+      return;
+    }
+    const request = parsed.value;
+    const result = await infer(ctx, request.inputs, request.outputs?.map((output) => output.name));
+    if (!result.ok) {
+      failInference(ctx, res, startNs, result.problem);
+      return;
+    }
+    const encoded = encodeInferResponse({ name: ctx.config.modelName, version: ctx.config.modelVersion }, request, result.outputs);
+    res.writeHead(200, encoded.headers);
+    for (let i = 0; i < encoded.chunks.length - 1; i++) res.write(encoded.chunks[i]);
+    res.end(encoded.chunks.at(-1));
+    recordSuccess(ctx, startNs, result.timing);
+  };
+}
+
+function statsHandler(ctx: ServeContext): RequestHandler<Params> {
+  return (req, res) => {
+    if (req.params.model !== undefined && !targeted(ctx, req, res)) return;
+    sendJson(res, { model_stats: [ctx.statistics.toJson(ctx.config.modelName, ctx.config.modelVersion)] });
+  };
+}
+
+/** Readiness: the model is loaded and warmed up, and the server is not shutting down. */
+function readyHandler(ctx: ServeContext): RequestHandler {
+  return (_req, res) => {
+    const problem = unavailable(ctx);
+    if (ctx.lifecycle.draining) sendJson(res, { ready: false, reason: 'the server is shutting down' }, 503);
+    else if (problem !== undefined) sendJson(res, { ready: false, reason: problem.message }, 503);
+    else sendJson(res, { ready: true });
+  };
+}
+
+/** Registers the V2 routes; `body` reads raw request bodies within the size limit. */
+export function v2Routes(ctx: ServeContext, body: RequestHandler): express.Router {
+  const router = express.Router();
+  const whenLoaded = (answer: (res: Response) => void): RequestHandler<Params> => (req, res) => {
+    if (!targeted(ctx, req, res)) return;
+    const problem = unavailable(ctx);
+    if (problem !== undefined) sendProblem(res, problem);
+    else answer(res);
+  };
+  const signature = () => (ctx.engine.state as Extract<typeof ctx.engine.state, { status: 'ready' }>).signature;
+
+  router.get('/v2/health/live', (_req, res) => sendJson(res, { live: true }));
+  router.get('/v2/health/ready', readyHandler(ctx));
+  router.get('/v2', (_req, res) => sendJson(res, { name: 'kubeinfer', version: '0.1.0', extensions: SERVER_EXTENSIONS }));
+  router.get('/v2/models/stats', statsHandler(ctx));
+  router.get(MODEL, whenLoaded((res) => sendJson(res, modelMetadata(configOptions(ctx), signature()))));
+  router.get(`${MODEL}/ready`, (req: Request<Params>, res) => {
+    if (!targeted(ctx, req, res)) return;
+    const problem = unavailable(ctx);
+    const name = ctx.config.modelName;
+    if (problem === undefined) sendJson(res, { name, version: ctx.config.modelVersion, ready: true });
+    else sendJson(res, { name, version: ctx.config.modelVersion, ready: false, error: problem.message }, 503);
+  });
+  router.get(`${MODEL}/config`, whenLoaded((res) => sendJson(res, modelConfig(configOptions(ctx), signature()))));
+  router.get(`${MODEL}/stats`, statsHandler(ctx));
+  router.post(`${MODEL}/infer`, body, inferHandler(ctx));
+  return router;
+}

@@ -1,0 +1,88 @@
+// Starts and stops one model server: engine, metrics, HTTP listener, and the drain that
+// SIGTERM triggers (not-ready, finish in-flight requests within a bound, stop workers).
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Engine, type EngineState } from '../engine/engine.ts';
+import { createApp } from './app.ts';
+import type { ServeConfig } from './config.ts';
+import type { Lifecycle, ServeContext } from './context.ts';
+import { jsonLogger, type Logger } from './log.ts';
+import { createMetrics } from './metrics.ts';
+import { ModelStatistics } from './statistics.ts';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  /** Resolves once the model has loaded (or failed to). */
+  readonly loaded: Promise<EngineState>;
+  /** Graceful stop: not-ready, finish in-flight requests (bounded by the drain timeout), stop workers. */
+  drain(): Promise<void>;
+}
+
+function listenUrl(server: Server): { url: string; port: number } {
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return { url: `http://${host}:${address.port}`, port: address.port };
+}
+
+function logLoad(log: Logger, config: ServeConfig, state: EngineState): void {
+  if (state.status === 'ready') {
+    log('info', 'model ready', {
+      model: config.modelName, version: config.modelVersion, loadSeconds: state.loadSeconds, batching: state.batching,
+      inputs: state.signature.inputs, outputs: state.signature.outputs,
+    });
+  } else if (state.status === 'failed') {
+    log('error', 'model failed to load; the server stays not-ready', { model: config.modelName, version: config.modelVersion, reason: state.reason });
+  }
+}
+
+async function waitForIdle(lifecycle: Lifecycle, deadline: number): Promise<boolean> {
+  while (lifecycle.active > 0) {
+    if (Date.now() >= deadline) return false;
+    await sleep(5);
+  }
+  return true;
+}
+
+/** Starts serving `config.modelPath`; the listener is up before the model finishes loading. */
+export async function startServer(config: ServeConfig, log: Logger = jsonLogger()): Promise<RunningServer> {
+  const metrics = createMetrics(config.modelName, config.modelVersion);
+  const statistics = new ModelStatistics();
+  const engine = new Engine(config, {
+    onExecution: (execution) => {
+      metrics.executed(execution);
+      statistics.executed(execution);
+    },
+    onQueueLength: (length) => metrics.pending(length),
+    onWorkerLost: (message) => log('error', message),
+  });
+  const lifecycle: Lifecycle = { draining: false, active: 0 };
+  const ctx: ServeContext = { config, engine, metrics, statistics, log, lifecycle };
+  const server = createApp(ctx).listen({ port: config.port, host: config.host });
+  await once(server, 'listening');
+  const { url, port } = listenUrl(server);
+  log('info', `listening on ${url}`, { url, port, model: config.modelName, version: config.modelVersion });
+  const loaded = engine.loaded.then((state) => {
+    metrics.modelLoaded(state.status === 'ready' ? state.loadSeconds : 0, state.status === 'ready');
+    logLoad(log, config, state);
+    return state;
+  });
+
+  let draining: Promise<void> | undefined;
+  const drain = async (): Promise<void> => {
+    // The listener stays open while requests are in flight, so probes see 503 and requests
+    // that arrive before endpoints update are still served; each response closes its connection.
+    lifecycle.draining = true;
+    log('info', 'draining: not ready, finishing in-flight requests', { active: lifecycle.active, timeoutSeconds: config.drainTimeoutSeconds });
+    const finished = await waitForIdle(lifecycle, Date.now() + config.drainTimeoutSeconds * 1000);
+    if (!finished) log('warn', 'drain timeout reached; closing remaining connections', { active: lifecycle.active });
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
+    await engine.close();
+    log('info', 'stopped');
+  };
+  return { url, port, loaded, drain: () => (draining ??= drain()) };
+}

@@ -1,0 +1,95 @@
+// Command lines of the control plane's components: pure functions of ports and paths,
+// so what we run is readable in one place.
+import { join } from 'node:path';
+import type { Pki } from './certs.ts';
+
+/** Addresses of the etcd member and the apiserver. */
+export interface Ports {
+  readonly etcdClient: number;
+  readonly etcdPeer: number;
+  readonly apiserver: number;
+}
+
+export const SERVICE_CIDR = '10.96.0.0/16';
+export const POD_CIDR = '10.244.0.1/16';
+
+/** A single-member etcd on loopback. */
+export function etcdArgs(dir: string, ports: Ports): string[] {
+  const client = `http://127.0.0.1:${ports.etcdClient}`;
+  const peer = `http://127.0.0.1:${ports.etcdPeer}`;
+  return [
+    '--name=default',
+    `--data-dir=${join(dir, 'etcd')}`,
+    `--listen-client-urls=${client}`,
+    `--advertise-client-urls=${client}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=default=${peer}`,
+    // The data dir is thrown away after the run; fsync only costs time.
+    '--unsafe-no-fsync=true',
+    '--log-level=warn',
+  ];
+}
+
+/** kube-apiserver with TLS, client-certificate auth, Node+RBAC authorization and service-account tokens. */
+export function apiserverArgs(dir: string, ports: Ports, pki: Pki): string[] {
+  return [
+    `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    `--secure-port=${ports.apiserver}`,
+    `--cert-dir=${join(dir, 'apiserver')}`,
+    `--tls-cert-file=${pki.serving.cert}`,
+    `--tls-private-key-file=${pki.serving.key}`,
+    `--client-ca-file=${pki.ca.cert}`,
+    '--authorization-mode=Node,RBAC',
+    '--enable-admission-plugins=NodeRestriction',
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    `--service-account-key-file=${pki.serviceAccountPub}`,
+    `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+    `--service-cluster-ip-range=${SERVICE_CIDR}`,
+    '--allow-privileged=true',
+    '--profiling=false',
+    '--v=1',
+  ];
+}
+
+/** kube-controller-manager; each controller uses its own service account, as kubeadm sets it up. */
+export function controllerManagerArgs(dir: string, kubeconfig: string, pki: Pki): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    // No HTTPS endpoint: nothing scrapes it, and it would need one more free port.
+    '--secure-port=0',
+    '--use-service-account-credentials=true',
+    `--service-account-private-key-file=${pki.serviceAccountKey}`,
+    `--root-ca-file=${pki.ca.cert}`,
+    `--cluster-signing-cert-file=${pki.ca.cert}`,
+    `--cluster-signing-key-file=${pki.ca.key}`,
+    `--service-cluster-ip-range=${SERVICE_CIDR}`,
+    // Tests should not wait the default 15s for an HPA to act.
+    '--horizontal-pod-autoscaler-sync-period=2s',
+    // Its default is under /usr/libexec, which it would otherwise create.
+    `--flex-volume-plugin-dir=${join(dir, 'flexvolume')}`,
+    '--leader-elect=true',
+    '--v=1',
+  ];
+}
+
+/** kube-scheduler with the default profile. */
+export function schedulerArgs(kubeconfig: string): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--secure-port=0',
+    '--leader-elect=true',
+    '--v=1',
+  ];
+}
+
+/** kwok driving every node in the cluster (all of them are fake). */
+export function kwokArgs(kubeconfig: string, config: string): string[] {
+  return [`--kubeconfig=${kubeconfig}`, `--config=${config}`, '--manage-all-nodes=true'];
+}

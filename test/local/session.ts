@@ -1,0 +1,57 @@
+// Drives `kubeinfer run` as a user does: a child process whose printed summary tells
+// where the router and each version's runtime listen.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const CLI = fileURLToPath(new URL('../../bin/kubeinfer.ts', import.meta.url));
+
+export interface LocalRun {
+  readonly child: ChildProcess;
+  readonly routerUrl: string;
+  /** Version name -> its runtime's URL, from the summary. */
+  readonly runtimes: ReadonlyMap<string, string>;
+  readonly output: string[];
+  /** Waits until a printed line matches. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** SIGINT (Ctrl-C) and wait; resolves with the exit code. */
+  interrupt(): Promise<number | null>;
+}
+
+/** Starts `kubeinfer run -f <manifest> --port 0` with `env` and waits for its summary. */
+export async function startLocalRun(manifest: string, env: NodeJS.ProcessEnv = process.env): Promise<LocalRun> {
+  const child = spawn(process.execPath, [CLI, 'run', '-f', manifest, '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  const exited = once(child, 'exit');
+  for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (line) => output.push(line));
+  const waitForLine = async (pattern: RegExp, timeoutMs = 120_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = output.find((l) => pattern.test(l));
+      if (line !== undefined) return line;
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`no line matching ${pattern}; output:\n${output.join('\n')}`);
+      await sleep(50);
+    }
+  };
+  const routerLine = await waitForLine(/^Router: http/);
+  const runtimes = new Map<string, string>();
+  for (const line of output) {
+    const match = /^ {2}(\S+)\s+(?:weight|mirror) \d+%\s+(http:\/\/\S+)/.exec(line);
+    if (match) runtimes.set(match[1]!, match[2]!);
+  }
+  return {
+    child,
+    routerUrl: /^Router: (http:\/\/\S+)/.exec(routerLine)![1]!,
+    runtimes,
+    output,
+    waitForLine,
+    async interrupt() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
+      const [code] = (await exited) as [number | null];
+      return code;
+    },
+  };
+}

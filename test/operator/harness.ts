@@ -1,0 +1,120 @@
+// Shared setup for the operator's integration tests: a real control plane with
+// the CRD installed, an admin KubeClient, an in-process operator whose API
+// writes are counted, and small readers for what the tests assert on.
+import { CRD_NAME, CRD_PATH, type InferenceService } from '../../operator/api/index.ts';
+import { runOperator, type OperatorOptions, type RunningOperator } from '../../operator/controller/manager.ts';
+import type { KubeClient } from '../../operator/kube/client.ts';
+import { describeError } from '../../operator/kube/errors.ts';
+import { createNodeKubeClient } from '../../operator/kube/node-client.ts';
+import { InferenceServiceKind, type ResourceKind } from '../../operator/kube/resources.ts';
+import type { KubeObject } from '../../operator/kube/types.ts';
+import { eventually } from '../cluster/eventually.ts';
+import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../cluster/index.ts';
+
+export { eventually };
+
+export const RUNTIME_IMAGE = 'registry.example/kubeinfer-runtime:test';
+
+/** A control plane with controller-manager, scheduler and kwok, and the InferenceService CRD established. */
+export async function startClusterWithCrd(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const cp = await startControlPlane({ controllerManager: true, scheduler: true, kwok: true, ...options });
+  try {
+    const applied = await cp.kubectl(['apply', '--server-side', '-f', CRD_PATH]);
+    if (applied.code !== 0) throw new Error(`installing the CRD failed: ${applied.stderr}`);
+    const established = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/${CRD_NAME}`]);
+    if (established.code !== 0) throw new Error(`CRD not established: ${established.stderr}`);
+    return cp;
+  } catch (err) {
+    await cp.stop();
+    throw err;
+  }
+}
+
+/** A client with the admin identity, for tests acting as a user. */
+export function adminClient(cp: ControlPlane, fieldManager = 'kubeinfer-test'): KubeClient {
+  return createNodeKubeClient({ kubeConfig: cp.kubeConfig(), fieldManager });
+}
+
+/** Creates a namespace and waits for its default ServiceAccount (pods are refused until it exists). */
+export async function createNamespace(cp: ControlPlane, name: string): Promise<string> {
+  const created = await cp.kubectl(['create', 'namespace', name]);
+  if (created.code !== 0) throw new Error(`creating namespace ${name}: ${created.stderr}`);
+  await eventually(async () => ((await cp.kubectl(['get', 'serviceaccount', 'default', '-n', name])).code === 0 ? true : undefined), `ServiceAccount ${name}/default`);
+  return name;
+}
+
+/** Runs an operator in this process with quiet logs; its metrics count every API request it makes. */
+export async function startTestOperator(cp: ControlPlane, options: Partial<OperatorOptions> = {}): Promise<RunningOperator & { logs: Record<string, unknown>[] }> {
+  const logs: Record<string, unknown>[] = [];
+  const operator = await runOperator({
+    kubeConfig: cp.kubeConfig(),
+    build: { runtimeImage: RUNTIME_IMAGE },
+    metricsHost: '127.0.0.1',
+    metricsPort: 0,
+    processMetrics: false,
+    workers: 4,
+    backoff: { baseMs: 100, maxMs: 5_000 },
+    log: (event) => void logs.push(event),
+    ...options,
+  });
+  return Object.assign(operator, { logs });
+}
+
+/** An InferenceService manifest with small resources so that many fit on the fake nodes. */
+export function inferenceService(namespace: string, name: string, versions: readonly { name: string; weight?: number; uri?: string }[], spec: Record<string, unknown> = {}): InferenceService {
+  return {
+    apiVersion: 'serving.kubeinfer.io/v1alpha1',
+    kind: 'InferenceService',
+    metadata: { name, namespace },
+    spec: {
+      resources: { requests: { cpu: '10m', memory: '16Mi' } },
+      ...spec,
+      versions: versions.map((version) => ({
+        name: version.name,
+        model: { uri: version.uri ?? `https://models.example/${name}/${version.name}/model.onnx` },
+        ...(version.weight === undefined ? {} : { weight: version.weight }),
+      })),
+    },
+  } as InferenceService;
+}
+
+/** Creates or replaces an object as the admin user (server-side apply under the test's field manager). */
+export async function applyAsUser(client: KubeClient, object: KubeObject | InferenceService): Promise<KubeObject> {
+  const applied = await client.apply(object as KubeObject);
+  if (!applied.ok) throw new Error(`apply ${object.kind} ${object.metadata.name}: ${describeError(applied.error)}`);
+  return applied.value;
+}
+
+/** Reads an object, or undefined when it does not exist. */
+export async function read(client: KubeClient, resource: ResourceKind, namespace: string, name: string): Promise<KubeObject | undefined> {
+  const got = await client.get(resource, { namespace, name });
+  if (got.ok) return got.value;
+  if (got.error.kind === 'NotFound') return undefined;
+  throw new Error(`get ${resource.kind} ${namespace}/${name}: ${describeError(got.error)}`);
+}
+
+/** Names of the objects of one kind in a namespace that carry a label selector. */
+export async function names(client: KubeClient, resource: ResourceKind, namespace: string, labelSelector?: string): Promise<string[]> {
+  const listed = await client.list(resource, { namespace, labelSelector });
+  if (!listed.ok) throw new Error(`list ${resource.plural}: ${describeError(listed.error)}`);
+  return listed.value.items.map((item) => item.metadata.name).sort();
+}
+
+/** The InferenceService's status once its Ready condition is True for its current generation. */
+export async function waitReady(client: KubeClient, namespace: string, name: string, timeoutMs = 90_000): Promise<InferenceService> {
+  return eventually(async () => {
+    const isvc = (await read(client, InferenceServiceKind, namespace, name)) as unknown as InferenceService | undefined;
+    const ready = isvc?.status?.conditions?.find((condition) => condition.type === 'Ready');
+    const current = isvc?.status?.observedGeneration === isvc?.metadata.generation;
+    return current && ready?.status === 'True' ? isvc : undefined;
+  }, `InferenceService ${namespace}/${name} Ready`, timeoutMs);
+}
+
+/** The condition of a type once it reaches a status for the current generation. */
+export async function waitCondition(client: KubeClient, namespace: string, name: string, type: string, status: 'True' | 'False', timeoutMs = 60_000): Promise<{ reason: string; message: string }> {
+  return eventually(async () => {
+    const isvc = (await read(client, InferenceServiceKind, namespace, name)) as unknown as InferenceService | undefined;
+    const condition = isvc?.status?.conditions?.find((entry) => entry.type === type);
+    return condition?.status === status && isvc?.status?.observedGeneration === isvc?.metadata.generation ? condition : undefined;
+  }, `${type}=${status} on ${namespace}/${name}`, timeoutMs);
+}

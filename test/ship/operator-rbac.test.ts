@@ -1,0 +1,137 @@
+// The operator, started with the arguments of the chart's Deployment and authenticated
+// as the chart's ServiceAccount (a TokenRequest token), reconciles InferenceServices to
+// Ready on a control plane with kube-controller-manager, kube-scheduler and kwok nodes:
+// the chart's RBAC is enough. What it was not granted is refused: it is no more.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startControlPlane, type ControlPlane } from '../cluster/index.ts';
+import { eventually } from '../cluster/eventually.ts';
+import { CHART_DIR, createHelm, type Helm } from './helm.ts';
+import { runHealthScript } from './lua.ts';
+import { startOperator, type OperatorProcess } from './operator-process.ts';
+import { writeServiceAccountKubeconfig } from './service-account.ts';
+
+const NAMESPACE = 'kubeinfer-system';
+const RUNTIME_IMAGE = 'registry.example.com/kubeinfer-runtime:ship-test';
+const HEALTH_LUA = readFileSync(fileURLToPath(new URL('../../gitops/argocd/serving.kubeinfer.io/InferenceService/health.lua', import.meta.url)), 'utf8');
+
+let cp: ControlPlane;
+let helm: Helm;
+let operator: OperatorProcess | undefined;
+const scratch = mkdtempSync(join(tmpdir(), 'kubeinfer-rbac-'));
+const saKubeconfig = join(scratch, 'operator.kubeconfig');
+
+before(async () => {
+  [cp, helm] = await Promise.all([startControlPlane({ controllerManager: true, scheduler: true, kwok: true }), createHelm()]);
+  for (const namespace of [NAMESPACE, 'ml', 'other']) await kubectlOk(['create', 'namespace', namespace]);
+});
+after(async () => {
+  await operator?.stop();
+  await cp?.stop();
+  helm?.dispose();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+async function kubectlOk(args: readonly string[], input?: string): Promise<string> {
+  const result = await cp.kubectl(args, input === undefined ? undefined : { input });
+  assert.equal(result.code, 0, `kubectl ${args.join(' ')}\n${result.stderr}`);
+  return result.stdout;
+}
+
+/** kubectl as the operator's ServiceAccount. */
+function asOperator(args: readonly string[]) {
+  return cp.kubectl([...args, '--kubeconfig', saKubeconfig]);
+}
+
+async function helmOk(args: readonly string[]): Promise<void> {
+  const result = await helm.run([...args, '--kubeconfig', cp.kubeconfigPath]);
+  assert.equal(result.code, 0, `helm ${args.join(' ')}\n${result.stderr}`);
+}
+
+/** Starts the operator exactly as the chart's Deployment would run it, but as a local process. */
+async function startChartOperator(): Promise<OperatorProcess> {
+  const deployment = JSON.parse(await kubectlOk(['get', 'deployment', 'kubeinfer', '-n', NAMESPACE, '-o', 'json'])) as {
+    spec: { template: { spec: { containers: { args: string[] }[] } } };
+  };
+  const args = deployment.spec.template.spec.containers[0]!.args;
+  await writeServiceAccountKubeconfig(cp, NAMESPACE, 'kubeinfer', saKubeconfig);
+  return startOperator([...args, '--kubeconfig', saKubeconfig], { POD_NAMESPACE: NAMESPACE, POD_NAME: 'kubeinfer-ship-test' });
+}
+
+function inferenceService(name: string, namespace: string, versions: readonly { name: string; weight: number }[]): string {
+  return JSON.stringify({
+    apiVersion: 'serving.kubeinfer.io/v1alpha1',
+    kind: 'InferenceService',
+    metadata: { name, namespace },
+    spec: { versions: versions.map((v) => ({ ...v, model: { uri: `https://models.example.com/${name}/${v.name}/model.onnx` } })) },
+  });
+}
+
+interface LiveInferenceService {
+  metadata: { generation: number };
+  status?: { observedGeneration?: number; conditions?: { type: string; status: string; message?: string }[] };
+}
+
+async function getInferenceService(name: string, namespace: string): Promise<LiveInferenceService> {
+  return JSON.parse(await kubectlOk(['get', 'inferenceservice', name, '-n', namespace, '-o', 'json'])) as LiveInferenceService;
+}
+
+function waitReady(name: string, namespace: string): Promise<LiveInferenceService> {
+  return eventually(async () => {
+    const isvc = await getInferenceService(name, namespace);
+    const ready = isvc.status?.conditions?.find((c) => c.type === 'Ready');
+    return isvc.status?.observedGeneration === isvc.metadata.generation && ready?.status === 'True' ? isvc : undefined;
+  }, `InferenceService ${namespace}/${name} to be Ready (operator log:\n${operator?.log().slice(-4000)})`, 240_000);
+}
+
+function assertNoForbidden(): void {
+  const denied = operator!.log().split('\n').filter((line) => /forbidden|\b403\b/i.test(line));
+  assert.deepEqual(denied, [], 'the operator was refused something it needs');
+}
+
+test('all namespaces, 2 replicas: the operator under the chart ServiceAccount reconciles an InferenceService to Ready', async () => {
+  await helmOk(['install', 'kubeinfer', CHART_DIR, '--namespace', NAMESPACE, '--set', 'replicaCount=2', '--set', `runtime.image=${RUNTIME_IMAGE}`]);
+  operator = await startChartOperator();
+  await kubectlOk(['apply', '-f', '-'], inferenceService('fraud', 'ml', [{ name: 'v1', weight: 90 }, { name: 'v2', weight: 10 }]));
+  const isvc = await waitReady('fraud', 'ml');
+  for (const [kind, name] of [['deployment', 'fraud-v1'], ['deployment', 'fraud-v2'], ['deployment', 'fraud-router'], ['service', 'fraud'], ['configmap', 'fraud-router']]) {
+    await kubectlOk(['get', kind!, name!, '-n', 'ml']);
+  }
+  const image = await kubectlOk(['get', 'deployment', 'fraud-v1', '-n', 'ml', '-o', 'jsonpath={.spec.template.spec.containers[0].image}']);
+  assert.equal(image, RUNTIME_IMAGE, 'the chart passed runtime.image to the operator');
+  const lease = await kubectlOk(['get', 'lease', 'kubeinfer', '-n', NAMESPACE, '-o', 'jsonpath={.spec.holderIdentity}']);
+  assert.match(lease, /^kubeinfer-ship-test/, 'leader election ran with the chart Role');
+  assert.deepEqual(runHealthScript(HEALTH_LUA, isvc), { ok: true, value: { status: 'Healthy', message: isvc.status!.conditions!.find((c) => c.type === 'Ready')!.message ?? '' } });
+  assertNoForbidden();
+});
+
+test('and nothing more: actions the operator does not need are forbidden to its ServiceAccount', async () => {
+  const listSecrets = await asOperator(['get', 'secrets', '-n', 'ml']);
+  assert.notEqual(listSecrets.code, 0);
+  assert.match(listSecrets.stderr, /forbidden/i, 'the operator may get a named Secret, never list them');
+  const escalate = await asOperator(['create', 'clusterrolebinding', 'steal', '--clusterrole=cluster-admin', `--serviceaccount=${NAMESPACE}:kubeinfer`]);
+  assert.match(escalate.stderr, /forbidden/i);
+  const deleteNode = await asOperator(['auth', 'can-i', 'delete', 'nodes']);
+  assert.equal(deleteNode.stdout.trim(), 'no');
+});
+
+test('watchNamespaces: Roles in the listed namespace only; the operator reconciles there and cannot write elsewhere', async () => {
+  await operator!.stop();
+  await helmOk(['upgrade', 'kubeinfer', CHART_DIR, '--namespace', NAMESPACE, '--set', 'watchNamespaces={ml}', '--set', `runtime.image=${RUNTIME_IMAGE}`]);
+  const clusterRole = await cp.kubectl(['get', 'clusterrole', 'kubeinfer']);
+  assert.notEqual(clusterRole.code, 0, 'no cluster-wide operator role any more');
+  operator = await startChartOperator();
+  await kubectlOk(['apply', '-f', '-'], inferenceService('elsewhere', 'other', [{ name: 'v1', weight: 100 }]));
+  await kubectlOk(['apply', '-f', '-'], inferenceService('churn', 'ml', [{ name: 'v1', weight: 100 }]));
+  await waitReady('churn', 'ml');
+  const elsewhere = await getInferenceService('elsewhere', 'other');
+  assert.equal(elsewhere.status, undefined, 'an InferenceService outside watchNamespaces is left alone');
+  const writeElsewhere = await asOperator(['create', 'configmap', 'probe', '-n', 'other']);
+  assert.match(writeElsewhere.stderr, /forbidden/i);
+  assert.equal((await asOperator(['auth', 'can-i', 'create', 'deployments', '-n', 'ml'])).stdout.trim(), 'yes');
+  assertNoForbidden();
+});

@@ -1,0 +1,13 @@
+// Refreshes the chart's copies of the CRD and the operator's RBAC rules:
+//   node test/ship/sync-chart.ts
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { derivedChartFiles } from './chart-sources.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+for (const [path, content] of derivedChartFiles()) {
+  mkdirSync(dirname(`${root}${path}`), { recursive: true });
+  writeFileSync(`${root}${path}`, content);
+  console.log(`wrote ${path}`);
+}

@@ -1,0 +1,106 @@
+// `kubeinfer fetch-model` as the init container runs it: JSON log lines, exit codes,
+// the termination log, and SIGTERM (pod deletion) mid-download.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { listTree, startHttpServer, tempDir, type Running } from './servers.ts';
+
+const cli = fileURLToPath(new URL('../../bin/kubeinfer.ts', import.meta.url));
+const MODEL = randomBytes(300_000);
+
+let server: Running;
+let work: { dir: string; remove(): Promise<void> };
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function runCli(args: readonly string[], onStdout?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, 'fetch-model', ...args], {
+      env: { ...process.env, KUBEINFER_STORAGE_CREDENTIALS_DIR: path.join(work.dir, 'none') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk;
+      onStdout?.(stdout, child);
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const jsonLines = (text: string) => text.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+
+before(async () => {
+  work = await tempDir();
+  server = await startHttpServer((req, res) => {
+    if (req.url === '/model.onnx') return void res.writeHead(200, { 'content-length': MODEL.length }).end(MODEL);
+    if (req.url === '/endless.onnx') {
+      res.writeHead(200, { 'content-length': 1e9 });
+      const timer = setInterval(() => res.write(MODEL.subarray(0, 1000)), 20);
+      return void res.on('close', () => clearInterval(timer));
+    }
+    res.writeHead(404).end('gone');
+  });
+});
+
+after(async () => {
+  await server?.stop();
+  await work?.remove();
+});
+
+describe('kubeinfer fetch-model', () => {
+  test('downloads and logs JSON lines ending in "model ready"', async () => {
+    const dest = path.join(work.dir, 'ok');
+    const run = await runCli([`${server.url}/model.onnx`, dest]);
+    assert.equal(run.code, 0, run.stderr);
+    const events = jsonLines(run.stdout);
+    assert.deepEqual(events.map((event) => event.msg), ['fetch-model start', 'fetch-model done', 'model ready']);
+    assert.equal(events[2].model, path.join(dest, 'model.onnx'));
+    assert.ok(events.every((event) => typeof event.time === 'string'));
+    assert.deepEqual(await readFile(path.join(dest, 'model.onnx')), MODEL);
+  });
+
+  test('fails with exit code 1, a JSON error and the termination log', async () => {
+    const terminationLog = path.join(work.dir, 'termination-log');
+    await writeFile(terminationLog, '');
+    const dest = path.join(work.dir, 'missing');
+    const run = await runCli([`${server.url}/missing.onnx`, dest, '--termination-log', terminationLog]);
+    assert.equal(run.code, 1);
+    const [error] = jsonLines(run.stderr);
+    assert.equal(error.kind, 'NotFound');
+    assert.match(String(error.error), /^fetch http:\/\/127\.0\.0\.1:\d+\/missing\.onnx: NotFound: not found \(HTTP 404, gone\)$/);
+    assert.equal(await readFile(terminationLog, 'utf8'), error.error);
+    assert.deepEqual(await listTree(dest), []);
+  });
+
+  test('refuses a bad --max-bytes', async () => {
+    const run = await runCli([`${server.url}/model.onnx`, path.join(work.dir, 'bad'), '--max-bytes', 'lots']);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /--max-bytes lots is not a byte quantity/);
+  });
+
+  test('SIGTERM mid-download stops, cleans up and exits non-zero', async () => {
+    const dest = path.join(work.dir, 'terminated');
+    let signalled = false;
+    const run = await runCli([`${server.url}/endless.onnx`, dest, '--progress-interval', '0.05'], (stdout, child) => {
+      if (!signalled && stdout.includes('fetch-model progress')) {
+        signalled = true;
+        child.kill('SIGTERM');
+      }
+    });
+    assert.equal(run.code, 1);
+    assert.equal(jsonLines(run.stderr)[0].kind, 'Aborted');
+    assert.deepEqual(await listTree(dest), []);
+  });
+});

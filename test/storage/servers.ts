@@ -1,0 +1,138 @@
+// Real servers on loopback for the storage tests and benchmark: a node:http server,
+// moto (a real S3 implementation, PyPI `moto[server]`) and fake-gcs-server (built by
+// `bash test/cluster/build-assets.sh fake-gcs-server`). Every start returns a stop.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, globSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer as createNetServer } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface Running {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** A node:http server on 127.0.0.1 with a free port. */
+export async function startHttpServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Running> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/** A fresh temporary directory, removed by the returned cleanup. */
+export async function tempDir(prefix = 'kubeinfer-storage-'): Promise<{ readonly dir: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Every file under a directory (relative paths), or [] when it does not exist. */
+export async function listTree(dir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+    return entries.map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)) + (entry.isDirectory() ? '/' : '')).sort();
+  } catch {
+    return [];
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp, what: string, timeoutMs = 60_000): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start within ${timeoutMs / 1000}s:\n${output}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = pattern.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with ${code} before it was ready:\n${output}`));
+    });
+  });
+}
+
+/** moto in server mode: a real S3 (and IAM) API on loopback. */
+export async function startMoto(env: NodeJS.ProcessEnv = {}): Promise<Running> {
+  const binary = process.env.KUBEINFER_MOTO_SERVER ?? 'moto_server';
+  const child = spawn(binary, ['-H', '127.0.0.1', '-p', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  try {
+    const match = await waitForLine(child, /Running on (http:\/\/127\.0\.0\.1:\d+)/, 'moto_server');
+    child.stdout?.resume();
+    child.stderr?.resume();
+    return { url: match[1], stop: () => stopChild(child) };
+  } catch (error) {
+    await stopChild(child);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error(`moto_server is not installed: run pip install 'moto[server]' (or set KUBEINFER_MOTO_SERVER)`);
+    }
+    throw error;
+  }
+}
+
+/** The fake-gcs-server binary from the asset cache, or a clear error. */
+export function fakeGcsServerBinary(): string {
+  const configured = process.env.KUBEINFER_FAKE_GCS_SERVER;
+  if (configured) return configured;
+  const cache = process.env.KUBEINFER_CACHE ?? path.join(os.homedir(), '.cache', 'kubeinfer');
+  const found = globSync(path.join(cache, 'assets', 'fake-gcs-server-*', 'fake-gcs-server')).sort().pop();
+  if (!found || !existsSync(found)) {
+    throw new Error('fake-gcs-server is not built: run bash test/cluster/build-assets.sh fake-gcs-server (or set KUBEINFER_FAKE_GCS_SERVER)');
+  }
+  return found;
+}
+
+/** fake-gcs-server over plain HTTP, preloaded from `dataDir/<bucket>/<object>`. */
+export async function startFakeGcs(dataDir: string): Promise<Running> {
+  const port = await freePort();
+  const child = spawn(fakeGcsServerBinary(), ['-scheme', 'http', '-host', '127.0.0.1', '-port', String(port), '-backend', 'memory', '-data', dataDir, '-log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.resume();
+  child.stderr?.resume();
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`fake-gcs-server exited with ${child.exitCode}`);
+    const ready = await fetch(`${url}/storage/v1/b`).then((response) => response.ok, () => false);
+    if (ready) return { url, stop: () => stopChild(child) };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await stopChild(child);
+  throw new Error('fake-gcs-server did not answer within 60s');
+}
