@@ -75,6 +75,12 @@ const versionWeight = (v: string) => `(has(${v}.weight) ? ${v}.weight : (self.ve
 const hasMirror = '!has(self.traffic) || !has(self.traffic.mirror)';
 const cudaWanted = (r: string) => `has(${r}) && has(${r}.executionProvider) && ${r}.executionProvider == 'cuda'`;
 
+// The version's own block wins over the spec's (see resolve.ts); metric defaults to cpu.
+const cpuAutoscaled = (v: string) =>
+  `!has(${v}.replicas) && (has(${v}.autoscaling) ? ${v}.autoscaling.metric == 'cpu' : (!has(self.replicas) && has(self.autoscaling) && self.autoscaling.metric == 'cpu'))`;
+const requestsCpu = (v: string) =>
+  `(has(${v}.resources) ? (has(${v}.resources.requests) && 'cpu' in ${v}.resources.requests) : (has(self.resources) && has(self.resources.requests) && 'cpu' in self.resources.requests))`;
+
 const traffic = object('How live traffic is split beyond the version weights.', {
   mirror: optional(
     object(
@@ -128,6 +134,11 @@ const spec = object(
       {
         rule: '!has(self.replicas) || !has(self.autoscaling)',
         message: 'spec.replicas and spec.autoscaling are mutually exclusive: set a fixed replica count or autoscaling, not both',
+      },
+      {
+        rule: `self.versions.all(v, !(${cpuAutoscaled('v')}) || ${requestsCpu('v')})`,
+        message: 'autoscaling on cpu needs resources.requests.cpu (the HPA measures CPU as a percent of the request): set it in spec.resources or the version\'s resources',
+        fieldPath: '.versions',
       },
       {
         rule: `${hasMirror} || self.versions.exists(v, v.name == self.traffic.mirror.version)`,

@@ -2,13 +2,16 @@
 // an index from owner to children, and a short-lived memo of what this process
 // just applied. The memo bridges the moment between a write and its watch
 // event, so a reconcile that runs in between does not apply the same object
-// again; the object's own watch event (or its deletion) clears it.
+// again; the object's own watch event (or its deletion) clears it. The watch
+// event can also beat the HTTP response of the write, so the resourceVersions
+// recently seen per child are kept to recognise that case.
 import type { Informer, InformerEvent } from '../kube/client.ts';
 import type { ResourceKind } from '../kube/resources.ts';
 import type { KubeObject, ObjectKey } from '../kube/types.ts';
 import { LABEL_ISVC } from '../builders/labels.ts';
 
 const MEMO_TTL_MS = 30_000;
+const RECENT_VERSIONS = 8;
 
 /** `kind/namespace/name`: identifies one child across kinds. */
 export function childId(kind: string, namespace: string | undefined, name: string): string {
@@ -32,6 +35,7 @@ export class ChildCache {
   readonly #informers: ReadonlyMap<string, Informer>;
   readonly #memo = new Map<string, { object: KubeObject; at: number }>();
   readonly #byOwner = new Map<string, Set<string>>();
+  readonly #recentVersions = new Map<string, string[]>();
 
   constructor(informers: readonly Informer[]) {
     this.#informers = new Map(informers.map((informer) => [informer.resource.kind, informer]));
@@ -48,7 +52,9 @@ export class ChildCache {
 
   /** Records the object an apply returned. */
   remember(object: KubeObject): void {
-    this.#memo.set(childId(object.kind, object.metadata.namespace, object.metadata.name), { object, at: Date.now() });
+    const id = childId(object.kind, object.metadata.namespace, object.metadata.name);
+    if (this.#recentVersions.get(id)?.includes(object.metadata.resourceVersion ?? '')) return; // its event already arrived
+    this.#memo.set(id, { object, at: Date.now() });
   }
 
   /** Forgets a child this process deleted. */
@@ -61,6 +67,8 @@ export class ChildCache {
     const id = childId(resource.kind, object.metadata.namespace, object.metadata.name);
     const memo = this.#memo.get(id);
     if (memo && (event === 'delete' || memo.object.metadata.resourceVersion === object.metadata.resourceVersion)) this.#memo.delete(id);
+    if (event === 'delete') this.#recentVersions.delete(id);
+    else this.#recentVersions.set(id, [...(this.#recentVersions.get(id) ?? []), object.metadata.resourceVersion ?? ''].slice(-RECENT_VERSIONS));
     const owner = ownerKeyOf(object);
     if (!owner) return undefined;
     const children = this.#byOwner.get(owner) ?? new Set<string>();

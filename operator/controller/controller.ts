@@ -15,7 +15,7 @@ import { createEventRecorder } from './events.ts';
 import { scopedInformer } from './informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { WorkQueue, type BackoffOptions } from './queue.ts';
-import { reconcile, type ReconcileContext, type ReconcileOutcome } from './reconcile.ts';
+import { reconcile, SECRET_RECHECK_MS, type ReconcileContext, type ReconcileOutcome } from './reconcile.ts';
 
 /** Every kind the operator creates; each gets an informer filtered by the managed-by label. */
 export const OWNED_KINDS: readonly ResourceKind[] = [
@@ -33,6 +33,7 @@ export interface ControllerOptions {
   readonly identity: string;
   readonly log: (event: Record<string, unknown>) => void;
   readonly backoff?: BackoffOptions;
+  readonly secretRecheckMs?: number;
 }
 
 /** Informers, queue and workers for InferenceServices. */
@@ -89,6 +90,7 @@ export class Controller {
       build: this.#options.build,
       events: createEventRecorder(this.#options.client, this.#options.identity, this.#options.log),
       log: this.#options.log,
+      secretRecheckMs: this.#options.secretRecheckMs ?? SECRET_RECHECK_MS,
     };
     for (let i = 0; i < this.#options.workers; i += 1) this.#workers.push(this.#work(context));
     this.#resync = setInterval(() => this.enqueueAll(), this.#options.resyncPeriodMs);

@@ -36,6 +36,7 @@ export interface OperatorOptions {
   readonly onLeadershipLost?: () => void;
   readonly identity?: string;
   readonly backoff?: BackoffOptions;
+  readonly secretRecheckMs?: number;
   readonly log?: (event: Record<string, unknown>) => void;
   /** Include process_* metrics (CPU, RSS); tests running several operators in one process turn it off. */
   readonly processMetrics?: boolean;
@@ -70,7 +71,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
   });
   controller = new Controller({
     client, build: options.build, namespaces: options.namespaces ?? [], workers: options.workers ?? 4,
-    resyncPeriodMs: options.resyncPeriodMs ?? 10 * 60_000, metrics, identity, log, backoff: options.backoff,
+    resyncPeriodMs: options.resyncPeriodMs ?? 10 * 60_000, metrics, identity, log, backoff: options.backoff, secretRecheckMs: options.secretRecheckMs,
   });
   const running = controller;
   const host = options.metricsHost ?? '0.0.0.0';

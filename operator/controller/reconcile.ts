@@ -27,6 +27,8 @@ export interface ReconcileContext {
   readonly build: BuildOptions;
   readonly events: EventRecorder;
   readonly log: (event: Record<string, unknown>) => void;
+  /** How soon to re-read a credentials Secret that was missing or incomplete (Secrets are not watched). */
+  readonly secretRecheckMs: number;
 }
 
 export type ReconcileOutcome =
@@ -48,7 +50,7 @@ interface ChildFailure {
   readonly error: KubeError;
 }
 
-/** How long to wait before re-reading a credentials Secret (Secrets are not watched). */
+/** Default wait before re-reading a credentials Secret that was missing or incomplete. */
 export const SECRET_RECHECK_MS = 30_000;
 
 /** Converges one InferenceService (key `namespace/name`). */
@@ -74,7 +76,7 @@ export async function reconcile(context: ReconcileContext, key: string): Promise
   await publishStatus(context, cached, statusFor(context, isvc, stalled, failures), changes, failures);
   const retryable = failures.filter((failure) => failure.error.kind !== 'Invalid');
   if (retryable.length > 0) return { kind: 'retry', error: retryable.map(describeFailure).join('; ') };
-  if (problems.some((problem) => problem.reason.startsWith('Storage'))) return { kind: 'requeue', afterMs: SECRET_RECHECK_MS };
+  if (problems.some((problem) => problem.reason.startsWith('Storage'))) return { kind: 'requeue', afterMs: context.secretRecheckMs };
   return { kind: 'done' };
 }
 

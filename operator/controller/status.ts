@@ -32,7 +32,7 @@ export interface WorkloadProgress {
   readonly failure?: string;
 }
 
-/** A Deployment is ready when its controller saw the latest spec, no old-template pods remain and enough pods are available. */
+/** A Deployment is ready when its controller saw the latest spec, no old-template pods remain and enough pods are available (minimumAvailable: an HPA's floor). */
 export function workloadProgress(object: KubeObject | undefined, minimumAvailable?: number): WorkloadProgress {
   if (!object) return { desired: 0, replicas: 0, readyReplicas: 0, ready: false };
   const deployment = object as unknown as DeploymentShape;
@@ -41,8 +41,11 @@ export function workloadProgress(object: KubeObject | undefined, minimumAvailabl
   const replicas = status.replicas ?? 0;
   const updated = status.updatedReplicas ?? 0;
   const observed = (status.observedGeneration ?? 0) >= (deployment.metadata.generation ?? 0);
-  const needed = Math.min(minimumAvailable ?? desired, desired);
-  const ready = observed && updated >= needed && replicas <= updated && (status.availableReplicas ?? 0) >= Math.max(needed, 1);
+  const available = status.availableReplicas ?? 0;
+  // With an HPA, ready means serving at least the declared floor; the count above it moves with load
+  // and must not flip readiness. A fixed count must be fully rolled out and available.
+  const enough = minimumAvailable !== undefined ? available >= minimumAvailable : updated >= desired && available >= Math.max(desired, 1);
+  const ready = observed && replicas <= updated && enough;
   const stuck = status.conditions?.find((c) => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded');
   return { desired, replicas, readyReplicas: status.readyReplicas ?? 0, ready, ...(stuck ? { failure: stuck.message ?? 'progress deadline exceeded' } : {}) };
 }

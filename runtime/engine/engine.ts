@@ -1,7 +1,7 @@
 // The inference engine behind the HTTP surface: loads the model into a worker pool (with
 // warm-up), validates requests against the model's signature, and queues them for the
 // scheduler. Its state is what readiness reports.
-import { availableParallelism } from 'node:os';
+import { cpuBudget } from './cpus.ts';
 import type { ExecutionProvider } from './messages.ts';
 import { WorkerPool } from './pool.ts';
 import { Scheduler, type ScheduleOutcome, type SchedulerObserver } from './scheduler.ts';
@@ -31,9 +31,9 @@ export interface EngineObserver extends SchedulerObserver {
   onWorkerLost(message: string): void;
 }
 
-/** Threads per worker so that all workers together use the machine's cores once. */
+/** Threads per worker so that all workers together use the allowed cores once. */
 export function defaultIntraOpThreads(workers: number): number {
-  return Math.max(1, Math.floor(availableParallelism() / workers));
+  return Math.max(1, Math.floor(cpuBudget() / workers));
 }
 
 export class Engine {

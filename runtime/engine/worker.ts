@@ -104,8 +104,8 @@ async function handle(session: Session, message: RunMessage): Promise<void> {
   try {
     const outputs = await run(session, message.inputs, message.outputs);
     const inferEndNs = nowNs();
-    const transfer = outputs.flatMap((tensor) => (ownsBuffer(tensor.data) ? [tensor.data.buffer as ArrayBuffer] : []));
-    post({ kind: 'result', id: message.id, outputs, inferStartNs, inferEndNs }, transfer);
+    const transfer = new Set(outputs.flatMap((tensor) => (ownsBuffer(tensor.data) ? [tensor.data.buffer as ArrayBuffer] : [])));
+    post({ kind: 'result', id: message.id, outputs, inferStartNs, inferEndNs }, [...transfer]);
   } catch (error) {
     post({ kind: 'run-failed', id: message.id, message: error instanceof Error ? error.message : String(error) });
   }

@@ -14,6 +14,7 @@ export function registerRoute(program: Command): void {
     .addOption(new Option('--host <address>', 'address to listen on').env('KUBEINFER_HOST').default('0.0.0.0'))
     .addOption(new Option('--backend-timeout-ms <ms>', 'longest silence from a version before 504').env('KUBEINFER_ROUTER_BACKEND_TIMEOUT_MS').default('60000'))
     .addOption(new Option('--mirror-max-in-flight <n>', 'mirror copies in flight before more are skipped').env('KUBEINFER_ROUTER_MIRROR_MAX_IN_FLIGHT').default('64'))
+    .addOption(new Option('--shutdown-delay-ms <ms>', 'on SIGTERM, keep serving (not ready) this long so load balancers stop sending first').env('KUBEINFER_ROUTER_SHUTDOWN_DELAY_MS').default('5000'))
     .action(async (flags: RouteCommandFlags) => {
       const { runRouteCommand } = await import('./main.ts');
       process.exitCode = await runRouteCommand(flags);

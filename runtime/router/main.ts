@@ -13,6 +13,7 @@ export interface RouteCommandFlags {
   readonly host: string;
   readonly backendTimeoutMs: string;
   readonly mirrorMaxInFlight: string;
+  readonly shutdownDelayMs: string;
 }
 
 const SHUTDOWN_GRACE_MS = 20_000;
@@ -24,23 +25,29 @@ export function logJson(event: Readonly<Record<string, unknown>>): void {
 
 /** Runs the router until SIGTERM/SIGINT; resolves with the exit code. */
 export async function runRouteCommand(flags: RouteCommandFlags): Promise<number> {
+  // Listen for signals before announcing anything: a SIGTERM right after "router listening"
+  // must stop the router gracefully, not kill it with the default action.
+  const stopSignal = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
   const numbers = parseNumbers(flags);
   if (typeof numbers === 'string') return fail(numbers);
   if ((flags.configFile === undefined) === (flags.configmap === undefined)) return fail('give exactly one of --config-file <path> or --configmap <namespace/name>');
-  const router = await startRouter({ host: flags.host, port: numbers.port, backendTimeoutMs: numbers.backendTimeoutMs, mirrorMaxInFlight: numbers.mirrorMaxInFlight, processMetrics: true, log: logJson });
+  const router = await startRouter({ host: flags.host, port: numbers.port, backendTimeoutMs: numbers.backendTimeoutMs, mirrorMaxInFlight: numbers.mirrorMaxInFlight, processMetrics: true, log: logJson }).catch(
+    (error: NodeJS.ErrnoException) => `cannot listen on ${flags.host}:${numbers.port}: ${error.code ?? error.message}`,
+  );
+  if (typeof router === 'string') return fail(router);
   const source = await openSource(flags, router);
   if (typeof source === 'string') {
     await router.close(0);
     return fail(source);
   }
   logJson({ level: 'info', msg: 'router listening', url: router.url, source: flags.configFile ?? `configmap ${flags.configmap}` });
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
-  logJson({ level: 'info', msg: 'stopping: finishing requests in flight', signal });
+  const signal = await stopSignal;
+  logJson({ level: 'info', msg: 'stopping: not ready, then finishing requests in flight', signal, delayMs: numbers.shutdownDelayMs });
+  await router.close(SHUTDOWN_GRACE_MS, numbers.shutdownDelayMs);
   await source.stop();
-  await router.close(SHUTDOWN_GRACE_MS);
   return 0;
 }
 
@@ -66,16 +73,19 @@ interface RouteNumbers {
   readonly port: number;
   readonly backendTimeoutMs: number;
   readonly mirrorMaxInFlight: number;
+  readonly shutdownDelayMs: number;
 }
 
 function parseNumbers(flags: RouteCommandFlags): RouteNumbers | string {
   const port = Number(flags.port);
   const backendTimeoutMs = Number(flags.backendTimeoutMs);
   const mirrorMaxInFlight = Number(flags.mirrorMaxInFlight);
+  const shutdownDelayMs = Number(flags.shutdownDelayMs);
   if (!Number.isInteger(port) || port < 0 || port > 65535) return `--port must be an integer from 0 to 65535, got "${flags.port}"`;
   if (!Number.isInteger(backendTimeoutMs) || backendTimeoutMs <= 0) return `--backend-timeout-ms must be a positive integer, got "${flags.backendTimeoutMs}"`;
   if (!Number.isInteger(mirrorMaxInFlight) || mirrorMaxInFlight < 0) return `--mirror-max-in-flight must be a non-negative integer, got "${flags.mirrorMaxInFlight}"`;
-  return { port, backendTimeoutMs, mirrorMaxInFlight };
+  if (!Number.isInteger(shutdownDelayMs) || shutdownDelayMs < 0) return `--shutdown-delay-ms must be a non-negative integer, got "${flags.shutdownDelayMs}"`;
+  return { port, backendTimeoutMs, mirrorMaxInFlight, shutdownDelayMs };
 }
 
 function fail(message: string): number {

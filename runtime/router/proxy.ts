@@ -43,21 +43,23 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, target: 
     headers: forwardedRequestHeaders(req, backend),
   });
   upstream.setTimeout(settings.timeoutMs, () => upstream.destroy(timeoutError(settings.timeoutMs)));
-  upstream.on('response', (answer) => {
-    res.writeHead(answer.statusCode ?? 502, returnedResponseHeaders(answer.headers, backend.version));
-    answer.on('error', () => res.destroy());
-    answer.pipe(res);
-  });
-  upstream.on('error', (error: NodeJS.ErrnoException) => {
+  const onFailure = (error: NodeJS.ErrnoException) => {
     // The client left first (destroying upstream raised this), or this failure is handled.
     if (res.destroyed || failure !== undefined) return;
     failure = classifyFailure(error);
     metrics.failed(failure);
+    // Mid-response the status is gone already: cutting the connection is the only honest signal.
     if (res.headersSent) return res.destroy();
     // Drain what is left of the request body so the client's connection stays usable.
     if (!req.complete) req.resume();
     sendFailure(res, failure, target, error);
+  };
+  upstream.on('response', (answer) => {
+    res.writeHead(answer.statusCode ?? 502, returnedResponseHeaders(answer.headers, backend.version));
+    answer.on('error', onFailure);
+    answer.pipe(res);
   });
+  upstream.on('error', onFailure);
   res.once('close', () => {
     metrics.inFlight.dec();
     const complete = res.writableFinished;

@@ -1,5 +1,6 @@
 // Which version serves a request: pinned by path (`/v2/models/{m}/versions/{v}/...`) or by
-// the `x-kubeinfer-version` header, otherwise the next pick of the weighted balancer.
+// the `x-kubeinfer-version` header, otherwise the next pick of the weighted balancer (one
+// for inference calls, one for reads, so polling readiness never skews the inference split).
 // Pure apart from advancing the balancer; the hot path calls it once per request.
 import type { RoutingTable } from './table.ts';
 
@@ -15,8 +16,8 @@ interface PathTarget {
   readonly version?: string;
 }
 
-/** Resolves the version for a request URL (path + query) and its pin header. */
-export function resolveRoute(url: string, pinHeader: string | undefined, table: RoutingTable): Route {
+/** Resolves the version for a request (method, URL with query, pin header). */
+export function resolveRoute(method: string | undefined, url: string, pinHeader: string | undefined, table: RoutingTable): Route {
   const target = parseTarget(url);
   if (target === undefined) return reject(404, `no route for ${pathOf(url)}: this router serves the /v2 and /v1 inference APIs`);
   const model = table.config.model;
@@ -31,7 +32,7 @@ export function resolveRoute(url: string, pinHeader: string | undefined, table: 
     if (table.backends.has(pin)) return { kind: 'proxy', version: pin, pinned: true };
     return reject(404, `version "${pin}" of model "${model}" is not served here (versions: ${[...table.backends.keys()].join(', ')})`);
   }
-  const version = table.balancer.next();
+  const version = (method === 'POST' ? table.balancer : table.readBalancer).next();
   if (version === undefined) return reject(503, `no version of model "${model}" has a weight above 0`);
   return { kind: 'proxy', version, pinned: false };
 }

@@ -39,60 +39,40 @@ export interface Router {
   /** Records an invalid configuration; the last good one stays in force. */
   reject(problems: readonly string[]): void;
   config(): RouterConfig | undefined;
-  /** Stops accepting, reports not-ready, waits up to `graceMs` for requests in flight. */
-  close(graceMs?: number): Promise<void>;
+  /**
+   * Reports not-ready, keeps serving for `delayMs` (while load balancers notice), then stops
+   * accepting and waits up to `graceMs` for requests in flight.
+   */
+  close(graceMs?: number, delayMs?: number): Promise<void>;
+}
+
+/** Mutable state shared by the handler and the lifecycle methods. */
+interface RouterState {
+  table: RoutingTable | undefined;
+  closing: boolean;
+  active: number;
+  drained: (() => void) | undefined;
 }
 
 /** Starts the router; it answers 503 until the first configuration is applied. */
 export async function startRouter(options: RouterOptions = {}): Promise<Router> {
   const log = options.log ?? (() => {});
-  let table: RoutingTable | undefined;
-  let closing = false;
-  let active = 0;
-  let drained: (() => void) | undefined;
-  const metrics = createRouterMetrics(() => table?.config.model ?? '', options.processMetrics ?? false);
+  const state: RouterState = { table: undefined, closing: false, active: 0, drained: undefined };
+  const metrics = createRouterMetrics(() => state.table?.config.model ?? '', options.processMetrics ?? false);
   const agent = new Agent({ keepAlive: true, scheduling: 'lifo' });
-  const timeoutMs = options.backendTimeoutMs ?? 60_000;
-  const proxy: ProxySettings = { agent, timeoutMs };
-  const mirror = createMirror({ agent, timeoutMs, maxInFlight: options.mirrorMaxInFlight ?? 64, maxBodyBytes: options.mirrorMaxBodyBytes ?? 64 * 1024 * 1024 });
-  const finished = () => {
-    active--;
-    if (active === 0) drained?.();
-  };
-
-  const handle = (req: IncomingMessage, res: ServerResponse) => {
-    const url = req.url ?? '/';
-    if (url.startsWith('/v2/health/') || url.startsWith('/metrics')) return answerLocally(url, res, { table, closing, metrics });
-    if (table === undefined) return sendJson(res, 503, { error: 'the router has no configuration yet' });
-    const route = resolveRoute(url, header(req, VERSION_HEADER), table);
-    if (route.kind === 'reject') {
-      metrics.rejected(route.status);
-      return sendJson(res, route.status, { error: route.message });
-    }
-    const backend = table.backends.get(route.version)!;
-    const versionMetrics = metrics.forVersion(route.version);
-    const shadow = table.mirror;
-    if (shadow !== undefined && !route.pinned && req.method === 'POST' && shadow.backend.version !== route.version && shadow.gate.take()) {
-      mirror.copy(req, shadow.backend, metrics.forVersion(shadow.backend.version));
-    }
-    active++;
-    proxyRequest(req, res, { model: table.config.model, backend, metrics: versionMetrics }, proxy, finished);
-  };
-
-  const server = createServer({ keepAliveTimeout: 65_000 }, handle);
+  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, createHandler(state, metrics, agent, options));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8080, options.host ?? '0.0.0.0', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   const shownHost = options.host === undefined || options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
-
   return {
     url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
     port,
     metrics,
     apply(config) {
-      table = buildRoutingTable(config, table);
+      state.table = buildRoutingTable(config, state.table);
       metrics.configApplied(config);
       log({ level: 'info', msg: 'configuration applied', model: config.model, traffic: describeConfig(config) });
     },
@@ -100,19 +80,49 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
       metrics.configRejected();
       log({ level: 'error', msg: 'configuration rejected; keeping the last good one', problems });
     },
-    config: () => table?.config,
-    async close(graceMs = 10_000) {
-      closing = true;
+    config: () => state.table?.config,
+    async close(graceMs = 10_000, delayMs = 0) {
+      state.closing = true;
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
       server.close();
-      if (active > 0) {
+      if (state.active > 0) {
         await new Promise<void>((resolve) => {
-          drained = resolve;
+          state.drained = resolve;
           setTimeout(resolve, graceMs).unref();
         });
       }
       server.closeAllConnections();
       agent.destroy();
     },
+  };
+}
+
+/** The request handler: own endpoints, then route, mirror and proxy. */
+function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent, options: RouterOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const timeoutMs = options.backendTimeoutMs ?? 60_000;
+  const proxy: ProxySettings = { agent, timeoutMs };
+  const mirror = createMirror({ agent, timeoutMs, maxInFlight: options.mirrorMaxInFlight ?? 64, maxBodyBytes: options.mirrorMaxBodyBytes ?? 64 * 1024 * 1024 });
+  const finished = () => {
+    state.active--;
+    if (state.active === 0) state.drained?.();
+  };
+  return (req, res) => {
+    const url = req.url ?? '/';
+    const table = state.table;
+    if (url.startsWith('/v2/health/') || url.startsWith('/metrics')) return answerLocally(url, res, { table, closing: state.closing, metrics });
+    if (table === undefined) return sendJson(res, 503, { error: 'the router has no configuration yet' });
+    const route = resolveRoute(req.method, url, header(req, VERSION_HEADER), table);
+    if (route.kind === 'reject') {
+      metrics.rejected(route.status);
+      return sendJson(res, route.status, { error: route.message });
+    }
+    const shadow = table.mirror;
+    if (shadow !== undefined && !route.pinned && req.method === 'POST' && shadow.backend.version !== route.version && shadow.gate.take()) {
+      mirror.copy(req, shadow.backend, metrics.forVersion(shadow.backend.version));
+    }
+    state.active++;
+    const target = { model: table.config.model, backend: table.backends.get(route.version)!, metrics: metrics.forVersion(route.version) };
+    proxyRequest(req, res, target, proxy, finished);
   };
 }
 

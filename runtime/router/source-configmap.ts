@@ -30,53 +30,61 @@ export function watchConfigMap(source: ConfigMapSource, sink: ConfigSink): Confi
   const watcher = new Watch(source.kubeConfig);
   const log = source.log ?? (() => {});
   const deliver = configMapDelivery(source, sink);
-  let stopped = false;
-  let controller: AbortController | undefined;
-  let wake: (() => void) | undefined;
+  const control = { stopped: false, watch: undefined as AbortController | undefined, wake: undefined as (() => void) | undefined };
 
   const cycle = async () => {
     const configMap = await api.readNamespacedConfigMap({ name: source.name, namespace: source.namespace });
     deliver(configMap);
-    const query = { fieldSelector: `metadata.name=${source.name}`, resourceVersion: configMap.metadata?.resourceVersion, timeoutSeconds: WATCH_SECONDS };
-    await new Promise<void>((resolve, reject) => {
-      const onEvent = (type: string, object: V1ConfigMap) => {
-        if (type === 'ADDED' || type === 'MODIFIED') deliver(object);
-        if (type === 'DELETED') log({ level: 'error', msg: 'router ConfigMap deleted; keeping the last configuration', configMap: `${source.namespace}/${source.name}` });
-      };
-      const path = `/api/v1/namespaces/${encodeURIComponent(source.namespace)}/configmaps`;
-      watcher.watch(path, query, onEvent, (error: unknown) => (error && !stopped ? reject(error) : resolve())).then(
-        (c) => (stopped ? c.abort() : (controller = c)),
-        reject,
-      );
-    });
+    await watchFrom(watcher, source, configMap.metadata?.resourceVersion, deliver, control);
   };
-
   const loop = (async () => {
     let backoff = 500;
-    while (!stopped) {
+    while (!control.stopped) {
       try {
         await cycle();
         backoff = 500;
       } catch (error) {
-        if (stopped) break;
+        if (control.stopped) break;
         log({ level: 'error', msg: 'watching the router ConfigMap failed; retrying', configMap: `${source.namespace}/${source.name}`, error: describeError(error), retryInMs: backoff });
         await new Promise<void>((resolve) => {
-          wake = resolve;
+          control.wake = resolve;
           setTimeout(resolve, backoff);
         });
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       }
     }
   })();
-
   return {
     async stop() {
-      stopped = true;
-      controller?.abort();
-      wake?.();
+      control.stopped = true;
+      control.watch?.abort();
+      control.wake?.();
       await loop;
     },
   };
+}
+
+interface WatchControl {
+  readonly stopped: boolean;
+  watch: AbortController | undefined;
+}
+
+/** One watch from `resourceVersion` until the server ends it (resolves) or it fails (rejects). */
+function watchFrom(watcher: Watch, source: ConfigMapSource, resourceVersion: string | undefined, deliver: (configMap: V1ConfigMap) => void, control: WatchControl): Promise<void> {
+  const log = source.log ?? (() => {});
+  const path = `/api/v1/namespaces/${encodeURIComponent(source.namespace)}/configmaps`;
+  const query = { fieldSelector: `metadata.name=${source.name}`, resourceVersion, timeoutSeconds: WATCH_SECONDS };
+  const onEvent = (type: string, object: V1ConfigMap) => {
+    if (type === 'ADDED' || type === 'MODIFIED') deliver(object);
+    if (type === 'DELETED') log({ level: 'error', msg: 'router ConfigMap deleted; keeping the last configuration', configMap: `${source.namespace}/${source.name}` });
+  };
+  return new Promise<void>((resolve, reject) => {
+    const done = (error: unknown) => (error && !control.stopped ? reject(error) : resolve());
+    watcher.watch(path, query, onEvent, done).then((controller) => {
+      if (control.stopped) controller.abort();
+      else control.watch = controller;
+    }, reject);
+  });
 }
 
 /** Applies a ConfigMap's router.json once per distinct content. */

@@ -23,20 +23,25 @@ export interface MirrorTarget {
 export interface RoutingTable {
   readonly config: RouterConfig;
   readonly backends: ReadonlyMap<string, Backend>;
+  /** Picks for inference calls (POST): their split stays exact whatever else clients send. */
   readonly balancer: Balancer;
+  /** Picks for reads (metadata, readiness, config, stats), split by the same weights. */
+  readonly readBalancer: Balancer;
   readonly mirror: MirrorTarget | undefined;
 }
 
 /**
- * Builds the table for `config`. The balancer (and mirror gate) of `previous` is kept when
+ * Builds the table for `config`. The balancers (and mirror gate) of `previous` are kept when
  * the weights (or mirror) did not change, so a re-read of the same configuration does not
  * restart the interleaving.
  */
 export function buildRoutingTable(config: RouterConfig, previous?: RoutingTable): RoutingTable {
   const backends = new Map(config.versions.map((v) => [v.name, toBackend(v)] as const));
   const sameWeights = previous !== undefined && weightsKey(previous.config) === weightsKey(config);
-  const balancer = sameWeights ? previous.balancer : createBalancer(config.versions.map((v) => [v.name, v.weight] as const));
-  return { config, backends, balancer, mirror: mirrorTarget(config, backends, previous) };
+  const weights = config.versions.map((v) => [v.name, v.weight] as const);
+  const balancer = sameWeights ? previous.balancer : createBalancer(weights);
+  const readBalancer = sameWeights ? previous.readBalancer : createBalancer(weights);
+  return { config, backends, balancer, readBalancer, mirror: mirrorTarget(config, backends, previous) };
 }
 
 function mirrorTarget(config: RouterConfig, backends: ReadonlyMap<string, Backend>, previous?: RoutingTable): MirrorTarget | undefined {

@@ -1,5 +1,6 @@
 // The V1 protocol: GET /v1/models/{m} and POST /v1/models/{m}:predict.
 import express, { type RequestHandler } from 'express';
+import { readBody } from './body.ts';
 import { checkTarget, unavailable, type ServeContext } from './context.ts';
 import { failInference, infer, recordSuccess } from './inference.ts';
 import { sendJson, sendProblem } from './problems.ts';
@@ -15,9 +16,11 @@ function predictHandler(ctx: ServeContext): RequestHandler<{ target: string }> {
     if (verb !== 'predict') return sendProblem(res, { kind: 'NotFound', message: `unknown V1 verb '${verb}'; use POST /v1/models/${model}:predict` });
     const problem = unavailable(ctx);
     if (problem !== undefined) return failInference(ctx, res, startNs, problem);
+    const raw = await readBody(req, ctx.config.maxRequestBytes);
+    if (!raw.ok) return failInference(ctx, res, startNs, raw.problem);
     let body: unknown;
     try {
-      body = JSON.parse(Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '');
+      body = JSON.parse(raw.body.toString('utf8'));
     } catch (error) {
       return failInference(ctx, res, startNs, { kind: 'BadRequest', message: `the request's JSON is malformed: ${(error as Error).message}` });
     }
@@ -32,8 +35,8 @@ function predictHandler(ctx: ServeContext): RequestHandler<{ target: string }> {
   };
 }
 
-/** Registers the V1 routes; `body` reads raw request bodies within the size limit. */
-export function v1Routes(ctx: ServeContext, body: RequestHandler): express.Router {
+/** Registers the V1 routes. */
+export function v1Routes(ctx: ServeContext): express.Router {
   const router = express.Router();
   router.get('/v1/models/:model', (req, res) => {
     const target = checkTarget(ctx, req.params.model, undefined);
@@ -41,6 +44,6 @@ export function v1Routes(ctx: ServeContext, body: RequestHandler): express.Route
     const problem = unavailable(ctx);
     sendJson(res, { name: ctx.config.modelName, ready: problem === undefined }, problem === undefined ? 200 : 503);
   });
-  router.post('/v1/models/:target', body, predictHandler(ctx));
+  router.post('/v1/models/:target', predictHandler(ctx));
   return router;
 }

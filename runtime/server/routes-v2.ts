@@ -2,6 +2,7 @@
 // and statistics extensions. Model routes answer with or without /versions/{v}.
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { checkTarget, configOptions, unavailable, type ServeContext } from './context.ts';
+import { readBody } from './body.ts';
 import { parseInferRequest } from './infer-request.ts';
 import { encodeInferResponse } from './infer-response.ts';
 import { failInference, infer, recordSuccess } from './inference.ts';
@@ -25,13 +26,13 @@ function inferHandler(ctx: ServeContext): RequestHandler<Params> {
   return async (req, res) => {
     const startNs = res.locals.startNs as number;
     if (!targeted(ctx, req, res)) return;
-    const body: unknown = req.body;
-    if (!(body instanceof Uint8Array) || body.length === 0) {
-      failInference(ctx, res, startNs, { kind: 'BadRequest', message: 'the request body is empty; expected a V2 inference request' });
-      return;
+    const body = await readBody(req, ctx.config.maxRequestBytes);
+    if (!body.ok) return failInference(ctx, res, startNs, body.problem);
+    if (body.body.length === 0) {
+      return failInference(ctx, res, startNs, { kind: 'BadRequest', message: 'the request body is empty; expected a V2 inference request' });
     }
     const header = req.headers['inference-header-content-length'];
-    const parsed = parseInferRequest(body, Array.isArray(header) ? header[0] : header);
+    const parsed = parseInferRequest(body.body, Array.isArray(header) ? header[0] : header);
     if (!parsed.ok) {
       failInference(ctx, res, startNs, { kind: 'BadRequest', message: parsed.message });
       return;
@@ -44,8 +45,10 @@ function inferHandler(ctx: ServeContext): RequestHandler<Params> {
     }
     const encoded = encodeInferResponse({ name: ctx.config.modelName, version: ctx.config.modelVersion }, request, result.outputs);
     res.writeHead(200, encoded.headers);
-    for (let i = 0; i < encoded.chunks.length - 1; i++) res.write(encoded.chunks[i]);
-    res.end(encoded.chunks.at(-1));
+    // One write: separate small writes can wait on delayed ACKs; cork gathers big ones into one writev.
+    res.cork();
+    for (const chunk of encoded.chunks) res.write(chunk);
+    res.end();
     recordSuccess(ctx, startNs, result.timing);
   };
 }
@@ -67,8 +70,8 @@ function readyHandler(ctx: ServeContext): RequestHandler {
   };
 }
 
-/** Registers the V2 routes; `body` reads raw request bodies within the size limit. */
-export function v2Routes(ctx: ServeContext, body: RequestHandler): express.Router {
+/** Registers the V2 routes. */
+export function v2Routes(ctx: ServeContext): express.Router {
   const router = express.Router();
   const whenLoaded = (answer: (res: Response) => void): RequestHandler<Params> => (req, res) => {
     if (!targeted(ctx, req, res)) return;
@@ -92,6 +95,6 @@ export function v2Routes(ctx: ServeContext, body: RequestHandler): express.Route
   });
   router.get(`${MODEL}/config`, whenLoaded((res) => sendJson(res, modelConfig(configOptions(ctx), signature()))));
   router.get(`${MODEL}/stats`, statsHandler(ctx));
-  router.post(`${MODEL}/infer`, body, inferHandler(ctx));
+  router.post(`${MODEL}/infer`, inferHandler(ctx));
   return router;
 }

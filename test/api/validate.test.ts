@@ -42,7 +42,7 @@ describe('validateInferenceService', () => {
   it('applies the CRD defaults where their parent is present', () => {
     const value = valid({
       ...base,
-      spec: { versions: [{ ...v1, weight: 100 }, { ...v1, name: 'v2', weight: 0 }], autoscaling: { maxReplicas: 4 }, gpu: { products: ['Tesla-T4'] }, traffic: { mirror: { version: 'v2' } } },
+      spec: { versions: [{ ...v1, weight: 100 }, { ...v1, name: 'v2', weight: 0 }], resources: { requests: { cpu: '1' } }, autoscaling: { maxReplicas: 4 }, gpu: { products: ['Tesla-T4'] }, traffic: { mirror: { version: 'v2' } } },
     });
     assert.deepEqual(value.spec.autoscaling, { maxReplicas: 4, minReplicas: 1, metric: 'cpu' });
     assert.deepEqual(value.spec.gpu, { products: ['Tesla-T4'], count: 1 });

@@ -27,6 +27,7 @@ export { DEFAULT_NODES, GPU_TAINT } from './nodes.ts';
 export type { FakeNode, NodeTaint } from './nodes.ts';
 export { assetPath, helmBinary, kubectlBinary } from './assets.ts';
 export type { Component } from './processes.ts';
+export { eventually } from './eventually.ts';
 
 export interface ControlPlaneOptions {
   /** kube-controller-manager (Deployments -> ReplicaSets -> Pods, GC, HPA, service accounts). */

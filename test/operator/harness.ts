@@ -118,3 +118,61 @@ export async function waitCondition(client: KubeClient, namespace: string, name:
     return condition?.status === status && isvc?.status?.observedGeneration === isvc?.metadata.generation ? condition : undefined;
   }, `${type}=${status} on ${namespace}/${name}`, timeoutMs);
 }
+
+/** An operator running as its own process (`kubeinfer operator`), as in a pod. */
+export interface OperatorProcess {
+  readonly name: string;
+  readonly child: import('node:child_process').ChildProcess;
+  /** Resolves with the port of /metrics once the process has logged it. */
+  readonly metricsPort: Promise<number>;
+  readonly output: string[];
+  /** Resolves with the exit code (or signal) once the process has ended. */
+  readonly exited: Promise<number | string>;
+  /** Sends a signal and waits for the exit (SIGKILL after 20 s). */
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+  /** The value of one metric (summed over labels) from /metrics. */
+  metric(name: string): Promise<number>;
+}
+
+/** Starts `kubeinfer operator` against the control plane; POD_NAME gives it a readable identity. */
+export async function spawnOperator(cp: ControlPlane, name: string, extraArgs: readonly string[] = []): Promise<OperatorProcess> {
+  const { spawn } = await import('node:child_process');
+  const args = ['bin/kubeinfer.ts', 'operator', '--kubeconfig', cp.kubeconfigPath, '--runtime-image', RUNTIME_IMAGE,
+    '--metrics-port', '0', '--health-port', '0', '--bind-address', '127.0.0.1', ...extraArgs];
+  const child = spawn(process.execPath, args, { env: { ...process.env, POD_NAME: name }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output: string[] = [];
+  let resolvePort!: (port: number) => void;
+  const metricsPort = new Promise<number>((resolve) => (resolvePort = resolve));
+  const collect = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) {
+      output.push(line);
+      if (line.includes('"operator starting"')) resolvePort((JSON.parse(line) as { metricsPort: number }).metricsPort);
+    }
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return {
+    name, child, metricsPort, output, exited,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+    async metric(metricName: string) {
+      const text = await (await fetch(`http://127.0.0.1:${await metricsPort}/metrics`)).text();
+      return text.split('\n').filter((line) => line.startsWith(`${metricName}{`) || line.startsWith(`${metricName} `))
+        .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+    },
+  };
+}
+
+/** The holder of the operator's Lease, or '' when released or absent. */
+export async function leaseHolder(client: KubeClient, namespace: string, name = 'kubeinfer-operator'): Promise<string> {
+  const { LeaseKind } = await import('../../operator/kube/resources.ts');
+  const lease = await read(client, LeaseKind, namespace, name);
+  return ((lease?.spec as { holderIdentity?: string } | undefined)?.holderIdentity) ?? '';
+}

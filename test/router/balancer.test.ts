@@ -87,18 +87,29 @@ test('an invalid configuration lists every problem', () => {
 
 test('routes: path and header pins, model check, weighted picks', () => {
   const table = buildRoutingTable(config);
-  const route = (url: string, pin?: string) => resolveRoute(url, pin, table);
+  const route = (url: string, pin?: string, method = 'POST') => resolveRoute(method, url, pin, table);
   assert.deepEqual(route('/v2/models/fraud/versions/v3/infer'), { kind: 'proxy', version: 'v3', pinned: true });
   assert.deepEqual(route('/v2/models/fraud/versions/v2'), { kind: 'proxy', version: 'v2', pinned: true });
   assert.deepEqual(route('/v1/models/fraud:predict', 'v3'), { kind: 'proxy', version: 'v3', pinned: true });
   assert.deepEqual(route('/v2/models/fraud/versions/v2/infer', 'v2'), { kind: 'proxy', version: 'v2', pinned: true });
   assert.deepEqual(route('/v2/models/fraud/infer?x=1'), { kind: 'proxy', version: 'v1', pinned: false });
-  assert.deepEqual(route('/v2'), { kind: 'proxy', version: 'v1', pinned: false });
+  assert.deepEqual(route('/v2', undefined, 'GET'), { kind: 'proxy', version: 'v1', pinned: false });
   assert.deepEqual(route('/v2/models/fraud/versions/v9/infer'), { kind: 'reject', status: 404, message: 'version "v9" of model "fraud" is not served here (versions: v1, v2, v3)' });
   assert.deepEqual(route('/v2/models/fraud/versions/v1/infer', 'v2'), { kind: 'reject', status: 400, message: 'the path pins version "v1" but the x-kubeinfer-version header asks for "v2"' });
   assert.deepEqual(route('/v2/models/other/infer'), { kind: 'reject', status: 404, message: 'model "other" is not served here; this endpoint serves model "fraud"' });
   assert.deepEqual(route('/v1/models/other:predict'), { kind: 'reject', status: 404, message: 'model "other" is not served here; this endpoint serves model "fraud"' });
   assert.deepEqual(route('/admin'), { kind: 'reject', status: 404, message: 'no route for /admin: this router serves the /v2 and /v1 inference APIs' });
+});
+
+test('reads are split by their own balancer, so they never skew the inference split', () => {
+  const table = buildRoutingTable({ ...config, mirror: null });
+  const picks: string[] = [];
+  for (let i = 0; i < 100; i++) {
+    resolveRoute('GET', '/v2/models/fraud/ready', undefined, table);
+    const route = resolveRoute('POST', '/v2/models/fraud/infer', undefined, table);
+    if (route.kind === 'proxy') picks.push(route.version);
+  }
+  assert.deepEqual(tally(picks), { v1: 90, v2: 10 });
 });
 
 test('re-applying the same weights keeps the interleaving; new weights restart it', () => {

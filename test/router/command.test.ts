@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { formatRouterConfig } from '../../runtime/router/index.ts';
+import { eventually } from '../cluster/eventually.ts';
 import { CLI, startRouterProcess } from './process.ts';
 import { countByVersion, metricValue, send, sendMany, startBackend } from './support.ts';
 
@@ -30,7 +31,24 @@ test('kubeinfer route --config-file serves the split, exposes metrics and stops 
   assert.equal(metricValue(metrics, 'kubeinfer_router_requests_total', { version: 'v2', code: '200' }), 20);
   assert.match(metrics, /process_resident_memory_bytes/);
   assert.equal(await router.stop(), 0);
-  assert.ok(router.logs.some((line) => line.includes('"msg":"stopping: finishing requests in flight"')));
+  assert.ok(router.logs.some((line) => line.includes('"msg":"stopping: not ready, then finishing requests in flight"')));
+});
+
+test('on SIGTERM the router reports not-ready but keeps serving through the shutdown delay, then exits 0', async (t) => {
+  const backend = await startBackend('v1');
+  const dir = await mkdtemp(join(tmpdir(), 'kubeinfer-route-'));
+  const path = join(dir, 'router.json');
+  await writeFile(path, formatRouterConfig({ model: 'm', versions: [{ name: 'v1', weight: 100, url: backend.url }], mirror: null }));
+  const router = await startRouterProcess(['--config-file', path, '--shutdown-delay-ms', '3000']);
+  t.after(async () => {
+    await router.stop();
+    await backend.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  router.child.kill('SIGTERM');
+  await eventually(async () => ((await send(`${router.url}/v2/health/ready`)).status === 503 ? true : undefined), 'not-ready', 10_000);
+  assert.equal((await send(`${router.url}/v2/models/m/infer`, { body: '{}' })).status, 200);
+  assert.equal(await router.exit(), 0);
 });
 
 test('kubeinfer route refuses unusable flags with a clear message', async () => {

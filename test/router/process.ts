@@ -13,13 +13,15 @@ export interface RouterProcess {
   readonly logs: string[];
   /** SIGTERM and wait; resolves with the exit code. */
   stop(): Promise<number | null>;
+  /** Waits for the process to end by itself; resolves with the exit code. */
+  exit(): Promise<number | null>;
 }
 
 /** Starts `kubeinfer route <args>` and resolves once it logs where it listens. */
 export async function startRouterProcess(args: readonly string[]): Promise<RouterProcess> {
-  const child = spawn(process.execPath, [CLI, 'route', '--host', '127.0.0.1', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'route', '--host', '127.0.0.1', '--port', '0', '--shutdown-delay-ms', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
-  const exited = once(child, 'exit');
+  const exited = once(child, 'close');
   const url = await new Promise<string>((resolve, reject) => {
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => {
@@ -36,6 +38,10 @@ export async function startRouterProcess(args: readonly string[]): Promise<Route
     logs,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const [code] = (await exited) as [number | null];
+      return code;
+    },
+    async exit() {
       const [code] = (await exited) as [number | null];
       return code;
     },

@@ -127,3 +127,28 @@ test('bodies over the limit get 413; unsupported encodings 415; gzip bodies are 
   assert.equal(gzipped.status, 200);
   assert.deepEqual(gzipped.json.outputs[0].data, [3, 6, 9, 12, 15, 18]);
 });
+
+test('clients that disconnect mid-request or send garbage do not disturb the server', async (t) => {
+  const { connect } = await import('node:net');
+  const { mlpModel } = await import('../helpers/onnx.ts');
+  const server = await startTestServer(t, mlpModel({ layers: [256, 1024, 1024, 256] }), { workers: '1' });
+  const { port } = new URL(server.url);
+  const body = JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [64, 256], data: new Array(64 * 256).fill(0.5) }] });
+  const raw = (text: string, closeAfterMs: number) => new Promise<void>((resolve) => {
+    const socket = connect(Number(port), '127.0.0.1', () => {
+      socket.write(text);
+      setTimeout(() => { socket.destroy(); resolve(); }, closeAfterMs);
+    });
+    socket.on('error', () => resolve());
+  });
+  const request = `POST /v2/models/m/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+  await Promise.all([
+    ...Array.from({ length: 8 }, () => raw(request + body, 5)),
+    raw(request + body.slice(0, 100), 20),
+    raw('GARBAGE / HTTP/9\r\n\r\n', 20),
+    raw(`POST /v2/models/m/infer HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nzz`, 20),
+  ]);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal((await send(server.url, 'GET', '/v2/health/ready')).status, 200);
+  assert.equal((await postJson(server.url, INFER, JSON.parse(body))).status, 200);
+});

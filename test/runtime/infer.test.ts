@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadOnnxRuntime } from '../../runtime/onnx/runtime.ts';
 import { fixedShapeModel, identityModel, mlpModel, multiIoModel, seededRandom, type OnnxElemType } from '../helpers/onnx.ts';
-import { binaryOutputs, bytesOf, float32s, postBinary, postJson, startTestServer } from './harness.ts';
+import { binaryOutputs, bytesOf, float32s, postBinary, postJson, send, startTestServer } from './harness.ts';
 
 const ort = await loadOnnxRuntime();
 
@@ -145,7 +145,7 @@ test('a fixed-shape model is served with its fixed dimensions', async (t) => {
   const reply = await postJson(server.url, '/v2/models/m/infer', { inputs: [{ name: 'input', datatype: 'FP32', shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }] });
   assert.equal(reply.status, 200);
   assert.deepEqual(reply.json.outputs[0].data, [3, 6, 9, 12, 15, 18]);
-  const config = await fetch(`${server.url}/v2/models/m/config`).then((r) => r.json());
+  const config = (await send(server.url, 'GET', '/v2/models/m/config')).json;
   assert.equal(config.max_batch_size, 0, 'no dynamic batching for a model without a dynamic first dimension');
   assert.deepEqual(config.input[0].dims, [2, 3]);
   assert.equal(config.dynamic_batching, undefined);

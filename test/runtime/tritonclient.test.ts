@@ -1,7 +1,8 @@
 // Triton's own Python HTTP client works against the server unchanged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { multiIoModel } from '../helpers/onnx.ts';
 import { startTestServer } from './harness.ts';
@@ -15,7 +16,8 @@ test('tritonclient (PyPI tritonclient[http]) drives the server: health, metadata
     `this test needs Python with tritonclient: run pip install 'tritonclient[http]' (${probe.error?.message ?? probe.stderr.trim()})`);
   const server = await startTestServer(t, multiIoModel(3), { 'max-batch-size': '8', 'max-queue-delay-micros': '1000', workers: '2' });
   const hostPort = new URL(server.url).host;
-  const run = spawnSync(PYTHON, [SCRIPT, hostPort, 'm'], { encoding: 'utf8', timeout: 120_000 });
-  assert.equal(run.status, 0, `tritonclient check failed:\n${run.stdout}\n${run.stderr}`);
+  // Asynchronously: the server runs in this process and must keep answering.
+  const run = await promisify(execFile)(PYTHON, [SCRIPT, hostPort, 'm'], { encoding: 'utf8', timeout: 120_000 })
+    .catch((error: { stdout?: string; stderr?: string; message: string }) => assert.fail(`tritonclient check failed: ${error.message}\n${error.stdout}\n${error.stderr}`));
   assert.equal(run.stdout.trim(), 'ok');
 });

@@ -80,12 +80,17 @@ async function getInferenceService(name: string, namespace: string): Promise<Liv
   return JSON.parse(await kubectlOk(['get', 'inferenceservice', name, '-n', namespace, '-o', 'json'])) as LiveInferenceService;
 }
 
-function waitReady(name: string, namespace: string): Promise<LiveInferenceService> {
-  return eventually(async () => {
-    const isvc = await getInferenceService(name, namespace);
-    const ready = isvc.status?.conditions?.find((c) => c.type === 'Ready');
-    return isvc.status?.observedGeneration === isvc.metadata.generation && ready?.status === 'True' ? isvc : undefined;
-  }, `InferenceService ${namespace}/${name} to be Ready (operator log:\n${operator?.log().slice(-4000)})`, 240_000);
+async function waitReady(name: string, namespace: string): Promise<LiveInferenceService> {
+  let last: LiveInferenceService | undefined;
+  try {
+    return await eventually(async () => {
+      last = await getInferenceService(name, namespace);
+      const ready = last.status?.conditions?.find((c) => c.type === 'Ready');
+      return last.status?.observedGeneration === last.metadata.generation && ready?.status === 'True' ? last : undefined;
+    }, `InferenceService ${namespace}/${name} to be Ready`, 240_000);
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\nlast status: ${JSON.stringify(last?.status)}\noperator log (tail):\n${operator?.log().slice(-6000)}`);
+  }
 }
 
 function assertNoForbidden(): void {
