@@ -55,6 +55,10 @@ async function serveCells(model: BenchModel, path: string, batching: boolean): P
   const server = await startServe(path, ['--workers', '1', ...(batching ? BATCHING_ON : [])]);
   let healthP99: number | undefined;
   try {
+    // Warm the server's code paths (JIT, buffers) for both encodings before any cell counts.
+    for (const request of Object.values(requestBodies(1, model.row))) {
+      await measureHttp({ url: server.url, path: '/v2/models/m/infer', ...request, concurrency: 4, seconds: 0.5, warmupSeconds: 0 });
+    }
     const plan: [string, number, number][] = [];
     for (const encoding of ['binary', 'json']) for (const concurrency of CONCURRENCY) plan.push([encoding, 1, concurrency]);
     if (model.key === 'mlp') plan.push(['binary', 8, 16]);
@@ -128,8 +132,8 @@ async function perfAnalyzer(dir: string): Promise<void> {
     try {
       const result = await runPerfAnalyzer({ hostPort: server.hostPort, model: 'm', batch, concurrency, requestCount: key === 'tiny' ? 2000 : 400 });
       if (!result.ok) {
-        console.log(`  not run: ${result.reason}`);
-        return;
+        console.log(`  ${key.padEnd(6)} ${String(batch).padStart(2)} not measured: ${result.reason}`);
+        continue;
       }
       for (const row of result.rows) {
         console.log(`  ${key.padEnd(6)} ${String(batch).padStart(2)} ${String(row.concurrency).padStart(4)} ${fmt(row.inferPerSecond).padStart(9)} ${fmt(row.p50Us).padStart(8)} ${fmt(row.p99Us).padStart(8)} ${fmt(row.serverQueueUs).padStart(12)} ${fmt(row.serverComputeUs).padStart(14)}`);

@@ -7,7 +7,7 @@ import { controllerReference } from './owner.ts';
 import { hpaScaling, type HpaScaling } from './scaling.ts';
 
 /** Per-pod gauge of in-flight inference requests that `kubeinfer serve` exports; the concurrency metric. */
-export const CONCURRENCY_METRIC = 'kubeinfer_inflight_requests';
+export const CONCURRENCY_METRIC = 'kubeinfer_inference_inflight_requests';
 
 /** The HPA metric: CPU utilization, or average in-flight requests per pod (a Pods metric from a metrics adapter). */
 export function hpaMetric(scaling: HpaScaling): V2MetricSpec {

@@ -10,6 +10,13 @@ const list = (value: string) => value.split(',').map((item) => item.trim()).filt
 
 /** Registers the operator-side commands: operator, render, status, promote, rollback. */
 export function registerOperatorCommands(program: Command): void {
+  registerOperator(program);
+  registerRender(program);
+  registerStatus(program);
+  registerTraffic(program);
+}
+
+function registerOperator(program: Command): void {
   program
     .command('operator')
     .description('Run the controller that reconciles InferenceServices into Deployments, Services, HPAs and a router.')
@@ -23,7 +30,7 @@ export function registerOperatorCommands(program: Command): void {
     .addOption(new Option('--leader-elect', 'elect a leader through a Lease so several replicas can run').env('KUBEINFER_LEADER_ELECT').default(false))
     .addOption(new Option('--leader-election-namespace <ns>', 'namespace of the Lease (default: $POD_NAMESPACE, then the in-cluster namespace)').env('KUBEINFER_LEADER_ELECTION_NAMESPACE'))
     .addOption(new Option('--leader-election-id <name>', 'name of the Lease').env('KUBEINFER_LEADER_ELECTION_ID').default('kubeinfer-operator'))
-    .addOption(new Option('--workers <n>', 'InferenceServices reconciled concurrently').env('KUBEINFER_WORKERS').default('4'))
+    .addOption(new Option('--workers <n>', 'InferenceServices reconciled concurrently').env('KUBEINFER_OPERATOR_WORKERS').default('4'))
     .addOption(new Option('--resync-seconds <s>', 'reconcile everything this often even without events').env('KUBEINFER_RESYNC_SECONDS').default('600'))
     .addOption(new Option('--cluster-domain <domain>', 'cluster DNS suffix used in status.url').env('KUBEINFER_CLUSTER_DOMAIN').default('cluster.local'))
     .addOption(new Option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster)'))
@@ -31,7 +38,9 @@ export function registerOperatorCommands(program: Command): void {
       const { runOperatorCommand } = await import('./operator.ts');
       process.exitCode = await runOperatorCommand(flags);
     });
+}
 
+function registerRender(program: Command): void {
   program
     .command('render')
     .description('Print the objects the operator would apply for InferenceService manifests (YAML), for review.')
@@ -44,7 +53,9 @@ export function registerOperatorCommands(program: Command): void {
       const { renderCommand } = await import('./render.ts');
       process.exitCode = await renderCommand(flags);
     });
+}
 
+function registerStatus(program: Command): void {
   program
     .command('status <name>')
     .description("Show an InferenceService's readiness, URL, versions, weights and replicas.")
@@ -55,7 +66,9 @@ export function registerOperatorCommands(program: Command): void {
       const { statusCommand } = await import('./status.ts');
       process.exitCode = await statusCommand(name, flags);
     });
+}
 
+function registerTraffic(program: Command): void {
   for (const [verb, description] of [
     ['promote', 'Shift all traffic to one version: set its weight to 100 and the others to 0 in the spec.'],
     ['rollback', 'Send all traffic back to one version: set its weight to 100 and the others to 0 in the spec.'],

@@ -2,7 +2,8 @@
 // or SIGINT, then stops gracefully (in-flight reconciles finish, the Lease is
 // released so a standby takes over at once).
 import { readFileSync } from 'node:fs';
-import { runOperator } from '../controller/manager.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { runOperator, type OperatorOptions } from '../controller/manager.ts';
 import type { ImagePullPolicy } from '../builders/options.ts';
 import { loadKubeConfig } from './kubeconfig.ts';
 
@@ -42,47 +43,44 @@ function leaderNamespace(flags: OperatorFlags, fallback: string): string {
   }
 }
 
+/** Turns the flags into OperatorOptions, or a message naming the bad flag. */
+export function operatorOptions(flags: OperatorFlags, kubeConfig: KubeConfig, contextNamespace: string): OperatorOptions | string {
+  try {
+    const metricsPort = integerFlag('metrics-port', flags.metricsPort);
+    const healthPort = integerFlag('health-port', flags.healthPort);
+    const leaderElect = flags.leaderElect === true || flags.leaderElect === 'true';
+    return {
+      kubeConfig,
+      build: { runtimeImage: flags.runtimeImage, imagePullPolicy: flags.imagePullPolicy, imagePullSecrets: flags.imagePullSecrets, clusterDomain: flags.clusterDomain },
+      namespaces: flags.watchNamespaces ?? [],
+      workers: integerFlag('workers', flags.workers, 1),
+      resyncPeriodMs: integerFlag('resync-seconds', flags.resyncSeconds, 1) * 1000,
+      metricsHost: flags.bindAddress,
+      metricsPort,
+      ...(healthPort !== metricsPort ? { healthPort } : {}),
+      ...(leaderElect ? { leaderElection: { namespace: leaderNamespace(flags, contextNamespace), name: flags.leaderElectionId } } : {}),
+      ...(process.env.POD_NAME ? { identity: `${process.env.POD_NAME}_${process.pid}` } : {}),
+    };
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 /** Runs the operator; resolves with the exit code once it has stopped. */
 export async function runOperatorCommand(flags: OperatorFlags): Promise<number> {
-  let metricsPort: number, healthPort: number, workers: number, resyncSeconds: number;
-  try {
-    metricsPort = integerFlag('metrics-port', flags.metricsPort);
-    healthPort = integerFlag('health-port', flags.healthPort);
-    workers = integerFlag('workers', flags.workers, 1);
-    resyncSeconds = integerFlag('resync-seconds', flags.resyncSeconds, 1);
-  } catch (err) {
-    process.stderr.write(`error: ${(err as Error).message}\n`);
+  const loaded = loadKubeConfig(flags.kubeconfig);
+  const options = loaded.ok ? operatorOptions(flags, loaded.kubeConfig, loaded.namespace) : loaded.message;
+  if (typeof options === 'string') {
+    process.stderr.write(`error: ${options}\n`);
     return 2;
   }
-  const { kubeConfig, namespace } = loadKubeConfig(flags.kubeconfig);
-  const leaderElect = flags.leaderElect === true || flags.leaderElect === 'true';
   let lost = false;
-  const operator = await runOperator({
-    kubeConfig,
-    build: { runtimeImage: flags.runtimeImage, imagePullPolicy: flags.imagePullPolicy, imagePullSecrets: flags.imagePullSecrets, clusterDomain: flags.clusterDomain },
-    namespaces: flags.watchNamespaces ?? [],
-    workers,
-    resyncPeriodMs: resyncSeconds * 1000,
-    metricsHost: flags.bindAddress,
-    metricsPort,
-    ...(healthPort !== metricsPort ? { healthPort } : {}),
-    ...(leaderElect ? { leaderElection: { namespace: leaderNamespace(flags, namespace), name: flags.leaderElectionId } } : {}),
-    ...(process.env.POD_NAME ? { identity: `${process.env.POD_NAME}_${process.pid}` } : {}),
-    onLeadershipLost: () => {
-      lost = true;
-      stop();
-    },
-  });
-  let resolveStopped!: () => void;
-  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
-  let stopping = false;
-  function stop(): void {
-    if (stopping) return;
-    stopping = true;
-    void operator.stop().then(resolveStopped);
-  }
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  await stopped;
+  let requestStop!: () => void;
+  const stopRequested = new Promise<void>((resolve) => (requestStop = resolve));
+  const operator = await runOperator({ ...options, onLeadershipLost: () => { lost = true; requestStop(); } });
+  process.once('SIGTERM', requestStop);
+  process.once('SIGINT', requestStop);
+  await stopRequested;
+  await operator.stop();
   return lost ? 1 : 0; // exit non-zero on lost leadership, so the pod restarts as a clean candidate
 }

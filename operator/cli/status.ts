@@ -45,13 +45,18 @@ export function formatStatus(isvc: InferenceService): string {
   return `${lines.join('\n')}${table(rows)}${mirrorLine}\n`;
 }
 
-/** Exit codes: 0 shown, 1 not found or API error, 2 bad flags. */
+/** Exit codes: 0 shown, 1 not found or API error, 2 bad flags or kubeconfig. */
 export async function statusCommand(name: string, flags: StatusFlags): Promise<number> {
   if (!['text', 'json', 'yaml'].includes(flags.output)) {
     process.stderr.write(`error: --output must be text, json or yaml, got ${flags.output}\n`);
     return 2;
   }
-  const { kubeConfig, namespace } = loadKubeConfig(flags.kubeconfig);
+  const loaded = loadKubeConfig(flags.kubeconfig);
+  if (!loaded.ok) {
+    process.stderr.write(`error: ${loaded.message}\n`);
+    return 2;
+  }
+  const { kubeConfig, namespace } = loaded;
   const { createNodeKubeClient } = await import('../kube/node-client.ts');
   const client = createNodeKubeClient({ kubeConfig, fieldManager: FIELD_MANAGER_CLI });
   const read = await client.get(InferenceServiceRef, { namespace: flags.namespace ?? namespace, name });

@@ -11,9 +11,14 @@ export interface TrafficFlags {
   readonly kubeconfig?: string;
 }
 
-/** Exit codes: 0 done (or nothing to do), 1 refused or failed. */
+/** Exit codes: 0 done (or nothing to do), 1 refused or failed, 2 unusable kubeconfig. */
 export async function trafficCommand(verb: 'promote' | 'rollback', name: string, version: string, flags: TrafficFlags): Promise<number> {
-  const { kubeConfig, namespace: contextNamespace } = loadKubeConfig(flags.kubeconfig);
+  const loaded = loadKubeConfig(flags.kubeconfig);
+  if (!loaded.ok) {
+    process.stderr.write(`error: ${loaded.message}\n`);
+    return 2;
+  }
+  const { kubeConfig, namespace: contextNamespace } = loaded;
   const namespace = flags.namespace ?? contextNamespace;
   const { createNodeKubeClient } = await import('../kube/node-client.ts');
   const client = createNodeKubeClient({ kubeConfig, fieldManager: FIELD_MANAGER_CLI });

@@ -12,6 +12,7 @@ import {
 import { objectKey, type KubeObject } from '../kube/types.ts';
 import { ChildCache } from './cache.ts';
 import { createEventRecorder } from './events.ts';
+import { PlanCache } from './plans.ts';
 import { scopedInformer } from './informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { WorkQueue, type BackoffOptions } from './queue.ts';
@@ -44,10 +45,12 @@ export class Controller {
   readonly #owned: readonly Informer[];
   readonly #nodes: Informer;
   readonly #children: ChildCache;
+  readonly #plans: PlanCache;
   readonly #generations = new Map<string, string>();
   readonly #nodeShapes = new Map<string, string>();
   #nodesUsable = false;
   #workers: Promise<void>[] = [];
+  #stopped = false;
   #resync: NodeJS.Timeout | undefined;
 
   constructor(options: ControllerOptions) {
@@ -57,6 +60,7 @@ export class Controller {
     this.#owned = OWNED_KINDS.map((kind) => scopedInformer(options.client, kind, options.namespaces, MANAGED_SELECTOR));
     this.#nodes = options.client.informer(NodeKind);
     this.#children = new ChildCache(this.#owned);
+    this.#plans = new PlanCache(options.build);
     this.#inferenceServices.onEvent((event, object) => this.#onInferenceService(event, object));
     for (const informer of this.#owned) informer.onEvent((event, object) => this.#onChild(informer.resource, event, object));
     this.#nodes.onEvent((event, object) => this.#onNode(event, object));
@@ -77,17 +81,19 @@ export class Controller {
       this.#nodes.stop(); // without node access the GPU check is skipped, nothing else depends on it
       this.#options.log({ msg: 'cannot list nodes; GPU availability is not checked', error: describeError(nodes.error) });
     }
-    while (!this.synced) await new Promise((resolve) => setTimeout(resolve, 200));
+    while (!this.synced && !this.#stopped) await new Promise((resolve) => setTimeout(resolve, 200));
   }
 
   /** Starts the workers and the periodic resync (call once leading). */
   startWorkers(): void {
+    if (this.#stopped) return;
     const context: ReconcileContext = {
       client: this.#options.client,
       inferenceServices: this.#inferenceServices,
       children: this.#children,
       nodes: () => (this.#nodesUsable ? this.#nodes.list() : undefined),
       build: this.#options.build,
+      plans: this.#plans,
       events: createEventRecorder(this.#options.client, this.#options.identity, this.#options.log),
       log: this.#options.log,
       secretRecheckMs: this.#options.secretRecheckMs ?? SECRET_RECHECK_MS,
@@ -105,6 +111,7 @@ export class Controller {
 
   /** Stops workers (after their current reconcile) and informers. */
   async stop(): Promise<void> {
+    this.#stopped = true;
     if (this.#resync) clearInterval(this.#resync);
     this.queue.shutDown();
     await Promise.all(this.#workers);
@@ -118,7 +125,7 @@ export class Controller {
       try {
         outcome = await reconcile(context, key);
       } catch (err) { // a bug must cost one retry, never the process
-        outcome = { kind: 'retry', error: err instanceof Error ? err.stack ?? err.message : String(err) };
+        outcome = { kind: 'retry', reason: 'Exception', error: err instanceof Error ? err.stack ?? err.message : String(err) };
       }
       this.#options.metrics.reconcileDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
       this.#settle(key, outcome);
@@ -130,7 +137,7 @@ export class Controller {
     const { metrics, log } = this.#options;
     if (outcome.kind === 'retry') {
       metrics.reconcileTotal.inc({ result: 'error' });
-      metrics.reconcileErrors.inc({ reason: outcome.error.split(':')[0].slice(0, 60) });
+      metrics.reconcileErrors.inc({ reason: outcome.reason });
       const delay = this.queue.addRateLimited(key);
       log({ msg: 'reconcile failed', key, retryInMs: delay, error: outcome.error });
       return;
@@ -145,6 +152,7 @@ export class Controller {
     const key = objectKey(object.metadata);
     if (event === 'delete') {
       this.#generations.delete(key);
+      this.#plans.forget(key);
       this.queue.forget(key);
       return;
     }

@@ -58,10 +58,46 @@ export interface RunningOperator {
 export async function runOperator(options: OperatorOptions): Promise<RunningOperator> {
   const log = options.log ?? ((event) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`));
   const identity = options.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
-  let controller: Controller | undefined;
-  const metrics: OperatorMetrics = createOperatorMetrics(() => controller?.queue.length ?? 0, options.processMetrics ?? true);
-  const client = createNodeKubeClient({
-    kubeConfig: options.kubeConfig,
+  const queueLength = { read: () => 0 };
+  const metrics = createOperatorMetrics(() => queueLength.read(), options.processMetrics ?? true);
+  const client = instrumentedClient(options.kubeConfig, metrics, log);
+  const controller = new Controller({
+    client, build: options.build, namespaces: options.namespaces ?? [], workers: options.workers ?? 4,
+    resyncPeriodMs: options.resyncPeriodMs ?? 10 * 60_000, metrics, identity, log, backoff: options.backoff, secretRecheckMs: options.secretRecheckMs,
+  });
+  queueLength.read = () => controller.queue.length;
+  const host = options.metricsHost ?? '0.0.0.0';
+  const probes = await startProbeServer(host, options.metricsPort ?? 8080, metrics.registry, () => controller.synced);
+  const health = options.healthPort === undefined ? undefined : await startProbeServer(host, options.healthPort, undefined, () => controller.synced);
+  log({ msg: 'operator starting', identity, metricsPort: probes.port, healthPort: health?.port, namespaces: options.namespaces?.length ? options.namespaces : 'all' });
+  let stopping = false;
+  const elector = options.leaderElection
+    ? electorFor(options, { client, identity, controller, metrics, log, stopping: () => stopping })
+    : undefined;
+  const started = controller.startInformers().then(() => {
+    if (stopping) return;
+    if (elector) elector.start();
+    else controller.startWorkers();
+  });
+  return {
+    identity, client, controller, metrics, probes, health,
+    isLeader: () => (elector ? elector.isLeader : true),
+    async stop() {
+      stopping = true;
+      await controller.stop(); // workers finish their reconcile first, then the Lease is released
+      await started;
+      await elector?.stop();
+      await probes.close();
+      await health?.close();
+      log({ msg: 'operator stopped', identity });
+    },
+  };
+}
+
+/** The client-node KubeClient with every request counted in the metrics. */
+function instrumentedClient(kubeConfig: KubeConfig, metrics: OperatorMetrics, log: (event: Record<string, unknown>) => void): KubeClient {
+  return createNodeKubeClient({
+    kubeConfig,
     fieldManager: FIELD_MANAGER,
     observe: (request) => metrics.observeRequest(request),
     onInformerError: (resource, error) => {
@@ -69,52 +105,33 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
       log({ msg: 'watch failed; restarting informer', resource: resource.plural, error: error.message });
     },
   });
-  controller = new Controller({
-    client, build: options.build, namespaces: options.namespaces ?? [], workers: options.workers ?? 4,
-    resyncPeriodMs: options.resyncPeriodMs ?? 10 * 60_000, metrics, identity, log, backoff: options.backoff, secretRecheckMs: options.secretRecheckMs,
-  });
-  const running = controller;
-  const host = options.metricsHost ?? '0.0.0.0';
-  const probes = await startProbeServer(host, options.metricsPort ?? 8080, metrics.registry, () => running.synced);
-  const health = options.healthPort === undefined ? undefined : await startProbeServer(host, options.healthPort, undefined, () => running.synced);
-  log({ msg: 'operator starting', identity, metricsPort: probes.port, healthPort: health?.port, namespaces: options.namespaces?.length ? options.namespaces : 'all' });
-  const elector = options.leaderElection ? electorFor(options, client, identity, running, metrics, log) : undefined;
-  let stopping = false;
-  const started = running.startInformers().then(() => {
-    if (stopping) return;
-    if (elector) elector.start();
-    else running.startWorkers();
-  });
-  return {
-    identity, client, controller: running, metrics, probes, health,
-    isLeader: () => (elector ? elector.isLeader : true),
-    async stop() {
-      stopping = true;
-      await Promise.race([started, new Promise((resolve) => setTimeout(resolve, 1000))]);
-      await running.stop();
-      await elector?.stop();
-      await probes.close();
-      await health?.close();
-      log({ msg: 'operator stopped', identity });
-    },
-  };
+}
 
-  function electorFor(opts: OperatorOptions, kube: KubeClient, id: string, ctrl: Controller, m: OperatorMetrics, logger: typeof log): LeaderElector {
-    const election = opts.leaderElection!;
-    return new LeaderElector({
-      client: kube, namespace: election.namespace, name: election.name ?? FIELD_MANAGER, identity: id,
-      leaseDurationMs: election.leaseDurationMs, renewDeadlineMs: election.renewDeadlineMs, retryPeriodMs: election.retryPeriodMs,
-      log: logger,
-      onStartedLeading: () => {
-        m.leader.set(1);
-        ctrl.startWorkers();
-      },
-      onStoppedLeading: () => {
-        m.leader.set(0);
-        if (stopping) return;
-        logger({ msg: 'leadership lost; stopping the controller', identity: id });
-        void ctrl.stop().then(() => opts.onLeadershipLost?.());
-      },
-    });
-  }
+interface ElectorDeps {
+  readonly client: KubeClient;
+  readonly identity: string;
+  readonly controller: Controller;
+  readonly metrics: OperatorMetrics;
+  readonly log: (event: Record<string, unknown>) => void;
+  readonly stopping: () => boolean;
+}
+
+/** Leader election that runs the workers only while leading. */
+function electorFor(options: OperatorOptions, deps: ElectorDeps): LeaderElector {
+  const election = options.leaderElection!;
+  return new LeaderElector({
+    client: deps.client, namespace: election.namespace, name: election.name ?? FIELD_MANAGER, identity: deps.identity,
+    leaseDurationMs: election.leaseDurationMs, renewDeadlineMs: election.renewDeadlineMs, retryPeriodMs: election.retryPeriodMs,
+    log: deps.log,
+    onStartedLeading: () => {
+      deps.metrics.leader.set(1);
+      deps.controller.startWorkers();
+    },
+    onStoppedLeading: () => {
+      deps.metrics.leader.set(0);
+      if (deps.stopping()) return;
+      deps.log({ msg: 'leadership lost; stopping the controller', identity: deps.identity });
+      void deps.controller.stop().then(() => options.onLeadershipLost?.());
+    },
+  });
 }

@@ -31,7 +31,7 @@ export function createOperatorMetrics(queueLength: () => number, processMetrics 
   const registry = new Registry();
   if (processMetrics) collectDefaultMetrics({ register: registry });
   const reconcileTotal = new Counter({ name: 'kubeinfer_operator_reconcile_total', help: 'Reconciles by result (success, error, requeue).', labelNames: ['result'] as const, registers: [registry] });
-  const reconcileErrors = new Counter({ name: 'kubeinfer_operator_reconcile_errors_total', help: 'Reconciles that failed, by error kind.', labelNames: ['reason'] as const, registers: [registry] });
+  const reconcileErrors = new Counter({ name: 'kubeinfer_operator_reconcile_errors_total', help: 'Reconciles that failed, by error kind (NotFound, Conflict, Invalid, Forbidden, Transient, Exception).', labelNames: ['reason'] as const, registers: [registry] });
   const reconcileDuration = new Histogram({
     name: 'kubeinfer_operator_reconcile_duration_seconds',
     help: 'Time spent in one reconcile.',

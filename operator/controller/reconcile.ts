@@ -3,12 +3,12 @@
 // longer desired, write status if it changed, and record events for the
 // transitions. Level-triggered: it never looks at what triggered it.
 import type { InferenceService, InferenceServiceStatus } from '../api/index.ts';
-import { desiredObjects, type BuildOptions } from '../builders/index.ts';
+import type { BuildOptions } from '../builders/index.ts';
 import { canonicalJson } from '../builders/hash.ts';
 import { inferenceServiceUrl, routerObjectName, versionObjectName } from '../builders/names.ts';
 import { DEFAULT_CLUSTER_DOMAIN } from '../builders/options.ts';
 import type { Informer, KubeClient } from '../kube/client.ts';
-import { describeError, type KubeError } from '../kube/errors.ts';
+import { describeError, type KubeError, type KubeErrorKind } from '../kube/errors.ts';
 import { DeploymentKind, InferenceServiceKind, resourceFor, SecretKind } from '../kube/resources.ts';
 import { parseObjectKey, type KubeObject } from '../kube/types.ts';
 import type { ChildCache } from './cache.ts';
@@ -16,7 +16,7 @@ import { credentialsProblem, gpuProblem, type Problem, type SecretLookup } from 
 import { applyReason } from './drift.ts';
 import type { EventRecorder } from './events.ts';
 import { desiredStatus, readyCondition, stalledStatus } from './status.ts';
-import { checkSpec } from './spec.ts';
+import type { PlanCache } from './plans.ts';
 
 export interface ReconcileContext {
   readonly client: KubeClient;
@@ -25,6 +25,8 @@ export interface ReconcileContext {
   /** Nodes for GPU checks; undefined when the operator may not list them. */
   readonly nodes: () => readonly KubeObject[] | undefined;
   readonly build: BuildOptions;
+  /** Validated specs and desired objects per generation. */
+  readonly plans: PlanCache;
   readonly events: EventRecorder;
   readonly log: (event: Record<string, unknown>) => void;
   /** How soon to re-read a credentials Secret that was missing or incomplete (Secrets are not watched). */
@@ -36,7 +38,7 @@ export type ReconcileOutcome =
   /** Converged for now, but look again later (something we cannot watch may change). */
   | { readonly kind: 'requeue'; readonly afterMs: number }
   /** Failed; retry with the key's exponential backoff. */
-  | { readonly kind: 'retry'; readonly error: string };
+  | { readonly kind: 'retry'; readonly reason: KubeErrorKind | 'Exception'; readonly error: string };
 
 /** A write this reconcile made to a child, for events and logs. */
 interface ChildChange {
@@ -57,16 +59,15 @@ export const SECRET_RECHECK_MS = 30_000;
 export async function reconcile(context: ReconcileContext, key: string): Promise<ReconcileOutcome> {
   const cached = context.inferenceServices.get(parseObjectKey(key));
   if (!cached || cached.metadata.deletionTimestamp) return { kind: 'done' }; // the garbage collector removes the children
-  const checked = checkSpec(cached);
+  const { checked, desired } = context.plans.planFor(cached);
   if (!checked.ok) {
     await publishStatus(context, cached, stalledStatus(cached, checked.problem, new Date()), [], []);
     return { kind: 'done' };
   }
   const isvc = checked.value;
   const secret = await lookupSecret(context, isvc);
-  if (!secret.ok) return { kind: 'retry', error: `reading Secret: ${describeError(secret.error)}` };
+  if (!secret.ok) return { kind: 'retry', reason: secret.error.kind, error: `reading Secret: ${describeError(secret.error)}` };
   const problems = [gpuProblem(isvc, context.nodes()), credentialsProblem(isvc, secret.value)].filter((p): p is Problem => p !== undefined);
-  const desired = desiredObjects(isvc, context.build);
   const applied = await applyChildren(context, desired);
   const pruned = await pruneChildren(context, key, isvc, desired);
   const changes = [...applied.changes, ...pruned.changes];
@@ -75,7 +76,7 @@ export async function reconcile(context: ReconcileContext, key: string): Promise
   const stalled = [...problems, ...permanent.map(rejectionProblem)];
   await publishStatus(context, cached, statusFor(context, isvc, stalled, failures), changes, failures);
   const retryable = failures.filter((failure) => failure.error.kind !== 'Invalid');
-  if (retryable.length > 0) return { kind: 'retry', error: retryable.map(describeFailure).join('; ') };
+  if (retryable.length > 0) return { kind: 'retry', reason: retryable[0].error.kind, error: retryable.map(describeFailure).join('; ') };
   if (problems.some((problem) => problem.reason.startsWith('Storage'))) return { kind: 'requeue', afterMs: context.secretRecheckMs };
   return { kind: 'done' };
 }
@@ -96,7 +97,7 @@ async function lookupSecret(context: ReconcileContext, isvc: InferenceService): 
 async function applyChildren(context: ReconcileContext, desired: readonly KubeObject[]): Promise<{ changes: ChildChange[]; failures: ChildFailure[] }> {
   const changes: ChildChange[] = [];
   const failures: ChildFailure[] = [];
-  await Promise.all(desired.map(async (object) => {
+  await Promise.all(desired.map(async (object, index) => {
     const resource = resourceFor(object.apiVersion, object.kind);
     if (!resource) throw new Error(`builders produced an unknown kind ${object.apiVersion} ${object.kind}`);
     const live = context.children.get(resource, object.metadata);
@@ -109,9 +110,9 @@ async function applyChildren(context: ReconcileContext, desired: readonly KubeOb
     }
     context.children.remember(result.value);
     const why = reason === 'drifted' ? 'restored fields changed outside the operator' : reason === 'changed' ? 'spec changed' : undefined;
-    changes.push({ verb: reason === 'missing' ? 'Created' : 'Updated', object, why });
+    changes[index] = { verb: reason === 'missing' ? 'Created' : 'Updated', object, why }; // desired order, not completion order
   }));
-  return { changes, failures };
+  return { changes: changes.filter(Boolean), failures };
 }
 
 async function pruneChildren(context: ReconcileContext, key: string, isvc: InferenceService, desired: readonly KubeObject[]): Promise<{ changes: ChildChange[]; failures: ChildFailure[] }> {
@@ -167,9 +168,12 @@ async function publishStatus(context: ReconcileContext, subject: KubeObject, sta
 
 async function recordEvents(context: ReconcileContext, subject: KubeObject, before: InferenceServiceStatus | undefined, after: InferenceServiceStatus, changes: readonly ChildChange[], failures: readonly ChildFailure[]): Promise<void> {
   const records: Promise<void>[] = [];
-  for (const change of changes) {
-    const what = `${change.object.kind} ${change.object.metadata.name}`;
-    records.push(context.events.record(subject, 'Normal', change.verb, change.why ? `${change.verb} ${what}: ${change.why}` : `${change.verb} ${what}`));
+  // One event per verb and reason, listing the objects: creating an InferenceService is one event, not ten.
+  const groups = Map.groupBy(changes, (change) => `${change.verb}\u0000${change.why ?? ''}`);
+  for (const group of groups.values()) {
+    const { verb, why } = group[0];
+    const what = group.map((change) => `${change.object.kind} ${change.object.metadata.name}`).join(', ');
+    records.push(context.events.record(subject, 'Normal', verb, why ? `${verb} ${what}: ${why}` : `${verb} ${what}`));
   }
   for (const failure of failures) records.push(context.events.record(subject, 'Warning', 'ApplyFailed', describeFailure(failure)));
   const wasReady = readyCondition(before);

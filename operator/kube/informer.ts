@@ -60,70 +60,93 @@ export function informerError(err: unknown): KubeError {
   return errorFromException(err);
 }
 
-/** Creates an informer for one kind; see the file header for what it adds to ListWatch. */
-export function createInformer(resource: ResourceKind, options: InformerOptions, deps: InformerDeps): Informer {
-  const handlers: ((event: InformerEvent, object: KubeObject) => void)[] = [];
-  let synced = false;
-  let stopped = true;
-  let restarting = false;
-  let failures = 0;
-  let lastError: KubeError | undefined;
-  const listFn = async () => {
-    const listed = await deps.list(resource, options);
-    if (!listed.ok) throw Object.assign(new Error(listed.error.message), { kubeError: listed.error });
-    synced = true;
-    failures = 0;
-    return { metadata: { resourceVersion: listed.value.resourceVersion }, items: listed.value.items.map(stripForCache) };
-  };
-  const watch = new StrippingWatch(deps.kubeConfig, () => deps.onWatch?.(resource));
-  const path = resourcePath(resource, options.namespace);
-  const listWatch = new ListWatch<KubernetesObject>(path, watch, listFn as never, false, options.labelSelector);
-  for (const event of ['add', 'update', 'delete'] as const) {
-    listWatch.on(event, (object) => {
-      failures = 0; // events flowing again: the next failure starts the backoff afresh
-      for (const handler of handlers) handler(event, object as unknown as KubeObject);
-    });
+/** An informer on ListWatch that restarts itself; see the file header. */
+class RestartingInformer implements Informer {
+  readonly resource: ResourceKind;
+  readonly #deps: InformerDeps;
+  readonly #handlers: ((event: InformerEvent, object: KubeObject) => void)[] = [];
+  readonly #listWatch: ListWatch<KubernetesObject>;
+  #synced = false;
+  #stopped = true;
+  #restarting = false;
+  #failures = 0;
+  #lastError: KubeError | undefined;
+
+  constructor(resource: ResourceKind, options: InformerOptions, deps: InformerDeps) {
+    this.resource = resource;
+    this.#deps = deps;
+    const watch = new StrippingWatch(deps.kubeConfig, () => deps.onWatch?.(resource));
+    const listFn = () => this.#list(options);
+    this.#listWatch = new ListWatch<KubernetesObject>(resourcePath(resource, options.namespace), watch, listFn as never, false, options.labelSelector);
+    for (const event of ['add', 'update', 'delete'] as const) {
+      this.#listWatch.on(event, (object) => {
+        this.#failures = 0; // events flowing again: the next failure starts the backoff afresh
+        for (const handler of this.#handlers) handler(event, object as unknown as KubeObject);
+      });
+    }
+    this.#listWatch.on('error', (err) => this.#onError(err));
   }
-  listWatch.on('error', (err) => {
-    const error = (err as { kubeError?: KubeError })?.kubeError ?? informerError(err);
-    lastError = error;
-    if (stopped) return;
-    deps.onError?.(resource, error);
-    scheduleRestart();
-  });
+
+  get synced(): boolean {
+    return this.#synced;
+  }
+
+  onEvent(handler: (event: InformerEvent, object: KubeObject) => void): void {
+    this.#handlers.push(handler);
+  }
+
+  async start(): Promise<Result<void>> {
+    this.#stopped = false;
+    this.#lastError = undefined;
+    await this.#listWatch.start();
+    if (this.#synced) return ok(undefined);
+    return { ok: false, error: this.#lastError ?? errorFromException(new Error(`initial list of ${this.resource.plural} failed`)) };
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    void this.#listWatch.stop();
+  }
+
+  get(key: ObjectKey): KubeObject | undefined {
+    return this.#listWatch.get(key.name, key.namespace) as unknown as KubeObject | undefined;
+  }
+
+  list(namespace?: string): readonly KubeObject[] {
+    return this.#listWatch.list(namespace) as unknown as readonly KubeObject[];
+  }
+
+  async #list(options: InformerOptions) {
+    const listed = await this.#deps.list(this.resource, options);
+    if (!listed.ok) throw Object.assign(new Error(listed.error.message), { kubeError: listed.error });
+    this.#synced = true;
+    this.#failures = 0;
+    return { metadata: { resourceVersion: listed.value.resourceVersion }, items: listed.value.items.map(stripForCache) };
+  }
+
+  #onError(err: unknown): void {
+    const error = (err as { kubeError?: KubeError } | undefined)?.kubeError ?? informerError(err);
+    this.#lastError = error;
+    if (this.#stopped) return; // stop() aborts the watch, which ListWatch reports as an error
+    this.#deps.onError?.(this.resource, error);
+    this.#scheduleRestart();
+  }
 
   // Single-flight: however many errors arrive, one restart is pending at a time.
-  function scheduleRestart(): void {
-    if (restarting || stopped) return;
-    restarting = true;
-    const base = deps.restartBaseMs ?? 500;
-    const delay = Math.min(base * 2 ** Math.min(failures, 10), deps.restartMaxMs ?? 30_000);
-    failures += 1;
+  #scheduleRestart(): void {
+    if (this.#restarting || this.#stopped) return;
+    this.#restarting = true;
+    const delay = Math.min((this.#deps.restartBaseMs ?? 500) * 2 ** Math.min(this.#failures, 10), this.#deps.restartMaxMs ?? 30_000);
+    this.#failures += 1;
     const timer = setTimeout(() => {
-      restarting = false;
-      if (!stopped) void listWatch.start();
+      this.#restarting = false;
+      if (!this.#stopped) void this.#listWatch.start();
     }, delay);
     timer.unref();
   }
+}
 
-  return {
-    resource,
-    onEvent: (handler) => void handlers.push(handler),
-    get synced() {
-      return synced;
-    },
-    async start() {
-      stopped = false;
-      lastError = undefined;
-      await listWatch.start();
-      if (!synced) return { ok: false, error: lastError ?? errorFromException(new Error(`initial list of ${resource.plural} failed`)) };
-      return ok(undefined);
-    },
-    stop() {
-      stopped = true;
-      void listWatch.stop();
-    },
-    get: (key: ObjectKey) => listWatch.get(key.name, key.namespace) as unknown as KubeObject | undefined,
-    list: (namespace?: string) => listWatch.list(namespace) as unknown as readonly KubeObject[],
-  };
+/** Creates an informer for one kind; see the file header for what it adds to ListWatch. */
+export function createInformer(resource: ResourceKind, options: InformerOptions, deps: InformerDeps): Informer {
+  return new RestartingInformer(resource, options, deps);
 }

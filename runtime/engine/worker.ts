@@ -1,5 +1,7 @@
 // Inference worker: owns one InferenceSession, so session.run (synchronous native work)
 // never blocks the main thread's HTTP handling. Tensor buffers move by transfer, not copy.
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadOnnxRuntime } from '../onnx/runtime.ts';
 import { DATATYPES, datatypeFromOrt, type TensorData } from './datatypes.ts';
@@ -22,6 +24,20 @@ function post(message: WorkerMessage, transfer: ArrayBuffer[] = []): void {
 
 function nowNs(): number {
   return Number(process.hrtime.bigint());
+}
+
+/**
+ * Lowers this thread's scheduling priority before onnxruntime starts its thread pool (its
+ * threads inherit it), so that on a busy machine the HTTP thread - parsing, batching,
+ * health checks - runs ahead of compute. Linux applies setpriority to a single thread.
+ */
+function yieldToHttpThread(): void {
+  try {
+    const threadId = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
+    if (Number.isInteger(threadId)) setPriority(threadId, 5);
+  } catch {
+    // Not Linux or not permitted: priorities stay equal, which is only slower under saturation.
+  }
 }
 
 async function createSession(): Promise<Session> {
@@ -111,6 +127,7 @@ async function handle(session: Session, message: RunMessage): Promise<void> {
   }
 }
 
+yieldToHttpThread();
 const session = await load();
 if (session !== undefined) {
   port.on('message', (message: RunMessage) => void handle(session, message));

@@ -159,7 +159,7 @@ describe('desiredObjects', () => {
     assert.deepEqual(hpa.spec, {
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'fraud-v1' },
       minReplicas: 2, maxReplicas: 10,
-      metrics: [{ type: 'Pods', pods: { metric: { name: 'kubeinfer_inflight_requests' }, target: { type: 'AverageValue', averageValue: '4' } } }],
+      metrics: [{ type: 'Pods', pods: { metric: { name: 'kubeinfer_inference_inflight_requests' }, target: { type: 'AverageValue', averageValue: '4' } } }],
       behavior,
     });
     assert.equal(find(objects, 'Deployment', 'fraud-v2').spec.replicas, 3);

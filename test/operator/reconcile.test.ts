@@ -67,6 +67,8 @@ describe('operator reconcile', () => {
       { name: 'v2', weight: 10, replicas: 2, readyReplicas: 2, ready: true },
     ]);
     assert.equal(ready.status?.observedGeneration, ready.metadata.generation);
+    const waited = await cp.kubectl(['wait', '--for=condition=Ready', '--timeout=10s', '-n', ns, 'inferenceservice/fraud']);
+    assert.equal(waited.code, 0, `kubectl wait reads the Ready condition: ${waited.stderr}`);
 
     const selector = ISVC_SELECTOR('fraud');
     assert.deepEqual(await names(admin, DeploymentKind, ns, selector), ['fraud-router', 'fraud-v1', 'fraud-v2']);
@@ -88,7 +90,8 @@ describe('operator reconcile', () => {
     assert.ok(pods.ok && pods.value.items.length === 4);
 
     const events = await reasonsOf(ns, 'fraud');
-    assert.ok(events.includes('Created: Created Deployment fraud-v1'), events.join('\n'));
+    assert.ok(events.some((event) => /^Created: Created .*Deployment fraud-v1, .*Service fraud$/.test(event)), events.join('\n'));
+    assert.equal(events.filter((event) => event.startsWith('Created:')).length, 1, 'one event for all children created together');
     assert.ok(events.some((event) => event.startsWith('Ready:')), events.join('\n'));
   });
 
@@ -153,7 +156,7 @@ describe('operator reconcile', () => {
     assert.deepEqual(grown.status?.versions?.map((v) => [v.name, v.ready, v.readyReplicas]), [['v1', true, 2], ['v2', true, 2]]);
     assert.deepEqual(await names(admin, HorizontalPodAutoscalerKind, ns), ['fraud-v1', 'fraud-v2']);
     const hpa = (await read(admin, HorizontalPodAutoscalerKind, ns, 'fraud-v2')) as any;
-    assert.deepEqual(hpa.spec.metrics[0].pods.metric, { name: 'kubeinfer_inflight_requests' });
+    assert.deepEqual(hpa.spec.metrics[0].pods.metric, { name: 'kubeinfer_inference_inflight_requests' });
     const v2 = (await read(admin, DeploymentKind, ns, 'fraud-v2')) as any;
     assert.equal(v2.spec.replicas, 2, 'the HPA controller scaled the Deployment to minReplicas');
     assert.ok(!v2.metadata.managedFields.some((f: any) => f.manager === 'kubeinfer-operator' && JSON.stringify(f.fieldsV1).includes('"f:replicas"')), 'the operator does not own spec.replicas');
@@ -166,7 +169,8 @@ describe('operator reconcile', () => {
     assert.deepEqual(JSON.parse(config.data['router.json']).versions.map((v: any) => v.name), ['v2']);
     const shrunk = await waitReady(admin, ns, 'fraud');
     assert.deepEqual(shrunk.status?.versions?.map((v) => v.name), ['v2']);
-    assert.ok((await reasonsOf(ns, 'fraud')).includes('Deleted: Deleted Deployment fraud-v1: no longer in the spec'));
+    const deleted = (await reasonsOf(ns, 'fraud')).filter((event) => event.startsWith('Deleted:'));
+    assert.ok(deleted.some((event) => /Deployment fraud-v1\b.*: no longer in the spec$/.test(event)), deleted.join('\n'));
   });
 
   it('restores children edited or deleted by hand', async () => {
@@ -187,7 +191,8 @@ describe('operator reconcile', () => {
       const restored = deployment.spec.template.spec.containers[0].image === RUNTIME_IMAGE && config.data['router.json'] !== '{}' && service !== undefined;
       return restored ? true : undefined;
     }, 'image, router config and Service restored');
-    assert.ok((await reasonsOf(ns, 'fraud')).some((event) => event === 'Updated: Updated Deployment fraud-v1: restored fields changed outside the operator'));
+    const updates = (await reasonsOf(ns, 'fraud')).filter((event) => event.startsWith('Updated:'));
+    assert.ok(updates.some((event) => /Deployment fraud-v1\b.*: restored fields changed outside the operator$/.test(event)), updates.join('\n'));
   });
 
   it('writes nothing when a reconcile has nothing to change', async () => {

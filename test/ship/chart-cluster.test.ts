@@ -20,7 +20,8 @@ let helm: Helm;
 const scratch = mkdtempSync(join(tmpdir(), 'kubeinfer-chart-'));
 
 before(async () => {
-  [cp, helm] = await Promise.all([startControlPlane(), createHelm()]);
+  helm = await createHelm(); // first: after() removes its home even when the control plane fails to start
+  cp = await startControlPlane();
   for (const namespace of [NAMESPACE, 'ml', 'team-a', 'team-b']) {
     await kubectlOk(['create', 'namespace', namespace]);
     await kubectlOk(['label', 'namespace', namespace, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/warn=restricted']);

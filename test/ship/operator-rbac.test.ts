@@ -26,7 +26,8 @@ const scratch = mkdtempSync(join(tmpdir(), 'kubeinfer-rbac-'));
 const saKubeconfig = join(scratch, 'operator.kubeconfig');
 
 before(async () => {
-  [cp, helm] = await Promise.all([startControlPlane({ controllerManager: true, scheduler: true, kwok: true }), createHelm()]);
+  helm = await createHelm(); // first: after() removes its home even when the control plane fails to start
+  cp = await startControlPlane({ controllerManager: true, scheduler: true, kwok: true });
   for (const namespace of [NAMESPACE, 'ml', 'other']) await kubectlOk(['create', 'namespace', namespace]);
 });
 after(async () => {

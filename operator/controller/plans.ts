@@ -1,0 +1,44 @@
+// Validated spec and desired objects per InferenceService generation. Most
+// reconciles are triggered by children's status changes, not by spec changes;
+// they reuse the plan instead of validating and building again.
+import type { InferenceService } from '../api/index.ts';
+import { desiredObjects, type BuildOptions } from '../builders/index.ts';
+import { objectKey, type KubeObject } from '../kube/types.ts';
+import { checkSpec, type SpecCheck } from './spec.ts';
+
+export interface Plan {
+  readonly checked: SpecCheck;
+  /** Desired children; empty when the spec is invalid. */
+  readonly desired: readonly KubeObject[];
+}
+
+/** Plans keyed by InferenceService, valid for one uid and generation. */
+export class PlanCache {
+  readonly #plans = new Map<string, { readonly stamp: string; readonly plan: Plan }>();
+  readonly #build: BuildOptions;
+
+  constructor(build: BuildOptions) {
+    this.#build = build;
+  }
+
+  /** The plan for this object's current generation, with the object's current status. */
+  planFor(object: KubeObject): Plan {
+    const key = objectKey(object.metadata);
+    const stamp = `${object.metadata.uid}/${object.metadata.generation}`;
+    let entry = this.#plans.get(key);
+    if (entry?.stamp !== stamp) {
+      const checked = checkSpec(object);
+      entry = { stamp, plan: { checked, desired: checked.ok ? desiredObjects(checked.value, this.#build) : [] } };
+      this.#plans.set(key, entry);
+    }
+    const { checked, desired } = entry.plan;
+    if (!checked.ok) return entry.plan;
+    const current: InferenceService = { ...checked.value, status: object.status as InferenceService['status'] };
+    return { checked: { ok: true, value: current }, desired };
+  }
+
+  /** Drops the plan of a deleted InferenceService. */
+  forget(key: string): void {
+    this.#plans.delete(key);
+  }
+}
