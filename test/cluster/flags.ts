@@ -70,6 +70,9 @@ export function controllerManagerArgs(dir: string, kubeconfig: string, pki: Pki)
     `--service-cluster-ip-range=${SERVICE_CIDR}`,
     // Tests should not wait the default 15s for an HPA to act.
     '--horizontal-pod-autoscaler-sync-period=2s',
+    // The default client limit (20 requests/s) makes hundreds of ReplicaSets and Pods crawl.
+    '--kube-api-qps=200',
+    '--kube-api-burst=400',
     // Its default is under /usr/libexec, which it would otherwise create.
     `--flex-volume-plugin-dir=${join(dir, 'flexvolume')}`,
     '--leader-elect=true',
@@ -85,6 +88,8 @@ export function schedulerArgs(kubeconfig: string): string[] {
     `--authorization-kubeconfig=${kubeconfig}`,
     '--secure-port=0',
     '--leader-elect=true',
+    '--kube-api-qps=200',
+    '--kube-api-burst=400',
     '--v=1',
   ];
 }
