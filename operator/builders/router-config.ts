@@ -3,13 +3,12 @@
 // touches: the router watches it and applies new weights without a restart.
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { resolveVersions, type InferenceService } from '../api/index.ts';
-import { formatRouterConfig, type RouterConfig } from '../../runtime/router/config.ts';
+import { formatRouterConfig, ROUTER_CONFIG_KEY, type RouterConfig } from '../../runtime/router/config.ts';
 import { standardLabels } from './labels.ts';
 import { routerObjectName, versionServiceUrl } from './names.ts';
 import { SERVICE_PORT } from './options.ts';
 import { controllerReference } from './owner.ts';
 
-export const ROUTER_CONFIG_KEY = 'router.json';
 
 /** The router configuration an InferenceService implies. */
 export function routerConfig(isvc: InferenceService): RouterConfig {

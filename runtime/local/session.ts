@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { formatRouterConfig, startRouter, watchConfigFile } from '../router/index.ts';
+import { ROUTER_CONFIG_KEY } from '../router/config.ts';
 import type { ConfigWatch, Router } from '../router/index.ts';
 import { killNow, startRuntime, waitUntilReady } from './runtimes.ts';
 import type { RunningRuntime } from './runtimes.ts';
@@ -74,7 +75,7 @@ async function startAll(options: LocalRunOptions, started: Started, signal: Abor
   await Promise.all(started.runtimes.map((runtime) => waitUntilReady(runtime, signal)));
   for (const runtime of started.runtimes) void runtime.exited.then((how) => reportExit(runtime, how, started, out));
   const urls = new Map(started.runtimes.map((r) => [r.version, r.url]));
-  const configPath = join(started.workDir, 'router.json');
+  const configPath = join(started.workDir, ROUTER_CONFIG_KEY);
   await writeAtomically(configPath, formatRouterConfig(routerConfigFor(plan, urls)));
   started.router = await startRouter({ host: options.host, port: options.port, ...(options.verbose ? { log: (e) => out(`[router] ${JSON.stringify(e)}`) } : {}) }).catch((error: NodeJS.ErrnoException) => {
     throw new Error(error.code === 'EADDRINUSE' ? `port ${options.port} is in use; choose another with --port` : error.message);

@@ -4,6 +4,9 @@
 // the router keeps serving with the last good configuration.
 
 /** One backend: a version of the model and the base URL of its Service. */
+/** The ConfigMap key (and local-mode file name) that holds the router configuration. */
+export const ROUTER_CONFIG_KEY = 'router.json';
+
 export interface RouterVersion {
   readonly name: string;
   /** Percent of weighted (unpinned) traffic, an integer 0..100. */

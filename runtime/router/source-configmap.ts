@@ -7,11 +7,9 @@
 // client-node's 30 s inactivity timer fires on a quiet ConfigMap; errors back off up to 30 s.
 import { ApiException, CoreV1Api, Watch } from '@kubernetes/client-node';
 import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
-import { parseRouterConfigText } from './config.ts';
+import { parseRouterConfigText, ROUTER_CONFIG_KEY } from './config.ts';
 import type { ConfigSink, ConfigWatch } from './source-file.ts';
 
-/** The ConfigMap key the operator writes. */
-export const ROUTER_CONFIG_KEY = 'router.json';
 
 export interface ConfigMapSource {
   readonly kubeConfig: KubeConfig;

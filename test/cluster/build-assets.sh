@@ -103,18 +103,29 @@ GO
   rm -rf "$out"; mv "$out.tmp" "$out"
 }
 
-go_install() { # name module-path version
-  local name="$1" pkg="$2" version="$3" out="$ASSETS/$1-$3"
+go_install() { # name module-path version [cache-key] [extra ldflags]
+  local name="$1" pkg="$2" version="$3" out="$ASSETS/$1-${4:-$3}" ldflags="-s -w ${5:-}"
   if [[ -x "$out/$name" ]]; then log "$name $version: cached in $out"; return; fi
   need_go
   log "$name $version: go install $pkg@$version"
   mkdir -p "$out.tmp"
-  GOBIN="$out.tmp" go install -ldflags "-s -w" "$pkg@$version"
+  GOBIN="$out.tmp" go install -ldflags "$ldflags" "$pkg@$version"
   rm -rf "$out"; mv "$out.tmp" "$out"
 }
 
 build_kwok() { go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION"; }
-build_helm() { go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"; }
+# helm's built-in capabilities (template, lint, client dry-run) assume Kubernetes 1.20 unless
+# the release build sets them; set them to the Kubernetes minor the tests run.
+KUBE_MINOR_VERSION="${KUBERNETES_VERSION#v}"; KUBE_MINOR_VERSION="${KUBE_MINOR_VERSION%.*}"
+HELM_KEY="$HELM_VERSION-kube$KUBE_MINOR_VERSION"
+build_helm() {
+  local minor="${KUBERNETES_VERSION#v1.}"; minor="${minor%%.*}" flags=""
+  for pkg in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+    flags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$minor"
+  done
+  flags+=" -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+  go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" "$HELM_KEY" "$flags"
+}
 build_fake-gcs-server() { go_install fake-gcs-server github.com/fsouza/fake-gcs-server "$FAKE_GCS_SERVER_VERSION"; }
 
 print_paths() {
@@ -122,7 +133,7 @@ print_paths() {
   for cmd in "${KUBERNETES_COMMANDS[@]}"; do echo "$cmd=$ASSETS/kubernetes-$KUBERNETES_VERSION/$cmd"; done
   echo "etcd=$ASSETS/etcd-$ETCD_VERSION/etcd"
   echo "kwok=$ASSETS/kwok-$KWOK_VERSION/kwok"
-  echo "helm=$ASSETS/helm-$HELM_VERSION/helm"
+  echo "helm=$ASSETS/helm-$HELM_KEY/helm"
   echo "fake-gcs-server=$ASSETS/fake-gcs-server-$FAKE_GCS_SERVER_VERSION/fake-gcs-server"
 }
 
