@@ -2,11 +2,11 @@
 // HTTP clients at a fixed concurrency, an in-process onnxruntime baseline, and a health
 // prober on its own thread (so the load generator's event loop does not inflate it).
 import { spawn } from 'node:child_process';
-import { request, Agent } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { loadOnnxRuntime } from '../runtime/onnx/runtime.ts';
+import { openConnection, type HttpTarget, type LoadConnection } from './runtime-client.ts';
 
 const CLI = fileURLToPath(new URL('../bin/kubeinfer.ts', import.meta.url));
 
@@ -78,47 +78,37 @@ export async function startHttpFloor(): Promise<ServeHandle> {
   };
 }
 
-export interface HttpLoad {
-  readonly url: string;
-  readonly path: string;
-  readonly body: Buffer;
-  readonly headers: Readonly<Record<string, string | number>>;
+export interface HttpLoad extends HttpTarget {
   readonly concurrency: number;
   readonly seconds: number;
   readonly warmupSeconds: number;
 }
 
-function once(agent: Agent, load: HttpLoad): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request(new URL(load.path, load.url), { method: 'POST', agent, headers: { ...load.headers, 'Content-Length': load.body.length } }, (res) => {
-      res.on('data', () => {});
-      res.on('end', () => resolve(res.statusCode === 200));
-    });
-    req.on('error', () => resolve(false));
-    req.end(load.body);
-  });
-}
-
-/** Closed-loop load: `concurrency` clients each sending the same request back to back. */
+/** Closed-loop load: `concurrency` clients each sending the same request back to back on one keep-alive connection. */
 export async function measureHttp(load: HttpLoad): Promise<Latencies> {
-  const agent = new Agent({ keepAlive: true, maxSockets: load.concurrency });
   const samples: number[] = [];
   let errors = 0;
   const start = performance.now();
   const warmEnd = start + load.warmupSeconds * 1000;
   const end = warmEnd + load.seconds * 1000;
   const client = async () => {
+    let connection: LoadConnection | undefined;
     for (let now = performance.now(); now < end; now = performance.now()) {
-      const ok = await once(agent, load);
+      connection ??= await openConnection(load);
+      const ok = await connection.send();
       const done = performance.now();
+      if (!ok) {
+        connection.close();
+        connection = undefined;
+      }
       if (now >= warmEnd && done <= end) {
         if (ok) samples.push(done - now);
         else errors++;
       }
     }
+    connection?.close();
   };
   await Promise.all(Array.from({ length: load.concurrency }, client));
-  agent.destroy();
   return summarize(samples, load.seconds, errors);
 }
 

@@ -1,4 +1,4 @@
-// Runtime benchmark: `node bench/runtime.ts [--seconds 1.5]`.
+// Runtime benchmark: `node bench/runtime.ts [--seconds 1.5] [--workers <n>, default: one per core]`.
 // Three models (overhead-, compute- and payload-bound) served by `kubeinfer serve` over
 // loopback HTTP at concurrency 1..64, JSON vs binary, dynamic batching off vs on, against an
 // in-process onnxruntime baseline measured in the same run; then Triton's perf_analyzer.
@@ -11,11 +11,15 @@ import { addModel, imageModel, mlpModel } from '../test/helpers/onnx.ts';
 import { measureHttp, measureInProcess, probeHealth, startHttpFloor, startServe, type InProcessResult, type Latencies } from './runtime-load.ts';
 import { runPerfAnalyzer } from './runtime-perf-analyzer.ts';
 
-const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '1.5' } } });
+const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '1.5' }, workers: { type: 'string' } } });
 const SECONDS = Number(args.seconds);
 const WARMUP = 0.3;
 const CONCURRENCY = [1, 4, 16, 64];
 const THREADS = cpuBudget();
+// One single-threaded session per core by default: while one worker hands a batch over or
+// back, the other computes, and 1-thread sessions need no cross-thread sync inside an operator.
+const WORKERS = Number(args.workers ?? THREADS);
+const SERVE_FLAGS = ['--workers', String(WORKERS)];
 const BATCHING_ON = ['--max-batch-size', '32', '--max-queue-delay-micros', '0'];
 
 interface BenchModel { readonly key: string; readonly label: string; readonly bytes: Uint8Array; readonly row: readonly number[]; readonly batches: readonly number[] }
@@ -52,7 +56,7 @@ async function baseline(model: BenchModel): Promise<void> {
 }
 
 async function serveCells(model: BenchModel, path: string, batching: boolean): Promise<number | undefined> {
-  const server = await startServe(path, ['--workers', '1', ...(batching ? BATCHING_ON : [])]);
+  const server = await startServe(path, [...SERVE_FLAGS, ...(batching ? BATCHING_ON : [])]);
   let healthP99: number | undefined;
   try {
     // Warm the server's code paths (JIT, buffers) for both encodings before any cell counts.
@@ -128,7 +132,7 @@ async function perfAnalyzer(dir: string): Promise<void> {
   console.log('\nperf_analyzer (Triton; HTTP, binary tensors, random data), batching on:');
   console.log(`  ${'model'.padEnd(6)} ${'b'.padStart(2)} ${'conc'.padStart(4)} ${'infer/s'.padStart(9)} ${'p50 us'.padStart(8)} ${'p99 us'.padStart(8)} ${'srv queue us'.padStart(12)} ${'srv compute us'.padStart(14)}`);
   for (const [key, batch, concurrency] of [['tiny', 1, [1, 16]], ['mlp', 1, [1, 16]], ['mlp', 8, [16]]] as const) {
-    const server = await startServe(join(dir, `${key}.onnx`), ['--workers', '1', ...BATCHING_ON]);
+    const server = await startServe(join(dir, `${key}.onnx`), [...SERVE_FLAGS, ...BATCHING_ON]);
     try {
       const result = await runPerfAnalyzer({ hostPort: server.hostPort, model: 'm', batch, concurrency, requestCount: key === 'tiny' ? 2000 : 400 });
       if (!result.ok) {
@@ -146,7 +150,7 @@ async function perfAnalyzer(dir: string): Promise<void> {
 
 const dir = mkdtempSync(join(tmpdir(), 'kubeinfer-bench-'));
 try {
-  console.log(`kubeinfer runtime benchmark: ${SECONDS}s per cell after ${WARMUP}s warm-up; ${THREADS} cores; server --workers 1 (onnxruntime ${THREADS} threads), batching on = ${BATCHING_ON.join(' ')}`);
+  console.log(`kubeinfer runtime benchmark: ${SECONDS}s per cell after ${WARMUP}s warm-up; ${THREADS} cores; server --workers ${WORKERS} (onnxruntime ${Math.max(1, Math.floor(THREADS / WORKERS))} threads each; in-process baseline: 1 session, ${THREADS} threads), batching on = ${BATCHING_ON.join(' ')}`);
   let healthP99: number | undefined;
   for (const model of MODELS) {
     const path = join(dir, `${model.key}.onnx`);

@@ -2,10 +2,7 @@
 // and statistics extensions. Model routes answer with or without /versions/{v}.
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { checkTarget, configOptions, unavailable, type ServeContext } from './context.ts';
-import { readBody } from './body.ts';
-import { parseInferRequest } from './infer-request.ts';
-import { encodeInferResponse } from './infer-response.ts';
-import { failInference, infer, recordSuccess } from './inference.ts';
+import { handleInfer } from './infer-v2.ts';
 import { modelConfig, modelMetadata } from './model-config.ts';
 import { sendJson, sendProblem } from './problems.ts';
 
@@ -20,37 +17,6 @@ function targeted(ctx: ServeContext, req: Request<Params>, res: Response): boole
   const problem = checkTarget(ctx, req.params.model, req.params.version);
   if (problem !== undefined) sendProblem(res, problem);
   return problem === undefined;
-}
-
-function inferHandler(ctx: ServeContext): RequestHandler<Params> {
-  return async (req, res) => {
-    const startNs = res.locals.startNs as number;
-    if (!targeted(ctx, req, res)) return;
-    const body = await readBody(req, ctx.config.maxRequestBytes);
-    if (!body.ok) return failInference(ctx, res, startNs, body.problem);
-    if (body.body.length === 0) {
-      return failInference(ctx, res, startNs, { kind: 'BadRequest', message: 'the request body is empty; expected a V2 inference request' });
-    }
-    const header = req.headers['inference-header-content-length'];
-    const parsed = parseInferRequest(body.body, Array.isArray(header) ? header[0] : header);
-    if (!parsed.ok) {
-      failInference(ctx, res, startNs, { kind: 'BadRequest', message: parsed.message });
-      return;
-    }
-    const request = parsed.value;
-    const result = await infer(ctx, request.inputs, request.outputs?.map((output) => output.name));
-    if (!result.ok) {
-      failInference(ctx, res, startNs, result.problem);
-      return;
-    }
-    const encoded = encodeInferResponse({ name: ctx.config.modelName, version: ctx.config.modelVersion }, request, result.outputs);
-    res.writeHead(200, encoded.headers);
-    // One write: separate small writes can wait on delayed ACKs; cork gathers big ones into one writev.
-    res.cork();
-    for (const chunk of encoded.chunks) res.write(chunk);
-    res.end();
-    recordSuccess(ctx, startNs, result.timing);
-  };
 }
 
 function statsHandler(ctx: ServeContext): RequestHandler<Params> {
@@ -95,6 +61,7 @@ export function v2Routes(ctx: ServeContext): express.Router {
   });
   router.get(`${MODEL}/config`, whenLoaded((res) => sendJson(res, modelConfig(configOptions(ctx), signature()))));
   router.get(`${MODEL}/stats`, statsHandler(ctx));
-  router.post(`${MODEL}/infer`, inferHandler(ctx));
+  // Canonical URLs reach handleInfer without express (see app.ts); this catches other spellings.
+  router.post(`${MODEL}/infer`, (req: Request<Params>, res) => handleInfer(ctx, req, res, res.locals.startNs as number, req.params.model, req.params.version));
   return router;
 }

@@ -1,11 +1,11 @@
 // Starts and stops one model server: engine, metrics, HTTP listener, and the drain that
 // SIGTERM triggers (not-ready, finish in-flight requests within a bound, stop workers).
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Engine, type EngineState } from '../engine/engine.ts';
-import { createApp } from './app.ts';
+import { createListener } from './app.ts';
 import type { ServeConfig } from './config.ts';
 import type { Lifecycle, ServeContext } from './context.ts';
 import { jsonLogger, type Logger } from './log.ts';
@@ -60,7 +60,7 @@ export async function startServer(config: ServeConfig, log: Logger = jsonLogger(
   });
   const lifecycle: Lifecycle = { draining: false, active: 0 };
   const ctx: ServeContext = { config, engine, metrics, statistics, log, lifecycle };
-  const server = createApp(ctx).listen({ port: config.port, host: config.host });
+  const server = createServer(createListener(ctx)).listen({ port: config.port, host: config.host });
   await once(server, 'listening');
   const { url, port } = listenUrl(server);
   log('info', `listening on ${url}`, { url, port, model: config.modelName, version: config.modelVersion });

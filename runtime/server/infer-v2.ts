@@ -1,0 +1,47 @@
+// The V2 inference endpoint itself, on plain node:http objects: the listener calls it
+// directly for canonical URLs (skipping express's router on the hot path), and the express
+// route calls it for every other spelling, so both answer identically.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody } from './body.ts';
+import { checkTarget, type ServeContext } from './context.ts';
+import { parseInferRequest } from './infer-request.ts';
+import { encodeInferResponse } from './infer-response.ts';
+import { failInference, infer, recordSuccess } from './inference.ts';
+import { sendProblem } from './problems.ts';
+
+const CANONICAL = /^\/v2\/models\/([^/?#]+)(?:\/versions\/([^/?#]+))?\/infer(?:\?.*)?$/;
+
+/** Model and version of a canonical `POST /v2/models/{m}[/versions/{v}]/infer` URL, or undefined. */
+export function inferTarget(url: string): { model: string; version: string | undefined } | undefined {
+  const match = CANONICAL.exec(url);
+  if (match === null) return undefined;
+  try {
+    return { model: decodeURIComponent(match[1]!), version: match[2] === undefined ? undefined : decodeURIComponent(match[2]) };
+  } catch {
+    return undefined; // malformed percent-encoding: express answers it
+  }
+}
+
+/** Answers one V2 inference request for `model` (and `version`, when the URL names one). */
+export async function handleInfer(ctx: ServeContext, req: IncomingMessage, res: ServerResponse, startNs: number, model: string | undefined, version: string | undefined): Promise<void> {
+  const target = checkTarget(ctx, model, version);
+  if (target !== undefined) return sendProblem(res, target);
+  const body = await readBody(req, ctx.config.maxRequestBytes);
+  if (!body.ok) return failInference(ctx, res, startNs, body.problem);
+  if (body.body.length === 0) {
+    return failInference(ctx, res, startNs, { kind: 'BadRequest', message: 'the request body is empty; expected a V2 inference request' });
+  }
+  const header = req.headers['inference-header-content-length'];
+  const parsed = parseInferRequest(body.body, Array.isArray(header) ? header[0] : header);
+  if (!parsed.ok) return failInference(ctx, res, startNs, { kind: 'BadRequest', message: parsed.message });
+  const request = parsed.value;
+  const result = await infer(ctx, request.inputs, request.outputs?.map((output) => output.name));
+  if (!result.ok) return failInference(ctx, res, startNs, result.problem);
+  const encoded = encodeInferResponse({ name: ctx.config.modelName, version: ctx.config.modelVersion }, request, result.outputs);
+  res.writeHead(200, encoded.headers);
+  // One write: separate small writes can wait on delayed ACKs; cork gathers the chunks into one writev.
+  res.cork();
+  for (const chunk of encoded.chunks) res.write(chunk);
+  res.end();
+  recordSuccess(ctx, startNs, result.timing);
+}
