@@ -64,7 +64,7 @@ describe('cache layout', () => {
   it('build-assets.sh reports a versioned cache path for every binary', () => {
     const paths = cachePaths();
     for (const name of ASSET_NAMES) {
-      assert.match(paths.get(name) ?? '', new RegExp(`/assets/[a-z-]+-v[0-9.]+/${name}$`), name);
+      assert.match(paths.get(name) ?? '', new RegExp(`/assets/[a-z-]+-v[0-9.]+(-kube[0-9.]+)?/${name}$`), name);
     }
   });
 
