@@ -1,7 +1,7 @@
 // Load generation for the runtime benchmark: a `kubeinfer serve` subprocess, closed-loop
 // HTTP clients at a fixed concurrency, an in-process onnxruntime baseline, and a health
 // prober on its own thread (so the load generator's event loop does not inflate it).
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -31,6 +31,18 @@ export interface ServeHandle {
   stop(): Promise<void>;
 }
 
+/** A server subprocess listening on loopback `port`; `stop` sends SIGTERM and waits for the exit. */
+function loopbackHandle(child: ChildProcess, exited: Promise<void>, port: number): ServeHandle {
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hostPort: `127.0.0.1:${port}`,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 /** Starts `kubeinfer serve` on a free loopback port and waits until the model is ready. */
 export async function startServe(modelPath: string, flags: readonly string[]): Promise<ServeHandle> {
   const child = spawn(process.execPath, [CLI, 'serve', '--model', modelPath, '--name', 'm', '--host', '127.0.0.1', '--port', '0', ...flags], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -45,14 +57,7 @@ export async function startServe(modelPath: string, flags: readonly string[]): P
     });
     void exited.then(() => reject(new Error('kubeinfer serve exited')));
   });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    hostPort: `127.0.0.1:${port}`,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return loopbackHandle(child, exited, port);
 }
 
 const FLOOR_SERVER = `
@@ -68,14 +73,7 @@ export async function startHttpFloor(): Promise<ServeHandle> {
   const child = spawn(process.execPath, ['-e', FLOOR_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const port = await new Promise<number>((resolve) => createInterface({ input: child.stdout! }).once('line', (text) => resolve((JSON.parse(text) as { port: number }).port)));
-  return {
-    url: `http://127.0.0.1:${port}`,
-    hostPort: `127.0.0.1:${port}`,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  return loopbackHandle(child, exited, port);
 }
 
 export interface HttpLoad extends HttpTarget {

@@ -63,8 +63,3 @@ export function datatypeFromOrt(ortType: string): Datatype | undefined {
 export function isDatatype(name: unknown): name is Datatype {
   return typeof name === 'string' && Object.hasOwn(DATATYPES, name);
 }
-
-/** Whether the data holds 64-bit integers (BigInt elements). */
-export function isBigIntData(data: TensorData): data is BigInt64Array | BigUint64Array {
-  return data instanceof BigInt64Array || data instanceof BigUint64Array;
-}

@@ -1,13 +1,14 @@
 // The inference engine behind the HTTP surface: loads the model into a worker pool (with
 // warm-up), validates requests against the model's signature, and queues them for the
 // scheduler. Its state is what readiness reports.
+import { nowNs } from './clock.ts';
 import { cpuBudget } from './cpus.ts';
 import type { ExecutionProvider } from './messages.ts';
 import { WorkerPool } from './pool.ts';
 import { Scheduler, type ScheduleOutcome, type SchedulerObserver } from './scheduler.ts';
 import type { ModelSignature } from './signature.ts';
-import { elementCount, type Tensor } from './tensor.ts';
-import { checkInputs, checkOutputs, formatShape, requestBatchSize } from './validate.ts';
+import type { Tensor } from './tensor.ts';
+import { checkInputs, checkOutputs, requestBatchSize } from './validate.ts';
 
 export interface EngineOptions {
   readonly modelPath: string;
@@ -51,19 +52,17 @@ export class Engine {
     return this.current;
   }
 
-  /** Requests queued and not yet running. */
-  get queueLength(): number {
-    return this.scheduler?.queueLength ?? 0;
-  }
-
-  /** Validates a request and runs it; `outputs` undefined returns every output. */
+  /**
+   * Checks a request against the signature and runs it; `outputs` undefined returns every output.
+   * Element counts are not checked again: every codec already matched each tensor's data to its shape.
+   */
   infer(inputs: readonly Tensor[], outputs: readonly string[] | undefined): Promise<InferOutcome> {
     const state = this.current;
     if (state.status !== 'ready' || this.scheduler === undefined) {
       const message = state.status === 'failed' ? `the model failed to load: ${state.reason}` : 'the model is still loading';
       return Promise.resolve({ ok: false, kind: 'Unavailable', message });
     }
-    const problem = checkInputs(state.signature, inputs) ?? (outputs === undefined ? undefined : checkOutputs(state.signature, outputs)) ?? checkCounts(inputs);
+    const problem = checkInputs(state.signature, inputs) ?? (outputs === undefined ? undefined : checkOutputs(state.signature, outputs));
     if (problem !== undefined) return Promise.resolve({ ok: false, kind: 'Invalid', message: problem });
     const ordered = state.signature.inputs.map((spec) => inputs.find((tensor) => tensor.name === spec.name)!);
     const rows = state.batching ? requestBatchSize(ordered) : undefined;
@@ -76,7 +75,7 @@ export class Engine {
   }
 
   private async load(options: EngineOptions, observer: EngineObserver): Promise<EngineState> {
-    const started = process.hrtime.bigint();
+    const startedNs = nowNs();
     const wantBatching = options.maxBatchSize > 1;
     const settings = {
       modelPath: options.modelPath,
@@ -96,18 +95,8 @@ export class Engine {
       maxQueueDelayNs: options.maxQueueDelayMicros * 1000,
       maxQueueSize: options.maxQueueSize,
     }, loaded.pool, observer);
-    const loadSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const loadSeconds = (nowNs() - startedNs) / 1e9;
     this.current = { status: 'ready', signature: loaded.signature, batching, loadSeconds };
     return this.current;
   }
-}
-
-function checkCounts(inputs: readonly Tensor[]): string | undefined {
-  for (const tensor of inputs) {
-    const expected = elementCount(tensor.shape);
-    if (tensor.data.length !== expected) {
-      return `input '${tensor.name}' has ${tensor.data.length} elements but its shape ${formatShape(tensor.shape)} needs ${expected}`;
-    }
-  }
-  return undefined;
 }

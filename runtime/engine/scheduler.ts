@@ -2,6 +2,7 @@
 // is free, take the oldest request plus compatible ones behind it up to maxBatchSize rows;
 // if that batch is not full, wait until the oldest has queued maxQueueDelay before running
 // it. The queue is bounded: past maxQueueSize, submit answers QueueFull at once.
+import { nowNs } from './clock.ts';
 import type { RunOutcome } from './pool.ts';
 import { concatBatch, sliceBatch, type Tensor } from './tensor.ts';
 
@@ -52,8 +53,6 @@ interface Pending {
   readonly resolve: (outcome: ScheduleOutcome) => void;
 }
 
-const now = (): number => Number(process.hrtime.bigint());
-
 export class Scheduler {
   private readonly queue: Pending[] = [];
   private readonly policy: BatchingPolicy;
@@ -75,15 +74,10 @@ export class Scheduler {
     const batchable = this.policy.maxBatchSize > 1 && rows !== undefined && rows < this.policy.maxBatchSize;
     const key = batchable ? inputs.map((tensor) => tensor.shape.slice(1).join('x')).join('|') : '';
     return new Promise((resolve) => {
-      this.queue.push({ inputs, outputs, rows: batchable ? rows : undefined, key, enqueuedNs: now(), resolve });
+      this.queue.push({ inputs, outputs, rows: batchable ? rows : undefined, key, enqueuedNs: nowNs(), resolve });
       this.observer.onQueueLength(this.queue.length);
       this.pump();
     });
-  }
-
-  /** Requests waiting for a worker. */
-  get queueLength(): number {
-    return this.queue.length;
   }
 
   /** Dispatches as many batches as there are idle workers; called on submit, idle and timer. */
@@ -107,7 +101,7 @@ export class Scheduler {
       picked.push(index);
       rows += candidate.rows;
     }
-    const waitedNs = now() - head.enqueuedNs;
+    const waitedNs = nowNs() - head.enqueuedNs;
     if (rows < this.policy.maxBatchSize && waitedNs < this.policy.maxQueueDelayNs) {
       this.armTimer(this.policy.maxQueueDelayNs - waitedNs);
       return undefined;
@@ -126,11 +120,11 @@ export class Scheduler {
   }
 
   private async execute(batch: readonly Pending[]): Promise<void> {
-    const dispatchNs = now();
+    const dispatchNs = nowNs();
     const single = batch.length === 1;
     const inputs = single ? batch[0]!.inputs : batch[0]!.inputs.map((_, i) => concatBatch(batch.map((p) => p.inputs[i]!)));
     const outcome = await this.executor.run(inputs, single ? batch[0]!.outputs : unionOutputs(batch));
-    const doneNs = now();
+    const doneNs = nowNs();
     if (!outcome.ok) {
       this.fail(batch, outcome.message, outcome.workerLost);
       return;
@@ -145,7 +139,8 @@ export class Scheduler {
     this.observer.onExecution(shared);
     let offset = 0;
     for (const pending of batch) {
-      const wanted = pending.outputs === undefined ? outcome.outputs : outcome.outputs.filter((t) => pending.outputs!.includes(t.name));
+      // A lone request's worker computed only the outputs it asked for: nothing to pick out.
+      const wanted = single || pending.outputs === undefined ? outcome.outputs : outcome.outputs.filter((t) => pending.outputs!.includes(t.name));
       const outputs = single ? wanted : wanted.map((tensor) => sliceBatch(tensor, offset, pending.rows!));
       offset += pending.rows ?? 0;
       pending.resolve({ ok: true, outputs, timing: { ...shared, queueNs: dispatchNs - pending.enqueuedNs } });

@@ -4,7 +4,7 @@ import type { ModelSignature, TensorSpec } from './signature.ts';
 import type { Tensor } from './tensor.ts';
 
 /** Renders a shape the way the protocol's metadata shows it: [-1,784]. */
-export function formatShape(shape: readonly number[]): string {
+function formatShape(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
 }
 

@@ -4,6 +4,7 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadOnnxRuntime } from '../onnx/runtime.ts';
+import { nowNs } from './clock.ts';
 import { DATATYPES, datatypeFromOrt, type TensorData } from './datatypes.ts';
 import type { RunMessage, WorkerMessage, WorkerSettings } from './messages.ts';
 import { signatureFromMetadata, warmupShape, type ModelSignature } from './signature.ts';
@@ -20,10 +21,6 @@ const settings = workerData as WorkerSettings;
 
 function post(message: WorkerMessage, transfer: ArrayBuffer[] = []): void {
   port.postMessage(message, transfer);
-}
-
-function nowNs(): number {
-  return Number(process.hrtime.bigint());
 }
 
 /**

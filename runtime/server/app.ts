@@ -3,9 +3,9 @@
 // V1 routes, /metrics, JSON answers for unknown routes and unexpected errors).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler } from 'express';
+import { nowNs } from '../engine/clock.ts';
 import type { ServeContext } from './context.ts';
 import { handleInfer, inferTarget } from './infer-v2.ts';
-import { nowNs } from './inference.ts';
 import { sendProblem } from './problems.ts';
 import { v1Routes } from './routes-v1.ts';
 import { v2Routes } from './routes-v2.ts';
@@ -15,17 +15,14 @@ const INFERENCE_PATH = /^\/v2\/models\/.+\/infer(?:\?|$)|^\/v1\/models\/[^/?]+:p
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** Counts active requests for draining and in-flight inference for metrics; closes connections while draining. */
-function track(ctx: ServeContext, req: IncomingMessage, res: ServerResponse): number {
-  const startNs = nowNs();
+function track(ctx: ServeContext, res: ServerResponse, inference: boolean): void {
   ctx.lifecycle.active++;
-  const inference = req.method === 'POST' && INFERENCE_PATH.test(req.url ?? '');
   if (inference) ctx.metrics.inflight(1);
   if (ctx.lifecycle.draining) res.setHeader('Connection', 'close');
   res.once('close', () => {
     ctx.lifecycle.active--;
     if (inference) ctx.metrics.inflight(-1);
   });
-  return startNs;
 }
 
 /** Answers an unexpected error as 500 (or drops the connection when the answer has begun). */
@@ -44,7 +41,7 @@ function internalError(ctx: ServeContext, res: ServerResponse, error: unknown): 
 }
 
 /** Builds the express application for every route but canonical inference URLs. */
-export function createApp(ctx: ServeContext): express.Express {
+function createApp(ctx: ServeContext): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -64,9 +61,12 @@ export function createApp(ctx: ServeContext): express.Express {
 export function createListener(ctx: ServeContext): Listener {
   const app = createApp(ctx);
   return (req, res) => {
-    const startNs = track(ctx, req, res);
+    const startNs = nowNs();
+    const url = req.url ?? '';
     // Express's router costs tens of microseconds a request; the inference endpoint needs none of it.
-    const target = req.method === 'POST' ? inferTarget(req.url ?? '') : undefined;
+    const target = req.method === 'POST' ? inferTarget(url) : undefined;
+    // A canonical URL is an inference request already; only other POSTs need the wider pattern.
+    track(ctx, res, target !== undefined || (req.method === 'POST' && INFERENCE_PATH.test(url)));
     if (target === undefined) {
       (res as ServerResponse & { locals?: Record<string, unknown> }).locals = { startNs };
       app(req, res);

@@ -1,6 +1,7 @@
 // The part of an inference request both protocols share: run it through the engine and
 // account for it in metrics and Triton statistics.
 import type { ServerResponse } from 'node:http';
+import { nowNs } from '../engine/clock.ts';
 import type { InferOutcome } from '../engine/engine.ts';
 import type { Timing } from '../engine/scheduler.ts';
 import type { Tensor } from '../engine/tensor.ts';
@@ -10,11 +11,6 @@ import { sendProblem, type Problem } from './problems.ts';
 export type InferenceResult =
   | { readonly ok: true; readonly outputs: readonly Tensor[]; readonly timing: Timing }
   | { readonly ok: false; readonly problem: Problem };
-
-/** Monotonic nanoseconds, one clock for the HTTP thread and the workers. */
-export function nowNs(): number {
-  return Number(process.hrtime.bigint());
-}
 
 function problemOf(outcome: Extract<InferOutcome, { ok: false }>): Problem {
   switch (outcome.kind) {
@@ -35,7 +31,7 @@ export async function infer(ctx: ServeContext, inputs: readonly Tensor[], output
 /** Answers a failed inference request and counts it. */
 export function failInference(ctx: ServeContext, res: ServerResponse, startNs: number, problem: Problem): void {
   const durationNs = nowNs() - startNs;
-  ctx.metrics.requestFailed(durationNs, problem.kind);
+  ctx.metrics.requestFailed(problem.kind);
   ctx.statistics.requestFailed(durationNs);
   if (problem.kind === 'Internal') ctx.log('error', 'inference request failed', { error: problem.message });
   sendProblem(res, problem);

@@ -10,7 +10,7 @@ const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 export interface ServerMetrics {
   readonly registry: Registry;
   requestSucceeded(durationNs: number, timing: Timing): void;
-  requestFailed(durationNs: number, kind: ProblemKind): void;
+  requestFailed(kind: ProblemKind): void;
   executed(execution: ExecutionTiming): void;
   inflight(delta: number): void;
   pending(length: number): void;
@@ -27,6 +27,13 @@ export function createMetrics(model: string, version: string): ServerMetrics {
 
   const success = new Counter({ name: 'kubeinfer_inference_request_success_total', help: 'Inference requests answered successfully.', labelNames, registers }).labels(labels);
   const failure = new Counter({ name: 'kubeinfer_inference_request_failure_total', help: 'Inference requests that failed, by reason.', labelNames: [...labelNames, 'reason'], registers });
+  // Bound on first use rather than up front, so a reason appears in /metrics only once it happens.
+  const failures = new Map<ProblemKind, Counter.Internal>();
+  const failureByReason = (reason: ProblemKind): Counter.Internal => {
+    let child = failures.get(reason);
+    if (child === undefined) failures.set(reason, child = failure.labels({ ...labels, reason }));
+    return child;
+  };
   const samples = new Counter({ name: 'kubeinfer_inference_count_total', help: 'Inferences performed (a batch of N counts N).', labelNames, registers }).labels(labels);
   const executions = new Counter({ name: 'kubeinfer_inference_exec_count_total', help: 'Model executions (one per batch).', labelNames, registers }).labels(labels);
   const duration = new Histogram({ name: 'kubeinfer_inference_request_duration_seconds', help: 'End-to-end time of successful inference requests, from receipt to response.', labelNames, buckets: SECONDS_BUCKETS, registers }).labels(labels);
@@ -49,8 +56,8 @@ export function createMetrics(model: string, version: string): ServerMetrics {
       duration.observe(durationNs / 1e9);
       queue.observe(timing.queueNs / 1e9);
     },
-    requestFailed(_durationNs, kind) {
-      failure.inc({ ...labels, reason: kind });
+    requestFailed(kind) {
+      failureByReason(kind).inc();
     },
     executed(execution) {
       executions.inc();

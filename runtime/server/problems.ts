@@ -19,12 +19,7 @@ const STATUS: Readonly<Record<ProblemKind, number>> = {
 };
 
 /** Seconds a client should wait before retrying a request the full queue refused. */
-export const RETRY_AFTER_SECONDS = 1;
-
-/** HTTP status for a problem kind. */
-export function statusOf(kind: ProblemKind): number {
-  return STATUS[kind];
-}
+const RETRY_AFTER_SECONDS = 1;
 
 /** Answers with the problem's status and a JSON error body. */
 export function sendProblem(res: ServerResponse, problem: Problem): void {

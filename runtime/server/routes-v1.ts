@@ -14,8 +14,9 @@ function predictHandler(ctx: ServeContext): RequestHandler<{ target: string }> {
     const target = checkTarget(ctx, model, undefined);
     if (target !== undefined) return sendProblem(res, target);
     if (verb !== 'predict') return sendProblem(res, { kind: 'NotFound', message: `unknown V1 verb '${verb}'; use POST /v1/models/${model}:predict` });
-    const problem = unavailable(ctx);
-    if (problem !== undefined) return failInference(ctx, res, startNs, problem);
+    // Checked once, before the body is read: a model that has loaded stays loaded.
+    const state = ctx.engine.state;
+    if (state.status !== 'ready') return failInference(ctx, res, startNs, unavailable(ctx)!);
     const raw = await readBody(req, ctx.config.maxRequestBytes);
     if (!raw.ok) return failInference(ctx, res, startNs, raw.problem);
     let body: unknown;
@@ -24,8 +25,6 @@ function predictHandler(ctx: ServeContext): RequestHandler<{ target: string }> {
     } catch (error) {
       return failInference(ctx, res, startNs, { kind: 'BadRequest', message: `the request's JSON is malformed: ${(error as Error).message}` });
     }
-    const state = ctx.engine.state;
-    if (state.status !== 'ready') return failInference(ctx, res, startNs, { kind: 'Unavailable', message: 'the model is not ready' });
     const inputs = instancesToInputs(state.signature, body);
     if (!inputs.ok) return failInference(ctx, res, startNs, { kind: 'BadRequest', message: inputs.message });
     const result = await infer(ctx, inputs.value, undefined);

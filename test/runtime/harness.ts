@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
-import { flagProperty, resolveServeConfig, type ServeConfig } from '../../runtime/server/config.ts';
+import { flagProperty, resolveServeConfig } from '../../runtime/server/config.ts';
 import { startServer } from '../../runtime/server/serve.ts';
 
 export const CLI = fileURLToPath(new URL('../../bin/kubeinfer.ts', import.meta.url));
@@ -35,7 +35,7 @@ export async function startTestServer(t: TestContext, model: Uint8Array, flags: 
   const resolved = resolveServeConfig(options, {});
   if (!resolved.ok) throw new Error(resolved.problems.join('; '));
   const logs: Record<string, unknown>[] = [];
-  const server = await startServer(resolved.config as ServeConfig, (level, msg, fields) => logs.push({ level, msg, ...fields }));
+  const server = await startServer(resolved.config, (level, msg, fields) => logs.push({ level, msg, ...fields }));
   t.after(() => server.drain());
   await server.loaded;
   return { url: server.url, logs, drain: () => server.drain() };
