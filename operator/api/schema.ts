@@ -2,7 +2,7 @@
 // for offline validation. The hand-written types in types.ts must match it exactly;
 // the assertions at the bottom break the typecheck the moment they drift.
 import { boolean, celString, enumeration, integer, list, object, optional, required, string } from './schema-builder.ts';
-import type { Schema } from './schema-builder.ts';
+import type { TypeOf } from './schema-builder.ts';
 import { autoscaling, DNS_LABEL, gpu, resources, router, runtime, scheduling, storage } from './schema-fields.ts';
 import type { InferenceServiceSpec, InferenceServiceStatus } from './types.ts';
 
@@ -72,7 +72,7 @@ const modelVersion = object(
 );
 
 const versionWeight = (v: string) => `(has(${v}.weight) ? ${v}.weight : (self.versions.size() == 1 ? 100 : 0))`;
-const hasMirror = '!has(self.traffic) || !has(self.traffic.mirror)';
+const noMirror = '!has(self.traffic) || !has(self.traffic.mirror)';
 const cudaWanted = (r: string) => `has(${r}) && has(${r}.executionProvider) && ${r}.executionProvider == 'cuda'`;
 
 // The version's own block wins over the spec's (see resolve.ts); metric defaults to cpu.
@@ -141,17 +141,17 @@ const spec = object(
         fieldPath: '.versions',
       },
       {
-        rule: `${hasMirror} || self.versions.exists(v, v.name == self.traffic.mirror.version)`,
+        rule: `${noMirror} || self.versions.exists(v, v.name == self.traffic.mirror.version)`,
         message: 'traffic.mirror.version must name a version declared in spec.versions',
         fieldPath: '.traffic.mirror.version',
       },
       {
-        rule: `${hasMirror} || self.versions.size() > 1`,
+        rule: `${noMirror} || self.versions.size() > 1`,
         message: 'traffic.mirror needs at least two versions: the mirror target cannot be the only version',
         fieldPath: '.traffic.mirror',
       },
       {
-        rule: `${hasMirror} || self.versions.size() == 1 || self.versions.all(v, v.name != self.traffic.mirror.version || ${versionWeight('v')} == 0)`,
+        rule: `${noMirror} || self.versions.size() == 1 || self.versions.all(v, v.name != self.traffic.mirror.version || ${versionWeight('v')} == 0)`,
         message: 'the traffic.mirror version must have weight 0: a mirror target receives copies of live requests, never live traffic',
         fieldPath: '.traffic.mirror.version',
       },
@@ -225,7 +225,7 @@ export const inferenceServiceSchema = object(
 );
 
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-type PropertyOf<S, K extends string> = S extends Schema<infer T> ? (K extends keyof T ? T[K] : never) : never;
+type PropertyOf<S, K extends string> = K extends keyof TypeOf<S> ? TypeOf<S>[K] : never;
 /** Fails to compile when the schema and the hand-written types disagree. */
 export const specMatchesTypes: Equals<Exclude<PropertyOf<typeof inferenceServiceSchema, 'spec'>, undefined>, InferenceServiceSpec> = true;
 /** Fails to compile when the status schema and the hand-written types disagree. */

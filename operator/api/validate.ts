@@ -1,6 +1,7 @@
 // Offline validation of one InferenceService: the CRD's schema and CEL rules, applied
 // the way the kube-apiserver applies them at admission.
 import { inferenceServiceSchema } from './schema.ts';
+import { DNS_LABEL, DNS_SUBDOMAIN } from './schema-fields.ts';
 import { applyDefaults, blocksRules, ruleProblems, structuralProblems } from './schema-walk.ts';
 import type { Problem } from './schema-walk.ts';
 import { API_GROUP_VERSION, KIND } from './types.ts';
@@ -13,8 +14,8 @@ export type ValidationResult =
   | { readonly ok: false; readonly problems: readonly Problem[] };
 
 const RULES_SKIPPED = 'Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation';
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/u;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/u;
+const DNS_SUBDOMAIN_NAME = new RegExp(DNS_SUBDOMAIN, 'u');
+const DNS_LABEL_NAME = new RegExp(DNS_LABEL, 'u');
 
 /**
  * Checks an InferenceService as admission would and returns it with defaults applied.
@@ -67,10 +68,10 @@ function headerProblems(object: Record<string, unknown>): Problem[] {
   const { name, generateName, namespace } = metadata as Record<string, unknown>;
   if (name === undefined && generateName === undefined) {
     problems.push({ path: 'metadata.name', message: 'Required value: name or generateName is required' });
-  } else if (name !== undefined && (typeof name !== 'string' || name.length > 253 || !DNS_SUBDOMAIN.test(name))) {
+  } else if (name !== undefined && (typeof name !== 'string' || name.length > 253 || !DNS_SUBDOMAIN_NAME.test(name))) {
     problems.push({ path: 'metadata.name', message: `Invalid value: ${JSON.stringify(name)}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'` });
   }
-  if (namespace !== undefined && (typeof namespace !== 'string' || namespace.length > 63 || !DNS_LABEL.test(namespace))) {
+  if (namespace !== undefined && (typeof namespace !== 'string' || namespace.length > 63 || !DNS_LABEL_NAME.test(namespace))) {
     problems.push({ path: 'metadata.namespace', message: `Invalid value: ${JSON.stringify(namespace)}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'` });
   }
   return problems;

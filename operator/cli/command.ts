@@ -1,12 +1,18 @@
 // `kubeinfer operator | render | status | promote | rollback`. Registration
 // stays light: each action imports its implementation (and client-node) on use.
 import { Option, type Command } from 'commander';
+import { manifestSourceOptions } from '../api/command.ts';
+import { DEFAULT_CLUSTER_DOMAIN, type ImagePullPolicy } from '../builders/options.ts';
 import type { OperatorFlags } from './operator.ts';
 import type { RenderFlags } from './render.ts';
 import type { StatusFlags } from './status.ts';
 import type { TrafficFlags } from './traffic.ts';
 
 const list = (value: string) => value.split(',').map((item) => item.trim()).filter(Boolean);
+const PULL_POLICIES: readonly ImagePullPolicy[] = ['Always', 'IfNotPresent', 'Never'];
+// kubectl's spelling of the two flags every cluster-reading command shares.
+const namespaceOption = () => new Option('-n, --namespace <ns>', 'namespace (default: the kubeconfig context namespace)');
+const kubeconfigOption = () => new Option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster)');
 
 /** Registers the operator-side commands: operator, render, status, promote, rollback. */
 export function registerOperatorCommands(program: Command): void {
@@ -21,7 +27,7 @@ function registerOperator(program: Command): void {
     .command('operator')
     .description('Run the controller that reconciles InferenceServices into Deployments, Services, HPAs and a router.')
     .addOption(new Option('--runtime-image <image>', 'image with the kubeinfer CLI, run as serve, route and fetch-model').env('KUBEINFER_RUNTIME_IMAGE').makeOptionMandatory())
-    .addOption(new Option('--image-pull-policy <policy>', 'imagePullPolicy of every container').choices(['Always', 'IfNotPresent', 'Never']).env('KUBEINFER_IMAGE_PULL_POLICY'))
+    .addOption(new Option('--image-pull-policy <policy>', 'imagePullPolicy of every container').choices(PULL_POLICIES).env('KUBEINFER_IMAGE_PULL_POLICY'))
     .addOption(new Option('--image-pull-secrets <names>', 'comma-separated Secrets for pulling the runtime image').env('KUBEINFER_IMAGE_PULL_SECRETS').argParser(list))
     .addOption(new Option('--watch-namespaces <names>', 'comma-separated namespaces to watch (default: all)').env('KUBEINFER_WATCH_NAMESPACES').argParser(list))
     .addOption(new Option('--metrics-port <port>', 'port of /metrics (also answers /healthz and /readyz)').env('KUBEINFER_METRICS_PORT').default('8080'))
@@ -32,8 +38,8 @@ function registerOperator(program: Command): void {
     .addOption(new Option('--leader-election-id <name>', 'name of the Lease').env('KUBEINFER_LEADER_ELECTION_ID').default('kubeinfer-operator'))
     .addOption(new Option('--workers <n>', 'InferenceServices reconciled concurrently').env('KUBEINFER_OPERATOR_WORKERS').default('4'))
     .addOption(new Option('--resync-seconds <s>', 'reconcile everything this often even without events').env('KUBEINFER_RESYNC_SECONDS').default('600'))
-    .addOption(new Option('--cluster-domain <domain>', 'cluster DNS suffix used in status.url').env('KUBEINFER_CLUSTER_DOMAIN').default('cluster.local'))
-    .addOption(new Option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster)'))
+    .addOption(new Option('--cluster-domain <domain>', 'cluster DNS suffix used in status.url').env('KUBEINFER_CLUSTER_DOMAIN').default(DEFAULT_CLUSTER_DOMAIN))
+    .addOption(kubeconfigOption())
     .action(async (flags: OperatorFlags) => {
       const { runOperatorCommand } = await import('./operator.ts');
       process.exitCode = await runOperatorCommand(flags);
@@ -41,13 +47,12 @@ function registerOperator(program: Command): void {
 }
 
 function registerRender(program: Command): void {
-  program
+  const render = program
     .command('render')
-    .description('Print the objects the operator would apply for InferenceService manifests (YAML), for review.')
-    .requiredOption('-f, --filename <path>', 'file, directory or - for stdin (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
-    .option('-R, --recursive', 'descend into subdirectories of directories given with -f', false)
+    .description('Print the objects the operator would apply for InferenceService manifests (YAML), for review.');
+  manifestSourceOptions(render)
     .addOption(new Option('--runtime-image <image>', 'runtime image, as the operator is configured').env('KUBEINFER_RUNTIME_IMAGE').default('ghcr.io/kubeinfer/kubeinfer:0.1.0'))
-    .addOption(new Option('--image-pull-policy <policy>', 'imagePullPolicy, as the operator is configured').choices(['Always', 'IfNotPresent', 'Never']))
+    .addOption(new Option('--image-pull-policy <policy>', 'imagePullPolicy, as the operator is configured').choices(PULL_POLICIES))
     .option('-n, --namespace <ns>', 'namespace for manifests that name none', 'default')
     .action(async (flags: RenderFlags) => {
       const { renderCommand } = await import('./render.ts');
@@ -59,9 +64,9 @@ function registerStatus(program: Command): void {
   program
     .command('status <name>')
     .description("Show an InferenceService's readiness, URL, versions, weights and replicas.")
-    .option('-n, --namespace <ns>', 'namespace (default: the kubeconfig context namespace)')
+    .addOption(namespaceOption())
     .option('-o, --output <format>', 'text, json or yaml', 'text')
-    .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster)')
+    .addOption(kubeconfigOption())
     .action(async (name: string, flags: StatusFlags) => {
       const { statusCommand } = await import('./status.ts');
       process.exitCode = await statusCommand(name, flags);
@@ -76,9 +81,9 @@ function registerTraffic(program: Command): void {
     program
       .command(`${verb} <name> <version>`)
       .description(`${description} Prints the equivalent kubectl patch; in GitOps, make the same edit in git instead.`)
-      .option('-n, --namespace <ns>', 'namespace (default: the kubeconfig context namespace)')
+      .addOption(namespaceOption())
       .option('--dry-run', 'print the patch and the kubectl command without changing anything', false)
-      .option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster)')
+      .addOption(kubeconfigOption())
       .action(async (name: string, version: string, flags: TrafficFlags) => {
         const { trafficCommand } = await import('./traffic.ts');
         process.exitCode = await trafficCommand(verb, name, version, flags);

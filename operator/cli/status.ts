@@ -2,14 +2,10 @@
 // it: readiness, URL, each version's weight and replicas, stall reasons.
 import { stringify } from 'yaml';
 import type { InferenceService } from '../api/index.ts';
-import { describeError } from '../kube/errors.ts';
-import { FIELD_MANAGER_CLI, InferenceServiceRef } from './traffic-patch.ts';
-import { loadKubeConfig } from './kubeconfig.ts';
+import { readInferenceService, type ClusterFlags } from './cluster.ts';
 
-export interface StatusFlags {
-  readonly namespace?: string;
+export interface StatusFlags extends ClusterFlags {
   readonly output: string;
-  readonly kubeconfig?: string;
 }
 
 function table(rows: readonly (readonly string[])[]): string {
@@ -51,20 +47,9 @@ export async function statusCommand(name: string, flags: StatusFlags): Promise<n
     process.stderr.write(`error: --output must be text, json or yaml, got ${flags.output}\n`);
     return 2;
   }
-  const loaded = loadKubeConfig(flags.kubeconfig);
-  if (!loaded.ok) {
-    process.stderr.write(`error: ${loaded.message}\n`);
-    return 2;
-  }
-  const { kubeConfig, namespace } = loaded;
-  const { createNodeKubeClient } = await import('../kube/node-client.ts');
-  const client = createNodeKubeClient({ kubeConfig, fieldManager: FIELD_MANAGER_CLI });
-  const read = await client.get(InferenceServiceRef, { namespace: flags.namespace ?? namespace, name });
-  if (!read.ok) {
-    process.stderr.write(`error: InferenceService ${flags.namespace ?? namespace}/${name}: ${describeError(read.error)}\n`);
-    return 1;
-  }
-  const isvc = read.value as unknown as InferenceService;
+  const read = await readInferenceService(name, flags);
+  if (!read.ok) return read.exitCode;
+  const { isvc } = read;
   if (flags.output === 'json') process.stdout.write(`${JSON.stringify(isvc.status ?? {}, null, 2)}\n`);
   else if (flags.output === 'yaml') process.stdout.write(stringify(isvc.status ?? {}));
   else process.stdout.write(formatStatus(isvc));

@@ -4,10 +4,6 @@
 // patch fail instead of being overwritten.
 import type { InferenceService } from '../api/index.ts';
 import type { JsonPatchOperation } from '../kube/client.ts';
-import { InferenceServiceKind } from '../kube/resources.ts';
-
-export const FIELD_MANAGER_CLI = 'kubeinfer-cli';
-export const InferenceServiceRef = InferenceServiceKind;
 
 export type TrafficPatch =
   | { readonly ok: true; readonly operations: readonly JsonPatchOperation[]; readonly unchanged: boolean }
@@ -23,8 +19,8 @@ export function allTrafficTo(isvc: InferenceService, version: string): TrafficPa
   const operations: JsonPatchOperation[] = [];
   versions.forEach((entry, i) => {
     const weight = i === index ? 100 : 0;
-    const current = entry.weight ?? (versions.length === 1 ? 100 : 0);
-    if (current === weight && entry.weight !== undefined) return;
+    // An omitted weight is written out even when its implied value matches: the spec then says it.
+    if (entry.weight === weight) return;
     operations.push({ op: 'test', path: `/spec/versions/${i}/name`, value: entry.name });
     operations.push({ op: 'add', path: `/spec/versions/${i}/weight`, value: weight });
   });

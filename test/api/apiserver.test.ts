@@ -3,30 +3,23 @@
 // descriptions in kubectl explain and renders its printer columns. `kubeinfer validate`
 // must reach the same verdict, with the same messages, on every manifest.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CRD_NAME, CRD_PATH, checkManifests } from '../../operator/api/index.ts';
 import { startControlPlane } from '../cluster/index.ts';
 import type { ControlPlane } from '../cluster/index.ts';
 import { badCases, goodCases, ROOT } from './corpus.ts';
+import { kubeinfer } from './run-cli.ts';
 
 const NAMESPACE = 'api-test';
 
 /** Runs `kubeinfer validate -o json` on a directory: the problems per file. */
-function validateDirectory(directory: string): Promise<{ code: number | null; files: Map<string, string[]> }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/kubeinfer.ts'), 'validate', '-o', 'json', '-f', directory], { cwd: ROOT });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const report = JSON.parse(stdout) as { problems: { file: string; message: string }[] };
-      const files = new Map<string, string[]>();
-      for (const problem of report.problems) files.set(problem.file, [...(files.get(problem.file) ?? []), problem.message]);
-      resolve({ code, files });
-    });
-  });
+async function validateDirectory(directory: string): Promise<{ code: number | null; files: Map<string, string[]> }> {
+  const run = await kubeinfer(['validate', '-o', 'json', '-f', directory]);
+  const report = JSON.parse(run.stdout) as { problems: { file: string; message: string }[] };
+  const files = new Map<string, string[]>();
+  for (const problem of report.problems) files.set(problem.file, [...(files.get(problem.file) ?? []), problem.message]);
+  return { code: run.code, files };
 }
 
 describe('InferenceService CRD on a real kube-apiserver', () => {

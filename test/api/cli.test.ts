@@ -1,31 +1,12 @@
 // `kubeinfer validate` as CI runs it: the real CLI process, files, directories, stdin,
 // exit codes, and every problem printed with its file, line and field path.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { badCases, ROOT } from './corpus.ts';
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function kubeinfer(args: readonly string[], input?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/kubeinfer.ts'), ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
+import { badCases } from './corpus.ts';
+import { kubeinfer } from './run-cli.ts';
 
 describe('kubeinfer validate', () => {
   let dir = '';
@@ -64,7 +45,7 @@ describe('kubeinfer validate', () => {
 
   it('walks subdirectories only with -R and fails when it finds nothing to check', async () => {
     const nested = join(dir, 'apps', 'fraud');
-    await import('node:fs/promises').then((fs) => fs.mkdir(nested, { recursive: true }));
+    await mkdir(nested, { recursive: true });
     await writeFile(join(nested, 'isvc.yaml'), badCases()[0]?.text ?? '');
     await writeFile(join(dir, 'notes.txt'), 'not a manifest');
     const flat = await kubeinfer(['validate', '-f', dir]);
