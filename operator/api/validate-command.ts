@@ -43,15 +43,18 @@ function report(options: ValidateCommandOptions, summary: { files: number; check
     options.write(JSON.stringify({ files: summary.files, inferenceServices: summary.checked, problems: summary.problems }, null, 2));
     return;
   }
-  for (const problem of summary.problems) {
-    const where = problem.object === undefined ? '' : ` ${problem.object}:`;
-    const path = problem.path === '' ? '' : ` ${problem.path}:`;
-    options.write(`${problem.file}:${problem.line}:${where}${path} ${problem.message}`);
-  }
+  for (const problem of summary.problems) options.write(formatProblem(problem));
   const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
   if (summary.checked === 0 && summary.problems.length === 0) {
     options.write(`no InferenceService found in ${plural(summary.files, 'file')}`);
     return;
   }
   options.write(`${plural(summary.checked, 'InferenceService')} in ${plural(summary.files, 'file')}: ${summary.problems.length === 0 ? 'valid' : plural(summary.problems.length, 'problem')}`);
+}
+
+/** One problem as `validate` prints it: `file:line: Kind ns/name: field.path: message`. */
+export function formatProblem(problem: FileProblem): string {
+  const where = problem.object === undefined ? '' : ` ${problem.object}:`;
+  const path = problem.path === '' ? '' : ` ${problem.path}:`;
+  return `${problem.file}:${problem.line}:${where}${path} ${problem.message}`;
 }

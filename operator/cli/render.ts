@@ -5,6 +5,7 @@
 import { stringify } from 'yaml';
 import { loadInferenceServices, type InferenceService } from '../api/index.ts';
 import { readManifestSources } from '../api/sources.ts';
+import { formatProblem } from '../api/validate-command.ts';
 import { desiredObjects, type BuildOptions } from '../builders/index.ts';
 import type { ImagePullPolicy } from '../builders/options.ts';
 import type { KubeObject } from '../kube/types.ts';
@@ -51,7 +52,7 @@ export async function renderCommand(flags: RenderFlags): Promise<number> {
     const loaded = loadInferenceServices(source.text);
     if (!loaded.ok) {
       failed = true;
-      for (const problem of loaded.problems) process.stderr.write(`${source.name}${problem.line ? `:${problem.line}` : ''}: ${problem.object}: ${problem.path}: ${problem.message}\n`);
+      for (const problem of loaded.problems) process.stderr.write(`${formatProblem({ file: source.name, ...problem })}\n`);
       continue;
     }
     services.push(...loaded.services);
