@@ -1,7 +1,7 @@
 // What a person sees and changes while `kubeinfer run` is up: the summary with ready-to-paste
 // curls, and live traffic changes made by editing the manifest (weights and mirror apply
 // at once, like the operator's ConfigMap updates; other edits need a restart).
-import { watchTextFile } from '../router/source-file.ts';
+import { watchTextFile } from '../router/index.ts';
 import type { ConfigWatch, Router } from '../router/index.ts';
 import { curlExamples, fetchInputs } from './example.ts';
 import { readInferenceService } from './manifest.ts';
@@ -66,7 +66,7 @@ async function planFromFile(file: string, name?: string): Promise<LocalPlan | st
 }
 
 /** `v1=90 v2=10 mirror v3 20%` */
-export function describeTraffic(plan: LocalPlan): string {
+function describeTraffic(plan: LocalPlan): string {
   const weights = plan.versions.filter((v) => v.name !== plan.mirror?.version).map((v) => `${v.name}=${v.weight}`).join(' ');
   return plan.mirror === null ? weights : `${weights} mirror ${plan.mirror.version} ${plan.mirror.percent}%`;
 }

@@ -3,10 +3,10 @@
 // writes it into a file. Parsing is strict so that a bad edit is refused as a whole and
 // the router keeps serving with the last good configuration.
 
-/** One backend: a version of the model and the base URL of its Service. */
 /** The ConfigMap key (and local-mode file name) that holds the router configuration. */
 export const ROUTER_CONFIG_KEY = 'router.json';
 
+/** One backend: a version of the model and the base URL of its Service. */
 export interface RouterVersion {
   readonly name: string;
   /** Percent of weighted (unpinned) traffic, an integer 0..100. */

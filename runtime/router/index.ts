@@ -1,10 +1,10 @@
 // The router's public surface, for local mode, tests and benchmarks.
-export { formatRouterConfig, parseRouterConfig, parseRouterConfigText } from './config.ts';
+export { formatRouterConfig, parseRouterConfig, parseRouterConfigText, ROUTER_CONFIG_KEY } from './config.ts';
 export type { ConfigResult, RouterConfig, RouterMirror, RouterVersion } from './config.ts';
 export { createBalancer, createPercentGate } from './balancer.ts';
 export { MIRROR_HEADER } from './mirror.ts';
 export { VERSION_HEADER } from './route.ts';
 export { startRouter } from './server.ts';
 export type { Router, RouterOptions } from './server.ts';
-export { watchConfigFile } from './source-file.ts';
+export { watchConfigFile, watchTextFile } from './source-file.ts';
 export type { ConfigSink, ConfigWatch } from './source-file.ts';

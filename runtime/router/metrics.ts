@@ -1,6 +1,6 @@
 // Per-version Prometheus metrics: the input for canary analysis (success rate and latency
-// of each version under the same traffic). Label children are cached per version so the
-// hot path does no label lookups.
+// of each version under the same traffic). Label children are cached per version and the
+// routing table holds each version's children, so the hot path does no label lookups.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RouterConfig } from './config.ts';
 
@@ -22,30 +22,31 @@ export interface VersionMetrics {
 
 export interface RouterMetrics {
   readonly registry: Registry;
-  forVersion(version: string): VersionMetrics;
-  rejected(code: number): void;
+  /** The version's metric children; called when a configuration is applied, not per request. */
+  forVersion(model: string, version: string): VersionMetrics;
+  rejected(model: string, code: number): void;
   configApplied(config: RouterConfig): void;
   configRejected(): void;
 }
 
 /** Creates the router's registry (with process metrics when `processMetrics`). */
-export function createRouterMetrics(model: () => string, processMetrics: boolean): RouterMetrics {
+export function createRouterMetrics(processMetrics: boolean): RouterMetrics {
   const registry = new Registry();
   if (processMetrics) collectDefaultMetrics({ register: registry });
   const m = defineMetrics(registry);
   const cache = new Map<string, VersionMetrics>();
   return {
     registry,
-    forVersion(version) {
-      const key = `${model()}\u0000${version}`;
+    forVersion(model, version) {
+      const key = `${model}\u0000${version}`;
       let metrics = cache.get(key);
       if (metrics === undefined) {
-        metrics = versionMetrics(m, model(), version);
+        metrics = versionMetrics(m, model, version);
         cache.set(key, metrics);
       }
       return metrics;
     },
-    rejected: (code) => m.rejected.labels(model(), String(code)).inc(),
+    rejected: (model, code) => m.rejected.labels(model, String(code)).inc(),
     configApplied(config) {
       m.weight.reset();
       for (const v of config.versions) m.weight.labels(config.model, v.name).set(v.weight);

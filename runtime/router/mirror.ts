@@ -7,6 +7,7 @@ import { request } from 'node:http';
 import type { Agent, IncomingMessage } from 'node:http';
 import type { MirrorSkip, VersionMetrics } from './metrics.ts';
 import { classifyFailure, forwardedRequestHeaders, timeoutError } from './proxy.ts';
+import type { ProxyTarget } from './proxy.ts';
 import type { Backend } from './table.ts';
 
 /** Marks copies so a backend can tell shadow traffic from live traffic. */
@@ -21,14 +22,14 @@ export interface MirrorSettings {
 
 /** Sends copies of requests to a mirror backend within a bound on copies in flight. */
 export interface Mirror {
-  copy(req: IncomingMessage, backend: Backend, metrics: VersionMetrics): void;
+  copy(req: IncomingMessage, target: ProxyTarget): void;
 }
 
 /** Creates the mirror sender. */
 export function createMirror(settings: MirrorSettings): Mirror {
   let inFlight = 0;
   return {
-    copy(req, backend, metrics) {
+    copy(req, { backend, metrics }) {
       if (inFlight >= settings.maxInFlight) return metrics.mirrorFailed('overloaded');
       inFlight++;
       collectBody(req, settings.maxBodyBytes, (body) => {

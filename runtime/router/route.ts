@@ -29,8 +29,8 @@ export function resolveRoute(method: string | undefined, url: string, pinHeader:
     return reject(400, `the path pins version "${target.version}" but the ${VERSION_HEADER} header asks for "${pinHeader}"`);
   }
   if (pin !== undefined) {
-    if (table.backends.has(pin)) return { kind: 'proxy', version: pin, pinned: true };
-    return reject(404, `version "${pin}" of model "${model}" is not served here (versions: ${[...table.backends.keys()].join(', ')})`);
+    if (table.targets.has(pin)) return { kind: 'proxy', version: pin, pinned: true };
+    return reject(404, `version "${pin}" of model "${model}" is not served here (versions: ${[...table.targets.keys()].join(', ')})`);
   }
   const version = (method === 'POST' ? table.balancer : table.readBalancer).next();
   if (version === undefined) return reject(503, `no version of model "${model}" has a weight above 0`);

@@ -58,7 +58,7 @@ interface RouterState {
 export async function startRouter(options: RouterOptions = {}): Promise<Router> {
   const log = options.log ?? (() => {});
   const state: RouterState = { table: undefined, closing: false, active: 0, drained: undefined };
-  const metrics = createRouterMetrics(() => state.table?.config.model ?? '', options.processMetrics ?? false);
+  const metrics = createRouterMetrics(options.processMetrics ?? false);
   const agent = new Agent({ keepAlive: true, scheduling: 'lifo' });
   const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, createHandler(state, metrics, agent, options));
   await new Promise<void>((resolve, reject) => {
@@ -72,7 +72,7 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
     port,
     metrics,
     apply(config) {
-      state.table = buildRoutingTable(config, state.table);
+      state.table = buildRoutingTable(config, metrics, state.table);
       metrics.configApplied(config);
       log({ level: 'info', msg: 'configuration applied', model: config.model, traffic: describeConfig(config) });
     },
@@ -113,16 +113,15 @@ function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent,
     if (table === undefined) return sendJson(res, 503, { error: 'the router has no configuration yet' });
     const route = resolveRoute(req.method, url, header(req, VERSION_HEADER), table);
     if (route.kind === 'reject') {
-      metrics.rejected(route.status);
+      metrics.rejected(table.config.model, route.status);
       return sendJson(res, route.status, { error: route.message });
     }
     const shadow = table.mirror;
-    if (shadow !== undefined && !route.pinned && req.method === 'POST' && shadow.backend.version !== route.version && shadow.gate.take()) {
-      mirror.copy(req, shadow.backend, metrics.forVersion(shadow.backend.version));
+    if (shadow !== undefined && !route.pinned && req.method === 'POST' && shadow.target.backend.version !== route.version && shadow.gate.take()) {
+      mirror.copy(req, shadow.target);
     }
     state.active++;
-    const target = { model: table.config.model, backend: table.backends.get(route.version)!, metrics: metrics.forVersion(route.version) };
-    proxyRequest(req, res, target, proxy, finished);
+    proxyRequest(req, res, table.targets.get(route.version)!, proxy, finished);
   };
 }
 

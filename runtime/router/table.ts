@@ -1,9 +1,12 @@
 // The routing table: one immutable snapshot of the configuration, ready for the hot path.
-// A configuration change builds a new table and swaps it in; requests already in flight
-// keep the backend they picked, so nothing is dropped.
+// Everything a request needs per version (parsed address, metric children) is resolved
+// here, once per configuration change. A change builds a new table and swaps it in;
+// requests already in flight keep the backend they picked, so nothing is dropped.
 import { createBalancer, createPercentGate } from './balancer.ts';
 import type { Balancer, PercentGate } from './balancer.ts';
 import type { RouterConfig, RouterVersion } from './config.ts';
+import type { RouterMetrics } from './metrics.ts';
+import type { ProxyTarget } from './proxy.ts';
 
 /** A version's backend, pre-parsed for node:http. */
 export interface Backend {
@@ -16,13 +19,14 @@ export interface Backend {
 }
 
 export interface MirrorTarget {
-  readonly backend: Backend;
+  readonly target: ProxyTarget;
   readonly gate: PercentGate;
 }
 
 export interface RoutingTable {
   readonly config: RouterConfig;
-  readonly backends: ReadonlyMap<string, Backend>;
+  /** Version name -> where and how its requests go. */
+  readonly targets: ReadonlyMap<string, ProxyTarget>;
   /** Picks for inference calls (POST): their split stays exact whatever else clients send. */
   readonly balancer: Balancer;
   /** Picks for reads (metadata, readiness, config, stats), split by the same weights. */
@@ -35,23 +39,23 @@ export interface RoutingTable {
  * the weights (or mirror) did not change, so a re-read of the same configuration does not
  * restart the interleaving.
  */
-export function buildRoutingTable(config: RouterConfig, previous?: RoutingTable): RoutingTable {
-  const backends = new Map(config.versions.map((v) => [v.name, toBackend(v)] as const));
+export function buildRoutingTable(config: RouterConfig, metrics: RouterMetrics, previous?: RoutingTable): RoutingTable {
+  const targets = new Map(config.versions.map((v) => [v.name, { model: config.model, backend: toBackend(v), metrics: metrics.forVersion(config.model, v.name) }] as const));
   const sameWeights = previous !== undefined && weightsKey(previous.config) === weightsKey(config);
   const weights = config.versions.map((v) => [v.name, v.weight] as const);
   const balancer = sameWeights ? previous.balancer : createBalancer(weights);
   const readBalancer = sameWeights ? previous.readBalancer : createBalancer(weights);
-  return { config, backends, balancer, readBalancer, mirror: mirrorTarget(config, backends, previous) };
+  return { config, targets, balancer, readBalancer, mirror: mirrorTarget(config, targets, previous) };
 }
 
-function mirrorTarget(config: RouterConfig, backends: ReadonlyMap<string, Backend>, previous?: RoutingTable): MirrorTarget | undefined {
+function mirrorTarget(config: RouterConfig, targets: ReadonlyMap<string, ProxyTarget>, previous?: RoutingTable): MirrorTarget | undefined {
   const mirror = config.mirror;
   if (mirror === null || mirror.percent === 0) return undefined;
-  const backend = backends.get(mirror.version);
-  if (backend === undefined) return undefined;
+  const target = targets.get(mirror.version);
+  if (target === undefined) return undefined;
   const old = previous?.config.mirror;
   const samePercent = old?.version === mirror.version && old.percent === mirror.percent && previous?.mirror !== undefined;
-  return { backend, gate: samePercent ? previous!.mirror!.gate : createPercentGate(mirror.percent) };
+  return { target, gate: samePercent ? previous!.mirror!.gate : createPercentGate(mirror.percent) };
 }
 
 function toBackend(version: RouterVersion): Backend {

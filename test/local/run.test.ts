@@ -14,7 +14,8 @@ import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { addModel } from '../helpers/onnx.ts';
 import { countByVersion, send, sendMany } from '../router/support.ts';
-import { CLI, startLocalRun } from './session.ts';
+import { CLI } from '../router/process.ts';
+import { startLocalRun } from './session.ts';
 import type { LocalRun } from './session.ts';
 
 const run = promisify(execFile);

@@ -1,13 +1,8 @@
 // Drives `kubeinfer run` as a user does: a child process whose printed summary tells
 // where the router and each version's runtime listen.
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-
-export const CLI = fileURLToPath(new URL('../../bin/kubeinfer.ts', import.meta.url));
+import { spawnCli } from '../router/process.ts';
 
 export interface LocalRun {
   readonly child: ChildProcess;
@@ -23,16 +18,14 @@ export interface LocalRun {
 
 /** Starts `kubeinfer run -f <manifest> --port 0` with `env` and waits for its summary. */
 export async function startLocalRun(manifest: string, env: NodeJS.ProcessEnv = process.env): Promise<LocalRun> {
-  const child = spawn(process.execPath, [CLI, 'run', '-f', manifest, '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  const exited = once(child, 'exit');
-  for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (line) => output.push(line));
+  const cli = spawnCli(['run', '-f', manifest, '--port', '0'], undefined, env);
+  const output = cli.lines;
   const waitForLine = async (pattern: RegExp, timeoutMs = 120_000) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const line = output.find((l) => pattern.test(l));
       if (line !== undefined) return line;
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`no line matching ${pattern}; output:\n${output.join('\n')}`);
+      if (cli.child.exitCode !== null || Date.now() > deadline) throw new Error(`no line matching ${pattern}; output:\n${output.join('\n')}`);
       await sleep(50);
     }
   };
@@ -43,15 +36,11 @@ export async function startLocalRun(manifest: string, env: NodeJS.ProcessEnv = p
     if (match) runtimes.set(match[1]!, match[2]!);
   }
   return {
-    child,
+    child: cli.child,
     routerUrl: /^Router: (http:\/\/\S+)/.exec(routerLine)![1]!,
     runtimes,
     output,
     waitForLine,
-    async interrupt() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
-      const [code] = (await exited) as [number | null];
-      return code;
-    },
+    interrupt: () => cli.stop('SIGINT'),
   };
 }

@@ -3,8 +3,13 @@ import assert from 'node:assert/strict';
 import { createBalancer, createPercentGate } from '../../runtime/router/balancer.ts';
 import { parseRouterConfig, parseRouterConfigText } from '../../runtime/router/config.ts';
 import type { RouterConfig } from '../../runtime/router/config.ts';
+import { createRouterMetrics } from '../../runtime/router/metrics.ts';
 import { resolveRoute } from '../../runtime/router/route.ts';
-import { buildRoutingTable } from '../../runtime/router/table.ts';
+import { buildRoutingTable as buildTable } from '../../runtime/router/table.ts';
+import type { RoutingTable } from '../../runtime/router/table.ts';
+
+const metrics = createRouterMetrics(false);
+const buildRoutingTable = (routerConfig: RouterConfig, previous?: RoutingTable) => buildTable(routerConfig, metrics, previous);
 
 function picks(weights: [string, number][], count: number): string[] {
   const balancer = createBalancer(weights);

@@ -1,4 +1,6 @@
-// Runs `kubeinfer route` as a child process and finds its URL in its JSON log lines.
+// `kubeinfer` as a child process, the way a user runs it: spawnCli() is the plumbing shared
+// by the router and local-mode tests; startRouterProcess() finds the router's URL in its
+// JSON log lines.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -6,6 +8,39 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../bin/kubeinfer.ts', import.meta.url));
+
+/** A running `kubeinfer <args>` with its output lines collected. */
+export interface CliProcess {
+  readonly child: ChildProcess;
+  /** Every line printed so far, stdout and stderr interleaved. */
+  readonly lines: string[];
+  /** Resolves with the exit code once the process has ended and its output is read. */
+  readonly exited: Promise<number | null>;
+  /** Sends `signal` unless it has ended already; resolves with the exit code. */
+  stop(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `kubeinfer <args>`; `onLine` sees each output line as it arrives. */
+export function spawnCli(args: readonly string[], onLine?: (line: string) => void, env: NodeJS.ProcessEnv = process.env): CliProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const exited = once(child, 'close').then(([code]) => code as number | null);
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      lines.push(line);
+      onLine?.(line);
+    });
+  }
+  return {
+    child,
+    lines,
+    exited,
+    stop(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
 
 export interface RouterProcess {
   readonly child: ChildProcess;
@@ -19,32 +54,19 @@ export interface RouterProcess {
 
 /** Starts `kubeinfer route <args>` and resolves once it logs where it listens. */
 export async function startRouterProcess(args: readonly string[]): Promise<RouterProcess> {
-  const child = spawn(process.execPath, [CLI, 'route', '--host', '127.0.0.1', '--port', '0', '--shutdown-delay-ms', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs: string[] = [];
-  const exited = once(child, 'close');
-  const url = await new Promise<string>((resolve, reject) => {
-    for (const stream of [child.stdout!, child.stderr!]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        logs.push(line);
-        const event = parseJson(line);
-        if (event?.msg === 'router listening') resolve(String(event.url));
-      });
-    }
-    void exited.then(() => reject(new Error(`kubeinfer route exited before listening:\n${logs.join('\n')}`)));
+  let listening: (url: string) => void = () => {};
+  const url = new Promise<string>((resolve) => (listening = resolve));
+  const cli = spawnCli(['route', '--host', '127.0.0.1', '--port', '0', '--shutdown-delay-ms', '0', ...args], (line) => {
+    const event = parseJson(line);
+    if (event?.msg === 'router listening') listening(String(event.url));
   });
+  const exitedEarly = cli.exited.then(() => Promise.reject(new Error(`kubeinfer route exited before listening:\n${cli.lines.join('\n')}`)));
   return {
-    child,
-    url,
-    logs,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const [code] = (await exited) as [number | null];
-      return code;
-    },
-    async exit() {
-      const [code] = (await exited) as [number | null];
-      return code;
-    },
+    child: cli.child,
+    url: await Promise.race([url, exitedEarly]),
+    logs: cli.lines,
+    stop: () => cli.stop('SIGTERM'),
+    exit: () => cli.exited,
   };
 }
 

@@ -8,8 +8,8 @@ import { createHash, generateKeyPairSync, randomBytes, verify, type KeyObject } 
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { fetchModel, ModelFetchError, type FetchModelOptions } from '../../runtime/storage/index.ts';
-import { listTree, startFakeGcs, startHttpServer, tempDir, type Running } from './servers.ts';
+import { fetchModel, type FetchModelOptions } from '../../runtime/storage/index.ts';
+import { expectFetchFailure, listTree, startFakeGcs, startHttpServer, tempDir, type Running } from './servers.ts';
 
 const GRAPH = randomBytes(150_000);
 const WEIGHTS = randomBytes(400_000);
@@ -82,13 +82,6 @@ function options(uri: string, extra: Partial<FetchModelOptions> = {}): FetchMode
   };
 }
 
-async function fetchFails(opts: FetchModelOptions): Promise<ModelFetchError> {
-  const error = await fetchModel(opts).then(() => assert.fail(`${opts.uri} should have failed`), (thrown: unknown) => thrown);
-  assert.ok(error instanceof ModelFetchError, String(error));
-  assert.deepEqual(await listTree(opts.destDir), [], 'nothing may remain after a failed fetch');
-  return error;
-}
-
 before(async () => {
   work = await tempDir();
   const data = path.join(work.dir, 'gcs-data');
@@ -121,8 +114,8 @@ describe('fetch-model gs:// (fake-gcs-server)', () => {
   });
 
   test('a missing object or prefix is NotFound', async () => {
-    assert.equal((await fetchFails(options('gs://models/fraud/9/model.onnx'))).kind, 'NotFound');
-    assert.match((await fetchFails(options('gs://models/none/'))).message, /gs:\/\/models\/none\/ is empty or does not exist/);
+    assert.equal((await expectFetchFailure(options('gs://models/fraud/9/model.onnx'))).kind, 'NotFound');
+    assert.match((await expectFetchFailure(options('gs://models/none/'))).message, /gs:\/\/models\/none\/ is empty or does not exist/);
   });
 
   test('a service-account key is exchanged for a token (JWT verified) and used with the emulator', async () => {
@@ -149,7 +142,7 @@ describe('fetch-model gs:// service-account errors', () => {
   test('a failing external-data file fails the fetch and leaves no file behind', async () => {
     const dir = await keyDir('sa-half', trusted.privateKey, `${google.url}/token`);
     const events: Record<string, unknown>[] = [];
-    const error = await fetchFails(options('gs://half/m', { credentialsDir: dir, env: { GCS_ENDPOINT_URL: google.url }, log: (event) => events.push(event) }));
+    const error = await expectFetchFailure(options('gs://half/m', { credentialsDir: dir, env: { GCS_ENDPOINT_URL: google.url }, log: (event) => events.push(event) }));
     assert.equal(error.kind, 'Unavailable');
     assert.match(error.message, /^fetch gs:\/\/half\/m: Unavailable: HTTP 503 Service Unavailable: backend error \(gave up after 2 attempts\)$/);
     assert.deepEqual(events.filter((event) => event.msg === 'fetch-model retry').map((event) => event.what), ['gs://half/m/b.bin']);
@@ -157,7 +150,7 @@ describe('fetch-model gs:// service-account errors', () => {
 
   test('a key the token endpoint rejects is AccessDenied naming the key file', async () => {
     const dir = await keyDir('sa-bad', untrusted.privateKey, `${google.url}/token`);
-    const error = await fetchFails(options('gs://private/model.onnx', { credentialsDir: dir, env: { GCS_ENDPOINT_URL: google.url } }));
+    const error = await expectFetchFailure(options('gs://private/model.onnx', { credentialsDir: dir, env: { GCS_ENDPOINT_URL: google.url } }));
     assert.equal(error.kind, 'AccessDenied');
     assert.match(error.message, /token endpoint .*\/token refused the key: invalid_grant: Invalid JWT Signature\..*service-account key model-reader@.* from Secret file .*sa-bad\/service-account\.json/);
     assert.doesNotMatch(error.message, /PRIVATE KEY/);
@@ -165,12 +158,12 @@ describe('fetch-model gs:// service-account errors', () => {
 
   test('403 from storage names the service account; a broken key file is InvalidArgument', async () => {
     const dir = await keyDir('sa-forbidden', trusted.privateKey, `${google.url}/token`);
-    const forbidden = await fetchFails(options('gs://private/other.onnx', { credentialsDir: dir, env: { GCS_ENDPOINT_URL: google.url } }));
+    const forbidden = await expectFetchFailure(options('gs://private/other.onnx', { credentialsDir: dir, env: { GCS_ENDPOINT_URL: google.url } }));
     assert.match(forbidden.message, /HTTP 403, model-reader@.* does not have storage\.objects\.get access.*using service-account key/);
     const broken = path.join(work.dir, 'sa-broken');
     await mkdir(broken, { recursive: true });
     await writeFile(path.join(broken, 'service-account.json'), '{"type": "authorized_user"}');
-    const invalid = await fetchFails(options('gs://private/model.onnx', { credentialsDir: broken }));
+    const invalid = await expectFetchFailure(options('gs://private/model.onnx', { credentialsDir: broken }));
     assert.equal(invalid.kind, 'InvalidArgument');
     assert.match(invalid.message, /is not a service-account key/);
   });

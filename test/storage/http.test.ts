@@ -8,7 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fetchModel, ModelFetchError, type FetchModelOptions } from '../../runtime/storage/index.ts';
-import { listTree, startHttpServer, tempDir, type Running } from './servers.ts';
+import { expectFetchFailure, listTree, startHttpServer, tempDir, type Running } from './servers.ts';
 
 const MODEL = randomBytes(1024 * 1024 + 17);
 const MODEL_SHA256 = createHash('sha256').update(MODEL).digest('hex');
@@ -104,15 +104,9 @@ async function fetchInto(uri: string, extra: Partial<FetchModelOptions> = {}): P
 }
 
 /** Runs a fetch that must fail; returns its error and asserts nothing model-like remains. */
-async function fetchFails(uri: string, extra: Partial<FetchModelOptions> = {}): Promise<ModelFetchError> {
+function fetchFails(uri: string, extra: Partial<FetchModelOptions> = {}): Promise<ModelFetchError> {
   const dest = path.join(work.dir, `dest-${destCounter += 1}`);
-  const error = await fetchModel({ uri, destDir: dest, credentialsDir: path.join(work.dir, 'no-secret'), env: {}, retry: FAST_RETRY, ...extra }).then(
-    () => assert.fail(`${uri} should have failed`),
-    (thrown: unknown) => thrown,
-  );
-  assert.ok(error instanceof ModelFetchError, `expected a ModelFetchError, got ${String(error)}`);
-  assert.deepEqual(await listTree(dest), [], `${dest} must be empty after a failed fetch`);
-  return error;
+  return expectFetchFailure({ uri, destDir: dest, credentialsDir: path.join(work.dir, 'no-secret'), env: {}, retry: FAST_RETRY, ...extra });
 }
 
 describe('fetch-model http(s)', () => {

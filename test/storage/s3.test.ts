@@ -8,8 +8,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import path from 'node:path';
 import { AwsClient } from 'aws4fetch';
-import { fetchModel, ModelFetchError, type FetchModelOptions } from '../../runtime/storage/index.ts';
-import { listTree, startMoto, tempDir, type Running } from './servers.ts';
+import { fetchModel, type FetchModelOptions } from '../../runtime/storage/index.ts';
+import { expectFetchFailure, listTree, startMoto, tempDir, type Running } from './servers.ts';
 
 const GRAPH = randomBytes(200_000);
 const WEIGHTS = randomBytes(700_000);
@@ -61,13 +61,7 @@ function options(uri: string, extra: Partial<FetchModelOptions>): FetchModelOpti
   };
 }
 
-async function fetchFails(uri: string, extra: Partial<FetchModelOptions> = {}): Promise<ModelFetchError> {
-  const opts = options(uri, extra);
-  const error = await fetchModel(opts).then(() => assert.fail(`${uri} should have failed`), (thrown: unknown) => thrown);
-  assert.ok(error instanceof ModelFetchError, String(error));
-  assert.deepEqual(await listTree(opts.destDir), [], 'nothing may remain after a failed fetch');
-  return error;
-}
+const fetchFails = (uri: string, extra: Partial<FetchModelOptions> = {}) => expectFetchFailure(options(uri, extra));
 
 before(async () => {
   moto = await startMoto();

@@ -1,6 +1,7 @@
 // Real servers on loopback for the storage tests and benchmark: a node:http server,
 // moto (a real S3 implementation, PyPI `moto[server]`) and fake-gcs-server (built by
 // `bash test/cluster/build-assets.sh fake-gcs-server`). Every start returns a stop.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, globSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -8,6 +9,7 @@ import { createServer as createNetServer } from 'node:net';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { fetchModel, ModelFetchError, type FetchModelOptions } from '../../runtime/storage/index.ts';
 
 export interface Running {
   readonly url: string;
@@ -42,6 +44,14 @@ export async function listTree(dir: string): Promise<string[]> {
   } catch {
     return [];
   }
+}
+
+/** Runs a fetch that must fail and returns its error; by default also asserts that nothing remains in the destination. */
+export async function expectFetchFailure(opts: FetchModelOptions, { leavesNothing = true } = {}): Promise<ModelFetchError> {
+  const error = await fetchModel(opts).then(() => assert.fail(`${opts.uri} should have failed`), (thrown: unknown) => thrown);
+  assert.ok(error instanceof ModelFetchError, `expected a ModelFetchError, got ${String(error)}`);
+  if (leavesNothing) assert.deepEqual(await listTree(opts.destDir), [], `${opts.destDir} must be empty after a failed fetch`);
+  return error;
 }
 
 async function freePort(): Promise<number> {

@@ -3,12 +3,12 @@
 // is exchanged for a read-only access token. GCS_ENDPOINT_URL or STORAGE_EMULATOR_HOST
 // (Google's own variable for emulators) point it at another endpoint.
 import { fail, ok, type Result } from '../errors.ts';
-import { knownTotal, planDirectory, planSingle, type PlannedFile } from '../layout.ts';
+import { planSingle, type PlannedFile } from '../layout.ts';
 import { firstOf } from '../credentials.ts';
 import { namesSingleFile, type ModelSource } from '../uri.ts';
 import { parseServiceAccountKey, serviceAccountTokens, type TokenSource } from './gcs-auth.ts';
 import { fetchText, openStream, type PreparedRequest, type RequestStyle } from './request.ts';
-import type { FetchPlan, SourceContext } from './source.ts';
+import { listingPrefix, planListing, remoteFiles, type FetchPlan, type ListingPage, type SourceContext } from './source.ts';
 
 type GcsSource = Extract<ModelSource, { scheme: 'gs' }>;
 type GcsObject = { readonly relativePath: string; readonly size: number | null; readonly name: string };
@@ -18,8 +18,6 @@ interface GcsClient {
   readonly tokens: TokenSource | null;
   readonly credentials: string;
 }
-
-const MAX_OBJECTS = 10_000;
 
 function gcsClient(context: SourceContext): Result<GcsClient> {
   const configured = firstOf(context.credentials, 'GCS_ENDPOINT_URL', 'STORAGE_EMULATOR_HOST')?.value;
@@ -78,22 +76,17 @@ export async function planGcs(source: GcsSource, context: SourceContext): Promis
   const bucketUrl = `${client.value.endpoint}/storage/v1/b/${encodeURIComponent(source.bucket)}/o`;
   return ok({
     credentials: client.value.credentials,
-    files: planned.value.map((file) => ({
-      target: file.target,
-      size: file.object.size,
-      label: `gs://${source.bucket}/${file.object.name}`,
-      host: new URL(client.value.endpoint).host,
-      open: (signal: AbortSignal) => openStream(prepare(client.value, `${bucketUrl}/${encodeURIComponent(file.object.name)}?alt=media`, token), signal, style(client.value, file.object.name)),
+    files: remoteFiles(planned.value, new URL(client.value.endpoint).host, (object) => ({
+      label: `gs://${source.bucket}/${object.name}`,
+      open: (signal) => openStream(prepare(client.value, `${bucketUrl}/${encodeURIComponent(object.name)}?alt=media`, token), signal, style(client.value, object.name)),
     })),
   });
 }
 
-async function listPrefix(source: GcsSource, client: GcsClient, token: string | null, context: SourceContext): Promise<Result<readonly PlannedFile<GcsObject>[]>> {
-  const prefix = source.object === '' || source.object.endsWith('/') ? source.object : `${source.object}/`;
+function listPrefix(source: GcsSource, client: GcsClient, token: string | null, context: SourceContext): Promise<Result<readonly PlannedFile<GcsObject>[]>> {
+  const prefix = listingPrefix(source.object);
   const where = `gs://${source.bucket}/${prefix}`;
-  const objects: GcsObject[] = [];
-  let pageToken: string | null = null;
-  do {
+  return planListing(where, context, async (pageToken): Promise<Result<ListingPage<GcsObject>>> => {
     const url = new URL(`${client.endpoint}/storage/v1/b/${encodeURIComponent(source.bucket)}/o`);
     url.searchParams.set('prefix', prefix);
     if (pageToken) url.searchParams.set('pageToken', pageToken);
@@ -101,15 +94,11 @@ async function listPrefix(source: GcsSource, client: GcsClient, token: string | 
     if (!text.ok) return text;
     const page = parseJson(text.value) as { items?: { name?: unknown; size?: unknown }[]; nextPageToken?: unknown } | null;
     if (!page) return fail({ kind: 'HttpError', status: 200, reason: `the listing of ${where} is not JSON` });
-    for (const item of page.items ?? []) {
-      if (typeof item.name !== 'string' || !item.name.startsWith(prefix)) continue;
-      objects.push({ relativePath: item.name.slice(prefix.length), size: item.size === undefined ? null : Number(item.size), name: item.name });
-    }
-    if (objects.length > MAX_OBJECTS) return fail({ kind: 'InvalidArgument', reason: `${where} holds more than ${MAX_OBJECTS} objects; point the URI at the model's own prefix` });
-    pageToken = typeof page.nextPageToken === 'string' ? page.nextPageToken : null;
-  } while (pageToken);
-  context.log({ level: 'info', msg: 'fetch-model listed', uri: where, objects: objects.length, bytes: knownTotal(objects) });
-  return planDirectory(objects, where);
+    const objects = (page.items ?? []).flatMap((item) => (typeof item.name === 'string' && item.name.startsWith(prefix)
+      ? [{ relativePath: item.name.slice(prefix.length), size: item.size === undefined ? null : Number(item.size), name: item.name }]
+      : []));
+    return ok({ objects, nextToken: typeof page.nextPageToken === 'string' ? page.nextPageToken : null });
+  });
 }
 
 function parseJson(text: string): unknown {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fail, ok, type Result } from '../errors.ts';
 import { MODEL_FILE, planDirectory, planSingle, type ListedObject, type PlannedFile } from '../layout.ts';
 import { namesSingleFile, type ModelSource } from '../uri.ts';
-import type { FetchPlan } from './source.ts';
+import { remoteFiles, type FetchPlan } from './source.ts';
 
 type LocalObject = ListedObject & { readonly absolutePath: string };
 
@@ -40,12 +40,9 @@ export async function planFileCopy(source: Extract<ModelSource, { scheme: 'file'
   if (!planned.ok) return planned;
   return ok({
     credentials: 'local filesystem',
-    files: planned.value.map((file) => ({
-      target: file.target,
-      size: file.object.size,
-      label: `file://${file.object.absolutePath}`,
-      host: 'local filesystem',
-      open: async () => ({ ok: true as const, value: { body: createReadStream(file.object.absolutePath), size: file.object.size } }),
+    files: remoteFiles(planned.value, 'local filesystem', (object) => ({
+      label: `file://${object.absolutePath}`,
+      open: async () => ({ ok: true as const, value: { body: createReadStream(object.absolutePath), size: object.size } }),
     })),
   });
 }

@@ -4,12 +4,12 @@
 // Ceph serve by default; AWS_S3_FORCE_PATH_STYLE overrides either way.
 import { AwsV4Signer } from 'aws4fetch';
 import { fail, ok, type Result } from '../errors.ts';
-import { knownTotal, planDirectory, planSingle, type PlannedFile } from '../layout.ts';
+import { planSingle, type PlannedFile } from '../layout.ts';
 import { firstOf, type Credentials } from '../credentials.ts';
 import { namesSingleFile, type ModelSource } from '../uri.ts';
 import { fetchText, openStream, type PreparedRequest, type RequestStyle } from './request.ts';
 import { parseListObjectsV2, s3ErrorReason } from './s3-xml.ts';
-import type { FetchPlan, SourceContext } from './source.ts';
+import { listingPrefix, planListing, remoteFiles, type FetchPlan, type ListingPage, type SourceContext } from './source.ts';
 
 type S3Source = Extract<ModelSource, { scheme: 's3' }>;
 
@@ -27,8 +27,6 @@ export interface S3Config {
   readonly accessKey: AccessKey | null;
   readonly credentials: string;
 }
-
-const MAX_OBJECTS = 10_000;
 
 /** Resolves S3 settings from the Secret or environment. */
 export function s3Config(bucket: string, credentials: Credentials): Result<S3Config> {
@@ -101,24 +99,19 @@ export async function planS3(source: S3Source, context: SourceContext): Promise<
   if (!planned.ok) return planned;
   return ok({
     credentials: config.value.credentials,
-    files: planned.value.map((file) => ({
-      target: file.target,
-      size: file.object.size,
-      label: `s3://${source.bucket}/${file.object.key}`,
-      host: config.value.endpoint.host,
-      open: (signal: AbortSignal) => openStream(prepare(config.value, s3Url(config.value, source.bucket, file.object.key)), signal, style(config.value, file.object.key)),
+    files: remoteFiles(planned.value, config.value.endpoint.host, (object) => ({
+      label: `s3://${source.bucket}/${object.key}`,
+      open: (signal) => openStream(prepare(config.value, s3Url(config.value, source.bucket, object.key)), signal, style(config.value, object.key)),
     })),
   });
 }
 
 type S3Object = { readonly relativePath: string; readonly size: number | null; readonly key: string };
 
-async function listPrefix(source: S3Source, config: S3Config, context: SourceContext): Promise<Result<readonly PlannedFile<S3Object>[]>> {
-  const prefix = source.key === '' || source.key.endsWith('/') ? source.key : `${source.key}/`;
+function listPrefix(source: S3Source, config: S3Config, context: SourceContext): Promise<Result<readonly PlannedFile<S3Object>[]>> {
+  const prefix = listingPrefix(source.key);
   const where = `s3://${source.bucket}/${prefix}`;
-  const objects: S3Object[] = [];
-  let token: string | null = null;
-  do {
+  return planListing(where, context, async (token): Promise<Result<ListingPage<S3Object>>> => {
     const url = s3Url(config, source.bucket, '');
     url.searchParams.set('list-type', '2');
     url.searchParams.set('prefix', prefix);
@@ -128,12 +121,7 @@ async function listPrefix(source: S3Source, config: S3Config, context: SourceCon
     if (!text.ok) return text;
     const page = parseListObjectsV2(text.value);
     if (!page.ok) return page;
-    for (const object of page.value.objects) {
-      if (object.key.startsWith(prefix)) objects.push({ relativePath: object.key.slice(prefix.length), size: object.size, key: object.key });
-    }
-    if (objects.length > MAX_OBJECTS) return fail({ kind: 'InvalidArgument', reason: `${where} holds more than ${MAX_OBJECTS} objects; point the URI at the model's own prefix` });
-    token = page.value.nextToken;
-  } while (token);
-  context.log({ level: 'info', msg: 'fetch-model listed', uri: where, objects: objects.length, bytes: knownTotal(objects) });
-  return planDirectory(objects, where);
+    const objects = page.value.objects.flatMap(({ key, size }) => (key.startsWith(prefix) ? [{ relativePath: key.slice(prefix.length), size, key }] : []));
+    return ok({ objects, nextToken: page.value.nextToken });
+  });
 }
