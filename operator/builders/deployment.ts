@@ -5,7 +5,7 @@ import type { InferenceService, ResolvedVersion } from '../api/index.ts';
 import { modelSelector, standardLabels } from './labels.ts';
 import { versionObjectName } from './names.ts';
 import type { BuildOptions } from './options.ts';
-import { controllerReference } from './owner.ts';
+import { childMetadata } from './owner.ts';
 import { modelPodTemplate } from './pod.ts';
 import { fixedReplicas } from './scaling.ts';
 
@@ -15,12 +15,7 @@ export function modelDeployment(isvc: InferenceService, version: ResolvedVersion
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: {
-      name: versionObjectName(isvc.metadata.name ?? '', version.name),
-      namespace: isvc.metadata.namespace,
-      labels: standardLabels(isvc, 'model', version.name),
-      ownerReferences: [controllerReference(isvc)],
-    },
+    metadata: childMetadata(isvc, versionObjectName(isvc.metadata.name ?? '', version.name), standardLabels(isvc, 'model', version.name)),
     spec: {
       ...(replicas !== undefined ? { replicas } : {}),
       revisionHistoryLimit: 3,

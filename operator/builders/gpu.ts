@@ -4,7 +4,6 @@
 import type { V1Affinity, V1NodeSelectorRequirement, V1NodeSelectorTerm, V1Toleration } from '@kubernetes/client-node';
 import type { InferenceService, ResolvedGpu } from '../api/index.ts';
 
-export const GPU_RESOURCE = 'nvidia.com/gpu';
 export const GPU_PRODUCT_LABEL = 'nvidia.com/gpu.product';
 export const GPU_MEMORY_LABEL = 'nvidia.com/gpu.memory';
 export const GPU_TAINT_KEY = 'nvidia.com/gpu';

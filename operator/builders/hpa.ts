@@ -3,7 +3,7 @@ import type { V2HorizontalPodAutoscaler, V2HorizontalPodAutoscalerBehavior, V2Me
 import type { InferenceService, ResolvedVersion } from '../api/index.ts';
 import { standardLabels } from './labels.ts';
 import { versionObjectName } from './names.ts';
-import { controllerReference } from './owner.ts';
+import { childMetadata } from './owner.ts';
 import { hpaScaling, type HpaScaling } from './scaling.ts';
 
 /** Per-pod gauge of in-flight inference requests that `kubeinfer serve` exports; the concurrency metric. */
@@ -25,7 +25,7 @@ export function versionHpa(isvc: InferenceService, version: ResolvedVersion): V2
   return {
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',
-    metadata: { name, namespace: isvc.metadata.namespace, labels: standardLabels(isvc, 'model', version.name), ownerReferences: [controllerReference(isvc)] },
+    metadata: childMetadata(isvc, name, standardLabels(isvc, 'model', version.name)),
     spec: {
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
       minReplicas: scaling.minReplicas,

@@ -1,7 +1,8 @@
-// Controller owner reference: the garbage collector deletes children with their
-// InferenceService, and the informers map a child back to its owner.
+// What every child's metadata holds. The controller owner reference lets the
+// garbage collector delete children with their InferenceService, and the
+// informers map a child back to its owner.
 import { API_GROUP_VERSION, KIND, type InferenceService } from '../api/index.ts';
-import type { V1OwnerReference } from '@kubernetes/client-node';
+import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
 
 /** The ownerReference every child carries. */
 export function controllerReference(isvc: InferenceService): V1OwnerReference {
@@ -13,4 +14,9 @@ export function controllerReference(isvc: InferenceService): V1OwnerReference {
     controller: true,
     blockOwnerDeletion: true,
   };
+}
+
+/** A child's metadata: its name and labels, in the InferenceService's namespace, owned by it. */
+export function childMetadata(isvc: InferenceService, name: string, labels: Record<string, string>): V1ObjectMeta {
+  return { name, namespace: isvc.metadata.namespace, labels, ownerReferences: [controllerReference(isvc)] };
 }

@@ -7,8 +7,7 @@ import { formatRouterConfig, ROUTER_CONFIG_KEY, type RouterConfig } from '../../
 import { standardLabels } from './labels.ts';
 import { routerObjectName, versionServiceUrl } from './names.ts';
 import { SERVICE_PORT } from './options.ts';
-import { controllerReference } from './owner.ts';
-
+import { childMetadata } from './owner.ts';
 
 /** The router configuration an InferenceService implies. */
 export function routerConfig(isvc: InferenceService): RouterConfig {
@@ -31,12 +30,7 @@ export function routerConfigMap(isvc: InferenceService): V1ConfigMap {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: {
-      name: routerObjectName(isvc.metadata.name ?? ''),
-      namespace: isvc.metadata.namespace,
-      labels: standardLabels(isvc, 'router'),
-      ownerReferences: [controllerReference(isvc)],
-    },
+    metadata: childMetadata(isvc, routerObjectName(isvc.metadata.name ?? ''), standardLabels(isvc, 'router')),
     data: { [ROUTER_CONFIG_KEY]: formatRouterConfig(routerConfig(isvc)) },
   };
 }

@@ -5,15 +5,10 @@ import type { V1Role, V1RoleBinding, V1ServiceAccount } from '@kubernetes/client
 import type { InferenceService } from '../api/index.ts';
 import { standardLabels } from './labels.ts';
 import { routerObjectName } from './names.ts';
-import { controllerReference } from './owner.ts';
+import { childMetadata } from './owner.ts';
 
 function metadata(isvc: InferenceService) {
-  return {
-    name: routerObjectName(isvc.metadata.name ?? ''),
-    namespace: isvc.metadata.namespace,
-    labels: standardLabels(isvc, 'router'),
-    ownerReferences: [controllerReference(isvc)],
-  };
+  return childMetadata(isvc, routerObjectName(isvc.metadata.name ?? ''), standardLabels(isvc, 'router'));
 }
 
 /** ServiceAccount `<isvc>-router`. */

@@ -6,7 +6,7 @@ import type { InferenceService, ResourceRequirements } from '../api/index.ts';
 import { routerSelector, scrapeAnnotations, standardLabels } from './labels.ts';
 import { routerObjectName } from './names.ts';
 import { HTTP_PORT, type BuildOptions } from './options.ts';
-import { controllerReference } from './owner.ts';
+import { childMetadata } from './owner.ts';
 import { containerResources } from './pod.ts';
 import { routerProbes } from './probes.ts';
 import { containerSecurityContext, podSecurityContext } from './security.ts';
@@ -22,7 +22,7 @@ export function routerDeployment(isvc: InferenceService, options: BuildOptions):
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name, namespace: isvc.metadata.namespace, labels: standardLabels(isvc, 'router'), ownerReferences: [controllerReference(isvc)] },
+    metadata: childMetadata(isvc, name, standardLabels(isvc, 'router')),
     spec: {
       replicas: router?.replicas ?? DEFAULT_ROUTER_REPLICAS,
       revisionHistoryLimit: 3,

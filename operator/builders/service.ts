@@ -5,13 +5,13 @@ import type { InferenceService } from '../api/index.ts';
 import { modelSelector, routerSelector, standardLabels } from './labels.ts';
 import { routerServiceName, versionObjectName } from './names.ts';
 import { SERVICE_PORT } from './options.ts';
-import { controllerReference } from './owner.ts';
+import { childMetadata } from './owner.ts';
 
 function clusterIpService(isvc: InferenceService, name: string, labels: Record<string, string>, selector: Record<string, string>): V1Service {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name, namespace: isvc.metadata.namespace, labels, ownerReferences: [controllerReference(isvc)] },
+    metadata: childMetadata(isvc, name, labels),
     spec: {
       type: 'ClusterIP',
       selector,

@@ -12,7 +12,7 @@ import {
 import { objectKey, type KubeObject } from '../kube/types.ts';
 import { ChildCache } from './cache.ts';
 import { createEventRecorder } from './events.ts';
-import { PlanCache } from './plans.ts';
+import { PlanCache, specStamp } from './plans.ts';
 import { scopedInformer } from './informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { WorkQueue, type BackoffOptions } from './queue.ts';
@@ -156,7 +156,7 @@ export class Controller {
       this.queue.forget(key);
       return;
     }
-    const seen = `${object.metadata.uid}/${object.metadata.generation}`;
+    const seen = specStamp(object);
     if (event === 'update' && this.#generations.get(key) === seen) return;
     this.#generations.set(key, seen);
     this.queue.add(key);

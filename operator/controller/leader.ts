@@ -39,6 +39,11 @@ export function microTime(date: Date): string {
   return date.toISOString().replace('Z', '000Z');
 }
 
+// What identifies one renewal of a Lease: the candidate's clock starts again whenever it changes.
+function leaseRecord(spec: LeaseSpec): string {
+  return JSON.stringify([spec.holderIdentity, spec.renewTime, spec.leaseDurationSeconds]);
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 const jittered = (ms: number) => ms * (1 + Math.random() * 0.2);
 
@@ -124,7 +129,7 @@ export class LeaderElector {
     if (!current.ok) return this.#logFailure('read', current.error);
     const lease = current.value as Lease;
     const spec = lease.spec ?? {};
-    const record = JSON.stringify([spec.holderIdentity, spec.renewTime, spec.leaseDurationSeconds]);
+    const record = leaseRecord(spec);
     if (this.#observed?.record !== record) this.#observed = { record, at: now.getTime() };
     const heldByOther = spec.holderIdentity && spec.holderIdentity !== identity;
     const durationMs = (spec.leaseDurationSeconds ?? this.#leaseDurationMs / 1000) * 1000;
@@ -151,8 +156,7 @@ export class LeaderElector {
     const written = verb === 'create' ? await this.#options.client.create(lease) : await this.#options.client.update(lease);
     if (!written.ok) return written.error.kind === 'Conflict' ? false : this.#logFailure(verb, written.error);
     this.#lease = written.value as Lease;
-    const spec = this.#lease.spec ?? {};
-    this.#observed = { record: JSON.stringify([spec.holderIdentity, spec.renewTime, spec.leaseDurationSeconds]), at: Date.now() };
+    this.#observed = { record: leaseRecord(this.#lease.spec ?? {}), at: Date.now() };
     return true;
   }
 

@@ -12,6 +12,11 @@ export interface Plan {
   readonly desired: readonly KubeObject[];
 }
 
+/** Identifies one spec of one object: changes with its uid (re-created) or its generation (spec edited), not with status writes. */
+export function specStamp(object: KubeObject): string {
+  return `${object.metadata.uid}/${object.metadata.generation}`;
+}
+
 /** Plans keyed by InferenceService, valid for one uid and generation. */
 export class PlanCache {
   readonly #plans = new Map<string, { readonly stamp: string; readonly plan: Plan }>();
@@ -24,7 +29,7 @@ export class PlanCache {
   /** The plan for this object's current generation, with the object's current status. */
   planFor(object: KubeObject): Plan {
     const key = objectKey(object.metadata);
-    const stamp = `${object.metadata.uid}/${object.metadata.generation}`;
+    const stamp = specStamp(object);
     let entry = this.#plans.get(key);
     if (entry?.stamp !== stamp) {
       const checked = checkSpec(object);

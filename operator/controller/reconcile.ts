@@ -72,10 +72,11 @@ export async function reconcile(context: ReconcileContext, key: string): Promise
   const pruned = await pruneChildren(context, key, isvc, desired);
   const changes = [...applied.changes, ...pruned.changes];
   const failures = [...applied.failures, ...pruned.failures];
+  // The apiserver refusing a child (Invalid) will not change on retry: it stalls. Anything else is retried.
   const permanent = failures.filter((failure) => failure.error.kind === 'Invalid');
-  const stalled = [...problems, ...permanent.map(rejectionProblem)];
-  await publishStatus(context, cached, statusFor(context, isvc, stalled, failures), changes, failures);
   const retryable = failures.filter((failure) => failure.error.kind !== 'Invalid');
+  const stalled = [...problems, ...permanent.map(rejectionProblem)];
+  await publishStatus(context, cached, statusFor(context, isvc, stalled, retryable), changes, failures);
   if (retryable.length > 0) return { kind: 'retry', reason: retryable[0].error.kind, error: retryable.map(describeFailure).join('; ') };
   if (problems.some((problem) => problem.reason.startsWith('Storage'))) return { kind: 'requeue', afterMs: context.secretRecheckMs };
   return { kind: 'done' };
@@ -137,10 +138,9 @@ function describeFailure(failure: ChildFailure): string {
   return `${failure.object.kind} ${failure.object.metadata.name}: ${describeError(failure.error)}`;
 }
 
-function statusFor(context: ReconcileContext, isvc: InferenceService, problems: readonly Problem[], failures: readonly ChildFailure[]): InferenceServiceStatus {
+function statusFor(context: ReconcileContext, isvc: InferenceService, problems: readonly Problem[], transient: readonly ChildFailure[]): InferenceServiceStatus {
   const name = isvc.metadata.name ?? '';
   const namespace = isvc.metadata.namespace ?? 'default';
-  const transient = failures.filter((failure) => failure.error.kind !== 'Invalid');
   return desiredStatus(isvc, {
     deployment: (deployment) => context.children.get(DeploymentKind, { namespace, name: deployment }),
     versionDeploymentName: (version) => versionObjectName(name, version),

@@ -3,7 +3,7 @@
 // Ready is always present; Reconciling and Stalled appear only while true
 // ("abnormal-true"), which is how kstatus, Helm 4 --wait, Flux and
 // `kubectl wait --for=condition=Ready` read progress and failure.
-import { formatTrafficSummary, resolveVersions, type Condition, type ConditionType, type InferenceService, type InferenceServiceStatus, type VersionStatus } from '../api/index.ts';
+import { formatTrafficSummary, resolveVersions, type Condition, type ConditionType, type InferenceService, type InferenceServiceStatus, type ResolvedVersion, type VersionStatus } from '../api/index.ts';
 import { minimumAvailable } from '../builders/scaling.ts';
 import type { KubeObject } from '../kube/types.ts';
 import type { Problem } from './checks.ts';
@@ -64,14 +64,16 @@ export interface StatusInputs {
 }
 
 /** `v1=90,v2=10`, with the mirror target as `v3=mirror:20`. */
-export function trafficSummary(isvc: InferenceService): string {
+function trafficSummary(isvc: InferenceService, resolved: readonly ResolvedVersion[]): string {
   const mirror = isvc.spec.traffic?.mirror;
-  return formatTrafficSummary(resolveVersions(isvc.spec), mirror ? { version: mirror.version, percent: mirror.percent ?? 100 } : undefined);
+  return formatTrafficSummary(resolved, mirror ? { version: mirror.version, percent: mirror.percent ?? 100 } : undefined);
 }
 
 /** The status the InferenceService should have now. */
 export function desiredStatus(isvc: InferenceService, inputs: StatusInputs): InferenceServiceStatus {
-  const progress = resolveVersions(isvc.spec).map((version) =>
+  const resolved = resolveVersions(isvc.spec);
+  const traffic = trafficSummary(isvc, resolved);
+  const progress = resolved.map((version) =>
     ({ version, progress: workloadProgress(inputs.deployment(inputs.versionDeploymentName(version.name)), minimumAvailable(version)) }));
   const versions: VersionStatus[] = progress.map(({ version, progress: p }) =>
     ({ name: version.name, weight: version.weight, replicas: p.replicas, readyReplicas: p.readyReplicas, ready: p.ready }));
@@ -91,10 +93,10 @@ export function desiredStatus(isvc: InferenceService, inputs: StatusInputs): Inf
     ];
     if (inputs.transientFailure) waiting.unshift(inputs.transientFailure);
     conditions = waiting.length === 0
-      ? [condition('Ready', 'True', 'Ready', `${versions.length} version(s) ready; traffic ${trafficSummary(isvc)}`)]
+      ? [condition('Ready', 'True', 'Ready', `${versions.length} version(s) ready; traffic ${traffic}`)]
       : [condition('Ready', 'False', 'Progressing', `waiting for ${waiting.join(', ')}`), condition('Reconciling', 'True', 'Progressing', `waiting for ${waiting.join(', ')}`)];
   }
-  return { observedGeneration: generation, conditions: keepTransitionTimes(conditions, isvc.status?.conditions), url: inputs.url, versions, trafficSummary: trafficSummary(isvc) };
+  return { observedGeneration: generation, conditions: keepTransitionTimes(conditions, isvc.status?.conditions), url: inputs.url, versions, trafficSummary: traffic };
 }
 
 /** Status of an InferenceService the operator cannot work on at all (invalid spec). */

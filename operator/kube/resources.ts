@@ -37,12 +37,6 @@ export function resourceFor(apiVersion: string, kindName: string): ResourceKind 
   return ALL.find((entry) => entry.apiVersion === apiVersion && entry.kind === kindName);
 }
 
-/** The API group of a kind ('' for the core group). */
-export function groupOf(resource: ResourceKind): string {
-  const slash = resource.apiVersion.indexOf('/');
-  return slash < 0 ? '' : resource.apiVersion.slice(0, slash);
-}
-
 /** URL path of a collection or of one object, optionally a subresource of it. */
 export function resourcePath(resource: ResourceKind, namespace?: string, name?: string, subresource?: string): string {
   const root = resource.apiVersion.includes('/') ? `/apis/${resource.apiVersion}` : `/api/${resource.apiVersion}`;

@@ -2,7 +2,12 @@
 // builders produce these and the controller compares them; nothing here knows
 // about client-node's generated model classes.
 
-/** metav1.ObjectMeta, the fields kubeinfer reads or writes. */
+/**
+ * metav1.ObjectMeta, the fields kubeinfer reads or writes. Kept apart from the
+ * api module's ObjectMeta on purpose: an object from or to the apiserver always
+ * has a name and carries owner references and managed fields, where a manifest
+ * may use generateName; and this port must not depend on the InferenceService API.
+ */
 export interface ObjectMeta {
   readonly name: string;
   readonly namespace?: string;

@@ -1,12 +1,15 @@
 // Shared setup for the operator's integration tests: a real control plane with
 // the CRD installed, an admin KubeClient, an in-process operator whose API
-// writes are counted, and small readers for what the tests assert on.
+// writes are counted, operators as their own processes, and small readers for
+// what the tests assert on.
+import { spawn } from 'node:child_process';
+import { after, before } from 'node:test';
 import { CRD_NAME, CRD_PATH, type InferenceService } from '../../operator/api/index.ts';
 import { runOperator, type OperatorOptions, type RunningOperator } from '../../operator/controller/manager.ts';
 import type { KubeClient } from '../../operator/kube/client.ts';
 import { describeError } from '../../operator/kube/errors.ts';
 import { createNodeKubeClient } from '../../operator/kube/node-client.ts';
-import { InferenceServiceKind, type ResourceKind } from '../../operator/kube/resources.ts';
+import { InferenceServiceKind, LeaseKind, type ResourceKind } from '../../operator/kube/resources.ts';
 import type { KubeObject } from '../../operator/kube/types.ts';
 import { eventually } from '../cluster/eventually.ts';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../cluster/index.ts';
@@ -136,7 +139,6 @@ export interface OperatorProcess {
 
 /** Starts `kubeinfer operator` against the control plane; POD_NAME gives it a readable identity. */
 export async function spawnOperator(cp: ControlPlane, name: string, extraArgs: readonly string[] = []): Promise<OperatorProcess> {
-  const { spawn } = await import('node:child_process');
   const args = ['bin/kubeinfer.ts', 'operator', '--kubeconfig', cp.kubeconfigPath, '--runtime-image', RUNTIME_IMAGE,
     '--metrics-port', '0', '--health-port', '0', '--bind-address', '127.0.0.1', ...extraArgs];
   const child = spawn(process.execPath, args, { env: { ...process.env, POD_NAME: name }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -172,7 +174,45 @@ export async function spawnOperator(cp: ControlPlane, name: string, extraArgs: r
 
 /** The holder of the operator's Lease, or '' when released or absent. */
 export async function leaseHolder(client: KubeClient, namespace: string, name = 'kubeinfer-operator'): Promise<string> {
-  const { LeaseKind } = await import('../../operator/kube/resources.ts');
   const lease = await read(client, LeaseKind, namespace, name);
   return ((lease?.spec as { holderIdentity?: string } | undefined)?.holderIdentity) ?? '';
+}
+
+/** A control plane shared by one describe() block whose operators run as processes. */
+export interface ProcessCluster {
+  readonly cp: ControlPlane;
+  readonly admin: KubeClient;
+  /** Every operator spawned so far, in order. */
+  readonly processes: readonly OperatorProcess[];
+  /** Spawns `kubeinfer operator`; it is killed when the block ends. */
+  spawn(name: string, extraArgs?: readonly string[]): Promise<OperatorProcess>;
+}
+
+/** Call inside describe(): starts the control plane before its tests; after them, kills every spawned operator and stops it. */
+export function processCluster(): ProcessCluster {
+  let cp: ControlPlane | undefined;
+  let admin: KubeClient | undefined;
+  const processes: OperatorProcess[] = [];
+  before(async () => {
+    cp = await startClusterWithCrd();
+    admin = adminClient(cp);
+  });
+  after(async () => {
+    await Promise.all(processes.map((p) => p.stop('SIGKILL')));
+    await cp?.stop();
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('processCluster() is read before its before() hook ran');
+    return value;
+  };
+  return {
+    get cp() { return started(cp); },
+    get admin() { return started(admin); },
+    processes,
+    async spawn(name, extraArgs = []) {
+      const operator = await spawnOperator(started(cp), name, extraArgs);
+      processes.push(operator);
+      return operator;
+    },
+  };
 }

@@ -2,33 +2,16 @@
 // writes; when it dies the other takes over after the Lease expires and
 // converges; a leader stopped with SIGTERM releases the Lease at once.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { KubeClient } from '../../operator/kube/client.ts';
-import type { ControlPlane } from '../cluster/index.ts';
-import {
-  adminClient, applyAsUser, createNamespace, eventually, inferenceService, leaseHolder, spawnOperator, startClusterWithCrd, waitReady,
-  type OperatorProcess,
-} from './harness.ts';
+import { describe, it } from 'node:test';
+import { applyAsUser, createNamespace, eventually, inferenceService, leaseHolder, processCluster, waitReady, type OperatorProcess } from './harness.ts';
 
 const LEASE_NAMESPACE = 'kube-system';
 
 describe('leader election (two operator processes)', () => {
-  let cp: ControlPlane;
-  let admin: KubeClient;
-  const processes: OperatorProcess[] = [];
-
-  before(async () => {
-    cp = await startClusterWithCrd();
-    admin = adminClient(cp);
-  });
-  after(async () => {
-    await Promise.all(processes.map((p) => p.stop('SIGKILL')));
-    await cp?.stop();
-  });
+  const cluster = processCluster();
 
   async function start(name: string): Promise<OperatorProcess> {
-    const operator = await spawnOperator(cp, name, ['--leader-elect', '--leader-election-namespace', LEASE_NAMESPACE]);
-    processes.push(operator);
+    const operator = await cluster.spawn(name, ['--leader-elect', '--leader-election-namespace', LEASE_NAMESPACE]);
     await operator.metricsPort;
     return operator;
   }
@@ -36,12 +19,13 @@ describe('leader election (two operator processes)', () => {
   /** The process holding the Lease, once one does. */
   async function leader(candidates: readonly OperatorProcess[]): Promise<OperatorProcess> {
     return eventually(async () => {
-      const holder = await leaseHolder(admin, LEASE_NAMESPACE);
+      const holder = await leaseHolder(cluster.admin, LEASE_NAMESPACE);
       return candidates.find((candidate) => holder.startsWith(`${candidate.name}_`));
     }, 'a leader', 60_000);
   }
 
   it('elects exactly one leader, which alone writes; a killed leader is replaced and the successor converges', async () => {
+    const { cp, admin } = cluster;
     const a = await start('operator-a');
     const b = await start('operator-b');
     const first = await leader([a, b]);
@@ -63,7 +47,8 @@ describe('leader election (two operator processes)', () => {
   });
 
   it('releases the Lease on SIGTERM so a standby takes over without waiting for expiry', async () => {
-    const current = processes.find((p) => p.child.exitCode === null && p.child.signalCode === null)!;
+    const { cp, admin } = cluster;
+    const current = cluster.processes.find((p) => p.child.exitCode === null && p.child.signalCode === null)!;
     const next = await start('operator-c');
     assert.equal(await leader([current, next]), current);
     const stopped = current.stop('SIGTERM');

@@ -2,40 +2,24 @@
 // its replacement converges every one of them, with exactly the expected
 // children (nothing duplicated, nothing left over).
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { KubeClient } from '../../operator/kube/client.ts';
+import { describe, it } from 'node:test';
 import {
   ConfigMapKind, DeploymentKind, HorizontalPodAutoscalerKind, InferenceServiceKind, PodKind, RoleBindingKind, RoleKind,
   ServiceAccountKind, ServiceKind, type ResourceKind,
 } from '../../operator/kube/resources.ts';
-import type { ControlPlane } from '../cluster/index.ts';
-import {
-  adminClient, applyAsUser, createNamespace, eventually, inferenceService, names, spawnOperator, startClusterWithCrd, waitReady,
-  type OperatorProcess,
-} from './harness.ts';
+import { applyAsUser, createNamespace, eventually, inferenceService, names, processCluster, waitReady } from './harness.ts';
 
 const COUNT = 50;
 /** ReplicaSets (which the operator never touches) show whether any Deployment rolled a new template. */
 const ReplicaSetKind: ResourceKind = { apiVersion: 'apps/v1', kind: 'ReplicaSet', plural: 'replicasets', namespaced: true };
 
 describe('operator restarted mid-way', () => {
-  let cp: ControlPlane;
-  let admin: KubeClient;
-  const processes: OperatorProcess[] = [];
-
-  before(async () => {
-    cp = await startClusterWithCrd();
-    admin = adminClient(cp);
-  });
-  after(async () => {
-    await Promise.all(processes.map((p) => p.stop('SIGKILL')));
-    await cp?.stop();
-  });
+  const cluster = processCluster();
 
   it('converges 50 InferenceServices with no duplicates and no leftovers', async () => {
+    const { cp, admin } = cluster;
     const ns = await createNamespace(cp, 'restart');
-    const first = await spawnOperator(cp, 'first', ['--workers', '2']);
-    processes.push(first);
+    const first = await cluster.spawn('first', ['--workers', '2']);
     const all = Array.from({ length: COUNT }, (_, i) => `isvc-${String(i).padStart(2, '0')}`);
     await Promise.all(all.map((name) => applyAsUser(admin, inferenceService(ns, name, [{ name: 'v1', weight: 80 }, { name: 'v2', weight: 20 }]))));
     // Kill it (no graceful shutdown) once it is part-way: some children exist, many do not.
@@ -44,8 +28,7 @@ describe('operator restarted mid-way', () => {
     const partial = (await names(admin, DeploymentKind, ns)).length;
     assert.ok(partial < COUNT * 3, `the first operator was stopped part-way (${partial} of ${COUNT * 3} Deployments)`);
 
-    const second = await spawnOperator(cp, 'second', ['--workers', '4']);
-    processes.push(second);
+    await cluster.spawn('second', ['--workers', '4']);
     for (const name of all) await waitReady(admin, ns, name, 180_000);
 
     const expected = (suffixes: readonly string[]) => all.flatMap((name) => suffixes.map((suffix) => `${name}${suffix}`)).sort();
