@@ -5,6 +5,7 @@
 // KUBEINFER_BUILD_ASSETS=0.
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,6 +26,11 @@ const BUILD_TARGET: Readonly<Record<AssetName, string>> = {
 };
 
 const BUILD_SCRIPT = fileURLToPath(new URL('./build-assets.sh', import.meta.url));
+
+/** The root of kubeinfer's caches (build-assets.sh and .ci/node-env.sh default it the same way). */
+export function cacheRoot(): string {
+  return process.env.KUBEINFER_CACHE ?? join(homedir(), '.cache', 'kubeinfer');
+}
 
 /** What a lookup may consult; injected so the rules are testable without touching the machine. */
 export interface AssetLookup {

@@ -33,7 +33,7 @@ export interface Pki {
 }
 
 /** The in-cluster address of the `kubernetes` Service (first IP of the service CIDR). */
-export const KUBERNETES_SERVICE_IP = '10.96.0.1';
+const KUBERNETES_SERVICE_IP = '10.96.0.1';
 
 const SERVING_NAMES = [
   'IP:127.0.0.1',

@@ -10,7 +10,7 @@ export interface Ports {
   readonly apiserver: number;
 }
 
-export const SERVICE_CIDR = '10.96.0.0/16';
+const SERVICE_CIDR = '10.96.0.0/16';
 export const POD_CIDR = '10.244.0.1/16';
 
 /** A single-member etcd on loopback. */
@@ -54,14 +54,27 @@ export function apiserverArgs(dir: string, ports: Ports, pki: Pki): string[] {
   ];
 }
 
-/** kube-controller-manager; each controller uses its own service account, as kubeadm sets it up. */
-export function controllerManagerArgs(dir: string, kubeconfig: string, pki: Pki): string[] {
+// What kube-controller-manager and kube-scheduler share: one identity for the apiserver and
+// for delegated authn/authz, and leader election as in a real cluster.
+function apiClientArgs(kubeconfig: string): string[] {
   return [
     `--kubeconfig=${kubeconfig}`,
     `--authentication-kubeconfig=${kubeconfig}`,
     `--authorization-kubeconfig=${kubeconfig}`,
     // No HTTPS endpoint: nothing scrapes it, and it would need one more free port.
     '--secure-port=0',
+    // The default client limit (20 requests/s) makes hundreds of ReplicaSets and Pods crawl.
+    '--kube-api-qps=200',
+    '--kube-api-burst=400',
+    '--leader-elect=true',
+    '--v=1',
+  ];
+}
+
+/** kube-controller-manager; each controller uses its own service account, as kubeadm sets it up. */
+export function controllerManagerArgs(dir: string, kubeconfig: string, pki: Pki): string[] {
+  return [
+    ...apiClientArgs(kubeconfig),
     '--use-service-account-credentials=true',
     `--service-account-private-key-file=${pki.serviceAccountKey}`,
     `--root-ca-file=${pki.ca.cert}`,
@@ -70,28 +83,14 @@ export function controllerManagerArgs(dir: string, kubeconfig: string, pki: Pki)
     `--service-cluster-ip-range=${SERVICE_CIDR}`,
     // Tests should not wait the default 15s for an HPA to act.
     '--horizontal-pod-autoscaler-sync-period=2s',
-    // The default client limit (20 requests/s) makes hundreds of ReplicaSets and Pods crawl.
-    '--kube-api-qps=200',
-    '--kube-api-burst=400',
     // Its default is under /usr/libexec, which it would otherwise create.
     `--flex-volume-plugin-dir=${join(dir, 'flexvolume')}`,
-    '--leader-elect=true',
-    '--v=1',
   ];
 }
 
 /** kube-scheduler with the default profile. */
 export function schedulerArgs(kubeconfig: string): string[] {
-  return [
-    `--kubeconfig=${kubeconfig}`,
-    `--authentication-kubeconfig=${kubeconfig}`,
-    `--authorization-kubeconfig=${kubeconfig}`,
-    '--secure-port=0',
-    '--leader-elect=true',
-    '--kube-api-qps=200',
-    '--kube-api-burst=400',
-    '--v=1',
-  ];
+  return apiClientArgs(kubeconfig);
 }
 
 /** kwok driving every node in the cluster (all of them are fake). */

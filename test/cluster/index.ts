@@ -25,9 +25,7 @@ import type { RestTarget } from './rest.ts';
 
 export { DEFAULT_NODES, GPU_TAINT } from './nodes.ts';
 export type { FakeNode, NodeTaint } from './nodes.ts';
-export { assetPath, helmBinary, kubectlBinary } from './assets.ts';
 export type { Component } from './processes.ts';
-export { eventually } from './eventually.ts';
 
 export interface ControlPlaneOptions {
   /** kube-controller-manager (Deployments -> ReplicaSets -> Pods, GC, HPA, service accounts). */
@@ -223,7 +221,8 @@ async function runKubectl(kubeconfig: string, args: readonly string[], input?: s
   return { code, stdout, stderr };
 }
 
-function freePort(): Promise<number> {
+/** A loopback port that was free a moment ago; the caller binds it right after (and may lose the race). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);

@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import type { KeyPair } from './certs.ts';
 
 /** Everything one kubeconfig says: where the apiserver is, how to trust it, who we are. */
-export interface KubeconfigSpec {
+interface KubeconfigSpec {
   readonly server: string;
   readonly caPem: string;
   readonly certPem: string;
@@ -15,7 +15,7 @@ export interface KubeconfigSpec {
 }
 
 /** The kubeconfig YAML for `spec`, with one cluster, user and (current) context. */
-export function renderKubeconfig(spec: KubeconfigSpec): string {
+function renderKubeconfig(spec: KubeconfigSpec): string {
   const context = spec.context ?? 'kubeinfer-test';
   const b64 = (pem: string) => Buffer.from(pem).toString('base64');
   return stringify({

@@ -2,13 +2,13 @@
 // controller-manager, scheduler and kwok fake CPU and GPU nodes. Prints
 // `export KUBECONFIG=<path>` once usable; Ctrl-C or SIGTERM stops it and cleans up.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { cacheRoot } from './assets.ts';
 import { logTail } from './processes.ts';
 import { startControlPlane } from './index.ts';
 import type { ControlPlane } from './index.ts';
 
-const stateDir = join(process.env.KUBEINFER_CACHE ?? join(homedir(), '.cache', 'kubeinfer'), 'cluster');
+const stateDir = join(cacheRoot(), 'cluster');
 const kubeconfigPath = join(stateDir, 'kubeconfig');
 const pidPath = join(stateDir, 'pid');
 const started = Date.now();

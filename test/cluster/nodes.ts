@@ -35,7 +35,7 @@ export const DEFAULT_NODES: readonly FakeNode[] = [
 const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
 
 /** The labels NVIDIA GPU feature discovery would put on a node with `node`'s GPUs. */
-export function gpuLabels(node: FakeNode): Record<string, string> {
+function gpuLabels(node: FakeNode): Record<string, string> {
   if (!node.gpus) return {};
   return {
     'nvidia.com/gpu.present': 'true',

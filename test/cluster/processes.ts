@@ -39,7 +39,6 @@ export interface Supervisor {
   components(): readonly Component[];
   /** Stops every component started so far, keeping the dir (to start afresh in it). */
   stopComponents(): Promise<void>;
-  logTail(name: string, lines?: number): string;
   stop(): Promise<void>;
 }
 
@@ -65,7 +64,6 @@ export function openSupervisor(dir: string, options: { keepDir?: boolean } = {})
     start: (spec) => startComponent(state, spec),
     components: () => [...state.components],
     stopComponents: () => stopComponents(state),
-    logTail: (name, lines) => logTail(join(dir, 'logs', `${name}.log`), lines),
     stop: () => stopAll(state),
   };
 }

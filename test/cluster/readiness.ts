@@ -68,20 +68,23 @@ const NOT_READY_TAINTS = new Set(['node.kubernetes.io/not-ready', 'node.kubernet
 
 /** Every fake node is Ready and no longer carries the not-ready taints: pods can land on it. */
 export async function nodesSchedulable(target: RestTarget, nodes: readonly FakeNode[]): Promise<boolean> {
-  const list = await getJson<{ items: NodeStatus[] }>(target, '/api/v1/nodes');
-  if (!list) return false;
-  return nodes.every((node) => {
-    const found = list.items.find((item) => item.metadata.name === node.name);
-    const ready = found?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-    return ready && !found?.spec?.taints?.some((t) => NOT_READY_TAINTS.has(t.key));
-  });
+  const found = await fakeNodes(target, nodes);
+  return Boolean(found?.every((node) => isReady(node) && !node?.spec?.taints?.some((t) => NOT_READY_TAINTS.has(t.key))));
 }
 
 /** Every fake node reports Ready (kwok has initialized it). */
 export async function nodesReady(target: RestTarget, nodes: readonly FakeNode[]): Promise<boolean> {
+  return Boolean((await fakeNodes(target, nodes))?.every(isReady));
+}
+
+// The Node object of each fake node (undefined where not created yet); undefined when the list fails.
+async function fakeNodes(target: RestTarget, nodes: readonly FakeNode[]): Promise<(NodeStatus | undefined)[] | undefined> {
   const list = await getJson<{ items: NodeStatus[] }>(target, '/api/v1/nodes');
-  return Boolean(list && nodes.every((node) => list.items
-    .find((item) => item.metadata.name === node.name)?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')));
+  return list && nodes.map((node) => list.items.find((item) => item.metadata.name === node.name));
+}
+
+function isReady(node: NodeStatus | undefined): boolean {
+  return Boolean(node?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
 }
 
 /**

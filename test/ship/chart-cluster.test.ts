@@ -1,50 +1,24 @@
 // The chart against a real kube-apiserver: the rendered manifests pass server-side dry
 // run in a namespace enforcing the restricted Pod Security Standard, and the release
 // lifecycle treats the CRD as promised (created Established, upgraded, kept).
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { startControlPlane, type ControlPlane } from '../cluster/index.ts';
 import { eventually } from '../cluster/eventually.ts';
-import { CHART_DIR, createHelm, KUBE_VERSION, type Helm } from './helm.ts';
+import { useChartCluster } from './chart-fixture.ts';
+import { CHART_DIR } from './helm.ts';
 
 const NAMESPACE = 'kubeinfer-system';
 const CRD = 'inferenceservices.serving.kubeinfer.io';
 const CRD_IN_CHART = 'files/crds/serving.kubeinfer.io_inferenceservices.yaml';
 
-let cp: ControlPlane;
-let helm: Helm;
-const scratch = mkdtempSync(join(tmpdir(), 'kubeinfer-chart-'));
-
-before(async () => {
-  helm = await createHelm(); // first: after() removes its home even when the control plane fails to start
-  cp = await startControlPlane();
-  for (const namespace of [NAMESPACE, 'ml', 'team-a', 'team-b']) {
-    await kubectlOk(['create', 'namespace', namespace]);
-    await kubectlOk(['label', 'namespace', namespace, 'pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/warn=restricted']);
-  }
+const cluster = useChartCluster({
+  namespaces: [NAMESPACE, 'ml', 'team-a', 'team-b'],
+  namespaceLabels: ['pod-security.kubernetes.io/enforce=restricted', 'pod-security.kubernetes.io/warn=restricted'],
 });
-after(async () => {
-  await cp?.stop();
-  helm?.dispose();
-  rmSync(scratch, { recursive: true, force: true });
-});
-
-async function kubectlOk(args: readonly string[], input?: string): Promise<string> {
-  const result = await cp.kubectl(args, input === undefined ? undefined : { input });
-  assert.equal(result.code, 0, `kubectl ${args.join(' ')}\n${result.stderr}`);
-  return result.stdout;
-}
-
-function helmOk(args: readonly string[]): Promise<string> {
-  return helm.run([...args, '--kubeconfig', cp.kubeconfigPath]).then((result) => {
-    assert.equal(result.code, 0, `helm ${args.join(' ')}\n${result.stderr}`);
-    return result.stdout;
-  });
-}
+const { kubectlOk, helmOk } = cluster;
 
 async function crdObject(): Promise<{ metadata: { annotations?: Record<string, string> }; spec: { versions: { additionalPrinterColumns?: { name: string }[] }[] }; status?: { conditions?: { type: string; status: string }[] } }> {
   return JSON.parse(await kubectlOk(['get', 'crd', CRD, '-o', 'json'])) as Awaited<ReturnType<typeof crdObject>>;
@@ -62,9 +36,9 @@ for (const [label, values] of [
   ['3 replicas watching team-a and team-b', { replicaCount: 3, watchNamespaces: ['team-a', 'team-b'] }],
 ] as const) {
   test(`helm template (${label}) passes kubectl apply --dry-run=server with no Pod Security warning`, async () => {
-    const rendered = await helm.run(['template', 'kubeinfer', CHART_DIR, '--namespace', NAMESPACE, '--kube-version', KUBE_VERSION, '-f', helm.valuesFile(values)]);
+    const rendered = await cluster.helm.render(values);
     assert.equal(rendered.code, 0, rendered.stderr);
-    const applied = await cp.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: rendered.stdout });
+    const applied = await cluster.cp.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: rendered.stdout });
     assert.equal(applied.code, 0, applied.stderr);
     assert.doesNotMatch(applied.stderr, /warning/i);
     assert.match(applied.stdout, /deployment.apps\/kubeinfer created \(server dry run\)/);
@@ -90,7 +64,7 @@ test('helm install creates an Established CRD, the RBAC and the operator Deploym
 });
 
 test('helm upgrade with a changed CRD updates it in the cluster', async () => {
-  const chart = join(scratch, 'kubeinfer');
+  const chart = join(cluster.scratch, 'kubeinfer');
   cpSync(CHART_DIR, chart, { recursive: true, dereference: true });
   const crd = parse(readFileSync(join(chart, CRD_IN_CHART), 'utf8')) as { spec: { versions: { additionalPrinterColumns?: unknown[] }[] } };
   const version = crd.spec.versions[0]!;
@@ -109,9 +83,9 @@ test('helm uninstall keeps the CRD and the InferenceServices; a reinstall adopts
   const crd = await crdObject();
   assert.equal(crd.metadata.annotations?.['helm.sh/resource-policy'], 'keep');
   await kubectlOk(['get', 'inferenceservice', 'fraud', '-n', 'ml']);
-  const gone = await cp.kubectl(['get', 'deployment', 'kubeinfer', '-n', NAMESPACE]);
+  const gone = await cluster.cp.kubectl(['get', 'deployment', 'kubeinfer', '-n', NAMESPACE]);
   assert.notEqual(gone.code, 0, 'the operator Deployment is removed');
-  const clusterRole = await cp.kubectl(['get', 'clusterrole', 'kubeinfer']);
+  const clusterRole = await cluster.cp.kubectl(['get', 'clusterrole', 'kubeinfer']);
   assert.notEqual(clusterRole.code, 0, 'the ClusterRole is removed');
   await helmOk(['install', 'kubeinfer', CHART_DIR, '--namespace', NAMESPACE]);
   const columns = (await crdObject()).spec.versions[0]!.additionalPrinterColumns ?? [];

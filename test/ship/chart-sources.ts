@@ -11,8 +11,8 @@ import { leaderElectionRules, nodeRules, operatorRules } from '../../operator/co
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 export const CRD_SOURCE = 'crds/serving.kubeinfer.io_inferenceservices.yaml';
-export const CHART_CRD = 'charts/kubeinfer/files/crds/serving.kubeinfer.io_inferenceservices.yaml';
-export const CHART_RBAC = 'charts/kubeinfer/files/rbac-rules.yaml';
+const CHART_CRD = 'charts/kubeinfer/files/crds/serving.kubeinfer.io_inferenceservices.yaml';
+const CHART_RBAC = 'charts/kubeinfer/files/rbac-rules.yaml';
 
 /** The rule groups of rbac.ts, by the key the chart's templates read. */
 export const RULE_GROUPS = { operatorRules, nodeRules, leaderElectionRules } as const;

@@ -6,10 +6,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { CHART_DIR, createHelm, findManifest, type Helm, type Manifest } from './helm.ts';
-import { derivedChartFiles, RULE_GROUPS } from './chart-sources.ts';
+import { CRD_SOURCE, derivedChartFiles, RULE_GROUPS } from './chart-sources.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const CRD_FILE = `${root}crds/serving.kubeinfer.io_inferenceservices.yaml`;
 
 let helm: Helm;
 before(async () => {
@@ -92,7 +91,7 @@ test('RBAC with watchNamespaces: a Role per namespace, no cluster-wide write acc
 });
 
 test("the chart's CRD is crds/serving.kubeinfer.io_inferenceservices.yaml, kept on uninstall", async () => {
-  const source = parse(readFileSync(CRD_FILE, 'utf8')) as Manifest & { spec: unknown };
+  const source = parse(readFileSync(`${root}${CRD_SOURCE}`, 'utf8')) as Manifest & { spec: unknown };
   const crd = findManifest(await render(), 'CustomResourceDefinition') as Manifest & { spec: unknown };
   assert.equal(crd.metadata.name, source.metadata.name);
   assert.deepEqual(crd.spec, source.spec);

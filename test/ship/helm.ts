@@ -11,7 +11,7 @@ import { helmBinary } from '../cluster/assets.ts';
 export const CHART_DIR = fileURLToPath(new URL('../../charts/kubeinfer', import.meta.url));
 // `helm template` has no cluster to ask; a helm built without release ldflags assumes
 // Kubernetes 1.20, below the chart's kubeVersion, so name the control plane's version.
-export const KUBE_VERSION = '1.35.4';
+const KUBE_VERSION = '1.35.4';
 
 export interface CommandResult {
   readonly code: number;
@@ -30,10 +30,10 @@ export interface Manifest {
 export interface Helm {
   /** Runs helm with the given arguments (never throws on a non-zero exit). */
   run(args: readonly string[], env?: Readonly<Record<string, string>>): Promise<CommandResult>;
-  /** Writes values to a file in the helm home and returns the path, for `-f`. */
-  valuesFile(values: unknown): string;
+  /** `helm template` of the chart into kubeinfer-system with these values, as helm printed it. */
+  render(values: unknown): Promise<CommandResult>;
   /** `helm template` of the chart with these values; the manifests, or the failure. */
-  template(values: unknown, extraArgs?: readonly string[]): Promise<{ ok: true; manifests: Manifest[] } | { ok: false; stderr: string }>;
+  template(values: unknown): Promise<{ ok: true; manifests: Manifest[] } | { ok: false; stderr: string }>;
   /** Removes the helm home. */
   dispose(): void;
 }
@@ -61,11 +61,13 @@ export async function createHelm(): Promise<Helm> {
     writeFileSync(path, JSON.stringify(values));
     return path;
   };
+  const render = (values: unknown): Promise<CommandResult> =>
+    run(['template', 'kubeinfer', CHART_DIR, '--namespace', 'kubeinfer-system', '--kube-version', KUBE_VERSION, '-f', valuesFile(values)]);
   return {
     run,
-    valuesFile,
-    async template(values, extraArgs = []) {
-      const result = await run(['template', 'kubeinfer', CHART_DIR, '--namespace', 'kubeinfer-system', '--kube-version', KUBE_VERSION, '-f', valuesFile(values), ...extraArgs]);
+    render,
+    async template(values) {
+      const result = await render(values);
       if (result.code !== 0) return { ok: false, stderr: result.stderr };
       return { ok: true, manifests: parseManifests(result.stdout) };
     },
@@ -74,7 +76,7 @@ export async function createHelm(): Promise<Helm> {
 }
 
 /** Parses multi-document YAML into the non-empty objects. */
-export function parseManifests(text: string): Manifest[] {
+function parseManifests(text: string): Manifest[] {
   return parseAllDocuments(text)
     .map((document) => document.toJS() as Manifest | null)
     .filter((manifest): manifest is Manifest => manifest !== null && typeof manifest === 'object');

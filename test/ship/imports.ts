@@ -38,7 +38,7 @@ export function walkModules(entries: readonly string[], options: WalkOptions): M
 }
 
 /** `@scope/pkg/sub` -> `@scope/pkg`, `pkg/sub` -> `pkg`. */
-export function packageName(specifier: string): string {
+function packageName(specifier: string): string {
   const parts = specifier.split('/');
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
 }

@@ -2,8 +2,8 @@
 // its log kept for assertions and the process always stopped (SIGTERM, then SIGKILL).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../cluster/index.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/kubeinfer.ts', import.meta.url));
 const STOP_GRACE_MS = 20_000;
@@ -34,15 +34,4 @@ async function stopChild(child: ChildProcess): Promise<number | null> {
   const [code] = await exited;
   clearTimeout(timer);
   return code;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port'))));
-    });
-  });
 }

@@ -2,15 +2,14 @@
 // as the chart's ServiceAccount (a TokenRequest token), reconciles InferenceServices to
 // Ready on a control plane with kube-controller-manager, kube-scheduler and kwok nodes:
 // the chart's RBAC is enough. What it was not granted is refused: it is no more.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startControlPlane, type ControlPlane } from '../cluster/index.ts';
 import { eventually } from '../cluster/eventually.ts';
-import { CHART_DIR, createHelm, type Helm } from './helm.ts';
+import { useChartCluster } from './chart-fixture.ts';
+import { CHART_DIR } from './helm.ts';
 import { runHealthScript } from './lua.ts';
 import { startOperator, type OperatorProcess } from './operator-process.ts';
 import { writeServiceAccountKubeconfig } from './service-account.ts';
@@ -19,38 +18,18 @@ const NAMESPACE = 'kubeinfer-system';
 const RUNTIME_IMAGE = 'registry.example.com/kubeinfer-runtime:ship-test';
 const HEALTH_LUA = readFileSync(fileURLToPath(new URL('../../gitops/argocd/serving.kubeinfer.io/InferenceService/health.lua', import.meta.url)), 'utf8');
 
-let cp: ControlPlane;
-let helm: Helm;
 let operator: OperatorProcess | undefined;
-const scratch = mkdtempSync(join(tmpdir(), 'kubeinfer-rbac-'));
-const saKubeconfig = join(scratch, 'operator.kubeconfig');
-
-before(async () => {
-  helm = await createHelm(); // first: after() removes its home even when the control plane fails to start
-  cp = await startControlPlane({ controllerManager: true, scheduler: true, kwok: true });
-  for (const namespace of [NAMESPACE, 'ml', 'other']) await kubectlOk(['create', 'namespace', namespace]);
+const cluster = useChartCluster({
+  namespaces: [NAMESPACE, 'ml', 'other'],
+  controlPlane: { controllerManager: true, scheduler: true, kwok: true },
+  onStop: () => operator?.stop(),
 });
-after(async () => {
-  await operator?.stop();
-  await cp?.stop();
-  helm?.dispose();
-  rmSync(scratch, { recursive: true, force: true });
-});
-
-async function kubectlOk(args: readonly string[], input?: string): Promise<string> {
-  const result = await cp.kubectl(args, input === undefined ? undefined : { input });
-  assert.equal(result.code, 0, `kubectl ${args.join(' ')}\n${result.stderr}`);
-  return result.stdout;
-}
+const { kubectlOk, helmOk } = cluster;
+const saKubeconfig = join(cluster.scratch, 'operator.kubeconfig');
 
 /** kubectl as the operator's ServiceAccount. */
 function asOperator(args: readonly string[]) {
-  return cp.kubectl([...args, '--kubeconfig', saKubeconfig]);
-}
-
-async function helmOk(args: readonly string[]): Promise<void> {
-  const result = await helm.run([...args, '--kubeconfig', cp.kubeconfigPath]);
-  assert.equal(result.code, 0, `helm ${args.join(' ')}\n${result.stderr}`);
+  return cluster.cp.kubectl([...args, '--kubeconfig', saKubeconfig]);
 }
 
 /** Starts the operator exactly as the chart's Deployment would run it, but as a local process. */
@@ -59,7 +38,7 @@ async function startChartOperator(): Promise<OperatorProcess> {
     spec: { template: { spec: { containers: { args: string[] }[] } } };
   };
   const args = deployment.spec.template.spec.containers[0]!.args;
-  await writeServiceAccountKubeconfig(cp, NAMESPACE, 'kubeinfer', saKubeconfig);
+  await writeServiceAccountKubeconfig(cluster.cp, NAMESPACE, 'kubeinfer', saKubeconfig);
   return startOperator([...args, '--kubeconfig', saKubeconfig], { POD_NAMESPACE: NAMESPACE, POD_NAME: 'kubeinfer-ship-test' });
 }
 
@@ -128,7 +107,7 @@ test('and nothing more: actions the operator does not need are forbidden to its 
 test('watchNamespaces: Roles in the listed namespace only; the operator reconciles there and cannot write elsewhere', async () => {
   await operator!.stop();
   await helmOk(['upgrade', 'kubeinfer', CHART_DIR, '--namespace', NAMESPACE, '--set', 'watchNamespaces={ml}', '--set', `runtime.image=${RUNTIME_IMAGE}`]);
-  const clusterRole = await cp.kubectl(['get', 'clusterrole', 'kubeinfer']);
+  const clusterRole = await cluster.cp.kubectl(['get', 'clusterrole', 'kubeinfer']);
   assert.notEqual(clusterRole.code, 0, 'no cluster-wide operator role any more');
   operator = await startChartOperator();
   await kubectlOk(['apply', '-f', '-'], inferenceService('elsewhere', 'other', [{ name: 'v1', weight: 100 }]));
