@@ -3,13 +3,13 @@
 // `bash test/cluster/build-assets.sh fake-gcs-server`). Every start returns a stop.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, globSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer as createNetServer } from 'node:net';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fetchModel, ModelFetchError, type FetchModelOptions } from '../../runtime/storage/index.ts';
+import { assetPath } from '../cluster/assets.ts';
+import { freePort } from '../cluster/index.ts';
 
 export interface Running {
   readonly url: string;
@@ -54,13 +54,6 @@ export async function expectFetchFailure(opts: FetchModelOptions, { leavesNothin
   return error;
 }
 
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -117,22 +110,15 @@ export async function startMoto(env: NodeJS.ProcessEnv = {}): Promise<Running> {
   }
 }
 
-/** The fake-gcs-server binary from the asset cache, or a clear error. */
-export function fakeGcsServerBinary(): string {
-  const configured = process.env.KUBEINFER_FAKE_GCS_SERVER;
-  if (configured) return configured;
-  const cache = process.env.KUBEINFER_CACHE ?? path.join(os.homedir(), '.cache', 'kubeinfer');
-  const found = globSync(path.join(cache, 'assets', 'fake-gcs-server-*', 'fake-gcs-server')).sort().pop();
-  if (!found || !existsSync(found)) {
-    throw new Error('fake-gcs-server is not built: run bash test/cluster/build-assets.sh fake-gcs-server (or set KUBEINFER_FAKE_GCS_SERVER)');
-  }
-  return found;
+/** The fake-gcs-server binary, found like every control-plane asset (TEST_ASSET_FAKE_GCS_SERVER, the cache, or a build). */
+export function fakeGcsServerBinary(): Promise<string> {
+  return assetPath('fake-gcs-server');
 }
 
 /** fake-gcs-server over plain HTTP, preloaded from `dataDir/<bucket>/<object>`. */
 export async function startFakeGcs(dataDir: string): Promise<Running> {
   const port = await freePort();
-  const child = spawn(fakeGcsServerBinary(), ['-scheme', 'http', '-host', '127.0.0.1', '-port', String(port), '-backend', 'memory', '-data', dataDir, '-log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(await fakeGcsServerBinary(), ['-scheme', 'http', '-host', '127.0.0.1', '-port', String(port), '-backend', 'memory', '-data', dataDir, '-log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.resume();
   child.stderr?.resume();
   const url = `http://127.0.0.1:${port}`;
