@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { ASSET_NAMES, assetEnvVar, assetPath, cachePaths, resolveAsset } from './assets.ts';
 import type { AssetLookup } from './assets.ts';
 
-const CACHE = '/home/dev/.cache/kubeinfer/assets/kubernetes-v1.35.4/kube-scheduler';
+const CACHE = '/cache/kubeinfer/assets/kubernetes-v1.35.4/kube-scheduler';
 
 function lookup(env: Record<string, string>, executables: readonly string[], cachePath = CACHE): AssetLookup {
   return { env, cachePath, isExecutable: (path) => executables.includes(path) };
