@@ -2,8 +2,8 @@
 // per component set. Baseline: etcd + kube-apiserver alone, measured in the same run.
 // Usage: node bench/cluster-startup.ts [--runs N]   (default 3 per row)
 import { parseArgs } from 'node:util';
-import { startControlPlane } from '../test/cluster/index.ts';
-import type { ControlPlaneOptions } from '../test/cluster/index.ts';
+import { startControlPlane } from '../tools/cluster/index.ts';
+import type { ControlPlaneOptions } from '../tools/cluster/index.ts';
 
 interface Row {
   readonly name: string;

@@ -10,10 +10,10 @@
 // Usage: node bench/operator.ts [--sizes 100,500] [--workers 4]
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
-import type { InferenceService } from '../operator/api/index.ts';
+import type { InferenceService } from '../api/index.ts';
 import type { KubeClient } from '../operator/kube/client.ts';
 import { InferenceServiceKind } from '../operator/kube/resources.ts';
-import type { FakeNode } from '../test/cluster/index.ts';
+import type { FakeNode } from '../tools/cluster/index.ts';
 import { adminClient, applyAsUser, createNamespace, inferenceService, spawnOperator, startClusterWithCrd, type OperatorProcess } from '../test/operator/harness.ts';
 
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '100,500' }, workers: { type: 'string', default: '4' } } });

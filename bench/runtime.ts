@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpuBudget } from '../runtime/engine/cpus.ts';
-import { addModel, imageModel, mlpModel } from '../test/helpers/onnx.ts';
+import { addModel, imageModel, mlpModel } from '../tools/onnx/models.ts';
 import { measureHttp, measureInProcess, probeHealth, startHttpFloor, startServe, type InProcessResult, type Latencies } from './runtime-load.ts';
 import { runPerfAnalyzer } from './runtime-perf-analyzer.ts';
 

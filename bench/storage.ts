@@ -17,7 +17,7 @@ import type { ReadableStream } from 'node:stream/web';
 import { fileURLToPath } from 'node:url';
 import { AwsV4Signer } from 'aws4fetch';
 import { parseByteQuantity } from '../runtime/storage/command.ts';
-import { startHttpServer, startMoto, tempDir, type Running } from '../test/storage/servers.ts';
+import { startHttpServer, startMoto, tempDir, type Running } from '../tools/storage/servers.ts';
 
 const MIB = 1024 * 1024;
 const BLOCK = randomBytes(MIB);

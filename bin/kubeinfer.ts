@@ -7,7 +7,7 @@ import { registerServe } from '../runtime/server/command.ts';
 import { registerRoute } from '../runtime/router/command.ts';
 import { registerFetchModel } from '../runtime/storage/command.ts';
 import { registerRun } from '../runtime/local/command.ts';
-import { registerValidate } from '../operator/api/command.ts';
+import { registerValidate } from '../api/command.ts';
 import { registerOperatorCommands } from '../operator/cli/command.ts';
 
 const program = new Command('kubeinfer')

@@ -5,7 +5,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { addModel } from '../../test/helpers/onnx.ts';
+import { addModel } from '../../tools/onnx/models.ts';
 
 /** The quickstart's models: file name and the line each one computes. */
 export const QUICKSTART_MODELS: readonly { readonly file: string; readonly scale: number; readonly offset: number }[] = [

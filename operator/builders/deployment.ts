@@ -1,7 +1,7 @@
 // One version's Deployment. Nothing in it depends on traffic weights, so a
 // weight change never rolls model pods.
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { InferenceService, ResolvedVersion } from '../api/index.ts';
+import type { InferenceService, ResolvedVersion } from '../../api/index.ts';
 import { modelSelector, standardLabels } from './labels.ts';
 import { versionObjectName } from './names.ts';
 import type { BuildOptions } from './options.ts';

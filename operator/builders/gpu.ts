@@ -2,7 +2,7 @@
 // feature-discovery labels, and the toleration for the usual GPU node taint,
 // merged with the user's own scheduling settings.
 import type { V1Affinity, V1NodeSelectorRequirement, V1NodeSelectorTerm, V1Toleration } from '@kubernetes/client-node';
-import type { InferenceService, ResolvedGpu } from '../api/index.ts';
+import type { InferenceService, ResolvedGpu } from '../../api/index.ts';
 
 export const GPU_PRODUCT_LABEL = 'nvidia.com/gpu.product';
 export const GPU_MEMORY_LABEL = 'nvidia.com/gpu.memory';

@@ -1,6 +1,6 @@
 // autoscaling/v2 HorizontalPodAutoscaler of one version, when it may scale.
 import type { V2HorizontalPodAutoscaler, V2HorizontalPodAutoscalerBehavior, V2MetricSpec } from '@kubernetes/client-node';
-import type { InferenceService, ResolvedVersion } from '../api/index.ts';
+import type { InferenceService, ResolvedVersion } from '../../api/index.ts';
 import { standardLabels } from './labels.ts';
 import { versionObjectName } from './names.ts';
 import { childMetadata } from './owner.ts';

@@ -1,7 +1,7 @@
 // Labels and annotation keys on every object kubeinfer creates. Selectors use
 // only the kubeinfer labels, which never change for the life of an object
 // (a Deployment's selector is immutable).
-import type { InferenceService } from '../api/index.ts';
+import type { InferenceService } from '../../api/index.ts';
 
 export const LABEL_ISVC = 'serving.kubeinfer.io/inferenceservice';
 export const LABEL_VERSION = 'serving.kubeinfer.io/version';

@@ -2,7 +2,7 @@
 // read-only (nothing to download); every other URI is fetched by the
 // `fetch-model` init container into an emptyDir shared with the runtime.
 import type { V1Container, V1ResourceRequirements, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import type { InferenceService, ModelSource } from '../api/index.ts';
+import type { InferenceService, ModelSource } from '../../api/index.ts';
 import { CREDENTIALS_DIR, MODEL_DIR, type BuildOptions } from './options.ts';
 import { containerSecurityContext } from './security.ts';
 

@@ -1,7 +1,7 @@
 // What every child's metadata holds. The controller owner reference lets the
 // garbage collector delete children with their InferenceService, and the
 // informers map a child back to its owner.
-import { API_GROUP_VERSION, KIND, type InferenceService } from '../api/index.ts';
+import { API_GROUP_VERSION, KIND, type InferenceService } from '../../api/index.ts';
 import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
 
 /** The ownerReference every child carries. */

@@ -1,7 +1,7 @@
 // The pod template of one model version: the runtime container (`kubeinfer
 // serve`), how its model arrives, placement and security.
 import type { V1Container, V1EnvVar, V1PodTemplateSpec, V1ResourceRequirements } from '@kubernetes/client-node';
-import type { InferenceService, Quantity, ResolvedVersion, ResourceRequirements } from '../api/index.ts';
+import type { InferenceService, Quantity, ResolvedVersion, ResourceRequirements } from '../../api/index.ts';
 import { gpuLimits, podAffinity, podTolerations } from './gpu.ts';
 import { scrapeAnnotations, standardLabels } from './labels.ts';
 import { modelDelivery } from './model-source.ts';

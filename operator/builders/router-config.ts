@@ -2,7 +2,7 @@
 // `<isvc>-router` under `router.json`. It is the only object a weight change
 // touches: the router watches it and applies new weights without a restart.
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import { resolveVersions, type InferenceService } from '../api/index.ts';
+import { resolveVersions, type InferenceService } from '../../api/index.ts';
 import { formatRouterConfig, ROUTER_CONFIG_KEY, type RouterConfig } from '../../runtime/router/config.ts';
 import { standardLabels } from './labels.ts';
 import { routerObjectName, versionServiceUrl } from './names.ts';

@@ -2,7 +2,7 @@
 // its own ConfigMap. resourceNames restricts list/watch to requests carrying
 // fieldSelector=metadata.name=<name>, which is how the router watches.
 import type { V1Role, V1RoleBinding, V1ServiceAccount } from '@kubernetes/client-node';
-import type { InferenceService } from '../api/index.ts';
+import type { InferenceService } from '../../api/index.ts';
 import { standardLabels } from './labels.ts';
 import { routerObjectName } from './names.ts';
 import { childMetadata } from './owner.ts';

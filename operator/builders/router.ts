@@ -2,7 +2,7 @@
 // the InferenceService's name and router settings, never on weights: new
 // weights reach it through its ConfigMap watch.
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { InferenceService, ResourceRequirements } from '../api/index.ts';
+import type { InferenceService, ResourceRequirements } from '../../api/index.ts';
 import { routerSelector, scrapeAnnotations, standardLabels } from './labels.ts';
 import { routerObjectName } from './names.ts';
 import { HTTP_PORT, type BuildOptions } from './options.ts';

@@ -1,5 +1,5 @@
 // Who sets a version's replica count: the Deployment itself, or an HPA.
-import type { ResolvedScaling, ResolvedVersion } from '../api/index.ts';
+import type { ResolvedScaling, ResolvedVersion } from '../../api/index.ts';
 
 export type HpaScaling = Extract<ResolvedScaling, { kind: 'Autoscaled' }>;
 

@@ -1,7 +1,7 @@
 // Services: one per version (the router's backends and direct access) and the
 // stable one named after the InferenceService, in front of the router.
 import type { V1Service } from '@kubernetes/client-node';
-import type { InferenceService } from '../api/index.ts';
+import type { InferenceService } from '../../api/index.ts';
 import { modelSelector, routerSelector, standardLabels } from './labels.ts';
 import { routerServiceName, versionObjectName } from './names.ts';
 import { SERVICE_PORT } from './options.ts';

@@ -1,7 +1,7 @@
 // The one read every cluster-facing CLI command starts with: the user's
 // kubeconfig, a client under the CLI's own field manager, and the named
 // InferenceService, with the error printed and the exit code chosen here.
-import type { InferenceService } from '../api/index.ts';
+import type { InferenceService } from '../../api/index.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { describeError } from '../kube/errors.ts';
 import { createNodeKubeClient } from '../kube/node-client.ts';

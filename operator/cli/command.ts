@@ -1,7 +1,7 @@
 // `kubeinfer operator | render | status | promote | rollback`. Registration
 // stays light: each action imports its implementation (and client-node) on use.
 import { Option, type Command } from 'commander';
-import { manifestSourceOptions } from '../api/command.ts';
+import { manifestSourceOptions } from '../../api/command.ts';
 import { DEFAULT_CLUSTER_DOMAIN, type ImagePullPolicy } from '../builders/options.ts';
 import type { OperatorFlags } from './operator.ts';
 import type { RenderFlags } from './render.ts';

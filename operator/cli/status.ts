@@ -1,7 +1,7 @@
 // `kubeinfer status <name>`: the InferenceService's status as a person reads
 // it: readiness, URL, each version's weight and replicas, stall reasons.
 import { stringify } from 'yaml';
-import type { InferenceService } from '../api/index.ts';
+import type { InferenceService } from '../../api/index.ts';
 import { readInferenceService, type ClusterFlags } from './cluster.ts';
 
 export interface StatusFlags extends ClusterFlags {

@@ -2,7 +2,7 @@
 // set to 0 except the chosen version's, set to 100. They are sent as an RFC
 // 6902 JSON patch guarded by `test` operations, so a concurrent edit makes the
 // patch fail instead of being overwritten.
-import type { InferenceService } from '../api/index.ts';
+import type { InferenceService } from '../../api/index.ts';
 import type { JsonPatchOperation } from '../kube/client.ts';
 
 export type TrafficPatch =

@@ -2,7 +2,7 @@
 // than on the manifest: GPUs no node offers, a credentials Secret that is
 // missing or lacks the keys the model URIs need. Each becomes a Stalled
 // condition whose message says what to do. Pure: callers pass what they read.
-import { resolveVersions, type InferenceService } from '../api/index.ts';
+import { resolveVersions, type InferenceService } from '../../api/index.ts';
 import { GPU_MEMORY_LABEL, GPU_PRODUCT_LABEL } from '../builders/gpu.ts';
 import type { KubeObject } from '../kube/types.ts';
 

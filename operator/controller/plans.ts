@@ -1,7 +1,7 @@
 // Validated spec and desired objects per InferenceService generation. Most
 // reconciles are triggered by children's status changes, not by spec changes;
 // they reuse the plan instead of validating and building again.
-import type { InferenceService } from '../api/index.ts';
+import type { InferenceService } from '../../api/index.ts';
 import { desiredObjects, type BuildOptions } from '../builders/index.ts';
 import { objectKey, type KubeObject } from '../kube/types.ts';
 import { checkSpec, type SpecCheck } from './spec.ts';

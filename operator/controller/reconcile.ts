@@ -2,7 +2,7 @@
 // compute the desired objects, apply only what differs, delete what is no
 // longer desired, write status if it changed, and record events for the
 // transitions. Level-triggered: it never looks at what triggered it.
-import type { InferenceService, InferenceServiceStatus } from '../api/index.ts';
+import type { InferenceService, InferenceServiceStatus } from '../../api/index.ts';
 import type { BuildOptions } from '../builders/index.ts';
 import { canonicalJson } from '../builders/hash.ts';
 import { inferenceServiceUrl, routerObjectName, versionObjectName } from '../builders/names.ts';

@@ -1,7 +1,7 @@
 // The InferenceService as the operator uses it: validated against the same
 // schema and rules as admission (a CRD installed without them, or an older
 // stored object, must still never crash the operator) and with defaults applied.
-import { validateInferenceService, type InferenceService } from '../api/index.ts';
+import { validateInferenceService, type InferenceService } from '../../api/index.ts';
 import type { KubeObject } from '../kube/types.ts';
 import type { Problem } from './checks.ts';
 

@@ -3,7 +3,7 @@
 // Ready is always present; Reconciling and Stalled appear only while true
 // ("abnormal-true"), which is how kstatus, Helm 4 --wait, Flux and
 // `kubectl wait --for=condition=Ready` read progress and failure.
-import { formatTrafficSummary, resolveVersions, type Condition, type ConditionType, type InferenceService, type InferenceServiceStatus, type ResolvedVersion, type VersionStatus } from '../api/index.ts';
+import { formatTrafficSummary, resolveVersions, type Condition, type ConditionType, type InferenceService, type InferenceServiceStatus, type ResolvedVersion, type VersionStatus } from '../../api/index.ts';
 import { minimumAvailable } from '../builders/scaling.ts';
 import type { KubeObject } from '../kube/types.ts';
 import type { Problem } from './checks.ts';

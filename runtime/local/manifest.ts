@@ -1,9 +1,9 @@
 // Reading the manifest for local mode: the exact checks and messages of
 // `kubeinfer validate`, then the one InferenceService to run.
 import { readFile } from 'node:fs/promises';
-import { loadInferenceServices } from '../../operator/api/index.ts';
-import type { InferenceService } from '../../operator/api/index.ts';
-import { validateSources } from '../../operator/api/validate-command.ts';
+import { loadInferenceServices } from '../../api/index.ts';
+import type { InferenceService } from '../../api/index.ts';
+import { validateSources } from '../../api/validate-command.ts';
 
 export type ManifestResult = { readonly ok: true; readonly service: InferenceService } | { readonly ok: false; readonly lines: readonly string[] };
 

@@ -1,8 +1,8 @@
 // What local mode runs for one InferenceService, as pure data: one runtime per version
 // (with the same KUBEINFER_* settings the operator gives a pod) and the router's
 // configuration. Pure, so the mapping is tested without starting anything.
-import { resolveVersions } from '../../operator/api/index.ts';
-import type { InferenceService, ResolvedVersion } from '../../operator/api/index.ts';
+import { resolveVersions } from '../../api/index.ts';
+import type { InferenceService, ResolvedVersion } from '../../api/index.ts';
 import type { RouterConfig } from '../router/index.ts';
 
 /** One version to run: its model URI and the environment of its `kubeinfer serve`. */

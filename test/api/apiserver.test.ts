@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CRD_NAME, CRD_PATH, checkManifests } from '../../operator/api/index.ts';
-import { startControlPlane } from '../cluster/index.ts';
-import type { ControlPlane } from '../cluster/index.ts';
+import { CRD_NAME, CRD_PATH, checkManifests } from '../../api/index.ts';
+import { startControlPlane } from '../../tools/cluster/index.ts';
+import type { ControlPlane } from '../../tools/cluster/index.ts';
 import { badCases, goodCases, ROOT } from './corpus.ts';
 import { kubeinfer } from './run-cli.ts';
 

@@ -2,8 +2,8 @@
 // fill what is left, and the traffic summary matches the printer column's format.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatTrafficSummary, resolveVersions, validateInferenceService } from '../../operator/api/index.ts';
-import type { InferenceServiceSpec } from '../../operator/api/index.ts';
+import { formatTrafficSummary, resolveVersions, validateInferenceService } from '../../api/index.ts';
+import type { InferenceServiceSpec } from '../../api/index.ts';
 
 function spec(raw: unknown): InferenceServiceSpec {
   const result = validateInferenceService({ apiVersion: 'serving.kubeinfer.io/v1alpha1', kind: 'InferenceService', metadata: { name: 'fraud' }, spec: raw });

@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { Environment } from '@marcbachmann/cel-js';
-import { CRD_PATH, crdYaml, inferenceServiceCrd, inferenceServiceSchema } from '../../operator/api/index.ts';
-import type { SchemaNode } from '../../operator/api/schema-builder.ts';
-import { specMatchesTypes, statusMatchesTypes } from '../../operator/api/schema.ts';
+import { CRD_PATH, crdYaml, inferenceServiceCrd, inferenceServiceSchema } from '../../api/index.ts';
+import type { SchemaNode } from '../../api/schema-builder.ts';
+import { specMatchesTypes, statusMatchesTypes } from '../../api/schema.ts';
 import { ROOT } from './corpus.ts';
 
 function* walk(node: SchemaNode, path: string): Generator<{ node: SchemaNode; path: string }> {

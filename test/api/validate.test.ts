@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { checkManifests, loadInferenceServices, loadManifests, validateInferenceService } from '../../operator/api/index.ts';
-import type { InferenceService } from '../../operator/api/index.ts';
+import { checkManifests, loadInferenceServices, loadManifests, validateInferenceService } from '../../api/index.ts';
+import type { InferenceService } from '../../api/index.ts';
 import { badCases, goodCases } from './corpus.ts';
 
 const base = { apiVersion: 'serving.kubeinfer.io/v1alpha1', kind: 'InferenceService', metadata: { name: 'fraud', namespace: 'ml' } };

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ApiException, ApiextensionsV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import type { KubernetesObject, V1CustomResourceDefinition } from '@kubernetes/client-node';
-import { eventually } from './eventually.ts';
-import { startControlPlane } from './index.ts';
-import type { ControlPlane } from './index.ts';
+import { eventually } from '../../tools/cluster/eventually.ts';
+import { startControlPlane } from '../../tools/cluster/index.ts';
+import type { ControlPlane } from '../../tools/cluster/index.ts';
 
 const CEL_MESSAGE = 'minReplicas must not exceed maxReplicas';
 

@@ -1,8 +1,8 @@
 // Binary discovery rules and the errors a person sees when a binary is missing (no cluster needed).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ASSET_NAMES, assetEnvVar, assetPath, cachePaths, resolveAsset } from './assets.ts';
-import type { AssetLookup } from './assets.ts';
+import { ASSET_NAMES, assetEnvVar, assetPath, cachePaths, resolveAsset } from '../../tools/cluster/assets.ts';
+import type { AssetLookup } from '../../tools/cluster/assets.ts';
 
 const CACHE = '/cache/kubeinfer/assets/kubernetes-v1.35.4/kube-scheduler';
 

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startControlPlane } from './index.ts';
+import { startControlPlane } from '../../tools/cluster/index.ts';
 
 /** Processes whose command line mentions `text`. */
 function processesMentioning(text: string): string[] {

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import type { V1Deployment, V1Pod, V1PodSpec } from '@kubernetes/client-node';
-import { eventually } from './eventually.ts';
-import { DEFAULT_NODES, GPU_TAINT, startControlPlane } from './index.ts';
-import type { ControlPlane } from './index.ts';
+import { eventually } from '../../tools/cluster/eventually.ts';
+import { DEFAULT_NODES, GPU_TAINT, startControlPlane } from '../../tools/cluster/index.ts';
+import type { ControlPlane } from '../../tools/cluster/index.ts';
 
 const CPU_NODES = DEFAULT_NODES.filter((node) => !node.gpus).map((node) => node.name);
 

@@ -1,8 +1,8 @@
 // Pure parts of local mode: what runs for a manifest, and the printed example request.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateInferenceService } from '../../operator/api/index.ts';
-import type { InferenceService } from '../../operator/api/index.ts';
+import { validateInferenceService } from '../../api/index.ts';
+import type { InferenceService } from '../../api/index.ts';
 import { curlExamples, exampleInferBody } from '../../runtime/local/example.ts';
 import { planLocalRun, routerConfigFor, sameRuntimes } from '../../runtime/local/plan.ts';
 import type { LocalPlan } from '../../runtime/local/plan.ts';

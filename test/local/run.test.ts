@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
-import { addModel } from '../helpers/onnx.ts';
+import { addModel } from '../../tools/onnx/models.ts';
 import { countByVersion, send, sendMany } from '../router/support.ts';
 import { CLI } from '../router/process.ts';
 import { startLocalRun } from './session.ts';

@@ -1,7 +1,7 @@
 // The pure builders: what one InferenceService turns into, field by field.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { validateInferenceService, type InferenceService } from '../../operator/api/index.ts';
+import { validateInferenceService, type InferenceService } from '../../api/index.ts';
 import { desiredObjects } from '../../operator/builders/index.ts';
 import { appliedHash } from '../../operator/builders/hash.ts';
 import { ANNOTATION_APPLIED_HASH } from '../../operator/builders/labels.ts';

@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { loadInferenceServices } from '../../operator/api/index.ts';
+import { loadInferenceServices } from '../../api/index.ts';
 import { renderObjects } from '../../operator/cli/render.ts';
 import type { RunningOperator } from '../../operator/controller/manager.ts';
 import type { KubeClient } from '../../operator/kube/client.ts';
 import { ConfigMapKind, InferenceServiceKind } from '../../operator/kube/resources.ts';
-import type { ControlPlane } from '../cluster/index.ts';
+import type { ControlPlane } from '../../tools/cluster/index.ts';
 import { adminClient, applyAsUser, createNamespace, eventually, inferenceService, read, startClusterWithCrd, startTestOperator, waitReady } from './harness.ts';
 
 const CANARY = `apiVersion: serving.kubeinfer.io/v1alpha1

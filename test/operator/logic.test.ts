@@ -2,7 +2,7 @@
 // operator-detectable problems, and the promote/rollback patch.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { validateInferenceService, type InferenceService } from '../../operator/api/index.ts';
+import { validateInferenceService, type InferenceService } from '../../api/index.ts';
 import { desiredObjects } from '../../operator/builders/index.ts';
 import { allTrafficTo } from '../../operator/cli/traffic-patch.ts';
 import { credentialsProblem, gpuProblem } from '../../operator/controller/checks.ts';

@@ -8,7 +8,7 @@ import type { RunningOperator } from '../../operator/controller/manager.ts';
 import { leaderElectionRules, nodeRules, operatorRules } from '../../operator/controller/rbac.ts';
 import type { KubeClient } from '../../operator/kube/client.ts';
 import { InferenceServiceKind } from '../../operator/kube/resources.ts';
-import type { ControlPlane } from '../cluster/index.ts';
+import type { ControlPlane } from '../../tools/cluster/index.ts';
 import { adminClient, applyAsUser, createNamespace, inferenceService, read, startClusterWithCrd, startTestOperator, waitCondition, waitReady } from './harness.ts';
 
 const RBAC = 'rbac.authorization.k8s.io/v1';

@@ -5,7 +5,7 @@
 // test works in its own namespace.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CRD_NAME, CRD_PATH, type InferenceService } from '../../operator/api/index.ts';
+import { CRD_NAME, CRD_PATH, type InferenceService } from '../../api/index.ts';
 import type { RunningOperator } from '../../operator/controller/manager.ts';
 import type { KubeClient } from '../../operator/kube/client.ts';
 import {
@@ -13,7 +13,7 @@ import {
   RoleKind, SecretKind, ServiceAccountKind, ServiceKind,
 } from '../../operator/kube/resources.ts';
 import type { KubeObject } from '../../operator/kube/types.ts';
-import type { ControlPlane } from '../cluster/index.ts';
+import type { ControlPlane } from '../../tools/cluster/index.ts';
 import {
   adminClient, applyAsUser, createNamespace, eventually, inferenceService, names, read, RUNTIME_IMAGE, startClusterWithCrd,
   startTestOperator, waitCondition, waitReady,

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { formatRouterConfig } from '../../runtime/router/index.ts';
-import { eventually } from '../cluster/eventually.ts';
+import { eventually } from '../../tools/cluster/eventually.ts';
 import { CLI, startRouterProcess } from './process.ts';
 import { countByVersion, metricValue, send, sendMany, startBackend } from './support.ts';
 

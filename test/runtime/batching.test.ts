@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadOnnxRuntime } from '../../runtime/onnx/runtime.ts';
-import { buildModel, identityModel, mlpModel, seededRandom } from '../helpers/onnx.ts';
+import { buildModel, identityModel, mlpModel, seededRandom } from '../../tools/onnx/models.ts';
 import { postJson, send, startTestServer } from './harness.ts';
 
 const ort = await loadOnnxRuntime();

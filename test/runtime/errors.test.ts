@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
-import { multiIoModel, fixedShapeModel } from '../helpers/onnx.ts';
+import { multiIoModel, fixedShapeModel } from '../../tools/onnx/models.ts';
 import { postBinary, postJson, send, startTestServer, type Reply } from './harness.ts';
 
 const INFER = '/v2/models/m/infer';
@@ -50,7 +50,7 @@ test('V2 JSON requests: each problem is named in a 400/404', async (t) => {
 });
 
 test('integer ranges are checked per datatype', async (t) => {
-  const { identityModel } = await import('../helpers/onnx.ts');
+  const { identityModel } = await import('../../tools/onnx/models.ts');
   const server = await startTestServer(t, identityModel('INT8', [2]));
   const cases: [unknown[], RegExp][] = [
     [[1, 128], /element 1 is 128, not a valid INT8 value/],
@@ -81,7 +81,7 @@ test('binary framing problems are named', async (t) => {
 });
 
 test('BYTES binary framing problems are named', async (t) => {
-  const { identityModel } = await import('../helpers/onnx.ts');
+  const { identityModel } = await import('../../tools/onnx/models.ts');
   const server = await startTestServer(t, identityModel('BYTES', [2]));
   const input = (size: number) => ({ inputs: [{ name: 'input', datatype: 'BYTES', shape: [2], parameters: { binary_data_size: size } }] });
   const truncated = Buffer.from([5, 0, 0, 0, 104, 105]);
@@ -130,7 +130,7 @@ test('bodies over the limit get 413; unsupported encodings 415; gzip bodies are 
 
 test('clients that disconnect mid-request or send garbage do not disturb the server', async (t) => {
   const { connect } = await import('node:net');
-  const { mlpModel } = await import('../helpers/onnx.ts');
+  const { mlpModel } = await import('../../tools/onnx/models.ts');
   const server = await startTestServer(t, mlpModel({ layers: [256, 1024, 1024, 256] }), { workers: '1' });
   const { port } = new URL(server.url);
   const body = JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [64, 256], data: new Array(64 * 256).fill(0.5) }] });

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadOnnxRuntime } from '../../runtime/onnx/runtime.ts';
-import { fixedShapeModel, identityModel, mlpModel, multiIoModel, seededRandom, type OnnxElemType } from '../helpers/onnx.ts';
+import { fixedShapeModel, identityModel, mlpModel, multiIoModel, seededRandom, type OnnxElemType } from '../../tools/onnx/models.ts';
 import { binaryOutputs, bytesOf, float32s, postBinary, postJson, send, startTestServer } from './harness.ts';
 
 const ort = await loadOnnxRuntime();

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { addModel, mlpModel } from '../helpers/onnx.ts';
+import { addModel, mlpModel } from '../../tools/onnx/models.ts';
 import { CLI, bytesOf, modelFile, postBinary, send, spawnServe, startTestServer, type Reply } from './harness.ts';
 
 // A model slow enough (tens of ms per request on one thread) to keep a queue standing.

@@ -5,7 +5,7 @@ import { loadOnnxRuntime } from '../../runtime/onnx/runtime.ts';
 import {
   addModel, castModel, fixedShapeModel, identityModel, imageModel, mlpModel, multiIoModel,
   type OnnxElemType,
-} from '../helpers/onnx.ts';
+} from '../../tools/onnx/models.ts';
 
 const ort = await loadOnnxRuntime();
 type Tensor = InstanceType<typeof ort.Tensor>;

@@ -2,7 +2,7 @@
 // /metrics and the V1 protocol, with and without /versions/{v}.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { corruptModel, mlpModel, multiIoModel } from '../helpers/onnx.ts';
+import { corruptModel, mlpModel, multiIoModel } from '../../tools/onnx/models.ts';
 import { postJson, send, startTestServer } from './harness.ts';
 
 test('health, server metadata and model metadata follow the Open Inference Protocol', async (t) => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { multiIoModel } from '../helpers/onnx.ts';
+import { multiIoModel } from '../../tools/onnx/models.ts';
 import { startTestServer } from './harness.ts';
 
 const SCRIPT = fileURLToPath(new URL('./tritonclient_check.py', import.meta.url));

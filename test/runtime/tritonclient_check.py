@@ -1,7 +1,7 @@
 """Drives a kubeinfer server with Triton's own Python HTTP client (tritonclient[http]).
 
 Usage: python3 tritonclient_check.py <host:port> <model>
-The model is test/helpers/onnx.ts multiIoModel(3): a, b FP32 [batch, 3] -> sum, product, greater.
+The model is tools/onnx/models.ts multiIoModel(3): a, b FP32 [batch, 3] -> sum, product, greater.
 Prints "ok" and exits 0 when every check passes; any failure raises.
 """
 import sys

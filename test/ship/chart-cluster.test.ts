@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { eventually } from '../cluster/eventually.ts';
+import { eventually } from '../../tools/cluster/eventually.ts';
 import { useChartCluster } from './chart-fixture.ts';
 import { CHART_DIR } from './helm.ts';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../cluster/index.ts';
+import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../tools/cluster/index.ts';
 import { createHelm, type Helm } from './helm.ts';
 
 export interface ChartCluster {

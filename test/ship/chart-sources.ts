@@ -1,7 +1,7 @@
 // The chart files that come from elsewhere in the repository: the CRD (crds/, itself
-// generated from operator/api/schema.ts) and the operator's RBAC rules
+// generated from api/schema.ts) and the operator's RBAC rules
 // (operator/controller/rbac.ts). Copies, not symlinks, because Flux's GitRepository
-// artifacts drop symlinks. `node test/ship/sync-chart.ts` writes them; a test fails when
+// artifacts drop symlinks. `node tools/chart/sync-chart.ts` writes them; a test fails when
 // they are stale.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,7 @@ export const RULE_GROUPS = { operatorRules, nodeRules, leaderElectionRules } as 
 /** Each derived chart file (path relative to the repository root) and the content it must have. */
 export function derivedChartFiles(): ReadonlyMap<string, string> {
   const rbacHeader = [
-    '# Generated from operator/controller/rbac.ts by `node test/ship/sync-chart.ts`: edit the',
+    '# Generated from operator/controller/rbac.ts by `node tools/chart/sync-chart.ts`: edit the',
     '# rules there. operatorRules: every watched namespace (a ClusterRole when watching all);',
     '# nodeRules: cluster-scoped reads for GPU placement checks; leaderElectionRules: the',
     '# release namespace, when leader election is on.',

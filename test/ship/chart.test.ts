@@ -51,9 +51,9 @@ test('helm lint --strict is clean', async () => {
   assert.equal(several.code, 0, several.stdout + several.stderr);
 });
 
-test('the chart carries the current CRD and RBAC rules (else run: node test/ship/sync-chart.ts)', () => {
+test('the chart carries the current CRD and RBAC rules (else run: node tools/chart/sync-chart.ts)', () => {
   for (const [path, expected] of derivedChartFiles()) {
-    assert.equal(readFileSync(`${root}${path}`, 'utf8'), expected, `${path} is stale: run \`node test/ship/sync-chart.ts\``);
+    assert.equal(readFileSync(`${root}${path}`, 'utf8'), expected, `${path} is stale: run \`node tools/chart/sync-chart.ts\``);
   }
 });
 

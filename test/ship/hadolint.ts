@@ -3,7 +3,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheRoot } from '../cluster/assets.ts';
+import { cacheRoot } from '../../tools/cluster/assets.ts';
 
 const HADOLINT_VERSION = '2.15.1';
 

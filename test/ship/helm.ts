@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { helmBinary } from '../cluster/assets.ts';
+import { helmBinary } from '../../tools/cluster/assets.ts';
 
 export const CHART_DIR = fileURLToPath(new URL('../../charts/kubeinfer', import.meta.url));
 // `helm template` has no cluster to ask; a helm built without release ldflags assumes

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../cluster/index.ts';
+import { freePort } from '../../tools/cluster/index.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/kubeinfer.ts', import.meta.url));
 const STOP_GRACE_MS = 20_000;

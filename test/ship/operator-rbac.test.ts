@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { eventually } from '../cluster/eventually.ts';
+import { eventually } from '../../tools/cluster/eventually.ts';
 import { useChartCluster } from './chart-fixture.ts';
 import { CHART_DIR } from './helm.ts';
 import { runHealthScript } from './lua.ts';

@@ -3,7 +3,7 @@
 // process using it gets exactly the account's RBAC.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
-import type { ControlPlane } from '../cluster/index.ts';
+import type { ControlPlane } from '../../tools/cluster/index.ts';
 
 interface Kubeconfig {
   clusters: { name: string; cluster: Record<string, unknown> }[];

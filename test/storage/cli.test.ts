@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { listTree, startHttpServer, tempDir, type Running } from './servers.ts';
+import { listTree, startHttpServer, tempDir, type Running } from '../../tools/storage/servers.ts';
 
 const cli = fileURLToPath(new URL('../../bin/kubeinfer.ts', import.meta.url));
 const MODEL = randomBytes(300_000);

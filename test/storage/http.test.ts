@@ -8,7 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fetchModel, ModelFetchError, type FetchModelOptions } from '../../runtime/storage/index.ts';
-import { expectFetchFailure, listTree, startHttpServer, tempDir, type Running } from './servers.ts';
+import { expectFetchFailure, listTree, startHttpServer, tempDir, type Running } from '../../tools/storage/servers.ts';
 
 const MODEL = randomBytes(1024 * 1024 + 17);
 const MODEL_SHA256 = createHash('sha256').update(MODEL).digest('hex');

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fetchModel, parseModelUri, pvcMount, type FetchModelOptions } from '../../runtime/storage/index.ts';
-import { expectFetchFailure, listTree, tempDir } from './servers.ts';
+import { expectFetchFailure, listTree, tempDir } from '../../tools/storage/servers.ts';
 
 const GRAPH = randomBytes(64_000);
 const WEIGHTS = randomBytes(128_000);

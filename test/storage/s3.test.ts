@@ -9,7 +9,7 @@ import { request } from 'node:http';
 import path from 'node:path';
 import { AwsClient } from 'aws4fetch';
 import { fetchModel, type FetchModelOptions } from '../../runtime/storage/index.ts';
-import { expectFetchFailure, listTree, startMoto, tempDir, type Running } from './servers.ts';
+import { expectFetchFailure, listTree, startMoto, tempDir, type Running } from '../../tools/storage/servers.ts';
 
 const GRAPH = randomBytes(200_000);
 const WEIGHTS = randomBytes(700_000);

@@ -3,6 +3,6 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CRD_PATH, crdYaml } from './crd.ts';
 
-const target = fileURLToPath(new URL(`../../${CRD_PATH}`, import.meta.url));
+const target = fileURLToPath(new URL(`../${CRD_PATH}`, import.meta.url));
 writeFileSync(target, crdYaml());
 console.log(`wrote ${CRD_PATH}`);

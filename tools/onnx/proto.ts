@@ -1,4 +1,4 @@
-// The ONNX protobuf writer behind test/helpers/onnx.ts: emits the wire format of onnx.proto
+// The ONNX protobuf writer behind tools/onnx/models.ts: emits the wire format of onnx.proto
 // (ModelProto/GraphProto/NodeProto/TensorProto/ValueInfoProto) with no dependencies.
 
 /** ONNX element types by the names the Open Inference Protocol uses. */

@@ -1,10 +1,10 @@
 // Small ONNX models generated in code, so tests and examples build the exact models they
 // need instead of shipping binaries. buildModel() writes any graph; the factories below
 // cover the shapes and element types the runtime must serve.
-import { buildModel, ONNX_ELEM_TYPE, type Dim, type Initializer, type OnnxElemType, type OnnxNode } from './onnx-proto.ts';
+import { buildModel, ONNX_ELEM_TYPE, type Dim, type Initializer, type OnnxElemType, type OnnxNode } from './proto.ts';
 
-export { buildModel, ONNX_ELEM_TYPE } from './onnx-proto.ts';
-export type { AttributeValue, Dim, Initializer, ModelSpec, OnnxElemType, OnnxNode, ValueInfo } from './onnx-proto.ts';
+export { buildModel, ONNX_ELEM_TYPE } from './proto.ts';
+export type { AttributeValue, Dim, Initializer, ModelSpec, OnnxElemType, OnnxNode, ValueInfo } from './proto.ts';
 
 /** Deterministic pseudo-random numbers in [-1, 1) (mulberry32), so weights are stable across runs. */
 export function seededRandom(seed: number): () => number {

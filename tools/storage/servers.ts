@@ -1,6 +1,6 @@
 // Real servers on loopback for the storage tests and benchmark: a node:http server,
 // moto (a real S3 implementation, PyPI `moto[server]`) and fake-gcs-server (built by
-// `bash test/cluster/build-assets.sh fake-gcs-server`). Every start returns a stop.
+// `bash tools/cluster/build-assets.sh fake-gcs-server`). Every start returns a stop.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
