@@ -3,7 +3,8 @@
 // the assertions at the bottom break the typecheck the moment they drift.
 import { boolean, celString, enumeration, integer, list, object, optional, required, string } from './schema-builder.ts';
 import type { TypeOf } from './schema-builder.ts';
-import { autoscaling, DNS_LABEL, gpu, resources, router, runtime, scheduling, storage } from './schema-fields.ts';
+import { DNS_LABEL } from './names.ts';
+import { autoscaling, gpu, resources, router, runtime, scheduling, storage } from './schema-fields.ts';
 import type { InferenceServiceSpec, InferenceServiceStatus } from './types.ts';
 
 export const MAX_VERSIONS = 8;

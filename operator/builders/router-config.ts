@@ -3,26 +3,17 @@
 // touches: the router watches it and applies new weights without a restart.
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { resolveVersions, type InferenceService } from '../../api/index.ts';
-import { formatRouterConfig, ROUTER_CONFIG_KEY, type RouterConfig } from '../../runtime/router/config.ts';
+import { buildRouterConfig, formatRouterConfig, ROUTER_CONFIG_KEY, type RouterConfig } from '../../contracts/index.ts';
 import { standardLabels } from './labels.ts';
 import { routerObjectName, versionServiceUrl } from './names.ts';
 import { SERVICE_PORT } from './options.ts';
 import { childMetadata } from './owner.ts';
 
-/** The router configuration an InferenceService implies. */
+/** The router configuration an InferenceService implies: each version behind its Service. */
 export function routerConfig(isvc: InferenceService): RouterConfig {
   const name = isvc.metadata.name ?? '';
   const namespace = isvc.metadata.namespace ?? 'default';
-  const mirror = isvc.spec.traffic?.mirror;
-  return {
-    model: name,
-    versions: resolveVersions(isvc.spec).map((version) => ({
-      name: version.name,
-      weight: version.weight,
-      url: versionServiceUrl(name, namespace, version.name, SERVICE_PORT),
-    })),
-    mirror: mirror ? { version: mirror.version, percent: mirror.percent ?? 100 } : null,
-  };
+  return buildRouterConfig(name, resolveVersions(isvc.spec), (version) => versionServiceUrl(name, namespace, version, SERVICE_PORT));
 }
 
 /** ConfigMap `<isvc>-router`. */

@@ -7,7 +7,7 @@
 // client-node's 30 s inactivity timer fires on a quiet ConfigMap; errors back off up to 30 s.
 import { ApiException, CoreV1Api, Watch } from '@kubernetes/client-node';
 import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
-import { parseRouterConfigText, ROUTER_CONFIG_KEY } from './config.ts';
+import { parseRouterConfigText, ROUTER_CONFIG_KEY } from '../../contracts/index.ts';
 import type { ConfigSink, ConfigWatch } from './source-file.ts';
 
 

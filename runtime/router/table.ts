@@ -4,7 +4,7 @@
 // requests already in flight keep the backend they picked, so nothing is dropped.
 import { createBalancer, createPercentGate } from './balancer.ts';
 import type { Balancer, PercentGate } from './balancer.ts';
-import type { RouterConfig, RouterVersion } from './config.ts';
+import type { RouterConfig, RouterVersion } from '../../contracts/index.ts';
 import type { RouterMetrics } from './metrics.ts';
 import type { ProxyTarget } from './proxy.ts';
 

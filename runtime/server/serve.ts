@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Engine, type EngineState } from '../engine/engine.ts';
 import { createListener } from './app.ts';
-import type { ServeConfig } from './config.ts';
+import type { ServeConfig } from '../../contracts/index.ts';
 import type { Lifecycle, ServeContext } from './context.ts';
 import { jsonLogger, type Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';

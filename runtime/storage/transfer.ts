@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fail, formatBytes, ok, type Result } from './errors.ts';
 import { thrownFailure } from './http-problems.ts';
-import { MODEL_FILE } from './layout.ts';
+import { MODEL_FILE } from '../../contracts/index.ts';
 import type { LogEvent, Progress } from './progress.ts';
 import { retryEvent, withRetries, type AttemptResult, type RetryPolicy } from './retry.ts';
 

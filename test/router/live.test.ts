@@ -6,8 +6,8 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { formatRouterConfig, startRouter, watchConfigFile } from '../../runtime/router/index.ts';
-import type { RouterConfig } from '../../runtime/router/index.ts';
+import { formatRouterConfig, type RouterConfig } from '../../contracts/index.ts';
+import { startRouter, watchConfigFile } from '../../runtime/router/index.ts';
 import { countByVersion, modelLike, send, sendMany, startBackend } from './support.ts';
 import type { Answer, BackendBehaviour } from './support.ts';
 
