@@ -7,6 +7,9 @@ export { checkManifests, isInferenceService, loadInferenceServices, loadManifest
 export type { InferenceServicesResult, LoadResult, ManifestCheck, ManifestDocument, ManifestProblem } from './manifests.ts';
 export { CRD_NAME, CRD_PATH, crdYaml, inferenceServiceCrd } from './crd.ts';
 export { inferenceServiceSchema, MAX_VERSIONS, ROUTER_SUFFIX } from './schema.ts';
-export { DEFAULT_TARGETS, effectiveWeight, formatTrafficSummary, resolveVersions } from './resolve.ts';
+export { DEFAULT_TARGETS, effectiveWeight, resolveVersions } from './resolve.ts';
+export { formatTrafficSummary, mirrorOf } from './traffic.ts';
+export { withSchemaDefaults } from './defaults.ts';
+export type { DefaultedSpec } from './defaults.ts';
 export type { ResolvedGpu, ResolvedScaling, ResolvedVersion } from './resolve.ts';
 export { DNS_LABEL, DNS_SUBDOMAIN } from './names.ts';

@@ -2,6 +2,7 @@
 // what share of traffic each gets. The operator writes it into a ConfigMap; local mode
 // writes it into a file; the router parses it. Parsing is strict so that a bad edit is
 // refused as a whole and the router keeps serving with the last good configuration.
+import { mirrorOf } from '../api/traffic.ts';
 import { DNS_LABEL } from '../api/names.ts';
 
 /** The ConfigMap key (and local-mode file name) that holds the router configuration. */
@@ -137,12 +138,6 @@ export interface RoutedVersion {
   readonly mirrorPercent: number;
 }
 
-/** The mirror entry of resolved versions: the one with a mirror share, or null. */
-export function routerMirror(versions: readonly RoutedVersion[]): RouterMirror | null {
-  const mirror = versions.find((version) => version.mirrorPercent > 0);
-  return mirror === undefined ? null : { version: mirror.name, percent: mirror.mirrorPercent };
-}
-
 /**
  * The configuration for one model's resolved versions, given where each version listens.
  * @example
@@ -152,6 +147,6 @@ export function buildRouterConfig(model: string, versions: readonly RoutedVersio
   return {
     model,
     versions: versions.map((version) => ({ name: version.name, weight: version.weight, url: urlOf(version.name) })),
-    mirror: routerMirror(versions),
+    mirror: mirrorOf(versions) ?? null,
   };
 }

@@ -2,7 +2,7 @@
 // the InferenceService's name and router settings, never on weights: new
 // weights reach it through its ConfigMap watch.
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { InferenceService, ResourceRequirements } from '../../api/index.ts';
+import { withSchemaDefaults, type InferenceService, type ResourceRequirements } from '../../api/index.ts';
 import { routerSelector, scrapeAnnotations, standardLabels } from './labels.ts';
 import { routerObjectName } from './names.ts';
 import { HTTP_PORT, type BuildOptions } from './options.ts';
@@ -12,19 +12,18 @@ import { routerProbes } from './probes.ts';
 import { containerSecurityContext, podSecurityContext } from './security.ts';
 
 export const DEFAULT_ROUTER_RESOURCES: ResourceRequirements = { requests: { cpu: '100m', memory: '128Mi' } };
-export const DEFAULT_ROUTER_REPLICAS = 1;
 
 /** Deployment `<isvc>-router`. */
 export function routerDeployment(isvc: InferenceService, options: BuildOptions): V1Deployment {
   const name = routerObjectName(isvc.metadata.name ?? '');
   const namespace = isvc.metadata.namespace ?? 'default';
-  const router = isvc.spec.router;
+  const router = withSchemaDefaults(isvc.spec).router;
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: childMetadata(isvc, name, standardLabels(isvc, 'router')),
     spec: {
-      replicas: router?.replicas ?? DEFAULT_ROUTER_REPLICAS,
+      replicas: router.replicas,
       revisionHistoryLimit: 3,
       selector: { matchLabels: routerSelector(isvc) },
       template: {
@@ -40,7 +39,7 @@ export function routerDeployment(isvc: InferenceService, options: BuildOptions):
             ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
             args: ['route', '--configmap', `${namespace}/${name}`, '--port', String(HTTP_PORT)],
             ports: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
-            resources: containerResources(router?.resources ?? DEFAULT_ROUTER_RESOURCES),
+            resources: containerResources(router.resources ?? DEFAULT_ROUTER_RESOURCES),
             ...routerProbes(),
             securityContext: containerSecurityContext(),
           }],

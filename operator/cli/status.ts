@@ -1,7 +1,7 @@
 // `kubeinfer status <name>`: the InferenceService's status as a person reads
 // it: readiness, URL, each version's weight and replicas, stall reasons.
 import { stringify } from 'yaml';
-import type { InferenceService } from '../../api/index.ts';
+import { mirrorOf, resolveVersions, type InferenceService } from '../../api/index.ts';
 import { readInferenceService, type ClusterFlags } from './cluster.ts';
 
 export interface StatusFlags extends ClusterFlags {
@@ -36,8 +36,8 @@ export function formatStatus(isvc: InferenceService): string {
     const replicas = live ? `${live.readyReplicas}/${live.replicas}` : '-';
     rows.push([version.name, weight, live ? String(live.ready) : '-', replicas, version.model.uri]);
   }
-  const mirror = isvc.spec.traffic?.mirror;
-  const mirrorLine = mirror ? `\nMirror:      ${mirror.percent ?? 100}% of requests copied to ${mirror.version}` : '';
+  const mirror = mirrorOf(resolveVersions(isvc.spec));
+  const mirrorLine = mirror ? `\nMirror:      ${mirror.percent}% of requests copied to ${mirror.version}` : '';
   return `${lines.join('\n')}${table(rows)}${mirrorLine}\n`;
 }
 

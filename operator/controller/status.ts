@@ -3,7 +3,7 @@
 // Ready is always present; Reconciling and Stalled appear only while true
 // ("abnormal-true"), which is how kstatus, Helm 4 --wait, Flux and
 // `kubectl wait --for=condition=Ready` read progress and failure.
-import { formatTrafficSummary, resolveVersions, type Condition, type ConditionType, type InferenceService, type InferenceServiceStatus, type ResolvedVersion, type VersionStatus } from '../../api/index.ts';
+import { formatTrafficSummary, mirrorOf, resolveVersions, type Condition, type ConditionType, type InferenceService, type InferenceServiceStatus, type ResolvedVersion, type VersionStatus } from '../../api/index.ts';
 import { minimumAvailable } from '../builders/scaling.ts';
 import type { KubeObject } from '../kube/types.ts';
 import type { Problem } from './checks.ts';
@@ -64,15 +64,14 @@ export interface StatusInputs {
 }
 
 /** `v1=90,v2=10`, with the mirror target as `v3=mirror:20`. */
-function trafficSummary(isvc: InferenceService, resolved: readonly ResolvedVersion[]): string {
-  const mirror = isvc.spec.traffic?.mirror;
-  return formatTrafficSummary(resolved, mirror ? { version: mirror.version, percent: mirror.percent ?? 100 } : undefined);
+function trafficSummary(resolved: readonly ResolvedVersion[]): string {
+  return formatTrafficSummary(resolved, mirrorOf(resolved));
 }
 
 /** The status the InferenceService should have now. */
 export function desiredStatus(isvc: InferenceService, inputs: StatusInputs): InferenceServiceStatus {
   const resolved = resolveVersions(isvc.spec);
-  const traffic = trafficSummary(isvc, resolved);
+  const traffic = trafficSummary(resolved);
   const progress = resolved.map((version) =>
     ({ version, progress: workloadProgress(inputs.deployment(inputs.versionDeploymentName(version.name)), minimumAvailable(version)) }));
   const versions: VersionStatus[] = progress.map(({ version, progress: p }) =>

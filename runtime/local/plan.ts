@@ -1,9 +1,9 @@
 // What local mode runs for one InferenceService, as pure data: one runtime per version
 // (with the same KUBEINFER_* settings the operator gives a pod) and the router's
 // configuration. Pure, so the mapping is tested without starting anything.
-import { resolveVersions } from '../../api/index.ts';
+import { mirrorOf, resolveVersions } from '../../api/index.ts';
 import type { InferenceService, ResolvedVersion } from '../../api/index.ts';
-import { buildRouterConfig, routerMirror, serveEnv, versionServeValues, type RouterConfig } from '../../contracts/index.ts';
+import { buildRouterConfig, serveEnv, versionServeValues, type RouterConfig } from '../../contracts/index.ts';
 
 /** One version to run: its model URI and the environment of its `kubeinfer serve`. */
 export interface LocalVersion {
@@ -36,7 +36,7 @@ export function planLocalRun(service: InferenceService): PlanResult {
     plan: {
       model,
       versions: resolved.map((v) => ({ name: v.name, uri: v.model.uri, ...(v.model.sha256 === undefined ? {} : { sha256: v.model.sha256 }), weight: v.weight, mirrorPercent: v.mirrorPercent, env: runtimeEnv(v) })),
-      mirror: routerMirror(resolved),
+      mirror: mirrorOf(resolved) ?? null,
     },
   };
 }
