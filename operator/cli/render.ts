@@ -8,7 +8,7 @@ import { readManifestSources } from '../../api/sources.ts';
 import { formatProblem } from '../../api/validate-command.ts';
 import { desiredObjects, type BuildOptions } from '../builders/index.ts';
 import type { ImagePullPolicy } from '../builders/options.ts';
-import type { KubeObject } from '../kube/types.ts';
+import type { KubeObject } from '../../kube/types.ts';
 
 export interface RenderFlags {
   readonly filename: readonly string[];

@@ -5,7 +5,7 @@
 import { resolveVersions, type InferenceService } from '../../api/index.ts';
 import { CREDENTIAL_PAIRS, REQUIRED_CREDENTIALS } from '../../contracts/index.ts';
 import { GPU_MEMORY_LABEL, GPU_PRODUCT_LABEL } from '../builders/gpu.ts';
-import type { KubeObject } from '../kube/types.ts';
+import type { KubeObject } from '../../kube/types.ts';
 
 /** A reason (CamelCase) and a message a person can act on. */
 export interface Problem {

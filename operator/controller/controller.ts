@@ -3,13 +3,13 @@
 // else happens in reconcile, which reads the caches.
 import type { BuildOptions } from '../builders/index.ts';
 import { MANAGED_SELECTOR } from '../builders/labels.ts';
-import type { Informer, InformerEvent, KubeClient } from '../kube/client.ts';
-import { describeError } from '../kube/errors.ts';
+import type { Informer, InformerEvent, KubeClient } from '../../kube/client.ts';
+import { describeError } from '../../kube/errors.ts';
 import {
   ConfigMapKind, DeploymentKind, HorizontalPodAutoscalerKind, InferenceServiceKind, NodeKind,
   RoleBindingKind, RoleKind, ServiceAccountKind, ServiceKind, type ResourceKind,
-} from '../kube/resources.ts';
-import { objectKey, type KubeObject } from '../kube/types.ts';
+} from '../../kube/resources.ts';
+import { objectKey, type KubeObject } from '../../kube/types.ts';
 import { ChildCache } from './cache.ts';
 import { createEventRecorder } from './events.ts';
 import { PlanCache, specStamp } from './plans.ts';

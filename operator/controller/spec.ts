@@ -5,7 +5,7 @@
 // claim itself, so nothing later (fetch-model) would report a bad path.
 import { validateInferenceService, type InferenceService } from '../../api/index.ts';
 import { parseModelUri } from '../../contracts/index.ts';
-import type { KubeObject } from '../kube/types.ts';
+import type { KubeObject } from '../../kube/types.ts';
 import type { Problem } from './checks.ts';
 
 export type SpecCheck = { readonly ok: true; readonly value: InferenceService } | { readonly ok: false; readonly problem: Problem };

@@ -5,7 +5,7 @@
 // `kubectl wait --for=condition=Ready` read progress and failure.
 import { formatTrafficSummary, mirrorOf, resolveVersions, type Condition, type ConditionType, type InferenceService, type InferenceServiceStatus, type ResolvedVersion, type VersionStatus } from '../../api/index.ts';
 import { minimumAvailable } from '../builders/scaling.ts';
-import type { KubeObject } from '../kube/types.ts';
+import type { KubeObject } from '../../kube/types.ts';
 import type { Problem } from './checks.ts';
 
 interface DeploymentShape {

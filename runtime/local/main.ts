@@ -1,4 +1,5 @@
 // `kubeinfer run` as a process: flags -> validated plan -> the local session.
+import { integerFlags, PORT_RANGE } from '../../cli/flags.ts';
 import { readInferenceService } from './manifest.ts';
 import { planLocalRun } from './plan.ts';
 import { runLocal } from './session.ts';
@@ -13,8 +14,9 @@ export interface RunCommandFlags {
 
 /** Runs the InferenceService in `flags.filename` until Ctrl-C; resolves with the exit code. */
 export async function runCommand(flags: RunCommandFlags): Promise<number> {
-  const port = Number(flags.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) return fail([`--port must be an integer from 0 to 65535, got "${flags.port}"`], 2);
+  const parsed = integerFlags({ port: [flags.port, PORT_RANGE] });
+  if (!parsed.ok) return fail([parsed.problem], 2);
+  const { port } = parsed.values;
   const manifest = await readInferenceService(flags.filename, flags.name);
   if (!manifest.ok) return fail(manifest.lines, 1);
   const planned = planLocalRun(manifest.service);

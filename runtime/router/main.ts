@@ -1,5 +1,6 @@
 // `kubeinfer route` as a process: flags -> router + configuration source, JSON logs on
 // stdout, and a graceful stop on SIGTERM/SIGINT (not-ready, finish in-flight, exit 0).
+import { integerFlags, PORT_RANGE } from '../../cli/flags.ts';
 import { startRouter } from './server.ts';
 import type { Router } from './server.ts';
 import { watchConfigFile } from './source-file.ts';
@@ -57,34 +58,24 @@ async function openSource(flags: RouteCommandFlags, router: Router): Promise<Con
   if (namespace === undefined || namespace === '' || name === undefined || name === '' || rest.length > 0) {
     return `--configmap must be <namespace>/<name>, got "${flags.configmap}"`;
   }
-  const { KubeConfig } = await import('@kubernetes/client-node');
+  const { loadKubeConfig } = await import('../../kube/kubeconfig.ts');
   const { watchConfigMap } = await import('./source-configmap.ts');
-  const kubeConfig = new KubeConfig();
-  try {
-    if (flags.kubeconfig !== undefined) kubeConfig.loadFromFile(flags.kubeconfig);
-    else kubeConfig.loadFromDefault();
-  } catch (error) {
-    return `cannot load the kubeconfig: ${(error as Error).message}`;
-  }
-  return watchConfigMap({ kubeConfig, namespace, name, log: logJson }, router);
+  const loaded = loadKubeConfig(flags.kubeconfig);
+  if (!loaded.ok) return loaded.message;
+  return watchConfigMap({ kubeConfig: loaded.kubeConfig, namespace, name, log: logJson }, router);
 }
 
-interface RouteNumbers {
-  readonly port: number;
-  readonly backendTimeoutMs: number;
-  readonly mirrorMaxInFlight: number;
-  readonly shutdownDelayMs: number;
-}
+type RouteNumbers = { readonly port: number; readonly backendTimeoutMs: number; readonly mirrorMaxInFlight: number; readonly shutdownDelayMs: number };
 
 function parseNumbers(flags: RouteCommandFlags): RouteNumbers | string {
-  const port = Number(flags.port);
-  const backendTimeoutMs = Number(flags.backendTimeoutMs);
-  const mirrorMaxInFlight = Number(flags.mirrorMaxInFlight);
-  const shutdownDelayMs = Number(flags.shutdownDelayMs);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) return `--port must be an integer from 0 to 65535, got "${flags.port}"`;
-  if (!Number.isInteger(backendTimeoutMs) || backendTimeoutMs <= 0) return `--backend-timeout-ms must be a positive integer, got "${flags.backendTimeoutMs}"`;
-  if (!Number.isInteger(mirrorMaxInFlight) || mirrorMaxInFlight < 0) return `--mirror-max-in-flight must be a non-negative integer, got "${flags.mirrorMaxInFlight}"`;
-  if (!Number.isInteger(shutdownDelayMs) || shutdownDelayMs < 0) return `--shutdown-delay-ms must be a non-negative integer, got "${flags.shutdownDelayMs}"`;
+  const parsed = integerFlags({
+    port: [flags.port, PORT_RANGE],
+    'backend-timeout-ms': [flags.backendTimeoutMs, { min: 1 }],
+    'mirror-max-in-flight': [flags.mirrorMaxInFlight, { min: 0 }],
+    'shutdown-delay-ms': [flags.shutdownDelayMs, { min: 0 }],
+  });
+  if (!parsed.ok) return parsed.problem;
+  const { port, 'backend-timeout-ms': backendTimeoutMs, 'mirror-max-in-flight': mirrorMaxInFlight, 'shutdown-delay-ms': shutdownDelayMs } = parsed.values;
   return { port, backendTimeoutMs, mirrorMaxInFlight, shutdownDelayMs };
 }
 

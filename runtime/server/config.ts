@@ -1,5 +1,6 @@
 // `kubeinfer serve` settings resolved from flags over KUBEINFER_* variables over the
 // defaults, all as the shared table (contracts/serve-settings.ts) describes them.
+import { parseIntegerFlag } from '../../cli/flags.ts';
 import { SERVE_SETTINGS, type ServeConfig, type ServeSetting } from '../../contracts/index.ts';
 
 /** commander's camelCase property name for a flag. */
@@ -21,12 +22,10 @@ function resolveOne(setting: ServeSetting, raw: string | undefined, problems: st
     return raw;
   }
   if (!('integer' in setting)) return raw;
-  const value = Number(raw);
   const [min, max] = setting.integer;
-  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
-    problems.push(`${source} must be an integer from ${min} to ${max}, got '${raw}'`);
-  }
-  return value;
+  const parsed = parseIntegerFlag(raw, { min, max });
+  if (!parsed.ok) problems.push(`${source} ${parsed.problem}, got '${raw}'`);
+  return parsed.ok ? parsed.value : undefined;
 }
 
 /** Resolves flags (commander's parsed options) over environment variables over defaults. */

@@ -5,7 +5,7 @@ import { validateInferenceService, type InferenceService } from '../../api/index
 import { desiredObjects } from '../../operator/builders/index.ts';
 import { appliedHash } from '../../operator/builders/hash.ts';
 import { ANNOTATION_APPLIED_HASH } from '../../operator/builders/labels.ts';
-import type { KubeObject } from '../../operator/kube/types.ts';
+import type { KubeObject } from '../../kube/types.ts';
 
 const OPTIONS = { runtimeImage: 'registry.example/kubeinfer:1.2.3' };
 

@@ -6,11 +6,11 @@ import { spawn } from 'node:child_process';
 import { after, before } from 'node:test';
 import { CRD_NAME, CRD_PATH, type InferenceService } from '../../api/index.ts';
 import { runOperator, type OperatorOptions, type RunningOperator } from '../../operator/controller/manager.ts';
-import type { KubeClient } from '../../operator/kube/client.ts';
-import { describeError } from '../../operator/kube/errors.ts';
-import { createNodeKubeClient } from '../../operator/kube/node-client.ts';
-import { InferenceServiceKind, LeaseKind, type ResourceKind } from '../../operator/kube/resources.ts';
-import type { KubeObject } from '../../operator/kube/types.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import { describeError } from '../../kube/errors.ts';
+import { createNodeKubeClient } from '../../kube/node-client.ts';
+import { InferenceServiceKind, LeaseKind, type ResourceKind } from '../../kube/resources.ts';
+import type { KubeObject } from '../../kube/types.ts';
 import { eventually } from '../../tools/cluster/eventually.ts';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../tools/cluster/index.ts';
 

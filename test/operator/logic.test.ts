@@ -10,7 +10,7 @@ import { applyReason } from '../../operator/controller/drift.ts';
 import { checkSpec } from '../../operator/controller/spec.ts';
 import { parseQuantity, sameQuantity } from '../../operator/controller/quantity.ts';
 import { desiredStatus, workloadProgress } from '../../operator/controller/status.ts';
-import type { KubeObject } from '../../operator/kube/types.ts';
+import type { KubeObject } from '../../kube/types.ts';
 
 function isvc(spec: Record<string, unknown>): InferenceService {
   const result = validateInferenceService({ apiVersion: 'serving.kubeinfer.io/v1alpha1', kind: 'InferenceService', metadata: { name: 'fraud', namespace: 'ml', generation: 4 }, spec });

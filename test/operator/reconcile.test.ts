@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CRD_NAME, CRD_PATH, type InferenceService } from '../../api/index.ts';
 import type { RunningOperator } from '../../operator/controller/manager.ts';
-import type { KubeClient } from '../../operator/kube/client.ts';
+import type { KubeClient } from '../../kube/client.ts';
 import {
   ConfigMapKind, DeploymentKind, EventKind, HorizontalPodAutoscalerKind, InferenceServiceKind, PodKind, RoleBindingKind,
   RoleKind, SecretKind, ServiceAccountKind, ServiceKind,
-} from '../../operator/kube/resources.ts';
-import type { KubeObject } from '../../operator/kube/types.ts';
+} from '../../kube/resources.ts';
+import type { KubeObject } from '../../kube/types.ts';
 import type { ControlPlane } from '../../tools/cluster/index.ts';
 import {
   adminClient, applyAsUser, createNamespace, eventually, inferenceService, names, read, RUNTIME_IMAGE, startClusterWithCrd,
