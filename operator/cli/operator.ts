@@ -19,6 +19,7 @@ export interface OperatorFlags {
   readonly leaderElect: boolean | string;
   readonly leaderElectionNamespace?: string;
   readonly leaderElectionId: string;
+  readonly leaderElectionLeaseSeconds: string;
   readonly workers: string;
   readonly resyncSeconds: string;
   readonly clusterDomain: string;
@@ -44,9 +45,11 @@ export function operatorOptions(flags: OperatorFlags, kubeConfig: KubeConfig, co
     'health-port': [flags.healthPort, { min: 0 }],
     workers: [flags.workers, { min: 1 }],
     'resync-seconds': [flags.resyncSeconds, { min: 1 }],
+    // Longer than the 10 s renew deadline, which must run out first.
+    'leader-election-lease-seconds': [flags.leaderElectionLeaseSeconds, { min: 11 }],
   });
   if (!parsed.ok) return parsed.problem;
-  const { 'metrics-port': metricsPort, 'health-port': healthPort, workers, 'resync-seconds': resyncSeconds } = parsed.values;
+  const { 'metrics-port': metricsPort, 'health-port': healthPort, workers, 'resync-seconds': resyncSeconds, 'leader-election-lease-seconds': leaseSeconds } = parsed.values;
   const leaderElect = flags.leaderElect === true || flags.leaderElect === 'true';
   return {
     kubeConfig,
@@ -57,7 +60,7 @@ export function operatorOptions(flags: OperatorFlags, kubeConfig: KubeConfig, co
     metricsHost: flags.bindAddress,
     metricsPort,
     ...(healthPort !== metricsPort ? { healthPort } : {}),
-    ...(leaderElect ? { leaderElection: { namespace: leaderNamespace(flags, contextNamespace), name: flags.leaderElectionId } } : {}),
+    ...(leaderElect ? { leaderElection: { namespace: leaderNamespace(flags, contextNamespace), name: flags.leaderElectionId, leaseDurationMs: leaseSeconds * 1000 } } : {}),
     ...(process.env.POD_NAME ? { identity: `${process.env.POD_NAME}_${process.pid}` } : {}),
   };
 }
