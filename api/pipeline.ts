@@ -8,6 +8,12 @@ import type { ImageChannels, ImageLayout, ImageResize, ImageStep, Pipeline } fro
 
 export type PipelineStage = 'preprocess' | 'postprocess';
 
+/** The serve settings that carry this contract (each also a CLI flag of `kubeinfer serve`). */
+export const PIPELINE_ENV = 'KUBEINFER_PIPELINE';
+export const LABELS_PATH_ENV = 'KUBEINFER_LABELS_PATH';
+/** The name fetch-model publishes a labels file under. */
+export const LABELS_FILE = 'labels.txt';
+
 /** An image step with every default applied. */
 export interface ResolvedImageStep {
   readonly input: string;

@@ -7,7 +7,7 @@ const MODEL_URI = '^(file|pvc|http|https|s3|gs)://';
 const MODEL_LOCATION = '^(file:///?[^/].*|pvc://[a-z0-9]([-a-z0-9.]*[a-z0-9])?/.+|(s3|gs)://[^/]+/.+|https?://[^/]+(/.*)?)$';
 const ARTIFACT_LOCATION = '^(file:///?[^/].*|(s3|gs)://[^/]+/.+|https?://[^/]+(/.*)?)$';
 /** A tensor name as ONNX graphs spell them (no control characters, bounded for CEL). */
-const TENSOR_NAME = '^[^\\u0000-\\u001f]+$';
+const TENSOR_NAME = '^[^\\x00-\\x1f]+$';
 const MAX_STEPS = 8;
 
 const sha256 = (what: string) => optional(string(`Hex SHA-256 of the ${what}; fetch-model refuses a download that does not match.`, { pattern: '^[a-f0-9]{64}$', maxLength: 64 }));

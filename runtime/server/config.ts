@@ -1,6 +1,6 @@
 // `kubeinfer serve` settings: each a CLI flag and a KUBEINFER_* environment variable (the
 // operator sets the variables); a flag wins over the variable, the variable over the default.
-import { parseRuntimePipeline, type RuntimePipeline } from '../../api/pipeline.ts';
+import { LABELS_PATH_ENV, parseRuntimePipeline, PIPELINE_ENV, type RuntimePipeline } from '../../api/pipeline.ts';
 import type { ExecutionProvider } from '../engine/messages.ts';
 
 export interface ServeConfig {
@@ -48,8 +48,8 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   { key: 'maxQueueSize', flag: 'max-queue-size', env: 'KUBEINFER_MAX_QUEUE_SIZE', description: 'queued requests before answering 503', integer: [1, 1 << 24], default: '1024' },
   { key: 'maxRequestBytes', flag: 'max-request-bytes', env: 'KUBEINFER_MAX_REQUEST_BYTES', description: 'largest request body before answering 413', integer: [1, MAX_INT], default: String(64 * 1024 * 1024) },
   { key: 'executionProvider', flag: 'execution-provider', env: 'KUBEINFER_EXECUTION_PROVIDER', description: 'cpu or cuda', default: 'cpu' },
-  { key: 'labelsPath', flag: 'labels', env: 'KUBEINFER_LABELS_PATH', description: 'labels file for classification results, one label per line' },
-  { key: 'pipeline', flag: 'pipeline', env: 'KUBEINFER_PIPELINE', description: 'JSON {"preprocess": [...], "postprocess": [...]}: steps around the model ({"model": "<path>"} or {"image": {...}})' },
+  { key: 'labelsPath', flag: 'labels', env: LABELS_PATH_ENV, description: 'labels file for classification results, one label per line' },
+  { key: 'pipeline', flag: 'pipeline', env: PIPELINE_ENV, description: 'JSON {"preprocess": [...], "postprocess": [...]}: steps around the model ({"model": "<path>"} or {"image": {...}})' },
   { key: 'drainTimeoutSeconds', flag: 'drain-timeout-seconds', env: 'KUBEINFER_DRAIN_TIMEOUT_SECONDS', description: 'on SIGTERM, longest wait for in-flight requests', integer: [0, 3600], default: '25' },
 ];
 

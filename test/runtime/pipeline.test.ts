@@ -16,7 +16,7 @@ const argmax = argmaxModel({ classes: 5, inputName: 'logits', outputName: 'class
 
 /** The reference: the three graphs, one after another, in onnxruntime directly. */
 async function reference(features: Float32Array, rows: number): Promise<{ logits: number[]; classes: bigint[] }> {
-  let value = new ort.Tensor('float32', features, [rows, 4]);
+  let value: InstanceType<typeof ort.Tensor> = new ort.Tensor('float32', features, [rows, 4]);
   const names = [['features', 'scaled'], ['scaled', 'logits']] as const;
   const tensors: Record<string, InstanceType<typeof ort.Tensor>> = {};
   for (const [graph, [input, output]] of [scaler, model].map((bytes, index) => [bytes, names[index]!] as const)) {
