@@ -36,14 +36,17 @@ async function pixels(step: ResolvedImageStep, encoded: Buffer): Promise<Buffer>
 function normalise(step: ResolvedImageStep, source: Buffer, target: Float32Array, offset: number): void {
   const channels = step.channels === 'GRAY' ? 1 : 3;
   const plane = step.width * step.height;
+  // Plain locals and one branch per channel keep the per-pixel loop monomorphic and fast.
+  const planar = step.layout === 'NCHW';
   for (let channel = 0; channel < channels; channel++) {
     // BGR reads the decoded RGB pixels in reverse channel order.
     const from = step.channels === 'BGR' ? 2 - channel : channel;
     const multiplier = step.scale / step.std[channel]!;
     const shift = step.mean[channel]! / step.std[channel]!;
-    for (let pixel = 0; pixel < plane; pixel++) {
-      const index = step.layout === 'NCHW' ? offset + channel * plane + pixel : offset + pixel * channels + channel;
-      target[index] = source[pixel * channels + from]! * multiplier - shift;
+    const start = planar ? offset + channel * plane : offset + channel;
+    const stride = planar ? 1 : channels;
+    for (let pixel = 0, read = from, write = start; pixel < plane; pixel++, read += channels, write += stride) {
+      target[write] = source[read]! * multiplier - shift;
     }
   }
 }
