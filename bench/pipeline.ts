@@ -108,7 +108,7 @@ async function decodeTable(): Promise<void> {
 
 async function main(): Promise<void> {
   console.log(`pipeline overhead over loopback HTTP, binary protocol, ${SECONDS}s per cell, ${availableParallelism()} workers`);
-  console.log(['model'.padEnd(17), 'served as'.padEnd(36), 'conc'.padStart(4), 'req/s'.padStart(7), 'p50 ms'.padStart(7), 'p99 ms'.padStart(7), 'req/s vs bare'.padStart(13)].join('  '));
+  console.log(['model'.padEnd(17), 'served as'.padEnd(36), 'conc'.padStart(4), 'req/s'.padStart(7), 'p50 ms'.padStart(7), 'p99 ms'.padStart(7), 'req/s vs bare'.padStart(13), 'p50 +us vs bare'.padStart(15)].join('  '));
   const bare = new Map<string, Latencies[]>();
   for (const item of await httpCases()) {
     const results = await measureCase(item);
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
     for (const [index, result] of results.entries()) {
       const rate = result.count / result.seconds;
       const base = bare.get(item.group)![index]!;
-      console.log([item.group.padEnd(17), item.label.padEnd(36), String(CONCURRENCY[index]).padStart(4), rate.toFixed(0).padStart(7), result.p50Ms.toFixed(2).padStart(7), result.p99Ms.toFixed(2).padStart(7), (rate / (base.count / base.seconds)).toFixed(2).padStart(13)].join('  '));
+      console.log([item.group.padEnd(17), item.label.padEnd(36), String(CONCURRENCY[index]).padStart(4), rate.toFixed(0).padStart(7), result.p50Ms.toFixed(2).padStart(7), result.p99Ms.toFixed(2).padStart(7), (rate / (base.count / base.seconds)).toFixed(2).padStart(13), ((result.p50Ms - base.p50Ms) * 1000).toFixed(0).padStart(15)].join('  '));
     }
   }
   await decodeTable();
