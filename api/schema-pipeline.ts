@@ -73,9 +73,16 @@ export const pipeline = object('Steps around the model, wired by tensor name: ea
   preprocess: steps('before'),
   postprocess: steps('after'),
 }, {
-  rules: [{
-    rule: "!has(self.postprocess) || self.postprocess.all(s, !has(s.image))",
-    message: 'an image step decodes request bytes, so it belongs in preprocess',
-    fieldPath: '.postprocess',
-  }],
+  rules: [
+    {
+      rule: "!has(self.postprocess) || self.postprocess.all(s, !has(s.image))",
+      message: 'an image step decodes request bytes, so it belongs in preprocess',
+      fieldPath: '.postprocess',
+    },
+    {
+      rule: '!has(self.preprocess) || self.preprocess.all(a, !has(a.image) || self.preprocess.filter(b, has(b.image) && (b.image.output == a.image.output || b.image.input == a.image.output)).size() == 1)',
+      message: 'each image step needs its own output name, different from every image input: steps are wired by tensor name',
+      fieldPath: '.preprocess',
+    },
+  ],
 });

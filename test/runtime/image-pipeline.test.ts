@@ -51,6 +51,9 @@ for (const batching of [false, true]) {
       if (binary) assert.match(binaryOutputs(reply).get('scores')!.toString('latin1'), /0\.784314:0:red.*:1:green.*:2:blue.*:1:green/s);
       else assert.deepEqual(strings.map(labelOf), ['red', 'green', 'blue', 'green']);
     }
+    const v1 = await postJson(server.url, '/v1/models/m:predict', { instances: images.map((image) => image.toString('base64')), parameters: { classification: 1 } });
+    assert.equal(v1.status, 200, v1.body.toString());
+    assert.deepEqual(v1.json.predictions.map((row: string[]) => labelOf(row[0]!)), ['red', 'green', 'blue', 'green']);
     // One image per request, concurrently: with batching on they share executions.
     const singles = await Promise.all(images.map((image) => classifyImages(server.url, [image], false)));
     assert.deepEqual(singles.map((reply) => labelOf(reply.json.outputs[0].data[0])), ['red', 'green', 'blue', 'green']);
