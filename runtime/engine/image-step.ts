@@ -7,6 +7,9 @@ import type { StepRunner } from './pipeline.ts';
 import type { TensorSpec } from './signature.ts';
 import type { Tensor } from './tensor.ts';
 
+// Every request brings new bytes: libvips' operation cache would only hold memory, never hit.
+sharp.cache(false);
+
 const FIT: Readonly<Record<ResolvedImageStep['resize'], 'fill' | 'contain' | 'cover'>> = { fill: 'fill', fit: 'contain', crop: 'cover' };
 const BLACK = { r: 0, g: 0, b: 0, alpha: 1 };
 
