@@ -17,3 +17,5 @@ export { formatProblem, validateSources } from './validate-command.ts';
 export type { FileProblem, ValidateCommandOptions } from './validate-command.ts';
 export { readManifestSources } from './sources.ts';
 export type { ManifestSource, SourcesResult } from './sources.ts';
+export { EMPTY_PIPELINE, LABELS_FILE, parseRuntimePipeline, resolveImageStep, runtimePipeline, stepName } from './pipeline.ts';
+export type { PipelineStage, ResolvedImageStep, RuntimePipeline, RuntimeStep } from './pipeline.ts';

@@ -3,6 +3,7 @@
 // reads them (a flag wins over the variable, the variable over the default). This table is
 // the one list of them: names, flags, ranges, defaults and which spec field feeds each.
 import type { ResolvedVersion } from '../api/index.ts';
+import type { RuntimePipeline } from '../api/pipeline.ts';
 
 /** The shape of one setting; `specField` is its path under spec.runtime, when the spec carries it. */
 interface SettingShape {
@@ -15,6 +16,8 @@ interface SettingShape {
   readonly default?: string;
   readonly required?: true;
   readonly specField?: string;
+  /** The value is JSON in this format (parsed by serve, always present once parsed). */
+  readonly format?: 'pipeline';
 }
 
 const MAX_INT = Number.MAX_SAFE_INTEGER;
@@ -33,6 +36,8 @@ export const SERVE_SETTINGS = [
   { key: 'maxQueueSize', flag: 'max-queue-size', env: 'KUBEINFER_MAX_QUEUE_SIZE', description: 'queued requests before answering 503', integer: [1, 1 << 24], default: '1024', specField: 'maxQueueSize' },
   { key: 'maxRequestBytes', flag: 'max-request-bytes', env: 'KUBEINFER_MAX_REQUEST_BYTES', description: 'largest request body before answering 413', integer: [1, MAX_INT], default: String(64 * 1024 * 1024), specField: 'maxRequestBytes' },
   { key: 'executionProvider', flag: 'execution-provider', env: 'KUBEINFER_EXECUTION_PROVIDER', description: 'cpu or cuda', choices: ['cpu', 'cuda'], default: 'cpu', specField: 'executionProvider' },
+  { key: 'labelsPath', flag: 'labels', env: 'KUBEINFER_LABELS_PATH', description: 'labels file for classification results, one label per line' },
+  { key: 'pipeline', flag: 'pipeline', env: 'KUBEINFER_PIPELINE', description: 'JSON {"preprocess": [...], "postprocess": [...]}: steps around the model ({"model": "<path>"} or {"image": {...}})', format: 'pipeline' },
   { key: 'drainTimeoutSeconds', flag: 'drain-timeout-seconds', env: 'KUBEINFER_DRAIN_TIMEOUT_SECONDS', description: 'on SIGTERM, longest wait for in-flight requests', integer: [0, 3600], default: '25' },
 ] as const satisfies readonly SettingShape[];
 
@@ -40,13 +45,18 @@ export type ServeSetting = (typeof SERVE_SETTINGS)[number];
 export type ServeKey = ServeSetting['key'];
 
 type SettingValue<S> = S extends { readonly integer: unknown } ? number : S extends { readonly choices: readonly (infer C)[] } ? C : string;
-type Resolved<S> = S extends { readonly default: string } | { readonly required: true } ? SettingValue<S> : SettingValue<S> | undefined;
+type Resolved<S> = S extends { readonly format: 'pipeline' } ? RuntimePipeline : S extends { readonly default: string } | { readonly required: true } ? SettingValue<S> : SettingValue<S> | undefined;
 
 /** The resolved settings of one `kubeinfer serve`, derived from the table. */
 export type ServeConfig = { readonly [S in ServeSetting as S['key']]: Resolved<S> };
 
 /** Values to hand to `kubeinfer serve`, by setting; unset ones are left out of the environment. */
 export type ServeValues = { readonly [K in ServeKey]?: string | number };
+
+/** The `KUBEINFER_*` variables for the given values, as a record (local mode's child environment). */
+export function serveEnvRecord(values: ServeValues): Record<string, string> {
+  return Object.fromEntries(serveEnv(values).map((variable) => [variable.name, variable.value]));
+}
 
 /** The `KUBEINFER_*` variables for the given values, in table order. */
 export function serveEnv(values: ServeValues): { name: string; value: string }[] {

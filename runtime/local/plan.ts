@@ -2,8 +2,8 @@
 // (with the same KUBEINFER_* settings the operator gives a pod) and the router's
 // configuration. Pure, so the mapping is tested without starting anything.
 import { mirrorOf, resolveVersions } from '../../api/index.ts';
-import type { InferenceService, ResolvedVersion } from '../../api/index.ts';
-import { buildRouterConfig, serveEnv, versionServeValues, type RouterConfig } from '../../contracts/index.ts';
+import type { ArtifactSource, InferenceService, Pipeline, ResolvedVersion } from '../../api/index.ts';
+import { buildRouterConfig, serveEnvRecord, versionServeValues, type RouterConfig } from '../../contracts/index.ts';
 
 /** One version to run: its model URI and the environment of its `kubeinfer serve`. */
 export interface LocalVersion {
@@ -14,6 +14,8 @@ export interface LocalVersion {
   /** Percent of live requests copied to this version when it is the mirror target, else 0. */
   readonly mirrorPercent: number;
   readonly env: Readonly<Record<string, string>>;
+  readonly labels?: ArtifactSource;
+  readonly pipeline?: Pipeline;
 }
 
 export interface LocalPlan {
@@ -35,7 +37,10 @@ export function planLocalRun(service: InferenceService): PlanResult {
     ok: true,
     plan: {
       model,
-      versions: resolved.map((v) => ({ name: v.name, uri: v.model.uri, ...(v.model.sha256 === undefined ? {} : { sha256: v.model.sha256 }), weight: v.weight, mirrorPercent: v.mirrorPercent, env: runtimeEnv(v) })),
+      versions: resolved.map((v) => ({
+        name: v.name, uri: v.model.uri, ...(v.model.sha256 === undefined ? {} : { sha256: v.model.sha256 }), weight: v.weight, mirrorPercent: v.mirrorPercent, env: runtimeEnv(v),
+        ...(v.model.labels === undefined ? {} : { labels: v.model.labels }), ...(v.pipeline === undefined ? {} : { pipeline: v.pipeline }),
+      })),
       mirror: mirrorOf(resolved) ?? null,
     },
   };
@@ -43,7 +48,7 @@ export function planLocalRun(service: InferenceService): PlanResult {
 
 /** The runtime settings of a version as `kubeinfer serve` environment variables (DESIGN.md "Runtime pod"). */
 export function runtimeEnv(version: ResolvedVersion): Record<string, string> {
-  return Object.fromEntries(serveEnv(versionServeValues(version.runtime)).map((variable) => [variable.name, variable.value]));
+  return serveEnvRecord(versionServeValues(version.runtime));
 }
 
 /** The router configuration for a plan, given where each version's runtime listens. */
@@ -53,6 +58,6 @@ export function routerConfigFor(plan: Pick<LocalPlan, 'model' | 'versions'>, url
 
 /** Whether an edited manifest can be applied live: same versions, same models, same settings. */
 export function sameRuntimes(a: LocalPlan, b: LocalPlan): boolean {
-  const key = (plan: LocalPlan) => JSON.stringify([plan.model, plan.versions.map((v) => [v.name, v.uri, v.sha256, v.env])]);
+  const key = (plan: LocalPlan) => JSON.stringify([plan.model, plan.versions.map((v) => [v.name, v.uri, v.sha256, v.env, v.labels, v.pipeline])]);
   return key(a) === key(b);
 }

@@ -1,5 +1,6 @@
 // `kubeinfer serve` settings resolved from flags over KUBEINFER_* variables over the
 // defaults, all as the shared table (contracts/serve-settings.ts) describes them.
+import { parseRuntimePipeline, type RuntimePipeline } from '../../api/index.ts';
 import { parseIntegerFlag } from '../../cli/flags.ts';
 import { SERVE_SETTINGS, type ServeConfig, type ServeSetting } from '../../contracts/index.ts';
 
@@ -10,8 +11,13 @@ export function flagProperty(flag: string): string {
 
 export type ConfigResult = { readonly ok: true; readonly config: ServeConfig } | { readonly ok: false; readonly problems: readonly string[] };
 
-function resolveOne(setting: ServeSetting, raw: string | undefined, problems: string[]): string | number | undefined {
+function resolveOne(setting: ServeSetting, raw: string | undefined, problems: string[]): string | number | RuntimePipeline | undefined {
   const source = `--${setting.flag} / ${setting.env}`;
+  if ('format' in setting) {
+    const pipeline = parseRuntimePipeline(raw);
+    if (!pipeline.ok) problems.push(`${source}: ${pipeline.message}`);
+    return pipeline.ok ? pipeline.value : undefined;
+  }
   if (raw === undefined || raw === '') {
     if ('required' in setting) problems.push(`${source} is required`);
     raw = 'default' in setting ? setting.default : undefined;
@@ -31,7 +37,7 @@ function resolveOne(setting: ServeSetting, raw: string | undefined, problems: st
 /** Resolves flags (commander's parsed options) over environment variables over defaults. */
 export function resolveServeConfig(flags: Readonly<Record<string, unknown>>, env: NodeJS.ProcessEnv): ConfigResult {
   const problems: string[] = [];
-  const values: Record<string, string | number | undefined> = {};
+  const values: Record<string, string | number | RuntimePipeline | undefined> = {};
   for (const setting of SERVE_SETTINGS) {
     const flag = flags[flagProperty(setting.flag)];
     values[setting.key] = resolveOne(setting, typeof flag === 'string' ? flag : env[setting.env], problems);
