@@ -16,7 +16,7 @@ import type { KubeObject } from '../../kube/types.ts';
 import type { ControlPlane } from '../../tools/cluster/index.ts';
 import {
   adminClient, applyAsUser, createNamespace, eventually, inferenceService, names, read, RUNTIME_IMAGE, startClusterWithCrd,
-  startTestOperator, waitCondition, waitReady,
+  startTestOperator, storedVersions, waitCondition, waitCrdEstablished, waitReady,
 } from './harness.ts';
 
 const ISVC_SELECTOR = (name: string) => `serving.kubeinfer.io/inferenceservice=${name}`;
@@ -48,22 +48,6 @@ describe('operator reconcile', () => {
   }
   const delta = (before: Record<string, number>, after: Record<string, number>) =>
     Object.fromEntries(Object.entries(after).map(([key, value]) => [key, value - (before[key] ?? 0)]).filter(([, value]) => value !== 0));
-
-  /**
-   * `Kind/name` -> what changes when the operator writes it: the resourceVersion of objects only
-   * the operator writes (Events included), the generation (spec) of those whose status the
-   * controller-manager also writes.
-   */
-  async function storedVersions(namespace: string): Promise<Record<string, string | number | undefined>> {
-    const bySpec = new Set([DeploymentKind, HorizontalPodAutoscalerKind]);
-    const kinds = [InferenceServiceKind, DeploymentKind, ServiceKind, HorizontalPodAutoscalerKind, ConfigMapKind, ServiceAccountKind, RoleKind, RoleBindingKind, EventKind];
-    const lists = await Promise.all(kinds.map(async (kind) => {
-      const listed = await admin.list(kind, { namespace });
-      assert.ok(listed.ok, `listing ${kind.plural}`);
-      return listed.value.items.map((item) => [`${item.kind}/${item.metadata.name}`, bySpec.has(kind) ? item.metadata.generation : item.metadata.resourceVersion] as const);
-    }));
-    return Object.fromEntries(lists.flat());
-  }
 
   async function reasonsOf(namespace: string, name: string): Promise<string[]> {
     const listed = await admin.list(EventKind, { namespace, fieldSelector: `involvedObject.name=${name},involvedObject.kind=InferenceService` });
@@ -219,13 +203,13 @@ describe('operator reconcile', () => {
     const total = async () => (await operator.metrics.reconcileTotal.get()).values.reduce((sum, v) => sum + v.value, 0);
     const writesBefore = await operator.metrics.writeCount();
     const reconcilesBefore = await total();
-    const storedBefore = await storedVersions(ns);
+    const storedBefore = await storedVersions(admin, ns);
     operator.controller.enqueueAll();
     await idle();
     assert.ok((await total()) - reconcilesBefore >= 3, 'every InferenceService was reconciled again');
     // The operator's own count of write requests, and what the apiserver stored: both unchanged.
     assert.equal((await operator.metrics.writeCount()) - writesBefore, 0);
-    assert.deepEqual(await storedVersions(ns), storedBefore);
+    assert.deepEqual(await storedVersions(admin, ns), storedBefore);
     const scrape = await (await fetch(`http://127.0.0.1:${operator.probes.port}/metrics`)).text();
     assert.match(scrape, /kubeinfer_operator_api_writes_total\{verb="apply",resource="deployments"\} \d+/);
     assert.match(scrape, /kubeinfer_operator_reconcile_duration_seconds_count \d+/);
@@ -296,7 +280,7 @@ describe('operator reconcile', () => {
     }, 'an informer restart');
     const reinstalled = await cp.kubectl(['apply', '--server-side', '-f', CRD_PATH]);
     assert.equal(reinstalled.code, 0, reinstalled.stderr);
-    assert.equal((await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/${CRD_NAME}`])).code, 0);
+    await waitCrdEstablished(cp);
     const ns = await createNamespace(cp, 'after-restart');
     await eventually(async () => {
       const created = await admin.apply(inferenceService(ns, 'fraud', [{ name: 'v1' }]) as unknown as KubeObject);
