@@ -66,6 +66,7 @@ export interface RolloutStatus {
   readonly weights: readonly VersionWeight[];
   readonly origin: readonly VersionWeight[];
   readonly stepStartedAt?: string;
+  readonly analyzedAt?: string;
   readonly failedIntervals: number;
   readonly candidateRequests: number;
   readonly totalRequests: number;
