@@ -24,6 +24,8 @@ export interface RolloutInputs {
    * null when the reader has no earlier read to count from (it restarted): a fresh interval starts.
    */
   readonly window?: Readonly<Record<string, VersionFigures>> | null;
+  /** Set when an analysis was due but the router's figures could not be read: nothing advances without evidence. */
+  readonly figuresUnavailable?: string;
 }
 
 export interface RolloutMirror {
@@ -93,6 +95,7 @@ function advance(status: RolloutStatus, settings: RolloutSettings, input: Rollou
     if (!input.candidateReady(status.candidate)) return hold({ ...status, message: `waiting for version ${status.candidate} to be ready` }, settings, input);
     status = { ...status, stepStartedAt: now, analyzedAt: now };
   }
+  if (input.figuresUnavailable !== undefined) return hold({ ...status, message: `waiting for the router's figures: ${input.figuresUnavailable}` }, settings, input);
   if (input.window === null) status = { ...status, analyzedAt: now };
   else if (input.window !== undefined) {
     status = counted(status, input.window);

@@ -13,6 +13,7 @@ import { objectKey, type KubeObject } from '../kube/types.ts';
 import { ChildCache } from './cache.ts';
 import { createEventRecorder } from './events.ts';
 import { PlanCache, specStamp } from './plans.ts';
+import { FigureWindows, podFiguresSource, type RouterFiguresSource } from './router-figures.ts';
 import { scopedInformer } from './informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { WorkQueue, type BackoffOptions } from './queue.ts';
@@ -35,6 +36,8 @@ export interface ControllerOptions {
   readonly log: (event: Record<string, unknown>) => void;
   readonly backoff?: BackoffOptions;
   readonly secretRecheckMs?: number;
+  /** Where rollouts read the routers' figures; default: each router pod at its IP. */
+  readonly figures?: RouterFiguresSource;
 }
 
 /** Informers, queue and workers for InferenceServices. */
@@ -97,6 +100,8 @@ export class Controller {
       events: createEventRecorder(this.#options.client, this.#options.identity, this.#options.log),
       log: this.#options.log,
       secretRecheckMs: this.#options.secretRecheckMs ?? SECRET_RECHECK_MS,
+      figures: this.#options.figures ?? podFiguresSource(this.#options.client),
+      windows: new FigureWindows(),
     };
     for (let i = 0; i < this.#options.workers; i += 1) this.#workers.push(this.#work(context));
     this.#resync = setInterval(() => this.enqueueAll(), this.#options.resyncPeriodMs);

@@ -74,6 +74,14 @@ describe('rollout steps', () => {
     assert.equal(step(spec, resumed, 61, { v1: served(90, 0.01), v2: served(30, 0.01) }).status?.step, 3);
   });
 
+  it('does not advance past a pause while the router cannot be read', () => {
+    const paused = step({ steps, analysis: gates }, undefined, 0);
+    const blind = step({ steps, analysis: gates }, paused, 61, undefined, { figuresUnavailable: 'no router pod is running' });
+    assert.equal(blind.status?.step, 1);
+    assert.equal(weightOf(blind, 'v2'), 10);
+    assert.match(blind.status!.message, /no router pod is running/);
+  });
+
   it('caps a step at the spec weight of the candidate', () => {
     const half = [{ name: 'v1', weight: 70 }, { name: 'v2', weight: 30 }];
     const d = nextRollout({ spec: half, generation: 2, settings: rolloutSettings({ steps: [{ setWeight: 50 }, { pause: { duration: '1m' } }] }), previous: undefined, effective: before, candidateReady: () => true, now: at(0) });
