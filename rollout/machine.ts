@@ -45,6 +45,12 @@ export interface RolloutDecision {
 
 const ACTIVE = new Set(['Shadowing', 'Progressing', 'Paused']);
 
+/** Where a rollout is, for people: `shadow`, or the 1-based step out of `steps`. */
+export function stepLabel(status: RolloutStatus, steps: number): string {
+  if (status.phase === 'Shadowing' || (status.phase === 'Aborted' && status.analysis?.gate === 'Shadow')) return 'shadow';
+  return `step ${status.phase === 'Succeeded' ? steps : Math.min(status.step + 1, steps)}/${steps}`;
+}
+
 /** `v1=0,v2=100`: the spec weights a rollout walks toward. */
 export function weightsKey(weights: readonly VersionWeight[]): string {
   return weights.map((w) => `${w.name}=${w.weight}`).join(',');

@@ -2,6 +2,7 @@
 // it: readiness, URL, each version's weight and replicas, stall reasons.
 import { stringify } from 'yaml';
 import type { InferenceService, RolloutStatus } from '../../api/index.ts';
+import { stepLabel } from '../../rollout/machine.ts';
 import { readInferenceService, type ClusterFlags } from './cluster.ts';
 
 export interface StatusFlags extends ClusterFlags {
@@ -48,7 +49,7 @@ export function formatRollout(rollout: RolloutStatus, steps: number): string {
   const share = rollout.totalRequests === 0 ? 0 : (100 * rollout.candidateRequests) / rollout.totalRequests;
   const analysis = rollout.analysis;
   return [
-    `Rollout:     ${rollout.phase} ${rollout.candidate} (stable ${rollout.stable}), step ${Math.min(rollout.step, steps)}/${steps}, weights ${weights}, toward ${rollout.target}`,
+    `Rollout:     ${rollout.phase} ${rollout.candidate} (stable ${rollout.stable}), ${stepLabel(rollout, steps)}, weights ${weights}, toward ${rollout.target}`,
     `             ${rollout.message}`,
     ...(analysis ? [`             last analysis: ${analysis.gate} ${analysis.verdict}: ${analysis.message}`] : []),
     `             live requests to ${rollout.candidate}: ${rollout.candidateRequests} of ${rollout.totalRequests} (${share.toFixed(1)}%), failed intervals ${rollout.failedIntervals}`,

@@ -18,7 +18,8 @@ import { applyReason } from './drift.ts';
 import type { EventRecorder } from './events.ts';
 import { desiredStatus, readyCondition, stalledStatus } from './status.ts';
 import type { PlanCache } from './plans.ts';
-import type { FigureWindows, RouterFiguresSource } from './router-figures.ts';
+import type { FigureWindows } from '../../rollout/windows.ts';
+import type { RouterFiguresSource } from './router-figures.ts';
 import { decideRollout } from './rollouts.ts';
 
 export interface ReconcileContext {

@@ -3,6 +3,7 @@
 // configuration. Pure, so the mapping is tested without starting anything.
 import { resolveVersions } from '../../api/index.ts';
 import type { InferenceService, ResolvedVersion } from '../../api/index.ts';
+import { rolloutSettings, type RolloutSettings } from '../../rollout/settings.ts';
 import type { RouterConfig } from '../router/index.ts';
 
 /** One version to run: its model URI and the environment of its `kubeinfer serve`. */
@@ -18,6 +19,8 @@ export interface LocalPlan {
   readonly model: string;
   readonly versions: readonly LocalVersion[];
   readonly mirror: RouterConfig['mirror'];
+  /** spec.rollout: weight edits are walked step by step instead of applied at once. */
+  readonly rollout?: RolloutSettings;
 }
 
 export type PlanResult = { readonly ok: true; readonly plan: LocalPlan } | { readonly ok: false; readonly problems: readonly string[] };
@@ -36,6 +39,7 @@ export function planLocalRun(service: InferenceService): PlanResult {
       model,
       versions: resolved.map((v) => ({ name: v.name, uri: v.model.uri, ...(v.model.sha256 === undefined ? {} : { sha256: v.model.sha256 }), weight: v.weight, env: runtimeEnv(v) })),
       mirror: mirror === undefined ? null : { version: mirror.name, percent: mirror.mirrorPercent },
+      ...(service.spec.rollout === undefined ? {} : { rollout: rolloutSettings(service.spec.rollout) }),
     },
   };
 }
