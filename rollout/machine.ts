@@ -3,7 +3,7 @@
 // next status.rollout, the effective weights for the router, its mirror and when to look
 // again come out. The operator and local mode both drive it; all state lives in the
 // status, so a restarted driver resumes at the same step.
-import type { AnalysisResult, RolloutStatus, VersionWeight } from '../api/index.ts';
+import type { AnalysisResult, RolloutControl, RolloutStatus, VersionWeight } from '../api/index.ts';
 import { analyseLive, analyseShadow } from './analysis.ts';
 import { NO_FIGURES, type VersionFigures } from './figures.ts';
 import { durationMs, type RolloutSettings } from './settings.ts';
@@ -26,6 +26,8 @@ export interface RolloutInputs {
   readonly window?: Readonly<Record<string, VersionFigures>> | null;
   /** Set when an analysis was due but the router's figures could not be read: nothing advances without evidence. */
   readonly figuresUnavailable?: string;
+  /** A person's pause, abort or promote-full (see api/rollout-control.ts). */
+  readonly control?: RolloutControl;
 }
 
 export interface RolloutMirror {
@@ -71,7 +73,7 @@ export function nextRollout(input: RolloutInputs): RolloutDecision {
   if (previous?.phase === 'Aborted' && previous.generation === input.generation) return { status: previous, weights: previous.origin };
   if (previous !== undefined && previous.target === target) {
     if (previous.phase === 'Succeeded') return { status: previous, weights: spec };
-    if (ACTIVE.has(previous.phase)) return advance(previous, settings, input);
+    if (ACTIVE.has(previous.phase)) return input.control === undefined ? advance(previous, settings, input) : controlled(previous, settings, input, input.control);
   }
   const from = withVersionsOf(spec, input.effective ?? spec);
   if (weightsKey(from) === target) return { status: undefined, weights: spec };
@@ -108,7 +110,7 @@ function advance(status: RolloutStatus, settings: RolloutSettings, input: Rollou
     const result = judge(status, settings, input.window);
     status = { ...status, analyzedAt: now, ...(result === undefined ? {} : { analysis: result }) };
     if (result?.verdict === 'Failed') status = { ...status, failedIntervals: status.failedIntervals + 1 };
-    if (status.failedIntervals > settings.failureLimit) return abort(status, result!, input);
+    if (status.failedIntervals > settings.failureLimit) return abort(status, failureReason(status, result!), input);
   }
   return hold(walk(status, settings, input), settings, input);
 }
@@ -126,10 +128,27 @@ function judge(status: RolloutStatus, settings: RolloutSettings, window: Readonl
   return analyseLive(candidate, window[status.stable] ?? NO_FIGURES, settings);
 }
 
-function abort(status: RolloutStatus, result: AnalysisResult, input: RolloutInputs): RolloutDecision {
+function failureReason(status: RolloutStatus, result: AnalysisResult): string {
   const gate = result.gate === 'Shadow' ? 'shadow comparison' : `live analysis at step ${status.step + 1} (${weightsKey(status.weights)})`;
-  const message = `rollout of ${status.candidate} aborted by the ${gate} (${status.failedIntervals} failed interval(s)): ${result.message}; traffic is back to ${weightsKey(status.origin)}`;
+  return `the ${gate} (${status.failedIntervals} failed interval(s)): ${result.message}`;
+}
+
+function abort(status: RolloutStatus, reason: string, input: RolloutInputs): RolloutDecision {
+  const message = `rollout of ${status.candidate} aborted by ${reason}; traffic is back to ${weightsKey(status.origin)}`;
   return { status: { ...status, phase: 'Aborted', generation: input.generation, weights: status.origin, message }, weights: status.origin };
+}
+
+/** A person's command wins over the steps: abort, promote to the spec's weights, or hold where it is. */
+function controlled(status: RolloutStatus, settings: RolloutSettings, input: RolloutInputs, control: RolloutControl): RolloutDecision {
+  if (control.action === 'abort') return abort(status, 'hand (kubeinfer rollout abort)', input);
+  if (control.action === 'promote-full') {
+    return { status: { ...status, phase: 'Succeeded', weights: input.spec, message: `rollout of ${status.candidate} promoted by hand (kubeinfer rollout promote-full): traffic is ${weightsKey(input.spec)}` }, weights: input.spec };
+  }
+  if (!control.paused) return advance(status, settings, input);
+  // A Shadowing rollout stays Shadowing (its phase says which gate resumes); a stepping one shows Paused.
+  const held = { ...status, phase: status.phase === 'Shadowing' ? status.phase : ('Paused' as const), message: `paused by hand at ${weightsKey(status.weights)} (kubeinfer rollout resume continues)` };
+  const { nextCheckMs: _, ...decision } = hold(held, settings, input);
+  return decision;
 }
 
 /** Moves through every step whose time has come: setWeight at once, a pause once its duration has passed. */

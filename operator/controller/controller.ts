@@ -1,6 +1,7 @@
 // The controller: informers feed keys into the work queue, workers run
 // reconcile, one key at a time each. Event handlers only enqueue; everything
 // else happens in reconcile, which reads the caches.
+import { ROLLOUT_ACTION_ANNOTATION, ROLLOUT_PAUSED_ANNOTATION } from '../../api/index.ts';
 import type { BuildOptions } from '../builders/index.ts';
 import { MANAGED_SELECTOR } from '../builders/labels.ts';
 import type { Informer, InformerEvent, KubeClient } from '../kube/client.ts';
@@ -153,7 +154,7 @@ export class Controller {
     if (outcome.kind === 'requeue') this.queue.addAfter(key, outcome.afterMs);
   }
 
-  // Our own status writes come back as updates with an unchanged generation: skip them.
+  // Our own status writes come back as updates with an unchanged generation (and annotations): skip them.
   #onInferenceService(event: InformerEvent, object: KubeObject): void {
     const key = objectKey(object.metadata);
     if (event === 'delete') {
@@ -162,7 +163,9 @@ export class Controller {
       this.queue.forget(key);
       return;
     }
-    const seen = specStamp(object);
+    // Rollout commands are annotations: they change no generation but must wake the key.
+    const annotations = object.metadata.annotations ?? {};
+    const seen = `${specStamp(object)}/${annotations[ROLLOUT_PAUSED_ANNOTATION] ?? ''}/${annotations[ROLLOUT_ACTION_ANNOTATION] ?? ''}`;
     if (event === 'update' && this.#generations.get(key) === seen) return;
     this.#generations.set(key, seen);
     this.queue.add(key);

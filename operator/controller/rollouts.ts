@@ -1,7 +1,7 @@
 // Drives the rollout engine (rollout/) from reconcile: the spec's weights, the previous
 // status.rollout and the candidate's readiness from the Deployment cache go in; the next
 // status.rollout and the traffic for the router's ConfigMap come out.
-import { resolveVersions, type InferenceService } from '../../api/index.ts';
+import { resolveVersions, rolloutControl, type InferenceService } from '../../api/index.ts';
 import { driveRollout } from '../../rollout/drive.ts';
 import type { RolloutDecision } from '../../rollout/machine.ts';
 import { rolloutSettings } from '../../rollout/settings.ts';
@@ -37,6 +37,7 @@ export async function decideRollout(context: RolloutContext, isvc: InferenceServ
     effective: previous?.weights ?? isvc.status?.versions?.map((v) => ({ name: v.name, weight: v.weight })),
     candidateReady,
     now,
+    control: rolloutControl(isvc.metadata),
   }, {
     key,
     windows: context.windows,

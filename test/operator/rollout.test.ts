@@ -4,6 +4,8 @@
 // weights; a failing, a slow and a differently-answering candidate are each aborted at the
 // first gate that can see them; an operator stopped during a pause resumes at that step.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { InferenceService, RolloutStatus } from '../../api/index.ts';
 import type { RunningOperator } from '../../operator/controller/manager.ts';
@@ -122,6 +124,40 @@ describe('rollouts on the real control plane', () => {
     assert.match(final.message, /live analysis at step 2 \(v1=80,v2=20\).*p99 .*x the stable's/);
     assert.ok(final.candidateRequests > 0 && final.candidateRequests < final.totalRequests);
     assert.equal(splits.at(-1), 'v1=100,v2=0');
+  });
+
+  const kubeinfer = (namespace: string, ...args: string[]) => promisify(execFile)(process.execPath, ['bin/kubeinfer.ts', ...args, 'm', '-n', namespace, '--kubeconfig', cp.kubeconfigPath]);
+
+  it('kubeinfer rollout pause holds the step; promote-full ends at the spec weights; abort rolls back', async (t) => {
+    const good = await startTestServer(t, addModel({ scale: 2, offset: 1 }));
+    let pausedAt: RolloutStatus | undefined;
+    let held: RolloutStatus | undefined;
+    let shown = '';
+    const { final, splits } = await rollOut(t, 'rollout-promoted', good.url, async (status) => {
+      if (pausedAt !== undefined || status.phase !== 'Paused' || status.step !== 1) return;
+      await kubeinfer('rollout-promoted', 'rollout', 'pause');
+      pausedAt = await eventually(async () => ((await rolloutOf('rollout-promoted'))?.message.includes('paused by hand') ? rolloutOf('rollout-promoted') : undefined), 'paused by hand');
+      await new Promise((resolve) => setTimeout(resolve, 5_000)); // longer than the 4 s pause
+      held = await rolloutOf('rollout-promoted');
+      shown = (await kubeinfer('rollout-promoted', 'rollout', 'status')).stdout;
+      await kubeinfer('rollout-promoted', 'rollout', 'promote-full');
+    });
+    // Asserted here: eventually() would retry past a failed assertion inside the probe.
+    assert.ok(pausedAt);
+    assert.equal(held?.step, 1, 'no step while paused by hand');
+    assert.match(shown, /Rollout: {5}Paused v2 \(stable v1\), step 2\/4, weights v1=80,v2=20/);
+    assert.equal(final.phase, 'Succeeded');
+    assert.match(final.message, /promoted by hand/);
+    assert.deepEqual(splits.filter((s) => !s.includes('mirror')), ['v1=100,v2=0', 'v1=80,v2=20', 'v1=0,v2=100']);
+
+    const again = await startTestServer(t, addModel({ scale: 2, offset: 1 }));
+    const aborted = await rollOut(t, 'rollout-aborted', again.url, async (status) => {
+      if (status.phase === 'Paused' && status.step === 1) await kubeinfer('rollout-aborted', 'rollout', 'abort');
+    });
+    assert.equal(aborted.final.phase, 'Aborted');
+    assert.match(aborted.final.message, /aborted by hand/);
+    assert.equal(aborted.splits.at(-1), 'v1=100,v2=0');
+    assert.equal((await waitCondition(admin, 'rollout-aborted', 'm', 'Stalled', 'True')).reason, 'RolloutAborted');
   });
 
   it('resumes at the same step after the operator is stopped during a pause', async (t) => {

@@ -2,7 +2,7 @@
 // and resuming from status alone.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RolloutSpec, RolloutStatus } from '../../api/index.ts';
+import { ROLLOUT_ACTION_ANNOTATION, ROLLOUT_PAUSED_ANNOTATION, rolloutControl, type RolloutSpec, type RolloutStatus } from '../../api/index.ts';
 import { latencyBucket, NO_FIGURES, type VersionFigures } from '../../rollout/figures.ts';
 import { analysisDue, nextRollout, type RolloutDecision, type RolloutInputs } from '../../rollout/machine.ts';
 import { durationMs, rolloutSettings } from '../../rollout/settings.ts';
@@ -149,5 +149,37 @@ describe('rollout gates', () => {
     assert.equal(analysisDue(status, settings, at(15)), true);
     assert.equal(analysisDue({ ...status, analyzedAt: at(59).toISOString() }, settings, at(60)), true);
     assert.equal(durationMs('1h30m'), 5_400_000);
+  });
+});
+
+describe('manual control', () => {
+  const spec = { steps, analysis: gates };
+  const good = { v1: served(90, 0.01), v2: served(30, 0.01) };
+
+  it('holds the step and the weights while paused by hand, and carries on once resumed', () => {
+    const paused = step(spec, step(spec, undefined, 0), 61, good, { control: { paused: true } });
+    assert.equal(paused.status?.step, 1);
+    assert.equal(paused.status?.phase, 'Paused');
+    assert.match(paused.status!.message, /paused by hand at v1=90,v2=10/);
+    assert.equal(paused.nextCheckMs, undefined, 'a resume (an annotation change) wakes it, not a timer');
+    assert.equal(step(spec, paused, 62, good, { control: { paused: false } }).status?.step, 3);
+  });
+
+  it('aborts or promotes on command, like a gate or the last step would', () => {
+    const running = step(spec, undefined, 0);
+    const aborted = step(spec, running, 5, undefined, { control: { paused: false, action: 'abort' } });
+    assert.equal(aborted.status?.phase, 'Aborted');
+    assert.deepEqual(aborted.weights, before);
+    assert.match(aborted.status!.message, /aborted by hand/);
+    const promoted = step(spec, running, 5, undefined, { control: { paused: true, action: 'promote-full' } });
+    assert.equal(promoted.status?.phase, 'Succeeded');
+    assert.deepEqual(promoted.weights, after);
+  });
+
+  it('reads commands from annotations, an action only for the generation it names', () => {
+    const annotations = { [ROLLOUT_PAUSED_ANNOTATION]: 'true', [ROLLOUT_ACTION_ANNOTATION]: 'abort@4' };
+    assert.deepEqual(rolloutControl({ generation: 4, annotations }), { paused: true, action: 'abort' });
+    assert.deepEqual(rolloutControl({ generation: 5, annotations }), { paused: true });
+    assert.deepEqual(rolloutControl({ generation: 5 }), { paused: false });
   });
 });
