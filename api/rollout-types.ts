@@ -68,6 +68,7 @@ export interface RolloutStatus {
   readonly stepStartedAt?: string;
   readonly analyzedAt?: string;
   readonly failedIntervals: number;
+  readonly passedIntervals?: number;
   readonly candidateRequests: number;
   readonly totalRequests: number;
   readonly analysis?: AnalysisResult;

@@ -104,6 +104,7 @@ export const rolloutStatus = object('Where the rollout stands: the operator walk
   stepStartedAt: optional(string('When the current step (or the shadow phase) began.', { format: 'date-time' })),
   analyzedAt: optional(string('When the last analysis interval ended (the next one runs from there).', { format: 'date-time' })),
   failedIntervals: required(integer('Failed analysis intervals so far.', { minimum: 0 })),
+  passedIntervals: optional(integer('Passed analysis intervals in the current step (or shadow phase); a gated pause ends only after one.', { minimum: 0 })),
   candidateRequests: required(integer('Live requests the candidate has answered during this rollout.', { format: 'int64', minimum: 0 })),
   totalRequests: required(integer('Live requests of all versions during this rollout.', { format: 'int64', minimum: 0 })),
   analysis: optional(analysisResult),

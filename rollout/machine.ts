@@ -61,8 +61,10 @@ export function weightsKey(weights: readonly VersionWeight[]): string {
 /** Whether the rollout in `status` should read the router's figures now (an interval, a pause or the shadow phase ended). */
 export function analysisDue(status: RolloutStatus | undefined, settings: RolloutSettings | undefined, now: Date): boolean {
   if (status === undefined || settings === undefined || !ACTIVE.has(status.phase) || status.analyzedAt === undefined) return false;
-  const since = (time: string | undefined) => now.getTime() - Date.parse(time ?? now.toISOString());
-  return since(status.analyzedAt) >= settings.intervalMs || (status.stepStartedAt !== undefined && since(status.stepStartedAt) >= phaseLength(status, settings));
+  if (now.getTime() - Date.parse(status.analyzedAt) >= settings.intervalMs) return true;
+  // The read at the end of a pause (or of the shadow phase) judges its tail, once.
+  const phaseEnd = status.stepStartedAt === undefined ? Infinity : Date.parse(status.stepStartedAt) + phaseLength(status, settings);
+  return now.getTime() >= phaseEnd && Date.parse(status.analyzedAt) < phaseEnd;
 }
 
 /** The next state of the rollout. */
@@ -110,6 +112,7 @@ function advance(status: RolloutStatus, settings: RolloutSettings, input: Rollou
     const result = judge(status, settings, input.window);
     status = { ...status, analyzedAt: now, ...(result === undefined ? {} : { analysis: result }) };
     if (result?.verdict === 'Failed') status = { ...status, failedIntervals: status.failedIntervals + 1 };
+    if (result?.verdict === 'Passed') status = { ...status, passedIntervals: (status.passedIntervals ?? 0) + 1 };
     if (status.failedIntervals > settings.failureLimit) return abort(status, failureReason(status, result!), input);
   }
   return hold(walk(status, settings, input), settings, input);
@@ -157,17 +160,31 @@ function walk(status: RolloutStatus, settings: RolloutSettings, input: RolloutIn
   const elapsed = () => now - Date.parse(status.stepStartedAt!);
   if (status.phase === 'Shadowing') {
     if (elapsed() < phaseLength(status, settings)) return { ...status, message: `comparing ${status.candidate}'s answers with ${status.stable}'s` };
-    status = { ...status, phase: 'Progressing', step: 0, stepStartedAt: input.now.toISOString() };
+    if (!status.passedIntervals) return { ...status, message: awaitingEvidence(status, settings, 'mirrored answers compared') };
+    status = { ...status, phase: 'Progressing', step: 0, stepStartedAt: input.now.toISOString(), passedIntervals: 0 };
   }
   while (status.step < settings.steps.length) {
     const step = settings.steps[status.step]!;
     if (step.pause !== undefined && elapsed() < phaseLength(status, settings)) {
       return { ...status, phase: 'Paused', message: `step ${status.step + 1}/${settings.steps.length}: pausing at ${weightsKey(status.weights)}` };
     }
+    if (step.pause !== undefined && !status.passedIntervals && liveGated(status, settings)) {
+      return { ...status, phase: 'Paused', message: `step ${status.step + 1}/${settings.steps.length}: ${awaitingEvidence(status, settings, `${status.candidate} requests`)}` };
+    }
     const weights = step.setWeight === undefined ? status.weights : shifted(status, step.setWeight, input.spec);
-    status = { ...status, phase: 'Progressing', step: status.step + 1, stepStartedAt: input.now.toISOString(), weights };
+    status = { ...status, phase: 'Progressing', step: status.step + 1, stepStartedAt: input.now.toISOString(), weights, passedIntervals: 0 };
   }
   return { ...status, phase: 'Succeeded', weights: input.spec, message: `rollout of ${status.candidate} succeeded: traffic is ${weightsKey(input.spec)}` };
+}
+
+/** No promotion without evidence: a gated pause or shadow phase ends only after one of its intervals passed. */
+function awaitingEvidence(status: RolloutStatus, settings: RolloutSettings, what: string): string {
+  const last = status.analysis === undefined ? '' : ` (last interval: ${status.analysis.verdict}, ${status.analysis.message})`;
+  return `holding at ${weightsKey(status.weights)} until an interval with at least ${settings.minRequests} ${what} passes${last}`;
+}
+
+function liveGated(status: RolloutStatus, settings: RolloutSettings): boolean {
+  return weightOf(status.weights, status.candidate) > 0 && (settings.successRate !== undefined || settings.maxLatencyRatio !== undefined);
 }
 
 /** The origin weights with the candidate at `percent` (never past its spec weight) and the stable making up the difference. */

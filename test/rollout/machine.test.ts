@@ -142,6 +142,21 @@ describe('rollout gates', () => {
     assert.match(d.status!.message, /shadow comparison .*agreement 0\.250 < 0\.99: 10 of 40 mirrored answers matched/);
   });
 
+  it('ends neither a pause nor the shadow phase on inconclusive intervals: no promotion without evidence', () => {
+    const spec = { steps, analysis: gates };
+    let d = step(spec, undefined, 0);
+    for (const s of [15, 30, 45, 60, 75]) d = step(spec, d, s, { v1: served(90, 0.01), v2: served(5, 0.2) });
+    assert.equal(d.status?.phase, 'Paused');
+    assert.equal(d.status?.step, 1);
+    assert.match(d.status!.message, /holding at v1=90,v2=10 until an interval with at least 20 v2 requests passes \(last interval: Inconclusive/);
+    d = step(spec, d, 90, { v1: served(90, 0.01), v2: served(30, 0.01) });
+    assert.equal(d.status?.step, 3, 'the first conclusive pass ends the pause');
+    const shadowSpec = { steps, analysis: { ...gates, shadow: { duration: '15s' } } };
+    const shadowing = step(shadowSpec, step(shadowSpec, undefined, 0), 15, { v1: served(90, 0.01), v2: shadowed(3, 0) });
+    assert.equal(shadowing.status?.phase, 'Shadowing');
+    assert.match(shadowing.status!.message, /until an interval with at least 20 mirrored answers compared passes/);
+  });
+
   it('is due for analysis every interval and when a pause ends', () => {
     const settings = rolloutSettings({ steps, analysis: gates });
     const status = step({ steps, analysis: gates }, undefined, 0).status as RolloutStatus;
