@@ -37,7 +37,7 @@ export async function localDataPlane(t: TestContext, cp: ControlPlane, namespace
 
 export interface Load {
   /** Stops sending; resolves with what clients saw. */
-  stop(): Promise<{ readonly sent: number; readonly failed: number; readonly byVersion: Readonly<Record<string, number>> }>;
+  stop(): Promise<{ readonly sent: number; readonly failed: number; readonly failures: Readonly<Record<string, number>>; readonly byVersion: Readonly<Record<string, number>> }>;
 }
 
 /** Inference requests to `url` from `concurrency` clients until stopped. */
@@ -46,13 +46,21 @@ export function keepSending(url: string, body: string, concurrency = 2): Load {
   let sent = 0;
   let failed = 0;
   const byVersion: Record<string, number> = {};
+  const failures: Record<string, number> = {};
+  const fail = (why: string) => {
+    failed += 1;
+    failures[why] = (failures[why] ?? 0) + 1;
+  };
   const client = async () => {
     while (running) {
-      const answer = await send(url, { body, headers: { 'content-type': 'application/json' } }).catch(() => undefined);
+      const answer = await send(url, { body, headers: { 'content-type': 'application/json' } }).catch((error: NodeJS.ErrnoException) => error.code ?? error.message);
       sent += 1;
-      if (answer === undefined || answer.status >= 500) failed += 1;
-      const version = answer?.headers['x-kubeinfer-version'];
-      if (typeof version === 'string') byVersion[version] = (byVersion[version] ?? 0) + 1;
+      if (typeof answer === 'string') fail(answer);
+      else if (answer.status >= 500) fail(`${answer.status} ${answer.body.toString().slice(0, 120)}`);
+      else {
+        const version = answer.headers['x-kubeinfer-version'];
+        if (typeof version === 'string') byVersion[version] = (byVersion[version] ?? 0) + 1;
+      }
     }
   };
   const clients = Promise.all(Array.from({ length: concurrency }, client));
@@ -60,7 +68,7 @@ export function keepSending(url: string, body: string, concurrency = 2): Load {
     async stop() {
       running = false;
       await clients;
-      return { sent, failed, byVersion };
+      return { sent, failed, failures, byVersion };
     },
   };
 }

@@ -69,7 +69,7 @@ describe('rollouts on the real control plane', () => {
     }, `rollout in ${namespace} finished`, 90_000).finally(() => load.stop());
     const clients = await load.stop();
     const share = final.totalRequests === 0 ? 0 : final.candidateRequests / final.totalRequests;
-    process.stdout.write(`# ${namespace}: ${final.phase}; candidate share of live traffic ${(share * 100).toFixed(1)}% (${final.candidateRequests}/${final.totalRequests}); clients: ${clients.sent} sent, ${clients.failed} failed; splits: ${plane.splits.join(' -> ')}\n`);
+    process.stdout.write(`# ${namespace}: ${final.phase}; candidate share of live traffic ${(share * 100).toFixed(1)}% (${final.candidateRequests}/${final.totalRequests}); clients: ${clients.sent} sent, ${clients.failed} failed ${JSON.stringify(clients.failures)}; splits: ${plane.splits.join(' -> ')}\n`);
     return { final, splits: plane.splits, clients };
   }
 
