@@ -149,7 +149,9 @@ function controlled(status: RolloutStatus, settings: RolloutSettings, input: Rol
   }
   if (!control.paused) return advance(status, settings, input);
   // A Shadowing rollout stays Shadowing (its phase says which gate resumes); a stepping one shows Paused.
-  const held = { ...status, phase: status.phase === 'Shadowing' ? status.phase : ('Paused' as const), message: `paused by hand at ${weightsKey(status.weights)} (kubeinfer rollout resume continues)` };
+  // Held, not blind: live requests still count toward the candidate's share.
+  const seen = input.window ? { ...counted(status, input.window), analyzedAt: input.now.toISOString() } : status;
+  const held = { ...seen, phase: status.phase === 'Shadowing' ? status.phase : ('Paused' as const), message: `paused by hand at ${weightsKey(status.weights)} (kubeinfer rollout resume continues)` };
   const { nextCheckMs: _, ...decision } = hold(held, settings, input);
   return decision;
 }

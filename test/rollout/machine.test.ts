@@ -177,6 +177,7 @@ describe('manual control', () => {
     assert.equal(paused.status?.phase, 'Paused');
     assert.match(paused.status!.message, /paused by hand at v1=90,v2=10/);
     assert.equal(paused.nextCheckMs, undefined, 'a resume (an annotation change) wakes it, not a timer');
+    assert.equal(paused.status?.candidateRequests, 30, 'requests served while held still count');
     assert.equal(step(spec, paused, 62, good, { control: { paused: false } }).status?.step, 3);
   });
 
