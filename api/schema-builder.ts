@@ -15,7 +15,7 @@ export interface ValidationRule {
 /** A structural schema node, exactly as written into the CRD. */
 export interface SchemaNode {
   readonly type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
-  readonly format?: 'int32' | 'int64' | 'double' | 'date-time';
+  readonly format?: 'int32' | 'int64' | 'date-time';
   /** Always set by the builders; only the root's `metadata` (owned by the apiserver) has none. */
   readonly description?: string;
   readonly properties?: Readonly<Record<string, SchemaNode>>;
@@ -115,10 +115,10 @@ export function integer(description: string, options?: IntegerOptions): Schema<n
 
 type NumberOptions = Common<number> & Pick<Extra, 'minimum' | 'maximum'>;
 
-/** A real number (a ratio, a fraction, a tolerance); whole numbers are accepted too. */
+/** A number that may have a fraction (a JSON double). */
 export function number(description: string, options?: NumberOptions): Schema<number> {
   const { rules: _r, default: _d, ...extra } = options ?? {};
-  return make({ type: 'number', format: 'double', description, ...extra }, options);
+  return make({ type: 'number', description, ...extra }, options);
 }
 
 /** true or false. */
