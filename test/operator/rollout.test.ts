@@ -24,8 +24,10 @@ import { keepSending, localDataPlane } from './rollout-fixture.ts';
 const body = JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] });
 const rollout = {
   steps: [{ setWeight: 20 }, { pause: { duration: '4s' } }, { setWeight: 50 }, { pause: { duration: '4s' } }],
-  analysis: { interval: '2s', failureLimit: 1, minRequests: 10, successRate: 0.95, maxLatencyRatio: 4, shadow: { duration: '4s', minAgreement: 0.95 } },
+  analysis: { interval: '2s', failureLimit: 1, minRequests: 5, successRate: 0.95, maxLatencyRatio: 4, shadow: { duration: '4s', minAgreement: 0.95 } },
 };
+/** Pauses long enough that commands from a CLI process (seconds to start on a busy machine) land inside the first one. */
+const slowRollout = { ...rollout, steps: [{ setWeight: 20 }, { pause: { duration: '60s' } }, { setWeight: 50 }, { pause: { duration: '60s' } }] };
 
 describe('rollouts on the real control plane', () => {
   let cp: ControlPlane;
@@ -52,12 +54,12 @@ describe('rollouts on the real control plane', () => {
   }
 
   /** Serves v1 from the stable model and v2 from `candidate`, then changes the spec from v1=100 to v2=100 under load. */
-  async function rollOut(t: TestContext, namespace: string, candidate: string, onRollout?: (status: RolloutStatus) => Promise<void>) {
+  async function rollOut(t: TestContext, namespace: string, candidate: string, onRollout?: (status: RolloutStatus) => Promise<void>, steps = rollout) {
     await createNamespace(cp, namespace);
     const stable = await startTestServer(t, addModel({ scale: 2, offset: 1 }));
     const plane = await localDataPlane(t, cp, namespace, 'm', { v1: stable.url, v2: candidate });
     routers.set(namespace, plane.router.url);
-    const spec = (v1: number) => inferenceService(namespace, 'm', [{ name: 'v1', weight: v1 }, { name: 'v2', weight: 100 - v1 }], { rollout });
+    const spec = (v1: number) => inferenceService(namespace, 'm', [{ name: 'v1', weight: v1 }, { name: 'v2', weight: 100 - v1 }], { rollout: steps });
     await applyAsUser(admin, spec(100));
     await waitReady(admin, namespace, 'm');
     const load = keepSending(`${plane.router.url}/v2/models/m/infer`, body);
@@ -113,10 +115,10 @@ describe('rollouts on the real control plane', () => {
 
   it('aborts a slow candidate at the first live step, on the latency ratio', async (t) => {
     const model = await startTestServer(t, addModel({ scale: 2, offset: 1 }));
-    // The same model answering 200 ms later: the shadow gate (outputs) passes, the live gate (p99) must not. (Everything
+    // The same model answering 400 ms later: the shadow gate (outputs) passes, the live gate (p99) must not. (Everything
     // here shares one process and two busy cores, so the stable's own p99 reaches tens of milliseconds.)
     const slow = await startBackend('v2', (req, received, res) => setTimeout(() => void fetch(`${model.url}${req.url}`, { method: 'POST', body: received, headers: { 'content-type': 'application/json' } })
-      .then(async (answer) => res.writeHead(answer.status, { 'content-type': 'application/json' }).end(Buffer.from(await answer.arrayBuffer()))), 200));
+      .then(async (answer) => res.writeHead(answer.status, { 'content-type': 'application/json' }).end(Buffer.from(await answer.arrayBuffer()))), 400));
     t.after(() => slow.close());
     const { final, splits } = await rollOut(t, 'rollout-slow', slow.url);
     assert.equal(final.phase, 'Aborted');
@@ -137,14 +139,15 @@ describe('rollouts on the real control plane', () => {
       if (pausedAt !== undefined || status.phase !== 'Paused' || status.step !== 1) return;
       await kubeinfer('rollout-promoted', 'rollout', 'pause');
       pausedAt = await eventually(async () => ((await rolloutOf('rollout-promoted'))?.message.includes('paused by hand') ? rolloutOf('rollout-promoted') : undefined), 'paused by hand');
-      await new Promise((resolve) => setTimeout(resolve, 5_000)); // longer than the 4 s pause
+      await new Promise((resolve) => setTimeout(resolve, 5_000)); // several analysis intervals
       held = await rolloutOf('rollout-promoted');
       shown = (await kubeinfer('rollout-promoted', 'rollout', 'status')).stdout;
       await kubeinfer('rollout-promoted', 'rollout', 'promote-full');
-    });
+    }, slowRollout);
     // Asserted here: eventually() would retry past a failed assertion inside the probe.
     assert.ok(pausedAt);
     assert.equal(held?.step, 1, 'no step while paused by hand');
+    assert.match(held?.message ?? '', /paused by hand/);
     assert.match(shown, /Rollout: {5}Paused v2 \(stable v1\), step 2\/4, weights v1=80,v2=20/);
     assert.equal(final.phase, 'Succeeded');
     assert.match(final.message, /promoted by hand/);
@@ -153,7 +156,7 @@ describe('rollouts on the real control plane', () => {
     const again = await startTestServer(t, addModel({ scale: 2, offset: 1 }));
     const aborted = await rollOut(t, 'rollout-aborted', again.url, async (status) => {
       if (status.phase === 'Paused' && status.step === 1) await kubeinfer('rollout-aborted', 'rollout', 'abort');
-    });
+    }, slowRollout);
     assert.equal(aborted.final.phase, 'Aborted');
     assert.match(aborted.final.message, /aborted by hand/);
     assert.equal(aborted.splits.at(-1), 'v1=100,v2=0');
