@@ -30,7 +30,7 @@ function predictHandler(ctx: ServeContext): RequestHandler<{ target: string }> {
     const result = await infer(ctx, inputs.value, undefined);
     if (!result.ok) return failInference(ctx, res, startNs, result.problem);
     sendJson(res, { predictions: outputsToPredictions(result.outputs) });
-    recordSuccess(ctx, startNs, result.timing);
+    recordSuccess(ctx, startNs, result.timing, 'rest');
   };
 }
 
