@@ -123,9 +123,8 @@ export function identityModel(type: OnnxElemType, dims: readonly Dim[] = ['batch
   });
 }
 
-/** One Identity per element type: 'in_<TYPE>' -> 'out_<TYPE>' ([batch, 2]) for every ONNX type the protocol maps. */
-export function everyTypeModel(): Uint8Array {
-  const types = Object.keys(ONNX_ELEM_TYPE) as OnnxElemType[];
+/** One Identity per element type: 'in_<TYPE>' -> 'out_<TYPE>' ([batch, 2]), for every type the protocol maps unless `types` narrows it. */
+export function everyTypeModel(types: readonly OnnxElemType[] = Object.keys(ONNX_ELEM_TYPE) as OnnxElemType[]): Uint8Array {
   const dims = ['batch', 2];
   return buildModel({
     inputs: types.map((type) => ({ name: `in_${type}`, type, dims })),
