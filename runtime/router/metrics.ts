@@ -15,8 +15,11 @@ export type MirrorSkip = 'overloaded' | 'too_large' | 'client_aborted';
 export interface VersionMetrics {
   readonly inFlight: { inc(): void; dec(): void };
   observe(code: number, seconds: number): void;
+  /** A gRPC call to this version ended with status `code` (0 is OK). */
+  grpc(method: string, code: number, seconds: number): void;
   failed(reason: BackendFailure): void;
-  mirrored(code: number | undefined, seconds: number): void;
+  /** A mirror copy was answered: its HTTP status, or `grpc-<status>` for a gRPC copy. */
+  mirrored(code: number | string | undefined, seconds: number): void;
   mirrorFailed(reason: BackendFailure | MirrorSkip): void;
 }
 
@@ -65,6 +68,7 @@ function defineMetrics(registry: Registry) {
   const mv = ['model', 'version'] as const;
   return {
     requests: new Counter({ name: 'kubeinfer_router_requests_total', help: 'Requests proxied to a version, by response status code.', labelNames: [...mv, 'code'], registers }),
+    grpc: new Counter({ name: 'kubeinfer_router_grpc_requests_total', help: 'gRPC calls proxied to a version, by method and gRPC status code.', labelNames: [...mv, 'method', 'code'], registers }),
     duration: new Histogram({ name: 'kubeinfer_router_request_duration_seconds', help: 'Time from request arrival to the end of the response, per version.', labelNames: mv, buckets: LATENCY_BUCKETS, registers }),
     errors: new Counter({ name: 'kubeinfer_router_backend_errors_total', help: 'Requests the version failed to answer (unavailable, reset, timeout).', labelNames: [...mv, 'reason'], registers }),
     inFlight: new Gauge({ name: 'kubeinfer_router_in_flight_requests', help: 'Requests being proxied to a version now.', labelNames: mv, registers }),
@@ -81,6 +85,7 @@ function defineMetrics(registry: Registry) {
 function versionMetrics(m: Definitions, model: string, version: string): VersionMetrics {
   const codes = new Map<number, { inc(): void }>();
   const mirrorCodes = new Map<string, { inc(): void }>();
+  const grpcCodes = new Map<string, { inc(): void }>();
   const duration = m.duration.labels(model, version);
   const mirrorDuration = m.mirrorDuration.labels(model, version);
   return {
@@ -88,6 +93,13 @@ function versionMetrics(m: Definitions, model: string, version: string): Version
     observe(code, seconds) {
       let counter = codes.get(code);
       if (counter === undefined) codes.set(code, (counter = m.requests.labels(model, version, String(code))));
+      counter.inc();
+      duration.observe(seconds);
+    },
+    grpc(method, code, seconds) {
+      const key = `${method}/${code}`;
+      let counter = grpcCodes.get(key);
+      if (counter === undefined) grpcCodes.set(key, (counter = m.grpc.labels(model, version, method, String(code))));
       counter.inc();
       duration.observe(seconds);
     },
