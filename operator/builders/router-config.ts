@@ -6,7 +6,7 @@ import { resolveVersions, type InferenceService } from '../../api/index.ts';
 import { formatRouterConfig, ROUTER_CONFIG_KEY, type RouterConfig } from '../../runtime/router/config.ts';
 import { standardLabels } from './labels.ts';
 import { routerObjectName, versionServiceUrl } from './names.ts';
-import { SERVICE_PORT } from './options.ts';
+import { GRPC_PORT, SERVICE_PORT } from './options.ts';
 import { childMetadata } from './owner.ts';
 
 /** The router configuration an InferenceService implies. */
@@ -20,6 +20,7 @@ export function routerConfig(isvc: InferenceService): RouterConfig {
       name: version.name,
       weight: version.weight,
       url: versionServiceUrl(name, namespace, version.name, SERVICE_PORT),
+      grpcUrl: versionServiceUrl(name, namespace, version.name, GRPC_PORT),
     })),
     mirror: mirror ? { version: mirror.version, percent: mirror.percent ?? 100 } : null,
   };
