@@ -10,7 +10,7 @@ import { decodeJsonData, plainValues } from '../server/json-tensors.ts';
 import type { InferInputTensor, InferOutputTensor, ModelInferRequest, TensorContents } from './protocol.ts';
 
 /** The typed contents field for each datatype; FP16 (like BF16) has none and travels raw only. */
-const CONTENTS_FIELD: Partial<Record<Datatype, keyof TensorContents>> = {
+export const CONTENTS_FIELD: Readonly<Partial<Record<string, keyof TensorContents>>> = {
   BOOL: 'bool_contents',
   INT8: 'int_contents', INT16: 'int_contents', INT32: 'int_contents', INT64: 'int64_contents',
   UINT8: 'uint_contents', UINT16: 'uint_contents', UINT32: 'uint_contents', UINT64: 'uint64_contents',

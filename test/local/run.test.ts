@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { addModel } from '../../tools/onnx/models.ts';
+import { connectGrpc } from '../../tools/grpc/client.ts';
 import { countByVersion, send, sendMany } from '../router/support.ts';
 import { CLI } from '../router/process.ts';
 import { startLocalRun } from './session.ts';
@@ -91,6 +92,26 @@ test('pins versions by path and header; V1 predict goes through too', async () =
   assert.deepEqual(JSON.parse(byHeader.body.toString()).predictions, [[4]]);
   const missing = await send(`${url}/v2/models/linear/versions/v9/infer`, { body: inferBody });
   assert.equal(missing.status, 404);
+});
+
+test('gRPC through the local router: the same split, pins by model_version, and the printed grpcurl request', async () => {
+  const client = connectGrpc(local!.grpcAddress);
+  try {
+    const printed = local!.output.find((line) => line.trimStart().startsWith('grpcurl '))!;
+    const request = JSON.parse(/-d '([^']+)'/.exec(printed)![1]!);
+    assert.deepEqual(request, { model_name: 'linear', inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 1], contents: { fp32_contents: [1] } }] });
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < 100; i++) {
+      const answer = await client.call('ModelInfer', request);
+      assert.deepEqual(answer.outputs[0].contents.fp32_contents, [EXPECTED[answer.model_version]]);
+      counts[answer.model_version] = (counts[answer.model_version] ?? 0) + 1;
+    }
+    assert.deepEqual(counts, { v1: 70, v2: 20, v3: 10 });
+    assert.equal((await client.call('ModelInfer', { ...request, model_version: 'v3' })).model_version, 'v3');
+    assert.equal(await client.health(), 'SERVING');
+  } finally {
+    client.close();
+  }
 });
 
 test('binary tensor requests and responses pass through the router byte for byte', async () => {
