@@ -58,8 +58,13 @@ export class BackendSessions {
   }
 }
 
+/** Whether the client's stream can still be answered (it may have gone away at any point). */
+function open(stream: ServerHttp2Stream): boolean {
+  return !stream.destroyed && !stream.closed;
+}
+
 function answerStatus(stream: ServerHttp2Stream, code: number, message: string): void {
-  if (stream.destroyed || stream.headersSent) return;
+  if (!open(stream) || stream.headersSent) return;
   stream.respond(statusHeaders(code, message), { endStream: true });
   stream.resume();
 }
@@ -68,6 +73,7 @@ function answerStatus(stream: ServerHttp2Stream, code: number, message: string):
 function answerHealth(stream: ServerHttp2Stream, state: GrpcRouterState, service: string): void {
   if (service !== '' && service !== 'inference.GRPCInferenceService') return answerStatus(stream, status.NOT_FOUND, `unknown service '${service}'`);
   const serving = state.table() !== undefined && !state.closing();
+  if (!open(stream)) return;
   stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
   stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
   stream.end(frame(Uint8Array.of(0x08, serving ? 1 : 2)));
@@ -121,6 +127,7 @@ function forward(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, call: 
   const upstream = sessions.get(backend.grpcUrl).request({ ...endToEnd(headers), ':method': 'POST', ':path': call.path });
   let trailers: IncomingHttpHeaders | undefined;
   upstream.on('response', (answer) => {
+    if (!open(stream)) return;
     const out = { ...endToEnd(answer), ':status': answer[':status'] ?? 200, [VERSION_HEADER]: backend.version };
     if (answer['grpc-status'] !== undefined) {
       stream.respond(out, { endStream: true });
@@ -131,6 +138,7 @@ function forward(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, call: 
   });
   upstream.on('trailers', (received) => { trailers = received; });
   stream.on('wantTrailers', () => {
+    if (!open(stream)) return;
     const code = trailers?.['grpc-status'] === undefined ? status.INTERNAL : Number(trailers['grpc-status']);
     stream.sendTrailers(trailers === undefined ? { 'grpc-status': String(code), 'grpc-message': 'the backend ended without a status' } : endToEnd(trailers));
     record(code);
@@ -188,6 +196,8 @@ function routeCall(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, path
 export async function startGrpcRouter(host: string, port: number, state: GrpcRouterState): Promise<GrpcRouter> {
   const sessions = new BackendSessions();
   const server: Http2Server = createServer();
+  // A client that breaks the protocol loses its own connection; nothing else is affected.
+  server.on('sessionError', () => {});
   const clients = new Set<ServerHttp2Session>();
   server.on('session', (session) => {
     clients.add(session);

@@ -4,6 +4,8 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { connect, constants } from 'node:http2';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { status, type ServiceError } from '@grpc/grpc-js';
@@ -106,6 +108,30 @@ test('ModelStreamInfer through the router: every answer with its id, the stream 
     if (expected !== undefined) assert.equal(served[0]!.version, expected);
     assert.deepEqual(answers.filter((answer) => answer.error !== '').map((answer) => answer.error), ["missing input 'input'; the model's inputs are 'input'"]);
   }
+});
+
+test('clients that cancel mid-call or send malformed messages do not hurt the router', { timeout: 60_000 }, async (t) => {
+  const servers = { v1: await version(t, 'v1', addModel({ scale: 1, offset: 0 })) };
+  const { router, client } = await routerFor(t, servers, { v1: 100 });
+  const session = connect(`http://127.0.0.1:${router.grpcPort}`);
+  t.after(() => session.destroy());
+  const headers = { ':method': 'POST', ':path': '/inference.GRPCInferenceService/ModelInfer', 'content-type': 'application/grpc', te: 'trailers' };
+  const message = Buffer.from([0, 0, 0, 0, 8, 0x0a, 0x05, ...Buffer.from('fraud'), 0x2a]); // field 5 (inputs) cut short
+  const endings: Promise<unknown>[] = [];
+  for (let i = 0; i < 40; i++) {
+    const call = session.request(headers);
+    call.on('error', () => {});
+    endings.push(once(call, 'close'));
+    // Cancel before, during and after the router has read the first message (and forwarded it).
+    if (i % 4 === 0) call.close(constants.NGHTTP2_CANCEL);
+    else if (i % 4 === 1) { call.write(message.subarray(0, 3)); setImmediate(() => call.close(constants.NGHTTP2_CANCEL)); }
+    else if (i % 4 === 2) call.end(message);
+    else { call.write(message); setTimeout(() => call.close(constants.NGHTTP2_CANCEL), 20); }
+  }
+  await Promise.all(endings);
+  const answer = await client.call('ModelInfer', infer());
+  assert.deepEqual(answer.outputs[0].contents.fp32_contents, [1, 2, 3, 4]);
+  assert.equal(await client.health(), 'SERVING');
 });
 
 test('tritonclient[grpc] through the router, with every unpinned ModelInfer mirrored to a weight-0 version', { timeout: 120_000 }, async (t) => {
