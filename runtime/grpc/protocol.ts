@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { loadPackageDefinition, type GrpcObject, type ServiceClientConstructor, type ServiceDefinition } from '@grpc/grpc-js';
 import { loadSync, type Options } from '@grpc/proto-loader';
 
-const PROTO_DIR = fileURLToPath(new URL('./proto/', import.meta.url));
+/** The directory of the .proto files (for protoc, grpcurl's -import-path, and the loader). */
+export const PROTO_DIR = fileURLToPath(new URL('./proto/', import.meta.url));
 
 /**
  * Field names exactly as in the .proto (snake_case); 64-bit integers as decimal strings so
