@@ -2,7 +2,10 @@
 // (raw_input_contents, as Triton's clients send) against V2 REST with JSON and with binary
 // tensors, straight to `kubeinfer serve` and through `kubeinfer route`. Closed loop: each of
 // `concurrency` clients sends its next request when the last one returns. Runtime, router and
-// load generator are separate processes on loopback.
+// load generator are separate processes on loopback. The REST load uses raw sockets, the gRPC
+// load @grpc/grpc-js, which costs more CPU per call on the same cores: a CPU profile of `serve`
+// under this gRPC load at concurrency 16 showed its main thread 46% idle, so the gRPC rows are
+// a lower bound set partly by the load generator.
 // Usage: node bench/grpc.ts [--seconds 3] [--concurrency 1,16]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
