@@ -64,6 +64,15 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+const PYTHON = process.env.PYTHON ?? 'python3';
+const TRITON_PINNED_INFER = `
+import sys, numpy as np, tritonclient.grpc as g
+client = g.InferenceServerClient(sys.argv[1])
+x = g.InferInput("input", [1, 1], "FP32")
+x.set_data_from_numpy(np.array([[1]], dtype=np.float32))
+result = client.infer("linear", [x], model_version="v2")
+print(result.get_response().model_version, result.as_numpy("output").tolist())
+`;
 const inferBody = JSON.stringify({ inputs: [{ name: 'input', shape: [1, 1], datatype: 'FP32', data: [1] }] });
 const EXPECTED: Record<string, number> = { v1: 3, v2: 4, v3: 5 };
 
@@ -94,7 +103,7 @@ test('pins versions by path and header; V1 predict goes through too', async () =
   assert.equal(missing.status, 404);
 });
 
-test('gRPC through the local router: the same split, pins by model_version, and the printed grpcurl request', async () => {
+test('gRPC through the local router: the same split, pins by model_version (also from tritonclient), and the printed grpcurl request', async () => {
   const client = connectGrpc(local!.grpcAddress);
   try {
     const printed = local!.output.find((line) => line.trimStart().startsWith('grpcurl '))!;
@@ -109,6 +118,9 @@ test('gRPC through the local router: the same split, pins by model_version, and 
     assert.deepEqual(counts, { v1: 70, v2: 20, v3: 10 });
     assert.equal((await client.call('ModelInfer', { ...request, model_version: 'v3' })).model_version, 'v3');
     assert.equal(await client.health(), 'SERVING');
+    // Triton's own client, pinned by its model_version argument.
+    const triton = await run(PYTHON, ['-c', TRITON_PINNED_INFER, local!.grpcAddress], { encoding: 'utf8' });
+    assert.equal(triton.stdout.trim(), 'v2 [[4.0]]');
   } finally {
     client.close();
   }
