@@ -3,7 +3,7 @@
 // model-scoped request's model name and version), read without decoding any tensor; the
 // rest of the call streams through unchanged, frames and trailers included. A stream is
 // routed as a whole. Health checks are answered here.
-import { connect, constants, createServer, type ClientHttp2Session, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import { connect, constants, createServer, type ClientHttp2Session, type ClientHttp2Stream, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { status } from '@grpc/grpc-js';
 import { copyToMirror, type GrpcMirror } from './grpc-mirror.ts';
@@ -109,26 +109,27 @@ function endToEnd(headers: IncomingHttpHeaders): Record<string, string | string[
   return out;
 }
 
-/** Streams one call to `target` and its answer back, recording the gRPC status per version. */
-function forward(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, call: { buffered: Buffer; ended: boolean; method: string; path: string }, target: ProxyTarget, sessions: BackendSessions, state: GrpcRouterState): void {
-  const { backend, metrics } = target;
-  if (backend.grpcUrl === undefined) return answerStatus(stream, status.UNAVAILABLE, `version "${backend.version}" has no gRPC endpoint in the router configuration`);
+/** Counts a call in (in flight, for the drain) and returns how to count it out once, with its status. */
+function countCall(target: ProxyTarget, method: string, state: GrpcRouterState): (code: number) => void {
   const started = performance.now();
   let recorded = false;
-  const record = (code: number) => {
+  target.metrics.inFlight.inc();
+  state.begin();
+  return (code) => {
     if (recorded) return;
     recorded = true;
-    metrics.inFlight.dec();
-    metrics.grpc(call.method, code, (performance.now() - started) / 1000);
+    target.metrics.inFlight.dec();
+    target.metrics.grpc(method, code, (performance.now() - started) / 1000);
     state.end();
   };
-  metrics.inFlight.inc();
-  state.begin();
-  const upstream = sessions.get(backend.grpcUrl).request({ ...endToEnd(headers), ':method': 'POST', ':path': call.path });
+}
+
+/** Relays the backend's answer: headers (plus the version), messages, then its trailers; a trailers-only answer as is. */
+function relayAnswer(upstream: ClientHttp2Stream, stream: ServerHttp2Stream, version: string, record: (code: number) => void): void {
   let trailers: IncomingHttpHeaders | undefined;
   upstream.on('response', (answer) => {
     if (!open(stream)) return;
-    const out = { ...endToEnd(answer), ':status': answer[':status'] ?? 200, [VERSION_HEADER]: backend.version };
+    const out = { ...endToEnd(answer), ':status': answer[':status'] ?? 200, [VERSION_HEADER]: version };
     if (answer['grpc-status'] !== undefined) {
       stream.respond(out, { endStream: true });
       return record(Number(answer['grpc-status']));
@@ -143,9 +144,20 @@ function forward(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, call: 
     stream.sendTrailers(trailers === undefined ? { 'grpc-status': String(code), 'grpc-message': 'the backend ended without a status' } : endToEnd(trailers));
     record(code);
   });
+}
+
+/** Streams one call to `target` and its answer back, recording the gRPC status per version. */
+function forward(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, call: { buffered: Buffer; ended: boolean; method: string; path: string }, target: ProxyTarget, sessions: BackendSessions, state: GrpcRouterState): void {
+  const { backend, metrics } = target;
+  if (backend.grpcUrl === undefined) return answerStatus(stream, status.UNAVAILABLE, `version "${backend.version}" has no gRPC endpoint in the router configuration`);
+  const record = countCall(target, call.method, state);
+  const upstream = sessions.get(backend.grpcUrl).request({ ...endToEnd(headers), ':method': 'POST', ':path': call.path });
+  relayAnswer(upstream, stream, backend.version, record);
   upstream.on('error', (error: NodeJS.ErrnoException) => {
     metrics.failed(stream.headersSent ? 'reset' : 'unavailable');
-    answerStatus(stream, status.UNAVAILABLE, `version "${backend.version}" is unavailable: ${error.code ?? error.message}`);
+    // A session that could not connect cancels its streams; the cause says why.
+    const cause = (error.cause as NodeJS.ErrnoException | undefined) ?? error;
+    answerStatus(stream, status.UNAVAILABLE, `version "${backend.version}" is unavailable: ${cause.code ?? cause.message}`);
     record(status.UNAVAILABLE);
   });
   stream.on('close', () => {

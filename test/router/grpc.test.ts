@@ -110,7 +110,7 @@ test('ModelStreamInfer through the router: every answer with its id, the stream 
   }
 });
 
-test('clients that cancel mid-call or send malformed messages do not hurt the router', { timeout: 60_000 }, async (t) => {
+test('clients that cancel mid-call or send malformed messages do not hurt the router; a version that is down gets UNAVAILABLE', { timeout: 60_000 }, async (t) => {
   const servers = { v1: await version(t, 'v1', addModel({ scale: 1, offset: 0 })) };
   const { router, client } = await routerFor(t, servers, { v1: 100 });
   const session = connect(`http://127.0.0.1:${router.grpcPort}`);
@@ -132,6 +132,14 @@ test('clients that cancel mid-call or send malformed messages do not hurt the ro
   const answer = await client.call('ModelInfer', infer());
   assert.deepEqual(answer.outputs[0].contents.fp32_contents, [1, 2, 3, 4]);
   assert.equal(await client.health(), 'SERVING');
+
+  // A version nobody listens for: UNAVAILABLE naming it, counted per version.
+  router.apply({ model: 'fraud', versions: [{ name: 'v1', weight: 100, url: servers.v1.url, grpcUrl: `http://127.0.0.1:${await freePort()}` }], mirror: null });
+  const down = await refusal(client.call('ModelInfer', infer()));
+  assert.equal(down.code, status.UNAVAILABLE);
+  assert.equal(down.details, 'version "v1" is unavailable: ECONNREFUSED');
+  const metrics = (await send(`${router.url}/metrics`)).body.toString();
+  assert.equal(metricValue(metrics, 'kubeinfer_router_backend_errors_total', { version: 'v1', reason: 'unavailable' }), 1);
 });
 
 test('tritonclient[grpc] through the router, with every unpinned ModelInfer mirrored to a weight-0 version', { timeout: 120_000 }, async (t) => {
