@@ -2,13 +2,13 @@
 // (raw_input_contents, as Triton's clients send) against V2 REST with JSON and with binary
 // tensors, straight to `kubeinfer serve` and through `kubeinfer route`. Closed loop: each of
 // `concurrency` clients sends its next request when the last one returns. Runtime, router and
-// load generator are separate processes on loopback. The REST load uses raw sockets, the gRPC
-// load @grpc/grpc-js, which costs more CPU per call on the same cores: a CPU profile of `serve`
-// under this gRPC load at concurrency 16 showed its main thread 46% idle, so the gRPC rows are
-// a lower bound set partly by the load generator.
+// load generator are separate processes on loopback. The load generator shares the cores, so it
+// stays light: REST over raw sockets and gRPC over node:http2, each sending one pre-encoded
+// request; the `grpc-js` rows use @grpc/grpc-js as a client, which costs more CPU per call.
 // Usage: node bench/grpc.ts [--seconds 3] [--concurrency 1,16]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { connect } from 'node:http2';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatRouterConfig } from '../runtime/router/index.ts';
 import { freePort } from '../tools/cluster/index.ts';
+import { serviceClients } from '../runtime/grpc/protocol.ts';
 import { connectGrpc } from '../tools/grpc/client.ts';
 import { mlpModel } from '../tools/onnx/models.ts';
 import { openConnection, type HttpTarget } from './runtime-client.ts';
@@ -39,15 +40,38 @@ function restTarget(url: string, binary: boolean): HttpTarget {
   return { url, path: '/v2/models/m/infer', body: Buffer.concat([header, Buffer.from(input.buffer)]), headers: { 'Inference-Header-Content-Length': header.length } };
 }
 
+const grpcRequest = { model_name: 'm', inputs: [{ name: 'input', datatype: 'FP32', shape: [1, FEATURES] }], raw_input_contents: [Buffer.from(input.buffer)] };
+
+/** Like the REST client: one HTTP/2 connection sending the same pre-encoded ModelInfer call back to back. */
+async function openRawGrpc(address: string): Promise<Client> {
+  const message = serviceClients().inference.service.ModelInfer!.requestSerialize(grpcRequest);
+  const body = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), message]);
+  body.writeUInt32BE(message.length, 1);
+  const session = connect(`http://${address}`);
+  await once(session, 'connect');
+  const headers = { ':method': 'POST', ':path': '/inference.GRPCInferenceService/ModelInfer', 'content-type': 'application/grpc', te: 'trailers' };
+  const send = () => new Promise<boolean>((resolve) => {
+    const call = session.request(headers);
+    let ok = false;
+    call.on('response', (answer) => { if (answer['grpc-status'] !== undefined) ok = answer['grpc-status'] === '0'; });
+    call.on('trailers', (trailers) => { ok = trailers['grpc-status'] === '0'; });
+    call.on('error', () => resolve(false));
+    call.on('close', () => resolve(ok));
+    call.resume();
+    call.end(body);
+  });
+  return { send, close: () => session.close() };
+}
+
 const PROTOCOLS: readonly Protocol[] = [
   { name: 'REST JSON', open: (rest) => openConnection(restTarget(rest, false)) },
   { name: 'REST binary', open: (rest) => openConnection(restTarget(rest, true)) },
+  { name: 'gRPC raw', open: (_rest, grpc) => openRawGrpc(grpc) },
   {
-    name: 'gRPC raw',
+    name: 'gRPC grpc-js',
     open: async (_rest, grpc) => {
       const client = connectGrpc(grpc);
-      const request = { model_name: 'm', inputs: [{ name: 'input', datatype: 'FP32', shape: [1, FEATURES] }], raw_input_contents: [Buffer.from(input.buffer)] };
-      return { send: () => client.call('ModelInfer', request).then(() => true, () => false), close: () => client.close() };
+      return { send: () => client.call('ModelInfer', grpcRequest).then(() => true, () => false), close: () => client.close() };
     },
   },
 ];
@@ -99,8 +123,8 @@ async function main(): Promise<void> {
     const routerUrl = await firstLine(router, (line) => (line.includes('"router listening"') ? String(JSON.parse(line).url) : undefined));
     const paths = [['serve', serve.url, `127.0.0.1:${grpcPort}`], ['router', routerUrl, `127.0.0.1:${routerGrpc}`]] as const;
     console.log(`MLP ${FEATURES}-256-256-10, batch 1, 1 worker; ${seconds} s per cell; ${availableParallelism()} CPUs shared by runtime, router and load generator`);
-    console.log('| path   | conc | protocol    |   req/s | p50 ms | p99 ms | errors | req/s vs REST JSON |');
-    console.log('|--------|-----:|-------------|--------:|-------:|-------:|-------:|-------------------:|');
+    console.log('| path   | conc | protocol     |   req/s | p50 ms | p99 ms | errors | req/s vs REST JSON |');
+    console.log('|--------|-----:|--------------|--------:|-------:|-------:|-------:|-------------------:|');
     for (const [path, rest, grpc] of paths) {
       for (const concurrency of levels) {
         let baseline = 0;
@@ -108,7 +132,7 @@ async function main(): Promise<void> {
           const cell = await measure(protocol, rest, grpc, concurrency, seconds);
           const rps = cell.count / seconds;
           if (protocol.name === 'REST JSON') baseline = rps;
-          console.log(`| ${path.padEnd(6)} | ${String(concurrency).padStart(4)} | ${protocol.name.padEnd(11)} | ${rps.toFixed(0).padStart(7)} | ${cell.p50Ms.toFixed(2).padStart(6)} | ${cell.p99Ms.toFixed(2).padStart(6)} | ${String(cell.errors).padStart(6)} | ${(rps / baseline).toFixed(2).padStart(17)}x |`);
+          console.log(`| ${path.padEnd(6)} | ${String(concurrency).padStart(4)} | ${protocol.name.padEnd(12)} | ${rps.toFixed(0).padStart(7)} | ${cell.p50Ms.toFixed(2).padStart(6)} | ${cell.p99Ms.toFixed(2).padStart(6)} | ${String(cell.errors).padStart(6)} | ${(rps / baseline).toFixed(2).padStart(17)}x |`);
         }
       }
     }
