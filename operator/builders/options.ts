@@ -28,6 +28,8 @@ export function containerPorts(): V1ContainerPort[] {
 }
 /** Where the model lives in a runtime pod. */
 export const MODEL_DIR = '/mnt/models';
+/** Where the pipeline's step models and the labels file live in a runtime pod. */
+export const ARTIFACTS_DIR = '/mnt/artifacts';
 /** Where spec.storage.secretRef is mounted for fetch-model. */
 export const CREDENTIALS_DIR = '/var/run/secrets/kubeinfer/storage';
 /** The user model and router containers run as (distroless `nonroot`). */

@@ -3,6 +3,7 @@
 import { status, type sendUnaryData, type ServerDuplexStream, type ServerUnaryCall, type StatusObject, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { nowNs } from '../engine/clock.ts';
 import { checkTarget, configOptions, unavailable, type ServeContext } from '../server/context.ts';
+import { applyClassification } from '../server/classification.ts';
 import { infer, recordFailure, recordSuccess } from '../server/inference.ts';
 import { modelConfig, modelMetadata } from '../server/model-config.ts';
 import type { Problem, ProblemKind } from '../server/problems.ts';
@@ -48,8 +49,14 @@ function whenLoaded<T>(ctx: ServeContext, request: TargetRequest, answer: () => 
   return problem === undefined ? answered(answer()) : refused(problem);
 }
 
+const NO_RAW_INPUTS: ReadonlySet<string> = new Set();
+
+function readyState(ctx: ServeContext) {
+  return ctx.engine.state as Extract<ServeContext['engine']['state'], { status: 'ready' }>;
+}
+
 function signature(ctx: ServeContext) {
-  return (ctx.engine.state as Extract<ServeContext['engine']['state'], { status: 'ready' }>).signature;
+  return readyState(ctx).signature;
 }
 
 /** Runs one ModelInferRequest through the shared path, counting it as a gRPC request. */
@@ -57,16 +64,22 @@ export async function inferOnce(ctx: ServeContext, request: ModelInferRequest): 
   const startNs = nowNs();
   const target = checkTarget(ctx, request.model_name, request.model_version || undefined);
   if (target !== undefined) return refused(target);
-  const decoded = decodeInferRequest(request);
+  const state = ctx.engine.state;
+  const decoded = decodeInferRequest(request, state.status === 'ready' ? state.rawInputs : NO_RAW_INPUTS);
   const failed = (problem: Problem): Answer<never> => {
     recordFailure(ctx, startNs, problem, 'grpc');
     return refused(problem);
   };
   if (!decoded.ok) return failed({ kind: 'BadRequest', message: decoded.message });
-  const result = await infer(ctx, decoded.value.inputs, decoded.value.outputs);
+  const { outputs: requested } = decoded.value;
+  const result = await infer(ctx, decoded.value.inputs, requested?.map((output) => output.name));
   if (!result.ok) return failed(result.problem);
+  // The engine answered, so it is ready: its labels and signature are there.
+  const ready = readyState(ctx);
+  const classified = applyClassification(result.outputs, requested, ready.labels, ready.signature.batchable);
+  if (!classified.ok) return failed({ kind: 'BadRequest', message: classified.message });
   const { modelName, modelVersion } = ctx.config;
-  const encoded = encodeOutputs(result.outputs, decoded.value.outputs, decoded.value.raw);
+  const encoded = encodeOutputs(classified.outputs, requested, decoded.value.raw);
   recordSuccess(ctx, startNs, result.timing, 'grpc');
   return answered({ model_name: modelName, model_version: modelVersion, id: request.id, ...encoded });
 }

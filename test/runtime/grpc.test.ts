@@ -3,6 +3,9 @@
 // protocol label in /metrics, and the drain on shutdown.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ServiceError } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
 import { freePort } from '../../tools/cluster/index.ts';
@@ -72,6 +75,23 @@ test('FP16 travels only raw; typed-contents mistakes get INVALID_ARGUMENT with w
   const version = await refusal(client.call('ModelInfer', { model_name: 'm', model_version: '9', inputs: [] }));
   assert.equal(version.code, status.NOT_FOUND);
   assert.equal(version.details, "unknown version '9' of model 'm'; this server serves version '1'");
+});
+
+test('classification: the output parameter classification (int64) answers the top-k classes, as on REST', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubeinfer-grpc-labels-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'labels.txt'), 'cat\ndog\n\nbird\n');
+  const { client } = await serveGrpc(t, identityModel('FP32', ['batch', 5]), { labels: join(dir, 'labels.txt') });
+  const input = { name: 'input', datatype: 'FP32', shape: [1, 5], contents: { fp32_contents: [0.1, 0.9, 0.3, 0.2, 0.05] } };
+  const classify = (k: unknown) => ({ model_name: 'm', inputs: [input], outputs: [{ name: 'output', parameters: { classification: k } }] });
+  const typed = await client.call('ModelInfer', classify({ int64_param: '2' }));
+  assert.equal(typed.outputs[0].datatype, 'BYTES');
+  assert.deepEqual(typed.outputs[0].contents.bytes_contents.map(String), ['0.900000:1:dog', '0.300000:2']);
+  const raw = await client.call('ModelInfer', { ...classify({ int64_param: '1' }), inputs: [{ ...input, contents: undefined }], raw_input_contents: [bytesOf(new Float32Array([0.1, 0.9, 0.3, 0.2, 0.05]))] });
+  assert.equal(Buffer.from(raw.raw_output_contents[0]).subarray(4).toString(), '0.900000:1:dog');
+  const bad = await refusal(client.call('ModelInfer', classify({ int64_param: '0' })));
+  assert.equal(bad.code, status.INVALID_ARGUMENT);
+  assert.match(bad.details, /parameters\.classification must be a positive integer/);
 });
 
 test('health: SERVING for the server and the inference service, NOT_FOUND for other services', async (t) => {
