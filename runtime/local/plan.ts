@@ -65,10 +65,10 @@ export function runtimeEnv(version: ResolvedVersion): Record<string, string> {
 }
 
 /** The router configuration for a plan, given where each version's runtime listens. */
-export function routerConfigFor(plan: Pick<LocalPlan, 'model' | 'versions' | 'mirror'>, urls: ReadonlyMap<string, string>): RouterConfig {
+export function routerConfigFor(plan: Pick<LocalPlan, 'model' | 'versions' | 'mirror'>, backends: ReadonlyMap<string, { readonly url: string; readonly grpcUrl: string }>): RouterConfig {
   return {
     model: plan.model,
-    versions: plan.versions.map((v) => ({ name: v.name, weight: v.weight, url: urls.get(v.name) ?? '' })),
+    versions: plan.versions.map((v) => ({ name: v.name, weight: v.weight, url: backends.get(v.name)?.url ?? '', grpcUrl: backends.get(v.name)?.grpcUrl ?? '' })),
     mirror: plan.mirror,
   };
 }

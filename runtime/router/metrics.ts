@@ -16,8 +16,11 @@ export type MirrorSkip = 'overloaded' | 'too_large' | 'client_aborted';
 export interface VersionMetrics {
   readonly inFlight: { inc(): void; dec(): void };
   observe(code: number, seconds: number): void;
+  /** A gRPC call to this version ended with status `code` (0 is OK). */
+  grpc(method: string, code: number, seconds: number): void;
   failed(reason: BackendFailure): void;
-  mirrored(code: number | undefined, seconds: number): void;
+  /** A mirror copy was answered: its HTTP status, or `grpc-<status>` for a gRPC copy. */
+  mirrored(code: number | string | undefined, seconds: number): void;
   mirrorFailed(reason: BackendFailure | MirrorSkip): void;
   /** A mirrored answer compared with the live one ('skipped': nothing comparable, e.g. the live call failed). */
   compared(outcome: ShadowOutcome | { readonly kind: 'skipped' }): void;
@@ -70,6 +73,7 @@ function defineMetrics(registry: Registry) {
   const mv = ['model', 'version'] as const;
   return {
     requests: new Counter({ name: 'kubeinfer_router_requests_total', help: 'Requests proxied to a version, by response status code.', labelNames: [...mv, 'code'], registers }),
+    grpc: new Counter({ name: 'kubeinfer_router_grpc_requests_total', help: 'gRPC calls proxied to a version, by method and gRPC status code.', labelNames: [...mv, 'method', 'code'], registers }),
     duration: new Histogram({ name: 'kubeinfer_router_request_duration_seconds', help: 'Time from request arrival to the end of the response, per version.', labelNames: mv, buckets: LATENCY_BUCKETS, registers }),
     errors: new Counter({ name: 'kubeinfer_router_backend_errors_total', help: 'Requests the version failed to answer (unavailable, reset, timeout).', labelNames: [...mv, 'reason'], registers }),
     inFlight: new Gauge({ name: 'kubeinfer_router_in_flight_requests', help: 'Requests being proxied to a version now.', labelNames: mv, registers }),
@@ -88,6 +92,7 @@ function defineMetrics(registry: Registry) {
 function versionMetrics(m: Definitions, model: string, version: string): VersionMetrics {
   const codes = new Map<number, { inc(): void }>();
   const mirrorCodes = new Map<string, { inc(): void }>();
+  const grpcCodes = new Map<string, { inc(): void }>();
   const duration = m.duration.labels(model, version);
   const mirrorDuration = m.mirrorDuration.labels(model, version);
   const stats = createVersionStats();
@@ -101,6 +106,13 @@ function versionMetrics(m: Definitions, model: string, version: string): Version
       counter.inc();
       duration.observe(seconds);
       stats.observe(code, seconds);
+    },
+    grpc(method, code, seconds) {
+      const key = `${method}/${code}`;
+      let counter = grpcCodes.get(key);
+      if (counter === undefined) grpcCodes.set(key, (counter = m.grpc.labels(model, version, method, String(code))));
+      counter.inc();
+      duration.observe(seconds);
     },
     failed: (reason) => m.errors.labels(model, version, reason).inc(),
     mirrored(code, seconds) {

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { RouterConfig } from './config.ts';
 import { createRouterMetrics } from './metrics.ts';
 import type { RouterMetrics } from './metrics.ts';
+import { startGrpcRouter } from './grpc-proxy.ts';
 import { createMirror } from './mirror.ts';
 import { proxyRequest } from './proxy.ts';
 import type { ProxySettings } from './proxy.ts';
@@ -30,6 +31,8 @@ export interface RouterOptions {
   readonly mirrorMaxBodyBytes?: number;
   /** Largest answer (live and mirrored) kept to compare the two; default 1 MiB. */
   readonly maxComparedBytes?: number;
+  /** Port of the gRPC (h2c) listener; undefined: no gRPC. 0 picks a free one. */
+  readonly grpcPort?: number;
   /** Adds Node process metrics to /metrics (off in tests that start several routers). */
   readonly processMetrics?: boolean;
   readonly log?: (event: Readonly<Record<string, unknown>>) => void;
@@ -38,6 +41,8 @@ export interface RouterOptions {
 export interface Router {
   readonly url: string;
   readonly port: number;
+  /** The gRPC listener's port, when it runs. */
+  readonly grpcPort: number | undefined;
   readonly metrics: RouterMetrics;
   /** Swaps in a new configuration; requests in flight keep their backend. */
   apply(config: RouterConfig): void;
@@ -71,10 +76,21 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
     server.listen(options.port ?? 8080, options.host ?? '0.0.0.0', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  const grpc = options.grpcPort === undefined ? undefined : await startGrpcRouter(options.host ?? '0.0.0.0', options.grpcPort, {
+    table: () => state.table,
+    closing: () => state.closing,
+    begin: () => { state.active++; },
+    end: () => {
+      state.active--;
+      if (state.active === 0) state.drained?.();
+    },
+    mirror: { inFlight: 0, maxInFlight: options.mirrorMaxInFlight ?? 64, maxBodyBytes: options.mirrorMaxBodyBytes ?? 64 * 1024 * 1024 },
+  });
   const shownHost = options.host === undefined || options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
   return {
     url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
     port,
+    grpcPort: grpc?.port,
     metrics,
     apply(config) {
       state.table = buildRoutingTable(config, metrics, state.table);
@@ -97,6 +113,7 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
         });
       }
       server.closeAllConnections();
+      grpc?.close();
       agent.destroy();
     },
   };
