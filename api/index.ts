@@ -17,5 +17,7 @@ export { formatProblem, validateSources } from './validate-command.ts';
 export type { FileProblem, ValidateCommandOptions } from './validate-command.ts';
 export { readManifestSources } from './sources.ts';
 export type { ManifestSource, SourcesResult } from './sources.ts';
+export { ROLLOUT_ACTION_ANNOTATION, ROLLOUT_PAUSED_ANNOTATION, rolloutActionValue, rolloutControl } from './rollout-control.ts';
+export type { RolloutAction, RolloutControl } from './rollout-control.ts';
 export { EMPTY_PIPELINE, LABELS_FILE, parseRuntimePipeline, resolveImageStep, runtimePipeline, stepName } from './pipeline.ts';
 export type { PipelineStage, ResolvedImageStep, RuntimePipeline, RuntimeStep } from './pipeline.ts';

@@ -15,13 +15,17 @@ export interface RouterVersion {
   readonly weight: number;
   /** Base URL, `http://host:port`; request paths are appended unchanged. */
   readonly url: string;
+  /** The version's gRPC endpoint, `http://host:port` (h2c); without it, gRPC calls cannot reach this version. */
+  readonly grpcUrl?: string;
 }
 
-/** Shadow traffic: a share of weighted requests is copied to one version, answers discarded. */
+/** Shadow traffic: a share of weighted requests is copied to one version, and its answers are compared with the live ones. */
 export interface RouterMirror {
   readonly version: string;
   /** Percent of weighted inference requests copied, an integer 0..100. */
   readonly percent: number;
+  /** How far a mirrored output value may be from the live one and still match; the router's default when absent. */
+  readonly tolerance?: { readonly absolute: number; readonly relative: number };
 }
 
 /** The whole configuration, as in DESIGN.md "Router configuration". */
@@ -82,13 +86,16 @@ function parseVersion(raw: unknown, path: string, problems: string[]): RouterVer
     return undefined;
   }
   const before = problems.length;
-  const { name, weight, url } = raw;
+  const { name, weight, url, grpcUrl } = raw;
   if (typeof name !== 'string' || !VERSION_NAME.test(name)) problems.push(`${path}.name: must be a DNS label such as "v1"`);
   if (!isPercent(weight)) problems.push(`${path}.weight: must be an integer from 0 to 100`);
   const urlProblem = checkBackendUrl(url);
   if (urlProblem !== undefined) problems.push(`${path}.url: ${urlProblem}`);
+  const grpcProblem = grpcUrl === undefined ? undefined : checkBackendUrl(grpcUrl);
+  if (grpcProblem !== undefined) problems.push(`${path}.grpcUrl: ${grpcProblem}`);
   if (problems.length > before) return undefined;
-  return { name: name as string, weight: weight as number, url: (url as string).replace(/\/+$/, '') };
+  const base = { name: name as string, weight: weight as number, url: (url as string).replace(/\/+$/, '') };
+  return grpcUrl === undefined ? base : { ...base, grpcUrl: (grpcUrl as string).replace(/\/+$/, '') };
 }
 
 function parseMirror(raw: unknown, versions: readonly RouterVersion[], problems: string[]): RouterMirror | null {
@@ -97,12 +104,21 @@ function parseMirror(raw: unknown, versions: readonly RouterVersion[], problems:
     problems.push('mirror: must be an object or null');
     return null;
   }
-  const { version, percent } = raw;
+  const { version, percent, tolerance } = raw;
   if (typeof version !== 'string' || !versions.some((v) => v.name === version)) {
     problems.push(`mirror.version: must name one of the versions (${versions.map((v) => v.name).join(', ')})`);
   }
   if (!isPercent(percent)) problems.push('mirror.percent: must be an integer from 0 to 100');
-  return { version: version as string, percent: percent as number };
+  if (tolerance === undefined) return { version: version as string, percent: percent as number };
+  if (!isRecord(tolerance) || !isNonNegative(tolerance.absolute) || !isNonNegative(tolerance.relative)) {
+    problems.push('mirror.tolerance: must be {"absolute": <number >= 0>, "relative": <number >= 0>}');
+    return null;
+  }
+  return { version: version as string, percent: percent as number, tolerance: { absolute: tolerance.absolute, relative: tolerance.relative } };
+}
+
+function isNonNegative(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }
 
 function checkBackendUrl(raw: unknown): string | undefined {
@@ -138,15 +154,22 @@ export interface RoutedVersion {
   readonly mirrorPercent: number;
 }
 
+/** Where one version listens: its HTTP base URL and, when it serves gRPC, that base URL too. */
+export interface VersionEndpoints {
+  readonly url: string;
+  readonly grpcUrl?: string;
+}
+
 /**
- * The configuration for one model's resolved versions, given where each version listens.
+ * The configuration for one model's resolved versions, given where each version listens; the
+ * mirror is the resolved one unless a rollout's shadow replaces it.
  * @example
- * buildRouterConfig('fraud', resolveVersions(spec), (version) => `http://fraud-${version}.ml.svc:80`);
+ * buildRouterConfig('fraud', resolveVersions(spec), (version) => ({ url: `http://fraud-${version}.ml.svc:80` }));
  */
-export function buildRouterConfig(model: string, versions: readonly RoutedVersion[], urlOf: (version: string) => string): RouterConfig {
+export function buildRouterConfig(model: string, versions: readonly RoutedVersion[], endpointsOf: (version: string) => VersionEndpoints, mirror?: RouterMirror): RouterConfig {
   return {
     model,
-    versions: versions.map((version) => ({ name: version.name, weight: version.weight, url: urlOf(version.name) })),
-    mirror: mirrorOf(versions) ?? null,
+    versions: versions.map((version) => ({ name: version.name, weight: version.weight, ...endpointsOf(version.name) })),
+    mirror: mirror ?? mirrorOf(versions) ?? null,
   };
 }

@@ -29,6 +29,7 @@ export const SERVE_SETTINGS = [
   { key: 'modelVersion', flag: 'model-version', env: 'KUBEINFER_MODEL_VERSION', description: 'model version served', default: '1' },
   { key: 'host', flag: 'host', env: 'KUBEINFER_HOST', description: 'address to listen on (default: all interfaces)' },
   { key: 'port', flag: 'port', env: 'KUBEINFER_PORT', description: 'port to listen on (0 picks a free one)', integer: [0, 65535], default: '8080' },
+  { key: 'grpcPort', flag: 'grpc-port', env: 'KUBEINFER_GRPC_PORT', description: 'port of the gRPC service (0: off)', integer: [0, 65535], default: '8081' },
   { key: 'workers', flag: 'workers', env: 'KUBEINFER_WORKERS', description: 'inference worker threads, one model session each', integer: [1, 256], default: '1', specField: 'workers' },
   { key: 'intraOpThreads', flag: 'intra-op-threads', env: 'KUBEINFER_INTRA_OP_THREADS', description: 'onnxruntime threads per worker (0: cores / workers)', integer: [0, 1024], default: '0' },
   { key: 'maxBatchSize', flag: 'max-batch-size', env: 'KUBEINFER_MAX_BATCH_SIZE', description: 'dynamic batching: most rows per execution (0 or 1: off)', integer: [0, 1 << 20], default: '0', specField: 'batching.maxBatchSize' },

@@ -7,7 +7,7 @@ import { gpuLimits, podAffinity, podTolerations } from './gpu.ts';
 import { scrapeAnnotations, standardLabels } from './labels.ts';
 import { modelDelivery } from './model-source.ts';
 import { pipelineDelivery } from './pipeline.ts';
-import { HTTP_PORT, type BuildOptions } from './options.ts';
+import { containerPorts, GRPC_PORT, HTTP_PORT, type BuildOptions } from './options.ts';
 import { modelProbes } from './probes.ts';
 import { containerSecurityContext, podSecurityContext } from './security.ts';
 
@@ -33,6 +33,7 @@ export function runtimeEnv(isvc: InferenceService, version: ResolvedVersion, mod
     modelName: isvc.metadata.name ?? '',
     modelVersion: version.name,
     port: HTTP_PORT,
+    grpcPort: GRPC_PORT,
     ...versionServeValues(version.runtime),
   });
 }
@@ -51,7 +52,7 @@ export function modelPodTemplate(isvc: InferenceService, version: ResolvedVersio
     image: options.runtimeImage,
     ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
     args: ['serve'],
-    ports: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
+    ports: containerPorts(),
     env: [...runtimeEnv(isvc, version, delivery.modelPath), ...pipeline.env],
     resources,
     ...modelProbes(),

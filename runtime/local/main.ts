@@ -7,6 +7,7 @@ import { runLocal } from './session.ts';
 export interface RunCommandFlags {
   readonly filename: string;
   readonly port: string;
+  readonly grpcPort: string;
   readonly host: string;
   readonly name?: string;
   readonly verbose: boolean;
@@ -14,9 +15,9 @@ export interface RunCommandFlags {
 
 /** Runs the InferenceService in `flags.filename` until Ctrl-C; resolves with the exit code. */
 export async function runCommand(flags: RunCommandFlags): Promise<number> {
-  const parsed = integerFlags({ port: [flags.port, PORT_RANGE] });
+  const parsed = integerFlags({ port: [flags.port, PORT_RANGE], 'grpc-port': [flags.grpcPort, PORT_RANGE] });
   if (!parsed.ok) return fail([parsed.problem], 2);
-  const { port } = parsed.values;
+  const { port, 'grpc-port': grpcPort } = parsed.values;
   const manifest = await readInferenceService(flags.filename, flags.name);
   if (!manifest.ok) return fail(manifest.lines, 1);
   const planned = planLocalRun(manifest.service);
@@ -26,6 +27,7 @@ export async function runCommand(flags: RunCommandFlags): Promise<number> {
     plan: planned.plan,
     host: flags.host,
     port,
+    grpcPort,
     verbose: flags.verbose,
     out: (line) => process.stdout.write(`${line}\n`),
     ...(flags.name === undefined ? {} : { name: flags.name }),

@@ -4,6 +4,7 @@
 import { mirrorOf, resolveVersions } from '../../api/index.ts';
 import type { ArtifactSource, InferenceService, Pipeline, ResolvedVersion } from '../../api/index.ts';
 import { buildRouterConfig, serveEnvRecord, versionServeValues, type RouterConfig } from '../../contracts/index.ts';
+import { rolloutSettings, type RolloutSettings } from '../../rollout/settings.ts';
 
 /** One version to run: its model URI and the environment of its `kubeinfer serve`. */
 export interface LocalVersion {
@@ -22,6 +23,8 @@ export interface LocalPlan {
   readonly model: string;
   readonly versions: readonly LocalVersion[];
   readonly mirror: RouterConfig['mirror'];
+  /** spec.rollout: weight edits are walked step by step instead of applied at once. */
+  readonly rollout?: RolloutSettings;
 }
 
 export type PlanResult = { readonly ok: true; readonly plan: LocalPlan } | { readonly ok: false; readonly problems: readonly string[] };
@@ -42,6 +45,7 @@ export function planLocalRun(service: InferenceService): PlanResult {
         ...(v.model.labels === undefined ? {} : { labels: v.model.labels }), ...(v.pipeline === undefined ? {} : { pipeline: v.pipeline }),
       })),
       mirror: mirrorOf(resolved) ?? null,
+      ...(service.spec.rollout === undefined ? {} : { rollout: rolloutSettings(service.spec.rollout) }),
     },
   };
 }
@@ -52,8 +56,8 @@ export function runtimeEnv(version: ResolvedVersion): Record<string, string> {
 }
 
 /** The router configuration for a plan, given where each version's runtime listens. */
-export function routerConfigFor(plan: Pick<LocalPlan, 'model' | 'versions'>, urls: ReadonlyMap<string, string>): RouterConfig {
-  return buildRouterConfig(plan.model, plan.versions, (version) => urls.get(version) ?? '');
+export function routerConfigFor(plan: Pick<LocalPlan, 'model' | 'versions'>, backends: ReadonlyMap<string, { readonly url: string; readonly grpcUrl: string }>): RouterConfig {
+  return buildRouterConfig(plan.model, plan.versions, (version) => backends.get(version) ?? { url: '', grpcUrl: '' });
 }
 
 /** Whether an edited manifest can be applied live: same versions, same models, same settings. */

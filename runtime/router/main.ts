@@ -11,6 +11,7 @@ export interface RouteCommandFlags {
   readonly configmap?: string;
   readonly kubeconfig?: string;
   readonly port: string;
+  readonly grpcPort: string;
   readonly host: string;
   readonly backendTimeoutMs: string;
   readonly mirrorMaxInFlight: string;
@@ -35,8 +36,9 @@ export async function runRouteCommand(flags: RouteCommandFlags): Promise<number>
   const numbers = parseNumbers(flags);
   if (typeof numbers === 'string') return fail(numbers);
   if ((flags.configFile === undefined) === (flags.configmap === undefined)) return fail('give exactly one of --config-file <path> or --configmap <namespace/name>');
-  const router = await startRouter({ host: flags.host, port: numbers.port, backendTimeoutMs: numbers.backendTimeoutMs, mirrorMaxInFlight: numbers.mirrorMaxInFlight, processMetrics: true, log: logJson }).catch(
-    (error: NodeJS.ErrnoException) => `cannot listen on ${flags.host}:${numbers.port}: ${error.code ?? error.message}`,
+  const grpcPort = numbers.grpcPort === 0 ? undefined : numbers.grpcPort;
+  const router = await startRouter({ host: flags.host, port: numbers.port, grpcPort, backendTimeoutMs: numbers.backendTimeoutMs, mirrorMaxInFlight: numbers.mirrorMaxInFlight, processMetrics: true, log: logJson }).catch(
+    (error: NodeJS.ErrnoException) => `cannot listen on ${flags.host}:${numbers.port} (gRPC ${flags.grpcPort}): ${error.code ?? error.message}`,
   );
   if (typeof router === 'string') return fail(router);
   const source = await openSource(flags, router);
@@ -44,7 +46,7 @@ export async function runRouteCommand(flags: RouteCommandFlags): Promise<number>
     await router.close(0);
     return fail(source);
   }
-  logJson({ level: 'info', msg: 'router listening', url: router.url, source: flags.configFile ?? `configmap ${flags.configmap}` });
+  logJson({ level: 'info', msg: 'router listening', url: router.url, grpcPort: router.grpcPort, source: flags.configFile ?? `configmap ${flags.configmap}` });
   const signal = await stopSignal;
   logJson({ level: 'info', msg: 'stopping: not ready, then finishing requests in flight', signal, delayMs: numbers.shutdownDelayMs });
   await router.close(SHUTDOWN_GRACE_MS, numbers.shutdownDelayMs);
@@ -65,18 +67,19 @@ async function openSource(flags: RouteCommandFlags, router: Router): Promise<Con
   return watchConfigMap({ kubeConfig: loaded.kubeConfig, namespace, name, log: logJson }, router);
 }
 
-type RouteNumbers = { readonly port: number; readonly backendTimeoutMs: number; readonly mirrorMaxInFlight: number; readonly shutdownDelayMs: number };
+type RouteNumbers = { readonly port: number; readonly grpcPort: number; readonly backendTimeoutMs: number; readonly mirrorMaxInFlight: number; readonly shutdownDelayMs: number };
 
 function parseNumbers(flags: RouteCommandFlags): RouteNumbers | string {
   const parsed = integerFlags({
     port: [flags.port, PORT_RANGE],
+    'grpc-port': [flags.grpcPort, PORT_RANGE],
     'backend-timeout-ms': [flags.backendTimeoutMs, { min: 1 }],
     'mirror-max-in-flight': [flags.mirrorMaxInFlight, { min: 0 }],
     'shutdown-delay-ms': [flags.shutdownDelayMs, { min: 0 }],
   });
   if (!parsed.ok) return parsed.problem;
-  const { port, 'backend-timeout-ms': backendTimeoutMs, 'mirror-max-in-flight': mirrorMaxInFlight, 'shutdown-delay-ms': shutdownDelayMs } = parsed.values;
-  return { port, backendTimeoutMs, mirrorMaxInFlight, shutdownDelayMs };
+  const values = parsed.values;
+  return { port: values.port, grpcPort: values['grpc-port'], backendTimeoutMs: values['backend-timeout-ms'], mirrorMaxInFlight: values['mirror-max-in-flight'], shutdownDelayMs: values['shutdown-delay-ms'] };
 }
 
 function fail(message: string): number {

@@ -35,7 +35,7 @@ test('the router accepts the configuration local mode writes', () => {
   for (const spec of SPECS) {
     const planned = planLocalRun(inferenceService(spec));
     assert.ok(planned.ok);
-    const urls = new Map(planned.plan.versions.map((version, i) => [version.name, `http://127.0.0.1:${9000 + i}`]));
+    const urls = new Map(planned.plan.versions.map((version, i) => [version.name, { url: `http://127.0.0.1:${9000 + i}`, grpcUrl: `http://127.0.0.1:${9100 + i}` }]));
     const parsed = parseRouterConfigText(JSON.stringify(routerConfigFor(planned.plan, urls)));
     assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.problems));
   }

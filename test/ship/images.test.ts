@@ -19,8 +19,8 @@ const images = {
 // Each image's CLI entry point and the source folders it copies: the operator image has
 // no data plane (runtime/); both share the API and the contracts.
 const IMAGE_SOURCES = {
-  operator: { entry: 'bin/kubeinfer-operator.ts', copied: ['api', 'bin', 'cli', 'contracts', 'kube', 'operator'] },
-  runtime: { entry: 'bin/kubeinfer.ts', copied: ['api', 'bin', 'cli', 'contracts', 'kube', 'operator', 'runtime'] },
+  operator: { entry: 'bin/kubeinfer-operator.ts', copied: ['api', 'bin', 'cli', 'contracts', 'kube', 'operator', 'rollout'] },
+  runtime: { entry: 'bin/kubeinfer.ts', copied: ['api', 'bin', 'cli', 'contracts', 'kube', 'operator', 'rollout', 'runtime'] },
 } as const;
 const ORT_PACKAGES = ['onnxruntime-node', 'onnxruntime-common'] as const;
 
@@ -113,6 +113,6 @@ test('.dockerignore: the build context is the lockfile and the CLI source only',
   const lines = read('.dockerignore').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
   assert.equal(lines[0], '*', 'everything is excluded unless listed');
   const included = lines.filter((line) => line.startsWith('!')).map((line) => line.slice(1).replace(/\/$/, ''));
-  assert.deepEqual(included.sort(), ['api', 'bin', 'cli', 'contracts', 'kube', 'operator', 'package-lock.json', 'package.json', 'runtime']);
+  assert.deepEqual(included.sort(), ['api', 'bin', 'cli', 'contracts', 'kube', 'operator', 'package-lock.json', 'package.json', 'rollout', 'runtime']);
   assert.ok(lines.includes('**/node_modules'));
 });
