@@ -2,26 +2,39 @@
 // BYTES elements as a 4-byte little-endian length followed by the bytes.
 import { DATATYPES, type Datatype, type NumericData, type TensorData } from '../engine/datatypes.ts';
 import type { Decoded } from './json-tensors.ts';
+import { clip } from './problems.ts';
 
-const utf8 = new TextDecoder('utf-8');
+// Fatal: ONNX Runtime takes string tensors as text, so invalid UTF-8 could only reach the
+// model rewritten (U+FFFD); it is refused instead of silently changed.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
+
+function utf8Text(bytes: Uint8Array): string | undefined {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
 
 function decodeStrings(name: string, expected: number, bytes: Uint8Array): Decoded {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const strings: string[] = [];
   let offset = 0;
   while (offset < bytes.length) {
-    if (offset + 4 > bytes.length) return { ok: false, message: `input '${name}' BYTES data ends inside a 4-byte length prefix at byte ${offset}` };
+    if (offset + 4 > bytes.length) return { ok: false, message: `input '${clip(name)}' BYTES data ends inside a 4-byte length prefix at byte ${offset}` };
     const length = view.getUint32(offset, true);
     offset += 4;
     if (offset + length > bytes.length) {
-      return { ok: false, message: `input '${name}' BYTES element ${strings.length} claims ${length} bytes but only ${bytes.length - offset} remain` };
+      return { ok: false, message: `input '${clip(name)}' BYTES element ${strings.length} claims ${length} bytes but only ${bytes.length - offset} remain` };
     }
-    strings.push(utf8.decode(bytes.subarray(offset, offset + length)));
+    const text = utf8Text(bytes.subarray(offset, offset + length));
+    if (text === undefined) return { ok: false, message: `input '${clip(name)}' BYTES element ${strings.length} is not valid UTF-8; this server passes BYTES to the model as text` };
+    strings.push(text);
     offset += length;
   }
   if (strings.length !== expected) {
-    return { ok: false, message: `input '${name}' has ${strings.length} BYTES elements but its shape needs ${expected}` };
+    return { ok: false, message: `input '${clip(name)}' has ${strings.length} BYTES elements but its shape needs ${expected}` };
   }
   return { ok: true, data: strings };
 }
@@ -33,7 +46,7 @@ export function decodeBinaryData(name: string, datatype: Datatype, expected: num
   if (bytes.length !== expected * size) {
     return {
       ok: false,
-      message: `input '${name}' has ${bytes.length} bytes of binary data but its shape needs ${expected} ${datatype} elements (${expected * size} bytes)`,
+      message: `input '${clip(name)}' has ${bytes.length} bytes of binary data but its shape needs ${expected} ${datatype} elements (${expected * size} bytes)`,
     };
   }
   // A fresh buffer: the body's bytes may be unaligned for the element type, and an owned

@@ -3,7 +3,8 @@
 import { isDatatype } from '../engine/datatypes.ts';
 import { elementCount, type Tensor } from '../engine/tensor.ts';
 import { decodeBinaryData } from './binary.ts';
-import { decodeJsonData } from './json-tensors.ts';
+import { decodeJsonData, MAX_RANK } from './json-tensors.ts';
+import { clip, quoted } from './problems.ts';
 
 export interface RequestedOutput {
   readonly name: string;
@@ -32,7 +33,7 @@ function readHeader(body: Uint8Array, headerLength: string | undefined): Parsed<
   if (headerLength !== undefined) {
     jsonEnd = Number(headerLength);
     if (!/^\d+$/.test(headerLength) || jsonEnd > body.length) {
-      return fail(`Inference-Header-Content-Length is '${headerLength}' but must be a whole number of bytes no larger than the body (${body.length} bytes)`);
+      return fail(`Inference-Header-Content-Length is '${clip(headerLength)}' but must be a whole number of bytes no larger than the body (${body.length} bytes)`);
     }
   }
   let json: unknown;
@@ -48,30 +49,32 @@ function readHeader(body: Uint8Array, headerLength: string | undefined): Parsed<
 
 function readShape(name: string, shape: unknown): Parsed<number[]> {
   if (!Array.isArray(shape) || !shape.every((dim) => Number.isSafeInteger(dim) && dim >= 0)) {
-    return fail(`input '${name}' shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    return fail(`input '${clip(name)}' shape must be an array of non-negative integers, got ${quoted(shape)}`);
   }
+  if (shape.length > MAX_RANK) return fail(`input '${clip(name)}' shape has ${shape.length} dimensions; at most ${MAX_RANK} are supported`);
   return { ok: true, value: shape as number[] };
 }
 
 /** Decodes one input; `binary` is what remains of the binary section, `offset` where this input's blob starts. */
 function readInput(raw: unknown, index: number, binary: Uint8Array, offset: number): Parsed<{ tensor: Tensor; consumed: number }> {
   if (!isObject(raw) || typeof raw.name !== 'string') return fail(`inputs[${index}] must be an object with a string "name"`);
-  const { name, datatype, parameters } = raw;
-  if (!isDatatype(datatype)) return fail(`input '${name}' has datatype ${JSON.stringify(datatype)}; expected one of BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES`);
+  const { datatype, parameters } = raw;
+  const name = raw.name;
+  if (!isDatatype(datatype)) return fail(`input '${clip(name)}' has datatype ${quoted(datatype)}; expected one of BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES`);
   const shape = readShape(name, raw.shape);
   if (!shape.ok) return shape;
   const expected = elementCount(shape.value);
   const binarySize = isObject(parameters) ? parameters.binary_data_size : undefined;
   if (binarySize === undefined) {
-    if (!('data' in raw)) return fail(`input '${name}' has no "data" and no parameters.binary_data_size`);
-    const decoded = decodeJsonData(name, datatype, expected, raw.data);
+    if (!('data' in raw)) return fail(`input '${clip(name)}' has no "data" and no parameters.binary_data_size`);
+    const decoded = decodeJsonData(name, datatype, shape.value.length, expected, raw.data);
     return decoded.ok ? { ok: true, value: { tensor: { name, datatype, shape: shape.value, data: decoded.data }, consumed: 0 } } : decoded;
   }
-  if ('data' in raw) return fail(`input '${name}' has both "data" and parameters.binary_data_size; give one`);
-  if (!Number.isSafeInteger(binarySize) || (binarySize as number) < 0) return fail(`input '${name}' binary_data_size must be a non-negative integer`);
+  if ('data' in raw) return fail(`input '${clip(name)}' has both "data" and parameters.binary_data_size; give one`);
+  if (!Number.isSafeInteger(binarySize) || (binarySize as number) < 0) return fail(`input '${clip(name)}' binary_data_size must be a non-negative integer`);
   const size = binarySize as number;
   if (offset + size > binary.length) {
-    return fail(`input '${name}' binary_data_size is ${size} but only ${binary.length - offset} bytes of binary data remain`);
+    return fail(`input '${clip(name)}' binary_data_size is ${size} but only ${binary.length - offset} bytes of binary data remain`);
   }
   const decoded = decodeBinaryData(name, datatype, expected, binary.subarray(offset, offset + size));
   return decoded.ok ? { ok: true, value: { tensor: { name, datatype, shape: shape.value, data: decoded.data }, consumed: size } } : decoded;
@@ -84,9 +87,9 @@ function readOutputs(raw: unknown): Parsed<RequestedOutput[] | undefined> {
   for (const [index, entry] of raw.entries()) {
     if (!isObject(entry) || typeof entry.name !== 'string') return fail(`outputs[${index}] must be an object with a string "name"`);
     const parameters = isObject(entry.parameters) ? entry.parameters : {};
-    if (parameters.classification !== undefined) return fail(`output '${entry.name}' asks for classification, which this server does not support`);
+    if (parameters.classification !== undefined) return fail(`output '${clip(entry.name)}' asks for classification, which this server does not support`);
     const binary = parameters.binary_data;
-    if (binary !== undefined && typeof binary !== 'boolean') return fail(`output '${entry.name}' parameters.binary_data must be a boolean`);
+    if (binary !== undefined && typeof binary !== 'boolean') return fail(`output '${clip(entry.name)}' parameters.binary_data must be a boolean`);
     outputs.push({ name: entry.name, binary });
   }
   return { ok: true, value: outputs };
