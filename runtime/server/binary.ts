@@ -2,7 +2,7 @@
 // BYTES elements as a 4-byte little-endian length followed by the bytes.
 import { DATATYPES, type Datatype, type NumericData, type TensorData } from '../engine/datatypes.ts';
 import type { Decoded } from './json-tensors.ts';
-import { clip } from './problems.ts';
+import { clip } from '../engine/quote.ts';
 
 // Fatal: ONNX Runtime takes string tensors as text, so invalid UTF-8 could only reach the
 // model rewritten (U+FFFD); it is refused instead of silently changed.

@@ -6,7 +6,8 @@ import type { Logger } from './log.ts';
 import type { ServerMetrics } from './metrics.ts';
 import type { JsonDecoder } from './json-decoder.ts';
 import type { ConfigOptions } from './model-config.ts';
-import { clip, type Problem } from './problems.ts';
+import { clip } from '../engine/quote.ts';
+import { type Problem } from './problems.ts';
 import type { ModelStatistics } from './statistics.ts';
 
 export interface Lifecycle {

@@ -4,7 +4,7 @@ import { isDatatype } from '../engine/datatypes.ts';
 import { elementCount, type Tensor } from '../engine/tensor.ts';
 import { decodeBinaryData } from './binary.ts';
 import { decodeJsonData, MAX_RANK } from './json-tensors.ts';
-import { clip, quoted } from './problems.ts';
+import { clip, quoted } from '../engine/quote.ts';
 
 export interface RequestedOutput {
   readonly name: string;

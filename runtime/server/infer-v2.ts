@@ -6,7 +6,8 @@ import { readBody, type BodyLimits } from './body.ts';
 import { checkTarget, type ServeContext } from './context.ts';
 import { encodeInferResponse } from './infer-response.ts';
 import { countInFlight, failInference, infer, recordSuccess } from './inference.ts';
-import { clip, sendProblem, type Problem } from './problems.ts';
+import { clip } from '../engine/quote.ts';
+import { sendProblem, type Problem } from './problems.ts';
 
 const CANONICAL = /^\/v2\/models\/([^/?#]+)(?:\/versions\/([^/?#]+))?\/infer(?:\?.*)?$/;
 

@@ -4,7 +4,7 @@
 // (Python's json reads them; a strict JSON parser refuses them rather than seeing a false null).
 import { DATATYPES, type Datatype, type TensorData } from '../engine/datatypes.ts';
 import { halfToNumber, numberToHalf } from './fp16.ts';
-import { clip, quoted } from './problems.ts';
+import { clip, quoted } from '../engine/quote.ts';
 
 /** Most dimensions a tensor may have: also bounds how deep `data` may nest (a 200,000-deep array is a 400, not a stack overflow). */
 export const MAX_RANK = 32;

@@ -22,27 +22,6 @@ const STATUS: Readonly<Record<ProblemKind, number>> = {
 /** Seconds a client should wait before retrying a request the full queue refused. */
 const RETRY_AFTER_SECONDS = 1;
 
-/** Longest piece of client input an error message quotes: errors must not echo megabytes back. */
-const QUOTE_CHARS = 40;
-
-function printable(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return Array.isArray(value) ? `an array nested too deeply to print` : 'an unprintable value';
-  }
-}
-
-/** Client text as an error message shows it: cut to a short prefix. */
-export function clip(text: string): string {
-  return text.length > QUOTE_CHARS ? `${text.slice(0, QUOTE_CHARS)}... (${text.length} characters)` : text;
-}
-
-/** A value from the request as an error message shows it: JSON, cut to a short prefix. */
-export function quoted(value: unknown): string {
-  return clip(printable(value));
-}
-
 /** Answers with the problem's status and a JSON error body. */
 export function sendProblem(res: ServerResponse, problem: Problem): void {
   const body = Buffer.from(JSON.stringify({ error: problem.message }));

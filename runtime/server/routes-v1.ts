@@ -5,7 +5,8 @@ import { checkTarget, unavailable, type ServeContext } from './context.ts';
 import { bodyLimits } from './infer-v2.ts';
 import { jsonText } from './json-tensors.ts';
 import { countInFlight, failInference, infer, recordSuccess } from './inference.ts';
-import { clip, sendJson, sendProblem } from './problems.ts';
+import { clip } from '../engine/quote.ts';
+import { sendJson, sendProblem } from './problems.ts';
 import { instancesToInputs, outputsToPredictions } from './v1-codec.ts';
 
 function predictHandler(ctx: ServeContext): RequestHandler<{ target: string }> {

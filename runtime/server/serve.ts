@@ -70,6 +70,8 @@ export async function startServer(config: ServeConfig, log: Logger = jsonLogger(
     headersTimeout: config.headersTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
     keepAliveTimeout: config.keepAliveTimeoutMs,
+    // Node checks the headers and request timeouts this often (30 s by default, far too coarse for them).
+    connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs, config.requestTimeoutMs),
   }, createListener(ctx)).listen({ port: config.port, host: config.host });
   await once(server, 'listening');
   const { url, port } = listenUrl(server);
