@@ -11,20 +11,16 @@ import { createMirror } from './mirror.ts';
 import { proxyRequest } from './proxy.ts';
 import type { ProxySettings } from './proxy.ts';
 import { VERSION_HEADER, resolveRoute } from './route.ts';
+import { ROUTER_DEFAULTS, type RouterLimits } from './settings.ts';
 import { buildRoutingTable, describeConfig } from './table.ts';
 import type { RoutingTable } from './table.ts';
 
-export interface RouterOptions {
+/** Limits left out take their defaults (ROUTER_DEFAULTS, the flags' defaults). */
+export interface RouterOptions extends Partial<RouterLimits> {
   /** Interface to listen on; default `0.0.0.0`. */
   readonly host?: string;
   /** Port; 0 picks a free one. Default 8080. */
   readonly port?: number;
-  /** Longest silence from a backend before 504; default 60 s. */
-  readonly backendTimeoutMs?: number;
-  /** Mirror copies in flight before further copies are skipped; default 64. */
-  readonly mirrorMaxInFlight?: number;
-  /** Largest request body copied to the mirror; default 64 MiB (the runtime's limit). */
-  readonly mirrorMaxBodyBytes?: number;
   /** Adds Node process metrics to /metrics (off in tests that start several routers). */
   readonly processMetrics?: boolean;
   readonly log?: (event: Readonly<Record<string, unknown>>) => void;
@@ -57,10 +53,17 @@ interface RouterState {
 /** Starts the router; it answers 503 until the first configuration is applied. */
 export async function startRouter(options: RouterOptions = {}): Promise<Router> {
   const log = options.log ?? (() => {});
+  const limits: RouterLimits = { ...ROUTER_DEFAULTS, ...options };
   const state: RouterState = { table: undefined, closing: false, active: 0, drained: undefined };
   const metrics = createRouterMetrics(options.processMetrics ?? false);
   const agent = new Agent({ keepAlive: true, scheduling: 'lifo' });
-  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, createHandler(state, metrics, agent, options));
+  const server = createServer({
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    // Node checks those timeouts this often (30 s by default, too coarse for a 10 s headers limit).
+    connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+  }, createHandler(state, metrics, agent, limits));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8080, options.host ?? '0.0.0.0', () => resolve());
@@ -98,10 +101,9 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
 }
 
 /** The request handler: own endpoints, then route, mirror and proxy. */
-function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent, options: RouterOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const timeoutMs = options.backendTimeoutMs ?? 60_000;
-  const proxy: ProxySettings = { agent, timeoutMs };
-  const mirror = createMirror({ agent, timeoutMs, maxInFlight: options.mirrorMaxInFlight ?? 64, maxBodyBytes: options.mirrorMaxBodyBytes ?? 64 * 1024 * 1024 });
+function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent, limits: RouterLimits): (req: IncomingMessage, res: ServerResponse) => void {
+  const proxy: ProxySettings = { agent, timeoutMs: limits.backendTimeoutMs };
+  const mirror = createMirror({ agent, timeoutMs: limits.mirrorTimeoutMs, maxInFlight: limits.mirrorMaxInFlight, maxBufferedBytes: limits.mirrorMaxBufferedBytes });
   const finished = () => {
     state.active--;
     if (state.active === 0) state.drained?.();
