@@ -9,6 +9,11 @@ import { containerSecurityContext } from './security.ts';
 export const MODEL_VOLUME = 'model';
 export const TMP_VOLUME = 'tmp';
 export const CREDENTIALS_VOLUME = 'storage-credentials';
+/**
+ * Most bytes fetch-model may write, passed to it as --max-bytes and used as the model
+ * volume's sizeLimit, so a runaway download is stopped by the fetcher, never by eviction.
+ */
+export const MODEL_FETCH_LIMIT = '20Gi';
 
 /** A `pvc://<claim>/<path>` URI split into the claim and the location of the model inside it. */
 export interface ClaimLocation {
@@ -62,13 +67,13 @@ export function modelDelivery(isvc: InferenceService, model: ModelSource, resour
     name: 'fetch-model',
     image: options.runtimeImage,
     ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
-    args: ['fetch-model', model.uri, MODEL_DIR, ...(model.sha256 ? ['--sha256', model.sha256] : [])],
+    args: ['fetch-model', model.uri, MODEL_DIR, '--max-bytes', MODEL_FETCH_LIMIT, ...(model.sha256 ? ['--sha256', model.sha256] : [])],
     resources: withoutExtendedResources(resources),
     securityContext: containerSecurityContext(),
     volumeMounts: fetchMounts,
   };
   return {
-    volumes: [{ name: MODEL_VOLUME, emptyDir: {} }, tmp, ...credentials],
+    volumes: [{ name: MODEL_VOLUME, emptyDir: { sizeLimit: MODEL_FETCH_LIMIT } }, tmp, ...credentials],
     runtimeMounts: [{ name: MODEL_VOLUME, mountPath: MODEL_DIR, readOnly: true }, tmpMount],
     initContainers: [fetchModel],
     modelPath: `${MODEL_DIR}/model.onnx`,

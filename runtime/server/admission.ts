@@ -7,8 +7,11 @@ import { readFileSync } from 'node:fs';
 /** Budget when the container has no memory limit. */
 export const FALLBACK_BODY_BUDGET = 256 * 1024 * 1024;
 
-/** The budget takes this fraction of the memory limit: decoding copies a body about twice more. */
-const LIMIT_SHARE = 4;
+/**
+ * The budget is this fraction of the memory limit: a body is held as read, then decoded into
+ * tensors and handed to a worker, so admitted bodies cost several times their size.
+ */
+const LIMIT_SHARE = 8;
 
 /** cgroup v2, then v1: the container's memory limit in bytes, or undefined when unlimited. */
 export function containerMemoryLimit(files: readonly string[] = ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']): number | undefined {
