@@ -111,6 +111,8 @@ function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent,
   return (req, res) => {
     const url = req.url ?? '/';
     const table = state.table;
+    // While shutting down, every answer closes its connection so keep-alive clients reconnect to a live router.
+    if (state.closing) res.setHeader('connection', 'close');
     if (url.startsWith('/v2/health/') || url.startsWith('/metrics')) return answerLocally(url, res, { table, closing: state.closing, metrics });
     if (table === undefined) return sendJson(res, 503, { error: 'the router has no configuration yet' });
     const route = resolveRoute(req.method, url, header(req, VERSION_HEADER), table);
