@@ -5,7 +5,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { addModel, identityModel } from '../../tools/onnx/models.ts';
 import { bytesOf, postBinary, postJson, send, startTestServer } from './harness.ts';
 
@@ -72,19 +71,38 @@ test('error messages quote at most a short prefix of the input', async (t) => {
   }
 });
 
+interface RawConnection {
+  write(text: string): void;
+  /** Resolves once what the server wrote matches `pattern`. */
+  until(pattern: RegExp): Promise<string>;
+  /** Resolves with everything the server wrote once it closes the connection. */
+  readonly closed: Promise<string>;
+}
+
+/** A raw TCP connection to `url`, for requests no HTTP client would send. */
+async function rawConnection(url: string): Promise<RawConnection> {
+  const socket = connect(Number(new URL(url).port), '127.0.0.1');
+  await once(socket, 'connect');
+  let text = '';
+  socket.on('data', (chunk) => (text += chunk.toString()));
+  const until = async (pattern: RegExp) => {
+    while (!pattern.test(text)) await once(socket, 'data');
+    return text;
+  };
+  return { write: (sent) => socket.write(sent), until, closed: once(socket, 'close').then(() => text) };
+}
+
 test('a body still arriving is not in flight, and one that never completes gets 408 after --request-timeout-ms', async (t) => {
   const server = await startTestServer(t, addModel(), { 'request-timeout-ms': '1500', 'headers-timeout-ms': '1000' });
-  const { port } = new URL(server.url);
-  const socket = connect(Number(port), '127.0.0.1');
-  await once(socket, 'connect');
-  socket.write(`POST ${INFER} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"inputs":`);
-  const answer = new Promise<string>((resolve) => {
-    let text = '';
-    socket.on('data', (chunk) => (text += chunk.toString()));
-    socket.once('close', () => resolve(text));
-  });
-  await sleep(200); // the headers reach the server; the body never completes
+  const slow = await rawConnection(server.url);
+  const idle = await rawConnection(server.url);
+  // Expect: 100-continue makes the server say when the request reached it; the body then never completes.
+  slow.write(`POST ${INFER} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n`);
+  await slow.until(/100 Continue/);
+  slow.write('{"inputs":');
   const metrics = (await send(server.url, 'GET', '/metrics')).body.toString();
   assert.equal(metric(metrics, 'kubeinfer_inference_inflight_requests'), 0);
-  assert.match(await answer, /^HTTP\/1\.1 408/);
+  assert.match(await slow.closed, /HTTP\/1\.1 408/);
+  // A connection that never sends a request is closed after --headers-timeout-ms.
+  assert.match(await idle.closed, /^HTTP\/1\.1 408/);
 });
