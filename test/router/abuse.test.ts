@@ -4,7 +4,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
@@ -13,15 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatRouterConfig } from '../../runtime/router/index.ts';
 import { eventually } from '../../tools/cluster/eventually.ts';
+import { peakRss } from '../runtime/load.ts';
 import { startRouterProcess } from './process.ts';
 import { metricValue, send, sendMany } from './support.ts';
 
 const MiB = 1024 * 1024;
-
-function peakRss(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('VmHWM:'))!;
-  return Number(line.split(/\s+/)[1]) * 1024;
-}
 
 /** Listens on loopback; resolves with the URL and a stop function. */
 async function listen(server: ReturnType<typeof createTcpServer> | ReturnType<typeof createHttpServer>, sockets: Set<Socket>): Promise<{ url: string; stop: () => Promise<void> }> {

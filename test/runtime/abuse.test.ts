@@ -3,10 +3,10 @@
 // flight are bounded in bytes (503 + Retry-After beyond the budget, memory stays bounded).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { request } from 'node:http';
 import { addModel } from '../../tools/onnx/models.ts';
 import { modelFile, send, spawnServe, startTestServer } from './harness.ts';
+import { binaryBurst, peakRss } from './load.ts';
 
 const INFER = '/v2/models/m/infer';
 const MiB = 1024 * 1024;
@@ -15,12 +15,6 @@ const MiB = 1024 * 1024;
 function bigJson(bytes: number): Buffer {
   const rows = Math.floor(bytes / 40);
   return Buffer.from(JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [rows, 4], data: Array(rows * 4).fill(0.123456) }] }));
-}
-
-/** Peak resident memory of a process so far (VmHWM), in bytes. */
-function peakRss(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('VmHWM:'))!;
-  return Number(line.split(/\s+/)[1]) * 1024;
 }
 
 test('a JSON body over --max-json-bytes gets 413 before it is read, pointing at the binary extension', async (t) => {
@@ -71,22 +65,8 @@ test('bodies in flight are bounded in bytes: beyond the budget 503 + Retry-After
   await server.waitForLog((line) => line.msg === 'model ready');
   const listening = server.lines.find((line) => typeof line.bodyBudgetBytes === 'number');
   assert.equal(listening?.bodyBudgetBytes, budget);
-  const blob = Buffer.alloc(4 * MiB, 1);
-  const header = Buffer.from(JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1024, 1024], parameters: { binary_data_size: blob.length } }], parameters: { binary_data_output: true } }));
-  const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
-  t.after(() => agent.destroy());
   const before = peakRss(server.child.pid!);
-  const statuses = await Promise.all(Array.from({ length: 100 }, () => new Promise<{ status: number; retryAfter: unknown }>((resolve, reject) => {
-    const req = request(`${server.url}${INFER}`, {
-      method: 'POST', agent, headers: { 'inference-header-content-length': header.length, 'content-length': header.length + blob.length },
-    }, (res) => {
-      res.resume();
-      res.once('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] }));
-    });
-    req.once('error', reject);
-    req.write(header);
-    req.end(blob);
-  })));
+  const statuses = await binaryBurst(server.url, 100);
   const growth = peakRss(server.child.pid!) - before;
   const shed = statuses.filter((reply) => reply.status === 503);
   t.diagnostic(`100 x 4 MiB: ${statuses.length - shed.length} served, ${shed.length} shed; peak RSS grew ${(growth / MiB).toFixed(0)} MiB with a ${budget / MiB} MiB budget`);

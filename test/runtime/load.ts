@@ -2,6 +2,7 @@
 // that takes a terminating server out of service: readiness probing, then endpoint removal
 // reaching clients some time later.
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -94,4 +95,33 @@ export async function startServiceProxy(endpoints: readonly string[]): Promise<S
       await new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+/** Peak resident memory of a process so far (VmHWM), in bytes. */
+export function peakRss(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('VmHWM:'))!;
+  return Number(line.split(/\s+/)[1]) * 1024;
+}
+
+/**
+ * `count` binary-extension requests of 4 MiB each (addModel({features: 1024})), all at once
+ * over keep-alive connections; resolves with each status and Retry-After.
+ */
+export async function binaryBurst(url: string, count: number): Promise<{ status: number; retryAfter: unknown }[]> {
+  const blob = Buffer.alloc(4 * 1024 * 1024, 1);
+  const header = Buffer.from(JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1024, 1024], parameters: { binary_data_size: blob.length } }], parameters: { binary_data_output: true } }));
+  const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
+  const replies = await Promise.all(Array.from({ length: count }, () => new Promise<{ status: number; retryAfter: unknown }>((resolve, reject) => {
+    const req = request(`${url}/v2/models/m/infer`, {
+      method: 'POST', agent, headers: { 'inference-header-content-length': header.length, 'content-length': header.length + blob.length },
+    }, (res) => {
+      res.resume();
+      res.once('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] }));
+    });
+    req.once('error', reject);
+    req.write(header);
+    req.end(blob);
+  })));
+  agent.destroy();
+  return replies;
 }
