@@ -102,7 +102,7 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
 
 /** The request handler: own endpoints, then route, mirror and proxy. */
 function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent, limits: RouterLimits): (req: IncomingMessage, res: ServerResponse) => void {
-  const proxy: ProxySettings = { agent, timeoutMs: limits.backendTimeoutMs };
+  const proxy: ProxySettings = { agent, timeoutMs: limits.backendTimeoutMs, deadlineMs: limits.requestDeadlineMs };
   const mirror = createMirror({ agent, timeoutMs: limits.mirrorTimeoutMs, maxInFlight: limits.mirrorMaxInFlight, maxBufferedBytes: limits.mirrorMaxBufferedBytes });
   const finished = () => {
     state.active--;

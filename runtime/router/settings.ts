@@ -6,6 +6,8 @@ import { flagProperty } from '../server/config.ts';
 export interface RouterLimits {
   /** Longest silence from a backend before 504. */
   readonly backendTimeoutMs: number;
+  /** Longest a proxied exchange may take in all, however steadily bytes flow. */
+  readonly requestDeadlineMs: number;
   /** Mirror copies in flight before further copies are skipped. */
   readonly mirrorMaxInFlight: number;
   /** Request-body bytes all mirror copies in flight may hold together. */
@@ -32,6 +34,7 @@ interface NumberFlag {
 /** Every numeric flag of `kubeinfer route`, in the order `--help` lists them. */
 export const ROUTER_NUMBER_FLAGS: readonly NumberFlag[] = [
   { key: 'backendTimeoutMs', flag: 'backend-timeout-ms', env: 'KUBEINFER_ROUTER_BACKEND_TIMEOUT_MS', description: 'longest silence from a version before 504', default: 60_000, min: 1 },
+  { key: 'requestDeadlineMs', flag: 'request-deadline-ms', env: 'KUBEINFER_ROUTER_REQUEST_DEADLINE_MS', description: 'longest a proxied request may take in all before 504 (or, mid-answer, a cut connection)', default: 120_000, min: 1 },
   { key: 'mirrorMaxInFlight', flag: 'mirror-max-in-flight', env: 'KUBEINFER_ROUTER_MIRROR_MAX_IN_FLIGHT', description: 'mirror copies in flight before more are skipped', default: 64, min: 0 },
   { key: 'mirrorMaxBufferedBytes', flag: 'mirror-max-buffered-bytes', env: 'KUBEINFER_ROUTER_MIRROR_MAX_BUFFERED_BYTES', description: 'request bytes all mirror copies may hold together before more are skipped', default: 64 * 1024 * 1024, min: 0 },
   { key: 'mirrorTimeoutMs', flag: 'mirror-timeout-ms', env: 'KUBEINFER_ROUTER_MIRROR_TIMEOUT_MS', description: 'deadline of one mirror copy; a hung mirror is cut and counted', default: 5_000, min: 1 },

@@ -10,11 +10,11 @@ import { createServer as createTcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatRouterConfig } from '../../runtime/router/index.ts';
+import { formatRouterConfig, startRouter } from '../../runtime/router/index.ts';
 import { eventually } from '../../tools/cluster/eventually.ts';
 import { peakRss } from '../runtime/load.ts';
 import { startRouterProcess } from './process.ts';
-import { metricValue, send, sendMany } from './support.ts';
+import { metricValue, send, sendMany, startBackend } from './support.ts';
 
 const MiB = 1024 * 1024;
 
@@ -71,4 +71,27 @@ test('a shadow that never reads: router memory stays within the mirror budget, c
     await send(`${router.url}/v2/models/m/infer`, { body: '{}' });
     return (await errors('timeout')) > timedOut ? true : undefined;
   }, 'mirroring resumed', 15_000);
+});
+
+test('a backend that never finishes is cut at --request-deadline-ms, even while bytes keep flowing', async (t) => {
+  const silent = await startBackend('v1', () => {}); // reads the request, never answers
+  const trickle = await startBackend('v2', (_req, _body, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const timer = setInterval(() => res.write(' '), 100); // never silent, never done
+    res.once('close', () => clearInterval(timer));
+  });
+  const router = await startRouter({ host: '127.0.0.1', port: 0, backendTimeoutMs: 60_000, requestDeadlineMs: 1000 });
+  t.after(async () => {
+    await router.close(0);
+    await silent.close();
+    await trickle.close();
+  });
+  router.apply({ model: 'm', versions: [{ name: 'v1', weight: 100, url: silent.url }, { name: 'v2', weight: 0, url: trickle.url }], mirror: null });
+  const unanswered = await send(`${router.url}/v2/models/m/infer`, { body: '{}' });
+  assert.equal(unanswered.status, 504);
+  assert.match(JSON.parse(unanswered.body.toString()).error, /version "v1" of model "m" .* did not answer: no response within 1000 ms/);
+  // Mid-answer the status is gone already: the connection is cut, and the cut is counted.
+  await assert.rejects(send(`${router.url}/v2/models/m/versions/v2/infer`, { body: '{}' }));
+  const metrics = (await send(`${router.url}/metrics`)).body.toString();
+  assert.equal(metricValue(metrics, 'kubeinfer_router_backend_errors_total', { reason: 'timeout' }), 2);
 });
