@@ -88,6 +88,32 @@ function manifest(weights: readonly [number, number], dir: string): string {
     `    - {name: v2, model: {uri: "file://${dir}/v2.onnx"}, weight: ${weights[1]}}\n  runtime: {workers: 1}\n`;
 }
 
+/** Clients sending the mix until `deadline`, each outcome counted. */
+async function traffic(url: string, deadline: number, outcomes: Outcomes): Promise<void> {
+  const all = kinds();
+  const agent = new Agent({ keepAlive: true });
+  await Promise.all(Array.from({ length: Number(values.clients) }, async () => {
+    while (Date.now() < deadline) {
+      const kind = pick(all);
+      const outcome = await sendKind(url, kind, agent);
+      count(outcomes, kind.name, outcome === String(kind.expected) ? outcome : `FAILED ${outcome}`);
+    }
+  }));
+  agent.destroy();
+}
+
+/** Liveness of every process every 200 ms until `deadline`; latencies in ms. */
+async function probe(urls: readonly string[], deadline: number, latencies: number[]): Promise<void> {
+  while (Date.now() < deadline) {
+    for (const url of urls) {
+      const started = performance.now();
+      await fetch(`${url}/v2/health/live`).then((res) => res.arrayBuffer());
+      latencies.push(performance.now() - started);
+    }
+    await sleep(200);
+  }
+}
+
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'kubeinfer-soak-'));
   await writeFile(join(dir, 'v1.onnx'), addModel({ scale: 2 }));
@@ -100,39 +126,17 @@ async function main(): Promise<void> {
   const outcomes: Outcomes = new Map();
   const health: number[] = [];
   const rss: number[][] = [];
-  const all = kinds();
   const deadline = Date.now() + SECONDS * 1000;
-  const agent = new Agent({ keepAlive: true });
-  const clients = Array.from({ length: Number(values.clients) }, async () => {
-    while (Date.now() < deadline) {
-      const kind = pick(all);
-      const outcome = await sendKind(local.routerUrl, kind, agent);
-      count(outcomes, kind.name, outcome === String(kind.expected) ? outcome : `FAILED ${outcome}`);
-    }
-  });
-  const probes = (async () => {
-    const urls = [local.routerUrl, ...local.runtimes.values()];
-    while (Date.now() < deadline) {
-      for (const url of urls) {
-        const started = performance.now();
-        await fetch(`${url}/v2/health/live`).then((res) => res.arrayBuffer());
-        health.push(performance.now() - started);
-      }
-      await sleep(200);
-    }
-  })();
   let changed = 0;
-  const changes = (async () => {
+  // Every 10 s a memory sample; every third tick a weight change, as an edit to the manifest.
+  const ticks = (async () => {
     for (let tick = 1; Date.now() < deadline; tick++) {
-      if (tick % 3 === 0) {
-        await writeFile(file, manifest(WEIGHTS[++changed % WEIGHTS.length]!, dir));
-      }
+      if (tick % 3 === 0) await writeFile(file, manifest(WEIGHTS[++changed % WEIGHTS.length]!, dir));
       rss.push(pids.map(([, pid]) => rssMiB(pid)));
       await sleep(10_000);
     }
   })();
-  await Promise.all([...clients, probes, changes]);
-  agent.destroy();
+  await Promise.all([traffic(local.routerUrl, deadline, outcomes), probe([local.routerUrl, ...local.runtimes.values()], deadline, health), ticks]);
   await local.interrupt();
   await rm(dir, { recursive: true, force: true });
   report(outcomes, pids, rss, health.sort((a, b) => a - b), changed);
