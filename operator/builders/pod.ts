@@ -5,6 +5,7 @@ import type { InferenceService, Quantity, ResolvedVersion, ResourceRequirements 
 import { gpuLimits, podAffinity, podTolerations } from './gpu.ts';
 import { scrapeAnnotations, standardLabels } from './labels.ts';
 import { modelDelivery } from './model-source.ts';
+import { pipelineDelivery } from './pipeline.ts';
 import { HTTP_PORT, type BuildOptions } from './options.ts';
 import { modelProbes } from './probes.ts';
 import { containerSecurityContext, podSecurityContext } from './security.ts';
@@ -54,6 +55,10 @@ export function modelPodTemplate(isvc: InferenceService, version: ResolvedVersio
   const named = version.resources.requests !== undefined || version.resources.limits !== undefined;
   const resources = containerResources(named ? version.resources : DEFAULT_MODEL_RESOURCES, gpuLimits(version.gpu));
   const delivery = modelDelivery(isvc, version.model, resources, options);
+  const pipeline = pipelineDelivery(isvc, version, resources, options);
+  // A pvc:// model brings no credentials volume of its own; the artifacts' fetchers may need it.
+  const volumes = [...delivery.volumes, ...pipeline.volumes.filter((volume) => !delivery.volumes.some((known) => known.name === volume.name))];
+  const initContainers = [...delivery.initContainers, ...pipeline.initContainers];
   const termination = modelTermination();
   const runtime: V1Container = {
     name: 'runtime',
@@ -61,12 +66,12 @@ export function modelPodTemplate(isvc: InferenceService, version: ResolvedVersio
     ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
     args: ['serve'],
     ports: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
-    env: [...runtimeEnv(isvc, version, delivery.modelPath), ...termination.env],
+    env: [...runtimeEnv(isvc, version, delivery.modelPath), ...pipeline.env, ...termination.env],
     resources,
     lifecycle: termination.lifecycle,
     ...modelProbes(),
     securityContext: containerSecurityContext(),
-    volumeMounts: delivery.runtimeMounts,
+    volumeMounts: [...delivery.runtimeMounts, ...pipeline.runtimeMounts],
   };
   const scheduling = isvc.spec.scheduling;
   const affinity = podAffinity(isvc, version.gpu);
@@ -78,9 +83,9 @@ export function modelPodTemplate(isvc: InferenceService, version: ResolvedVersio
       terminationGracePeriodSeconds: termination.terminationGracePeriodSeconds,
       securityContext: podSecurityContext(),
       ...(options.imagePullSecrets?.length ? { imagePullSecrets: options.imagePullSecrets.map((name) => ({ name })) } : {}),
-      ...(delivery.initContainers.length > 0 ? { initContainers: delivery.initContainers } : {}),
+      ...(initContainers.length > 0 ? { initContainers } : {}),
       containers: [runtime],
-      volumes: delivery.volumes,
+      volumes,
       ...(scheduling?.nodeSelector ? { nodeSelector: { ...scheduling.nodeSelector } } : {}),
       ...(affinity ? { affinity } : {}),
       ...(tolerations ? { tolerations } : {}),

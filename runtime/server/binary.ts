@@ -4,20 +4,23 @@ import { DATATYPES, type Datatype, type NumericData, type TensorData } from '../
 import type { Decoded } from './json-tensors.ts';
 import { clip } from '../engine/quote.ts';
 
+/** Text of one BYTES element, or undefined when the bytes cannot be that text. */
+type StringDecoder = (bytes: Uint8Array) => string | undefined;
 // Fatal: ONNX Runtime takes string tensors as text, so invalid UTF-8 could only reach the
 // model rewritten (U+FFFD); it is refused instead of silently changed.
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-const encoder = new TextEncoder();
-
-function utf8Text(bytes: Uint8Array): string | undefined {
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+const utf8: StringDecoder = (bytes) => {
   try {
-    return utf8.decode(bytes);
+    return utf8Decoder.decode(bytes);
   } catch {
     return undefined;
   }
-}
+};
+// Node's latin1 maps every byte to one character and back: raw bytes (images) survive as strings.
+const latin1: StringDecoder = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+const encoder = new TextEncoder();
 
-function decodeStrings(name: string, expected: number, bytes: Uint8Array): Decoded {
+function decodeStrings(name: string, expected: number, bytes: Uint8Array, decode: StringDecoder): Decoded {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const strings: string[] = [];
   let offset = 0;
@@ -28,7 +31,7 @@ function decodeStrings(name: string, expected: number, bytes: Uint8Array): Decod
     if (offset + length > bytes.length) {
       return { ok: false, message: `input '${clip(name)}' BYTES element ${strings.length} claims ${length} bytes but only ${bytes.length - offset} remain` };
     }
-    const text = utf8Text(bytes.subarray(offset, offset + length));
+    const text = decode(bytes.subarray(offset, offset + length));
     if (text === undefined) return { ok: false, message: `input '${clip(name)}' BYTES element ${strings.length} is not valid UTF-8; this server passes BYTES to the model as text` };
     strings.push(text);
     offset += length;
@@ -39,10 +42,10 @@ function decodeStrings(name: string, expected: number, bytes: Uint8Array): Decod
   return { ok: true, data: strings };
 }
 
-/** Decodes one input's binary blob into aligned storage of its datatype (one copy). */
-export function decodeBinaryData(name: string, datatype: Datatype, expected: number, bytes: Uint8Array): Decoded {
+/** Decodes one input's binary blob into aligned storage of its datatype (one copy); `raw` BYTES stay byte for byte. */
+export function decodeBinaryData(name: string, datatype: Datatype, expected: number, bytes: Uint8Array, raw = false): Decoded {
   const { size, array } = DATATYPES[datatype];
-  if (array === undefined) return decodeStrings(name, expected, bytes);
+  if (array === undefined) return decodeStrings(name, expected, bytes, raw ? latin1 : utf8);
   if (bytes.length !== expected * size) {
     return {
       ok: false,

@@ -1,5 +1,6 @@
 // `kubeinfer serve` settings: each a CLI flag and a KUBEINFER_* environment variable (the
 // operator sets the variables); a flag wins over the variable, the variable over the default.
+import { LABELS_PATH_ENV, parseRuntimePipeline, PIPELINE_ENV, type RuntimePipeline } from '../../api/pipeline.ts';
 import type { ExecutionProvider } from '../engine/messages.ts';
 
 export interface ServeConfig {
@@ -16,8 +17,12 @@ export interface ServeConfig {
   readonly maxRequestBytes: number;
   readonly executionProvider: ExecutionProvider;
   readonly drainTimeoutSeconds: number;
+  /** Labels file for the classification extension (one label per line). */
+  readonly labelsPath: string | undefined;
+  /** Steps around the model (parsed from JSON). */
+  readonly pipeline: RuntimePipeline;
   readonly shutdownDelayMs: number;
-  /** Undefined: derived from the container's memory limit (see memory.ts). */
+  /** Undefined: derived from the container's memory limit (see admission.ts). */
   readonly maxBodyBytesInFlight: number | undefined;
   readonly maxJsonBytes: number;
   readonly headersTimeoutMs: number;
@@ -51,6 +56,8 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   { key: 'maxQueueSize', flag: 'max-queue-size', env: 'KUBEINFER_MAX_QUEUE_SIZE', description: 'queued requests before answering 503', integer: [1, 1 << 24], default: '1024' },
   { key: 'maxRequestBytes', flag: 'max-request-bytes', env: 'KUBEINFER_MAX_REQUEST_BYTES', description: 'largest request body before answering 413', integer: [1, MAX_INT], default: String(64 * 1024 * 1024) },
   { key: 'executionProvider', flag: 'execution-provider', env: 'KUBEINFER_EXECUTION_PROVIDER', description: 'cpu or cuda', default: 'cpu' },
+  { key: 'labelsPath', flag: 'labels', env: LABELS_PATH_ENV, description: 'labels file for classification results, one label per line' },
+  { key: 'pipeline', flag: 'pipeline', env: PIPELINE_ENV, description: 'JSON {"preprocess": [...], "postprocess": [...]}: steps around the model ({"model": "<path>"} or {"image": {...}})' },
   { key: 'maxBodyBytesInFlight', flag: 'max-body-bytes-in-flight', env: 'KUBEINFER_MAX_BODY_BYTES_IN_FLIGHT', description: 'request body bytes admitted at once before answering 503 (default: an eighth of the container memory limit, else 256 MiB)', integer: [1, MAX_INT] },
   { key: 'maxJsonBytes', flag: 'max-json-bytes', env: 'KUBEINFER_MAX_JSON_BYTES', description: 'largest JSON request (or JSON header) before answering 413; send bigger tensors as binary data', integer: [1, MAX_INT], default: String(16 * 1024 * 1024) },
   { key: 'shutdownDelayMs', flag: 'shutdown-delay-ms', env: 'KUBEINFER_SHUTDOWN_DELAY_MS', description: 'on SIGTERM, keep serving (not ready) this long so endpoints stop sending first', integer: [0, 600_000], default: '5000' },
@@ -95,6 +102,8 @@ export function resolveServeConfig(flags: Readonly<Record<string, unknown>>, env
   if (values.executionProvider !== 'cpu' && values.executionProvider !== 'cuda') {
     problems.push(`--execution-provider / KUBEINFER_EXECUTION_PROVIDER must be cpu or cuda, got '${values.executionProvider}'`);
   }
-  if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, config: values as unknown as ServeConfig };
+  const pipeline = parseRuntimePipeline(values.pipeline as string | undefined);
+  if (!pipeline.ok) problems.push(`--pipeline / KUBEINFER_PIPELINE: ${pipeline.message}`);
+  if (problems.length > 0 || !pipeline.ok) return { ok: false, problems };
+  return { ok: true, config: { ...values, pipeline: pipeline.value } as unknown as ServeConfig };
 }

@@ -6,6 +6,6 @@ import { transferables, type DecodeJob, type DecodeReply } from './json-decoder.
 
 const port = parentPort!;
 port.on('message', (job: DecodeJob) => {
-  const parsed = parseInferRequest(job.body, job.headerLength);
+  const parsed = parseInferRequest(job.body, job.headerLength, job.rawBytes);
   port.postMessage({ id: job.id, parsed } satisfies DecodeReply, transferables(parsed));
 });

@@ -15,6 +15,8 @@ export interface DecodeJob {
   readonly id: number;
   readonly body: Uint8Array;
   readonly headerLength: string | undefined;
+  /** BYTES inputs that carry raw bytes (images), as parseInferRequest takes them. */
+  readonly rawBytes: ReadonlySet<string> | undefined;
 }
 
 export interface DecodeReply {
@@ -37,15 +39,15 @@ export class JsonDecoder {
   private nextId = 0;
 
   /** The parsed request, or a message naming what is wrong with it. */
-  parse(body: Uint8Array, headerLength: string | undefined): Promise<Parsed<InferRequest>> {
+  parse(body: Uint8Array, headerLength: string | undefined, rawBytes?: ReadonlySet<string>): Promise<Parsed<InferRequest>> {
     const jsonBytes = headerLength === undefined ? body.length : Number(headerLength);
-    if (!(jsonBytes > INLINE_JSON_BYTES)) return Promise.resolve(parseInferRequest(body, headerLength));
+    if (!(jsonBytes > INLINE_JSON_BYTES)) return Promise.resolve(parseInferRequest(body, headerLength, rawBytes));
     const id = this.nextId++;
     // A copy the worker can own: the body may share its buffer with other requests' bytes.
     const owned = new Uint8Array(body);
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
-      this.thread().postMessage({ id, body: owned, headerLength } satisfies DecodeJob, [owned.buffer]);
+      this.thread().postMessage({ id, body: owned, headerLength, rawBytes } satisfies DecodeJob, [owned.buffer]);
     });
   }
 
