@@ -7,6 +7,8 @@ import { appliedHash } from '../../operator/builders/hash.ts';
 import { ANNOTATION_APPLIED_HASH } from '../../operator/builders/labels.ts';
 import { claimLocation } from '../../operator/builders/model-source.ts';
 import type { KubeObject } from '../../operator/kube/types.ts';
+import { parseRouterLimits, ROUTER_NUMBER_FLAGS } from '../../runtime/router/settings.ts';
+import { flagProperty, resolveServeConfig } from '../../runtime/server/config.ts';
 
 const OPTIONS = { runtimeImage: 'registry.example/kubeinfer:1.2.3' };
 
@@ -202,6 +204,21 @@ describe('desiredObjects', () => {
     const router = find(objects, 'Deployment', 'fraud-router');
     assert.deepEqual(router.spec.template.spec.containers[0].lifecycle, { preStop: { sleep: { seconds: 5 } } });
     assert.equal(router.spec.template.spec.terminationGracePeriodSeconds, 35);
+  });
+
+  it('sets shutdown timing that serve and route parse as written, inside the grace period (the contract, both sides)', () => {
+    const objects = desiredObjects(canary(), OPTIONS);
+    const model = find(objects, 'Deployment', 'fraud-v1').spec.template.spec;
+    const resolved = resolveServeConfig({}, Object.fromEntries(model.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value])));
+    assert.ok(resolved.ok, JSON.stringify(resolved));
+    const { shutdownDelayMs, drainTimeoutSeconds } = resolved.config;
+    assert.ok(model.terminationGracePeriodSeconds > model.containers[0].lifecycle.preStop.sleep.seconds + shutdownDelayMs / 1000 + drainTimeoutSeconds);
+    const router = find(objects, 'Deployment', 'fraud-router').spec.template.spec;
+    const args: string[] = router.containers[0].args;
+    const flags = Object.fromEntries(ROUTER_NUMBER_FLAGS.filter((entry) => args.includes(`--${entry.flag}`)).map((entry) => [flagProperty(entry.flag), args[args.indexOf(`--${entry.flag}`) + 1]]));
+    const limits = parseRouterLimits(flags);
+    assert.ok(typeof limits !== 'string' && limits.shutdownDelayMs === 5000, String(limits));
+    assert.ok(router.terminationGracePeriodSeconds > router.containers[0].lifecycle.preStop.sleep.seconds + limits.shutdownDelayMs / 1000 + 20);
   });
 
   it('keeps the router available and bounded: two replicas spread over nodes, a disruption budget, a memory limit', () => {
