@@ -11,6 +11,7 @@ export { DEFAULT_TARGETS, effectiveWeight, resolveVersions } from './resolve.ts'
 export { formatTrafficSummary, mirrorOf } from './traffic.ts';
 export { withSchemaDefaults } from './defaults.ts';
 export type { DefaultedSpec } from './defaults.ts';
+export { DEFAULT_ROUTER_REPLICAS } from './schema-fields.ts';
 export type { ResolvedGpu, ResolvedScaling, ResolvedVersion } from './resolve.ts';
 export { DNS_LABEL, DNS_SUBDOMAIN } from './names.ts';
 export { formatProblem, validateSources } from './validate-command.ts';
