@@ -19,7 +19,7 @@ function runtimeLeaves(node: SchemaNode | undefined, prefix = ''): [string, Sche
 }
 
 // A spec that sets every runtime field to a value different from serve's default.
-const EVERY_FIELD = { workers: 3, batching: { maxBatchSize: 16, maxQueueDelayMicros: 500 }, maxQueueSize: 64, maxRequestBytes: 2048, executionProvider: 'cpu' };
+const EVERY_FIELD = { workers: 3, batching: { maxBatchSize: 16, maxQueueDelayMicros: 500 }, maxQueueSize: 64, maxRequestBytes: 2048, maxBodyBytesInFlight: 1 << 20, executionProvider: 'cpu' };
 const withEveryField = () => inferenceService({ versions: [{ name: 'v1', model: { uri: 's3://models/fraud/model.onnx' } }], runtime: EVERY_FIELD });
 
 test('every field spec.runtime can carry is a serve setting, within the range serve accepts', () => {
@@ -44,8 +44,8 @@ test('every variable the operator sets is one serve reads, with the value the sp
   const resolved = resolveServeConfig({}, env);
   assert.ok(resolved.ok, JSON.stringify(!resolved.ok && resolved.problems));
   assert.deepEqual(
-    { workers: resolved.config.workers, maxBatchSize: resolved.config.maxBatchSize, maxQueueDelayMicros: resolved.config.maxQueueDelayMicros, maxQueueSize: resolved.config.maxQueueSize, maxRequestBytes: resolved.config.maxRequestBytes, executionProvider: resolved.config.executionProvider },
-    { workers: 3, maxBatchSize: 16, maxQueueDelayMicros: 500, maxQueueSize: 64, maxRequestBytes: 2048, executionProvider: 'cpu' },
+    { workers: resolved.config.workers, maxBatchSize: resolved.config.maxBatchSize, maxQueueDelayMicros: resolved.config.maxQueueDelayMicros, maxQueueSize: resolved.config.maxQueueSize, maxRequestBytes: resolved.config.maxRequestBytes, maxBodyBytesInFlight: resolved.config.maxBodyBytesInFlight, executionProvider: resolved.config.executionProvider },
+    { workers: 3, maxBatchSize: 16, maxQueueDelayMicros: 500, maxQueueSize: 64, maxRequestBytes: 2048, maxBodyBytesInFlight: 1 << 20, executionProvider: 'cpu' },
     'serve ends up with every spec.runtime value',
   );
   assert.deepEqual([resolved.config.modelPath, resolved.config.modelName, resolved.config.modelVersion, resolved.config.port], ['/mnt/models/model.onnx', 'fraud', 'v1', 8080]);
