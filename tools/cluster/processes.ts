@@ -169,6 +169,16 @@ function cleanupSync(): void {
   live.clear();
 }
 
+/** Whether a process with this pid exists (signal 0 checks without sending). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The last `lines` lines of a log file ('' when it does not exist). */
 export function logTail(path: string, lines = 40): string {
   let fd: number;
