@@ -1,0 +1,29 @@
+// The host state a real node must leave as it found it: links, iptables rules, mounts,
+// cgroups, the sysctls the kubelet and kube-proxy change, and the fixed directories they write.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const SYSCTLS = ['vm/overcommit_memory', 'kernel/panic', 'kernel/panic_on_oops', 'net/ipv4/conf/all/route_localnet', 'net/ipv4/ip_forward'];
+const FIXED_DIRS = ['/var/lib/kubelet', '/var/log/containers', '/var/log/pods', '/run/containerd', '/run/netns', '/var/lib/cni'];
+
+/** One snapshot of everything above, as comparable text per item. */
+export function hostState(): Record<string, string> {
+  const cgroups = readdirSync('/sys/fs/cgroup').map((hierarchy) => join('/sys/fs/cgroup', hierarchy)).flatMap((dir) => {
+    try {
+      return readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => join(dir, entry.name));
+    } catch {
+      return [];
+    }
+  });
+  return {
+    links: execFileSync('ip', ['-br', 'link'], { encoding: 'utf8' }).split('\n').map((line) => line.split(/\s+/)[0]).sort().join(' '),
+    // Without the comment lines (they carry the time) and the packet counters.
+    iptables: ['iptables-save', 'ip6tables-save'].map((command) => execFileSync(command, { encoding: 'utf8' })
+      .split('\n').filter((line) => !line.startsWith('#')).map((line) => line.replace(/\[\d+:\d+\]/, '')).join('\n')).join('\n'),
+    mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((line) => line.split(' ')[4]).sort().join('\n'),
+    cgroups: cgroups.sort().join('\n'),
+    sysctls: SYSCTLS.map((key) => `${key}=${readFileSync(`/proc/sys/${key}`, 'utf8').trim()}`).join(' '),
+    fixedDirs: FIXED_DIRS.filter((dir) => existsSync(dir)).join(' '),
+  };
+}
