@@ -58,6 +58,9 @@ CONF
   printf 'unqualified-search-registries = ["docker.io"]\nshort-name-mode = "permissive"\n' > "$STORE/registries.conf"
   export CONTAINERS_STORAGE_CONF="$STORE/storage.conf" CONTAINERS_CONF="$STORE/containers.conf"
   export CONTAINERS_REGISTRIES_CONF="$STORE/registries.conf"
+  # buildah keeps RUN --mount=type=cache directories (the npm cache) under $TMPDIR.
+  mkdir -p "$STORE/tmp"
+  export TMPDIR="$STORE/tmp"
 }
 
 debian_mirror() {

@@ -14,11 +14,14 @@ NEEDS=(
 
 missing() {
   local need target
+  local -A seen=()
   for need in "${NEEDS[@]}"; do
     target="${need%%:*}"
     if [[ "$target" == /* ]]; then [[ -x "$target" ]] && continue; else command -v "$target" >/dev/null && continue; fi
+    [[ -n "${seen[${need#*:}]:-}" ]] && continue
+    seen[${need#*:}]=1
     echo "${need#*:}"
-  done | sort -u
+  done
 }
 
 case "${1:-missing}" in
