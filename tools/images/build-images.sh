@@ -124,14 +124,17 @@ inputs_key() { # dockerfile
   } | sha256sum | cut -c1-32
 }
 
+# The key sits beside the storage, not in a label: a --label changes every layer's cache key.
 build_image() { # dockerfile tag
-  local t0=$SECONDS key; key="$(inputs_key "$1")"
-  if [[ "$(podman image inspect --format '{{index .Labels "kubeinfer.inputs"}}' "$2" 2>/dev/null)" == "$key" ]]; then
+  local t0=$SECONDS key stamp="$STORE/inputs/$(basename "${2%%:*}")"; key="$(inputs_key "$1")"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$key $(podman image inspect --format '{{.Id}}' "$2" 2>/dev/null)" ]]; then
     log "$2: cached (inputs $key)"; return
   fi
   log "$2: buildah bud -f $1"
   # shellcheck disable=SC2046 # ca_mounts prints whole flags
-  buildah bud --pull-never --layers --quiet $(ca_mounts) --label "kubeinfer.inputs=$key" -f "$ROOT/$1" -t "$2" "$ROOT" >/dev/null
+  buildah bud --pull-never --layers --quiet $(ca_mounts) -f "$ROOT/$1" -t "$2" "$ROOT" >/dev/null
+  mkdir -p "$STORE/inputs"
+  echo "$key $(podman image inspect --format '{{.Id}}' "$2")" > "$stamp"
   log "$2: built in $((SECONDS - t0))s"
 }
 
