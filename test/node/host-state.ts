@@ -17,13 +17,23 @@ export function hostState(): Record<string, string> {
     }
   });
   return {
-    links: execFileSync('ip', ['-br', 'link'], { encoding: 'utf8' }).split('\n').map((line) => line.split(/\s+/)[0]).sort().join(' '),
+    links: output('ip', ['-br', 'link']).split('\n').map((line) => line.split(/\s+/)[0]).sort().join(' '),
     // Without the comment lines (they carry the time) and the packet counters.
-    iptables: ['iptables-save', 'ip6tables-save'].map((command) => execFileSync(command, { encoding: 'utf8' })
+    iptables: ['iptables-save', 'ip6tables-save'].map((command) => output(command)
       .split('\n').filter((line) => !line.startsWith('#')).map((line) => line.replace(/\[\d+:\d+\]/, '')).join('\n')).join('\n'),
     mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((line) => line.split(' ')[4]).sort().join('\n'),
     cgroups: cgroups.sort().join('\n'),
     sysctls: SYSCTLS.map((key) => `${key}=${readFileSync(`/proc/sys/${key}`, 'utf8').trim()}`).join(' '),
     fixedDirs: FIXED_DIRS.filter((dir) => existsSync(dir)).join(' '),
   };
+}
+
+// A machine without the command gets a snapshot anyway: the real node then fails to start
+// and says what is missing, which is the error the tests should show.
+function output(command: string, args: readonly string[] = []): string {
+  try {
+    return execFileSync(command, args, { encoding: 'utf8' });
+  } catch (error) {
+    return `(${command}: ${(error as Error).message})`;
+  }
 }

@@ -27,6 +27,7 @@ import { GATEWAY_IP, reserveNode, startNode } from './real-node/index.ts';
 import type { RealNode, ReservedNode } from './real-node/index.ts';
 import { restoreHost } from './real-node/host.ts';
 import { buildImages } from './real-node/images.ts';
+import { assertPrerequisites } from './real-node/prerequisites.ts';
 
 export { DEFAULT_NODES, GPU_TAINT } from './nodes.ts';
 export type { FakeNode, NodeTaint } from './nodes.ts';
@@ -87,6 +88,8 @@ interface Context {
 
 /** Starts a control plane; resolves once every requested component is usable. */
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  // Before anything is built or started: a machine without what the node needs is told at once.
+  if (options.realNode) assertPrerequisites();
   const opts = options.realNode ? { ...options, controllerManager: true, scheduler: true } : options;
   const binaries = await resolveBinaries(opts);
   const dir = await mkdtemp(join(tmpdir(), 'kubeinfer-cp-'));
