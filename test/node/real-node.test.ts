@@ -20,6 +20,7 @@ import { hostState } from './host-state.ts';
 const NS = 'ml';
 const OPERATOR_NS = 'kubeinfer-system';
 const MODELS = { 'v1.onnx': addModel({ scale: 2, offset: 1, features: 1 }), 'v2.onnx': addModel({ scale: 3, offset: 1, features: 1 }), 'v1-new.onnx': addModel({ scale: 4, offset: 1, features: 1 }) };
+const SLOW_MODEL = 'v1.onnx';
 const stable = (name: string) => `http://${name}.${NS}.svc.cluster.local/v2/models/${name}/infer`;
 
 let models: Running | undefined;
@@ -42,8 +43,15 @@ const kubectlJson = async <T>(args: readonly string[]): Promise<T> => JSON.parse
 describe('kubeinfer on a real node', () => {
   before(async () => {
     models = await startHttpServer((req, res) => {
-      const body = MODELS[(req.url ?? '').slice(1) as keyof typeof MODELS];
-      res.writeHead(body ? 200 : 404, { 'content-length': body?.length ?? 0 }).end(body);
+      const name = (req.url ?? '').slice(1);
+      const body = MODELS[name as keyof typeof MODELS];
+      if (!body) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-length': body.length });
+      // v1 arrives in two halves 6 s apart: fetch-model logs progress every 5 s, so its log shows it.
+      if (name !== SLOW_MODEL) return void res.end(body);
+      const half = Math.floor(body.length / 2);
+      res.write(body.subarray(0, half));
+      setTimeout(() => res.end(body.subarray(half)), 6_000);
     }, hostIp());
     await cluster.kubectlOk(['apply', '-f', '-'], JSON.stringify(clientPod(NS)));
     await cluster.kubectlOk(['wait', '-n', NS, '--for=condition=Ready', `pod/client`, '--timeout=120s']);
@@ -107,8 +115,11 @@ describe('kubeinfer on a real node', () => {
     await waitReady('linear');
     const [pod] = await modelPods('linear');
     const fetchLog = await cluster.kubectlOk(['logs', '-n', NS, pod!.name, '-c', 'fetch-model']);
-    assert.match(fetchLog, /"msg":"fetch-model start".*"uri":"http:\/\/10\./);
-    assert.match(fetchLog, new RegExp(`"msg":"fetch-model done".*"bytes":${MODELS['v1.onnx'].length}`));
+    const events = fetchLog.trim().split('\n').map((line) => JSON.parse(line) as { msg: string; uri?: string; bytes?: number });
+    assert.deepEqual(events.map((event) => event.msg), ['fetch-model start', 'fetch-model progress', 'fetch-model done', 'model ready']);
+    assert.equal(events[0]?.uri, `${models!.url}/${SLOW_MODEL}`);
+    assert.ok((events[1]?.bytes ?? 0) > 0, 'progress counts the bytes that arrived');
+    assert.equal(events[2]?.bytes, MODELS[SLOW_MODEL].length);
     // Ready comes from the Deployments; kube-proxy programs the versions' Services a moment
     // later, and until then the router gets "connection refused". Wait that out (and report it).
     let warmUp = await inferFromPod(cluster, NS, stable('linear'), 10);

@@ -2,7 +2,8 @@
 // and undone after it stops: sysctls the kubelet, kube-proxy and CNI set, directories
 // they create at fixed paths, mounts, the bridge, iptables chains, cgroups and the
 // containerd shims that outlive containerd. The record is a file in the cache, so the
-// next start undoes what a killed run (SIGKILL, crash) left behind.
+// next start undoes what a killed run (SIGKILL, crash) left behind; it also serves as the
+// lock that lets one node at a time run on the host.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,14 +38,40 @@ export interface HostRecord {
 
 const recordPath = (): string => join(cacheRoot(), 'real-node.json');
 
-/** Claims the host for one node: refuses when another live process holds it, undoes a dead one's leftovers, records the host. */
-export async function claimHost(nodeDir: string, containerdSocket: string): Promise<HostRecord> {
-  const previous = readRecord();
-  if (previous && previous.owner !== process.pid && isAlive(previous.owner)) {
-    throw new Error(`another real node (process ${previous.owner}, dir ${previous.nodeDir}) runs on this host; one at a time. Stop it first.`);
+// Another process's node (a parallel test file, `npm run cluster -- --real-node`) is waited for.
+const CLAIM_WAIT_MS = 15 * 60_000;
+
+/**
+ * Claims the host for one node: waits while another live process holds it, undoes a dead
+ * one's leftovers, records the host. The record file is the lock (created exclusively).
+ */
+export async function claimHost(nodeDir: string, containerdSocket: string, waitMs = CLAIM_WAIT_MS): Promise<HostRecord> {
+  const deadline = Date.now() + waitMs;
+  for (let waiting = false; ;) {
+    const previous = readRecord();
+    if (previous && previous.owner !== process.pid && isAlive(previous.owner)) {
+      if (!waiting) process.stderr.write(`[kubeinfer] another real node (process ${previous.owner}) holds this host; waiting for it to stop\n`);
+      waiting = true;
+      if (Date.now() > deadline) {
+        throw new Error(`another real node (process ${previous.owner}, dir ${previous.nodeDir}) has held this host for over ${waitMs / 60_000} minutes; one runs at a time`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      continue;
+    }
+    if (previous) await restoreHost(previous);
+    const record = await recordHost(nodeDir, containerdSocket);
+    mkdirSync(cacheRoot(), { recursive: true });
+    try {
+      writeFileSync(recordPath(), JSON.stringify(record, null, 2), { flag: 'wx' });
+      return record;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
   }
-  if (previous) await restoreHost(previous);
-  const record: HostRecord = {
+}
+
+async function recordHost(nodeDir: string, containerdSocket: string): Promise<HostRecord> {
+  return {
     owner: process.pid,
     nodeDir,
     containerdSocket,
@@ -53,9 +80,6 @@ export async function claimHost(nodeDir: string, containerdSocket: string): Prom
     mounts: mountPoints(),
     nftTables: await nftTables(),
   };
-  mkdirSync(cacheRoot(), { recursive: true });
-  writeFileSync(recordPath(), JSON.stringify(record, null, 2));
-  return record;
 }
 
 /** The bridge with the gateway address (so CoreDNS and host servers can bind it before any pod), and the cgroup root. */
@@ -89,10 +113,18 @@ export async function restoreHost(record: HostRecord): Promise<void> {
   rmSync(recordPath(), { force: true });
 }
 
+// A record cut short (the writer killed mid-write) is removed: it records nothing usable.
 function readRecord(): HostRecord | undefined {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(recordPath(), 'utf8')) as HostRecord;
+    text = readFileSync(recordPath(), 'utf8');
   } catch {
+    return undefined;
+  }
+  try {
+    return JSON.parse(text) as HostRecord;
+  } catch {
+    rmSync(recordPath(), { force: true });
     return undefined;
   }
 }
