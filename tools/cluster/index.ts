@@ -115,8 +115,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     progress('control plane ready');
     return controlPlane({ supervisor, server, kubeconfigPath, nodes, node });
   } catch (error) {
-    // startRealNode undoes its own failure; a failure before it leaves only the reservation.
-    if (reserved && !node) await restoreHost(reserved.record).catch(() => {});
+    // Undoes the reservation (twice is harmless), without hiding the error that got us here.
+    try {
+      if (reserved && !node) restoreHost(reserved.record);
+    } catch (cleanupError) {
+      opts.onProgress?.(`cleaning up the host failed: ${String(cleanupError)}`);
+    }
     await node?.stop();
     await supervisor.stop();
     throw error;

@@ -4,12 +4,12 @@
 // containerd shims that outlive containerd. The record is a file in the cache, so the
 // next start undoes what a killed run (SIGKILL, crash) left behind; it also serves as the
 // lock that lets one node at a time run on the host.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { cacheRoot } from '../assets.ts';
-import { isAlive } from '../processes.ts';
+import { isAlive, onForcedCleanup } from '../processes.ts';
 import { BRIDGE, CGROUP_ROOT, GATEWAY_IP } from './config.ts';
 import { nftTables, removeChains, removeNewIptablesTables } from './iptables.ts';
 
@@ -58,11 +58,13 @@ export async function claimHost(nodeDir: string, containerdSocket: string, waitM
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       continue;
     }
-    if (previous) await restoreHost(previous);
-    const record = await recordHost(nodeDir, containerdSocket);
+    if (previous) restoreHost(previous);
+    const record = recordHost(nodeDir, containerdSocket);
     mkdirSync(cacheRoot(), { recursive: true });
     try {
       writeFileSync(recordPath(), JSON.stringify(record, null, 2), { flag: 'wx' });
+      // An exit without stop() (a crash, Ctrl-C while starting) still undoes the host.
+      unregisterExitCleanup = onForcedCleanup(() => restoreHost(record));
       return record;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -70,7 +72,9 @@ export async function claimHost(nodeDir: string, containerdSocket: string, waitM
   }
 }
 
-async function recordHost(nodeDir: string, containerdSocket: string): Promise<HostRecord> {
+let unregisterExitCleanup: (() => void) | undefined;
+
+function recordHost(nodeDir: string, containerdSocket: string): HostRecord {
   return {
     owner: process.pid,
     nodeDir,
@@ -78,7 +82,7 @@ async function recordHost(nodeDir: string, containerdSocket: string): Promise<Ho
     sysctls: Object.fromEntries(SYSCTLS.filter((key) => existsSync(`/proc/sys/${key}`)).map((key) => [key, readFileSync(`/proc/sys/${key}`, 'utf8').trim()])),
     absentDirs: FIXED_DIRS.filter((dir) => !existsSync(dir)),
     mounts: mountPoints(),
-    nftTables: await nftTables(),
+    nftTables: nftTables(),
   };
 }
 
@@ -97,20 +101,50 @@ export async function prepareHost(): Promise<void> {
   }
 }
 
-/** Undoes everything in `record` (call after the node's processes are stopped). Idempotent. */
-export async function restoreHost(record: HostRecord): Promise<void> {
+/**
+ * Undoes everything in `record`; idempotent and synchronous (an exit hook runs it too).
+ * Our own node's processes still running (an exit without stop()) are killed first.
+ */
+export function restoreHost(record: HostRecord): void {
+  const ours = record.owner === process.pid;
+  if (ours) killNodeProcesses(record.nodeDir);
   killPids(cgroupPids());
   killPids(shimPids(record.containerdSocket));
-  await unmountNew(record);
-  await run('ip', ['link', 'del', BRIDGE]).catch(() => {});
-  await removeChains(/^(KUBE-|CNI-)/);
-  await removeNewIptablesTables(record.nftTables);
-  await removeCgroups();
+  unmountNew(record);
+  spawnSync('ip', ['link', 'del', BRIDGE], { stdio: 'ignore' });
+  removeChains(/^(KUBE-|CNI-)/);
+  removeNewIptablesTables(record.nftTables);
+  removeCgroups();
   for (const [key, value] of Object.entries(record.sysctls)) {
     if (readFileSync(`/proc/sys/${key}`, 'utf8').trim() !== value) writeFileSync(`/proc/sys/${key}`, value);
   }
   for (const dir of record.absentDirs) rmSync(dir, { recursive: true, force: true });
+  // A dead run's control-plane dir, which its reaper could not remove while mounts were in it.
+  if (!ours) rmSync(dirname(record.nodeDir), { recursive: true, force: true });
   rmSync(recordPath(), { force: true });
+  if (ours) unregisterExitCleanup?.();
+}
+
+// The node supervisor's process groups (its `pids` file), killed and waited for.
+function killNodeProcesses(nodeDir: string): void {
+  let groups: number[];
+  try {
+    groups = readFileSync(join(nodeDir, 'pids'), 'utf8').split('\n').filter(Boolean).map(Number);
+  } catch {
+    return;
+  }
+  for (const pgid of groups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  for (let waited = 0; waited < 3_000 && groups.some(isAlive); waited += 50) sleepSync(50);
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 // A record cut short (the writer killed mid-write) is removed: it records nothing usable.
@@ -177,16 +211,18 @@ function mountPoints(): string[] {
     .map((line) => (line.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))));
 }
 
-async function unmountNew(record: HostRecord): Promise<void> {
+function unmountNew(record: HostRecord): void {
   const before = new Set(record.mounts);
   const ours = [record.nodeDir, ...FIXED_DIRS];
   const targets = [...new Set(mountPoints())]
     .filter((point) => !before.has(point) && ours.some((root) => point === root || point.startsWith(`${root}/`)))
     .sort((a, b) => b.length - a.length);
-  for (const point of targets) await run('umount', [point]).catch(() => run('umount', ['-l', point])).catch(() => {});
+  for (const point of targets) {
+    if (spawnSync('umount', [point], { stdio: 'ignore' }).status !== 0) spawnSync('umount', ['-l', point], { stdio: 'ignore' });
+  }
 }
 
-async function removeCgroups(): Promise<void> {
+function removeCgroups(): void {
   for (let attempt = 0; attempt < 50; attempt++) {
     const left = nodeCgroups().filter((dir) => {
       try {
@@ -198,7 +234,7 @@ async function removeCgroups(): Promise<void> {
     });
     if (left.length === 0) return;
     killPids(cgroupPids());
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    sleepSync(100);
   }
   throw new Error(`cgroups still busy after the node stopped: ${nodeCgroups().join(', ')}`);
 }

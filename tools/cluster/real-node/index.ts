@@ -62,7 +62,7 @@ export async function reserveNode(controlPlaneDir: string, ca: KeyPair): Promise
     await mkdir(paths.cniConfDir, { recursive: true });
     return { paths, record, pki: await generateNodePki(controlPlaneDir, ca, { name: config.NODE_NAME, ip: config.GATEWAY_IP }) };
   } catch (error) {
-    await restoreHost(record);
+    restoreHost(record);
     throw error;
   }
 }
@@ -72,7 +72,7 @@ export async function startNode(node: ReservedNode, start: NodeStart): Promise<R
   const supervisor = openSupervisor(node.paths.dir, { keepDir: true });
   const stop = async () => {
     await supervisor.stopComponents();
-    await restoreHost(node.record);
+    restoreHost(node.record);
   };
   try {
     const containerd = await startContainerd(supervisor, node.paths, start);
