@@ -15,7 +15,7 @@ import { startHttpServer, startMoto, type Running } from '../../tools/storage/se
 import { CHART_DIR } from '../ship/helm.ts';
 import { useChartCluster } from '../ship/chart-fixture.ts';
 import { clientPod, execNode, inferFromPod, loadDuring } from './client.ts';
-import { hostState } from './host-state.ts';
+import { idleHostState } from './host-state.ts';
 
 const NS = 'ml';
 const OPERATOR_NS = 'kubeinfer-system';
@@ -27,7 +27,7 @@ let models: Running | undefined;
 let moto: Running | undefined;
 let hostBefore: Record<string, string> = {};
 // Registered before the fixture's hooks, so that it runs before the control plane starts.
-before(() => { hostBefore = hostState(); });
+before(() => { hostBefore = idleHostState(); });
 const cluster = useChartCluster({
   namespaces: [NS],
   controlPlane: { realNode: true, readyTimeoutMs: 300_000 },
@@ -191,6 +191,6 @@ describe('kubeinfer on a real node', () => {
 
   test('stopping the control plane stops every pod and leaves links, iptables, mounts, cgroups, sysctls and fixed dirs as they were', async () => {
     await cluster.cp.stop();
-    assert.deepEqual(hostState(), hostBefore);
+    assert.deepEqual(idleHostState(), hostBefore);
   });
 });

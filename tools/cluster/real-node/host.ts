@@ -72,6 +72,12 @@ export async function claimHost(nodeDir: string, containerdSocket: string, waitM
   }
 }
 
+/** The live process whose real node holds this host, if any. */
+export function hostHolder(): number | undefined {
+  const owner = readRecord()?.owner;
+  return owner !== undefined && isAlive(owner) ? owner : undefined;
+}
+
 let unregisterExitCleanup: (() => void) | undefined;
 
 function recordHost(nodeDir: string, containerdSocket: string): HostRecord {
