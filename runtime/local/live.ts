@@ -35,19 +35,19 @@ export async function watchManifest(
   name?: string,
 ): Promise<ConfigWatch> {
   let current = running;
-  let first = true;
   let applying: Promise<void> = Promise.resolve();
+  // The first read may already hold an edit made while the runtimes started: compare, never skip it.
   const watch = await watchTextFile(file, () => {
-    if (first) return void (first = false); // the content already running
     applying = applying.then(async () => {
       const next = await planFromFile(file, name);
       if (typeof next === 'string') return out(next);
+      if (JSON.stringify(next) === JSON.stringify(current)) return;
       if (!sameRuntimes(current, next)) {
         return out(`\n${file} changed versions, models or runtime settings: restart kubeinfer run to apply them (weights and mirror apply live).`);
       }
       await applyPlan(next);
       current = next;
-      out(`\ntraffic now: ${describeTraffic(next)}`);
+      out(next.rollout === undefined ? `\ntraffic now: ${describeTraffic(next)}` : `\nrolling out toward: ${describeTraffic(next)}`);
     });
   });
   return {

@@ -15,6 +15,7 @@ import { fetchVersionModels } from './models.ts';
 import type { LocalPlan } from './plan.ts';
 import { routerConfigFor } from './plan.ts';
 import { printReady, watchManifest } from './live.ts';
+import { startLocalRollout, type LocalRollout } from './rollout.ts';
 
 export interface LocalRunOptions {
   readonly file: string;
@@ -33,6 +34,7 @@ interface Started {
   runtimes: RunningRuntime[];
   router?: Router;
   watches: ConfigWatch[];
+  rollout?: LocalRollout;
 }
 
 /** Runs until SIGINT/SIGTERM; resolves with the exit code. */
@@ -81,7 +83,10 @@ async function startAll(options: LocalRunOptions, started: Started, signal: Abor
   });
   started.watches.push(await watchConfigFile(configPath, started.router));
   await printReady(out, options.file, plan, started.router, started.runtimes);
-  started.watches.push(await watchManifest(options.file, plan, (config) => writeAtomically(configPath, formatRouterConfig(routerConfigFor(config, urls))), out, options.name));
+  const write = (next: LocalPlan) => writeAtomically(configPath, formatRouterConfig(routerConfigFor(next, urls)));
+  started.rollout = startLocalRollout({ plan, routerUrl: started.router.url, write, out });
+  const rollout = started.rollout;
+  started.watches.push(await watchManifest(options.file, plan, (next) => rollout.apply(next), out, options.name));
 }
 
 function reportExit(runtime: RunningRuntime, how: string, started: Started, out: (line: string) => void): void {
@@ -93,6 +98,7 @@ async function stopAll(started: Started): Promise<void> {
   const runtimes = started.runtimes;
   started.runtimes = [];
   for (const watch of started.watches) await watch.stop();
+  await started.rollout?.stop();
   await started.router?.close(2_000);
   await Promise.all(runtimes.map((runtime) => runtime.stop()));
   if (started.workDir !== undefined) await rm(started.workDir, { recursive: true, force: true });

@@ -15,11 +15,13 @@ export interface RouterVersion {
   readonly url: string;
 }
 
-/** Shadow traffic: a share of weighted requests is copied to one version, answers discarded. */
+/** Shadow traffic: a share of weighted requests is copied to one version, and its answers are compared with the live ones. */
 export interface RouterMirror {
   readonly version: string;
   /** Percent of weighted inference requests copied, an integer 0..100. */
   readonly percent: number;
+  /** How far a mirrored output value may be from the live one and still match; the router's default when absent. */
+  readonly tolerance?: { readonly absolute: number; readonly relative: number };
 }
 
 /** The whole configuration, as in DESIGN.md "Router configuration". */
@@ -95,12 +97,21 @@ function parseMirror(raw: unknown, versions: readonly RouterVersion[], problems:
     problems.push('mirror: must be an object or null');
     return null;
   }
-  const { version, percent } = raw;
+  const { version, percent, tolerance } = raw;
   if (typeof version !== 'string' || !versions.some((v) => v.name === version)) {
     problems.push(`mirror.version: must name one of the versions (${versions.map((v) => v.name).join(', ')})`);
   }
   if (!isPercent(percent)) problems.push('mirror.percent: must be an integer from 0 to 100');
-  return { version: version as string, percent: percent as number };
+  if (tolerance === undefined) return { version: version as string, percent: percent as number };
+  if (!isRecord(tolerance) || !isNonNegative(tolerance.absolute) || !isNonNegative(tolerance.relative)) {
+    problems.push('mirror.tolerance: must be {"absolute": <number >= 0>, "relative": <number >= 0>}');
+    return null;
+  }
+  return { version: version as string, percent: percent as number, tolerance: { absolute: tolerance.absolute, relative: tolerance.relative } };
+}
+
+function isNonNegative(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }
 
 function checkBackendUrl(raw: unknown): string | undefined {

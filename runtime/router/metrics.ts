@@ -3,6 +3,7 @@
 // routing table holds each version's children, so the hot path does no label lookups.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RouterConfig } from './config.ts';
+import { createVersionStats, type ShadowOutcome, type VersionStats } from './stats.ts';
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -18,6 +19,10 @@ export interface VersionMetrics {
   failed(reason: BackendFailure): void;
   mirrored(code: number | undefined, seconds: number): void;
   mirrorFailed(reason: BackendFailure | MirrorSkip): void;
+  /** A mirrored answer compared with the live one ('skipped': nothing comparable, e.g. the live call failed). */
+  compared(outcome: ShadowOutcome | { readonly kind: 'skipped' }): void;
+  /** The JSON counters behind GET /router/stats. */
+  readonly stats: VersionStats;
 }
 
 export interface RouterMetrics {
@@ -74,6 +79,8 @@ function defineMetrics(registry: Registry) {
     rejected: new Counter({ name: 'kubeinfer_router_rejected_requests_total', help: 'Requests the router answered itself (unknown model, version or path).', labelNames: ['model', 'code'], registers }),
     weight: new Gauge({ name: 'kubeinfer_router_version_weight', help: 'Configured percent of weighted traffic per version.', labelNames: mv, registers }),
     mirrorPercent: new Gauge({ name: 'kubeinfer_router_mirror_percent', help: 'Configured percent of weighted inference requests mirrored.', labelNames: mv, registers }),
+    shadowComparisons: new Counter({ name: 'kubeinfer_router_shadow_comparisons_total', help: 'Mirrored answers compared with the live answer to the same request, by result (match, mismatch, error, skipped).', labelNames: [...mv, 'result'], registers }),
+    shadowMaxDifference: new Gauge({ name: 'kubeinfer_router_shadow_max_abs_difference', help: 'Largest absolute difference seen between a mirrored output value and the live one.', labelNames: mv, registers }),
     updates: new Counter({ name: 'kubeinfer_router_config_updates_total', help: 'Configuration changes applied or rejected as invalid.', labelNames: ['result'], registers }),
   };
 }
@@ -83,13 +90,17 @@ function versionMetrics(m: Definitions, model: string, version: string): Version
   const mirrorCodes = new Map<string, { inc(): void }>();
   const duration = m.duration.labels(model, version);
   const mirrorDuration = m.mirrorDuration.labels(model, version);
+  const stats = createVersionStats();
+  const maxDifference = m.shadowMaxDifference.labels(model, version);
   return {
+    stats,
     inFlight: m.inFlight.labels(model, version),
     observe(code, seconds) {
       let counter = codes.get(code);
       if (counter === undefined) codes.set(code, (counter = m.requests.labels(model, version, String(code))));
       counter.inc();
       duration.observe(seconds);
+      stats.observe(code, seconds);
     },
     failed: (reason) => m.errors.labels(model, version, reason).inc(),
     mirrored(code, seconds) {
@@ -100,5 +111,11 @@ function versionMetrics(m: Definitions, model: string, version: string): Version
       mirrorDuration.observe(seconds);
     },
     mirrorFailed: (reason) => m.mirrorErrors.labels(model, version, reason).inc(),
+    compared(outcome) {
+      m.shadowComparisons.labels(model, version, outcome.kind).inc();
+      if (outcome.kind === 'skipped') return;
+      stats.compared(outcome);
+      maxDifference.set(stats.figures().shadow.maxAbsDifference);
+    },
   };
 }

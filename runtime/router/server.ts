@@ -11,6 +11,9 @@ import { createMirror } from './mirror.ts';
 import { proxyRequest } from './proxy.ts';
 import type { ProxySettings } from './proxy.ts';
 import { VERSION_HEADER, resolveRoute } from './route.ts';
+import { pairAnswers, type AnswerSink } from './shadow.ts';
+import { routerFigures } from './stats.ts';
+import { ROUTER_STATS_PATH } from '../../rollout/figures.ts';
 import { buildRoutingTable, describeConfig } from './table.ts';
 import type { RoutingTable } from './table.ts';
 
@@ -25,6 +28,8 @@ export interface RouterOptions {
   readonly mirrorMaxInFlight?: number;
   /** Largest request body copied to the mirror; default 64 MiB (the runtime's limit). */
   readonly mirrorMaxBodyBytes?: number;
+  /** Largest answer (live and mirrored) kept to compare the two; default 1 MiB. */
+  readonly maxComparedBytes?: number;
   /** Adds Node process metrics to /metrics (off in tests that start several routers). */
   readonly processMetrics?: boolean;
   readonly log?: (event: Readonly<Record<string, unknown>>) => void;
@@ -100,8 +105,9 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
 /** The request handler: own endpoints, then route, mirror and proxy. */
 function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent, options: RouterOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const timeoutMs = options.backendTimeoutMs ?? 60_000;
-  const proxy: ProxySettings = { agent, timeoutMs };
-  const mirror = createMirror({ agent, timeoutMs, maxInFlight: options.mirrorMaxInFlight ?? 64, maxBodyBytes: options.mirrorMaxBodyBytes ?? 64 * 1024 * 1024 });
+  const maxComparedBytes = options.maxComparedBytes ?? 1024 * 1024;
+  const proxy: ProxySettings = { agent, timeoutMs, maxComparedBytes };
+  const mirror = createMirror({ agent, timeoutMs, maxInFlight: options.mirrorMaxInFlight ?? 64, maxBodyBytes: options.mirrorMaxBodyBytes ?? 64 * 1024 * 1024, maxComparedBytes });
   const finished = () => {
     state.active--;
     if (state.active === 0) state.drained?.();
@@ -109,7 +115,7 @@ function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent,
   return (req, res) => {
     const url = req.url ?? '/';
     const table = state.table;
-    if (url.startsWith('/v2/health/') || url.startsWith('/metrics')) return answerLocally(url, res, { table, closing: state.closing, metrics });
+    if (url.startsWith('/v2/health/') || url.startsWith('/metrics') || url.startsWith(ROUTER_STATS_PATH)) return answerLocally(url, res, { table, closing: state.closing, metrics });
     if (table === undefined) return sendJson(res, 503, { error: 'the router has no configuration yet' });
     const route = resolveRoute(req.method, url, header(req, VERSION_HEADER), table);
     if (route.kind === 'reject') {
@@ -117,11 +123,14 @@ function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent,
       return sendJson(res, route.status, { error: route.message });
     }
     const shadow = table.mirror;
+    let answered: AnswerSink | undefined;
     if (shadow !== undefined && !route.pinned && req.method === 'POST' && shadow.target.backend.version !== route.version && shadow.gate.take()) {
-      mirror.copy(req, shadow.target);
+      const pair = pairAnswers(shadow.target.metrics, shadow.tolerance);
+      mirror.copy(req, shadow.target, pair.mirrored);
+      answered = pair.live;
     }
     state.active++;
-    proxyRequest(req, res, table.targets.get(route.version)!, proxy, finished);
+    proxyRequest(req, res, table.targets.get(route.version)!, proxy, finished, answered);
   };
 }
 
@@ -140,6 +149,11 @@ function answerLocally(url: string, res: ServerResponse, state: LocalState): voi
     if (state.table === undefined) return sendJson(res, 503, { ready: false, reason: 'no configuration yet' });
     return sendJson(res, 200, { ready: true });
   }
+  if (path === ROUTER_STATS_PATH) {
+    if (state.table === undefined) return sendJson(res, 503, { error: 'the router has no configuration yet' });
+    const stats = new Map([...state.table.targets].map(([version, target]) => [version, target.metrics.stats]));
+    return sendJson(res, 200, routerFigures(state.table.config.model, stats));
+  }
   if (path === '/metrics') {
     state.metrics.registry.metrics().then(
       (text) => res.writeHead(200, { 'content-type': state.metrics.registry.contentType }).end(text),
@@ -147,7 +161,7 @@ function answerLocally(url: string, res: ServerResponse, state: LocalState): voi
     );
     return;
   }
-  sendJson(res, 404, { error: `no route for ${path}: the router serves /v2/health/live, /v2/health/ready and /metrics itself` });
+  sendJson(res, 404, { error: `no route for ${path}: the router serves /v2/health/live, /v2/health/ready and /metrics and ${ROUTER_STATS_PATH} itself` });
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -4,6 +4,7 @@
 // requests already in flight keep the backend they picked, so nothing is dropped.
 import { createBalancer, createPercentGate } from './balancer.ts';
 import type { Balancer, PercentGate } from './balancer.ts';
+import { DEFAULT_TOLERANCE, type ToleranceSettings } from './compare.ts';
 import type { RouterConfig, RouterVersion } from './config.ts';
 import type { RouterMetrics } from './metrics.ts';
 import type { ProxyTarget } from './proxy.ts';
@@ -21,6 +22,7 @@ export interface Backend {
 export interface MirrorTarget {
   readonly target: ProxyTarget;
   readonly gate: PercentGate;
+  readonly tolerance: ToleranceSettings;
 }
 
 export interface RoutingTable {
@@ -55,7 +57,7 @@ function mirrorTarget(config: RouterConfig, targets: ReadonlyMap<string, ProxyTa
   if (target === undefined) return undefined;
   const old = previous?.config.mirror;
   const samePercent = old?.version === mirror.version && old.percent === mirror.percent && previous?.mirror !== undefined;
-  return { target, gate: samePercent ? previous!.mirror!.gate : createPercentGate(mirror.percent) };
+  return { target, gate: samePercent ? previous!.mirror!.gate : createPercentGate(mirror.percent), tolerance: mirror.tolerance ?? DEFAULT_TOLERANCE };
 }
 
 function toBackend(version: RouterVersion): Backend {

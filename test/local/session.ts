@@ -29,6 +29,8 @@ export async function startLocalRun(manifest: string, env: NodeJS.ProcessEnv = p
       await sleep(50);
     }
   };
+  // The summary ends with the edit hint; the manifest watch starts right after it.
+  await waitForLine(/^Edit the weights/);
   const routerLine = await waitForLine(/^Router: http/);
   const runtimes = new Map<string, string>();
   for (const line of output) {

@@ -114,12 +114,15 @@ ca_mounts() {
   echo "--volume=$bundle:/run/kubeinfer-build/ca.crt:ro --volume=$STORE/build.npmrc:/root/.npmrc:ro"
 }
 
-# The build's inputs: the Dockerfile, the base image and every file the context lets in.
+# The build's inputs: the Dockerfile, the base image and every file the context lets in
+# (the `!` lines of .dockerignore, less what it excludes again).
 inputs_key() { # dockerfile
+  local included
+  mapfile -t included < <(sed -n 's|^!\(.*\)|\1|p' "$ROOT/.dockerignore" | sed 's|/$||')
   {
     cat "$ROOT/$1" "$ROOT/.dockerignore"
     podman image inspect --format '{{.Id}}' "$BASE_TAG"
-    cd "$ROOT" && find api bin operator runtime package.json package-lock.json -type f \
+    cd "$ROOT" && find "${included[@]}" -type f \
       ! -name '*.test.ts' ! -name '*.onnx' ! -path '*/node_modules/*' -print0 | sort -z | xargs -0 sha256sum
   } | sha256sum | cut -c1-32
 }
