@@ -9,6 +9,11 @@ import { containerSecurityContext } from './security.ts';
 export const MODEL_VOLUME = 'model';
 export const TMP_VOLUME = 'tmp';
 export const CREDENTIALS_VOLUME = 'storage-credentials';
+/**
+ * Most bytes fetch-model may write, passed to it as --max-bytes and used as the model
+ * volume's sizeLimit, so a runaway download is stopped by the fetcher, never by eviction.
+ */
+export const MODEL_FETCH_LIMIT = '20Gi';
 
 /** A `pvc://<claim>/<path>` URI split into the claim and the location of the model inside it. */
 export interface ClaimLocation {
@@ -51,9 +56,10 @@ export function modelDelivery(isvc: InferenceService, model: ModelSource, resour
       modelPath: `${MODEL_DIR}/${claim.fileName}`,
     };
   }
-  const fetchModel = fetchContainer(isvc, 'fetch-model', [model.uri, MODEL_DIR, ...(model.sha256 ? ['--sha256', model.sha256] : [])], { name: MODEL_VOLUME, mountPath: MODEL_DIR }, resources, options);
+  const fetchArgs = [model.uri, MODEL_DIR, '--max-bytes', MODEL_FETCH_LIMIT, ...(model.sha256 ? ['--sha256', model.sha256] : [])];
+  const fetchModel = fetchContainer(isvc, 'fetch-model', fetchArgs, { name: MODEL_VOLUME, mountPath: MODEL_DIR }, resources, options);
   return {
-    volumes: [{ name: MODEL_VOLUME, emptyDir: {} }, tmp, ...credentialsVolumes(isvc)],
+    volumes: [{ name: MODEL_VOLUME, emptyDir: { sizeLimit: MODEL_FETCH_LIMIT } }, tmp, ...credentialsVolumes(isvc)],
     runtimeMounts: [{ name: MODEL_VOLUME, mountPath: MODEL_DIR, readOnly: true }, tmpMount],
     initContainers: [fetchModel],
     modelPath: `${MODEL_DIR}/model.onnx`,

@@ -6,7 +6,7 @@ import { resolveVersions, type InferenceService, type VersionWeight } from '../.
 import { formatRouterConfig, ROUTER_CONFIG_KEY, type RouterConfig, type RouterMirror } from '../../runtime/router/config.ts';
 import { standardLabels } from './labels.ts';
 import { routerObjectName, versionServiceUrl } from './names.ts';
-import { SERVICE_PORT } from './options.ts';
+import { GRPC_PORT, SERVICE_PORT } from './options.ts';
 import { childMetadata } from './owner.ts';
 
 /** The traffic a rollout puts on the router instead of the spec's: its effective weights, and its shadow mirror. */
@@ -26,6 +26,7 @@ export function routerConfig(isvc: InferenceService, traffic?: EffectiveTraffic)
       name: version.name,
       weight: traffic?.weights.find((w) => w.name === version.name)?.weight ?? version.weight,
       url: versionServiceUrl(name, namespace, version.name, SERVICE_PORT),
+      grpcUrl: versionServiceUrl(name, namespace, version.name, GRPC_PORT),
     })),
     mirror: traffic?.mirror ?? (mirror ? { version: mirror.version, percent: mirror.percent ?? 100 } : null),
   };

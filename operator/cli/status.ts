@@ -3,6 +3,7 @@
 import { stringify } from 'yaml';
 import type { InferenceService, RolloutStatus } from '../../api/index.ts';
 import { stepLabel } from '../../rollout/machine.ts';
+import { GRPC_PORT } from '../builders/options.ts';
 import { readInferenceService, type ClusterFlags } from './cluster.ts';
 
 export interface StatusFlags extends ClusterFlags {
@@ -24,6 +25,7 @@ export function formatStatus(isvc: InferenceService): string {
   const lines = [
     `Name:        ${isvc.metadata.name} (namespace ${isvc.metadata.namespace})`,
     `URL:         ${status.url ?? '-'}`,
+    `gRPC:        ${status.url === undefined ? '-' : `${new URL(status.url).hostname}:${GRPC_PORT} (plaintext h2c)`}`,
     `Ready:       ${ready ? `${ready.status} (${ready.reason}) ${ready.message}` : 'Unknown (the operator has not reported yet)'}`,
     ...conditions.filter((condition) => condition.type !== 'Ready' && condition.status === 'True').map((condition) => `${`${condition.type}:`.padEnd(12)} ${condition.reason}: ${condition.message}`),
     `Generation:  ${generation}${observed === generation ? '' : ` (operator has seen ${observed ?? 'none'} yet)`}`,

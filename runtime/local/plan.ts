@@ -61,14 +61,15 @@ export function runtimeEnv(version: ResolvedVersion): Record<string, string> {
   set('KUBEINFER_MAX_QUEUE_DELAY_MICROS', runtime.batching?.maxQueueDelayMicros);
   set('KUBEINFER_MAX_QUEUE_SIZE', runtime.maxQueueSize);
   set('KUBEINFER_MAX_REQUEST_BYTES', runtime.maxRequestBytes);
+  set('KUBEINFER_MAX_BODY_BYTES_IN_FLIGHT', runtime.maxBodyBytesInFlight);
   return env;
 }
 
 /** The router configuration for a plan, given where each version's runtime listens. */
-export function routerConfigFor(plan: Pick<LocalPlan, 'model' | 'versions' | 'mirror'>, urls: ReadonlyMap<string, string>): RouterConfig {
+export function routerConfigFor(plan: Pick<LocalPlan, 'model' | 'versions' | 'mirror'>, backends: ReadonlyMap<string, { readonly url: string; readonly grpcUrl: string }>): RouterConfig {
   return {
     model: plan.model,
-    versions: plan.versions.map((v) => ({ name: v.name, weight: v.weight, url: urls.get(v.name) ?? '' })),
+    versions: plan.versions.map((v) => ({ name: v.name, weight: v.weight, url: backends.get(v.name)?.url ?? '', grpcUrl: backends.get(v.name)?.grpcUrl ?? '' })),
     mirror: plan.mirror,
   };
 }

@@ -24,6 +24,8 @@ export interface LocalRunOptions {
   readonly name?: string;
   readonly host: string;
   readonly port: number;
+  /** The router's gRPC port (0 picks a free one). */
+  readonly grpcPort: number;
   readonly verbose: boolean;
   readonly out: (line: string) => void;
 }
@@ -75,11 +77,11 @@ async function startAll(options: LocalRunOptions, started: Started, signal: Abor
   out(`starting ${plan.versions.length} runtime${plan.versions.length === 1 ? '' : 's'} (kubeinfer serve)...`);
   await Promise.all(started.runtimes.map((runtime) => waitUntilReady(runtime, signal)));
   for (const runtime of started.runtimes) void runtime.exited.then((how) => reportExit(runtime, how, started, out));
-  const urls = new Map(started.runtimes.map((r) => [r.version, r.url]));
+  const urls = new Map(started.runtimes.map((r) => [r.version, r]));
   const configPath = join(started.workDir, ROUTER_CONFIG_KEY);
   await writeAtomically(configPath, formatRouterConfig(routerConfigFor(plan, urls)));
-  started.router = await startRouter({ host: options.host, port: options.port, ...(options.verbose ? { log: (e) => out(`[router] ${JSON.stringify(e)}`) } : {}) }).catch((error: NodeJS.ErrnoException) => {
-    throw new Error(error.code === 'EADDRINUSE' ? `port ${options.port} is in use; choose another with --port` : error.message);
+  started.router = await startRouter({ host: options.host, port: options.port, grpcPort: options.grpcPort, ...(options.verbose ? { log: (e) => out(`[router] ${JSON.stringify(e)}`) } : {}) }).catch((error: NodeJS.ErrnoException) => {
+    throw new Error(error.code === 'EADDRINUSE' ? `port ${options.port} or ${options.grpcPort} is in use; choose others with --port and --grpc-port` : error.message);
   });
   started.watches.push(await watchConfigFile(configPath, started.router));
   await printReady(out, options.file, plan, started.router, started.runtimes);

@@ -13,6 +13,8 @@ export interface RouterVersion {
   readonly weight: number;
   /** Base URL, `http://host:port`; request paths are appended unchanged. */
   readonly url: string;
+  /** The version's gRPC endpoint, `http://host:port` (h2c); without it, gRPC calls cannot reach this version. */
+  readonly grpcUrl?: string;
 }
 
 /** Shadow traffic: a share of weighted requests is copied to one version, and its answers are compared with the live ones. */
@@ -82,13 +84,16 @@ function parseVersion(raw: unknown, path: string, problems: string[]): RouterVer
     return undefined;
   }
   const before = problems.length;
-  const { name, weight, url } = raw;
+  const { name, weight, url, grpcUrl } = raw;
   if (typeof name !== 'string' || !DNS_LABEL.test(name)) problems.push(`${path}.name: must be a DNS label such as "v1"`);
   if (!isPercent(weight)) problems.push(`${path}.weight: must be an integer from 0 to 100`);
   const urlProblem = checkBackendUrl(url);
   if (urlProblem !== undefined) problems.push(`${path}.url: ${urlProblem}`);
+  const grpcProblem = grpcUrl === undefined ? undefined : checkBackendUrl(grpcUrl);
+  if (grpcProblem !== undefined) problems.push(`${path}.grpcUrl: ${grpcProblem}`);
   if (problems.length > before) return undefined;
-  return { name: name as string, weight: weight as number, url: (url as string).replace(/\/+$/, '') };
+  const base = { name: name as string, weight: weight as number, url: (url as string).replace(/\/+$/, '') };
+  return grpcUrl === undefined ? base : { ...base, grpcUrl: (grpcUrl as string).replace(/\/+$/, '') };
 }
 
 function parseMirror(raw: unknown, versions: readonly RouterVersion[], problems: string[]): RouterMirror | null {

@@ -10,14 +10,17 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 /** Why a backend exchange failed, as a metric label and in error messages. */
 export type BackendFailure = 'unavailable' | 'reset' | 'timeout';
 /** Why a mirror copy was not sent. */
-export type MirrorSkip = 'overloaded' | 'too_large' | 'client_aborted';
+export type MirrorSkip = 'overloaded' | 'over_budget' | 'too_large' | 'client_aborted';
 
 /** Cached metric children for one version. */
 export interface VersionMetrics {
   readonly inFlight: { inc(): void; dec(): void };
   observe(code: number, seconds: number): void;
+  /** A gRPC call to this version ended with status `code` (0 is OK). */
+  grpc(method: string, code: number, seconds: number): void;
   failed(reason: BackendFailure): void;
-  mirrored(code: number | undefined, seconds: number): void;
+  /** A mirror copy was answered: its HTTP status, or `grpc-<status>` for a gRPC copy. */
+  mirrored(code: number | string | undefined, seconds: number): void;
   mirrorFailed(reason: BackendFailure | MirrorSkip): void;
   /** A mirrored answer compared with the live one ('skipped': nothing comparable, e.g. the live call failed). */
   compared(outcome: ShadowOutcome | { readonly kind: 'skipped' }): void;
@@ -70,11 +73,12 @@ function defineMetrics(registry: Registry) {
   const mv = ['model', 'version'] as const;
   return {
     requests: new Counter({ name: 'kubeinfer_router_requests_total', help: 'Requests proxied to a version, by response status code.', labelNames: [...mv, 'code'], registers }),
+    grpc: new Counter({ name: 'kubeinfer_router_grpc_requests_total', help: 'gRPC calls proxied to a version, by method and gRPC status code.', labelNames: [...mv, 'method', 'code'], registers }),
     duration: new Histogram({ name: 'kubeinfer_router_request_duration_seconds', help: 'Time from request arrival to the end of the response, per version.', labelNames: mv, buckets: LATENCY_BUCKETS, registers }),
     errors: new Counter({ name: 'kubeinfer_router_backend_errors_total', help: 'Requests the version failed to answer (unavailable, reset, timeout).', labelNames: [...mv, 'reason'], registers }),
     inFlight: new Gauge({ name: 'kubeinfer_router_in_flight_requests', help: 'Requests being proxied to a version now.', labelNames: mv, registers }),
     mirrors: new Counter({ name: 'kubeinfer_router_mirror_requests_total', help: 'Mirrored (shadow) requests answered by the mirror version, by status code.', labelNames: [...mv, 'code'], registers }),
-    mirrorErrors: new Counter({ name: 'kubeinfer_router_mirror_errors_total', help: 'Mirrored requests that failed or were not sent (overloaded, too_large, client_aborted).', labelNames: [...mv, 'reason'], registers }),
+    mirrorErrors: new Counter({ name: 'kubeinfer_router_mirror_errors_total', help: 'Mirrored requests that failed or were not sent (overloaded, over_budget, too_large, client_aborted, or a backend failure such as timeout).', labelNames: [...mv, 'reason'], registers }),
     mirrorDuration: new Histogram({ name: 'kubeinfer_router_mirror_duration_seconds', help: 'Latency of mirrored requests.', labelNames: mv, buckets: LATENCY_BUCKETS, registers }),
     rejected: new Counter({ name: 'kubeinfer_router_rejected_requests_total', help: 'Requests the router answered itself (unknown model, version or path).', labelNames: ['model', 'code'], registers }),
     weight: new Gauge({ name: 'kubeinfer_router_version_weight', help: 'Configured percent of weighted traffic per version.', labelNames: mv, registers }),
@@ -88,6 +92,7 @@ function defineMetrics(registry: Registry) {
 function versionMetrics(m: Definitions, model: string, version: string): VersionMetrics {
   const codes = new Map<number, { inc(): void }>();
   const mirrorCodes = new Map<string, { inc(): void }>();
+  const grpcCodes = new Map<string, { inc(): void }>();
   const duration = m.duration.labels(model, version);
   const mirrorDuration = m.mirrorDuration.labels(model, version);
   const stats = createVersionStats();
@@ -101,6 +106,13 @@ function versionMetrics(m: Definitions, model: string, version: string): Version
       counter.inc();
       duration.observe(seconds);
       stats.observe(code, seconds);
+    },
+    grpc(method, code, seconds) {
+      const key = `${method}/${code}`;
+      let counter = grpcCodes.get(key);
+      if (counter === undefined) grpcCodes.set(key, (counter = m.grpc.labels(model, version, method, String(code))));
+      counter.inc();
+      duration.observe(seconds);
     },
     failed: (reason) => m.errors.labels(model, version, reason).inc(),
     mirrored(code, seconds) {

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { RouterConfig } from './config.ts';
 import { createRouterMetrics } from './metrics.ts';
 import type { RouterMetrics } from './metrics.ts';
+import { startGrpcRouter } from './grpc-proxy.ts';
 import { createMirror } from './mirror.ts';
 import { proxyRequest } from './proxy.ts';
 import type { ProxySettings } from './proxy.ts';
@@ -14,22 +15,20 @@ import { VERSION_HEADER, resolveRoute } from './route.ts';
 import { pairAnswers, type AnswerSink } from './shadow.ts';
 import { routerFigures } from './stats.ts';
 import { ROUTER_STATS_PATH } from '../../rollout/figures.ts';
+import { ROUTER_DEFAULTS, type RouterLimits } from './settings.ts';
 import { buildRoutingTable, describeConfig } from './table.ts';
 import type { RoutingTable } from './table.ts';
 
-export interface RouterOptions {
+/** Limits left out take their defaults (ROUTER_DEFAULTS, the flags' defaults). */
+export interface RouterOptions extends Partial<RouterLimits> {
   /** Interface to listen on; default `0.0.0.0`. */
   readonly host?: string;
   /** Port; 0 picks a free one. Default 8080. */
   readonly port?: number;
-  /** Longest silence from a backend before 504; default 60 s. */
-  readonly backendTimeoutMs?: number;
-  /** Mirror copies in flight before further copies are skipped; default 64. */
-  readonly mirrorMaxInFlight?: number;
-  /** Largest request body copied to the mirror; default 64 MiB (the runtime's limit). */
-  readonly mirrorMaxBodyBytes?: number;
   /** Largest answer (live and mirrored) kept to compare the two; default 1 MiB. */
   readonly maxComparedBytes?: number;
+  /** Port of the gRPC (h2c) listener; undefined: no gRPC. 0 picks a free one. */
+  readonly grpcPort?: number;
   /** Adds Node process metrics to /metrics (off in tests that start several routers). */
   readonly processMetrics?: boolean;
   readonly log?: (event: Readonly<Record<string, unknown>>) => void;
@@ -38,6 +37,8 @@ export interface RouterOptions {
 export interface Router {
   readonly url: string;
   readonly port: number;
+  /** The gRPC listener's port, when it runs. */
+  readonly grpcPort: number | undefined;
   readonly metrics: RouterMetrics;
   /** Swaps in a new configuration; requests in flight keep their backend. */
   apply(config: RouterConfig): void;
@@ -62,19 +63,37 @@ interface RouterState {
 /** Starts the router; it answers 503 until the first configuration is applied. */
 export async function startRouter(options: RouterOptions = {}): Promise<Router> {
   const log = options.log ?? (() => {});
+  const limits: RouterLimits = { ...ROUTER_DEFAULTS, ...options };
   const state: RouterState = { table: undefined, closing: false, active: 0, drained: undefined };
   const metrics = createRouterMetrics(options.processMetrics ?? false);
   const agent = new Agent({ keepAlive: true, scheduling: 'lifo' });
-  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, createHandler(state, metrics, agent, options));
+  const server = createServer({
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    // Node checks those timeouts this often (30 s by default, too coarse for a 10 s headers limit).
+    connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+  }, createHandler(state, metrics, agent, limits, options.maxComparedBytes ?? 1024 * 1024));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8080, options.host ?? '0.0.0.0', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  const grpc = options.grpcPort === undefined ? undefined : await startGrpcRouter(options.host ?? '0.0.0.0', options.grpcPort, {
+    table: () => state.table,
+    closing: () => state.closing,
+    begin: () => { state.active++; },
+    end: () => {
+      state.active--;
+      if (state.active === 0) state.drained?.();
+    },
+    mirror: { inFlight: 0, maxInFlight: limits.mirrorMaxInFlight, maxBodyBytes: limits.mirrorMaxBufferedBytes },
+  });
   const shownHost = options.host === undefined || options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
   return {
     url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
     port,
+    grpcPort: grpc?.port,
     metrics,
     apply(config) {
       state.table = buildRoutingTable(config, metrics, state.table);
@@ -97,17 +116,16 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
         });
       }
       server.closeAllConnections();
+      grpc?.close();
       agent.destroy();
     },
   };
 }
 
 /** The request handler: own endpoints, then route, mirror and proxy. */
-function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent, options: RouterOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const timeoutMs = options.backendTimeoutMs ?? 60_000;
-  const maxComparedBytes = options.maxComparedBytes ?? 1024 * 1024;
-  const proxy: ProxySettings = { agent, timeoutMs, maxComparedBytes };
-  const mirror = createMirror({ agent, timeoutMs, maxInFlight: options.mirrorMaxInFlight ?? 64, maxBodyBytes: options.mirrorMaxBodyBytes ?? 64 * 1024 * 1024, maxComparedBytes });
+function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent, limits: RouterLimits, maxComparedBytes: number): (req: IncomingMessage, res: ServerResponse) => void {
+  const proxy: ProxySettings = { agent, timeoutMs: limits.backendTimeoutMs, deadlineMs: limits.requestDeadlineMs, maxComparedBytes };
+  const mirror = createMirror({ agent, timeoutMs: limits.mirrorTimeoutMs, maxInFlight: limits.mirrorMaxInFlight, maxBufferedBytes: limits.mirrorMaxBufferedBytes, maxComparedBytes });
   const finished = () => {
     state.active--;
     if (state.active === 0) state.drained?.();
@@ -115,6 +133,8 @@ function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent,
   return (req, res) => {
     const url = req.url ?? '/';
     const table = state.table;
+    // While shutting down, every answer closes its connection so keep-alive clients reconnect to a live router.
+    if (state.closing) res.setHeader('connection', 'close');
     if (url.startsWith('/v2/health/') || url.startsWith('/metrics') || url.startsWith(ROUTER_STATS_PATH)) return answerLocally(url, res, { table, closing: state.closing, metrics });
     if (table === undefined) return sendJson(res, 503, { error: 'the router has no configuration yet' });
     const route = resolveRoute(req.method, url, header(req, VERSION_HEADER), table);

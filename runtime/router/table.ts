@@ -17,6 +17,8 @@ export interface Backend {
   readonly port: number;
   /** `host:port`, sent as the Host header. */
   readonly host: string;
+  /** The gRPC endpoint (`http://host:port`, h2c), when the configuration gives one. */
+  readonly grpcUrl: string | undefined;
 }
 
 export interface MirrorTarget {
@@ -64,7 +66,7 @@ function toBackend(version: RouterVersion): Backend {
   const url = new URL(version.url);
   const port = url.port === '' ? 80 : Number(url.port);
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  return { version: version.name, url: version.url, hostname, port, host: url.host };
+  return { version: version.name, url: version.url, hostname, port, host: url.host, grpcUrl: version.grpcUrl };
 }
 
 function weightsKey(config: RouterConfig): string {

@@ -1,4 +1,4 @@
-// The part of an inference request both protocols share: run it through the engine and
+// The part of an inference request every protocol (V2 and V1 REST, gRPC) shares: run it through the engine and
 // account for it in metrics and Triton statistics.
 import type { ServerResponse } from 'node:http';
 import { nowNs } from '../engine/clock.ts';
@@ -6,6 +6,7 @@ import type { InferOutcome } from '../engine/engine.ts';
 import type { Timing } from '../engine/scheduler.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import type { ServeContext } from './context.ts';
+import type { Protocol } from './metrics.ts';
 import { sendProblem, type Problem } from './problems.ts';
 
 export type InferenceResult =
@@ -22,24 +23,48 @@ function problemOf(outcome: Extract<InferOutcome, { ok: false }>): Problem {
   }
 }
 
-/** Runs validated-by-codec tensors through the engine. */
-export async function infer(ctx: ServeContext, inputs: readonly Tensor[], outputs: readonly string[] | undefined): Promise<InferenceResult> {
-  const outcome = await ctx.engine.infer(inputs, outputs);
-  return outcome.ok ? outcome : { ok: false, problem: problemOf(outcome) };
+/** The result, or a Timeout problem once `deadlineMs` passes (the engine's work is then discarded). */
+function withinDeadline(work: Promise<InferenceResult>, deadlineMs: number): Promise<InferenceResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<InferenceResult>((resolve) => {
+    const message = `the request did not finish within ${deadlineMs} ms (--request-deadline-ms / KUBEINFER_REQUEST_DEADLINE_MS)`;
+    timer = setTimeout(() => resolve({ ok: false, problem: { kind: 'Timeout', message } }), deadlineMs);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
-/** Answers a failed inference request and counts it. */
-export function failInference(ctx: ServeContext, res: ServerResponse, startNs: number, problem: Problem): void {
+/** Runs validated-by-codec tensors through the engine, within the request deadline. */
+export function infer(ctx: ServeContext, inputs: readonly Tensor[], outputs: readonly string[] | undefined): Promise<InferenceResult> {
+  const work = ctx.engine.infer(inputs, outputs).then((outcome): InferenceResult => (outcome.ok ? outcome : { ok: false, problem: problemOf(outcome) }));
+  return withinDeadline(work, ctx.config.requestDeadlineMs);
+}
+
+/**
+ * Counts a request in the in-flight gauge (the concurrency autoscaling metric) from now until
+ * its response closes: only once its body has arrived, so slow uploads do not scale the pods.
+ */
+export function countInFlight(ctx: ServeContext, res: ServerResponse): void {
+  ctx.metrics.inflight(1);
+  res.once('close', () => ctx.metrics.inflight(-1));
+}
+
+/** Counts a failed inference request (either protocol), logging server-side faults. */
+export function recordFailure(ctx: ServeContext, startNs: number, problem: Problem, protocol: Protocol): void {
   const durationNs = nowNs() - startNs;
-  ctx.metrics.requestFailed(problem.kind);
+  ctx.metrics.requestFailed(problem.kind, protocol);
   ctx.statistics.requestFailed(durationNs);
-  if (problem.kind === 'Internal') ctx.log('error', 'inference request failed', { error: problem.message });
+  if (problem.kind === 'Internal') ctx.log('error', 'inference request failed', { error: problem.message, protocol });
+}
+
+/** Answers a failed REST inference request and counts it. */
+export function failInference(ctx: ServeContext, res: ServerResponse, startNs: number, problem: Problem): void {
+  recordFailure(ctx, startNs, problem, 'rest');
   sendProblem(res, problem);
 }
 
 /** Counts a successful inference request once its response is written. */
-export function recordSuccess(ctx: ServeContext, startNs: number, timing: Timing): void {
+export function recordSuccess(ctx: ServeContext, startNs: number, timing: Timing, protocol: Protocol): void {
   const durationNs = nowNs() - startNs;
-  ctx.metrics.requestSucceeded(durationNs, timing);
+  ctx.metrics.requestSucceeded(durationNs, timing, protocol);
   ctx.statistics.requestSucceeded(durationNs, timing);
 }

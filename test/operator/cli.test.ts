@@ -53,7 +53,7 @@ describe('kubeinfer render', () => {
     assert.deepEqual(documents, renderObjects(loaded.services[0], { runtimeImage: 'registry.example/kubeinfer:9' }, 'default'));
     assert.deepEqual(documents.map((d) => `${d.kind}/${d.metadata.name}`), [
       'ServiceAccount/fraud-router', 'Role/fraud-router', 'RoleBinding/fraud-router', 'ConfigMap/fraud-router',
-      'Deployment/fraud-v1', 'Service/fraud-v1', 'Deployment/fraud-v2', 'Service/fraud-v2', 'Deployment/fraud-router', 'Service/fraud',
+      'Deployment/fraud-v1', 'Service/fraud-v1', 'Deployment/fraud-v2', 'Service/fraud-v2', 'Deployment/fraud-router', 'PodDisruptionBudget/fraud-router', 'Service/fraud',
     ]);
     assert.ok(documents.every((d) => d.metadata.namespace === 'ml' && d.metadata.ownerReferences === undefined));
   });
@@ -95,6 +95,7 @@ describe('kubeinfer status / promote / rollback', () => {
     const result = await kubeinfer(['status', 'fraud', '-n', ns, '--kubeconfig', cp.kubeconfigPath]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, new RegExp(`URL: +http://fraud\\.${ns}\\.svc\\.cluster\\.local`));
+    assert.match(result.stdout, new RegExp(`gRPC: +fraud\\.${ns}\\.svc\\.cluster\\.local:8081 `));
     assert.match(result.stdout, /Ready: +True \(Ready\)/);
     assert.match(result.stdout, /v1 +90 +true +1\/1 +https:\/\/models\.example\/fraud\/v1\/model\.onnx/);
     assert.match(result.stdout, /v2 +10 +true +1\/1/);

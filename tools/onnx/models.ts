@@ -155,6 +155,16 @@ export function identityModel(type: OnnxElemType, dims: readonly Dim[] = ['batch
   });
 }
 
+/** One Identity per element type: 'in_<TYPE>' -> 'out_<TYPE>' ([batch, 2]), for every type the protocol maps unless `types` narrows it. */
+export function everyTypeModel(types: readonly OnnxElemType[] = Object.keys(ONNX_ELEM_TYPE) as OnnxElemType[]): Uint8Array {
+  const dims = ['batch', 2];
+  return buildModel({
+    inputs: types.map((type) => ({ name: `in_${type}`, type, dims })),
+    outputs: types.map((type) => ({ name: `out_${type}`, type, dims })),
+    nodes: types.map((type) => ({ op: 'Identity', inputs: [`in_${type}`], outputs: [`out_${type}`] })),
+  });
+}
+
 /** 'input' of type `from` -> Cast -> 'output' of type `to`; dims default to ['batch', 4]. */
 export function castModel(from: OnnxElemType, to: OnnxElemType, dims: readonly Dim[] = ['batch', 4]): Uint8Array {
   return buildModel({
