@@ -79,8 +79,13 @@ test('runtime image: VARIANT=cuda installs the CUDA execution provider on a CUDA
   assert.match(install, /cpu\) ort_install=skip/);
   assert.match(install, /\*\) echo "VARIANT must be cpu or cuda/, 'an unknown VARIANT fails the build with a message');
   assert.match(install, /--onnxruntime-node-install="\$ort_install"/);
-  assert.deepEqual(dockerfile.stages.map((stage) => stage.name).filter((n) => n?.startsWith('base-')), ['base-cpu', 'base-cuda']);
-  assert.equal(finalStage(dockerfile).image, 'base-${VARIANT}');
+  // The final stage starts from an image named by an ARG (never a stage named by an ARG,
+  // which buildah cannot resolve): Node's image by default, NVIDIA's for CUDA.
+  assert.equal(finalStage(dockerfile).image, '${BASE_IMAGE}');
+  assert.equal(dockerfile.globalArgs.get('BASE_IMAGE'), 'node:${NODE_VERSION}-bookworm-slim');
+  const nodeCopy = instructionsOf(finalStage(dockerfile), 'RUN').map((run) => run.args).join('\n');
+  assert.match(nodeCopy, /--mount=type=bind,from=node,source=\/usr\/local\/bin\/node/, 'a non-Node base gets node from the node stage');
+  assert.match(nodeCopy, /VARIANT=cuda needs a CUDA base: --build-arg BASE_IMAGE=\$CUDA_BASE_IMAGE/);
 });
 
 test('operator image: no ONNX runtime, and the operator never loads it', () => {
