@@ -16,7 +16,10 @@ const environment = new Environment().registerVariable('self', 'dyn').registerFu
   name: 'isSorted',
   receiverType: 'list',
   returnType: 'bool',
-  handler: (values: readonly (bigint | number | string)[]) => values.every((value, i) => i === 0 || values[i - 1] <= value),
+  handler: (values: readonly (bigint | number | string)[]) => values.every((value, i) => {
+    const previous = values[i - 1];
+    return previous === undefined || previous <= value;
+  }),
   params: [],
 });
 

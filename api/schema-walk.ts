@@ -145,7 +145,7 @@ export function ruleProblems(node: SchemaNode, value: Json, path: string): Probl
   const problems: Problem[] = [];
   if (Array.isArray(value) && node.items !== undefined) {
     const items = node.items;
-    value.forEach((item, index) => problems.push(...ruleProblems(items, item, `${path}[${index}]`)));
+    for (const [index, item] of value.entries()) problems.push(...ruleProblems(items, item, `${path}[${index}]`));
   } else if (isObject(value) && node['x-kubernetes-preserve-unknown-fields'] !== true) {
     for (const [key, field] of Object.entries(value)) {
       const property = node.properties?.[key];

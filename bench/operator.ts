@@ -123,7 +123,8 @@ for (const size of sizes) {
   process.stderr.write(`bench: ${size} InferenceServices (2 versions each)...\n`);
   rows.push(await runSize(size));
 }
-const base = rows[0];
+const [base] = rows;
+if (!base) throw new Error('bench: no sizes given');
 const fixed = (value: number, digits = 1) => value.toFixed(digits);
 console.log(`\nOperator convergence (workers=${workers}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})\n`);
 console.log('| InferenceServices | all reconciled (s) | reconciled/s | all Ready (s) | API requests / isvc | writes / isvc | peak RSS (MiB) | CPU (s) | CPU ms / isvc | restart pass (s) | restart writes | reconcile time / isvc vs first row |');

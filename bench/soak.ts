@@ -69,7 +69,10 @@ function sendKind(url: string, kind: Kind, agent: Agent): Promise<string> {
 
 function pick(all: readonly Kind[]): Kind {
   let roll = Math.random() * 100;
-  for (const kind of all) if ((roll -= kind.share) < 0) return kind;
+  for (const kind of all) {
+    roll -= kind.share;
+    if (roll < 0) return kind;
+  }
   return all[0]!;
 }
 
@@ -148,7 +151,7 @@ function report(outcomes: Outcomes, pids: readonly [string, number][], rss: read
   for (const [kind, row] of outcomes) console.log(`| ${kind} | ${[...row].map(([outcome, n]) => `${outcome}: ${n}`).join(', ')} |`);
   const failed = [...outcomes.values()].flatMap((row) => [...row]).filter(([outcome]) => outcome.startsWith('FAILED')).reduce((sum, [, n]) => sum + n, 0);
   console.log(`\nfailed requests: ${failed}\n\n| t (s) | ${pids.map(([name]) => `${name} RSS MiB`).join(' | ')} |\n|---|${pids.map(() => '---|').join('')}`);
-  rss.forEach((row, i) => console.log(`| ${i * 10} | ${row.join(' | ')} |`));
+  for (const [i, row] of rss.entries()) console.log(`| ${i * 10} | ${row.join(' | ')} |`);
   console.log(`\nhealth checks (${health.length}, router and runtimes): p50 ${percentile(health, 0.5)} ms, p99 ${percentile(health, 0.99)} ms, max ${percentile(health, 1)} ms`);
 }
 

@@ -74,8 +74,10 @@ async function measure(name: string, args: readonly string[], env: NodeJS.Proces
   if (code !== 0) throw new Error(`${name}: exited with ${code}\n${output}`);
   const lines = output.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
   const done = lines.find((line) => line.msg === 'fetch-model done' || line.msg === 'baseline done')!;
-  const before = samples.find((sample) => sample.at >= startedAt) ?? samples[0];
-  const after = samples.filter((sample) => sample.at <= doneAt).at(-1) ?? samples.at(-1)!;
+  const [first] = samples;
+  if (!first) throw new Error(`${name}: no memory samples (the run ended before the first 50 ms sample)`);
+  const before = samples.find((sample) => sample.at >= startedAt) ?? first;
+  const after = samples.filter((sample) => sample.at <= doneAt).at(-1) ?? samples.at(-1) ?? first;
   const progress = lines.filter((line) => line.msg === 'fetch-model progress');
   return {
     name, bytes: Number(done.bytes), seconds: Number(done.seconds), rssBefore: before.rss, rssPeak: peak, rssAfter: after.rss,
@@ -131,16 +133,26 @@ function printTable(cells: readonly Cell[]): void {
     cell.name, String(cell.bytes), cell.seconds.toFixed(2), rate(cell).toFixed(0),
     base ? `${(rate(cell) / rate(base)).toFixed(2)}x` : '-', mib(cell.rssBefore), mib(cell.rssPeak), mib(cell.rssAfter), String(cell.progressLines),
   ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: readonly string[]) => `| ${cells.map((text, column) => text.padEnd(widths[column])).join(' | ')} |`;
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)));
+  const line = (cells: readonly string[]) => `| ${cells.map((text, column) => text.padEnd(widths[column] ?? 0)).join(' | ')} |`;
   console.log(line(header));
   console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
   for (const row of rows) console.log(line(row));
 }
 
 async function main(argv: readonly string[]): Promise<void> {
-  if (argv[0] === 'baseline') return baseline(argv[1], argv[2]);
-  const flag = (name: string, fallback: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : fallback);
+  const [command, url, file] = argv;
+  if (command === 'baseline') {
+    if (url === undefined || file === undefined) throw new Error('usage: baseline <url> <file>');
+    return baseline(url, file);
+  }
+  const flag = (name: string, fallback: string): string => {
+    const at = argv.indexOf(name);
+    if (at < 0) return fallback;
+    const value = argv[at + 1];
+    if (value === undefined) throw new Error(`${name} needs a value`);
+    return value;
+  };
   const size = parseByteQuantity(flag('--size', '1Gi'))!;
   const motoSize = parseByteQuantity(flag('--moto-size', '1Gi'))!;
   const runs = Number(flag('--runs', '3'));
@@ -161,15 +173,15 @@ async function main(argv: readonly string[]): Promise<void> {
       ['fetch-model http:// --sha256', [cli, 'fetch-model', url, path.join(work.dir, 'out'), '--progress-interval', '1', '--sha256', sha256], noSecrets],
     ];
     // Interleaved rounds, best time kept: the machine is shared and noisy.
-    const rounds: Cell[][] = httpCells.map(() => []);
+    const rounds = httpCells.map((cell) => ({ cell, runs: [] as Cell[] }));
     for (let round = 0; round < runs; round += 1) {
-      for (const [index, [name, args, env]] of httpCells.entries()) {
+      for (const { cell: [name, args, env], runs: measured } of rounds) {
         await mkdir(path.join(work.dir, 'out'), { recursive: true });
-        rounds[index].push(await measure(name, args, env));
+        measured.push(await measure(name, args, env));
         await rm(path.join(work.dir, 'out'), { recursive: true });
       }
     }
-    cells.push(...rounds.map(best));
+    cells.push(...rounds.map((round) => best(round.runs)));
     if (!argv.includes('--no-moto')) {
       moto = await startMoto();
       const uploadStart = performance.now();

@@ -29,8 +29,10 @@ const CLAIM_NAME = new RegExp(DNS_SUBDOMAIN, 'u');
 export function parseModelUri(uri: string, baseDir: string = process.cwd()): UriResult<ModelSource> {
   const match = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/(.*)$/s.exec(uri);
   if (!match) return fail({ kind: 'InvalidUri', reason: `not a URI; use one of ${SUPPORTED_SCHEMES.join(' ')}` });
-  const scheme = match[1].toLowerCase();
-  const rest = match[2];
+  // Both groups are mandatory in the pattern; an empty scheme falls to the "unsupported scheme" branch.
+  const [, schemeText = '', rest = ''] = match;
+  const scheme = schemeText.toLowerCase();
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this check rejects
   if (/[\u0000-\u001f]/.test(uri)) return fail({ kind: 'InvalidUri', reason: 'the URI contains control characters' });
   switch (scheme) {
     case 'file': return parseFile(rest, baseDir);

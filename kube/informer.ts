@@ -44,7 +44,7 @@ class StrippingWatch extends Watch {
   ): Promise<AbortController> {
     this.#onWatch();
     const strip = (phase: string, object: any, event?: any) =>
-      callback(phase, object && object.metadata ? stripForCache(object as KubeObject) : object, event);
+      callback(phase, object?.metadata ? stripForCache(object as KubeObject) : object, event);
     return super.watch(path, queryParams, strip, done);
   }
 }

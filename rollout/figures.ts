@@ -52,7 +52,8 @@ export function quantile(latency: Readonly<Record<string, number>>, q: number): 
     seen += count;
     if (seen >= q * total) return SMALLEST_SECONDS * GROWTH ** index;
   }
-  return SMALLEST_SECONDS * GROWTH ** buckets[buckets.length - 1][0];
+  const last = buckets.at(-1);
+  return last === undefined ? undefined : SMALLEST_SECONDS * GROWTH ** last[0];
 }
 
 export const NO_SHADOW: ShadowCounts = { matches: 0, mismatches: 0, errors: 0, maxAbsDifference: 0 };

@@ -42,5 +42,5 @@ export function generateImageClassifierModel(dir: string = HERE): Promise<string
 
 if (import.meta.main) {
   const paths = [...await generateQuickstartModels(), await generateImageClassifierModel()];
-  process.stdout.write(`quickstart models ready: ${paths.map((p) => p.replace(process.cwd() + '/', '')).join(', ')}\n`);
+  process.stdout.write(`quickstart models ready: ${paths.map((p) => p.replace(`${process.cwd()}/`, '')).join(', ')}\n`);
 }

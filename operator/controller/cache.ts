@@ -13,6 +13,17 @@ import { LABEL_ISVC } from '../builders/labels.ts';
 const MEMO_TTL_MS = 30_000;
 const RECENT_VERSIONS = 8;
 
+/** Where to find an owned child again: its kind's informer and its key there. */
+interface ChildRef {
+  readonly kind: string;
+  readonly key: ObjectKey;
+}
+
+function childRef(kind: string, object: KubeObject): ChildRef {
+  const { namespace, name } = object.metadata;
+  return { kind, key: namespace === undefined ? { name } : { namespace, name } };
+}
+
 /** `kind/namespace/name`: identifies one child across kinds. */
 export function childId(kind: string, namespace: string | undefined, name: string): string {
   return `${kind}/${namespace ?? ''}/${name}`;
@@ -34,7 +45,7 @@ export interface OwnedChild {
 export class ChildCache {
   readonly #informers: ReadonlyMap<string, Informer>;
   readonly #memo = new Map<string, { object: KubeObject; at: number }>();
-  readonly #byOwner = new Map<string, Set<string>>();
+  readonly #byOwner = new Map<string, Map<string, ChildRef>>();
   readonly #recentVersions = new Map<string, string[]>();
 
   constructor(informers: readonly Informer[]) {
@@ -71,9 +82,9 @@ export class ChildCache {
     else this.#recentVersions.set(id, [...(this.#recentVersions.get(id) ?? []), object.metadata.resourceVersion ?? ''].slice(-RECENT_VERSIONS));
     const owner = ownerKeyOf(object);
     if (!owner) return undefined;
-    const children = this.#byOwner.get(owner) ?? new Set<string>();
+    const children = this.#byOwner.get(owner) ?? new Map<string, ChildRef>();
     if (event === 'delete') children.delete(id);
-    else children.add(id);
+    else children.set(id, childRef(resource.kind, object));
     if (children.size > 0) this.#byOwner.set(owner, children);
     else this.#byOwner.delete(owner);
     return owner;
@@ -82,10 +93,9 @@ export class ChildCache {
   /** Every cached child whose controller is the InferenceService with this key and uid. */
   owned(ownerKey: string, uid: string): OwnedChild[] {
     const children: OwnedChild[] = [];
-    for (const id of this.#byOwner.get(ownerKey) ?? []) {
-      const [kind, namespace, name] = id.split('/');
+    for (const { kind, key } of this.#byOwner.get(ownerKey)?.values() ?? []) {
       const informer = this.#informers.get(kind);
-      const object = informer?.get({ namespace, name });
+      const object = informer?.get(key);
       if (informer && object?.metadata.ownerReferences?.some((ref) => ref.controller && ref.uid === uid)) children.push({ resource: informer.resource, object });
     }
     return children;

@@ -86,7 +86,8 @@ export async function reconcile(context: ReconcileContext, key: string): Promise
   const retryable = failures.filter((failure) => failure.error.kind !== 'Invalid');
   const stalled = [...problems, ...permanent.map(rejectionProblem)];
   await publishStatus(context, cached, statusFor(context, isvc, stalled, retryable, rollout), changes, failures);
-  if (retryable.length > 0) return { kind: 'retry', reason: retryable[0].error.kind, error: retryable.map(describeFailure).join('; ') };
+  const [firstRetryable] = retryable;
+  if (firstRetryable) return { kind: 'retry', reason: firstRetryable.error.kind, error: retryable.map(describeFailure).join('; ') };
   // Rollout steps and analysis intervals are timed: nothing else would wake this key at the right moment.
   const recheck = problems.some((problem) => problem.reason.startsWith('Storage')) ? context.secretRecheckMs : undefined;
   const afterMs = Math.min(recheck ?? Infinity, rollout.nextCheckMs ?? Infinity);
@@ -183,7 +184,9 @@ async function recordEvents(context: ReconcileContext, subject: KubeObject, befo
   // One event per verb and reason, listing the objects: creating an InferenceService is one event, not ten.
   const groups = Map.groupBy(changes, (change) => `${change.verb}\u0000${change.why ?? ''}`);
   for (const group of groups.values()) {
-    const { verb, why } = group[0];
+    const [first] = group;
+    if (!first) continue; // groupBy never yields an empty group
+    const { verb, why } = first;
     const what = group.map((change) => `${change.object.kind} ${change.object.metadata.name}`).join(', ');
     records.push(context.events.record(subject, 'Normal', verb, why ? `${verb} ${what}: ${why}` : `${verb} ${what}`));
   }

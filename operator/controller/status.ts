@@ -99,8 +99,9 @@ export function desiredStatus(isvc: InferenceService, inputs: StatusInputs): Inf
   const generation = isvc.metadata.generation ?? 0;
   const condition = conditionFactory(generation, inputs.now);
   let conditions: Condition[];
-  if (problems.length > 0) {
-    conditions = stalledConditions(condition, problems);
+  const [firstProblem, ...moreProblems] = problems;
+  if (firstProblem) {
+    conditions = stalledConditions(condition, [firstProblem, ...moreProblems]);
   } else {
     const waiting = [
       ...progress.filter(({ progress: p }) => !p.ready).map(({ version, progress: p }) => `version ${version.name} (${p.readyReplicas}/${p.desired} ready)`),
@@ -130,9 +131,11 @@ function conditionFactory(generation: number, now: Date): ConditionFactory {
   return (type, status, reason, message) => ({ type, status, observedGeneration: generation, lastTransitionTime, reason, message });
 }
 
-function stalledConditions(condition: ConditionFactory, problems: readonly Problem[]): Condition[] {
+// The first problem names the reason; the message lists them all.
+function stalledConditions(condition: ConditionFactory, problems: readonly [Problem, ...Problem[]]): Condition[] {
   const message = problems.map((problem) => problem.message).join(' ');
-  return [condition('Ready', 'False', problems[0].reason, message), condition('Stalled', 'True', problems[0].reason, message)];
+  const { reason } = problems[0];
+  return [condition('Ready', 'False', reason, message), condition('Stalled', 'True', reason, message)];
 }
 
 // lastTransitionTime changes only when a condition's status does.

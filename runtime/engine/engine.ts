@@ -52,18 +52,18 @@ export function defaultIntraOpThreads(workers: number): number {
 }
 
 export class Engine {
-  private current: EngineState = { status: 'loading' };
-  private pool: WorkerPool | undefined;
-  private scheduler: Scheduler | undefined;
+  #current: EngineState = { status: 'loading' };
+  #pool: WorkerPool | undefined;
+  #scheduler: Scheduler | undefined;
   /** Resolves with 'ready' or 'failed' once loading ends. */
   readonly loaded: Promise<EngineState>;
 
   constructor(options: EngineOptions, observer: EngineObserver) {
-    this.loaded = this.load(options, observer);
+    this.loaded = this.#load(options, observer);
   }
 
   get state(): EngineState {
-    return this.current;
+    return this.#current;
   }
 
   /**
@@ -71,8 +71,8 @@ export class Engine {
    * Element counts are not checked again: every codec already matched each tensor's data to its shape.
    */
   infer(inputs: readonly Tensor[], outputs: readonly string[] | undefined): Promise<InferOutcome> {
-    const state = this.current;
-    if (state.status !== 'ready' || this.scheduler === undefined) {
+    const state = this.#current;
+    if (state.status !== 'ready' || this.#scheduler === undefined) {
       const message = state.status === 'failed' ? `the model failed to load: ${state.reason}` : 'the model is still loading';
       return Promise.resolve({ ok: false, kind: 'Unavailable', message });
     }
@@ -80,21 +80,21 @@ export class Engine {
     if (problem !== undefined) return Promise.resolve({ ok: false, kind: 'Invalid', message: problem });
     const ordered = state.signature.inputs.map((spec) => inputs.find((tensor) => tensor.name === spec.name)!);
     const rows = state.batching ? requestBatchSize(ordered) : undefined;
-    return this.scheduler.submit(ordered, outputs, rows);
+    return this.#scheduler.submit(ordered, outputs, rows);
   }
 
   /** Stops the workers; queued requests are not run. */
   async close(): Promise<void> {
-    await this.pool?.close();
+    await this.#pool?.close();
   }
 
-  private async load(options: EngineOptions, observer: EngineObserver): Promise<EngineState> {
+  async #load(options: EngineOptions, observer: EngineObserver): Promise<EngineState> {
     const startedNs = nowNs();
     const wantBatching = options.maxBatchSize > 1;
     const labels = await readLabels(options.labelsPath);
     if (!labels.ok) {
-      this.current = { status: 'failed', reason: labels.message };
-      return this.current;
+      this.#current = { status: 'failed', reason: labels.message };
+      return this.#current;
     }
     // sharp's shared libraries must stay loaded while workers come and go: load it here first.
     if ([...options.pipeline.preprocess, ...options.pipeline.postprocess].some((step) => 'image' in step)) await import('sharp');
@@ -105,24 +105,24 @@ export class Engine {
       intraOpThreads: options.intraOpThreads > 0 ? options.intraOpThreads : defaultIntraOpThreads(options.workers),
       verifyBatching: wantBatching,
     };
-    const loaded = await WorkerPool.start(settings, options.workers, () => this.scheduler?.pump(), (m) => observer.onWorkerLost(m));
+    const loaded = await WorkerPool.start(settings, options.workers, () => this.#scheduler?.pump(), (m) => observer.onWorkerLost(m));
     if (!loaded.ok) {
-      this.current = { status: 'failed', reason: loaded.message };
-      return this.current;
+      this.#current = { status: 'failed', reason: loaded.message };
+      return this.#current;
     }
-    this.pool = loaded.pool;
+    this.#pool = loaded.pool;
     const batching = wantBatching && loaded.signature.batchable && loaded.batchingVerified;
-    this.scheduler = new Scheduler({
+    this.#scheduler = new Scheduler({
       maxBatchSize: batching ? options.maxBatchSize : 0,
       maxQueueDelayNs: options.maxQueueDelayMicros * 1000,
       maxQueueSize: options.maxQueueSize,
     }, loaded.pool, observer);
     const loadSeconds = (nowNs() - startedNs) / 1e9;
-    this.current = {
+    this.#current = {
       status: 'ready', signature: loaded.signature, batching, loadSeconds, labels: labels.value,
       rawInputs: new Set(loaded.signature.inputs.filter((spec) => spec.raw === true).map((spec) => spec.name)),
     };
-    return this.current;
+    return this.#current;
   }
 }
 

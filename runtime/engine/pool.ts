@@ -35,17 +35,17 @@ function spawn(settings: WorkerSettings): Promise<{ worker: Worker; loaded: Work
 }
 
 export class WorkerPool {
-  private readonly slots: Slot[] = [];
-  private readonly settings: WorkerSettings;
-  private readonly onIdle: () => void;
-  private readonly onWorkerLost: (message: string) => void;
-  private nextId = 0;
-  private closing = false;
+  readonly #slots: Slot[] = [];
+  readonly #settings: WorkerSettings;
+  readonly #onIdle: () => void;
+  readonly #onWorkerLost: (message: string) => void;
+  #nextId = 0;
+  #closing = false;
 
   private constructor(settings: WorkerSettings, onIdle: () => void, onWorkerLost: (message: string) => void) {
-    this.settings = settings;
-    this.onIdle = onIdle;
-    this.onWorkerLost = onWorkerLost;
+    this.#settings = settings;
+    this.#onIdle = onIdle;
+    this.#onWorkerLost = onWorkerLost;
   }
 
   /** Loads `count` workers in parallel; fails with the first load error (all workers stopped). */
@@ -57,7 +57,7 @@ export class WorkerPool {
       return { ok: false, message: failed.loaded.kind === 'load-failed' ? failed.loaded.message : 'unexpected worker message' };
     }
     const pool = new WorkerPool(settings, onIdle, onWorkerLost);
-    for (const entry of spawned) pool.adopt(entry.worker);
+    for (const entry of spawned) pool.#adopt(entry.worker);
     const loaded = spawned[0]!.loaded as Extract<WorkerMessage, { kind: 'loaded' }>;
     return { ok: true, pool, signature: loaded.signature, batchingVerified: loaded.batchingVerified };
   }
@@ -65,15 +65,15 @@ export class WorkerPool {
   /** Workers free to take an execution now. */
   idleCount(): number {
     let idle = 0;
-    for (const slot of this.slots) if (slot.busy === undefined) idle++;
+    for (const slot of this.#slots) if (slot.busy === undefined) idle++;
     return idle;
   }
 
   /** Runs one execution on an idle worker; numeric inputs owning their buffer are transferred. */
   run(inputs: readonly Tensor[], outputs: readonly string[] | undefined): Promise<RunOutcome> {
-    const slot = this.slots.find((candidate) => candidate.busy === undefined);
+    const slot = this.#slots.find((candidate) => candidate.busy === undefined);
     if (slot === undefined) return Promise.resolve({ ok: false, message: 'no idle inference worker', workerLost: false });
-    const message: RunMessage = { kind: 'run', id: this.nextId++, inputs, outputs };
+    const message: RunMessage = { kind: 'run', id: this.#nextId++, inputs, outputs };
     const transfer = new Set<ArrayBuffer>();
     for (const tensor of inputs) if (ownsBuffer(tensor.data)) transfer.add(tensor.data.buffer as ArrayBuffer);
     return new Promise((resolve) => {
@@ -84,19 +84,19 @@ export class WorkerPool {
 
   /** Stops every worker. */
   async close(): Promise<void> {
-    this.closing = true;
-    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+    this.#closing = true;
+    await Promise.all(this.#slots.map((slot) => slot.worker.terminate()));
   }
 
-  private adopt(worker: Worker): void {
+  #adopt(worker: Worker): void {
     const slot: Slot = { worker, busy: undefined };
-    this.slots.push(slot);
-    worker.on('message', (message: WorkerMessage) => this.finish(slot, message));
-    worker.on('error', (error) => this.onWorkerLost(`inference worker failed: ${error.message}`));
-    worker.on('exit', (code) => this.replace(slot, code));
+    this.#slots.push(slot);
+    worker.on('message', (message: WorkerMessage) => this.#finish(slot, message));
+    worker.on('error', (error) => this.#onWorkerLost(`inference worker failed: ${error.message}`));
+    worker.on('exit', (code) => this.#replace(slot, code));
   }
 
-  private finish(slot: Slot, message: WorkerMessage): void {
+  #finish(slot: Slot, message: WorkerMessage): void {
     const resolve = slot.busy;
     if (resolve === undefined) return;
     slot.busy = undefined;
@@ -105,22 +105,22 @@ export class WorkerPool {
     } else {
       resolve({ ok: false, message: message.kind === 'run-failed' ? message.message : `unexpected worker message ${message.kind}`, workerLost: false });
     }
-    this.onIdle();
+    this.#onIdle();
   }
 
-  private replace(slot: Slot, code: number): void {
-    this.slots.splice(this.slots.indexOf(slot), 1);
+  #replace(slot: Slot, code: number): void {
+    this.#slots.splice(this.#slots.indexOf(slot), 1);
     slot.busy?.({ ok: false, message: `inference worker exited with code ${code} during the request`, workerLost: true });
-    if (this.closing) return;
-    this.onWorkerLost(`inference worker exited with code ${code}; starting a replacement`);
-    void spawn(this.settings).then(({ worker, loaded }) => {
-      if (loaded.kind !== 'loaded' || this.closing) {
+    if (this.#closing) return;
+    this.#onWorkerLost(`inference worker exited with code ${code}; starting a replacement`);
+    void spawn(this.#settings).then(({ worker, loaded }) => {
+      if (loaded.kind !== 'loaded' || this.#closing) {
         void worker.terminate();
-        if (!this.closing) this.onWorkerLost(`replacement worker failed to load: ${loaded.kind === 'load-failed' ? loaded.message : loaded.kind}`);
+        if (!this.#closing) this.#onWorkerLost(`replacement worker failed to load: ${loaded.kind === 'load-failed' ? loaded.message : loaded.kind}`);
         return;
       }
-      this.adopt(worker);
-      this.onIdle();
+      this.#adopt(worker);
+      this.#onIdle();
     });
   }
 }

@@ -54,79 +54,79 @@ interface Pending {
 }
 
 export class Scheduler {
-  private readonly queue: Pending[] = [];
-  private readonly policy: BatchingPolicy;
-  private readonly executor: Executor;
-  private readonly observer: SchedulerObserver;
-  private timer: NodeJS.Timeout | undefined;
+  readonly #queue: Pending[] = [];
+  readonly #policy: BatchingPolicy;
+  readonly #executor: Executor;
+  readonly #observer: SchedulerObserver;
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(policy: BatchingPolicy, executor: Executor, observer: SchedulerObserver) {
-    this.policy = policy;
-    this.executor = executor;
-    this.observer = observer;
+    this.#policy = policy;
+    this.#executor = executor;
+    this.#observer = observer;
   }
 
   /** Queues a validated request; `rows` is its batch size when it may be batched with others. */
   submit(inputs: readonly Tensor[], outputs: readonly string[] | undefined, rows: number | undefined): Promise<ScheduleOutcome> {
-    if (this.queue.length >= this.policy.maxQueueSize) {
-      return Promise.resolve({ ok: false, kind: 'QueueFull', message: `the request queue is full (${this.policy.maxQueueSize} pending requests); retry later` });
+    if (this.#queue.length >= this.#policy.maxQueueSize) {
+      return Promise.resolve({ ok: false, kind: 'QueueFull', message: `the request queue is full (${this.#policy.maxQueueSize} pending requests); retry later` });
     }
-    const batchable = this.policy.maxBatchSize > 1 && rows !== undefined && rows < this.policy.maxBatchSize;
+    const batchable = this.#policy.maxBatchSize > 1 && rows !== undefined && rows < this.#policy.maxBatchSize;
     const key = batchable ? inputs.map((tensor) => tensor.shape.slice(1).join('x')).join('|') : '';
     return new Promise((resolve) => {
-      this.queue.push({ inputs, outputs, rows: batchable ? rows : undefined, key, enqueuedNs: nowNs(), resolve });
-      this.observer.onQueueLength(this.queue.length);
+      this.#queue.push({ inputs, outputs, rows: batchable ? rows : undefined, key, enqueuedNs: nowNs(), resolve });
+      this.#observer.onQueueLength(this.#queue.length);
       this.pump();
     });
   }
 
   /** Dispatches as many batches as there are idle workers; called on submit, idle and timer. */
   pump(): void {
-    while (this.queue.length > 0 && this.executor.idleCount() > 0) {
-      const batch = this.takeBatch();
+    while (this.#queue.length > 0 && this.#executor.idleCount() > 0) {
+      const batch = this.#takeBatch();
       if (batch === undefined) break;
-      this.observer.onQueueLength(this.queue.length);
-      void this.execute(batch);
+      this.#observer.onQueueLength(this.#queue.length);
+      void this.#execute(batch);
     }
   }
 
-  private takeBatch(): Pending[] | undefined {
-    const head = this.queue[0]!;
-    if (head.rows === undefined) return [this.queue.shift()!];
+  #takeBatch(): Pending[] | undefined {
+    const head = this.#queue[0]!;
+    if (head.rows === undefined) return [this.#queue.shift()!];
     const picked: number[] = [];
     let rows = 0;
-    for (let index = 0; index < this.queue.length && rows < this.policy.maxBatchSize; index++) {
-      const candidate = this.queue[index]!;
-      if (candidate.rows === undefined || candidate.key !== head.key || rows + candidate.rows > this.policy.maxBatchSize) continue;
+    for (let index = 0; index < this.#queue.length && rows < this.#policy.maxBatchSize; index++) {
+      const candidate = this.#queue[index]!;
+      if (candidate.rows === undefined || candidate.key !== head.key || rows + candidate.rows > this.#policy.maxBatchSize) continue;
       picked.push(index);
       rows += candidate.rows;
     }
     const waitedNs = nowNs() - head.enqueuedNs;
-    if (rows < this.policy.maxBatchSize && waitedNs < this.policy.maxQueueDelayNs) {
-      this.armTimer(this.policy.maxQueueDelayNs - waitedNs);
+    if (rows < this.#policy.maxBatchSize && waitedNs < this.#policy.maxQueueDelayNs) {
+      this.#armTimer(this.#policy.maxQueueDelayNs - waitedNs);
       return undefined;
     }
-    const batch = picked.map((index) => this.queue[index]!);
-    for (let i = picked.length - 1; i >= 0; i--) this.queue.splice(picked[i]!, 1);
+    const batch = picked.map((index) => this.#queue[index]!);
+    for (let i = picked.length - 1; i >= 0; i--) this.#queue.splice(picked[i]!, 1);
     return batch;
   }
 
-  private armTimer(delayNs: number): void {
-    if (this.timer !== undefined) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
+  #armTimer(delayNs: number): void {
+    if (this.#timer !== undefined) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
       this.pump();
     }, Math.max(0, Math.ceil(delayNs / 1e6)));
   }
 
-  private async execute(batch: readonly Pending[]): Promise<void> {
+  async #execute(batch: readonly Pending[]): Promise<void> {
     const dispatchNs = nowNs();
     const single = batch.length === 1;
     const inputs = single ? batch[0]!.inputs : batch[0]!.inputs.map((_, i) => concatBatch(batch.map((p) => p.inputs[i]!)));
-    const outcome = await this.executor.run(inputs, single ? batch[0]!.outputs : unionOutputs(batch));
+    const outcome = await this.#executor.run(inputs, single ? batch[0]!.outputs : unionOutputs(batch));
     const doneNs = nowNs();
     if (!outcome.ok) {
-      this.fail(batch, outcome.message, outcome.workerLost);
+      this.#fail(batch, outcome.message, outcome.workerLost);
       return;
     }
     const rows = single ? (inputs[0]?.shape[0] ?? 1) : batch.reduce((sum, p) => sum + p.rows!, 0);
@@ -136,7 +136,7 @@ export class Scheduler {
       computeOutputNs: doneNs - outcome.inferEndNs,
       batchSize: rows,
     };
-    this.observer.onExecution(shared);
+    this.#observer.onExecution(shared);
     let offset = 0;
     for (const pending of batch) {
       // A lone request's worker computed only the outputs it asked for: nothing to pick out.
@@ -148,13 +148,13 @@ export class Scheduler {
   }
 
   /** A failed shared execution is retried one request at a time so only the bad request fails. */
-  private fail(batch: readonly Pending[], message: string, workerLost: boolean): void {
+  #fail(batch: readonly Pending[], message: string, workerLost: boolean): void {
     if (batch.length === 1) {
       batch[0]!.resolve({ ok: false, kind: workerLost ? 'WorkerLost' : 'Failed', message });
       return;
     }
-    this.queue.unshift(...batch.map((pending) => ({ ...pending, rows: undefined })));
-    this.observer.onQueueLength(this.queue.length);
+    this.#queue.unshift(...batch.map((pending) => ({ ...pending, rows: undefined })));
+    this.#observer.onQueueLength(this.#queue.length);
     this.pump();
   }
 }

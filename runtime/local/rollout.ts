@@ -40,7 +40,9 @@ export function startLocalRollout(options: LocalRolloutOptions): LocalRollout {
     status = decision.status;
     effective = decision.weights;
     await options.write(withTraffic(plan, decision));
-    if (decision.nextCheckMs !== undefined && !stopped) timer = setTimeout(() => void (turn = turn.then(step)), decision.nextCheckMs);
+    if (decision.nextCheckMs !== undefined && !stopped) timer = setTimeout(() => {
+      turn = turn.then(step);
+    }, decision.nextCheckMs);
   };
   return {
     apply(next) {

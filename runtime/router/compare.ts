@@ -68,7 +68,7 @@ function compareTensor(want: Tensor, got: Tensor, tolerance: ToleranceSettings):
 }
 
 function isOneRowClassification(tensor: Tensor): boolean {
-  return tensor.shape.length === 2 && tensor.shape[0] === 1 && tensor.shape[1] > 1 && tensor.data.every((value) => typeof value === 'number');
+  return tensor.shape.length === 2 && tensor.shape[0] === 1 && (tensor.shape[1] ?? 0) > 1 && tensor.data.every((value) => typeof value === 'number');
 }
 
 function argmax(values: readonly unknown[]): number {

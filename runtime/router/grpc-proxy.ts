@@ -39,22 +39,22 @@ export interface GrpcRouter {
 
 /** HTTP/2 sessions to backends, one per gRPC endpoint, reopened when they close. */
 export class BackendSessions {
-  private readonly sessions = new Map<string, ClientHttp2Session>();
+  readonly #sessions = new Map<string, ClientHttp2Session>();
 
   get(url: string): ClientHttp2Session {
-    const open = this.sessions.get(url);
+    const open = this.#sessions.get(url);
     if (open !== undefined && !open.closed && !open.destroyed) return open;
     const session = connect(url);
-    session.on('error', () => this.sessions.delete(url));
-    session.on('close', () => { if (this.sessions.get(url) === session) this.sessions.delete(url); });
-    session.on('goaway', () => this.sessions.delete(url));
-    this.sessions.set(url, session);
+    session.on('error', () => this.#sessions.delete(url));
+    session.on('close', () => { if (this.#sessions.get(url) === session) this.#sessions.delete(url); });
+    session.on('goaway', () => this.#sessions.delete(url));
+    this.#sessions.set(url, session);
     return session;
   }
 
   closeAll(): void {
-    for (const session of this.sessions.values()) session.destroy();
-    this.sessions.clear();
+    for (const session of this.#sessions.values()) session.destroy();
+    this.#sessions.clear();
   }
 }
 

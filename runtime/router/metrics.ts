@@ -102,7 +102,10 @@ function versionMetrics(m: Definitions, model: string, version: string): Version
     inFlight: m.inFlight.labels(model, version),
     observe(code, seconds) {
       let counter = codes.get(code);
-      if (counter === undefined) codes.set(code, (counter = m.requests.labels(model, version, String(code))));
+      if (counter === undefined) {
+        counter = m.requests.labels(model, version, String(code));
+        codes.set(code, counter);
+      }
       counter.inc();
       duration.observe(seconds);
       stats.observe(code, seconds);
@@ -110,7 +113,10 @@ function versionMetrics(m: Definitions, model: string, version: string): Version
     grpc(method, code, seconds) {
       const key = `${method}/${code}`;
       let counter = grpcCodes.get(key);
-      if (counter === undefined) grpcCodes.set(key, (counter = m.grpc.labels(model, version, method, String(code))));
+      if (counter === undefined) {
+        counter = m.grpc.labels(model, version, method, String(code));
+        grpcCodes.set(key, counter);
+      }
       counter.inc();
       duration.observe(seconds);
     },
@@ -118,7 +124,10 @@ function versionMetrics(m: Definitions, model: string, version: string): Version
     mirrored(code, seconds) {
       const label = code === undefined ? 'none' : String(code);
       let counter = mirrorCodes.get(label);
-      if (counter === undefined) mirrorCodes.set(label, (counter = m.mirrors.labels(model, version, label)));
+      if (counter === undefined) {
+        counter = m.mirrors.labels(model, version, label);
+        mirrorCodes.set(label, counter);
+      }
       counter.inc();
       mirrorDuration.observe(seconds);
     },

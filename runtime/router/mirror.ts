@@ -45,7 +45,10 @@ export function createMirror(settings: MirrorSettings): Mirror {
   return {
     copy(req, { backend, metrics }, answered) {
       // A copy never sent is not the mirror's fault: its comparison is dropped, not failed.
-      const skip = (reason: MirrorSkip) => (metrics.mirrorFailed(reason), metrics.compared({ kind: 'skipped' }));
+      const skip = (reason: MirrorSkip) => {
+        metrics.mirrorFailed(reason);
+        metrics.compared({ kind: 'skipped' });
+      };
       if (inFlight >= settings.maxInFlight) return skip('overloaded');
       inFlight++;
       collectBody(req, held, settings.maxBufferedBytes, (body) => {

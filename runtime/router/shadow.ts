@@ -25,8 +25,14 @@ export function pairAnswers(mirror: VersionMetrics, tolerance: ToleranceSettings
     if (live !== undefined && mirrored !== undefined) mirror.compared(judge(live, mirrored, tolerance));
   };
   return {
-    live: (status, body) => ((live = { status, body }), settle()),
-    mirrored: (status, body) => ((mirrored = { status, body }), settle()),
+    live: (status, body) => {
+      live = { status, body };
+      settle();
+    },
+    mirrored: (status, body) => {
+      mirrored = { status, body };
+      settle();
+    },
   };
 }
 

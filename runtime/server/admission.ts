@@ -36,7 +36,7 @@ export function defaultBodyBudget(memoryLimit = containerMemoryLimit()): number 
 
 /** Bytes of request bodies admitted and not yet answered. */
 export class BodyBudget {
-  private used = 0;
+  #used = 0;
   readonly capacity: number;
 
   constructor(capacity: number) {
@@ -44,7 +44,7 @@ export class BodyBudget {
   }
 
   get inUse(): number {
-    return this.used;
+    return this.#used;
   }
 
   /**
@@ -52,12 +52,12 @@ export class BodyBudget {
    * limit is never refused forever when the budget is smaller than that limit.
    */
   take(bytes: number): boolean {
-    if (this.used > 0 && this.used + bytes > this.capacity) return false;
-    this.used += bytes;
+    if (this.#used > 0 && this.#used + bytes > this.capacity) return false;
+    this.#used += bytes;
     return true;
   }
 
   give(bytes: number): void {
-    this.used -= bytes;
+    this.#used -= bytes;
   }
 }

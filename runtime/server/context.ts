@@ -7,7 +7,7 @@ import type { ServerMetrics } from './metrics.ts';
 import type { JsonDecoder } from './json-decoder.ts';
 import type { ConfigOptions } from './model-config.ts';
 import { clip } from '../engine/quote.ts';
-import { type Problem } from './problems.ts';
+import type { Problem } from './problems.ts';
 import type { ModelStatistics } from './statistics.ts';
 
 export interface Lifecycle {

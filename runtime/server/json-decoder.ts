@@ -34,44 +34,44 @@ export function transferables(parsed: Parsed<InferRequest>): ArrayBuffer[] {
 
 /** Parses V2 request bodies, off the main thread when they are large. */
 export class JsonDecoder {
-  private worker: Worker | undefined;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 0;
+  #worker: Worker | undefined;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 0;
 
   /** The parsed request, or a message naming what is wrong with it. */
   parse(body: Uint8Array, headerLength: string | undefined, rawBytes?: ReadonlySet<string>): Promise<Parsed<InferRequest>> {
     const jsonBytes = headerLength === undefined ? body.length : Number(headerLength);
     if (!(jsonBytes > INLINE_JSON_BYTES)) return Promise.resolve(parseInferRequest(body, headerLength, rawBytes));
-    const id = this.nextId++;
+    const id = this.#nextId++;
     // A copy the worker can own: the body may share its buffer with other requests' bytes.
     const owned = new Uint8Array(body);
     return new Promise((resolve) => {
-      this.pending.set(id, resolve);
-      this.thread().postMessage({ id, body: owned, headerLength, rawBytes } satisfies DecodeJob, [owned.buffer]);
+      this.#pending.set(id, resolve);
+      this.#thread().postMessage({ id, body: owned, headerLength, rawBytes } satisfies DecodeJob, [owned.buffer]);
     });
   }
 
   async close(): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
+    const worker = this.#worker;
+    this.#worker = undefined;
     await worker?.terminate();
   }
 
-  private thread(): Worker {
-    if (this.worker !== undefined) return this.worker;
+  #thread(): Worker {
+    if (this.#worker !== undefined) return this.#worker;
     const worker = new Worker(WORKER_URL);
     worker.on('message', (reply: DecodeReply) => {
-      this.pending.get(reply.id)?.(reply.parsed);
-      this.pending.delete(reply.id);
+      this.#pending.get(reply.id)?.(reply.parsed);
+      this.#pending.delete(reply.id);
     });
     // A decoder that dies (out of memory on a hostile body) fails what it held; the next request starts a new one.
     worker.once('exit', (code) => {
-      if (this.worker === worker) this.worker = undefined;
-      for (const resolve of this.pending.values()) resolve({ ok: false, message: `the JSON decoder stopped (exit code ${code}) while decoding this request` });
-      this.pending.clear();
+      if (this.#worker === worker) this.#worker = undefined;
+      for (const resolve of this.#pending.values()) resolve({ ok: false, message: `the JSON decoder stopped (exit code ${code}) while decoding this request` });
+      this.#pending.clear();
     });
     worker.unref();
-    this.worker = worker;
+    this.#worker = worker;
     return worker;
   }
 }

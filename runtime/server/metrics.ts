@@ -34,7 +34,10 @@ export function createMetrics(model: string, version: string): ServerMetrics {
   const children = new Map<string, Counter.Internal | Histogram.Internal<string>>();
   const bound = <T extends Counter.Internal | Histogram.Internal<string>>(key: string, make: () => T): T => {
     let child = children.get(key);
-    if (child === undefined) children.set(key, child = make());
+    if (child === undefined) {
+      child = make();
+      children.set(key, child);
+    }
     return child as T;
   };
   const samples = new Counter({ name: 'kubeinfer_inference_count_total', help: 'Inferences performed (a batch of N counts N).', labelNames, registers }).labels(labels);

@@ -13,39 +13,39 @@ function add(stat: Duration, ns: number): void {
 }
 
 export class ModelStatistics {
-  private lastInferenceMs = 0;
-  private inferenceCount = 0;
-  private executionCount = 0;
-  private readonly inference = {
+  #lastInferenceMs = 0;
+  #inferenceCount = 0;
+  #executionCount = 0;
+  readonly #inference = {
     success: duration(), fail: duration(), queue: duration(),
     compute_input: duration(), compute_infer: duration(), compute_output: duration(),
     cache_hit: duration(), cache_miss: duration(),
   };
-  private readonly batches = new Map<number, { compute_input: Duration; compute_infer: Duration; compute_output: Duration }>();
+  readonly #batches = new Map<number, { compute_input: Duration; compute_infer: Duration; compute_output: Duration }>();
 
   /** Records a successful request with its end-to-end duration and its share of an execution. */
   requestSucceeded(durationNs: number, timing: Timing): void {
-    this.lastInferenceMs = Date.now();
-    add(this.inference.success, durationNs);
-    add(this.inference.queue, timing.queueNs);
-    add(this.inference.compute_input, timing.computeInputNs);
-    add(this.inference.compute_infer, timing.computeInferNs);
-    add(this.inference.compute_output, timing.computeOutputNs);
+    this.#lastInferenceMs = Date.now();
+    add(this.#inference.success, durationNs);
+    add(this.#inference.queue, timing.queueNs);
+    add(this.#inference.compute_input, timing.computeInputNs);
+    add(this.#inference.compute_infer, timing.computeInferNs);
+    add(this.#inference.compute_output, timing.computeOutputNs);
   }
 
   /** Records a failed request. */
   requestFailed(durationNs: number): void {
-    add(this.inference.fail, durationNs);
+    add(this.#inference.fail, durationNs);
   }
 
   /** Records one model execution of `batchSize` rows. */
   executed(execution: ExecutionTiming): void {
-    this.executionCount++;
-    this.inferenceCount += execution.batchSize;
-    let stats = this.batches.get(execution.batchSize);
+    this.#executionCount++;
+    this.#inferenceCount += execution.batchSize;
+    let stats = this.#batches.get(execution.batchSize);
     if (stats === undefined) {
       stats = { compute_input: duration(), compute_infer: duration(), compute_output: duration() };
-      this.batches.set(execution.batchSize, stats);
+      this.#batches.set(execution.batchSize, stats);
     }
     add(stats.compute_input, execution.computeInputNs);
     add(stats.compute_infer, execution.computeInferNs);
@@ -57,12 +57,12 @@ export class ModelStatistics {
     return {
       name,
       version,
-      last_inference: this.lastInferenceMs,
-      inference_count: this.inferenceCount,
-      execution_count: this.executionCount,
-      inference_stats: this.inference,
+      last_inference: this.#lastInferenceMs,
+      inference_count: this.#inferenceCount,
+      execution_count: this.#executionCount,
+      inference_stats: this.#inference,
       response_stats: {},
-      batch_stats: [...this.batches.entries()]
+      batch_stats: [...this.#batches.entries()]
         .sort(([a], [b]) => a - b)
         .map(([batchSize, stats]) => ({ batch_size: batchSize, ...stats })),
       memory_usage: [],

@@ -52,7 +52,7 @@ export function instancesToInputs(signature: ModelSignature, body: unknown, rawB
   }
   for (const spec of signature.inputs) {
     const rows = instances.map((instance: Record<string, unknown>) => instance[spec.name]);
-    const missing = rows.findIndex((row) => row === undefined);
+    const missing = rows.indexOf(undefined);
     if (missing >= 0) return { ok: false, message: `instance ${missing} has no input '${spec.name}'` };
     const tensor = stack(spec, rows, (row) => `instance ${row} input '${spec.name}'`, rawBytes);
     if (!tensor.ok) return tensor;

@@ -12,7 +12,9 @@ const UNITS: Record<string, number> = {
 export function parseByteQuantity(text: string): number | null {
   const match = /^(\d+(?:\.\d+)?)\s*(k|M|G|T|Ki|Mi|Gi|Ti)?B?$/.exec(text.trim());
   if (!match) return null;
-  const bytes = Math.floor(Number(match[1]) * UNITS[match[2] ?? '']);
+  const multiplier = UNITS[match[2] ?? ''];
+  if (multiplier === undefined) return null;
+  const bytes = Math.floor(Number(match[1]) * multiplier);
   return bytes > 0 ? bytes : null;
 }
 

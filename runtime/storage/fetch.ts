@@ -137,7 +137,9 @@ async function download(plan: FetchPlan, context: SourceContext, options: FetchM
   const published = await publish(staging.value, options.destDir, targets);
   if (!published.ok) return published;
   context.log(doneEvent(context.uri, targets.length, transferred.value.bytes, progress.elapsedSeconds(), transferred.value.sha256));
-  return ok({ modelPath: path.join(options.destDir, targets[targets.length - 1]), files: [...targets].reverse(), bytes: transferred.value.bytes });
+  const modelTarget = targets.at(-1);
+  if (modelTarget === undefined) return fail({ kind: 'NotFound', reason: `${context.uri} holds no files` });
+  return ok({ modelPath: path.join(options.destDir, modelTarget), files: [...targets].reverse(), bytes: transferred.value.bytes });
 }
 
 function doneEvent(uri: string, files: number, bytes: number, seconds: number, sha256: string | null): LogEvent {

@@ -254,6 +254,7 @@ describe('desiredObjects', () => {
   it('hashes configuration deterministically and ignores the owner uid', () => {
     const [first] = desiredObjects(canary(), OPTIONS);
     const [again] = desiredObjects(canary(), OPTIONS);
+    assert.ok(first && again, 'desiredObjects returns objects');
     assert.equal(first.metadata.annotations?.[ANNOTATION_APPLIED_HASH], again.metadata.annotations?.[ANNOTATION_APPLIED_HASH]);
     const otherOwner = { ...first, metadata: { ...first.metadata, ownerReferences: [] } };
     assert.equal(appliedHash(otherOwner), appliedHash(first));

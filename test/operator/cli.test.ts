@@ -50,7 +50,9 @@ describe('kubeinfer render', () => {
     const documents = parseAllDocuments(result.stdout).map((document) => document.toJS());
     const loaded = loadInferenceServices(CANARY);
     assert.ok(loaded.ok);
-    assert.deepEqual(documents, renderObjects(loaded.services[0], { runtimeImage: 'registry.example/kubeinfer:9' }, 'default'));
+    const [service] = loaded.services;
+    assert.ok(service, 'the canary example holds an InferenceService');
+    assert.deepEqual(documents, renderObjects(service, { runtimeImage: 'registry.example/kubeinfer:9' }, 'default'));
     assert.deepEqual(documents.map((d) => `${d.kind}/${d.metadata.name}`), [
       'ServiceAccount/fraud-router', 'Role/fraud-router', 'RoleBinding/fraud-router', 'ConfigMap/fraud-router',
       'Deployment/fraud-v1', 'Service/fraud-v1', 'Deployment/fraud-v2', 'Service/fraud-v2', 'Deployment/fraud-router', 'PodDisruptionBudget/fraud-router', 'Service/fraud',
@@ -88,7 +90,9 @@ describe('kubeinfer status / promote / rollback', () => {
 
   const routerWeights = async () => {
     const config = (await read(admin, ConfigMapKind, ns, 'fraud-router')) as unknown as { data: Record<string, string> };
-    return JSON.parse(config.data['router.json']).versions.map((v: { name: string; weight: number }) => `${v.name}=${v.weight}`).join(',');
+    const routerJson = config.data['router.json'];
+    assert.ok(routerJson, 'the router ConfigMap holds router.json');
+    return JSON.parse(routerJson).versions.map((v: { name: string; weight: number }) => `${v.name}=${v.weight}`).join(',');
   };
 
   it('shows readiness, URL and each version', async () => {

@@ -37,7 +37,8 @@ describe('quantities', () => {
 });
 
 describe('applyReason', () => {
-  const [, , , , deployment] = desiredObjects(twoVersions(), { runtimeImage: 'img:1' });
+  const deployment = desiredObjects(twoVersions(), { runtimeImage: 'img:1' }).find((object) => object.kind === 'Deployment');
+  assert.ok(deployment, 'desiredObjects includes a Deployment');
   const asLive = (object: KubeObject, edit: (copy: any) => void = () => {}): KubeObject => {
     const copy = structuredClone(object) as any;
     copy.metadata.uid = 'u';
@@ -108,7 +109,7 @@ describe('status', () => {
   it('is Reconciling (abnormal-true) while waiting, naming what it waits for', () => {
     const status = desiredStatus(twoVersions(), inputs({ 'fraud-v1': ready(2), 'fraud-router': ready(1) }));
     assert.deepEqual(status.conditions?.map((c) => [c.type, c.status, c.reason]), [['Ready', 'False', 'Progressing'], ['Reconciling', 'True', 'Progressing']]);
-    assert.match(status.conditions![0].message, /version v2 \(0\/0 ready\)/);
+    assert.match(status.conditions?.[0]?.message ?? '', /version v2 \(0\/0 ready\)/);
   });
 
   it('is Stalled with the problem, and keeps lastTransitionTime while a condition holds', () => {

@@ -35,5 +35,6 @@ declare module 'fengari' {
       luaopen_math: CFunction;
     };
   };
+  // biome-ignore lint/style/noDefaultExport: fengari is CommonJS; node's ESM import sees module.exports as the default export
   export default fengari;
 }

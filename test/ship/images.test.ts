@@ -81,7 +81,9 @@ test('runtime image: VARIANT=cuda installs the CUDA execution provider on a CUDA
   assert.match(install, /--onnxruntime-node-install="\$ort_install"/);
   // The final stage starts from an image named by an ARG (never a stage named by an ARG,
   // which buildah cannot resolve): Node's image by default, NVIDIA's for CUDA.
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile ARG reference, not a template
   assert.equal(finalStage(dockerfile).image, '${BASE_IMAGE}');
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile ARG reference, not a template
   assert.equal(dockerfile.globalArgs.get('BASE_IMAGE'), 'node:${NODE_VERSION}-bookworm-slim');
   const nodeCopy = instructionsOf(finalStage(dockerfile), 'RUN').map((run) => run.args).join('\n');
   assert.match(nodeCopy, /--mount=type=bind,from=node,source=\/usr\/local\/bin\/node/, 'a non-Node base gets node from the node stage');

@@ -66,7 +66,7 @@ describe('kubeinfer fetch-model', () => {
     assert.equal(run.code, 0, run.stderr);
     const events = jsonLines(run.stdout);
     assert.deepEqual(events.map((event) => event.msg), ['fetch-model start', 'fetch-model done', 'model ready']);
-    assert.equal(events[2].model, path.join(dest, 'model.onnx'));
+    assert.equal(events[2]?.model, path.join(dest, 'model.onnx'));
     assert.ok(events.every((event) => typeof event.time === 'string'));
     assert.deepEqual(await readFile(path.join(dest, 'model.onnx')), MODEL);
   });
@@ -78,6 +78,7 @@ describe('kubeinfer fetch-model', () => {
     const run = await runCli([`${server.url}/missing.onnx`, dest, '--termination-log', terminationLog]);
     assert.equal(run.code, 1);
     const [error] = jsonLines(run.stderr);
+    assert.ok(error, 'a JSON error line on stderr');
     assert.equal(error.kind, 'NotFound');
     assert.match(String(error.error), /^fetch http:\/\/127\.0\.0\.1:\d+\/missing\.onnx: NotFound: not found \(HTTP 404, gone\)$/);
     assert.equal(await readFile(terminationLog, 'utf8'), error.error);
@@ -100,7 +101,7 @@ describe('kubeinfer fetch-model', () => {
       }
     });
     assert.equal(run.code, 1);
-    assert.equal(jsonLines(run.stderr)[0].kind, 'Aborted');
+    assert.equal(jsonLines(run.stderr)[0]?.kind, 'Aborted');
     assert.deepEqual(await listTree(dest), []);
   });
 });

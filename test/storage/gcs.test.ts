@@ -9,7 +9,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fetchModel, type FetchModelOptions } from '../../runtime/storage/index.ts';
-import { expectFetchFailure, listTree, startFakeGcs, startHttpServer, tempDir, type Running } from '../../tools/storage/servers.ts';
+import { expectFetchFailure, listTree, startFakeGcs, startHttpServer, tempDir, type Running, type TempDir } from '../../tools/storage/servers.ts';
 
 const GRAPH = randomBytes(150_000);
 const WEIGHTS = randomBytes(400_000);
@@ -18,7 +18,7 @@ const ISSUED_TOKEN = 'ya29.test-access-token';
 
 let gcs: Running;
 let google: Running;
-let work: { dir: string; remove(): Promise<void> };
+let work: TempDir;
 const trusted = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const untrusted = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const assertions: Record<string, unknown>[] = [];
@@ -38,9 +38,9 @@ async function googleApis(req: IncomingMessage, res: ServerResponse): Promise<vo
   const url = new URL(req.url!, 'http://x');
   if (req.method === 'POST' && url.pathname === '/token') {
     const form = new URLSearchParams(await readBody(req));
-    const [header, claims, signature] = (form.get('assertion') ?? '').split('.');
+    const [header = '', claims = '', signature = ''] = (form.get('assertion') ?? '').split('.');
     const valid = form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:jwt-bearer'
-      && verify('RSA-SHA256', Buffer.from(`${header}.${claims}`), trusted.publicKey as KeyObject, Buffer.from(signature ?? '', 'base64url'));
+      && verify('RSA-SHA256', Buffer.from(`${header}.${claims}`), trusted.publicKey as KeyObject, Buffer.from(signature, 'base64url'));
     if (!valid) return json(res, 400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' });
     const decoded = JSON.parse(Buffer.from(claims, 'base64url').toString()) as Record<string, unknown>;
     assertions.push({ header: JSON.parse(Buffer.from(header, 'base64url').toString()), claims: decoded });
@@ -74,10 +74,9 @@ async function keyDir(name: string, privateKey: KeyObject, tokenUri: string): Pr
   return dir;
 }
 
-let destCounter = 0;
 function options(uri: string, extra: Partial<FetchModelOptions> = {}): FetchModelOptions {
   return {
-    uri, destDir: path.join(work.dir, `dest-${destCounter += 1}`), credentialsDir: path.join(work.dir, 'none'),
+    uri, destDir: work.nextPath('dest'), credentialsDir: path.join(work.dir, 'none'),
     env: { STORAGE_EMULATOR_HOST: gcs.url.replace('http://', '') }, retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 }, ...extra,
   };
 }

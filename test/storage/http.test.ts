@@ -7,8 +7,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { fetchModel, ModelFetchError, type FetchModelOptions } from '../../runtime/storage/index.ts';
-import { expectFetchFailure, listTree, startHttpServer, tempDir, type Running } from '../../tools/storage/servers.ts';
+import { fetchModel, type ModelFetchError, type FetchModelOptions } from '../../runtime/storage/index.ts';
+import { expectFetchFailure, listTree, startHttpServer, tempDir, type Running, type TempDir } from '../../tools/storage/servers.ts';
 
 const MODEL = randomBytes(1024 * 1024 + 17);
 const MODEL_SHA256 = createHash('sha256').update(MODEL).digest('hex');
@@ -16,7 +16,7 @@ const FAST_RETRY = { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 };
 
 let origin: Running;
 let other: Running;
-let work: { dir: string; remove(): Promise<void> };
+let work: TempDir;
 const seenAuthorization = new Map<string, string | undefined>();
 const hits = new Map<string, number>();
 
@@ -95,9 +95,8 @@ after(async () => {
   await work?.remove();
 });
 
-let destCounter = 0;
 async function fetchInto(uri: string, extra: Partial<FetchModelOptions> = {}): Promise<{ dest: string; events: Record<string, unknown>[]; result: Awaited<ReturnType<typeof fetchModel>> }> {
-  const dest = path.join(work.dir, `dest-${destCounter += 1}`);
+  const dest = work.nextPath('dest');
   const events: Record<string, unknown>[] = [];
   const result = await fetchModel({ uri, destDir: dest, credentialsDir: path.join(work.dir, 'no-secret'), env: {}, retry: FAST_RETRY, log: (event) => events.push(event), ...extra });
   return { dest, events, result };
@@ -105,7 +104,7 @@ async function fetchInto(uri: string, extra: Partial<FetchModelOptions> = {}): P
 
 /** Runs a fetch that must fail; returns its error and asserts nothing model-like remains. */
 function fetchFails(uri: string, extra: Partial<FetchModelOptions> = {}): Promise<ModelFetchError> {
-  const dest = path.join(work.dir, `dest-${destCounter += 1}`);
+  const dest = work.nextPath('dest');
   return expectFetchFailure({ uri, destDir: dest, credentialsDir: path.join(work.dir, 'no-secret'), env: {}, retry: FAST_RETRY, ...extra });
 }
 

@@ -6,13 +6,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fetchModel, type FetchModelOptions } from '../../runtime/storage/index.ts';
-import { expectFetchFailure, listTree, tempDir } from '../../tools/storage/servers.ts';
+import { expectFetchFailure, listTree, tempDir, type TempDir } from '../../tools/storage/servers.ts';
 
 const GRAPH = randomBytes(64_000);
 const WEIGHTS = randomBytes(128_000);
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-let work: { dir: string; remove(): Promise<void> };
+let work: TempDir;
 let models: string;
 
 async function write(relative: string, body: Buffer): Promise<string> {
@@ -22,8 +22,7 @@ async function write(relative: string, body: Buffer): Promise<string> {
   return file;
 }
 
-let destCounter = 0;
-const dest = () => path.join(work.dir, `dest-${destCounter += 1}`);
+const dest = () => work.nextPath('dest');
 
 /** file:// fetches may fail into a directory that already holds a model, so emptiness is not checked. */
 const fetchFails = (opts: FetchModelOptions) => expectFetchFailure(opts, { leavesNothing: false });

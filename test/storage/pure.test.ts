@@ -87,7 +87,9 @@ test('redact hides URI credentials', () => {
 test('signAssertion produces an RS256 JWT that the public key verifies', () => {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwt = signAssertion({ clientEmail: 'sa@p.iam.gserviceaccount.com', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, privateKeyId: null, tokenUri: 'https://oauth2.googleapis.com/token' }, 1_700_000_000);
-  const [header, claims, signature] = jwt.split('.');
+  const parts = jwt.split('.');
+  assert.equal(parts.length, 3, 'a JWT has three parts');
+  const [header = '', claims = '', signature = ''] = parts;
   assert.ok(verify('RSA-SHA256', Buffer.from(`${header}.${claims}`), publicKey, Buffer.from(signature, 'base64url')));
   assert.deepEqual(JSON.parse(Buffer.from(header, 'base64url').toString()), { alg: 'RS256', typ: 'JWT' });
   assert.deepEqual(JSON.parse(Buffer.from(claims, 'base64url').toString()), {

@@ -9,7 +9,7 @@ import { request } from 'node:http';
 import path from 'node:path';
 import { AwsClient } from 'aws4fetch';
 import { fetchModel, type FetchModelOptions } from '../../runtime/storage/index.ts';
-import { expectFetchFailure, listTree, startMoto, tempDir, type Running } from '../../tools/storage/servers.ts';
+import { expectFetchFailure, listTree, startMoto, tempDir, type Running, type TempDir } from '../../tools/storage/servers.ts';
 
 const GRAPH = randomBytes(200_000);
 const WEIGHTS = randomBytes(700_000);
@@ -18,7 +18,7 @@ const LABELS = Buffer.from('cat\ndog\n');
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 let moto: Running;
-let work: { dir: string; remove(): Promise<void> };
+let work: TempDir;
 const admin = (service: string) => new AwsClient({ accessKeyId: 'admin', secretAccessKey: 'admin', service, region: 'us-east-1' });
 
 async function put(key: string, body: Buffer | string): Promise<void> {
@@ -46,6 +46,12 @@ async function iam(params: Record<string, string>): Promise<string> {
   return text;
 }
 
+function xmlField(xml: string, name: string): string {
+  const value = new RegExp(`<${name}>(.+?)</${name}>`).exec(xml)?.[1];
+  assert.ok(value, `${name} in the IAM response`);
+  return value;
+}
+
 async function secretDir(name: string, values: Record<string, string>): Promise<string> {
   const dir = path.join(work.dir, name);
   await mkdir(dir, { recursive: true });
@@ -53,10 +59,9 @@ async function secretDir(name: string, values: Record<string, string>): Promise<
   return dir;
 }
 
-let destCounter = 0;
 function options(uri: string, extra: Partial<FetchModelOptions>): FetchModelOptions {
   return {
-    uri, destDir: path.join(work.dir, `dest-${destCounter += 1}`), credentialsDir: path.join(work.dir, 'none'),
+    uri, destDir: work.nextPath('dest'), credentialsDir: path.join(work.dir, 'none'),
     env: { AWS_ENDPOINT_URL: moto.url, AWS_ACCESS_KEY_ID: 'admin', AWS_SECRET_ACCESS_KEY: 'admin' },
     retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 }, ...extra,
   };
@@ -157,7 +162,7 @@ describe('fetch-model s3:// (moto)', () => {
       await iam({ Action: 'CreateUser', UserName: 'reader' });
       await iam({ Action: 'PutUserPolicy', UserName: 'reader', PolicyName: 'read-models', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:ListBucket'], Resource: '*' }] }) });
       const created = await iam({ Action: 'CreateAccessKey', UserName: 'reader' });
-      reader = { id: /<AccessKeyId>(.+?)<\/AccessKeyId>/.exec(created)![1], secret: /<SecretAccessKey>(.+?)<\/SecretAccessKey>/.exec(created)![1] };
+      reader = { id: xmlField(created, 'AccessKeyId'), secret: xmlField(created, 'SecretAccessKey') };
       await iam({ Action: 'CreateUser', UserName: 'nobody' });
       const response = await fetch(`${moto.url}/moto-api/reset-auth`, { method: 'POST', body: '0' });
       assert.equal(response.status, 200);

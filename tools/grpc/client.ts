@@ -21,8 +21,10 @@ function toMetadata(values: Readonly<Record<string, string>>): Metadata {
   return metadata;
 }
 
+type UnaryMethod = (request: Message, metadata: Metadata, callback: (error: ServiceError | null, response: unknown) => void) => void;
+
 function unary(client: Client, method: string, request: Message, metadata: Metadata): Promise<any> {
-  const fn = (client as unknown as Record<string, Function>)[method];
+  const fn = (client as unknown as Record<string, UnaryMethod | undefined>)[method];
   if (fn === undefined) throw new Error(`no RPC ${method}`);
   return new Promise((resolve, reject) => {
     fn.call(client, request, metadata, (error: ServiceError | null, response: unknown) => (error === null ? resolve(response) : reject(error)));

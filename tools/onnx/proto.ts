@@ -53,19 +53,19 @@ export interface ModelSpec {
 // ---- protobuf wire format --------------------------------------------------------
 
 class ProtoWriter {
-  private readonly chunks: Uint8Array[] = [];
-  private size = 0;
+  readonly #chunks: Uint8Array[] = [];
+  #size = 0;
 
   bytes(): Uint8Array {
-    const out = new Uint8Array(this.size);
+    const out = new Uint8Array(this.#size);
     let offset = 0;
-    for (const chunk of this.chunks) { out.set(chunk, offset); offset += chunk.length; }
+    for (const chunk of this.#chunks) { out.set(chunk, offset); offset += chunk.length; }
     return out;
   }
 
-  private push(chunk: Uint8Array): void { this.chunks.push(chunk); this.size += chunk.length; }
+  #push(chunk: Uint8Array): void { this.#chunks.push(chunk); this.#size += chunk.length; }
 
-  private varint(value: bigint): void {
+  #varint(value: bigint): void {
     // Negative int64 values are written as 10-byte two's complement, as protobuf does.
     let v = BigInt.asUintN(64, value);
     const out: number[] = [];
@@ -75,21 +75,21 @@ class ProtoWriter {
       if (v !== 0n) byte |= 0x80;
       out.push(byte);
     } while (v !== 0n);
-    this.push(Uint8Array.from(out));
+    this.#push(Uint8Array.from(out));
   }
 
-  private tag(field: number, wireType: number): void { this.varint(BigInt((field << 3) | wireType)); }
+  #tag(field: number, wireType: number): void { this.#varint(BigInt((field << 3) | wireType)); }
 
-  int(field: number, value: number | bigint): void { this.tag(field, 0); this.varint(BigInt(value)); }
+  int(field: number, value: number | bigint): void { this.#tag(field, 0); this.#varint(BigInt(value)); }
 
   float(field: number, value: number): void {
-    this.tag(field, 5);
+    this.#tag(field, 5);
     const b = new Uint8Array(4);
     new DataView(b.buffer).setFloat32(0, value, true);
-    this.push(b);
+    this.#push(b);
   }
 
-  raw(field: number, data: Uint8Array): void { this.tag(field, 2); this.varint(BigInt(data.length)); this.push(data); }
+  raw(field: number, data: Uint8Array): void { this.#tag(field, 2); this.#varint(BigInt(data.length)); this.#push(data); }
 
   string(field: number, value: string): void { this.raw(field, new TextEncoder().encode(value)); }
 
@@ -101,14 +101,14 @@ class ProtoWriter {
 
   packedInts(field: number, values: readonly (number | bigint)[]): void {
     const inner = new ProtoWriter();
-    for (const v of values) inner.varint(BigInt(v));
+    for (const v of values) inner.#varint(BigInt(v));
     this.raw(field, inner.bytes());
   }
 
   packedFloats(field: number, values: readonly number[]): void {
     const b = new Uint8Array(values.length * 4);
     const view = new DataView(b.buffer);
-    values.forEach((v, i) => view.setFloat32(i * 4, v, true));
+    for (const [i, v] of values.entries()) view.setFloat32(i * 4, v, true);
     this.raw(field, b);
   }
 }
@@ -198,7 +198,7 @@ export function buildModel(spec: ModelSpec): Uint8Array {
   w.int(1, 8);
   w.string(2, 'kubeinfer-test');
   w.message(7, (graph) => {
-    spec.nodes.forEach((node, i) => graph.message(1, (n) => writeNode(n, node, i)));
+    for (const [i, node] of spec.nodes.entries()) graph.message(1, (n) => writeNode(n, node, i));
     graph.string(2, spec.graphName ?? 'graph');
     for (const init of spec.initializers ?? []) graph.message(5, (t) => writeTensor(t, init));
     for (const input of spec.inputs) graph.message(11, (v) => writeValueInfo(v, input));

@@ -30,10 +30,23 @@ export async function startHttpServer(handler: (req: IncomingMessage, res: Serve
   };
 }
 
+/** A scratch directory that tests remove when done. */
+export interface TempDir {
+  readonly dir: string;
+  /** A new path under `dir` on every call, not yet created: `name-1`, `name-2`, ... */
+  nextPath(name: string): string;
+  remove(): Promise<void>;
+}
+
 /** A fresh temporary directory, removed by the returned cleanup. */
-export async function tempDir(prefix = 'kubeinfer-storage-'): Promise<{ readonly dir: string; remove(): Promise<void> }> {
+export async function tempDir(prefix = 'kubeinfer-storage-'): Promise<TempDir> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+  let paths = 0;
+  const nextPath = (name: string) => {
+    paths += 1;
+    return path.join(dir, `${name}-${paths}`);
+  };
+  return { dir, nextPath, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
 /** Every file under a directory (relative paths), or [] when it does not exist. */
@@ -100,7 +113,9 @@ export async function startMoto(env: NodeJS.ProcessEnv = {}, host = '127.0.0.1')
     const match = await waitForLine(child, new RegExp(`Running on (http://${host.replaceAll('.', '\\.')}:\\d+)`), 'moto_server');
     child.stdout?.resume();
     child.stderr?.resume();
-    return { url: match[1], stop: () => stopChild(child) };
+    const [, url] = match;
+    if (url === undefined) throw new Error(`moto_server printed no URL: ${match[0]}`);
+    return { url, stop: () => stopChild(child) };
   } catch (error) {
     await stopChild(child);
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {

@@ -20,8 +20,8 @@ function unescapeXml(text: string): string {
 }
 
 function element(xml: string, name: string): string | null {
-  const match = new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(xml);
-  return match ? unescapeXml(match[1]) : null;
+  const body = new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(xml)?.[1];
+  return body === undefined ? null : unescapeXml(body);
 }
 
 /** S3's `encoding-type=url` form-encodes keys: "+" is a space, "%2B" a plus. */
@@ -34,9 +34,9 @@ export function parseListObjectsV2(xml: string): Result<S3ListPage> {
   if (!/<ListBucketResult[\s>]/.test(xml)) return fail({ kind: 'HttpError', status: 200, reason: 'the S3 listing is not a ListBucketResult document' });
   const urlEncoded = element(xml, 'EncodingType') === 'url';
   const objects: { key: string; size: number }[] = [];
-  for (const match of xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
-    const rawKey = element(match[1], 'Key');
-    const size = Number(element(match[1], 'Size'));
+  for (const [, contents = ''] of xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
+    const rawKey = element(contents, 'Key');
+    const size = Number(element(contents, 'Size'));
     if (rawKey === null || !Number.isFinite(size)) continue;
     try {
       objects.push({ key: urlEncoded ? decodeKey(rawKey) : rawKey, size });
