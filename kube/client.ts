@@ -6,15 +6,15 @@ import type { ResourceKind } from './resources.ts';
 import type { KubeObject, ObjectKey, ObjectList } from './types.ts';
 
 export interface ListOptions {
-  readonly namespace?: string;
-  readonly labelSelector?: string;
-  readonly fieldSelector?: string;
+  readonly namespace?: string | undefined;
+  readonly labelSelector?: string | undefined;
+  readonly fieldSelector?: string | undefined;
 }
 
 export interface DeleteOptions {
   readonly propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
   /** Delete only if the object still has this uid (a re-created namesake survives). */
-  readonly uid?: string;
+  readonly uid?: string | undefined;
 }
 
 /** One RFC 6902 JSON patch operation. */
@@ -41,10 +41,10 @@ export interface Informer {
 }
 
 export interface InformerOptions {
-  readonly namespace?: string;
-  readonly labelSelector?: string;
+  readonly namespace?: string | undefined;
+  readonly labelSelector?: string | undefined;
   /** Narrows list and watch, e.g. `metadata.name=<name>` for one object a resourceNames Role allows. */
-  readonly fieldSelector?: string;
+  readonly fieldSelector?: string | undefined;
 }
 
 /** The Kubernetes API as kubeinfer uses it. */

@@ -17,7 +17,7 @@ export interface InformerDeps {
   readonly kubeConfig: KubeConfig;
   readonly list: (resource: ResourceKind, options: InformerOptions) => Promise<Result<ObjectList>>;
   readonly onWatch?: (resource: ResourceKind) => void;
-  readonly onError?: (resource: ResourceKind, error: KubeError) => void;
+  readonly onError?: ((resource: ResourceKind, error: KubeError) => void) | undefined;
   readonly restartBaseMs?: number;
   readonly restartMaxMs?: number;
 }

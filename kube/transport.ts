@@ -21,7 +21,7 @@ import type { ResourceKind } from './resources.ts';
 export interface ApiRequest {
   readonly verb: 'get' | 'list' | 'watch' | 'apply' | 'create' | 'update' | 'patch' | 'delete';
   readonly resource: string;
-  readonly subresource?: string;
+  readonly subresource?: string | undefined;
   /** HTTP status; 0 when no answer came back. */
   readonly status: number;
 }
@@ -34,7 +34,7 @@ export interface Request {
   readonly query?: Readonly<Record<string, string | undefined>>;
   readonly body?: unknown;
   readonly contentType?: string;
-  readonly subresource?: string;
+  readonly subresource?: string | undefined;
 }
 
 export { HttpMethod };

@@ -55,7 +55,7 @@ export interface ObjectList<T extends KubeObject = KubeObject> {
 
 /** Identifies an object of a known kind. */
 export interface ObjectKey {
-  readonly namespace?: string;
+  readonly namespace?: string | undefined;
   readonly name: string;
 }
 
@@ -68,4 +68,13 @@ export function objectKey(meta: ObjectKey): string {
 export function parseObjectKey(key: string): ObjectKey {
   const slash = key.indexOf('/');
   return slash < 0 ? { name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+/**
+ * `{ namespace }` when there is one, else nothing: metadata and subjects leave the field out
+ * for cluster-scoped objects rather than carrying `namespace: undefined`.
+ * @example const metadata = { name, ...inNamespace(owner.metadata.namespace) };
+ */
+export function inNamespace(namespace: string | undefined): { namespace?: string } {
+  return namespace === undefined ? {} : { namespace };
 }

@@ -6,9 +6,9 @@ export type ImagePullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 export interface BuildOptions {
   /** Image with the `kubeinfer` CLI: runs `serve`, `route` and `fetch-model`. */
   readonly runtimeImage: string;
-  readonly imagePullPolicy?: ImagePullPolicy;
+  readonly imagePullPolicy?: ImagePullPolicy | undefined;
   /** Names of Secrets for pulling the runtime image. */
-  readonly imagePullSecrets?: readonly string[];
+  readonly imagePullSecrets?: readonly string[] | undefined;
   /** DNS suffix of the cluster, for status.url. */
   readonly clusterDomain?: string;
 }

@@ -3,6 +3,7 @@
 // informers map a child back to its owner.
 import { API_GROUP_VERSION, KIND, type InferenceService } from '../../api/index.ts';
 import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
+import { inNamespace } from '../../kube/types.ts';
 
 /** The ownerReference every child carries. */
 export function controllerReference(isvc: InferenceService): V1OwnerReference {
@@ -18,5 +19,5 @@ export function controllerReference(isvc: InferenceService): V1OwnerReference {
 
 /** A child's metadata: its name and labels, in the InferenceService's namespace, owned by it. */
 export function childMetadata(isvc: InferenceService, name: string, labels: Record<string, string>): V1ObjectMeta {
-  return { name, namespace: isvc.metadata.namespace, labels, ownerReferences: [controllerReference(isvc)] };
+  return { name, ...inNamespace(isvc.metadata.namespace), labels, ownerReferences: [controllerReference(isvc)] };
 }

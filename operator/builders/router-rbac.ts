@@ -5,6 +5,7 @@ import type { V1Role, V1RoleBinding, V1ServiceAccount } from '@kubernetes/client
 import type { InferenceService } from '../../api/index.ts';
 import { standardLabels } from './labels.ts';
 import { routerObjectName } from './names.ts';
+import { inNamespace } from '../../kube/types.ts';
 import { childMetadata } from './owner.ts';
 
 function metadata(isvc: InferenceService) {
@@ -34,6 +35,6 @@ export function routerRoleBinding(isvc: InferenceService): V1RoleBinding {
     kind: 'RoleBinding',
     metadata: metadata(isvc),
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-    subjects: [{ kind: 'ServiceAccount', name, namespace: isvc.metadata.namespace }],
+    subjects: [{ kind: 'ServiceAccount', name, ...inNamespace(isvc.metadata.namespace) }],
   };
 }

@@ -36,8 +36,8 @@ export interface ControllerOptions {
   readonly metrics: OperatorMetrics;
   readonly identity: string;
   readonly log: (event: Record<string, unknown>) => void;
-  readonly backoff?: BackoffOptions;
-  readonly secretRecheckMs?: number;
+  readonly backoff?: BackoffOptions | undefined;
+  readonly secretRecheckMs?: number | undefined;
   /** Where rollouts read the routers' figures; default: each router pod at its IP. */
   readonly figures?: RouterFiguresSource;
 }

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { KubeClient } from '../../kube/client.ts';
 import { describeError } from '../../kube/errors.ts';
 import { EventKind } from '../../kube/resources.ts';
-import type { KubeObject } from '../../kube/types.ts';
+import { inNamespace, type KubeObject } from '../../kube/types.ts';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -21,7 +21,7 @@ export function createEventRecorder(client: KubeClient, instance: string, log: (
       const event: KubeObject = {
         apiVersion: 'v1',
         kind: 'Event',
-        metadata: { name: `${subject.metadata.name}.${Date.now().toString(16)}${randomBytes(3).toString('hex')}`, namespace: subject.metadata.namespace },
+        metadata: { name: `${subject.metadata.name}.${Date.now().toString(16)}${randomBytes(3).toString('hex')}`, ...inNamespace(subject.metadata.namespace) },
         involvedObject: {
           apiVersion: subject.apiVersion, kind: subject.kind, name: subject.metadata.name,
           namespace: subject.metadata.namespace, uid: subject.metadata.uid, resourceVersion: subject.metadata.resourceVersion,

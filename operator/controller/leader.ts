@@ -14,9 +14,9 @@ export interface LeaderElectionOptions {
   readonly namespace: string;
   readonly name: string;
   readonly identity: string;
-  readonly leaseDurationMs?: number;
-  readonly renewDeadlineMs?: number;
-  readonly retryPeriodMs?: number;
+  readonly leaseDurationMs?: number | undefined;
+  readonly renewDeadlineMs?: number | undefined;
+  readonly retryPeriodMs?: number | undefined;
   readonly onStartedLeading: () => void;
   readonly onStoppedLeading: () => void;
   readonly log?: (event: Record<string, unknown>) => void;

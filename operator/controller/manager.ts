@@ -51,7 +51,7 @@ export interface RunningOperator {
   readonly controller: Controller;
   readonly metrics: OperatorMetrics;
   readonly probes: ProbeServer;
-  readonly health?: ProbeServer;
+  readonly health?: ProbeServer | undefined;
   isLeader(): boolean;
   /** Graceful stop: finish in-flight reconciles, release the Lease, close the server. */
   stop(): Promise<void>;

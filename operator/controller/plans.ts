@@ -39,7 +39,8 @@ export class PlanCache {
     const { checked, desired } = entry.plan;
     if (!checked.ok) return entry.plan;
     // Metadata and status are the object's current ones: annotations (rollout commands) change no generation.
-    const current: InferenceService = { ...checked.value, metadata: object.metadata as InferenceService['metadata'], status: object.status as InferenceService['status'] };
+    const status = object.status as InferenceService['status'];
+    const current: InferenceService = { ...checked.value, metadata: object.metadata as InferenceService['metadata'], ...(status === undefined ? {} : { status }) };
     return { checked: { ok: true, value: current }, desired };
   }
 

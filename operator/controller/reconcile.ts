@@ -11,7 +11,7 @@ import { DEFAULT_CLUSTER_DOMAIN } from '../builders/options.ts';
 import type { Informer, KubeClient } from '../../kube/client.ts';
 import { describeError, type KubeError, type KubeErrorKind } from '../../kube/errors.ts';
 import { DeploymentKind, InferenceServiceKind, resourceFor, SecretKind } from '../../kube/resources.ts';
-import { parseObjectKey, type KubeObject } from '../../kube/types.ts';
+import { inNamespace, parseObjectKey, type KubeObject } from '../../kube/types.ts';
 import type { ChildCache } from './cache.ts';
 import { credentialsProblem, gpuProblem, type Problem, type SecretLookup } from './checks.ts';
 import { applyReason } from './drift.ts';
@@ -123,7 +123,7 @@ async function applyChildren(context: ReconcileContext, desired: readonly KubeOb
     }
     context.children.remember(result.value);
     const why = reason === 'drifted' ? 'restored fields changed outside the operator' : reason === 'changed' ? 'spec changed' : undefined;
-    changes[index] = { verb: reason === 'missing' ? 'Created' : 'Updated', object, why }; // desired order, not completion order
+    changes[index] = { verb: reason === 'missing' ? 'Created' : 'Updated', object, ...(why === undefined ? {} : { why }) }; // desired order, not completion order
   }));
   return { changes: changes.filter(Boolean), failures };
 }
@@ -171,7 +171,7 @@ async function publishStatus(context: ReconcileContext, subject: KubeObject, sta
   if (canonicalJson(status) !== canonicalJson(before ?? {})) {
     const { name, namespace } = subject.metadata;
     const written = await context.client.apply(
-      { apiVersion: InferenceServiceKind.apiVersion, kind: InferenceServiceKind.kind, metadata: { name, namespace }, status },
+      { apiVersion: InferenceServiceKind.apiVersion, kind: InferenceServiceKind.kind, metadata: { name, ...inNamespace(namespace) }, status },
       { subresource: 'status' },
     );
     if (!written.ok && written.error.kind !== 'NotFound') context.log({ msg: 'status not written', key: `${namespace}/${name}`, error: describeError(written.error) });

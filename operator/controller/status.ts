@@ -60,7 +60,7 @@ export interface StatusInputs {
   /** Stalled problems (operator-detectable or permanent API refusals). */
   readonly problems: readonly Problem[];
   /** A transient failure during this reconcile (keeps Reconciling, retried with backoff). */
-  readonly transientFailure?: string;
+  readonly transientFailure?: string | undefined;
   /** The rollout's state and effective traffic; absent when the spec's weights apply as they are. */
   readonly rollout?: RolloutDecision;
   readonly now: Date;

@@ -9,7 +9,7 @@ import { status } from '@grpc/grpc-js';
 import { copyToMirror, type GrpcMirror } from './grpc-mirror.ts';
 import { firstMessage, frame, leadingFields, statusHeaders } from './grpc-wire.ts';
 import type { ProxyTarget } from './proxy.ts';
-import { VERSION_HEADER, pickVersion, type Route } from './route.ts';
+import { VERSION_HEADER, pickVersion, type PathTarget, type Route } from './route.ts';
 import type { RoutingTable } from './table.ts';
 
 const INFERENCE_PREFIX = '/inference.GRPCInferenceService/';
@@ -187,7 +187,7 @@ function routeCall(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, path
   if (table === undefined) return answerStatus(stream, status.UNAVAILABLE, 'the router has no configuration yet');
   const method = path.slice(INFERENCE_PREFIX.length);
   const pin = headerValue(headers, VERSION_HEADER);
-  const go = (buffered: Buffer, target: { model?: string; version?: string }, ended: boolean) => {
+  const go = (buffered: Buffer, target: PathTarget, ended: boolean) => {
     const route = pickVersion(target, INFERENCE.has(method), pin, table);
     if (route.kind === 'reject') return answerStatus(stream, rejection(route), route.message);
     const chosen = table.targets.get(route.version)!;

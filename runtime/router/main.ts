@@ -39,7 +39,7 @@ export async function runRouteCommand(flags: RouteCommandFlags): Promise<number>
   if ((flags.configFile === undefined) === (flags.configmap === undefined)) return fail('give exactly one of --config-file <path> or --configmap <namespace/name>');
   const grpcPort = Number(flags.grpcPort);
   if (!Number.isInteger(grpcPort) || grpcPort < 0 || grpcPort > 65535) return fail(`--grpc-port must be an integer from 0 to 65535, got "${flags.grpcPort}"`);
-  const router = await startRouter({ ...limits, host: flags.host, port, grpcPort: grpcPort === 0 ? undefined : grpcPort, processMetrics: true, log: logJson }).catch(
+  const router = await startRouter({ ...limits, host: flags.host, port, ...(grpcPort === 0 ? {} : { grpcPort }), processMetrics: true, log: logJson }).catch(
     (error: NodeJS.ErrnoException) => `cannot listen on ${flags.host}:${port} (gRPC ${flags.grpcPort}): ${error.code ?? error.message}`,
   );
   if (typeof router === 'string') return fail(router);

@@ -13,8 +13,8 @@ export type Route =
   | { readonly kind: 'reject'; readonly status: number; readonly message: string };
 
 export interface PathTarget {
-  readonly model?: string;
-  readonly version?: string;
+  readonly model?: string | undefined;
+  readonly version?: string | undefined;
 }
 
 /** Resolves the version for a request (method, URL with query, pin header). */

@@ -24,8 +24,8 @@ export interface FetchModelOptions {
   readonly uri: string;
   readonly destDir: string;
   /** Expected sha256 (hex) of the model file; verified before the model is published. */
-  readonly sha256?: string;
-  readonly credentialsDir?: string;
+  readonly sha256?: string | undefined;
+  readonly credentialsDir?: string | undefined;
   readonly env?: NodeJS.ProcessEnv;
   readonly log?: (event: LogEvent) => void;
   readonly signal?: AbortSignal;
@@ -34,7 +34,7 @@ export interface FetchModelOptions {
   /** Directory that relative file:// paths resolve against (default: the working directory). */
   readonly baseDir?: string;
   /** The URI names one file (any extension), published under this name instead of model.onnx. */
-  readonly fileName?: string;
+  readonly fileName?: string | undefined;
   /** Upper bound on all bytes fetched (default 20 GiB). */
   readonly maxBytes?: number;
   readonly retry?: Partial<RetryPolicy>;

@@ -18,7 +18,7 @@ export interface AttemptFailure {
   readonly problem: StorageProblem;
   readonly retryable: boolean;
   /** The server's Retry-After, when it sent one. */
-  readonly retryAfterMs?: number;
+  readonly retryAfterMs?: number | undefined;
 }
 
 export type AttemptResult<T> = { readonly ok: true; readonly value: T } | ({ readonly ok: false } & AttemptFailure);

@@ -40,7 +40,7 @@ export interface TransferOptions {
   readonly primaryTarget: string;
   readonly progress: Progress;
   readonly log: (event: LogEvent) => void;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** What was written; `sha256` is the model file's digest, when it was hashed. */

@@ -119,6 +119,15 @@ describe('status', () => {
     const later = desiredStatus({ ...twoVersions(), status: first }, { ...inputs({}, [problem]), now: new Date('2026-02-01T00:00:00Z') });
     assert.deepEqual(later, first);
   });
+
+  it('with several problems, takes the reason from the first and lists every message', () => {
+    const problems = [{ reason: 'GPUUnavailable', message: 'no node offers it.' }, { reason: 'StorageSecretMissing', message: 'no secret creds.' }];
+    const status = desiredStatus(twoVersions(), inputs({}, problems));
+    assert.deepEqual(status.conditions?.map((c) => [c.type, c.reason, c.message]), [
+      ['Ready', 'GPUUnavailable', 'no node offers it. no secret creds.'],
+      ['Stalled', 'GPUUnavailable', 'no node offers it. no secret creds.'],
+    ]);
+  });
 });
 
 describe('operator-detectable problems', () => {

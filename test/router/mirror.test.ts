@@ -13,7 +13,8 @@ const body = JSON.stringify({ inputs: [{ name: 'input', shape: [1, 1], datatype:
 async function setup(t: { after: (fn: () => Promise<void>) => void }, mirrorBehaviour?: BackendBehaviour, mirrorMaxInFlight?: number) {
   const live = [await startBackend('v1'), await startBackend('v2')];
   const shadow = await startBackend('v3', mirrorBehaviour);
-  const router = await startRouter({ host: '127.0.0.1', port: 0, mirrorMaxInFlight });
+  // Left out, not `undefined`: the router's defaults must apply when the test names no limit.
+  const router = await startRouter({ host: '127.0.0.1', port: 0, ...(mirrorMaxInFlight === undefined ? {} : { mirrorMaxInFlight }) });
   t.after(async () => {
     await router.close(0);
     for (const backend of [...live, shadow]) await backend.close();

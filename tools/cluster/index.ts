@@ -83,7 +83,7 @@ interface Context {
   readonly binaries: ReadonlyMap<AssetName, string>;
   readonly timeoutMs: number;
   readonly progress: (message: string) => void;
-  readonly nodeLink?: NodeLink;
+  readonly nodeLink?: NodeLink | undefined;
 }
 
 /** Starts a control plane; resolves once every requested component is usable. */

@@ -48,7 +48,7 @@ export function s3Config(bucket: string, credentials: Credentials): Result<S3Con
     return fail({ kind: 'InvalidArgument', reason: `${present.source} is set but ${id ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID'} is not` });
   }
   const token = credentials.get('AWS_SESSION_TOKEN');
-  const accessKey = id && secret ? { accessKeyId: id.value, secretAccessKey: secret.value, sessionToken: token?.value } : null;
+  const accessKey = id && secret ? { accessKeyId: id.value, secretAccessKey: secret.value, ...(token ? { sessionToken: token.value } : {}) } : null;
   const description = id
     ? `access key from ${id.source}${token ? ' with a session token' : ''} (region ${region}, endpoint ${endpoint.origin})`
     : `no credentials, anonymous request (none in ${credentials.searched})`;

@@ -15,7 +15,7 @@ export interface SourceContext {
   readonly retry: RetryPolicy;
   readonly idleTimeoutMs: number;
   readonly log: (event: LogEvent) => void;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** The URI names one object whatever its extension (labels, a pipeline step): never list it as a prefix. */
   readonly singleFile: boolean;
 }
