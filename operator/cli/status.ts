@@ -1,5 +1,6 @@
 // `kubeinfer status <name>`: the InferenceService's status as a person reads
-// it: readiness, URL, each version's weight and replicas, stall reasons.
+// it: readiness, URL, each version's weight and replicas, stall reasons, and why
+// each version that is not ready is not.
 import { stringify } from 'yaml';
 import type { InferenceService } from '../../api/index.ts';
 import { readInferenceService, type ClusterFlags } from './cluster.ts';
@@ -29,16 +30,19 @@ export function formatStatus(isvc: InferenceService): string {
     `Traffic:     ${status.trafficSummary ?? '-'}`,
     '',
   ];
-  const rows = [['VERSION', 'WEIGHT', 'READY', 'REPLICAS', 'MODEL']];
+  const rows = [['VERSION', 'WEIGHT', 'READY', 'REPLICAS', 'REASON', 'MODEL']];
+  const problems: string[] = [];
   for (const version of isvc.spec.versions) {
     const live = status.versions?.find((entry) => entry.name === version.name);
     const weight = live ? String(live.weight) : String(version.weight ?? '-');
     const replicas = live ? `${live.readyReplicas}/${live.replicas}` : '-';
-    rows.push([version.name, weight, live ? String(live.ready) : '-', replicas, version.model.uri]);
+    rows.push([version.name, weight, live ? String(live.ready) : '-', replicas, live?.reason ?? '-', version.model.uri]);
+    if (live?.message) problems.push(`  ${version.name}: ${live.reason ?? ''}: ${live.message}`);
   }
   const mirror = isvc.spec.traffic?.mirror;
   const mirrorLine = mirror ? `\nMirror:      ${mirror.percent ?? 100}% of requests copied to ${mirror.version}` : '';
-  return `${lines.join('\n')}${table(rows)}${mirrorLine}\n`;
+  const problemLines = problems.length > 0 ? `\n\nVersions not ready:\n${problems.join('\n')}` : '';
+  return `${lines.join('\n')}${table(rows)}${mirrorLine}${problemLines}\n`;
 }
 
 /** Exit codes: 0 shown, 1 not found or API error, 2 bad flags or kubeconfig. */

@@ -47,7 +47,10 @@ export function gpuProblem(isvc: InferenceService, nodes: readonly KubeObject[] 
 }
 
 /** The Secret named by spec.storage.secretRef as read from the API: its keys, or that it does not exist. */
-export type SecretLookup = { readonly found: true; readonly keys: readonly string[] } | { readonly found: false };
+export type SecretLookup =
+  /** values: decoded, only so that messages copied from pods can be scrubbed of them. */
+  | { readonly found: true; readonly keys: readonly string[]; readonly values?: readonly string[] }
+  | { readonly found: false };
 
 const REQUIRED_BY_SCHEME: Readonly<Record<string, { keys: readonly string[][]; hint: string }>> = {
   // Alternatives: any one inner list complete is enough.

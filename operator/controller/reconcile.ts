@@ -14,6 +14,9 @@ import { parseObjectKey, type KubeObject } from '../kube/types.ts';
 import type { ChildCache } from './cache.ts';
 import { credentialsProblem, gpuProblem, type Problem, type SecretLookup } from './checks.ts';
 import { applyReason } from './drift.ts';
+import { workloadFinding } from './failures.ts';
+import { redact } from './redact.ts';
+import type { WorkloadCache } from './workloads.ts';
 import type { EventRecorder } from './events.ts';
 import { desiredStatus, readyCondition, stalledStatus } from './status.ts';
 import type { PlanCache } from './plans.ts';
@@ -22,6 +25,8 @@ export interface ReconcileContext {
   readonly client: KubeClient;
   readonly inferenceServices: Informer;
   readonly children: ChildCache;
+  /** ReplicaSets and pods of the owned Deployments, to say why one is not ready. */
+  readonly workloads: WorkloadCache;
   /** Nodes for GPU checks; undefined when the operator may not list them. */
   readonly nodes: () => readonly KubeObject[] | undefined;
   readonly build: BuildOptions;
@@ -68,6 +73,7 @@ export async function reconcile(context: ReconcileContext, key: string): Promise
   const secret = await lookupSecret(context, isvc);
   if (!secret.ok) return { kind: 'retry', reason: secret.error.kind, error: `reading Secret: ${describeError(secret.error)}` };
   const problems = [gpuProblem(isvc, context.nodes()), credentialsProblem(isvc, secret.value)].filter((p): p is Problem => p !== undefined);
+  const secretValues = secret.value?.found ? (secret.value.values ?? []) : [];
   const applied = await applyChildren(context, desired);
   const pruned = await pruneChildren(context, key, isvc, desired);
   const changes = [...applied.changes, ...pruned.changes];
@@ -76,7 +82,7 @@ export async function reconcile(context: ReconcileContext, key: string): Promise
   const permanent = failures.filter((failure) => failure.error.kind === 'Invalid');
   const retryable = failures.filter((failure) => failure.error.kind !== 'Invalid');
   const stalled = [...problems, ...permanent.map(rejectionProblem)];
-  await publishStatus(context, cached, statusFor(context, isvc, stalled, retryable), changes, failures);
+  await publishStatus(context, cached, statusFor(context, isvc, stalled, retryable, secretValues), changes, failures);
   if (retryable.length > 0) return { kind: 'retry', reason: retryable[0].error.kind, error: retryable.map(describeFailure).join('; ') };
   if (problems.some((problem) => problem.reason.startsWith('Storage'))) return { kind: 'requeue', afterMs: context.secretRecheckMs };
   return { kind: 'done' };
@@ -87,8 +93,10 @@ async function lookupSecret(context: ReconcileContext, isvc: InferenceService): 
   if (!name) return { ok: true, value: undefined };
   const read = await context.client.get(SecretKind, { namespace: isvc.metadata.namespace, name });
   if (read.ok) {
-    const keys = [...Object.keys((read.value.data as object | undefined) ?? {}), ...Object.keys((read.value.stringData as object | undefined) ?? {})];
-    return { ok: true, value: { found: true, keys } };
+    const data = (read.value.data as Record<string, string> | undefined) ?? {};
+    const stringData = (read.value.stringData as Record<string, string> | undefined) ?? {};
+    const values = [...Object.values(data).map((value) => Buffer.from(value, 'base64').toString()), ...Object.values(stringData)];
+    return { ok: true, value: { found: true, keys: [...Object.keys(data), ...Object.keys(stringData)], values } };
   }
   if (read.error.kind === 'NotFound') return { ok: true, value: { found: false } };
   if (read.error.kind === 'Forbidden') return { ok: true, value: undefined }; // cannot check: let fetch-model report it
@@ -138,11 +146,13 @@ function describeFailure(failure: ChildFailure): string {
   return `${failure.object.kind} ${failure.object.metadata.name}: ${describeError(failure.error)}`;
 }
 
-function statusFor(context: ReconcileContext, isvc: InferenceService, problems: readonly Problem[], transient: readonly ChildFailure[]): InferenceServiceStatus {
+function statusFor(context: ReconcileContext, isvc: InferenceService, problems: readonly Problem[], transient: readonly ChildFailure[], secretValues: readonly string[]): InferenceServiceStatus {
   const name = isvc.metadata.name ?? '';
   const namespace = isvc.metadata.namespace ?? 'default';
+  const scrub = (text: string) => redact(text, secretValues);
   return desiredStatus(isvc, {
     deployment: (deployment) => context.children.get(DeploymentKind, { namespace, name: deployment }),
+    diagnose: (deployment) => workloadFinding(deployment, deployment ? context.workloads.of(deployment) : { pods: [] }, scrub),
     versionDeploymentName: (version) => versionObjectName(name, version),
     routerDeploymentName: routerObjectName(name),
     url: inferenceServiceUrl(name, namespace, context.build.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN),
@@ -178,9 +188,28 @@ async function recordEvents(context: ReconcileContext, subject: KubeObject, befo
   for (const failure of failures) records.push(context.events.record(subject, 'Warning', 'ApplyFailed', describeFailure(failure)));
   const wasReady = readyCondition(before);
   const ready = readyCondition(after);
+  if (ready?.status === 'True' && wasReady?.status !== 'True') records.push(context.events.record(subject, 'Normal', 'Ready', ready.message));
+  for (const warning of stallWarnings(before, after)) records.push(context.events.record(subject, 'Warning', warning.reason, warning.message));
+  await Promise.all(records);
+}
+
+/**
+ * One Warning per transition: a version whose failure reason changed, and a Stalled condition whose
+ * reason changed (or, for problems not tied to a version, whose message did). A version's message
+ * alone changes with every crash-loop attempt or image back-off; that is status, not news.
+ */
+function stallWarnings(before: InferenceServiceStatus | undefined, after: InferenceServiceStatus): Problem[] {
+  const warnings: Problem[] = [];
+  for (const version of after.versions ?? []) {
+    const previous = before?.versions?.find((entry) => entry.name === version.name);
+    if (version.reason && version.reason !== 'Progressing' && version.reason !== previous?.reason) {
+      warnings.push({ reason: version.reason, message: `version ${version.name}: ${version.message ?? ''}` });
+    }
+  }
   const stalled = after.conditions?.find((condition) => condition.type === 'Stalled');
   const wasStalled = before?.conditions?.find((condition) => condition.type === 'Stalled');
-  if (ready?.status === 'True' && wasReady?.status !== 'True') records.push(context.events.record(subject, 'Normal', 'Ready', ready.message));
-  if (stalled && (wasStalled?.reason !== stalled.reason || wasStalled.message !== stalled.message)) records.push(context.events.record(subject, 'Warning', stalled.reason, stalled.message));
-  await Promise.all(records);
+  if (!stalled || warnings.some((warning) => warning.reason === stalled.reason)) return warnings;
+  const fromWorkload = (after.versions ?? []).some((version) => version.reason === stalled.reason) || stalled.message.startsWith('router: ');
+  const changed = wasStalled?.reason !== stalled.reason || (!fromWorkload && wasStalled.message !== stalled.message);
+  return changed ? [...warnings, { reason: stalled.reason, message: stalled.message }] : warnings;
 }

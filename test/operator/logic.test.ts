@@ -7,6 +7,7 @@ import { desiredObjects } from '../../operator/builders/index.ts';
 import { allTrafficTo } from '../../operator/cli/traffic-patch.ts';
 import { credentialsProblem, gpuProblem } from '../../operator/controller/checks.ts';
 import { applyReason } from '../../operator/controller/drift.ts';
+import { workloadFinding } from '../../operator/controller/failures.ts';
 import { parseQuantity, sameQuantity } from '../../operator/controller/quantity.ts';
 import { desiredStatus, workloadProgress } from '../../operator/controller/status.ts';
 import type { KubeObject } from '../../operator/kube/types.ts';
@@ -84,6 +85,7 @@ describe('status', () => {
 
   const inputs = (deployments: Record<string, KubeObject | undefined>, problems: { reason: string; message: string }[] = []) => ({
     deployment: (name: string) => deployments[name],
+    diagnose: (live: KubeObject | undefined) => workloadFinding(live, { pods: [] }, (text: string) => text),
     versionDeploymentName: (version: string) => `fraud-${version}`,
     routerDeploymentName: 'fraud-router',
     url: 'http://fraud.ml.svc.cluster.local',
@@ -106,7 +108,8 @@ describe('status', () => {
   it('is Reconciling (abnormal-true) while waiting, naming what it waits for', () => {
     const status = desiredStatus(twoVersions(), inputs({ 'fraud-v1': ready(2), 'fraud-router': ready(1) }));
     assert.deepEqual(status.conditions?.map((c) => [c.type, c.status, c.reason]), [['Ready', 'False', 'Progressing'], ['Reconciling', 'True', 'Progressing']]);
-    assert.match(status.conditions![0].message, /version v2 \(0\/0 ready\)/);
+    assert.match(status.conditions![0].message, /version v2 \(0\/0 ready: the Deployment does not exist yet\)/);
+    assert.deepEqual([status.versions?.[1].reason, status.versions?.[1].message], ['Progressing', 'the Deployment does not exist yet']);
   });
 
   it('is Stalled with the problem, and keeps lastTransitionTime while a condition holds', () => {
