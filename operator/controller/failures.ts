@@ -39,7 +39,9 @@ function creationFinding(deployment: KubeObject, replicaSet: KubeObject | undefi
 }
 
 /** Why a Deployment that is not ready is not ready; a transient Progressing finding when nothing failed. */
-export function workloadFinding(deployment: KubeObject | undefined, workload: Workload, redact: (text: string) => string): Finding {
+export function workloadFinding(deployment: KubeObject | undefined, workload: Workload, scrub: (text: string) => string): Finding {
+  // Quoted text ends where our advice begins: no doubled full stop.
+  const redact = (text: string) => scrub(text).replace(/[.\s]+$/, '');
   if (!deployment) return { reason: 'Progressing', stalled: false, message: 'the Deployment does not exist yet' };
   const created = creationFinding(deployment, workload.replicaSet, redact);
   if (created) return created;

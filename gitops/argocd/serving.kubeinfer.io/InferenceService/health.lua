@@ -1,7 +1,9 @@
 -- Argo CD health for kubeinfer InferenceServices (serving.kubeinfer.io), read the way
 -- kstatus reads them, so Argo CD, Flux, Helm 4 --wait and kubectl wait agree:
 --   status older than the spec (observedGeneration < generation) -> Progressing
---   Stalled=True (the operator cannot make progress, e.g. a bad model URI) -> Degraded
+--   Stalled=True (the operator cannot make progress: PodsForbidden, Unschedulable,
+--     ImagePullFailed, ModelFetchFailed, ModelLoadFailed, ProgressDeadlineExceeded,
+--     GPUUnavailable, Storage*, InvalidSpec, ApplyRejected) -> Degraded, "<reason>: <message>"
 --   Reconciling=True (rolling out, scaling, waiting for pods) -> Progressing
 --   Ready=True -> Healthy; anything else -> Progressing
 -- Written for Lua 5.1 (Argo CD's gopher-lua): no integer division, goto or utf8.
@@ -41,6 +43,10 @@ local function health(resource)
   end
   local stalled = findCondition(status.conditions, "Stalled")
   if stalled ~= nil and stalled.status == "True" then
+    -- Argo CD shows only the message: lead with the reason (PodsForbidden, ImagePullFailed, ...).
+    if stalled.reason ~= nil and stalled.reason ~= "" and stalled.message ~= nil and stalled.message ~= "" then
+      return "Degraded", stalled.reason .. ": " .. stalled.message
+    end
     return "Degraded", describe(stalled, "Stalled")
   end
   local reconciling = findCondition(status.conditions, "Reconciling")
