@@ -10,7 +10,8 @@ const MAX_COPIED = 600;
 
 const PATTERNS: readonly [RegExp, string][] = [
   [/(\b[a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi, `$1${REDACTED}@`], // user:password@ in a URL
-  [/(\b(?:https?|s3|gs):\/\/[^\s?#]*)\?[^\s#"']*/gi, `$1?${REDACTED}`], // query strings: presigned URLs hold signatures
+  // Query strings (presigned URLs hold signatures), up to the punctuation that ends a quoted URL.
+  [/(\b(?:https?|s3|gs):\/\/[^\s?#]*)\?[^\s#"']*?(?=[:,;)]?(?:\s|$))/gi, `$1?${REDACTED}`],
   [/\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, `$1 ${REDACTED}`],
   [/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, REDACTED], // AWS access key ids
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g, REDACTED],
