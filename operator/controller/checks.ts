@@ -1,6 +1,6 @@
 // Problems only the operator can see, because they depend on the cluster rather
 // than on the manifest: GPUs no node offers, a credentials Secret that is
-// missing or lacks the keys the model URIs need. Each becomes a Stalled
+// missing or lacks the keys the model URIs need, a model only local mode can read. Each becomes a Stalled
 // condition whose message says what to do. Pure: callers pass what they read.
 import { resolveVersions, type InferenceService } from '../../api/index.ts';
 import { GPU_MEMORY_LABEL, GPU_PRODUCT_LABEL } from '../builders/gpu.ts';
@@ -44,6 +44,14 @@ export function gpuProblem(isvc: InferenceService, nodes: readonly KubeObject[] 
   ].join(', ');
   const available = offered.length > 0 ? `nodes offer: ${offered.join('; ')}` : `no node has allocatable ${resource}`;
   return { reason: 'GPUUnavailable', message: `no schedulable node offers ${asked}; ${available}. Fix spec.gpu or add matching nodes.` };
+}
+
+/** A relative file:// URI names a file next to a manifest on someone's machine: only local mode can read it. */
+export function localUriProblem(isvc: InferenceService): Problem | undefined {
+  const local = isvc.spec.versions.filter((version) => /^file:\/\/[^/]/.test(version.model.uri));
+  if (local.length === 0) return undefined;
+  const named = local.map((version) => `version ${version.name} (${version.model.uri})`).join(', ');
+  return { reason: 'InvalidSpec', message: `${named}: a relative file:// URI is read from the manifest's directory by \`kubeinfer run\` (local mode); no pod can read it. Use s3://, gs://, http(s):// or pvc:// in a cluster.` };
 }
 
 /** The Secret named by spec.storage.secretRef as read from the API: its keys, or that it does not exist. */

@@ -12,7 +12,7 @@ import { describeError, type KubeError, type KubeErrorKind } from '../kube/error
 import { DeploymentKind, InferenceServiceKind, resourceFor, SecretKind } from '../kube/resources.ts';
 import { parseObjectKey, type KubeObject } from '../kube/types.ts';
 import type { ChildCache } from './cache.ts';
-import { credentialsProblem, gpuProblem, type Problem, type SecretLookup } from './checks.ts';
+import { credentialsProblem, gpuProblem, localUriProblem, type Problem, type SecretLookup } from './checks.ts';
 import { applyReason } from './drift.ts';
 import { workloadFinding } from './failures.ts';
 import { redact } from './redact.ts';
@@ -72,7 +72,7 @@ export async function reconcile(context: ReconcileContext, key: string): Promise
   const isvc = checked.value;
   const secret = await lookupSecret(context, isvc);
   if (!secret.ok) return { kind: 'retry', reason: secret.error.kind, error: `reading Secret: ${describeError(secret.error)}` };
-  const problems = [gpuProblem(isvc, context.nodes()), credentialsProblem(isvc, secret.value)].filter((p): p is Problem => p !== undefined);
+  const problems = [localUriProblem(isvc), gpuProblem(isvc, context.nodes()), credentialsProblem(isvc, secret.value)].filter((p): p is Problem => p !== undefined);
   const secretValues = secret.value?.found ? (secret.value.values ?? []) : [];
   const applied = await applyChildren(context, desired);
   const pruned = await pruneChildren(context, key, isvc, desired);
