@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import { corruptModel } from '../../tools/onnx/models.ts';
 import { modelFile, send, spawnServe } from './harness.ts';
 
-test('in a container, a model that fails to load exits 1 and leaves the reason in the termination log', async (t) => {
+// The timeout bounds a server that wrongly stays up; it is not a measure of speed.
+test('in a container, a model that fails to load exits 1 and leaves the reason in the termination log', { timeout: 60_000 }, async (t) => {
   const model = modelFile(t, corruptModel());
   const terminationLog = join(dirname(model), 'termination-log');
   await writeFile(terminationLog, ''); // the kubelet creates it before the container starts
