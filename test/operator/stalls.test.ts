@@ -4,12 +4,14 @@
 // count, MIG profile). Each turns Stalled within 30 s of apply, quoting the
 // cause, and becomes Ready again once the cause is removed.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
-import { parse } from 'yaml';
 import type { InferenceService, VersionStatus } from '../../api/index.ts';
 import type { KubeClient } from '../../operator/kube/client.ts';
 import { EventKind, InferenceServiceKind } from '../../operator/kube/resources.ts';
+import { assetPath } from '../../tools/cluster/assets.ts';
 import { runHealthScript } from '../ship/lua.ts';
 import { applyAsUser, createNamespace, eventually, inferenceService, operatorCluster, read, waitReady } from './harness.ts';
 
@@ -110,14 +112,34 @@ describe('status reports why versions fail', () => {
     await waitReady(admin(), ns, 'mig');
   });
 
-  it('the Argo CD health check reads a stalled InferenceService as Degraded, quoting the cause', async () => {
-    const ns = await createNamespace(cluster.cp, 'argo');
-    await applyAsUser(admin(), inferenceService(ns, 'pc', [{ name: 'v1' }], { scheduling: { priorityClassName: 'missing-class' } }));
+  it('kstatus (as Helm 4 --wait and Flux compute it) and the Argo CD health check read the failure at once, and the recovery', async () => {
+    const ns = await createNamespace(cluster.cp, 'gitops');
+    await applyAsUser(admin(), inferenceService(ns, 'pc', [{ name: 'v1' }], { scheduling: { priorityClassName: 'standby' } }));
     await waitStalled(ns, 'pc', 'PodsForbidden');
-    const live = parse(await kubectl(['get', 'inferenceservice', 'pc', '-n', ns, '-o', 'yaml']));
+    const live = JSON.parse(await kubectl(['get', 'inferenceservice', 'pc', '-n', ns, '-o', 'json']));
+    const verdict = await kstatus(live);
+    assert.equal(verdict.status, 'Failed');
+    assert.match(verdict.message, /no PriorityClass with name standby was found/);
     const health = runHealthScript(await readFile('gitops/argocd/serving.kubeinfer.io/InferenceService/health.lua', 'utf8'), live);
     assert.ok(health.ok);
     assert.equal(health.value.status, 'Degraded');
-    assert.match(health.value.message, /^PodsForbidden: version v1: pods cannot be created .*no PriorityClass with name missing-class was found/);
+    assert.match(health.value.message, /^PodsForbidden: version v1: pods cannot be created .*no PriorityClass with name standby was found/);
+
+    await kubectl(['create', 'priorityclass', 'standby', '--value=10']);
+    await waitReady(admin(), ns, 'pc');
+    assert.equal((await kstatus(JSON.parse(await kubectl(['get', 'inferenceservice', 'pc', '-n', ns, '-o', 'json'])))).status, 'Current');
   });
 });
+
+/** kstatus's verdict on one object, from sigs.k8s.io/cli-utils' status.Compute (the kstatus asset). */
+async function kstatus(object: unknown): Promise<{ status: string; message: string }> {
+  const child = spawn(await assetPath('kstatus'), [], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin.end(JSON.stringify(object));
+  const [code] = await once(child, 'close');
+  assert.equal(code, 0, stderr);
+  return JSON.parse(stdout);
+}

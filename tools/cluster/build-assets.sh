@@ -6,10 +6,11 @@
 #   $KUBEINFER_CACHE/assets/kwok-<v>/kwok
 #   $KUBEINFER_CACHE/assets/helm-<v>/helm
 #   $KUBEINFER_CACHE/assets/fake-gcs-server-<v>/fake-gcs-server  (GCS emulator for test/storage)
+#   $KUBEINFER_CACHE/assets/kstatus-<v>/kstatus  (kstatus's verdict on one object, as Helm 4 --wait reads it)
 # k8s.io/kubernetes cannot be `go install`ed directly: its go.mod replaces every
 # k8s.io/* staging module with a ./staging path (kubernetes/kubernetes#79384), so a
 # wrapper module requires it and replaces each staging module with the matching v0.X.Y.
-# Usage: build-assets.sh [all|kubernetes|etcd|kwok|helm|fake-gcs-server|paths|print-versions]...
+# Usage: build-assets.sh [all|kubernetes|etcd|kwok|helm|fake-gcs-server|kstatus|paths|print-versions]...
 #   paths: prints name=path for every binary (where the test harness looks in the cache).
 # Concurrent runs (parallel test files) serialize on a lock; the second finds the cache filled.
 set -euo pipefail
@@ -19,6 +20,8 @@ ETCD_VERSION="${KUBEINFER_ETCD_VERSION:-v3.6.16}"
 KWOK_VERSION="${KUBEINFER_KWOK_VERSION:-v0.7.0}"
 HELM_VERSION="${KUBEINFER_HELM_VERSION:-v3.21.4}"
 FAKE_GCS_SERVER_VERSION="${KUBEINFER_FAKE_GCS_SERVER_VERSION:-v1.56.1}"
+# sigs.k8s.io/cli-utils, whose pkg/kstatus Helm 4 --wait, Flux and kpt compute status with.
+KSTATUS_VERSION="${KUBEINFER_KSTATUS_VERSION:-v0.37.2}"
 CACHE="${KUBEINFER_CACHE:-$HOME/.cache/kubeinfer}"
 ASSETS="$CACHE/assets"
 export CGO_ENABLED=0 GOFLAGS="-buildvcs=false -trimpath"
@@ -128,6 +131,58 @@ build_helm() {
 }
 build_fake-gcs-server() { go_install fake-gcs-server github.com/fsouza/fake-gcs-server "$FAKE_GCS_SERVER_VERSION"; }
 
+build_kstatus() {
+  local out="$ASSETS/kstatus-$KSTATUS_VERSION"
+  if [[ -x "$out/kstatus" ]]; then log "kstatus $KSTATUS_VERSION: cached in $out"; return; fi
+  need_go
+  local work; work="$(mktemp -d)"; trap 'rm -rf "$work"' RETURN
+  log "kstatus $KSTATUS_VERSION: resolving sigs.k8s.io/cli-utils"
+  cat > "$work/main.go" <<'GO'
+// kstatus: reads one Kubernetes object as JSON on stdin and prints kstatus's verdict,
+// {"status": "Current|InProgress|Failed|...", "message": "..."}, computed by the same
+// library call (status.Compute) that Helm 4 --wait and Flux make.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	k8sjson "k8s.io/apimachinery/pkg/util/json"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+)
+
+func main() {
+	raw, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	var object map[string]interface{}
+	// apimachinery's decoder keeps integers as int64, as the apiserver's client does.
+	if err := k8sjson.Unmarshal(raw, &object); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	result, err := status.Compute(&unstructured.Unstructured{Object: object})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	out, _ := json.Marshal(map[string]string{"status": result.Status.String(), "message": result.Message})
+	fmt.Println(string(out))
+}
+GO
+  printf 'module kubeinfer.local/kstatus\n\ngo 1.24\n\nrequire sigs.k8s.io/cli-utils %s\n' "$KSTATUS_VERSION" > "$work/go.mod"
+  (cd "$work" && go mod tidy >&2)
+  log "kstatus $KSTATUS_VERSION: compiling"
+  mkdir -p "$out.tmp"
+  (cd "$work" && go build -ldflags "-s -w" -o "$out.tmp/kstatus" .)
+  rm -rf "$out"; mv "$out.tmp" "$out"
+}
+
 print_paths() {
   local cmd
   for cmd in "${KUBERNETES_COMMANDS[@]}"; do echo "$cmd=$ASSETS/kubernetes-$KUBERNETES_VERSION/$cmd"; done
@@ -135,6 +190,7 @@ print_paths() {
   echo "kwok=$ASSETS/kwok-$KWOK_VERSION/kwok"
   echo "helm=$ASSETS/helm-$HELM_KEY/helm"
   echo "fake-gcs-server=$ASSETS/fake-gcs-server-$FAKE_GCS_SERVER_VERSION/fake-gcs-server"
+  echo "kstatus=$ASSETS/kstatus-$KSTATUS_VERSION/kstatus"
 }
 
 lock() {
@@ -149,10 +205,10 @@ lock() {
 targets=("$@"); [[ ${#targets[@]} -eq 0 ]] && targets=(all)
 for t in "${targets[@]}"; do
   case "$t" in
-    all) lock; build_etcd; build_kubernetes; build_kwok; build_helm; build_fake-gcs-server ;;
-    kubernetes|etcd|kwok|helm|fake-gcs-server) lock; "build_$t" ;;
+    all) lock; build_etcd; build_kubernetes; build_kwok; build_helm; build_fake-gcs-server; build_kstatus ;;
+    kubernetes|etcd|kwok|helm|fake-gcs-server|kstatus) lock; "build_$t" ;;
     paths) print_paths ;;
-    print-versions) echo "kubernetes=$KUBERNETES_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION helm=$HELM_VERSION fake-gcs-server=$FAKE_GCS_SERVER_VERSION cache=$ASSETS" ;;
-    *) log "unknown target $t (want all|kubernetes|etcd|kwok|helm|fake-gcs-server|paths|print-versions)"; exit 2 ;;
+    print-versions) echo "kubernetes=$KUBERNETES_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION helm=$HELM_VERSION fake-gcs-server=$FAKE_GCS_SERVER_VERSION kstatus=$KSTATUS_VERSION cache=$ASSETS" ;;
+    *) log "unknown target $t (want all|kubernetes|etcd|kwok|helm|fake-gcs-server|kstatus|paths|print-versions)"; exit 2 ;;
   esac
 done
