@@ -80,13 +80,25 @@ build_kubernetes() {
   done
 }
 
-build_etcd() {
-  local out="$ASSETS/etcd-$ETCD_VERSION"
-  if [[ -x "$out/etcd" ]]; then log "etcd $ETCD_VERSION: cached in $out"; return; fi
+# A binary from a main.go of our own (on stdin) that requires one module at a version.
+go_build_main() { # name version module
+  local name="$1" version="$2" module="$3" out="$ASSETS/$1-$2"
+  if [[ -x "$out/$name" ]]; then log "$name $version: cached in $out"; cat >/dev/null; return; fi
   need_go
-  local work; work="$(mktemp -d)"; trap 'rm -rf "$work"' RETURN
-  log "etcd $ETCD_VERSION: resolving go.etcd.io/etcd/server/v3"
-  cat > "$work/main.go" <<'GO'
+  # The trap removes itself: traps are global, and the caller's return must not run it again.
+  local work; work="$(mktemp -d)"; trap 'rm -rf "$work"; trap - RETURN' RETURN
+  log "$name $version: resolving $module"
+  cat > "$work/main.go"
+  printf 'module kubeinfer.local/%s\n\ngo 1.24\n\nrequire %s %s\n' "$name" "$module" "$version" > "$work/go.mod"
+  (cd "$work" && go mod tidy >&2)
+  log "$name $version: compiling"
+  mkdir -p "$out.tmp"
+  (cd "$work" && go build -ldflags "-s -w" -o "$out.tmp/$name" .)
+  rm -rf "$out"; mv "$out.tmp" "$out"
+}
+
+build_etcd() {
+  go_build_main etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3 <<'GO'
 // The etcd binary is exactly this: etcdmain.Main, as in etcd's own main.go.
 package main
 
@@ -98,12 +110,6 @@ import (
 
 func main() { etcdmain.Main(os.Args) }
 GO
-  printf 'module kubeinfer.local/etcd\n\ngo 1.24\n\nrequire go.etcd.io/etcd/server/v3 %s\n' "$ETCD_VERSION" > "$work/go.mod"
-  (cd "$work" && go mod tidy >&2)
-  log "etcd $ETCD_VERSION: compiling"
-  mkdir -p "$out.tmp"
-  (cd "$work" && go build -ldflags "-s -w" -o "$out.tmp/etcd" .)
-  rm -rf "$out"; mv "$out.tmp" "$out"
 }
 
 go_install() { # name module-path version [cache-key] [extra ldflags]
@@ -132,12 +138,7 @@ build_helm() {
 build_fake-gcs-server() { go_install fake-gcs-server github.com/fsouza/fake-gcs-server "$FAKE_GCS_SERVER_VERSION"; }
 
 build_kstatus() {
-  local out="$ASSETS/kstatus-$KSTATUS_VERSION"
-  if [[ -x "$out/kstatus" ]]; then log "kstatus $KSTATUS_VERSION: cached in $out"; return; fi
-  need_go
-  local work; work="$(mktemp -d)"; trap 'rm -rf "$work"' RETURN
-  log "kstatus $KSTATUS_VERSION: resolving sigs.k8s.io/cli-utils"
-  cat > "$work/main.go" <<'GO'
+  go_build_main kstatus "$KSTATUS_VERSION" sigs.k8s.io/cli-utils <<'GO'
 // kstatus: reads one Kubernetes object as JSON on stdin and prints kstatus's verdict,
 // {"status": "Current|InProgress|Failed|...", "message": "..."}, computed by the same
 // library call (status.Compute) that Helm 4 --wait and Flux make.
@@ -175,12 +176,6 @@ func main() {
 	fmt.Println(string(out))
 }
 GO
-  printf 'module kubeinfer.local/kstatus\n\ngo 1.24\n\nrequire sigs.k8s.io/cli-utils %s\n' "$KSTATUS_VERSION" > "$work/go.mod"
-  (cd "$work" && go mod tidy >&2)
-  log "kstatus $KSTATUS_VERSION: compiling"
-  mkdir -p "$out.tmp"
-  (cd "$work" && go build -ldflags "-s -w" -o "$out.tmp/kstatus" .)
-  rm -rf "$out"; mv "$out.tmp" "$out"
 }
 
 print_paths() {
