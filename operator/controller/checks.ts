@@ -70,6 +70,16 @@ const PAIRS: readonly (readonly [string, string])[] = [
   ['HTTP_USERNAME', 'HTTP_PASSWORD'],
 ];
 
+/** Keys of the storage Secret that hold settings, not secrets: an endpoint or a region may be quoted in status. */
+const SETTING_KEYS: ReadonlySet<string> = new Set([
+  'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_S3_FORCE_PATH_STYLE', 'GCS_ENDPOINT_URL', 'STORAGE_EMULATOR_HOST',
+]);
+
+/** The values of a Secret's entries that must never be quoted (every key but the settings above). */
+export function secretValues(entries: readonly (readonly [string, string])[]): string[] {
+  return entries.filter(([key]) => !SETTING_KEYS.has(key)).map(([, value]) => value);
+}
+
 /** Storage credentials problems; undefined when no Secret is referenced or it has what the URIs need. */
 export function credentialsProblem(isvc: InferenceService, secret: SecretLookup | undefined): Problem | undefined {
   const secretName = isvc.spec.storage?.secretRef?.name;

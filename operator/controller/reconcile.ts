@@ -12,7 +12,7 @@ import { describeError, type KubeError, type KubeErrorKind } from '../kube/error
 import { DeploymentKind, InferenceServiceKind, resourceFor, SecretKind } from '../kube/resources.ts';
 import { parseObjectKey, type KubeObject } from '../kube/types.ts';
 import type { ChildCache } from './cache.ts';
-import { credentialsProblem, gpuProblem, localUriProblem, type Problem, type SecretLookup } from './checks.ts';
+import { credentialsProblem, gpuProblem, localUriProblem, secretValues, type Problem, type SecretLookup } from './checks.ts';
 import { applyReason } from './drift.ts';
 import { workloadFinding } from './failures.ts';
 import { redact } from './redact.ts';
@@ -95,8 +95,8 @@ async function lookupSecret(context: ReconcileContext, isvc: InferenceService): 
   if (read.ok) {
     const data = (read.value.data as Record<string, string> | undefined) ?? {};
     const stringData = (read.value.stringData as Record<string, string> | undefined) ?? {};
-    const values = [...Object.values(data).map((value) => Buffer.from(value, 'base64').toString()), ...Object.values(stringData)];
-    return { ok: true, value: { found: true, keys: [...Object.keys(data), ...Object.keys(stringData)], values } };
+    const entries = [...Object.entries(data).map(([key, value]) => [key, Buffer.from(value, 'base64').toString()] as const), ...Object.entries(stringData)];
+    return { ok: true, value: { found: true, keys: entries.map(([key]) => key), values: secretValues(entries) } };
   }
   if (read.error.kind === 'NotFound') return { ok: true, value: { found: false } };
   if (read.error.kind === 'Forbidden') return { ok: true, value: undefined }; // cannot check: let fetch-model report it

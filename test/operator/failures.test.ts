@@ -3,6 +3,7 @@
 // and the scrubbing of credentials from everything copied into status.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { secretValues } from '../../operator/controller/checks.ts';
 import { workloadFinding } from '../../operator/controller/failures.ts';
 import { redact } from '../../operator/controller/redact.ts';
 import type { KubeObject } from '../../operator/kube/types.ts';
@@ -99,5 +100,10 @@ describe('redact', () => {
     for (const secret of ['hunter22', 'abc123', 'AKIAABCDEFGHIJKLMNOP', 'eyJhbGciOiJIUzI1NiJ9', 's3cr3t-value']) assert.ok(!clean.includes(secret), `${secret} in ${clean}`);
     assert.match(clean, /https:\/\/\[redacted\]@models\.example\/m\.onnx\?\[redacted\]: AccessDenied/);
     assert.equal(redact('a\n  b'), 'a b');
+  });
+
+  it("scrubs every value of the storage Secret except the settings a person needs to see", () => {
+    const values = secretValues([['AWS_ACCESS_KEY_ID', 'minio-admin'], ['AWS_SECRET_ACCESS_KEY', 'minio-secret'], ['AWS_ENDPOINT_URL', 'http://minio.minio:9000'], ['AWS_REGION', 'eu-west-1']]);
+    assert.equal(redact('access denied at http://minio.minio:9000 (eu-west-1) for minio-admin/minio-secret', values), 'access denied at http://minio.minio:9000 (eu-west-1) for [redacted]/[redacted]');
   });
 });
