@@ -9,6 +9,8 @@ import { containerSecurityContext } from './security.ts';
 export const MODEL_VOLUME = 'model';
 export const TMP_VOLUME = 'tmp';
 export const CREDENTIALS_VOLUME = 'storage-credentials';
+/** The init container's name; status reads its failures by it (controller/pod-failures.ts). */
+export const FETCH_MODEL_CONTAINER = 'fetch-model';
 
 /** A `pvc://<claim>/<path>` URI split into the claim and the location of the model inside it. */
 export interface ClaimLocation {
@@ -59,7 +61,7 @@ export function modelDelivery(isvc: InferenceService, model: ModelSource, resour
     ...(secretName ? [{ name: CREDENTIALS_VOLUME, mountPath: CREDENTIALS_DIR, readOnly: true }] : []),
   ];
   const fetchModel: V1Container = {
-    name: 'fetch-model',
+    name: FETCH_MODEL_CONTAINER,
     image: options.runtimeImage,
     ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
     args: ['fetch-model', model.uri, MODEL_DIR, ...(model.sha256 ? ['--sha256', model.sha256] : [])],

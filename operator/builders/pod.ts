@@ -9,6 +9,9 @@ import { HTTP_PORT, type BuildOptions } from './options.ts';
 import { modelProbes } from './probes.ts';
 import { containerSecurityContext, podSecurityContext } from './security.ts';
 
+/** The model server container's name; status reads its failures by it (controller/pod-failures.ts). */
+export const RUNTIME_CONTAINER = 'runtime';
+
 /** Requests for a model container when the InferenceService names none (as KServe does). */
 export const DEFAULT_MODEL_RESOURCES: ResourceRequirements = { requests: { cpu: '1', memory: '1Gi' } };
 
@@ -50,7 +53,7 @@ export function modelPodTemplate(isvc: InferenceService, version: ResolvedVersio
   const resources = containerResources(named ? version.resources : DEFAULT_MODEL_RESOURCES, gpuLimits(version.gpu));
   const delivery = modelDelivery(isvc, version.model, resources, options);
   const runtime: V1Container = {
-    name: 'runtime',
+    name: RUNTIME_CONTAINER,
     image: options.runtimeImage,
     ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
     args: ['serve'],

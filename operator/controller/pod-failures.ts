@@ -2,6 +2,8 @@
 // person reads `kubectl describe pod`: the scheduler's verdict, then the init
 // container that fetches the model, then the containers. Pure: the caller
 // passes the pod and a redactor for anything copied out of it.
+import { FETCH_MODEL_CONTAINER } from '../builders/model-source.ts';
+import { RUNTIME_CONTAINER } from '../builders/pod.ts';
 import type { KubeObject } from '../kube/types.ts';
 
 /** A classified reason a version is not ready; `stalled` when it will not fix itself. */
@@ -36,10 +38,6 @@ interface PodShape {
   };
 }
 
-/** The init container that downloads the model (operator/builders/model-source.ts). */
-const FETCH_CONTAINER = 'fetch-model';
-/** The model server container (operator/builders/pod.ts). */
-const RUNTIME_CONTAINER = 'runtime';
 
 /** Waiting reasons the kubelet gives when it cannot get the image; none clears without a change. */
 const IMAGE_PULL_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName']);
@@ -87,7 +85,7 @@ function containerFinding(pod: string, status: ContainerStatus, init: boolean, r
   const attempts = (status.restartCount ?? 0) + (status.state?.running ? 0 : 1);
   const said = failed.message ? redact(failed.message) : `exit code ${failed.exitCode ?? '?'}${failed.reason ? ` (${failed.reason})` : ''}`;
   const tried = `${where}, ${attempts} failed attempt${attempts === 1 ? '' : 's'}`;
-  if (init && status.name === FETCH_CONTAINER) {
+  if (init && status.name === FETCH_MODEL_CONTAINER) {
     return { reason: 'ModelFetchFailed', stalled: true, message: `the model cannot be fetched (${tried}): ${said}. Check spec.versions[].model.uri and spec.storage.secretRef.` };
   }
   if (status.name === RUNTIME_CONTAINER) {
@@ -109,7 +107,7 @@ function failedRun(status: ContainerStatus): ContainerState['terminated'] | unde
 export function podProgress(object: KubeObject): string {
   const pod = object as unknown as PodShape;
   if (pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return `pod ${pod.metadata.name} is ready`;
-  const fetching = pod.status?.initContainerStatuses?.find((s) => s.name === FETCH_CONTAINER && !s.state?.terminated);
+  const fetching = pod.status?.initContainerStatuses?.find((s) => s.name === FETCH_MODEL_CONTAINER && !s.state?.terminated);
   if (fetching?.state?.running) return `pod ${pod.metadata.name} is fetching the model`;
   const runtime = pod.status?.containerStatuses?.find((s) => s.name === RUNTIME_CONTAINER);
   if (runtime?.state?.running && !runtime.ready) return `pod ${pod.metadata.name} is loading the model (not ready yet)`;
