@@ -22,8 +22,15 @@ export const ON_PLAYED_NODE = {
   tolerations: [{ key: TAINT.key, operator: 'Exists', effect: TAINT.effect }],
 };
 
-/** Registers the node the way a kubelet does (status included), Ready, without kwok's annotation. */
-export async function registerPlayedNode(cp: ControlPlane): Promise<void> {
+/** How often the played kubelet renews its node Lease (the kubelet's default is 10 s). */
+const HEARTBEAT_MS = 10_000;
+
+/**
+ * Registers the node the way a kubelet does (status included), Ready, without kwok's annotation,
+ * and keeps its Lease renewed so the node lifecycle controller never marks it unreachable.
+ * Returns the function that stops the heartbeat.
+ */
+export async function registerPlayedNode(cp: ControlPlane, admin: KubeClient): Promise<() => void> {
   const resources = { cpu: '8', memory: '32Gi', pods: '110' };
   const node = {
     apiVersion: 'v1', kind: 'Node',
@@ -36,6 +43,14 @@ export async function registerPlayedNode(cp: ControlPlane): Promise<void> {
   };
   const created = await cp.kubectl(['create', '-f', '-'], { input: JSON.stringify(node) });
   assert.equal(created.code, 0, created.stderr);
+  const renew = () => admin.apply({
+    apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: KUBELET_NODE, namespace: 'kube-node-lease' },
+    spec: { holderIdentity: KUBELET_NODE, leaseDurationSeconds: 40, renewTime: new Date().toISOString().replace('Z', '000Z') },
+  });
+  const renewed = await renew();
+  assert.ok(renewed.ok, renewed.ok ? '' : describeError(renewed.error));
+  const heartbeat = setInterval(() => void renew(), HEARTBEAT_MS);
+  return () => clearInterval(heartbeat);
 }
 
 /** The version's pod once the scheduler has bound it to the played node. */

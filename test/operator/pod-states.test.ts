@@ -4,7 +4,7 @@
 // that crash-loops; and it recovers when the pod does. The control plane is
 // real; the node's kubelet is played by the test (see kubelet.ts).
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import type { InferenceService } from '../../api/index.ts';
 import type { KubeClient } from '../../operator/kube/client.ts';
 import { EventKind, InferenceServiceKind } from '../../operator/kube/resources.ts';
@@ -17,6 +17,9 @@ const TOKEN = 'tok-s3cr3t-4242';
 describe('status reports what the kubelet reports', () => {
   const cluster = operatorCluster();
   const admin = (): KubeClient => cluster.admin;
+  let stopHeartbeat = () => {};
+  before(async () => (stopHeartbeat = await registerPlayedNode(cluster.cp, admin())));
+  after(() => stopHeartbeat());
 
   async function stalledAs(namespace: string, name: string, reason: string, matching: RegExp): Promise<InferenceService> {
     return eventually(async () => {
@@ -33,7 +36,6 @@ describe('status reports what the kubelet reports', () => {
   }
 
   it('a model fetch that fails: ModelFetchFailed with the termination message, attempts counted, secrets removed, one Event', async () => {
-    await registerPlayedNode(cluster.cp);
     const ns = await createNamespace(cluster.cp, 'fetch');
     const created = await cluster.cp.kubectl(['create', 'secret', 'generic', 'http-models', '-n', ns, `--from-literal=HTTP_BEARER_TOKEN=${TOKEN}`]);
     assert.equal(created.code, 0, created.stderr);
