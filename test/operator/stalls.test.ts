@@ -75,6 +75,19 @@ describe('status reports why versions fail', () => {
     await waitReady(admin(), ns, 'fraud', 60_000);
   });
 
+  it("a LimitRange minimum the pods fall short of, until it is lowered; Pod Security 'restricted' admits them", async () => {
+    const ns = await createNamespace(cluster.cp, 'limits');
+    await kubectl(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=restricted']);
+    const limits = { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'floor', namespace: ns }, spec: { limits: [{ type: 'Container', min: { cpu: '50m' } }] } };
+    await kubectl(['apply', '-f', '-'], JSON.stringify(limits));
+    await applyAsUser(admin(), inferenceService(ns, 'small', [{ name: 'v1' }]));
+    const stalled = await waitStalled(ns, 'small', 'PodsForbidden');
+    assert.match(stalled.message, /version v1: .*minimum cpu usage per Container is 50m, but request is 10m.*LimitRange/);
+
+    await kubectl(['apply', '-f', '-'], JSON.stringify({ ...limits, spec: { limits: [{ type: 'Container', min: { cpu: '5m' } }] } }));
+    await waitReady(admin(), ns, 'small', 60_000);
+  });
+
   it("a CPU request no node has: the scheduler's message, until it is lowered", async () => {
     const ns = await createNamespace(cluster.cp, 'cpu');
     const isvc = inferenceService(ns, 'big', [{ name: 'v1' }], { resources: { requests: { cpu: '64', memory: '16Mi' } } });
