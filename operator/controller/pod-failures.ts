@@ -83,7 +83,7 @@ function containerFinding(pod: string, status: ContainerStatus, init: boolean, r
   const failed = failedRun(status);
   if (!failed) return undefined;
   const attempts = (status.restartCount ?? 0) + (status.state?.running ? 0 : 1);
-  const said = failed.message ? redact(failed.message) : `exit code ${failed.exitCode ?? '?'}${failed.reason ? ` (${failed.reason})` : ''}`;
+  const said = failed.message ? redact(failed.message) : exitDescription(failed);
   const tried = `${where}, ${attempts} failed attempt${attempts === 1 ? '' : 's'}`;
   if (init && status.name === FETCH_MODEL_CONTAINER) {
     return { reason: 'ModelFetchFailed', stalled: true, message: `the model cannot be fetched (${tried}): ${said}. Check spec.versions[].model.uri and spec.storage.secretRef.` };
@@ -95,12 +95,22 @@ function containerFinding(pod: string, status: ContainerStatus, init: boolean, r
   return { reason: 'ContainerFailing', stalled: true, message: `${tried}: ${said}.` };
 }
 
-/** The failed run of a container: its current state when it just ended, else the one before a restart. */
+/**
+ * The failed run of a container: its current state when it just ended, else the one before a restart.
+ * A clean exit counts too while the kubelet backs off restarting it: `serve` drains and exits 0 on the
+ * SIGTERM that a failed liveness or startup probe sends.
+ */
 function failedRun(status: ContainerStatus): ContainerState['terminated'] | undefined {
-  const failed = (state: ContainerState | undefined) => (state?.terminated && (state.terminated.exitCode ?? 0) !== 0 ? state.terminated : undefined);
+  const backingOff = status.state?.waiting?.reason === 'CrashLoopBackOff';
+  const failed = (state: ContainerState | undefined) => (state?.terminated && ((state.terminated.exitCode ?? 0) !== 0 || backingOff) ? state.terminated : undefined);
   // A container that runs again and is ready has recovered; one still crash-looping or not ready has not.
   if (status.state?.running && status.ready) return undefined;
   return failed(status.state) ?? failed(status.lastState);
+}
+
+function exitDescription(run: NonNullable<ContainerState['terminated']>): string {
+  if (run.exitCode === 0) return 'it was stopped and restarted although it exited cleanly: its startup or liveness probe failed (kubectl describe pod shows the probe)';
+  return `exit code ${run.exitCode ?? '?'}${run.reason ? ` (${run.reason})` : ''}`;
 }
 
 /** What a pod without a failure is doing, for a Reconciling message. */

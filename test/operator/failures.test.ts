@@ -72,6 +72,10 @@ describe('version failures', () => {
     const finding = workloadFinding(deployment(), { replicaSet: replicaSet(), pods: [pod({ phase: 'Running', containerStatuses: [crashed] })] }, same);
     assert.equal(finding.reason, 'ModelLoadFailed');
     assert.ok(finding.message.includes(loadError));
+    const probed = container('runtime', { restartCount: 3, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: terminated(0, undefined, 'Completed') });
+    const killed = workloadFinding(deployment(), { replicaSet: replicaSet(), pods: [pod({ phase: 'Running', containerStatuses: [probed] })] }, same);
+    assert.equal(killed.reason, 'ModelLoadFailed', 'restarted by failing probes although serve drains and exits 0');
+    assert.match(killed.message, /4 failed attempts.*startup or liveness probe failed/);
     const oom = container('runtime', { state: { running: {} }, lastState: terminated(137, undefined, 'OOMKilled') });
     assert.match(workloadFinding(deployment(), { replicaSet: replicaSet(), pods: [pod({ phase: 'Running', containerStatuses: [oom] })] }, same).message, /out of memory.*OOMKilled.*limits\.memory/);
   });
