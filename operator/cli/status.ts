@@ -19,12 +19,14 @@ export function formatStatus(isvc: InferenceService): string {
   const status = isvc.status ?? {};
   const conditions = status.conditions ?? [];
   const ready = conditions.find((condition) => condition.type === 'Ready');
+  // Stalled and Reconciling carry the same message as a not-ready Ready: print it once.
+  const repeated = (condition: { message: string }) => conditions.some((other) => other.type !== 'Ready' && other.status === 'True' && other.message === condition.message);
   const generation = isvc.metadata.generation ?? 0;
   const observed = status.observedGeneration;
   const lines = [
     `Name:        ${isvc.metadata.name} (namespace ${isvc.metadata.namespace})`,
     `URL:         ${status.url ?? '-'}`,
-    `Ready:       ${ready ? `${ready.status} (${ready.reason}) ${ready.message}` : 'Unknown (the operator has not reported yet)'}`,
+    `Ready:       ${ready ? `${ready.status} (${ready.reason})${repeated(ready) ? '' : ` ${ready.message}`}` : 'Unknown (the operator has not reported yet)'}`,
     ...conditions.filter((condition) => condition.type !== 'Ready' && condition.status === 'True').map((condition) => `${`${condition.type}:`.padEnd(12)} ${condition.reason}: ${condition.message}`),
     `Generation:  ${generation}${observed === generation ? '' : ` (operator has seen ${observed ?? 'none'} yet)`}`,
     `Traffic:     ${status.trafficSummary ?? '-'}`,
