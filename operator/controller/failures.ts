@@ -30,10 +30,12 @@ function creationFinding(deployment: KubeObject, replicaSet: KubeObject | undefi
   if (!failure) return undefined;
   const text = failure.message ?? failure.reason ?? 'ReplicaFailure';
   const hint = CREATE_HINTS.map(([pattern, say]) => { const match = text.match(pattern); return match ? say(match) : undefined; }).find(Boolean);
-  const forbidden = /is forbidden/.test(text);
+  // An admission refusal stays until something changes; anything else (a webhook that timed out,
+  // an internal error) may pass on the ReplicaSet controller's next try, so it only reconciles.
+  const refused = /is forbidden|denied the request/.test(text);
   const owner = replicaSet ? `ReplicaSet ${replicaSet.metadata.name}` : `Deployment ${deployment.metadata.name}`;
   return {
-    reason: forbidden ? 'PodsForbidden' : 'ReplicaFailure', stalled: true,
+    reason: refused ? 'PodsForbidden' : 'ReplicaFailure', stalled: refused,
     message: `pods cannot be created (${owner}): ${redact(text)}${hint ? `. Fix: ${hint}.` : ''}`,
   };
 }

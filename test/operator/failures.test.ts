@@ -16,6 +16,7 @@ const pod = (status: object): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', me
 const terminated = (exitCode: number, message?: string, reason = 'Error') => ({ terminated: { exitCode, reason, ...(message ? { message } : {}) } });
 const container = (name: string, fields: object) => ({ name, image: 'registry.example/kubeinfer-runtime:1', ready: false, restartCount: 0, ...fields });
 const same = (text: string) => text;
+const pick = (finding: { reason: string; stalled: boolean }) => [finding.reason, finding.stalled];
 
 describe('version failures', () => {
   it('names the admission plugin that refuses the pods and what to do', () => {
@@ -34,8 +35,12 @@ describe('version failures', () => {
       assert.match(finding.message, /ReplicaSet fraud-v1-5d8f/);
       assert.match(finding.message, hint);
     }
-    const other = { type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'Internal error occurred: admission webhook failed' };
-    assert.equal(workloadFinding(deployment([other]), { pods: [] }, same).reason, 'ReplicaFailure', "the Deployment's copy counts before a ReplicaSet is cached");
+    const denied = { type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'admission webhook "policy.example.com" denied the request: no latest tags' };
+    assert.deepEqual(pick(workloadFinding(deployment([denied]), { pods: [] }, same)), ['PodsForbidden', true], "the Deployment's copy counts before a ReplicaSet is cached");
+    const flaky = { type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'Internal error occurred: failed calling webhook "policy.example.com": context deadline exceeded' };
+    const transient = workloadFinding(deployment(), { replicaSet: replicaSet([flaky]), pods: [] }, same);
+    assert.deepEqual(pick(transient), ['ReplicaFailure', false], 'a refusal that may pass on the next try keeps reconciling');
+    assert.match(transient.message, /context deadline exceeded/);
   });
 
   it("quotes the scheduler's verdict for a pod that fits no node", () => {
