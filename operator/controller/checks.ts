@@ -48,9 +48,13 @@ export function gpuProblem(isvc: InferenceService, nodes: readonly KubeObject[] 
 
 /** A relative file:// URI names a file next to a manifest on someone's machine: only local mode can read it. */
 export function localUriProblem(isvc: InferenceService): Problem | undefined {
-  const local = isvc.spec.versions.filter((version) => /^file:\/\/[^/]/.test(version.model.uri));
+  const local = isvc.spec.versions.flatMap((version) => {
+    const steps = [...(version.pipeline?.preprocess ?? []), ...(version.pipeline?.postprocess ?? [])];
+    const uris = [version.model.uri, version.model.labels?.uri, ...steps.map((step) => step.model?.uri)];
+    return uris.filter((uri): uri is string => uri !== undefined && /^file:\/\/[^/]/.test(uri)).map((uri) => `version ${version.name} (${uri})`);
+  });
   if (local.length === 0) return undefined;
-  const named = local.map((version) => `version ${version.name} (${version.model.uri})`).join(', ');
+  const named = local.join(', ');
   return { reason: 'InvalidSpec', message: `${named}: a relative file:// URI is read from the manifest's directory by \`kubeinfer run\` (local mode); no pod can read it. Use s3://, gs://, http(s):// or pvc:// in a cluster.` };
 }
 

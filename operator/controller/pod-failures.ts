@@ -2,7 +2,7 @@
 // person reads `kubectl describe pod`: the scheduler's verdict, then the init
 // container that fetches the model, then the containers. Pure: the caller
 // passes the pod and a redactor for anything copied out of it.
-import { FETCH_MODEL_CONTAINER } from '../builders/model-source.ts';
+import { FETCH_CONTAINER_PREFIX, FETCH_MODEL_CONTAINER } from '../builders/model-source.ts';
 import { RUNTIME_CONTAINER } from '../builders/pod.ts';
 import type { KubeObject } from '../kube/types.ts';
 
@@ -85,8 +85,10 @@ function containerFinding(pod: string, status: ContainerStatus, init: boolean, r
   const attempts = (status.restartCount ?? 0) + (status.state?.running ? 0 : 1);
   const said = failed.message ? redact(failed.message) : exitDescription(failed);
   const tried = `${where}, ${attempts} failed attempt${attempts === 1 ? '' : 's'}`;
-  if (init && status.name === FETCH_MODEL_CONTAINER) {
-    return { reason: 'ModelFetchFailed', stalled: true, message: `the model cannot be fetched (${tried}): ${said}. Check spec.versions[].model.uri and spec.storage.secretRef.` };
+  if (init && status.name.startsWith(FETCH_CONTAINER_PREFIX)) {
+    // fetch-model itself, or the labels and pipeline steps fetched beside it.
+    const what = status.name === FETCH_MODEL_CONTAINER ? 'the model' : `an artifact of the model (${status.name})`;
+    return { reason: 'ModelFetchFailed', stalled: true, message: `${what} cannot be fetched (${tried}): ${said}. Check the URIs under spec.versions[].model and spec.storage.secretRef.` };
   }
   if (status.name === RUNTIME_CONTAINER) {
     const cause = failed.reason === 'OOMKilled' ? `out of memory: ${said}. Raise spec.resources.limits.memory` : `${said}. Check that the model is a valid ONNX file for spec.runtime.executionProvider`;
@@ -103,8 +105,9 @@ function containerFinding(pod: string, status: ContainerStatus, init: boolean, r
 function failedRun(status: ContainerStatus): ContainerState['terminated'] | undefined {
   const backingOff = status.state?.waiting?.reason === 'CrashLoopBackOff';
   const failed = (state: ContainerState | undefined) => (state?.terminated && ((state.terminated.exitCode ?? 0) !== 0 || backingOff) ? state.terminated : undefined);
-  // A container that runs again and is ready has recovered; one still crash-looping or not ready has not.
-  if (status.state?.running && status.ready) return undefined;
+  // A container that runs again and is ready, or an init container that completed, has recovered;
+  // one still crash-looping or not ready has not.
+  if ((status.state?.running && status.ready) || status.state?.terminated?.exitCode === 0) return undefined;
   return failed(status.state) ?? failed(status.lastState);
 }
 

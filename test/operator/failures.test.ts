@@ -69,6 +69,10 @@ describe('version failures', () => {
     assert.equal(finding.reason, 'ModelFetchFailed');
     assert.ok(finding.message.includes(message));
     assert.match(finding.message, /init container fetch-model, 3 failed attempts/);
+    const labels = container('fetch-labels', { state: terminated(1, 'fetch https://models.example/labels.txt: NotFound: HTTP 404') });
+    const artifact = workloadFinding(deployment(), { replicaSet: replicaSet(), pods: [pod({ phase: 'Pending', initContainerStatuses: [{ ...crashLooping, state: terminated(0, undefined, 'Completed') }, labels] })] }, same);
+    assert.equal(artifact.reason, 'ModelFetchFailed');
+    assert.match(artifact.message, /an artifact of the model \(fetch-labels\) cannot be fetched \(pod \S+, init container fetch-labels, 1 failed attempt\): fetch https:\/\/models\.example\/labels\.txt/);
   });
 
   it('reports a model server that exits, out of memory or with its own message', () => {

@@ -16,6 +16,8 @@ export interface SourceContext {
   readonly idleTimeoutMs: number;
   readonly log: (event: LogEvent) => void;
   readonly signal?: AbortSignal;
+  /** The URI names one object whatever its extension (labels, a pipeline step): never list it as a prefix. */
+  readonly singleFile: boolean;
 }
 
 /** The files of one model, in publication order (the model file last). */
