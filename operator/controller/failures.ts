@@ -18,7 +18,7 @@ const conditionOf = (object: KubeObject | undefined, type: string) =>
 /** What to do about an admission refusal, by the admission plugin that wrote it. */
 const CREATE_HINTS: readonly [RegExp, (match: RegExpMatchArray) => string][] = [
   [/no PriorityClass with name (\S+) was found/, (m) => `create PriorityClass ${m[1]}, or change spec.scheduling.priorityClassName`],
-  [/exceeded quota: ([^,\s]+)/, (m) => `raise ResourceQuota ${m[1]}, or lower spec.resources or the replica count`],
+  [/exceeded quota: ([^,\s]+)/, (m) => `raise ResourceQuota ${m[1]}, or lower the pods' requests or their number`],
   [/failed quota: ([^:\s]+)/, (m) => `ResourceQuota ${m[1]} needs every container to declare what it limits: set them in spec.resources`],
   [/(maximum|minimum) \S+ usage per (Container|Pod)|LimitRange/, () => "change spec.resources to fit the namespace's LimitRange"],
   [/violates PodSecurity/, () => "the namespace's Pod Security level refuses these pods; relax its pod-security.kubernetes.io/enforce label"],

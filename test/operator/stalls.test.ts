@@ -68,8 +68,13 @@ describe('status reports why versions fail', () => {
     await kubectl(['create', 'quota', 'compute', '-n', ns, '--hard=requests.cpu=15m']);
     await eventually(async () => ((await kubectl(['get', 'quota', 'compute', '-n', ns, '-o', 'jsonpath={.status.hard}'])) ? true : undefined), 'quota status');
     await applyAsUser(admin(), inferenceService(ns, 'fraud', [{ name: 'v1' }], { resources: { requests: { cpu: '20m', memory: '16Mi' } } }));
-    const stalled = await waitStalled(ns, 'fraud', 'PodsForbidden');
-    assert.match(stalled.message, /exceeded quota: compute, requested: requests\.cpu=20m.*raise ResourceQuota compute/);
+    // The router's pods are refused too, and either refusal may be reported first.
+    const stalled = await eventually(async () => {
+      const seen = await waitStalled(ns, 'fraud', 'PodsForbidden');
+      return seen.versions[0].reason === 'PodsForbidden' ? seen : undefined;
+    }, 'version v1 refused by the quota');
+    assert.match(stalled.message, /version v1: .*exceeded quota: compute, requested: requests\.cpu=20m.*raise ResourceQuota compute/);
+    assert.match(stalled.message, /router: .*exceeded quota: compute, requested: requests\.cpu=100m/);
 
     await kubectl(['patch', 'quota', 'compute', '-n', ns, '--type=merge', '-p', '{"spec":{"hard":{"requests.cpu":"2"}}}']);
     await waitReady(admin(), ns, 'fraud', 60_000);
