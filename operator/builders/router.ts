@@ -5,7 +5,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import type { InferenceService, ResourceRequirements } from '../../api/index.ts';
 import { routerSelector, scrapeAnnotations, standardLabels } from './labels.ts';
 import { routerObjectName } from './names.ts';
-import { HTTP_PORT, type BuildOptions } from './options.ts';
+import { containerPorts, GRPC_PORT, HTTP_PORT, type BuildOptions } from './options.ts';
 import { childMetadata } from './owner.ts';
 import { containerResources } from './pod.ts';
 import { routerProbes } from './probes.ts';
@@ -38,8 +38,8 @@ export function routerDeployment(isvc: InferenceService, options: BuildOptions):
             name: 'router',
             image: options.runtimeImage,
             ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
-            args: ['route', '--configmap', `${namespace}/${name}`, '--port', String(HTTP_PORT)],
-            ports: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
+            args: ['route', '--configmap', `${namespace}/${name}`, '--port', String(HTTP_PORT), '--grpc-port', String(GRPC_PORT)],
+            ports: containerPorts(),
             resources: containerResources(router?.resources ?? DEFAULT_ROUTER_RESOURCES),
             ...routerProbes(),
             securityContext: containerSecurityContext(),

@@ -21,6 +21,8 @@ export const operatorRules: readonly V1PolicyRule[] = [
   // Only read, by name, to check that spec.storage.secretRef has the keys the model URIs need.
   { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+  // Rollouts read each router pod's figures at its pod IP; listing finds the pods.
+  { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
 ];
 
 /** Cluster-scoped: nodes, to report GPU placement no node can satisfy. Optional (the check is skipped without it). */

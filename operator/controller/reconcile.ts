@@ -3,7 +3,8 @@
 // longer desired, write status if it changed, and record events for the
 // transitions. Level-triggered: it never looks at what triggered it.
 import type { InferenceService, InferenceServiceStatus } from '../../api/index.ts';
-import type { BuildOptions } from '../builders/index.ts';
+import { withEffectiveTraffic, type BuildOptions } from '../builders/index.ts';
+import type { RolloutDecision } from '../../rollout/machine.ts';
 import { canonicalJson } from '../builders/hash.ts';
 import { inferenceServiceUrl, routerObjectName, versionObjectName } from '../builders/names.ts';
 import { DEFAULT_CLUSTER_DOMAIN } from '../builders/options.ts';
@@ -20,6 +21,9 @@ import type { WorkloadCache } from './workloads.ts';
 import type { EventRecorder } from './events.ts';
 import { desiredStatus, readyCondition, stalledStatus } from './status.ts';
 import type { PlanCache } from './plans.ts';
+import type { FigureWindows } from '../../rollout/windows.ts';
+import type { RouterFiguresSource } from './router-figures.ts';
+import { decideRollout } from './rollouts.ts';
 
 export interface ReconcileContext {
   readonly client: KubeClient;
@@ -36,6 +40,9 @@ export interface ReconcileContext {
   readonly log: (event: Record<string, unknown>) => void;
   /** How soon to re-read a credentials Secret that was missing or incomplete (Secrets are not watched). */
   readonly secretRecheckMs: number;
+  /** The routers' figures, read for rollout analysis. */
+  readonly figures: RouterFiguresSource;
+  readonly windows: FigureWindows;
 }
 
 export type ReconcileOutcome =
@@ -74,18 +81,22 @@ export async function reconcile(context: ReconcileContext, key: string): Promise
   if (!secret.ok) return { kind: 'retry', reason: secret.error.kind, error: `reading Secret: ${describeError(secret.error)}` };
   const problems = [localUriProblem(isvc), gpuProblem(isvc, context.nodes()), credentialsProblem(isvc, secret.value)].filter((p): p is Problem => p !== undefined);
   const secretValues = secret.value?.found ? (secret.value.values ?? []) : [];
-  const applied = await applyChildren(context, desired);
-  const pruned = await pruneChildren(context, key, isvc, desired);
+  const rollout = await decideRollout(context, isvc, new Date());
+  const children = rollout.status === undefined ? desired : withEffectiveTraffic(desired, isvc, rollout);
+  const applied = await applyChildren(context, children);
+  const pruned = await pruneChildren(context, key, isvc, children);
   const changes = [...applied.changes, ...pruned.changes];
   const failures = [...applied.failures, ...pruned.failures];
   // The apiserver refusing a child (Invalid) will not change on retry: it stalls. Anything else is retried.
   const permanent = failures.filter((failure) => failure.error.kind === 'Invalid');
   const retryable = failures.filter((failure) => failure.error.kind !== 'Invalid');
   const stalled = [...problems, ...permanent.map(rejectionProblem)];
-  await publishStatus(context, cached, statusFor(context, isvc, stalled, retryable, secretValues), changes, failures);
+  await publishStatus(context, cached, statusFor(context, isvc, stalled, retryable, rollout, secretValues), changes, failures);
   if (retryable.length > 0) return { kind: 'retry', reason: retryable[0].error.kind, error: retryable.map(describeFailure).join('; ') };
-  if (problems.some((problem) => problem.reason.startsWith('Storage'))) return { kind: 'requeue', afterMs: context.secretRecheckMs };
-  return { kind: 'done' };
+  // Rollout steps and analysis intervals are timed: nothing else would wake this key at the right moment.
+  const recheck = problems.some((problem) => problem.reason.startsWith('Storage')) ? context.secretRecheckMs : undefined;
+  const afterMs = Math.min(recheck ?? Infinity, rollout.nextCheckMs ?? Infinity);
+  return afterMs === Infinity ? { kind: 'done' } : { kind: 'requeue', afterMs };
 }
 
 async function lookupSecret(context: ReconcileContext, isvc: InferenceService): Promise<{ ok: true; value: SecretLookup | undefined } | { ok: false; error: KubeError }> {
@@ -146,7 +157,7 @@ function describeFailure(failure: ChildFailure): string {
   return `${failure.object.kind} ${failure.object.metadata.name}: ${describeError(failure.error)}`;
 }
 
-function statusFor(context: ReconcileContext, isvc: InferenceService, problems: readonly Problem[], transient: readonly ChildFailure[], secretValues: readonly string[]): InferenceServiceStatus {
+function statusFor(context: ReconcileContext, isvc: InferenceService, problems: readonly Problem[], transient: readonly ChildFailure[], rollout: RolloutDecision, secretValues: readonly string[]): InferenceServiceStatus {
   const name = isvc.metadata.name ?? '';
   const namespace = isvc.metadata.namespace ?? 'default';
   const scrub = (text: string) => redact(text, secretValues);
@@ -158,6 +169,7 @@ function statusFor(context: ReconcileContext, isvc: InferenceService, problems: 
     url: inferenceServiceUrl(name, namespace, context.build.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN),
     problems,
     transientFailure: transient.length > 0 ? `retrying after: ${transient.map(describeFailure).join('; ')}` : undefined,
+    rollout,
     now: new Date(),
   });
 }
@@ -189,6 +201,12 @@ async function recordEvents(context: ReconcileContext, subject: KubeObject, befo
   const wasReady = readyCondition(before);
   const ready = readyCondition(after);
   if (ready?.status === 'True' && wasReady?.status !== 'True') records.push(context.events.record(subject, 'Normal', 'Ready', ready.message));
+  const step = after.rollout;
+  const stepBefore = before?.rollout;
+  // An abort is reported once, as the Stalled warning below; every other phase or step change is a Normal event.
+  if (step && step.phase !== 'Aborted' && (step.phase !== stepBefore?.phase || step.step !== stepBefore.step || step.target !== stepBefore.target)) {
+    records.push(context.events.record(subject, 'Normal', `Rollout${step.phase}`, step.message));
+  }
   for (const warning of stallWarnings(before, after)) records.push(context.events.record(subject, 'Warning', warning.reason, warning.message));
   await Promise.all(records);
 }

@@ -5,6 +5,7 @@ import { request } from 'node:http';
 import type { Agent, IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { BackendFailure, VersionMetrics } from './metrics.ts';
 import { VERSION_HEADER } from './route.ts';
+import { boundedBody, type AnswerSink } from './shadow.ts';
 import type { Backend } from './table.ts';
 
 /** Connection-level headers that belong to one hop and are never forwarded. */
@@ -20,6 +21,8 @@ export interface ProxySettings {
   readonly agent: Agent;
   /** Longest silence from a backend (no response bytes) before the request fails with 504. */
   readonly timeoutMs: number;
+  /** Largest answer kept to compare with a mirrored one. */
+  readonly maxComparedBytes: number;
 }
 
 export interface ProxyTarget {
@@ -28,8 +31,8 @@ export interface ProxyTarget {
   readonly metrics: VersionMetrics;
 }
 
-/** Proxies `req` to `target` and answers `res`; records metrics; calls `done` once at the end. */
-export function proxyRequest(req: IncomingMessage, res: ServerResponse, target: ProxyTarget, settings: ProxySettings, done: () => void): void {
+/** Proxies `req` to `target` and answers `res`; records metrics; calls `done` once at the end, and `answered` (a mirrored request's live answer) once it is complete. */
+export function proxyRequest(req: IncomingMessage, res: ServerResponse, target: ProxyTarget, settings: ProxySettings, done: () => void, answered?: AnswerSink): void {
   const { backend, metrics } = target;
   const started = performance.now();
   let failure: BackendFailure | undefined;
@@ -48,6 +51,7 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, target: 
     if (res.destroyed || failure !== undefined) return;
     failure = classifyFailure(error);
     metrics.failed(failure);
+    answered?.(undefined, undefined);
     // Mid-response the status is gone already: cutting the connection is the only honest signal.
     if (res.headersSent) return res.destroy();
     // Drain what is left of the request body so the client's connection stays usable.
@@ -57,6 +61,7 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, target: 
   upstream.on('response', (answer) => {
     res.writeHead(answer.statusCode ?? 502, returnedResponseHeaders(answer.headers, backend.version));
     answer.on('error', onFailure);
+    if (answered !== undefined) keepAnswer(answer, settings.maxComparedBytes, answered);
     answer.pipe(res);
   });
   upstream.on('error', onFailure);
@@ -68,6 +73,13 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, target: 
     done();
   });
   req.pipe(upstream);
+}
+
+/** Keeps a copy of an answer (up to `maxBytes`) alongside the pipe to the client. */
+export function keepAnswer(answer: IncomingMessage, maxBytes: number, answered: AnswerSink): void {
+  const kept = boundedBody(maxBytes);
+  answer.on('data', (chunk: Buffer) => kept.add(chunk));
+  answer.once('end', () => answered(answer.statusCode, kept.body()));
 }
 
 /** Copies request headers except hop-by-hop ones; Host names the backend. */

@@ -7,10 +7,14 @@ import type { AddressInfo } from 'node:net';
 import type { RouterConfig } from './config.ts';
 import { createRouterMetrics } from './metrics.ts';
 import type { RouterMetrics } from './metrics.ts';
+import { startGrpcRouter } from './grpc-proxy.ts';
 import { createMirror } from './mirror.ts';
 import { proxyRequest } from './proxy.ts';
 import type { ProxySettings } from './proxy.ts';
 import { VERSION_HEADER, resolveRoute } from './route.ts';
+import { pairAnswers, type AnswerSink } from './shadow.ts';
+import { routerFigures } from './stats.ts';
+import { ROUTER_STATS_PATH } from '../../rollout/figures.ts';
 import { buildRoutingTable, describeConfig } from './table.ts';
 import type { RoutingTable } from './table.ts';
 
@@ -25,6 +29,10 @@ export interface RouterOptions {
   readonly mirrorMaxInFlight?: number;
   /** Largest request body copied to the mirror; default 64 MiB (the runtime's limit). */
   readonly mirrorMaxBodyBytes?: number;
+  /** Largest answer (live and mirrored) kept to compare the two; default 1 MiB. */
+  readonly maxComparedBytes?: number;
+  /** Port of the gRPC (h2c) listener; undefined: no gRPC. 0 picks a free one. */
+  readonly grpcPort?: number;
   /** Adds Node process metrics to /metrics (off in tests that start several routers). */
   readonly processMetrics?: boolean;
   readonly log?: (event: Readonly<Record<string, unknown>>) => void;
@@ -33,6 +41,8 @@ export interface RouterOptions {
 export interface Router {
   readonly url: string;
   readonly port: number;
+  /** The gRPC listener's port, when it runs. */
+  readonly grpcPort: number | undefined;
   readonly metrics: RouterMetrics;
   /** Swaps in a new configuration; requests in flight keep their backend. */
   apply(config: RouterConfig): void;
@@ -66,10 +76,21 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
     server.listen(options.port ?? 8080, options.host ?? '0.0.0.0', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  const grpc = options.grpcPort === undefined ? undefined : await startGrpcRouter(options.host ?? '0.0.0.0', options.grpcPort, {
+    table: () => state.table,
+    closing: () => state.closing,
+    begin: () => { state.active++; },
+    end: () => {
+      state.active--;
+      if (state.active === 0) state.drained?.();
+    },
+    mirror: { inFlight: 0, maxInFlight: options.mirrorMaxInFlight ?? 64, maxBodyBytes: options.mirrorMaxBodyBytes ?? 64 * 1024 * 1024 },
+  });
   const shownHost = options.host === undefined || options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
   return {
     url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
     port,
+    grpcPort: grpc?.port,
     metrics,
     apply(config) {
       state.table = buildRoutingTable(config, metrics, state.table);
@@ -92,6 +113,7 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
         });
       }
       server.closeAllConnections();
+      grpc?.close();
       agent.destroy();
     },
   };
@@ -100,8 +122,9 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
 /** The request handler: own endpoints, then route, mirror and proxy. */
 function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent, options: RouterOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const timeoutMs = options.backendTimeoutMs ?? 60_000;
-  const proxy: ProxySettings = { agent, timeoutMs };
-  const mirror = createMirror({ agent, timeoutMs, maxInFlight: options.mirrorMaxInFlight ?? 64, maxBodyBytes: options.mirrorMaxBodyBytes ?? 64 * 1024 * 1024 });
+  const maxComparedBytes = options.maxComparedBytes ?? 1024 * 1024;
+  const proxy: ProxySettings = { agent, timeoutMs, maxComparedBytes };
+  const mirror = createMirror({ agent, timeoutMs, maxInFlight: options.mirrorMaxInFlight ?? 64, maxBodyBytes: options.mirrorMaxBodyBytes ?? 64 * 1024 * 1024, maxComparedBytes });
   const finished = () => {
     state.active--;
     if (state.active === 0) state.drained?.();
@@ -109,7 +132,7 @@ function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent,
   return (req, res) => {
     const url = req.url ?? '/';
     const table = state.table;
-    if (url.startsWith('/v2/health/') || url.startsWith('/metrics')) return answerLocally(url, res, { table, closing: state.closing, metrics });
+    if (url.startsWith('/v2/health/') || url.startsWith('/metrics') || url.startsWith(ROUTER_STATS_PATH)) return answerLocally(url, res, { table, closing: state.closing, metrics });
     if (table === undefined) return sendJson(res, 503, { error: 'the router has no configuration yet' });
     const route = resolveRoute(req.method, url, header(req, VERSION_HEADER), table);
     if (route.kind === 'reject') {
@@ -117,11 +140,14 @@ function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent,
       return sendJson(res, route.status, { error: route.message });
     }
     const shadow = table.mirror;
+    let answered: AnswerSink | undefined;
     if (shadow !== undefined && !route.pinned && req.method === 'POST' && shadow.target.backend.version !== route.version && shadow.gate.take()) {
-      mirror.copy(req, shadow.target);
+      const pair = pairAnswers(shadow.target.metrics, shadow.tolerance);
+      mirror.copy(req, shadow.target, pair.mirrored);
+      answered = pair.live;
     }
     state.active++;
-    proxyRequest(req, res, table.targets.get(route.version)!, proxy, finished);
+    proxyRequest(req, res, table.targets.get(route.version)!, proxy, finished, answered);
   };
 }
 
@@ -140,6 +166,11 @@ function answerLocally(url: string, res: ServerResponse, state: LocalState): voi
     if (state.table === undefined) return sendJson(res, 503, { ready: false, reason: 'no configuration yet' });
     return sendJson(res, 200, { ready: true });
   }
+  if (path === ROUTER_STATS_PATH) {
+    if (state.table === undefined) return sendJson(res, 503, { error: 'the router has no configuration yet' });
+    const stats = new Map([...state.table.targets].map(([version, target]) => [version, target.metrics.stats]));
+    return sendJson(res, 200, routerFigures(state.table.config.model, stats));
+  }
   if (path === '/metrics') {
     state.metrics.registry.metrics().then(
       (text) => res.writeHead(200, { 'content-type': state.metrics.registry.contentType }).end(text),
@@ -147,7 +178,7 @@ function answerLocally(url: string, res: ServerResponse, state: LocalState): voi
     );
     return;
   }
-  sendJson(res, 404, { error: `no route for ${path}: the router serves /v2/health/live, /v2/health/ready and /metrics itself` });
+  sendJson(res, 404, { error: `no route for ${path}: the router serves /v2/health/live, /v2/health/ready and /metrics and ${ROUTER_STATS_PATH} itself` });
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

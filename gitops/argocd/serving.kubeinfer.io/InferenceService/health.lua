@@ -3,8 +3,10 @@
 --   status older than the spec (observedGeneration < generation) -> Progressing
 --   Stalled=True (the operator cannot make progress: PodsForbidden, Unschedulable,
 --     ImagePullFailed, ModelFetchFailed, ModelLoadFailed, ProgressDeadlineExceeded,
---     GPUUnavailable, Storage*, InvalidSpec, ApplyRejected) -> Degraded, "<reason>: <message>"
---   Reconciling=True (rolling out, scaling, waiting for pods) -> Progressing
+--     GPUUnavailable, Storage*, InvalidSpec, ApplyRejected, or a rollout aborted by its
+--     analysis: RolloutAborted) -> Degraded, "<reason>: <message>"
+--   Reconciling=True (rolling out, scaling, waiting for pods, a rollout shadowing,
+--     progressing or paused between steps) -> Progressing
 --   Ready=True -> Healthy; anything else -> Progressing
 -- Written for Lua 5.1 (Argo CD's gopher-lua): no integer division, goto or utf8.
 local hs = {}
