@@ -7,6 +7,7 @@ export { checkManifests, isInferenceService, loadInferenceServices, loadManifest
 export type { InferenceServicesResult, LoadResult, ManifestCheck, ManifestDocument, ManifestProblem } from './manifests.ts';
 export { CRD_NAME, CRD_PATH, crdYaml, inferenceServiceCrd } from './crd.ts';
 export { inferenceServiceSchema, MAX_VERSIONS, ROUTER_SUFFIX } from './schema.ts';
+export { DEFAULT_ROUTER_REPLICAS } from './schema-fields.ts';
 export { DEFAULT_TARGETS, effectiveWeight, formatTrafficSummary, resolveVersions } from './resolve.ts';
 export type { ResolvedGpu, ResolvedScaling, ResolvedVersion } from './resolve.ts';
 export { ROLLOUT_ACTION_ANNOTATION, ROLLOUT_PAUSED_ANNOTATION, rolloutActionValue, rolloutControl } from './rollout-control.ts';

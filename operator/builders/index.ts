@@ -3,6 +3,7 @@
 import { resolveVersions, type InferenceService } from '../../api/index.ts';
 import type { KubeObject } from '../kube/types.ts';
 import { modelDeployment } from './deployment.ts';
+import { routerDisruptionBudget } from './disruption.ts';
 import { withAppliedHash } from './hash.ts';
 import { versionHpa } from './hpa.ts';
 import type { BuildOptions } from './options.ts';
@@ -32,6 +33,7 @@ export function desiredObjects(isvc: InferenceService, options: BuildOptions): K
     routerConfigMap(isvc),
     ...perVersion,
     routerDeployment(isvc, options),
+    routerDisruptionBudget(isvc),
     routerService(isvc),
   ];
   return objects.map((object) => withAppliedHash(object as unknown as KubeObject));

@@ -13,6 +13,11 @@ export const CREDENTIALS_VOLUME = 'storage-credentials';
 export const FETCH_CONTAINER_PREFIX = 'fetch-';
 /** The init container that fetches the model itself. */
 export const FETCH_MODEL_CONTAINER = `${FETCH_CONTAINER_PREFIX}model`;
+/**
+ * Most bytes fetch-model may write, passed to it as --max-bytes and used as the model
+ * volume's sizeLimit, so a runaway download is stopped by the fetcher, never by eviction.
+ */
+export const MODEL_FETCH_LIMIT = '20Gi';
 
 /** A `pvc://<claim>/<path>` URI split into the claim and the location of the model inside it. */
 export interface ClaimLocation {
@@ -55,9 +60,10 @@ export function modelDelivery(isvc: InferenceService, model: ModelSource, resour
       modelPath: `${MODEL_DIR}/${claim.fileName}`,
     };
   }
-  const fetchModel = fetchContainer(isvc, FETCH_MODEL_CONTAINER, [model.uri, MODEL_DIR, ...(model.sha256 ? ['--sha256', model.sha256] : [])], { name: MODEL_VOLUME, mountPath: MODEL_DIR }, resources, options);
+  const fetchArgs = [model.uri, MODEL_DIR, '--max-bytes', MODEL_FETCH_LIMIT, ...(model.sha256 ? ['--sha256', model.sha256] : [])];
+  const fetchModel = fetchContainer(isvc, FETCH_MODEL_CONTAINER, fetchArgs, { name: MODEL_VOLUME, mountPath: MODEL_DIR }, resources, options);
   return {
-    volumes: [{ name: MODEL_VOLUME, emptyDir: {} }, tmp, ...credentialsVolumes(isvc)],
+    volumes: [{ name: MODEL_VOLUME, emptyDir: { sizeLimit: MODEL_FETCH_LIMIT } }, tmp, ...credentialsVolumes(isvc)],
     runtimeMounts: [{ name: MODEL_VOLUME, mountPath: MODEL_DIR, readOnly: true }, tmpMount],
     initContainers: [fetchModel],
     modelPath: `${MODEL_DIR}/model.onnx`,

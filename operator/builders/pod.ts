@@ -9,12 +9,16 @@ import { pipelineDelivery } from './pipeline.ts';
 import { containerPorts, GRPC_PORT, HTTP_PORT, type BuildOptions } from './options.ts';
 import { modelProbes } from './probes.ts';
 import { containerSecurityContext, podSecurityContext } from './security.ts';
+import { modelTermination } from './termination.ts';
 
 /** The model server container's name; status reads its failures by it (controller/pod-failures.ts). */
 export const RUNTIME_CONTAINER = 'runtime';
 
-/** Requests for a model container when the InferenceService names none (as KServe does). */
-export const DEFAULT_MODEL_RESOURCES: ResourceRequirements = { requests: { cpu: '1', memory: '1Gi' } };
+/**
+ * Resources of a model container when the InferenceService names none (requests as KServe's).
+ * The memory limit bounds a pod under abuse; the server derives its request-body budget from it.
+ */
+export const DEFAULT_MODEL_RESOURCES: ResourceRequirements = { requests: { cpu: '1', memory: '1Gi' }, limits: { memory: '2Gi' } };
 
 /** Converts API quantities (string or number) to the strings a container spec holds. */
 export function containerResources(resources: ResourceRequirements, extraLimits: Record<string, string> = {}): V1ResourceRequirements {
@@ -37,6 +41,7 @@ export function runtimeEnv(isvc: InferenceService, version: ResolvedVersion, mod
     ['KUBEINFER_MAX_QUEUE_DELAY_MICROS', runtime.batching?.maxQueueDelayMicros],
     ['KUBEINFER_MAX_QUEUE_SIZE', runtime.maxQueueSize],
     ['KUBEINFER_MAX_REQUEST_BYTES', runtime.maxRequestBytes],
+    ['KUBEINFER_MAX_BODY_BYTES_IN_FLIGHT', runtime.maxBodyBytesInFlight],
     ['KUBEINFER_EXECUTION_PROVIDER', runtime.executionProvider],
   ];
   return [
@@ -58,14 +63,16 @@ export function modelPodTemplate(isvc: InferenceService, version: ResolvedVersio
   // A pvc:// model brings no credentials volume of its own; the artifacts' fetchers may need it.
   const volumes = [...delivery.volumes, ...pipeline.volumes.filter((volume) => !delivery.volumes.some((known) => known.name === volume.name))];
   const initContainers = [...delivery.initContainers, ...pipeline.initContainers];
+  const termination = modelTermination();
   const runtime: V1Container = {
     name: RUNTIME_CONTAINER,
     image: options.runtimeImage,
     ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
     args: ['serve'],
     ports: containerPorts(),
-    env: [...runtimeEnv(isvc, version, delivery.modelPath), ...pipeline.env],
+    env: [...runtimeEnv(isvc, version, delivery.modelPath), ...pipeline.env, ...termination.env],
     resources,
+    lifecycle: termination.lifecycle,
     ...modelProbes(),
     securityContext: containerSecurityContext(),
     volumeMounts: [...delivery.runtimeMounts, ...pipeline.runtimeMounts],
@@ -77,6 +84,7 @@ export function modelPodTemplate(isvc: InferenceService, version: ResolvedVersio
     metadata: { labels: standardLabels(isvc, 'model', version.name), annotations: scrapeAnnotations(HTTP_PORT) },
     spec: {
       automountServiceAccountToken: false, // the model server never calls the Kubernetes API
+      terminationGracePeriodSeconds: termination.terminationGracePeriodSeconds,
       securityContext: podSecurityContext(),
       ...(options.imagePullSecrets?.length ? { imagePullSecrets: options.imagePullSecrets.map((name) => ({ name })) } : {}),
       ...(initContainers.length > 0 ? { initContainers } : {}),

@@ -2,7 +2,7 @@
 // the InferenceService's name and router settings, never on weights: new
 // weights reach it through its ConfigMap watch.
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { InferenceService, ResourceRequirements } from '../../api/index.ts';
+import { DEFAULT_ROUTER_REPLICAS, type InferenceService, type ResourceRequirements } from '../../api/index.ts';
 import { routerSelector, scrapeAnnotations, standardLabels } from './labels.ts';
 import { routerObjectName } from './names.ts';
 import { containerPorts, GRPC_PORT, HTTP_PORT, type BuildOptions } from './options.ts';
@@ -10,15 +10,17 @@ import { childMetadata } from './owner.ts';
 import { containerResources } from './pod.ts';
 import { routerProbes } from './probes.ts';
 import { containerSecurityContext, podSecurityContext } from './security.ts';
+import { routerTermination } from './termination.ts';
 
-export const DEFAULT_ROUTER_RESOURCES: ResourceRequirements = { requests: { cpu: '100m', memory: '128Mi' } };
-export const DEFAULT_ROUTER_REPLICAS = 1;
+/** Every caller goes through the router: its memory is bounded (its mirror holds at most 64 MiB of bodies). */
+export const DEFAULT_ROUTER_RESOURCES: ResourceRequirements = { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } };
 
 /** Deployment `<isvc>-router`. */
 export function routerDeployment(isvc: InferenceService, options: BuildOptions): V1Deployment {
   const name = routerObjectName(isvc.metadata.name ?? '');
   const namespace = isvc.metadata.namespace ?? 'default';
   const router = isvc.spec.router;
+  const termination = routerTermination();
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -32,15 +34,19 @@ export function routerDeployment(isvc: InferenceService, options: BuildOptions):
         spec: {
           serviceAccountName: name,
           automountServiceAccountToken: true, // the router watches its ConfigMap through the API
+          terminationGracePeriodSeconds: termination.terminationGracePeriodSeconds,
+          // Replicas on different nodes where possible, so one node going away leaves a router.
+          topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: routerSelector(isvc) } }],
           securityContext: podSecurityContext(),
           ...(options.imagePullSecrets?.length ? { imagePullSecrets: options.imagePullSecrets.map((secret) => ({ name: secret })) } : {}),
           containers: [{
             name: 'router',
             image: options.runtimeImage,
             ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
-            args: ['route', '--configmap', `${namespace}/${name}`, '--port', String(HTTP_PORT), '--grpc-port', String(GRPC_PORT)],
+            args: ['route', '--configmap', `${namespace}/${name}`, '--port', String(HTTP_PORT), '--grpc-port', String(GRPC_PORT), ...termination.args],
             ports: containerPorts(),
             resources: containerResources(router?.resources ?? DEFAULT_ROUTER_RESOURCES),
+            lifecycle: termination.lifecycle,
             ...routerProbes(),
             securityContext: containerSecurityContext(),
           }],

@@ -7,7 +7,7 @@ import { MANAGED_SELECTOR } from '../builders/labels.ts';
 import type { Informer, InformerEvent, KubeClient } from '../kube/client.ts';
 import { describeError } from '../kube/errors.ts';
 import {
-  ConfigMapKind, DeploymentKind, HorizontalPodAutoscalerKind, InferenceServiceKind, NodeKind, PodKind,
+  ConfigMapKind, DeploymentKind, HorizontalPodAutoscalerKind, InferenceServiceKind, NodeKind, PodDisruptionBudgetKind, PodKind,
   ReplicaSetKind, RoleBindingKind, RoleKind, ServiceAccountKind, ServiceKind, type ResourceKind,
 } from '../kube/resources.ts';
 import { objectKey, type KubeObject } from '../kube/types.ts';
@@ -24,7 +24,7 @@ import { WorkloadCache } from './workloads.ts';
 
 /** Every kind the operator creates; each gets an informer filtered by the managed-by label. */
 export const OWNED_KINDS: readonly ResourceKind[] = [
-  DeploymentKind, ServiceKind, HorizontalPodAutoscalerKind, ConfigMapKind, ServiceAccountKind, RoleKind, RoleBindingKind,
+  DeploymentKind, ServiceKind, HorizontalPodAutoscalerKind, PodDisruptionBudgetKind, ConfigMapKind, ServiceAccountKind, RoleKind, RoleBindingKind,
 ];
 
 export interface ControllerOptions {

@@ -61,6 +61,7 @@ export function runtimeEnv(version: ResolvedVersion): Record<string, string> {
   set('KUBEINFER_MAX_QUEUE_DELAY_MICROS', runtime.batching?.maxQueueDelayMicros);
   set('KUBEINFER_MAX_QUEUE_SIZE', runtime.maxQueueSize);
   set('KUBEINFER_MAX_REQUEST_BYTES', runtime.maxRequestBytes);
+  set('KUBEINFER_MAX_BODY_BYTES_IN_FLIGHT', runtime.maxBodyBytesInFlight);
   return env;
 }
 

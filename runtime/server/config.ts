@@ -23,6 +23,14 @@ export interface ServeConfig {
   readonly labelsPath: string | undefined;
   /** Steps around the model (parsed from JSON). */
   readonly pipeline: RuntimePipeline;
+  readonly shutdownDelayMs: number;
+  /** Undefined: derived from the container's memory limit (see admission.ts). */
+  readonly maxBodyBytesInFlight: number | undefined;
+  readonly maxJsonBytes: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly requestDeadlineMs: number;
 }
 
 interface Setting {
@@ -53,7 +61,14 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   { key: 'executionProvider', flag: 'execution-provider', env: 'KUBEINFER_EXECUTION_PROVIDER', description: 'cpu or cuda', default: 'cpu' },
   { key: 'labelsPath', flag: 'labels', env: LABELS_PATH_ENV, description: 'labels file for classification results, one label per line' },
   { key: 'pipeline', flag: 'pipeline', env: PIPELINE_ENV, description: 'JSON {"preprocess": [...], "postprocess": [...]}: steps around the model ({"model": "<path>"} or {"image": {...}})' },
-  { key: 'drainTimeoutSeconds', flag: 'drain-timeout-seconds', env: 'KUBEINFER_DRAIN_TIMEOUT_SECONDS', description: 'on SIGTERM, longest wait for in-flight requests', integer: [0, 3600], default: '25' },
+  { key: 'maxBodyBytesInFlight', flag: 'max-body-bytes-in-flight', env: 'KUBEINFER_MAX_BODY_BYTES_IN_FLIGHT', description: 'request body bytes admitted at once before answering 503 (default: an eighth of the container memory limit, else 256 MiB)', integer: [1, MAX_INT] },
+  { key: 'maxJsonBytes', flag: 'max-json-bytes', env: 'KUBEINFER_MAX_JSON_BYTES', description: 'largest JSON request (or JSON header) before answering 413; send bigger tensors as binary data', integer: [1, MAX_INT], default: String(16 * 1024 * 1024) },
+  { key: 'shutdownDelayMs', flag: 'shutdown-delay-ms', env: 'KUBEINFER_SHUTDOWN_DELAY_MS', description: 'on SIGTERM, keep serving (not ready) this long so endpoints stop sending first', integer: [0, 600_000], default: '5000' },
+  { key: 'drainTimeoutSeconds', flag: 'drain-timeout-seconds', env: 'KUBEINFER_DRAIN_TIMEOUT_SECONDS', description: 'on SIGTERM, after the shutdown delay, longest wait for in-flight requests', integer: [0, 3600], default: '25' },
+  { key: 'headersTimeoutMs', flag: 'headers-timeout-ms', env: 'KUBEINFER_HEADERS_TIMEOUT_MS', description: 'longest wait for a request\'s headers', integer: [1, 3_600_000], default: '10000' },
+  { key: 'requestTimeoutMs', flag: 'request-timeout-ms', env: 'KUBEINFER_REQUEST_TIMEOUT_MS', description: 'longest wait for a whole request (headers and body) to arrive (408 after)', integer: [1, 3_600_000], default: '60000' },
+  { key: 'keepAliveTimeoutMs', flag: 'keep-alive-timeout-ms', env: 'KUBEINFER_KEEP_ALIVE_TIMEOUT_MS', description: 'idle keep-alive connections are closed after this long', integer: [1, 3_600_000], default: '65000' },
+  { key: 'requestDeadlineMs', flag: 'request-deadline-ms', env: 'KUBEINFER_REQUEST_DEADLINE_MS', description: 'longest an admitted inference request may queue and run before 504', integer: [1, 3_600_000], default: '60000' },
 ];
 
 /** commander's camelCase property name for a flag. */

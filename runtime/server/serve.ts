@@ -1,13 +1,17 @@
-// Starts and stops one model server: engine, metrics, HTTP and gRPC listeners, and the drain that
-// SIGTERM triggers (not-ready, finish in-flight requests within a bound, stop workers).
+// Starts and stops one model server: engine, metrics, HTTP and gRPC listeners, and the drain
+// that SIGTERM triggers: not-ready while still serving for the shutdown delay (endpoints take
+// that long to stop sending), then stop accepting, finish in-flight requests within a bound,
+// stop workers.
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Engine, type EngineState } from '../engine/engine.ts';
+import { BodyBudget, defaultBodyBudget } from './admission.ts';
 import { createListener } from './app.ts';
 import type { ServeConfig } from './config.ts';
 import type { Lifecycle, ServeContext } from './context.ts';
+import { JsonDecoder } from './json-decoder.ts';
 import { jsonLogger, type Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { ModelStatistics } from './statistics.ts';
@@ -61,11 +65,19 @@ export async function startServer(config: ServeConfig, log: Logger = jsonLogger(
     onWorkerLost: (message) => log('error', message),
   });
   const lifecycle: Lifecycle = { draining: false, active: 0 };
-  const ctx: ServeContext = { config, engine, metrics, statistics, log, lifecycle };
-  const server = createServer(createListener(ctx)).listen({ port: config.port, host: config.host });
+  const budget = new BodyBudget(config.maxBodyBytesInFlight ?? defaultBodyBudget());
+  const jsonDecoder = new JsonDecoder();
+  const ctx: ServeContext = { config, engine, metrics, statistics, log, lifecycle, budget, jsonDecoder };
+  const server = createServer({
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    // Node checks the headers and request timeouts this often (30 s by default, far too coarse for them).
+    connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs, config.requestTimeoutMs),
+  }, createListener(ctx)).listen({ port: config.port, host: config.host });
   await once(server, 'listening');
   const { url, port } = listenUrl(server);
-  log('info', `listening on ${url}`, { url, port, model: config.modelName, version: config.modelVersion });
+  log('info', `listening on ${url}`, { url, port, model: config.modelName, version: config.modelVersion, bodyBudgetBytes: budget.capacity });
   // Loaded only when on, so a REST-only server never parses the .proto files.
   const grpc = config.grpcPort === 0 ? undefined : await (await import('../grpc/server.ts')).startGrpc(ctx, config.grpcPort, config.host);
   if (grpc !== undefined) log('info', `gRPC listening on port ${grpc.port}`, { grpcPort: grpc.port });
@@ -77,16 +89,19 @@ export async function startServer(config: ServeConfig, log: Logger = jsonLogger(
 
   let draining: Promise<void> | undefined;
   const drain = async (): Promise<void> => {
-    // The listener stays open while requests are in flight, so probes see 503 and requests
-    // that arrive before endpoints update are still served; each response closes its connection.
+    // Readiness fails at once, but requests keep being accepted and served until endpoints
+    // have had time to drop this server; each response meanwhile closes its connection, so
+    // keep-alive clients reconnect to a live server instead of finding this socket gone.
     lifecycle.draining = true;
-    log('info', 'draining: not ready, finishing in-flight requests', { active: lifecycle.active, timeoutSeconds: config.drainTimeoutSeconds });
+    log('info', 'draining: not ready, still serving for the shutdown delay', { active: lifecycle.active, shutdownDelayMs: config.shutdownDelayMs });
+    await sleep(config.shutdownDelayMs);
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    log('info', 'no longer accepting; finishing in-flight requests', { active: lifecycle.active, timeoutSeconds: config.drainTimeoutSeconds });
     const finished = await waitForIdle(lifecycle, Date.now() + config.drainTimeoutSeconds * 1000);
     if (!finished) log('warn', 'drain timeout reached; closing remaining connections', { active: lifecycle.active });
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
     await Promise.all([closed, grpc?.close()]);
-    await engine.close();
+    await Promise.all([engine.close(), jsonDecoder.close()]);
     log('info', 'stopped');
   };
   return { url, port, grpcPort: grpc?.port, loaded, drain: () => (draining ??= drain()) };

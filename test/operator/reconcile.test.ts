@@ -9,7 +9,7 @@ import { CRD_NAME, CRD_PATH, parseRuntimePipeline, type InferenceService } from 
 import type { RunningOperator } from '../../operator/controller/manager.ts';
 import type { KubeClient } from '../../operator/kube/client.ts';
 import {
-  ConfigMapKind, DeploymentKind, EventKind, HorizontalPodAutoscalerKind, InferenceServiceKind, PodKind, RoleBindingKind,
+  ConfigMapKind, DeploymentKind, EventKind, HorizontalPodAutoscalerKind, PodDisruptionBudgetKind, InferenceServiceKind, PodKind, RoleBindingKind,
   RoleKind, SecretKind, ServiceAccountKind, ServiceKind,
 } from '../../operator/kube/resources.ts';
 import type { KubeObject } from '../../operator/kube/types.ts';
@@ -77,8 +77,18 @@ describe('operator reconcile', () => {
     for (const kind of [ServiceAccountKind, RoleKind, RoleBindingKind]) assert.deepEqual(await names(admin, kind, ns, selector), ['fraud-router']);
     assert.deepEqual(await names(admin, HorizontalPodAutoscalerKind, ns, selector), []);
 
+    assert.deepEqual(await names(admin, PodDisruptionBudgetKind, ns, selector), ['fraud-router']);
     const deployment = (await read(admin, DeploymentKind, ns, 'fraud-v1')) as any;
     assert.equal(deployment.spec.replicas, 2);
+    // What the apiserver stored: a drop-nothing termination and bounded volumes and memory.
+    const pod = deployment.spec.template.spec;
+    assert.deepEqual(pod.containers[0].lifecycle, { preStop: { sleep: { seconds: 5 } } });
+    assert.equal(pod.terminationGracePeriodSeconds, 40);
+    assert.equal(pod.volumes.find((volume: any) => volume.name === 'model').emptyDir.sizeLimit, '20Gi');
+    const router = (await read(admin, DeploymentKind, ns, 'fraud-router')) as any;
+    assert.equal(router.spec.replicas, 2);
+    assert.equal(router.spec.template.spec.topologySpreadConstraints[0].topologyKey, 'kubernetes.io/hostname');
+    assert.equal(router.spec.template.spec.containers[0].resources.limits.memory, '512Mi');
     assert.equal(deployment.spec.template.spec.containers[0].image, RUNTIME_IMAGE);
     assert.deepEqual(deployment.metadata.ownerReferences.map((ref: any) => [ref.kind, ref.name, ref.uid, ref.controller]), [['InferenceService', 'fraud', ready.metadata.uid, true]]);
     assert.deepEqual([...new Set(deployment.metadata.managedFields.filter((f: any) => f.operation === 'Apply').map((f: any) => f.manager))], ['kubeinfer-operator']);
