@@ -289,7 +289,8 @@ describe('operator reconcile', () => {
     }, 'an informer restart');
     const reinstalled = await cp.kubectl(['apply', '--server-side', '-f', CRD_PATH]);
     assert.equal(reinstalled.code, 0, reinstalled.stderr);
-    assert.equal((await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/${CRD_NAME}`])).code, 0);
+    // kubectl wait fails at once (not waits) while the CRD has no status.conditions yet: retry it.
+    await eventually(async () => ((await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/${CRD_NAME}`])).code === 0 ? true : undefined), 'CRD Established again');
     const ns = await createNamespace(cp, 'after-restart');
     await eventually(async () => {
       const created = await admin.apply(inferenceService(ns, 'fraud', [{ name: 'v1' }]) as unknown as KubeObject);
