@@ -1,10 +1,9 @@
 // Reusable blocks of the InferenceService schema: the settings that appear both at
 // spec level and as per-version overrides, plus GPU, scheduling and storage.
 import type { V1Affinity } from '@kubernetes/client-node';
+import { DNS_SUBDOMAIN } from './names.ts';
 import { celString, enumeration, integer, intOrString, list, map, object, optional, passthrough, required, string } from './schema-builder.ts';
 
-export const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
-export const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
 const QUANTITY = '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
 export const MIG_PROFILE = '^[1-7]g\\.[1-9][0-9]{0,2}gb$';

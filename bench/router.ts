@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatRouterConfig } from '../runtime/router/index.ts';
+import { formatRouterConfig } from '../contracts/index.ts';
 
 const CLI = fileURLToPath(new URL('../bin/kubeinfer.ts', import.meta.url));
 const BACKEND = fileURLToPath(new URL('./router-backend.ts', import.meta.url));

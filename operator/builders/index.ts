@@ -1,7 +1,7 @@
 // desiredObjects: the exact set of objects one InferenceService should own.
 // Pure: the operator applies its result and `kubeinfer render` prints it.
 import { resolveVersions, type InferenceService } from '../../api/index.ts';
-import type { KubeObject } from '../kube/types.ts';
+import type { KubeObject } from '../../kube/types.ts';
 import { modelDeployment } from './deployment.ts';
 import { routerDisruptionBudget } from './disruption.ts';
 import { withAppliedHash } from './hash.ts';

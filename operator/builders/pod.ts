@@ -2,6 +2,7 @@
 // serve`), how its model arrives, placement and security.
 import type { V1Container, V1EnvVar, V1PodTemplateSpec, V1ResourceRequirements } from '@kubernetes/client-node';
 import type { InferenceService, Quantity, ResolvedVersion, ResourceRequirements } from '../../api/index.ts';
+import { serveEnv, versionServeValues } from '../../contracts/index.ts';
 import { gpuLimits, podAffinity, podTolerations } from './gpu.ts';
 import { scrapeAnnotations, standardLabels } from './labels.ts';
 import { modelDelivery } from './model-source.ts';
@@ -32,26 +33,16 @@ export function containerResources(resources: ResourceRequirements, extraLimits:
   };
 }
 
-/** The runtime's environment: DESIGN.md "Runtime pod" contract. */
+/** The runtime's environment: DESIGN.md "Runtime pod" contract, from the shared settings table. */
 export function runtimeEnv(isvc: InferenceService, version: ResolvedVersion, modelPath: string): V1EnvVar[] {
-  const { runtime } = version;
-  const optional: [string, number | string | undefined][] = [
-    ['KUBEINFER_WORKERS', runtime.workers],
-    ['KUBEINFER_MAX_BATCH_SIZE', runtime.batching?.maxBatchSize],
-    ['KUBEINFER_MAX_QUEUE_DELAY_MICROS', runtime.batching?.maxQueueDelayMicros],
-    ['KUBEINFER_MAX_QUEUE_SIZE', runtime.maxQueueSize],
-    ['KUBEINFER_MAX_REQUEST_BYTES', runtime.maxRequestBytes],
-    ['KUBEINFER_MAX_BODY_BYTES_IN_FLIGHT', runtime.maxBodyBytesInFlight],
-    ['KUBEINFER_EXECUTION_PROVIDER', runtime.executionProvider],
-  ];
-  return [
-    { name: 'KUBEINFER_MODEL_PATH', value: modelPath },
-    { name: 'KUBEINFER_MODEL_NAME', value: isvc.metadata.name ?? '' },
-    { name: 'KUBEINFER_MODEL_VERSION', value: version.name },
-    { name: 'KUBEINFER_PORT', value: String(HTTP_PORT) },
-    { name: 'KUBEINFER_GRPC_PORT', value: String(GRPC_PORT) },
-    ...optional.filter((entry): entry is [string, number | string] => entry[1] !== undefined).map(([name, value]) => ({ name, value: String(value) })),
-  ];
+  return serveEnv({
+    modelPath,
+    modelName: isvc.metadata.name ?? '',
+    modelVersion: version.name,
+    port: HTTP_PORT,
+    grpcPort: GRPC_PORT,
+    ...versionServeValues(version.runtime),
+  });
 }
 
 /** Pod template of one version's Deployment. */

@@ -2,7 +2,7 @@
 // the InferenceService's name and router settings, never on weights: new
 // weights reach it through its ConfigMap watch.
 import type { V1Deployment } from '@kubernetes/client-node';
-import { DEFAULT_ROUTER_REPLICAS, type InferenceService, type ResourceRequirements } from '../../api/index.ts';
+import { withSchemaDefaults, type InferenceService, type ResourceRequirements } from '../../api/index.ts';
 import { routerSelector, scrapeAnnotations, standardLabels } from './labels.ts';
 import { routerObjectName } from './names.ts';
 import { containerPorts, GRPC_PORT, HTTP_PORT, type BuildOptions } from './options.ts';
@@ -19,14 +19,14 @@ export const DEFAULT_ROUTER_RESOURCES: ResourceRequirements = { requests: { cpu:
 export function routerDeployment(isvc: InferenceService, options: BuildOptions): V1Deployment {
   const name = routerObjectName(isvc.metadata.name ?? '');
   const namespace = isvc.metadata.namespace ?? 'default';
-  const router = isvc.spec.router;
+  const router = withSchemaDefaults(isvc.spec).router;
   const termination = routerTermination();
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: childMetadata(isvc, name, standardLabels(isvc, 'router')),
     spec: {
-      replicas: router?.replicas ?? DEFAULT_ROUTER_REPLICAS,
+      replicas: router.replicas,
       revisionHistoryLimit: 3,
       selector: { matchLabels: routerSelector(isvc) },
       template: {
@@ -45,7 +45,7 @@ export function routerDeployment(isvc: InferenceService, options: BuildOptions):
             ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
             args: ['route', '--configmap', `${namespace}/${name}`, '--port', String(HTTP_PORT), '--grpc-port', String(GRPC_PORT), ...termination.args],
             ports: containerPorts(),
-            resources: containerResources(router?.resources ?? DEFAULT_ROUTER_RESOURCES),
+            resources: containerResources(router.resources ?? DEFAULT_ROUTER_RESOURCES),
             lifecycle: termination.lifecycle,
             ...routerProbes(),
             securityContext: containerSecurityContext(),

@@ -2,7 +2,7 @@
 // it: readiness, URL, each version's weight and replicas, stall reasons, and why
 // each version that is not ready is not.
 import { stringify } from 'yaml';
-import type { InferenceService, RolloutStatus } from '../../api/index.ts';
+import { mirrorOf, resolveVersions, type InferenceService, type RolloutStatus } from '../../api/index.ts';
 import { stepLabel } from '../../rollout/machine.ts';
 import { GRPC_PORT } from '../builders/options.ts';
 import { readInferenceService, type ClusterFlags } from './cluster.ts';
@@ -44,8 +44,8 @@ export function formatStatus(isvc: InferenceService): string {
     rows.push([version.name, weight, live ? String(live.ready) : '-', replicas, live?.reason ?? '-', version.model.uri]);
     if (live?.message) problems.push(`  ${version.name}: ${live.reason ?? ''}: ${live.message}`);
   }
-  const mirror = isvc.spec.traffic?.mirror;
-  const mirrorLine = mirror ? `\nMirror:      ${mirror.percent ?? 100}% of requests copied to ${mirror.version}` : '';
+  const mirror = mirrorOf(resolveVersions(isvc.spec));
+  const mirrorLine = mirror ? `\nMirror:      ${mirror.percent}% of requests copied to ${mirror.version}` : '';
   const rollout = status.rollout ? `\n${formatRollout(status.rollout, isvc.spec.rollout?.steps.length ?? 0)}` : '';
   const problemLines = problems.length > 0 ? `\n\nVersions not ready:\n${problems.join('\n')}` : '';
   return `${lines.join('\n')}${table(rows)}${mirrorLine}${rollout}${problemLines}\n`;

@@ -3,8 +3,9 @@
 // missing or lacks the keys the model URIs need, a model only local mode can read. Each becomes a Stalled
 // condition whose message says what to do. Pure: callers pass what they read.
 import { resolveVersions, type InferenceService } from '../../api/index.ts';
+import { CREDENTIAL_PAIRS, CREDENTIAL_SETTINGS, REQUIRED_CREDENTIALS } from '../../contracts/index.ts';
 import { GPU_MEMORY_LABEL, GPU_PRODUCT_LABEL } from '../builders/gpu.ts';
-import type { KubeObject } from '../kube/types.ts';
+import type { KubeObject } from '../../kube/types.ts';
 
 /** A reason (CamelCase) and a message a person can act on. */
 export interface Problem {
@@ -64,24 +65,10 @@ export type SecretLookup =
   | { readonly found: true; readonly keys: readonly string[]; readonly values?: readonly string[] }
   | { readonly found: false };
 
-const REQUIRED_BY_SCHEME: Readonly<Record<string, { keys: readonly string[][]; hint: string }>> = {
-  // Alternatives: any one inner list complete is enough.
-  s3: { keys: [['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']], hint: 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY' },
-  gs: { keys: [['service-account.json']], hint: 'service-account.json' },
-};
-const PAIRS: readonly (readonly [string, string])[] = [
-  ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'],
-  ['HTTP_USERNAME', 'HTTP_PASSWORD'],
-];
-
-/** Keys of the storage Secret that hold settings, not secrets: an endpoint or a region may be quoted in status. */
-const SETTING_KEYS: ReadonlySet<string> = new Set([
-  'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_S3_FORCE_PATH_STYLE', 'GCS_ENDPOINT_URL', 'STORAGE_EMULATOR_HOST',
-]);
-
-/** The values of a Secret's entries that must never be quoted (every key but the settings above). */
+/** The values of a Secret's entries that must never be quoted (every key but the settings, such as an endpoint or a region). */
 export function secretValues(entries: readonly (readonly [string, string])[]): string[] {
-  return entries.filter(([key]) => !SETTING_KEYS.has(key)).map(([, value]) => value);
+  const settings: ReadonlySet<string> = new Set(CREDENTIAL_SETTINGS);
+  return entries.filter(([key]) => !settings.has(key)).map(([, value]) => value);
 }
 
 /** Storage credentials problems; undefined when no Secret is referenced or it has what the URIs need. */
@@ -94,13 +81,13 @@ export function credentialsProblem(isvc: InferenceService, secret: SecretLookup 
     return { reason: 'StorageSecretNotFound', message: `Secret ${secretName} named in spec.storage.secretRef does not exist in namespace ${isvc.metadata.namespace}; create it with the credentials for ${remote.map((v) => v.model.uri).join(', ')}.` };
   }
   const keys = new Set(secret.keys);
-  for (const [a, b] of PAIRS) {
+  for (const [a, b] of CREDENTIAL_PAIRS) {
     if (keys.has(a) !== keys.has(b)) return { reason: 'StorageCredentialsIncomplete', message: `Secret ${secretName} has ${keys.has(a) ? a : b} but not ${keys.has(a) ? b : a}; add the missing key.` };
   }
   for (const version of remote) {
     const scheme = version.model.uri.slice(0, version.model.uri.indexOf(':'));
-    const required = REQUIRED_BY_SCHEME[scheme];
-    if (required && !required.keys.some((set) => set.every((key) => keys.has(key)))) {
+    const required = REQUIRED_CREDENTIALS[scheme];
+    if (required && !required.keys.every((key) => keys.has(key))) {
       return { reason: 'StorageCredentialsIncomplete', message: `version ${version.name} reads ${version.model.uri} but Secret ${secretName} has no ${required.hint}; add them to the Secret.` };
     }
   }

@@ -4,13 +4,13 @@
 import { ROLLOUT_ACTION_ANNOTATION, ROLLOUT_PAUSED_ANNOTATION } from '../../api/index.ts';
 import type { BuildOptions } from '../builders/index.ts';
 import { MANAGED_SELECTOR } from '../builders/labels.ts';
-import type { Informer, InformerEvent, KubeClient } from '../kube/client.ts';
-import { describeError } from '../kube/errors.ts';
+import type { Informer, InformerEvent, KubeClient } from '../../kube/client.ts';
+import { describeError } from '../../kube/errors.ts';
 import {
   ConfigMapKind, DeploymentKind, HorizontalPodAutoscalerKind, InferenceServiceKind, NodeKind, PodDisruptionBudgetKind, PodKind,
   ReplicaSetKind, RoleBindingKind, RoleKind, ServiceAccountKind, ServiceKind, type ResourceKind,
-} from '../kube/resources.ts';
-import { objectKey, type KubeObject } from '../kube/types.ts';
+} from '../../kube/resources.ts';
+import { objectKey, type KubeObject } from '../../kube/types.ts';
 import { ChildCache, ownerKeyOf } from './cache.ts';
 import { createEventRecorder } from './events.ts';
 import { PlanCache, specStamp } from './plans.ts';

@@ -2,7 +2,7 @@
 // replica counts: pods the apiserver refuses to create (the ReplicaSet's
 // ReplicaFailure), then what its pods report, then the Deployment's progress
 // deadline. Pure: callers pass the cached objects.
-import type { KubeObject } from '../kube/types.ts';
+import type { KubeObject } from '../../kube/types.ts';
 import { podFinding, podProgress, type Finding } from './pod-failures.ts';
 import type { Workload } from './workloads.ts';
 

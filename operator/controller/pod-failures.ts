@@ -4,7 +4,7 @@
 // passes the pod and a redactor for anything copied out of it.
 import { FETCH_CONTAINER_PREFIX, FETCH_MODEL_CONTAINER } from '../builders/model-source.ts';
 import { RUNTIME_CONTAINER } from '../builders/pod.ts';
-import type { KubeObject } from '../kube/types.ts';
+import type { KubeObject } from '../../kube/types.ts';
 
 /** A classified reason a version is not ready; `stalled` when it will not fix itself. */
 export interface Finding {

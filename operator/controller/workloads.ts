@@ -2,8 +2,8 @@
 // from two informers filtered by the managed-by label that the pod template
 // carries (the Deployment controller copies it onto ReplicaSets). Status reads
 // them to say why a version is not ready; the operator never writes them.
-import type { Informer } from '../kube/client.ts';
-import type { KubeObject } from '../kube/types.ts';
+import type { Informer } from '../../kube/client.ts';
+import type { KubeObject } from '../../kube/types.ts';
 
 /** The Deployment controller's revision annotation on ReplicaSets. */
 const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';

@@ -62,16 +62,11 @@ async function openSource(flags: RouteCommandFlags, router: Router): Promise<Con
   if (namespace === undefined || namespace === '' || name === undefined || name === '' || rest.length > 0) {
     return `--configmap must be <namespace>/<name>, got "${flags.configmap}"`;
   }
-  const { KubeConfig } = await import('@kubernetes/client-node');
+  const { loadKubeConfig } = await import('../../kube/kubeconfig.ts');
   const { watchConfigMap } = await import('./source-configmap.ts');
-  const kubeConfig = new KubeConfig();
-  try {
-    if (flags.kubeconfig !== undefined) kubeConfig.loadFromFile(flags.kubeconfig);
-    else kubeConfig.loadFromDefault();
-  } catch (error) {
-    return `cannot load the kubeconfig: ${(error as Error).message}`;
-  }
-  return watchConfigMap({ kubeConfig, namespace, name, log: logJson }, router);
+  const loaded = loadKubeConfig(flags.kubeconfig);
+  if (!loaded.ok) return loaded.message;
+  return watchConfigMap({ kubeConfig: loaded.kubeConfig, namespace, name, log: logJson }, router);
 }
 
 function fail(message: string): number {

@@ -2,7 +2,7 @@
 // of each version under the same traffic). Label children are cached per version and the
 // routing table holds each version's children, so the hot path does no label lookups.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RouterConfig } from './config.ts';
+import type { RouterConfig } from '../../contracts/index.ts';
 import { createVersionStats, type ShadowOutcome, type VersionStats } from './stats.ts';
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

@@ -4,7 +4,7 @@
 import { Agent, createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { RouterConfig } from './config.ts';
+import type { RouterConfig } from '../../contracts/index.ts';
 import { createRouterMetrics } from './metrics.ts';
 import type { RouterMetrics } from './metrics.ts';
 import { startGrpcRouter } from './grpc-proxy.ts';

@@ -1,7 +1,7 @@
 // What every route handler shares: the settings, the engine and the bookkeeping.
 import type { Engine } from '../engine/engine.ts';
 import type { BodyBudget } from './admission.ts';
-import type { ServeConfig } from './config.ts';
+import type { ServeConfig } from '../../contracts/index.ts';
 import type { Logger } from './log.ts';
 import type { ServerMetrics } from './metrics.ts';
 import type { JsonDecoder } from './json-decoder.ts';

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Engine, type EngineState } from '../engine/engine.ts';
 import { BodyBudget, defaultBodyBudget } from './admission.ts';
 import { createListener } from './app.ts';
-import type { ServeConfig } from './config.ts';
+import type { ServeConfig } from '../../contracts/index.ts';
 import type { Lifecycle, ServeContext } from './context.ts';
 import { JsonDecoder } from './json-decoder.ts';
 import { jsonLogger, type Logger } from './log.ts';

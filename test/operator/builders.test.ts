@@ -5,8 +5,7 @@ import { validateInferenceService, type InferenceService } from '../../api/index
 import { desiredObjects } from '../../operator/builders/index.ts';
 import { appliedHash } from '../../operator/builders/hash.ts';
 import { ANNOTATION_APPLIED_HASH } from '../../operator/builders/labels.ts';
-import { claimLocation } from '../../operator/builders/model-source.ts';
-import type { KubeObject } from '../../operator/kube/types.ts';
+import type { KubeObject } from '../../kube/types.ts';
 import { parseRouterLimits, ROUTER_NUMBER_FLAGS } from '../../runtime/router/settings.ts';
 import { flagProperty, resolveServeConfig } from '../../runtime/server/config.ts';
 
@@ -110,8 +109,6 @@ describe('desiredObjects', () => {
     assert.deepEqual(pod.volumes[0], { name: 'model', persistentVolumeClaim: { claimName: 'models', readOnly: true } });
     assert.deepEqual(pod.containers[0].volumeMounts[0], { name: 'model', mountPath: '/mnt/models', readOnly: true, subPath: 'fraud/v1' });
     assert.equal(pod.containers[0].env[0].value, '/mnt/models/fraud.onnx');
-    assert.deepEqual(claimLocation('pvc://models/fraud/v2'), { claim: 'models', subPath: 'fraud/v2', fileName: 'model.onnx' });
-    assert.deepEqual(claimLocation('pvc://models/model.onnx'), { claim: 'models', subPath: '', fileName: 'model.onnx' });
   });
 
   it('places GPU versions: limits, node affinity on product and memory, toleration, CUDA', () => {

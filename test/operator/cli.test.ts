@@ -10,8 +10,8 @@ import { parseAllDocuments } from 'yaml';
 import { loadInferenceServices } from '../../api/index.ts';
 import { renderObjects } from '../../operator/cli/render.ts';
 import type { RunningOperator } from '../../operator/controller/manager.ts';
-import type { KubeClient } from '../../operator/kube/client.ts';
-import { ConfigMapKind, InferenceServiceKind } from '../../operator/kube/resources.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import { ConfigMapKind, InferenceServiceKind } from '../../kube/resources.ts';
 import type { ControlPlane } from '../../tools/cluster/index.ts';
 import { adminClient, applyAsUser, createNamespace, eventually, inferenceService, read, startClusterWithCrd, startTestOperator, waitReady } from './harness.ts';
 

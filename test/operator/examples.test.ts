@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import type { InferenceService } from '../../api/index.ts';
-import { InferenceServiceKind } from '../../operator/kube/resources.ts';
+import { InferenceServiceKind } from '../../kube/resources.ts';
 import { createNamespace, eventually, operatorCluster, read } from './harness.ts';
 
 /** The outcome an example's comment promises: `On a fresh cluster: Ready.` or `... Stalled (Reason)`. */

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { secretValues } from '../../operator/controller/checks.ts';
 import { workloadFinding } from '../../operator/controller/failures.ts';
 import { redact } from '../../operator/controller/redact.ts';
-import type { KubeObject } from '../../operator/kube/types.ts';
+import type { KubeObject } from '../../kube/types.ts';
 
 const deployment = (conditions: object[] = []): KubeObject =>
   ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'fraud-v1', uid: 'd1' }, status: { conditions } } as KubeObject);

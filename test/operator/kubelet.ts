@@ -6,10 +6,10 @@
 // a test states best by writing them. The real kubelet plays them in the
 // real-node tests.
 import assert from 'node:assert/strict';
-import type { KubeClient } from '../../operator/kube/client.ts';
-import { describeError } from '../../operator/kube/errors.ts';
-import { PodKind } from '../../operator/kube/resources.ts';
-import type { KubeObject } from '../../operator/kube/types.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import { describeError } from '../../kube/errors.ts';
+import { PodKind } from '../../kube/resources.ts';
+import type { KubeObject } from '../../kube/types.ts';
 import type { ControlPlane } from '../../tools/cluster/index.ts';
 import { eventually } from './harness.ts';
 

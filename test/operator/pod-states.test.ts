@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { InferenceService } from '../../api/index.ts';
-import type { KubeClient } from '../../operator/kube/client.ts';
-import { EventKind, InferenceServiceKind } from '../../operator/kube/resources.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import { EventKind, InferenceServiceKind } from '../../kube/resources.ts';
 import { kubeinfer } from '../api/run-cli.ts';
 import { applyAsUser, createNamespace, eventually, inferenceService, operatorCluster, read, RUNTIME_IMAGE, waitReady } from './harness.ts';
 import { boundPod, fetchCrashLooping, initFailing, kubeletWrites, ON_PLAYED_NODE, registerPlayedNode, runtimeState } from './kubelet.ts';

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import {
   ConfigMapKind, DeploymentKind, HorizontalPodAutoscalerKind, InferenceServiceKind, PodDisruptionBudgetKind, PodKind, RoleBindingKind, RoleKind,
   ServiceAccountKind, ServiceKind, type ResourceKind,
-} from '../../operator/kube/resources.ts';
+} from '../../kube/resources.ts';
 import { applyAsUser, createNamespace, eventually, inferenceService, names, processCluster, waitReady } from './harness.ts';
 
 const COUNT = 50;

@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { formatRouterConfig } from '../../runtime/router/index.ts';
+import { formatRouterConfig } from '../../contracts/index.ts';
 import { addModel } from '../../tools/onnx/models.ts';
 import { modelFile, spawnServe } from '../runtime/harness.ts';
 import { endpointRemoval, keepAliveLoad, startServiceProxy, type Tally } from '../runtime/load.ts';

@@ -9,8 +9,9 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The binaries the harness, the chart tests, the storage tests and the status tests (kstatus) use. */
-export const ASSET_NAMES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok', 'helm', 'fake-gcs-server', 'kstatus'] as const;
+/** The binaries the harness, the chart tests, the storage tests, the status tests (kstatus) and the real node use. */
+export const ASSET_NAMES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok', 'helm', 'fake-gcs-server', 'kstatus',
+  'kubelet', 'kube-proxy', 'coredns'] as const;
 export type AssetName = (typeof ASSET_NAMES)[number];
 
 /** The build-assets.sh target that produces each binary. */
@@ -24,6 +25,9 @@ const BUILD_TARGET: Readonly<Record<AssetName, string>> = {
   helm: 'helm',
   'fake-gcs-server': 'fake-gcs-server',
   kstatus: 'kstatus',
+  kubelet: 'node',
+  'kube-proxy': 'node',
+  coredns: 'node',
 };
 
 const BUILD_SCRIPT = fileURLToPath(new URL('./build-assets.sh', import.meta.url));
