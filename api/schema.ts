@@ -173,6 +173,8 @@ const versionStatus = object('Observed state of one version.', {
   replicas: required(integer('Pods of this version that exist.', { minimum: 0 })),
   readyReplicas: required(integer('Pods of this version that are ready.', { minimum: 0 })),
   ready: required(boolean('Whether the version has at least one ready pod and its Deployment is fully rolled out.')),
+  reason: optional(string('Why the version is not ready, CamelCase: PodsForbidden, Unschedulable, ImagePullFailed, ModelFetchFailed, ModelLoadFailed, ProgressDeadlineExceeded, or Progressing while it rolls out.', { maxLength: 1024 })),
+  message: optional(string('What the version is waiting for or what failed, naming the object and what to do.', { maxLength: 4096 })),
 });
 
 const status = object('Observed state, written by the operator.', {

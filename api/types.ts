@@ -253,6 +253,9 @@ export interface VersionStatus {
   readonly replicas: number;
   readonly readyReplicas: number;
   readonly ready: boolean;
+  /** Why the version is not ready (absent while it is). */
+  readonly reason?: string;
+  readonly message?: string;
 }
 
 export interface InferenceServiceStatus {

@@ -1,9 +1,9 @@
 // Problems only the operator can see, because they depend on the cluster rather
 // than on the manifest: GPUs no node offers, a credentials Secret that is
-// missing or lacks the keys the model URIs need. Each becomes a Stalled
+// missing or lacks the keys the model URIs need, a model only local mode can read. Each becomes a Stalled
 // condition whose message says what to do. Pure: callers pass what they read.
 import { resolveVersions, type InferenceService } from '../../api/index.ts';
-import { CREDENTIAL_PAIRS, REQUIRED_CREDENTIALS } from '../../contracts/index.ts';
+import { CREDENTIAL_PAIRS, CREDENTIAL_SETTINGS, REQUIRED_CREDENTIALS } from '../../contracts/index.ts';
 import { GPU_MEMORY_LABEL, GPU_PRODUCT_LABEL } from '../builders/gpu.ts';
 import type { KubeObject } from '../../kube/types.ts';
 
@@ -47,8 +47,29 @@ export function gpuProblem(isvc: InferenceService, nodes: readonly KubeObject[] 
   return { reason: 'GPUUnavailable', message: `no schedulable node offers ${asked}; ${available}. Fix spec.gpu or add matching nodes.` };
 }
 
+/** A relative file:// URI names a file next to a manifest on someone's machine: only local mode can read it. */
+export function localUriProblem(isvc: InferenceService): Problem | undefined {
+  const local = isvc.spec.versions.flatMap((version) => {
+    const steps = [...(version.pipeline?.preprocess ?? []), ...(version.pipeline?.postprocess ?? [])];
+    const uris = [version.model.uri, version.model.labels?.uri, ...steps.map((step) => step.model?.uri)];
+    return uris.filter((uri): uri is string => uri !== undefined && /^file:\/\/[^/]/.test(uri)).map((uri) => `version ${version.name} (${uri})`);
+  });
+  if (local.length === 0) return undefined;
+  const named = local.join(', ');
+  return { reason: 'InvalidSpec', message: `${named}: a relative file:// URI is read from the manifest's directory by \`kubeinfer run\` (local mode); no pod can read it. Use s3://, gs://, http(s):// or pvc:// in a cluster.` };
+}
+
 /** The Secret named by spec.storage.secretRef as read from the API: its keys, or that it does not exist. */
-export type SecretLookup = { readonly found: true; readonly keys: readonly string[] } | { readonly found: false };
+export type SecretLookup =
+  /** values: decoded, only so that messages copied from pods can be scrubbed of them. */
+  | { readonly found: true; readonly keys: readonly string[]; readonly values?: readonly string[] }
+  | { readonly found: false };
+
+/** The values of a Secret's entries that must never be quoted (every key but the settings, such as an endpoint or a region). */
+export function secretValues(entries: readonly (readonly [string, string])[]): string[] {
+  const settings: ReadonlySet<string> = new Set(CREDENTIAL_SETTINGS);
+  return entries.filter(([key]) => !settings.has(key)).map(([, value]) => value);
+}
 
 /** Storage credentials problems; undefined when no Secret is referenced or it has what the URIs need. */
 export function credentialsProblem(isvc: InferenceService, secret: SecretLookup | undefined): Problem | undefined {

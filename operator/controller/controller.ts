@@ -7,11 +7,11 @@ import { MANAGED_SELECTOR } from '../builders/labels.ts';
 import type { Informer, InformerEvent, KubeClient } from '../../kube/client.ts';
 import { describeError } from '../../kube/errors.ts';
 import {
-  ConfigMapKind, DeploymentKind, HorizontalPodAutoscalerKind, InferenceServiceKind, NodeKind, PodDisruptionBudgetKind,
-  RoleBindingKind, RoleKind, ServiceAccountKind, ServiceKind, type ResourceKind,
+  ConfigMapKind, DeploymentKind, HorizontalPodAutoscalerKind, InferenceServiceKind, NodeKind, PodDisruptionBudgetKind, PodKind,
+  ReplicaSetKind, RoleBindingKind, RoleKind, ServiceAccountKind, ServiceKind, type ResourceKind,
 } from '../../kube/resources.ts';
 import { objectKey, type KubeObject } from '../../kube/types.ts';
-import { ChildCache } from './cache.ts';
+import { ChildCache, ownerKeyOf } from './cache.ts';
 import { createEventRecorder } from './events.ts';
 import { PlanCache, specStamp } from './plans.ts';
 import { FigureWindows } from '../../rollout/windows.ts';
@@ -20,6 +20,7 @@ import { scopedInformer } from './informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { WorkQueue, type BackoffOptions } from './queue.ts';
 import { reconcile, SECRET_RECHECK_MS, type ReconcileContext, type ReconcileOutcome } from './reconcile.ts';
+import { WorkloadCache } from './workloads.ts';
 
 /** Every kind the operator creates; each gets an informer filtered by the managed-by label. */
 export const OWNED_KINDS: readonly ResourceKind[] = [
@@ -48,8 +49,11 @@ export class Controller {
   readonly #options: ControllerOptions;
   readonly #inferenceServices: Informer;
   readonly #owned: readonly Informer[];
+  /** ReplicaSets and pods of owned Deployments: read for status, never written. */
+  readonly #running: readonly Informer[];
   readonly #nodes: Informer;
   readonly #children: ChildCache;
+  readonly #workloads: WorkloadCache;
   readonly #plans: PlanCache;
   readonly #generations = new Map<string, string>();
   readonly #nodeShapes = new Map<string, string>();
@@ -63,22 +67,26 @@ export class Controller {
     this.queue = new WorkQueue(options.backoff);
     this.#inferenceServices = scopedInformer(options.client, InferenceServiceKind, options.namespaces);
     this.#owned = OWNED_KINDS.map((kind) => scopedInformer(options.client, kind, options.namespaces, MANAGED_SELECTOR));
+    const [replicaSets, pods] = [ReplicaSetKind, PodKind].map((kind) => scopedInformer(options.client, kind, options.namespaces, MANAGED_SELECTOR));
+    this.#running = [replicaSets, pods];
     this.#nodes = options.client.informer(NodeKind);
     this.#children = new ChildCache(this.#owned);
+    this.#workloads = new WorkloadCache(replicaSets, pods);
     this.#plans = new PlanCache(options.build);
     this.#inferenceServices.onEvent((event, object) => this.#onInferenceService(event, object));
     for (const informer of this.#owned) informer.onEvent((event, object) => this.#onChild(informer.resource, event, object));
+    for (const informer of this.#running) informer.onEvent((_event, object) => this.#onRunning(object));
     this.#nodes.onEvent((event, object) => this.#onNode(event, object));
   }
 
   /** True once every informer has listed (the readiness probe). */
   get synced(): boolean {
-    return this.#inferenceServices.synced && this.#owned.every((informer) => informer.synced);
+    return this.#inferenceServices.synced && [...this.#owned, ...this.#running].every((informer) => informer.synced);
   }
 
   /** Starts the informers and waits until their caches are filled; they keep retrying on failure. */
   async startInformers(): Promise<void> {
-    const results = await Promise.all([this.#inferenceServices, ...this.#owned].map((informer) => informer.start()));
+    const results = await Promise.all([this.#inferenceServices, ...this.#owned, ...this.#running].map((informer) => informer.start()));
     for (const result of results) if (!result.ok) this.#options.log({ msg: 'initial list failed; retrying in the background', error: describeError(result.error) });
     const nodes = await this.#nodes.start();
     this.#nodesUsable = nodes.ok;
@@ -96,6 +104,7 @@ export class Controller {
       client: this.#options.client,
       inferenceServices: this.#inferenceServices,
       children: this.#children,
+      workloads: this.#workloads,
       nodes: () => (this.#nodesUsable ? this.#nodes.list() : undefined),
       build: this.#options.build,
       plans: this.#plans,
@@ -122,7 +131,7 @@ export class Controller {
     if (this.#resync) clearInterval(this.#resync);
     this.queue.shutDown();
     await Promise.all(this.#workers);
-    for (const informer of [this.#inferenceServices, ...this.#owned, this.#nodes]) informer.stop();
+    for (const informer of [this.#inferenceServices, ...this.#owned, ...this.#running, this.#nodes]) informer.stop();
   }
 
   async #work(context: ReconcileContext): Promise<void> {
@@ -173,6 +182,12 @@ export class Controller {
 
   #onChild(resource: ResourceKind, event: InformerEvent, object: KubeObject): void {
     const owner = this.#children.observe(resource, event, object);
+    if (owner) this.queue.add(owner);
+  }
+
+  // Pods and ReplicaSets carry the InferenceService label (the pod template's); any change may change its status.
+  #onRunning(object: KubeObject): void {
+    const owner = ownerKeyOf(object);
     if (owner) this.queue.add(owner);
   }
 

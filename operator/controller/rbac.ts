@@ -16,6 +16,9 @@ export const operatorRules: readonly V1PolicyRule[] = [
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: WRITE },
   // The router's Role grants get/list/watch on one ConfigMap; the operator holds those verbs itself, so no escalate/bind.
   { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: WRITE },
+  // Read only: why a version's pods are missing or failing, for status.
+  { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
   // Only read, by name, to check that spec.storage.secretRef has the keys the model URIs need.
   { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },

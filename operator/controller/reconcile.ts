@@ -13,8 +13,11 @@ import { describeError, type KubeError, type KubeErrorKind } from '../../kube/er
 import { DeploymentKind, InferenceServiceKind, resourceFor, SecretKind } from '../../kube/resources.ts';
 import { parseObjectKey, type KubeObject } from '../../kube/types.ts';
 import type { ChildCache } from './cache.ts';
-import { credentialsProblem, gpuProblem, type Problem, type SecretLookup } from './checks.ts';
+import { credentialsProblem, gpuProblem, localUriProblem, secretValues, type Problem, type SecretLookup } from './checks.ts';
 import { applyReason } from './drift.ts';
+import { workloadFinding } from './failures.ts';
+import { redact } from './redact.ts';
+import type { WorkloadCache } from './workloads.ts';
 import type { EventRecorder } from './events.ts';
 import { desiredStatus, readyCondition, stalledStatus } from './status.ts';
 import type { PlanCache } from './plans.ts';
@@ -26,6 +29,8 @@ export interface ReconcileContext {
   readonly client: KubeClient;
   readonly inferenceServices: Informer;
   readonly children: ChildCache;
+  /** ReplicaSets and pods of the owned Deployments, to say why one is not ready. */
+  readonly workloads: WorkloadCache;
   /** Nodes for GPU checks; undefined when the operator may not list them. */
   readonly nodes: () => readonly KubeObject[] | undefined;
   readonly build: BuildOptions;
@@ -74,7 +79,8 @@ export async function reconcile(context: ReconcileContext, key: string): Promise
   const isvc = checked.value;
   const secret = await lookupSecret(context, isvc);
   if (!secret.ok) return { kind: 'retry', reason: secret.error.kind, error: `reading Secret: ${describeError(secret.error)}` };
-  const problems = [gpuProblem(isvc, context.nodes()), credentialsProblem(isvc, secret.value)].filter((p): p is Problem => p !== undefined);
+  const problems = [localUriProblem(isvc), gpuProblem(isvc, context.nodes()), credentialsProblem(isvc, secret.value)].filter((p): p is Problem => p !== undefined);
+  const secretValues = secret.value?.found ? (secret.value.values ?? []) : [];
   const rollout = await decideRollout(context, isvc, new Date());
   const children = rollout.status === undefined ? desired : withEffectiveTraffic(desired, isvc, rollout);
   const applied = await applyChildren(context, children);
@@ -85,7 +91,7 @@ export async function reconcile(context: ReconcileContext, key: string): Promise
   const permanent = failures.filter((failure) => failure.error.kind === 'Invalid');
   const retryable = failures.filter((failure) => failure.error.kind !== 'Invalid');
   const stalled = [...problems, ...permanent.map(rejectionProblem)];
-  await publishStatus(context, cached, statusFor(context, isvc, stalled, retryable, rollout), changes, failures);
+  await publishStatus(context, cached, statusFor(context, isvc, stalled, retryable, rollout, secretValues), changes, failures);
   if (retryable.length > 0) return { kind: 'retry', reason: retryable[0].error.kind, error: retryable.map(describeFailure).join('; ') };
   // Rollout steps and analysis intervals are timed: nothing else would wake this key at the right moment.
   const recheck = problems.some((problem) => problem.reason.startsWith('Storage')) ? context.secretRecheckMs : undefined;
@@ -98,8 +104,10 @@ async function lookupSecret(context: ReconcileContext, isvc: InferenceService): 
   if (!name) return { ok: true, value: undefined };
   const read = await context.client.get(SecretKind, { namespace: isvc.metadata.namespace, name });
   if (read.ok) {
-    const keys = [...Object.keys((read.value.data as object | undefined) ?? {}), ...Object.keys((read.value.stringData as object | undefined) ?? {})];
-    return { ok: true, value: { found: true, keys } };
+    const data = (read.value.data as Record<string, string> | undefined) ?? {};
+    const stringData = (read.value.stringData as Record<string, string> | undefined) ?? {};
+    const entries = [...Object.entries(data).map(([key, value]) => [key, Buffer.from(value, 'base64').toString()] as const), ...Object.entries(stringData)];
+    return { ok: true, value: { found: true, keys: entries.map(([key]) => key), values: secretValues(entries) } };
   }
   if (read.error.kind === 'NotFound') return { ok: true, value: { found: false } };
   if (read.error.kind === 'Forbidden') return { ok: true, value: undefined }; // cannot check: let fetch-model report it
@@ -149,11 +157,13 @@ function describeFailure(failure: ChildFailure): string {
   return `${failure.object.kind} ${failure.object.metadata.name}: ${describeError(failure.error)}`;
 }
 
-function statusFor(context: ReconcileContext, isvc: InferenceService, problems: readonly Problem[], transient: readonly ChildFailure[], rollout: RolloutDecision): InferenceServiceStatus {
+function statusFor(context: ReconcileContext, isvc: InferenceService, problems: readonly Problem[], transient: readonly ChildFailure[], rollout: RolloutDecision, secretValues: readonly string[]): InferenceServiceStatus {
   const name = isvc.metadata.name ?? '';
   const namespace = isvc.metadata.namespace ?? 'default';
+  const scrub = (text: string) => redact(text, secretValues);
   return desiredStatus(isvc, {
     deployment: (deployment) => context.children.get(DeploymentKind, { namespace, name: deployment }),
+    diagnose: (deployment) => workloadFinding(deployment, deployment ? context.workloads.of(deployment) : { pods: [] }, scrub),
     versionDeploymentName: (version) => versionObjectName(name, version),
     routerDeploymentName: routerObjectName(name),
     url: inferenceServiceUrl(name, namespace, context.build.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN),
@@ -190,8 +200,6 @@ async function recordEvents(context: ReconcileContext, subject: KubeObject, befo
   for (const failure of failures) records.push(context.events.record(subject, 'Warning', 'ApplyFailed', describeFailure(failure)));
   const wasReady = readyCondition(before);
   const ready = readyCondition(after);
-  const stalled = after.conditions?.find((condition) => condition.type === 'Stalled');
-  const wasStalled = before?.conditions?.find((condition) => condition.type === 'Stalled');
   if (ready?.status === 'True' && wasReady?.status !== 'True') records.push(context.events.record(subject, 'Normal', 'Ready', ready.message));
   const step = after.rollout;
   const stepBefore = before?.rollout;
@@ -199,6 +207,27 @@ async function recordEvents(context: ReconcileContext, subject: KubeObject, befo
   if (step && step.phase !== 'Aborted' && (step.phase !== stepBefore?.phase || step.step !== stepBefore.step || step.target !== stepBefore.target)) {
     records.push(context.events.record(subject, 'Normal', `Rollout${step.phase}`, step.message));
   }
-  if (stalled && (wasStalled?.reason !== stalled.reason || wasStalled.message !== stalled.message)) records.push(context.events.record(subject, 'Warning', stalled.reason, stalled.message));
+  for (const warning of stallWarnings(before, after)) records.push(context.events.record(subject, 'Warning', warning.reason, warning.message));
   await Promise.all(records);
+}
+
+/**
+ * One Warning per transition: a version whose failure reason changed, and a Stalled condition whose
+ * reason changed (or, for problems not tied to a version, whose message did). A version's message
+ * alone changes with every crash-loop attempt or image back-off; that is status, not news.
+ */
+function stallWarnings(before: InferenceServiceStatus | undefined, after: InferenceServiceStatus): Problem[] {
+  const warnings: Problem[] = [];
+  for (const version of after.versions ?? []) {
+    const previous = before?.versions?.find((entry) => entry.name === version.name);
+    if (version.reason && version.reason !== 'Progressing' && version.reason !== previous?.reason) {
+      warnings.push({ reason: version.reason, message: `version ${version.name}: ${version.message ?? ''}` });
+    }
+  }
+  const stalled = after.conditions?.find((condition) => condition.type === 'Stalled');
+  const wasStalled = before?.conditions?.find((condition) => condition.type === 'Stalled');
+  if (!stalled || warnings.some((warning) => warning.reason === stalled.reason)) return warnings;
+  const fromWorkload = (after.versions ?? []).some((version) => version.reason === stalled.reason) || stalled.message.startsWith('router: ');
+  const changed = wasStalled?.reason !== stalled.reason || (!fromWorkload && wasStalled.message !== stalled.message);
+  return changed ? [...warnings, { reason: stalled.reason, message: stalled.message }] : warnings;
 }

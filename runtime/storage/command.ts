@@ -1,8 +1,8 @@
 // `kubeinfer fetch-model <uri> <dir>`: the runtime image's init container. Logs JSON
 // lines; on failure prints the reason, writes it to the Kubernetes termination log (so
 // it shows in the pod's status and `kubectl describe pod`) and exits non-zero.
-import { existsSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { TERMINATION_LOG, writeTerminationMessage } from '../termination.ts';
 
 const UNITS: Record<string, number> = {
   '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4,
@@ -37,7 +37,7 @@ export function registerFetchModel(program: Command): void {
     .option('--credentials-dir <dir>', 'directory with one file per credential key (the mounted storage Secret)', process.env.KUBEINFER_STORAGE_CREDENTIALS_DIR)
     .option('--max-bytes <quantity>', 'refuse models larger than this (bytes or a quantity such as 20Gi)', process.env.KUBEINFER_MAX_MODEL_BYTES ?? '20Gi')
     .option('--progress-interval <seconds>', 'seconds between progress lines', '5')
-    .option('--termination-log <path>', 'file that receives the failure reason, when it exists', '/dev/termination-log')
+    .option('--termination-log <path>', 'file that receives the failure reason, when it exists', TERMINATION_LOG)
     .action(async (uri: string, dir: string, flags: FetchModelFlags) => {
       process.exitCode = await runFetchModel(uri, dir, flags);
     });
@@ -74,12 +74,6 @@ function printEvent(event: Record<string, unknown>): void {
 
 function failWith(message: string, kind: string, flags: FetchModelFlags): number {
   process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'fetch-model failed', kind, error: message })}\n`);
-  if (existsSync(flags.terminationLog)) {
-    try {
-      writeFileSync(flags.terminationLog, message);
-    } catch {
-      // The termination log is a courtesy for `kubectl describe`; the exit code is the contract.
-    }
-  }
+  writeTerminationMessage(flags.terminationLog, message);
   return 1;
 }
