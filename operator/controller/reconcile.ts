@@ -14,6 +14,7 @@ import { parseObjectKey, type KubeObject } from '../kube/types.ts';
 import type { ChildCache } from './cache.ts';
 import { credentialsProblem, gpuProblem, type Problem, type SecretLookup } from './checks.ts';
 import { applyReason } from './drift.ts';
+import { foreignChildren, notOwnedProblem } from './ownership.ts';
 import type { EventRecorder } from './events.ts';
 import { desiredStatus, readyCondition, stalledStatus } from './status.ts';
 import type { PlanCache } from './plans.ts';
@@ -29,7 +30,7 @@ export interface ReconcileContext {
   readonly plans: PlanCache;
   readonly events: EventRecorder;
   readonly log: (event: Record<string, unknown>) => void;
-  /** How soon to re-read a credentials Secret that was missing or incomplete (Secrets are not watched). */
+  /** How soon to look again at what no informer watches: a credentials Secret that was missing or incomplete, a namesake child we do not own. */
   readonly secretRecheckMs: number;
 }
 
@@ -68,6 +69,13 @@ export async function reconcile(context: ReconcileContext, key: string): Promise
   const secret = await lookupSecret(context, isvc);
   if (!secret.ok) return { kind: 'retry', reason: secret.error.kind, error: `reading Secret: ${describeError(secret.error)}` };
   const problems = [gpuProblem(isvc, context.nodes()), credentialsProblem(isvc, secret.value)].filter((p): p is Problem => p !== undefined);
+  const foreign = await foreignChildren(context.client, context.children, isvc.metadata.uid ?? '', desired);
+  if (!foreign.ok) return { kind: 'retry', reason: foreign.error.kind, error: `reading children: ${describeError(foreign.error)}` };
+  if (foreign.value.length > 0) {
+    // Not even the children we could create: a half-built InferenceService next to someone else's Service helps no one.
+    await publishStatus(context, cached, statusFor(context, isvc, [...problems, notOwnedProblem(foreign.value)], []), [], []);
+    return { kind: 'requeue', afterMs: context.secretRecheckMs }; // foreign objects carry none of our labels, so no event tells us they went
+  }
   const applied = await applyChildren(context, desired);
   const pruned = await pruneChildren(context, key, isvc, desired);
   const changes = [...applied.changes, ...pruned.changes];
