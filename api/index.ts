@@ -9,3 +9,4 @@ export { CRD_NAME, CRD_PATH, crdYaml, inferenceServiceCrd } from './crd.ts';
 export { inferenceServiceSchema, MAX_VERSIONS, ROUTER_SUFFIX } from './schema.ts';
 export { DEFAULT_TARGETS, effectiveWeight, formatTrafficSummary, resolveVersions } from './resolve.ts';
 export type { ResolvedGpu, ResolvedScaling, ResolvedVersion } from './resolve.ts';
+export { redactUri } from './redact.ts';

@@ -15,6 +15,10 @@ export function registerRoute(program: Command): void {
     .addOption(new Option('--backend-timeout-ms <ms>', 'longest silence from a version before 504').env('KUBEINFER_ROUTER_BACKEND_TIMEOUT_MS').default('60000'))
     .addOption(new Option('--mirror-max-in-flight <n>', 'mirror copies in flight before more are skipped').env('KUBEINFER_ROUTER_MIRROR_MAX_IN_FLIGHT').default('64'))
     .addOption(new Option('--shutdown-delay-ms <ms>', 'on SIGTERM, keep serving (not ready) this long so load balancers stop sending first').env('KUBEINFER_ROUTER_SHUTDOWN_DELAY_MS').default('5000'))
+    .addOption(new Option('--api-keys-file <path>', 'require an API key: a file with one key per line (# comments), or a mounted Secret directory (one key per file)').env('KUBEINFER_API_KEYS_FILE').conflicts('authKubernetes'))
+    .addOption(new Option('--auth-kubernetes <namespace/name>', 'require a Kubernetes token allowed (RBAC) to infer on this InferenceService; pin for weight-0 versions').env('KUBEINFER_AUTH_KUBERNETES'))
+    .addOption(new Option('--protect-metrics', 'require the same credentials for /metrics (Kubernetes: get on the non-resource URL /metrics)').env('KUBEINFER_PROTECT_METRICS'))
+    .addOption(new Option('--audit', 'log one JSON audit line per inference request (always on with authentication)').env('KUBEINFER_AUDIT'))
     .action(async (flags: RouteCommandFlags) => {
       const { runRouteCommand } = await import('./main.ts');
       process.exitCode = await runRouteCommand(flags);

@@ -1,5 +1,6 @@
 // `kubeinfer route` as a process: flags -> router + configuration source, JSON logs on
 // stdout, and a graceful stop on SIGTERM/SIGINT (not-ready, finish in-flight, exit 0).
+import { apiKeyGuard, kubernetesGuard, type AccessGuard } from '../auth/guard.ts';
 import { startRouter } from './server.ts';
 import type { Router } from './server.ts';
 import { watchConfigFile } from './source-file.ts';
@@ -14,6 +15,10 @@ export interface RouteCommandFlags {
   readonly backendTimeoutMs: string;
   readonly mirrorMaxInFlight: string;
   readonly shutdownDelayMs: string;
+  readonly apiKeysFile?: string;
+  readonly authKubernetes?: string;
+  readonly protectMetrics?: boolean;
+  readonly audit?: boolean;
 }
 
 const SHUTDOWN_GRACE_MS = 20_000;
@@ -34,7 +39,10 @@ export async function runRouteCommand(flags: RouteCommandFlags): Promise<number>
   const numbers = parseNumbers(flags);
   if (typeof numbers === 'string') return fail(numbers);
   if ((flags.configFile === undefined) === (flags.configmap === undefined)) return fail('give exactly one of --config-file <path> or --configmap <namespace/name>');
-  const router = await startRouter({ host: flags.host, port: numbers.port, backendTimeoutMs: numbers.backendTimeoutMs, mirrorMaxInFlight: numbers.mirrorMaxInFlight, processMetrics: true, log: logJson }).catch(
+  const guard = await openGuard(flags);
+  if (typeof guard === 'string') return fail(guard);
+  const audit = flags.audit === true || guard !== undefined ? logJson : undefined;
+  const router = await startRouter({ host: flags.host, port: numbers.port, backendTimeoutMs: numbers.backendTimeoutMs, mirrorMaxInFlight: numbers.mirrorMaxInFlight, processMetrics: true, log: logJson, guard, protectMetrics: flags.protectMetrics, audit }).catch(
     (error: NodeJS.ErrnoException) => `cannot listen on ${flags.host}:${numbers.port}: ${error.code ?? error.message}`,
   );
   if (typeof router === 'string') return fail(router);
@@ -43,12 +51,41 @@ export async function runRouteCommand(flags: RouteCommandFlags): Promise<number>
     await router.close(0);
     return fail(source);
   }
-  logJson({ level: 'info', msg: 'router listening', url: router.url, source: flags.configFile ?? `configmap ${flags.configmap}` });
+  logJson({ level: 'info', msg: 'router listening', url: router.url, source: flags.configFile ?? `configmap ${flags.configmap}`, auth: guard?.mode ?? 'none' });
   const signal = await stopSignal;
   logJson({ level: 'info', msg: 'stopping: not ready, then finishing requests in flight', signal, delayMs: numbers.shutdownDelayMs });
   await router.close(SHUTDOWN_GRACE_MS, numbers.shutdownDelayMs);
   await source.stop();
   return 0;
+}
+
+/** The access guard the flags ask for: API keys, Kubernetes reviews, or none. */
+async function openGuard(flags: RouteCommandFlags): Promise<AccessGuard | undefined | string> {
+  if (flags.apiKeysFile !== undefined && flags.authKubernetes !== undefined) return 'give at most one of --api-keys-file and --auth-kubernetes';
+  if (flags.apiKeysFile !== undefined) {
+    const { loadApiKeys } = await import('../auth/api-keys.ts');
+    const keys = await loadApiKeys(flags.apiKeysFile).catch((error: Error) => `cannot read API keys: ${error.message}`);
+    return typeof keys === 'string' ? keys : apiKeyGuard(keys);
+  }
+  if (flags.authKubernetes === undefined) return undefined;
+  const [namespace, name, ...rest] = flags.authKubernetes.split('/');
+  if (!namespace || !name || rest.length > 0) return `--auth-kubernetes must be <namespace>/<inferenceservice>, got "${flags.authKubernetes}"`;
+  const kubeConfig = await loadKubeConfig(flags.kubeconfig);
+  if (typeof kubeConfig === 'string') return kubeConfig;
+  const { kubernetesReviews } = await import('../auth/kubernetes.ts');
+  return kubernetesGuard(kubernetesReviews(kubeConfig, namespace, name), name);
+}
+
+async function loadKubeConfig(path: string | undefined): Promise<import('@kubernetes/client-node').KubeConfig | string> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kubeConfig = new KubeConfig();
+  try {
+    if (path !== undefined) kubeConfig.loadFromFile(path);
+    else kubeConfig.loadFromDefault();
+    return kubeConfig;
+  } catch (error) {
+    return `cannot load the kubeconfig: ${(error as Error).message}`;
+  }
 }
 
 async function openSource(flags: RouteCommandFlags, router: Router): Promise<ConfigWatch | string> {
@@ -57,15 +94,9 @@ async function openSource(flags: RouteCommandFlags, router: Router): Promise<Con
   if (namespace === undefined || namespace === '' || name === undefined || name === '' || rest.length > 0) {
     return `--configmap must be <namespace>/<name>, got "${flags.configmap}"`;
   }
-  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kubeConfig = await loadKubeConfig(flags.kubeconfig);
+  if (typeof kubeConfig === 'string') return kubeConfig;
   const { watchConfigMap } = await import('./source-configmap.ts');
-  const kubeConfig = new KubeConfig();
-  try {
-    if (flags.kubeconfig !== undefined) kubeConfig.loadFromFile(flags.kubeconfig);
-    else kubeConfig.loadFromDefault();
-  } catch (error) {
-    return `cannot load the kubeconfig: ${(error as Error).message}`;
-  }
   return watchConfigMap({ kubeConfig, namespace, name, log: logJson }, router);
 }
 

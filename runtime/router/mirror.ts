@@ -69,7 +69,8 @@ function collectBody(req: IncomingMessage, maxBytes: number, then: (body: Buffer
 
 function send(req: IncomingMessage, body: Buffer, backend: Backend, metrics: VersionMetrics, settings: MirrorSettings, done: () => void): void {
   const started = performance.now();
-  const headers = forwardedRequestHeaders(req, backend);
+  // A shadow version is not where the caller meant its credentials to go.
+  const headers = forwardedRequestHeaders(req, backend, true);
   delete headers['transfer-encoding'];
   headers['content-length'] = body.length;
   headers[MIRROR_HEADER] = 'true';

@@ -10,7 +10,9 @@ import type { RouterMetrics } from './metrics.ts';
 import { createMirror } from './mirror.ts';
 import { proxyRequest } from './proxy.ts';
 import type { ProxySettings } from './proxy.ts';
-import { VERSION_HEADER, resolveRoute } from './route.ts';
+import { VERSION_HEADER, resolveRoute, type Route } from './route.ts';
+import { auditLine, REQUEST_ID_HEADER, requestIdOf } from '../auth/audit.ts';
+import { sendDenied, type Access, type AccessDecision, type AccessGuard } from '../auth/guard.ts';
 import { buildRoutingTable, describeConfig } from './table.ts';
 import type { RoutingTable } from './table.ts';
 
@@ -27,6 +29,12 @@ export interface RouterOptions {
   readonly mirrorMaxBodyBytes?: number;
   /** Adds Node process metrics to /metrics (off in tests that start several routers). */
   readonly processMetrics?: boolean;
+  /** Who may call; without one, anyone who reaches the router may. */
+  readonly guard?: AccessGuard;
+  /** Require the guard's approval for /metrics as well (Kubernetes: GET on the non-resource path /metrics). */
+  readonly protectMetrics?: boolean;
+  /** Receives one audit line per inference request; set to audit. */
+  readonly audit?: (line: Readonly<Record<string, unknown>>) => void;
   readonly log?: (event: Readonly<Record<string, unknown>>) => void;
 }
 
@@ -97,32 +105,57 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
   };
 }
 
-/** The request handler: own endpoints, then route, mirror and proxy. */
+/** The request handler: own endpoints, then route, access check, mirror and proxy. */
 function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent, options: RouterOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const timeoutMs = options.backendTimeoutMs ?? 60_000;
-  const proxy: ProxySettings = { agent, timeoutMs };
+  const proxy: ProxySettings = { agent, timeoutMs, withoutCredentials: options.guard !== undefined };
   const mirror = createMirror({ agent, timeoutMs, maxInFlight: options.mirrorMaxInFlight ?? 64, maxBodyBytes: options.mirrorMaxBodyBytes ?? 64 * 1024 * 1024 });
-  const finished = () => {
-    state.active--;
-    if (state.active === 0) state.drained?.();
+  const forward: Forward = (req, res, table, route, caller) => {
+    const shadow = table.mirror;
+    const mirrored = shadow !== undefined && !route.pinned && req.method === 'POST' && shadow.target.backend.version !== route.version && shadow.gate.take();
+    if (mirrored) mirror.copy(req, shadow.target);
+    state.active++;
+    const audited = options.audit === undefined ? undefined : { requestId: requestIdOf(req.headers), started: performance.now() };
+    proxyRequest(req, res, table.targets.get(route.version)!, proxy, (exchange) => {
+      state.active--;
+      if (state.active === 0) state.drained?.();
+      if (audited) options.audit!(auditLine({ ...audited, ...exchange, caller, model: table.config.model, version: route.version, pinned: route.pinned, mirrored, method: req.method ?? '', path: req.url ?? '', latencyMs: performance.now() - audited.started }));
+    }, audited && { [REQUEST_ID_HEADER]: audited.requestId });
   };
   return (req, res) => {
     const url = req.url ?? '/';
     const table = state.table;
-    if (url.startsWith('/v2/health/') || url.startsWith('/metrics')) return answerLocally(url, res, { table, closing: state.closing, metrics });
+    if (url.startsWith('/v2/health/')) return answerLocally(url, res, { table, closing: state.closing, metrics });
+    if (url.startsWith('/metrics')) {
+      if (options.guard === undefined || !options.protectMetrics) return answerLocally(url, res, { table, closing: state.closing, metrics });
+      return void checkThen(options.guard, req, res, { kind: 'metrics' }, () => answerLocally(url, res, { table, closing: state.closing, metrics }));
+    }
     if (table === undefined) return sendJson(res, 503, { error: 'the router has no configuration yet' });
     const route = resolveRoute(req.method, url, header(req, VERSION_HEADER), table);
-    if (route.kind === 'reject') {
-      metrics.rejected(table.config.model, route.status);
-      return sendJson(res, route.status, { error: route.message });
-    }
-    const shadow = table.mirror;
-    if (shadow !== undefined && !route.pinned && req.method === 'POST' && shadow.target.backend.version !== route.version && shadow.gate.take()) {
-      mirror.copy(req, shadow.target);
-    }
-    state.active++;
-    proxyRequest(req, res, table.targets.get(route.version)!, proxy, finished);
+    if (options.guard === undefined) return routeOrReject(req, res, table, route, 'anonymous', metrics, forward);
+    const pinsWeightZero = route.kind === 'proxy' && route.pinned && table.config.versions.find((version) => version.name === route.version)?.weight === 0;
+    checkThen(options.guard, req, res, { kind: 'infer', pinsWeightZero }, (caller) => routeOrReject(req, res, table, route, caller, metrics, forward), (decision) => {
+      options.audit?.(auditLine({ requestId: requestIdOf(req.headers), caller: decision.caller ?? 'unauthenticated', model: table.config.model, version: route.kind === 'proxy' ? route.version : null, pinned: route.kind === 'proxy' && route.pinned, mirrored: false, method: req.method ?? '', path: url, status: decision.status, latencyMs: 0, bytesIn: 0, bytesOut: 0 }));
+    });
   };
+}
+
+type Forward = (req: IncomingMessage, res: ServerResponse, table: RoutingTable, route: Extract<Route, { kind: 'proxy' }>, caller: string) => void;
+
+function routeOrReject(req: IncomingMessage, res: ServerResponse, table: RoutingTable, route: Route, caller: string, metrics: RouterMetrics, forward: Forward): void {
+  if (route.kind === 'proxy') return forward(req, res, table, route, caller);
+  metrics.rejected(table.config.model, route.status);
+  sendJson(res, route.status, { error: route.message });
+}
+
+/** Runs `then` with the caller once the guard allows the request; otherwise answers 401/403/503 and tells `denied`. */
+function checkThen(guard: AccessGuard, req: IncomingMessage, res: ServerResponse, access: Access, then: (caller: string) => void, denied?: (decision: Extract<AccessDecision, { allowed: false }>) => void): void {
+  guard.check(req.headers, access).then((decision) => {
+    if (decision.allowed) return then(decision.caller);
+    req.resume(); // read and drop the body so the client's connection stays usable
+    denied?.(decision);
+    sendDenied(res, decision);
+  }, (error: Error) => sendJson(res, 500, { error: `access check failed: ${error.message}` }));
 }
 
 interface LocalState {

@@ -1,5 +1,5 @@
 // Model storage: the API local mode, the CLI and the operator build on.
-export { fetchModel, redact, DEFAULT_MAX_BYTES, type FetchModelOptions, type FetchedModel } from './fetch.ts';
+export { fetchModel, DEFAULT_MAX_BYTES, type FetchModelOptions, type FetchedModel } from './fetch.ts';
 export { ModelFetchError, describeProblem, type StorageProblem } from './errors.ts';
 export { CREDENTIAL_KEYS, DEFAULT_CREDENTIALS_DIR } from './credentials.ts';
 export { MODEL_FILE } from './layout.ts';
