@@ -8,7 +8,9 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { formatRouterConfig, ROUTER_CONFIG_KEY, startRouter, watchConfigFile } from '../router/index.ts';
-import type { ConfigWatch, Router } from '../router/index.ts';
+import type { ConfigWatch, Router, RouterOptions } from '../router/index.ts';
+import { loadApiKeys } from '../auth/api-keys.ts';
+import { apiKeyGuard } from '../auth/guard.ts';
 import { killNow, startRuntime, waitUntilReady } from './runtimes.ts';
 import type { RunningRuntime } from './runtimes.ts';
 import { fetchVersionModels } from './models.ts';
@@ -25,6 +27,8 @@ export interface LocalRunOptions {
   readonly port: number;
   readonly verbose: boolean;
   readonly out: (line: string) => void;
+  /** Keys the router requires (one per line); also turns on audit lines. */
+  readonly apiKeysFile?: string;
 }
 
 /** The running pieces, so that one function can stop whatever got started. */
@@ -76,12 +80,22 @@ async function startAll(options: LocalRunOptions, started: Started, signal: Abor
   const urls = new Map(started.runtimes.map((r) => [r.version, r.url]));
   const configPath = join(started.workDir, ROUTER_CONFIG_KEY);
   await writeAtomically(configPath, formatRouterConfig(routerConfigFor(plan, urls)));
-  started.router = await startRouter({ host: options.host, port: options.port, ...(options.verbose ? { log: (e) => out(`[router] ${JSON.stringify(e)}`) } : {}) }).catch((error: NodeJS.ErrnoException) => {
+  const access = await accessOptions(options.apiKeysFile, out);
+  started.router = await startRouter({ host: options.host, port: options.port, ...access, ...(options.verbose ? { log: (e) => out(`[router] ${JSON.stringify(e)}`) } : {}) }).catch((error: NodeJS.ErrnoException) => {
     throw new Error(error.code === 'EADDRINUSE' ? `port ${options.port} is in use; choose another with --port` : error.message);
   });
   started.watches.push(await watchConfigFile(configPath, started.router));
   await printReady(out, options.file, plan, started.router, started.runtimes);
   started.watches.push(await watchManifest(options.file, plan, (config) => writeAtomically(configPath, formatRouterConfig(routerConfigFor(config, urls))), out, options.name));
+}
+
+/** The router's guard and audit for `--api-keys-file`; nothing without it. */
+async function accessOptions(apiKeysFile: string | undefined, out: (line: string) => void): Promise<Pick<RouterOptions, 'guard' | 'audit'>> {
+  if (apiKeysFile === undefined) return {};
+  const keys = await loadApiKeys(apiKeysFile).catch((error: Error) => {
+    throw new Error(`cannot read --api-keys-file: ${error.message}`);
+  });
+  return { guard: apiKeyGuard(keys), audit: (line) => out(`[audit] ${JSON.stringify({ time: new Date().toISOString(), ...line })}`) };
 }
 
 function reportExit(runtime: RunningRuntime, how: string, started: Started, out: (line: string) => void): void {
