@@ -16,9 +16,9 @@ export interface LocalRun {
   interrupt(): Promise<number | null>;
 }
 
-/** Starts `kubeinfer run -f <manifest> --port 0` with `env` and waits for its summary. */
-export async function startLocalRun(manifest: string, env: NodeJS.ProcessEnv = process.env): Promise<LocalRun> {
-  const cli = spawnCli(['run', '-f', manifest, '--port', '0'], undefined, env);
+/** Starts `kubeinfer run -f <manifest> --port 0 [extraArgs]` with `env` and waits for its summary. */
+export async function startLocalRun(manifest: string, env: NodeJS.ProcessEnv = process.env, extraArgs: readonly string[] = []): Promise<LocalRun> {
+  const cli = spawnCli(['run', '-f', manifest, '--port', '0', ...extraArgs], undefined, env);
   const output = cli.lines;
   const waitForLine = async (pattern: RegExp, timeoutMs = 120_000) => {
     const deadline = Date.now() + timeoutMs;
