@@ -16,6 +16,8 @@ export interface ServeConfig {
   readonly maxRequestBytes: number;
   readonly executionProvider: ExecutionProvider;
   readonly drainTimeoutSeconds: number;
+  /** Keys required from callers (file or mounted Secret directory); unset: open, as behind the router. */
+  readonly apiKeysFile?: string;
 }
 
 interface Setting {
@@ -43,6 +45,7 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   { key: 'maxQueueSize', flag: 'max-queue-size', env: 'KUBEINFER_MAX_QUEUE_SIZE', description: 'queued requests before answering 503', integer: [1, 1 << 24], default: '1024' },
   { key: 'maxRequestBytes', flag: 'max-request-bytes', env: 'KUBEINFER_MAX_REQUEST_BYTES', description: 'largest request body before answering 413', integer: [1, MAX_INT], default: String(64 * 1024 * 1024) },
   { key: 'executionProvider', flag: 'execution-provider', env: 'KUBEINFER_EXECUTION_PROVIDER', description: 'cpu or cuda', default: 'cpu' },
+  { key: 'apiKeysFile', flag: 'api-keys-file', env: 'KUBEINFER_API_KEYS_FILE', description: 'require an API key when serve is called directly: a file with one key per line (# comments) or a mounted Secret directory' },
   { key: 'drainTimeoutSeconds', flag: 'drain-timeout-seconds', env: 'KUBEINFER_DRAIN_TIMEOUT_SECONDS', description: 'on SIGTERM, longest wait for in-flight requests', integer: [0, 3600], default: '25' },
 ];
 

@@ -1,4 +1,5 @@
 // What every route handler shares: the settings, the engine and the bookkeeping.
+import type { AccessGuard } from '../auth/guard.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { ServeConfig } from './config.ts';
 import type { Logger } from './log.ts';
@@ -21,6 +22,8 @@ export interface ServeContext {
   readonly statistics: ModelStatistics;
   readonly log: Logger;
   readonly lifecycle: Lifecycle;
+  /** Who may call; undefined when the server is open (behind the router, or local). */
+  readonly guard?: AccessGuard;
 }
 
 /** 404 unless the URL names the served model (and, when given, the served version). */

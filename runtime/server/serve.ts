@@ -5,6 +5,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Engine, type EngineState } from '../engine/engine.ts';
+import { loadApiKeys } from '../auth/api-keys.ts';
+import { apiKeyGuard } from '../auth/guard.ts';
 import { createListener } from './app.ts';
 import type { ServeConfig } from './config.ts';
 import type { Lifecycle, ServeContext } from './context.ts';
@@ -59,7 +61,8 @@ export async function startServer(config: ServeConfig, log: Logger = jsonLogger(
     onWorkerLost: (message) => log('error', message),
   });
   const lifecycle: Lifecycle = { draining: false, active: 0 };
-  const ctx: ServeContext = { config, engine, metrics, statistics, log, lifecycle };
+  const guard = config.apiKeysFile === undefined ? undefined : apiKeyGuard(await loadApiKeys(config.apiKeysFile));
+  const ctx: ServeContext = { config, engine, metrics, statistics, log, lifecycle, guard };
   const server = createServer(createListener(ctx)).listen({ port: config.port, host: config.host });
   await once(server, 'listening');
   const { url, port } = listenUrl(server);
