@@ -4,6 +4,7 @@
 // condition whose message says what to do. Pure: callers pass what they read.
 import { redactUri, resolveVersions, type InferenceService } from '../../api/index.ts';
 import { GPU_MEMORY_LABEL, GPU_PRODUCT_LABEL } from '../builders/gpu.ts';
+import { STORAGE_CREDENTIALS_SELECTOR } from '../builders/labels.ts';
 import type { KubeObject } from '../kube/types.ts';
 
 /** A reason (CamelCase) and a message a person can act on. */
@@ -66,7 +67,10 @@ export function credentialsProblem(isvc: InferenceService, secret: SecretLookup 
   const remote = isvc.spec.versions.filter((version) => !/^(pvc|file):\/\//.test(version.model.uri));
   if (remote.length === 0) return undefined;
   if (!secret.found) {
-    return { reason: 'StorageSecretNotFound', message: `Secret ${secretName} named in spec.storage.secretRef does not exist in namespace ${isvc.metadata.namespace}; create it with the credentials for ${remote.map((v) => redactUri(v.model.uri)).join(', ')}.` };
+    return {
+      reason: 'StorageSecretNotFound',
+      message: `Secret ${secretName} named in spec.storage.secretRef does not exist in namespace ${isvc.metadata.namespace} or lacks the label ${STORAGE_CREDENTIALS_SELECTOR}; create it with the credentials for ${remote.map((v) => redactUri(v.model.uri)).join(', ')} and that label.`,
+    };
   }
   const keys = new Set(secret.keys);
   for (const [a, b] of PAIRS) {

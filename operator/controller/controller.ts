@@ -2,12 +2,12 @@
 // reconcile, one key at a time each. Event handlers only enqueue; everything
 // else happens in reconcile, which reads the caches.
 import type { BuildOptions } from '../builders/index.ts';
-import { MANAGED_SELECTOR } from '../builders/labels.ts';
+import { MANAGED_SELECTOR, STORAGE_CREDENTIALS_SELECTOR } from '../builders/labels.ts';
 import type { Informer, InformerEvent, KubeClient } from '../kube/client.ts';
 import { describeError } from '../kube/errors.ts';
 import {
   ConfigMapKind, DeploymentKind, HorizontalPodAutoscalerKind, InferenceServiceKind, NodeKind,
-  RoleBindingKind, RoleKind, ServiceAccountKind, ServiceKind, type ResourceKind,
+  RoleBindingKind, RoleKind, SecretKind, ServiceAccountKind, ServiceKind, type ResourceKind,
 } from '../kube/resources.ts';
 import { objectKey, type KubeObject } from '../kube/types.ts';
 import { ChildCache } from './cache.ts';
@@ -44,6 +44,8 @@ export class Controller {
   readonly #inferenceServices: Informer;
   readonly #owned: readonly Informer[];
   readonly #nodes: Informer;
+  /** Only Secrets that opted in as storage credentials (label-selected). */
+  readonly #secrets: Informer;
   readonly #children: ChildCache;
   readonly #plans: PlanCache;
   readonly #generations = new Map<string, string>();
@@ -59,21 +61,23 @@ export class Controller {
     this.#inferenceServices = scopedInformer(options.client, InferenceServiceKind, options.namespaces);
     this.#owned = OWNED_KINDS.map((kind) => scopedInformer(options.client, kind, options.namespaces, MANAGED_SELECTOR));
     this.#nodes = options.client.informer(NodeKind);
+    this.#secrets = scopedInformer(options.client, SecretKind, options.namespaces, STORAGE_CREDENTIALS_SELECTOR);
     this.#children = new ChildCache(this.#owned);
     this.#plans = new PlanCache(options.build);
     this.#inferenceServices.onEvent((event, object) => this.#onInferenceService(event, object));
     for (const informer of this.#owned) informer.onEvent((event, object) => this.#onChild(informer.resource, event, object));
     this.#nodes.onEvent((event, object) => this.#onNode(event, object));
+    this.#secrets.onEvent((_event, object) => this.#onSecret(object));
   }
 
   /** True once every informer has listed (the readiness probe). */
   get synced(): boolean {
-    return this.#inferenceServices.synced && this.#owned.every((informer) => informer.synced);
+    return this.#inferenceServices.synced && this.#secrets.synced && this.#owned.every((informer) => informer.synced);
   }
 
   /** Starts the informers and waits until their caches are filled; they keep retrying on failure. */
   async startInformers(): Promise<void> {
-    const results = await Promise.all([this.#inferenceServices, ...this.#owned].map((informer) => informer.start()));
+    const results = await Promise.all([this.#inferenceServices, this.#secrets, ...this.#owned].map((informer) => informer.start()));
     for (const result of results) if (!result.ok) this.#options.log({ msg: 'initial list failed; retrying in the background', error: describeError(result.error) });
     const nodes = await this.#nodes.start();
     this.#nodesUsable = nodes.ok;
@@ -90,6 +94,7 @@ export class Controller {
     const context: ReconcileContext = {
       client: this.#options.client,
       inferenceServices: this.#inferenceServices,
+      secrets: this.#secrets,
       children: this.#children,
       nodes: () => (this.#nodesUsable ? this.#nodes.list() : undefined),
       build: this.#options.build,
@@ -115,7 +120,7 @@ export class Controller {
     if (this.#resync) clearInterval(this.#resync);
     this.queue.shutDown();
     await Promise.all(this.#workers);
-    for (const informer of [this.#inferenceServices, ...this.#owned, this.#nodes]) informer.stop();
+    for (const informer of [this.#inferenceServices, this.#secrets, ...this.#owned, this.#nodes]) informer.stop();
   }
 
   async #work(context: ReconcileContext): Promise<void> {
@@ -165,6 +170,13 @@ export class Controller {
   #onChild(resource: ResourceKind, event: InformerEvent, object: KubeObject): void {
     const owner = this.#children.observe(resource, event, object);
     if (owner) this.queue.add(owner);
+  }
+
+  /** A storage-credentials Secret changed (or gained or lost the label): look again at whoever names it. */
+  #onSecret(secret: KubeObject): void {
+    for (const isvc of this.#inferenceServices.list(secret.metadata.namespace)) {
+      if ((isvc.spec as { storage?: { secretRef?: { name?: string } } } | undefined)?.storage?.secretRef?.name === secret.metadata.name) this.queue.add(objectKey(isvc.metadata));
+    }
   }
 
   // Node heartbeats change nothing the GPU check reads; only labels, capacity and cordons matter.

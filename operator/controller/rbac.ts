@@ -15,8 +15,10 @@ export const operatorRules: readonly V1PolicyRule[] = [
   { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: WRITE },
   // The router's Role grants get/list/watch on one ConfigMap; the operator holds those verbs itself, so no escalate/bind.
   { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: WRITE },
-  // Only read, by name, to check that spec.storage.secretRef has the keys the model URIs need.
-  { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+  // Watched with the label selector serving.kubeinfer.io/storage-credentials=true, to check that
+  // spec.storage.secretRef names an opted-in Secret with the keys the model URIs need. RBAC cannot
+  // limit list/watch by label; the operator never lists Secrets without that selector.
+  { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
 ];
 

@@ -9,7 +9,7 @@ import { inferenceServiceUrl, routerObjectName, versionObjectName } from '../bui
 import { DEFAULT_CLUSTER_DOMAIN } from '../builders/options.ts';
 import type { Informer, KubeClient } from '../kube/client.ts';
 import { describeError, type KubeError, type KubeErrorKind } from '../kube/errors.ts';
-import { DeploymentKind, InferenceServiceKind, resourceFor, SecretKind } from '../kube/resources.ts';
+import { DeploymentKind, InferenceServiceKind, resourceFor } from '../kube/resources.ts';
 import { parseObjectKey, type KubeObject } from '../kube/types.ts';
 import type { ChildCache } from './cache.ts';
 import { credentialsProblem, gpuProblem, type Problem, type SecretLookup } from './checks.ts';
@@ -22,6 +22,8 @@ import type { PlanCache } from './plans.ts';
 export interface ReconcileContext {
   readonly client: KubeClient;
   readonly inferenceServices: Informer;
+  /** Secrets labelled as storage credentials; any other Secret is invisible to the operator. */
+  readonly secrets: Informer;
   readonly children: ChildCache;
   /** Nodes for GPU checks; undefined when the operator may not list them. */
   readonly nodes: () => readonly KubeObject[] | undefined;
@@ -30,7 +32,7 @@ export interface ReconcileContext {
   readonly plans: PlanCache;
   readonly events: EventRecorder;
   readonly log: (event: Record<string, unknown>) => void;
-  /** How soon to look again at what no informer watches: a credentials Secret that was missing or incomplete, a namesake child we do not own. */
+  /** How soon to look again at what no informer watches: a namesake child we do not own. */
   readonly secretRecheckMs: number;
 }
 
@@ -53,7 +55,7 @@ interface ChildFailure {
   readonly error: KubeError;
 }
 
-/** Default wait before re-reading a credentials Secret that was missing or incomplete. */
+/** Default wait before looking again at a namesake child we do not own. */
 export const SECRET_RECHECK_MS = 30_000;
 
 /** Converges one InferenceService (key `namespace/name`). */
@@ -66,16 +68,14 @@ export async function reconcile(context: ReconcileContext, key: string): Promise
     return { kind: 'done' };
   }
   const isvc = checked.value;
-  const secret = await lookupSecret(context, isvc);
-  if (!secret.ok) return { kind: 'retry', reason: secret.error.kind, error: `reading Secret: ${describeError(secret.error)}` };
-  const problems = [gpuProblem(isvc, context.nodes()), credentialsProblem(isvc, secret.value)].filter((p): p is Problem => p !== undefined);
+  const problems = [gpuProblem(isvc, context.nodes()), credentialsProblem(isvc, lookupSecret(context, isvc))].filter((p): p is Problem => p !== undefined);
+  // A Secret that has not opted in must not be mounted: nothing is applied until it does (its label event brings us back).
+  if (problems.some((problem) => problem.reason === 'StorageSecretNotFound')) return stallWithoutApplying(context, cached, isvc, problems, { kind: 'done' });
   const foreign = await foreignChildren(context.client, context.children, isvc.metadata.uid ?? '', desired);
   if (!foreign.ok) return { kind: 'retry', reason: foreign.error.kind, error: `reading children: ${describeError(foreign.error)}` };
-  if (foreign.value.length > 0) {
-    // Not even the children we could create: a half-built InferenceService next to someone else's Service helps no one.
-    await publishStatus(context, cached, statusFor(context, isvc, [...problems, notOwnedProblem(foreign.value)], []), [], []);
-    return { kind: 'requeue', afterMs: context.secretRecheckMs }; // foreign objects carry none of our labels, so no event tells us they went
-  }
+  // Not even the children we could create: a half-built InferenceService next to someone else's Service helps no one.
+  // Foreign objects carry none of our labels, so no event says when they go: look again later.
+  if (foreign.value.length > 0) return stallWithoutApplying(context, cached, isvc, [...problems, notOwnedProblem(foreign.value)], { kind: 'requeue', afterMs: context.secretRecheckMs });
   const applied = await applyChildren(context, desired);
   const pruned = await pruneChildren(context, key, isvc, desired);
   const changes = [...applied.changes, ...pruned.changes];
@@ -86,21 +86,21 @@ export async function reconcile(context: ReconcileContext, key: string): Promise
   const stalled = [...problems, ...permanent.map(rejectionProblem)];
   await publishStatus(context, cached, statusFor(context, isvc, stalled, retryable), changes, failures);
   if (retryable.length > 0) return { kind: 'retry', reason: retryable[0].error.kind, error: retryable.map(describeFailure).join('; ') };
-  if (problems.some((problem) => problem.reason.startsWith('Storage'))) return { kind: 'requeue', afterMs: context.secretRecheckMs };
   return { kind: 'done' };
 }
 
-async function lookupSecret(context: ReconcileContext, isvc: InferenceService): Promise<{ ok: true; value: SecretLookup | undefined } | { ok: false; error: KubeError }> {
+async function stallWithoutApplying(context: ReconcileContext, cached: KubeObject, isvc: InferenceService, problems: readonly Problem[], outcome: ReconcileOutcome): Promise<ReconcileOutcome> {
+  await publishStatus(context, cached, statusFor(context, isvc, problems, []), [], []);
+  return outcome;
+}
+
+/** The opted-in Secret named by spec.storage.secretRef, from the label-selected cache. */
+function lookupSecret(context: ReconcileContext, isvc: InferenceService): SecretLookup | undefined {
   const name = isvc.spec.storage?.secretRef?.name;
-  if (!name) return { ok: true, value: undefined };
-  const read = await context.client.get(SecretKind, { namespace: isvc.metadata.namespace, name });
-  if (read.ok) {
-    const keys = [...Object.keys((read.value.data as object | undefined) ?? {}), ...Object.keys((read.value.stringData as object | undefined) ?? {})];
-    return { ok: true, value: { found: true, keys } };
-  }
-  if (read.error.kind === 'NotFound') return { ok: true, value: { found: false } };
-  if (read.error.kind === 'Forbidden') return { ok: true, value: undefined }; // cannot check: let fetch-model report it
-  return read;
+  if (!name) return undefined;
+  const secret = context.secrets.get({ namespace: isvc.metadata.namespace, name });
+  if (!secret) return { found: false };
+  return { found: true, keys: [...Object.keys((secret.data as object | undefined) ?? {}), ...Object.keys((secret.stringData as object | undefined) ?? {})] };
 }
 
 async function applyChildren(context: ReconcileContext, desired: readonly KubeObject[]): Promise<{ changes: ChildChange[]; failures: ChildFailure[] }> {
