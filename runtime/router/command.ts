@@ -17,6 +17,7 @@ export function registerRoute(program: Command): void {
     .addOption(new Option('--shutdown-delay-ms <ms>', 'on SIGTERM, keep serving (not ready) this long so load balancers stop sending first').env('KUBEINFER_ROUTER_SHUTDOWN_DELAY_MS').default('5000'))
     .addOption(new Option('--api-keys-file <path>', 'require an API key: a file with one key per line (# comments), or a mounted Secret directory (one key per file)').env('KUBEINFER_API_KEYS_FILE').conflicts('authKubernetes'))
     .addOption(new Option('--auth-kubernetes <namespace/name>', 'require a Kubernetes token allowed (RBAC) to infer on this InferenceService; pin for weight-0 versions').env('KUBEINFER_AUTH_KUBERNETES'))
+    .addOption(new Option('--auth-cache-ttl-ms <ms>', 'how long token reviews and access decisions are reused (0: ask the apiserver on every request)').env('KUBEINFER_AUTH_CACHE_TTL_MS').default('10000'))
     .addOption(new Option('--protect-metrics', 'require the same credentials for /metrics (Kubernetes: get on the non-resource URL /metrics)').env('KUBEINFER_PROTECT_METRICS'))
     .addOption(new Option('--audit', 'log one JSON audit line per inference request (always on with authentication)').env('KUBEINFER_AUDIT'))
     .action(async (flags: RouteCommandFlags) => {

@@ -17,6 +17,7 @@ export interface RouteCommandFlags {
   readonly shutdownDelayMs: string;
   readonly apiKeysFile?: string;
   readonly authKubernetes?: string;
+  readonly authCacheTtlMs: string;
   readonly protectMetrics?: boolean;
   readonly audit?: boolean;
 }
@@ -70,10 +71,12 @@ async function openGuard(flags: RouteCommandFlags): Promise<AccessGuard | undefi
   if (flags.authKubernetes === undefined) return undefined;
   const [namespace, name, ...rest] = flags.authKubernetes.split('/');
   if (!namespace || !name || rest.length > 0) return `--auth-kubernetes must be <namespace>/<inferenceservice>, got "${flags.authKubernetes}"`;
+  const ttlMs = Number(flags.authCacheTtlMs);
+  if (!Number.isInteger(ttlMs) || ttlMs < 0) return `--auth-cache-ttl-ms must be a non-negative integer, got "${flags.authCacheTtlMs}"`;
   const kubeConfig = await loadKubeConfig(flags.kubeconfig);
   if (typeof kubeConfig === 'string') return kubeConfig;
   const { kubernetesReviews } = await import('../auth/kubernetes.ts');
-  return kubernetesGuard(kubernetesReviews(kubeConfig, namespace, name), name);
+  return kubernetesGuard(kubernetesReviews(kubeConfig, namespace, name, ttlMs), name);
 }
 
 async function loadKubeConfig(path: string | undefined): Promise<import('@kubernetes/client-node').KubeConfig | string> {
