@@ -1,7 +1,7 @@
 // Reusable blocks of the InferenceService schema: the settings that appear both at
 // spec level and as per-version overrides, plus GPU, scheduling and storage.
 import type { V1Affinity } from '@kubernetes/client-node';
-import { celString, enumeration, integer, intOrString, list, map, object, optional, passthrough, required, string } from './schema-builder.ts';
+import { boolean, celString, enumeration, integer, intOrString, list, map, object, optional, passthrough, required, string } from './schema-builder.ts';
 
 export const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 export const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
@@ -214,6 +214,23 @@ export const storage = object('Model storage credentials for fetch-model.', {
     ),
   ),
 });
+
+/** Who may call the model, checked by the router. */
+export const auth = object(
+  'Authentication and authorization of inference calls, enforced by the router. Health endpoints stay open; credentials are never forwarded to the versions or the mirror; the router logs one audit line per request.',
+  {
+    mode: required(enumeration(['kubernetes', 'apiKey'], 'kubernetes: callers send a Kubernetes bearer token, checked with a TokenReview and a SubjectAccessReview for the verb infer on this InferenceService (plus pin for a weight-0 version). apiKey: callers send a key from secretRef as Authorization: Bearer <key> or x-api-key: <key>.')),
+    secretRef: optional(
+      object('The Secret holding the API keys (mode apiKey), one key per data entry; the entry name identifies the key in audit lines. Mounted into the router; rotation applies without restarts.', {
+        name: required(string('Name of the Secret.', { pattern: DNS_SUBDOMAIN, minLength: 1, maxLength: 253 })),
+      }),
+    ),
+    protectMetrics: optional(boolean('Require the same credentials for the router\'s /metrics (kubernetes: get on the non-resource URL /metrics).')),
+  },
+  {
+    rules: [{ rule: "self.mode != 'apiKey' || has(self.secretRef)", message: 'spec.auth.mode apiKey needs spec.auth.secretRef naming the Secret that holds the keys', fieldPath: '.secretRef' }],
+  },
+);
 
 /** The weighted router Deployment. */
 export const router = object(

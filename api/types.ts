@@ -136,6 +136,14 @@ export interface StorageSettings {
   readonly secretRef?: SecretReference;
 }
 
+/** Who may call the model; the router enforces it. */
+export interface AuthSettings {
+  readonly mode: 'kubernetes' | 'apiKey';
+  /** The Secret of API keys (mode apiKey). */
+  readonly secretRef?: SecretReference;
+  readonly protectMetrics?: boolean;
+}
+
 /** The weighted router in front of the versions. */
 export interface RouterSettings {
   readonly replicas?: number;
@@ -177,6 +185,7 @@ export interface InferenceServiceSpec {
   readonly storage?: StorageSettings;
   readonly router?: RouterSettings;
   readonly traffic?: TrafficSettings;
+  readonly auth?: AuthSettings;
 }
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';

@@ -4,6 +4,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { InferenceService, ResourceRequirements } from '../../api/index.ts';
 import { routerSelector, scrapeAnnotations, standardLabels } from './labels.ts';
+import { routerAuth } from './router-auth.ts';
 import { routerObjectName } from './names.ts';
 import { HTTP_PORT, type BuildOptions } from './options.ts';
 import { childMetadata } from './owner.ts';
@@ -19,6 +20,7 @@ export function routerDeployment(isvc: InferenceService, options: BuildOptions):
   const name = routerObjectName(isvc.metadata.name ?? '');
   const namespace = isvc.metadata.namespace ?? 'default';
   const router = isvc.spec.router;
+  const auth = routerAuth(isvc);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -34,11 +36,13 @@ export function routerDeployment(isvc: InferenceService, options: BuildOptions):
           automountServiceAccountToken: true, // the router watches its ConfigMap through the API
           securityContext: podSecurityContext(),
           ...(options.imagePullSecrets?.length ? { imagePullSecrets: options.imagePullSecrets.map((secret) => ({ name: secret })) } : {}),
+          ...(auth.volumes.length > 0 ? { volumes: [...auth.volumes] } : {}),
           containers: [{
             name: 'router',
             image: options.runtimeImage,
             ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
-            args: ['route', '--configmap', `${namespace}/${name}`, '--port', String(HTTP_PORT)],
+            args: ['route', '--configmap', `${namespace}/${name}`, '--port', String(HTTP_PORT), ...auth.args],
+            ...(auth.volumeMounts.length > 0 ? { volumeMounts: [...auth.volumeMounts] } : {}),
             ports: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
             resources: containerResources(router?.resources ?? DEFAULT_ROUTER_RESOURCES),
             ...routerProbes(),
