@@ -1,6 +1,6 @@
 // Reusable blocks of the InferenceService schema: the settings that appear both at
 // spec level and as per-version overrides, plus GPU, scheduling and storage.
-import type { V1Affinity } from '@kubernetes/client-node';
+import type { V1Affinity, V1NetworkPolicyPeer } from '@kubernetes/client-node';
 import { boolean, celString, enumeration, integer, intOrString, list, map, object, optional, passthrough, required, string } from './schema-builder.ts';
 
 export const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
@@ -229,6 +229,20 @@ export const auth = object(
   },
   {
     rules: [{ rule: "self.mode != 'apiKey' || has(self.secretRef)", message: 'spec.auth.mode apiKey needs spec.auth.secretRef naming the Secret that holds the keys', fieldPath: '.secretRef' }],
+  },
+);
+
+/** Network isolation of the model pods. */
+export const networkPolicy = object(
+  'A NetworkPolicy <name> that lets the model pods accept traffic only from this InferenceService\'s router (and from allowFrom). On by default; it takes effect where the cluster\'s network plugin enforces NetworkPolicies. Kubelet probes are not affected.',
+  {
+    enabled: optional(boolean('Create the NetworkPolicy. Default true.')),
+    allowFrom: optional(
+      list(passthrough<V1NetworkPolicyPeer>('A NetworkPolicy peer (networking/v1 NetworkPolicyPeer), e.g. {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}} for Prometheus scraping.'), 'More peers allowed to reach the model pods\' http port (metrics scrapers, a custom-metrics adapter).', {
+        maxItems: 16,
+        listType: 'atomic',
+      }),
+    ),
   },
 );
 

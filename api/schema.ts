@@ -3,7 +3,7 @@
 // the assertions at the bottom break the typecheck the moment they drift.
 import { boolean, celString, enumeration, integer, list, object, optional, required, string } from './schema-builder.ts';
 import type { TypeOf } from './schema-builder.ts';
-import { auth, autoscaling, DNS_LABEL, gpu, resources, router, runtime, scheduling, storage } from './schema-fields.ts';
+import { auth, autoscaling, DNS_LABEL, gpu, networkPolicy, resources, router, runtime, scheduling, storage } from './schema-fields.ts';
 import type { InferenceServiceSpec, InferenceServiceStatus } from './types.ts';
 
 export const MAX_VERSIONS = 8;
@@ -119,6 +119,7 @@ const spec = object(
     router: optional(router),
     traffic: optional(traffic),
     auth: optional(auth),
+    networkPolicy: optional(networkPolicy),
   },
   {
     rules: [

@@ -1,7 +1,7 @@
 // The InferenceService API (serving.kubeinfer.io/v1alpha1) as TypeScript types.
 // The schema in schema.ts describes the same shape for the CRD and for offline
 // validation; a compile-time check there fails the typecheck when the two disagree.
-import type { V1Affinity } from '@kubernetes/client-node';
+import type { V1Affinity, V1NetworkPolicyPeer } from '@kubernetes/client-node';
 
 export const API_GROUP = 'serving.kubeinfer.io';
 export const API_VERSION = 'v1alpha1';
@@ -144,6 +144,12 @@ export interface AuthSettings {
   readonly protectMetrics?: boolean;
 }
 
+/** Network isolation of the model pods (a NetworkPolicy, on by default). */
+export interface NetworkPolicySettings {
+  readonly enabled?: boolean;
+  readonly allowFrom?: readonly V1NetworkPolicyPeer[];
+}
+
 /** The weighted router in front of the versions. */
 export interface RouterSettings {
   readonly replicas?: number;
@@ -186,6 +192,7 @@ export interface InferenceServiceSpec {
   readonly router?: RouterSettings;
   readonly traffic?: TrafficSettings;
   readonly auth?: AuthSettings;
+  readonly networkPolicy?: NetworkPolicySettings;
 }
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';

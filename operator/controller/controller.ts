@@ -6,7 +6,7 @@ import { MANAGED_SELECTOR, STORAGE_CREDENTIALS_SELECTOR } from '../builders/labe
 import type { Informer, InformerEvent, KubeClient } from '../kube/client.ts';
 import { describeError } from '../kube/errors.ts';
 import {
-  ConfigMapKind, DeploymentKind, HorizontalPodAutoscalerKind, InferenceServiceKind, NodeKind,
+  ConfigMapKind, DeploymentKind, HorizontalPodAutoscalerKind, InferenceServiceKind, NetworkPolicyKind, NodeKind,
   RoleBindingKind, RoleKind, SecretKind, ServiceAccountKind, ServiceKind, type ResourceKind,
 } from '../kube/resources.ts';
 import { objectKey, type KubeObject } from '../kube/types.ts';
@@ -20,7 +20,7 @@ import { reconcile, SECRET_RECHECK_MS, type ReconcileContext, type ReconcileOutc
 
 /** Every kind the operator creates; each gets an informer filtered by the managed-by label. */
 export const OWNED_KINDS: readonly ResourceKind[] = [
-  DeploymentKind, ServiceKind, HorizontalPodAutoscalerKind, ConfigMapKind, ServiceAccountKind, RoleKind, RoleBindingKind,
+  DeploymentKind, ServiceKind, HorizontalPodAutoscalerKind, ConfigMapKind, ServiceAccountKind, RoleKind, RoleBindingKind, NetworkPolicyKind,
 ];
 
 export interface ControllerOptions {

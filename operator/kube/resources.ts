@@ -26,10 +26,11 @@ export const HorizontalPodAutoscalerKind = kind('autoscaling/v2', 'HorizontalPod
 export const RoleKind = kind('rbac.authorization.k8s.io/v1', 'Role', 'roles');
 export const RoleBindingKind = kind('rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings');
 export const LeaseKind = kind('coordination.k8s.io/v1', 'Lease', 'leases');
+export const NetworkPolicyKind = kind('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies');
 
 const ALL: readonly ResourceKind[] = [
   InferenceServiceKind, DeploymentKind, ServiceKind, ConfigMapKind, ServiceAccountKind, SecretKind, EventKind,
-  NodeKind, PodKind, HorizontalPodAutoscalerKind, RoleKind, RoleBindingKind, LeaseKind,
+  NodeKind, PodKind, HorizontalPodAutoscalerKind, RoleKind, RoleBindingKind, LeaseKind, NetworkPolicyKind,
 ];
 
 /** Finds the table entry for an object's apiVersion and kind. */

@@ -41,7 +41,7 @@ describe('desiredObjects', () => {
   it('builds every child, in apply order, each with labels, owner and hash', () => {
     const objects = desiredObjects(canary(), OPTIONS);
     assert.deepEqual(objects.map((o) => `${o.kind}/${o.metadata.name}`), [
-      'ServiceAccount/fraud-router', 'Role/fraud-router', 'RoleBinding/fraud-router', 'ConfigMap/fraud-router',
+      'NetworkPolicy/fraud', 'ServiceAccount/fraud-router', 'Role/fraud-router', 'RoleBinding/fraud-router', 'ConfigMap/fraud-router',
       'Deployment/fraud-v1', 'Service/fraud-v1', 'Deployment/fraud-v2', 'Service/fraud-v2',
       'Deployment/fraud-router', 'Service/fraud',
     ]);
@@ -202,6 +202,19 @@ describe('desiredObjects', () => {
     assert.deepEqual(keys.containers[0].args.slice(5), ['--api-keys-file', '/var/run/secrets/kubeinfer/api-keys']);
     assert.deepEqual(keys.volumes, [{ name: 'api-keys', secret: { secretName: 'fraud-keys', defaultMode: 0o440 } }]);
     assert.deepEqual(keys.containers[0].volumeMounts, [{ name: 'api-keys', mountPath: '/var/run/secrets/kubeinfer/api-keys', readOnly: true }]);
+  });
+
+  it('isolates the model pods: only the router (and allowFrom) may reach their http port; off with enabled: false', () => {
+    const policy = (networkPolicy?: Record<string, unknown>) => desiredObjects(isvc({ versions: [{ name: 'v1', model: { uri: 's3://m/1/model.onnx' } }], ...(networkPolicy ? { networkPolicy } : {}) }), OPTIONS).find((o) => o.kind === 'NetworkPolicy') as any;
+    const http = [{ port: 'http', protocol: 'TCP' }];
+    assert.deepEqual(policy().spec, {
+      podSelector: { matchLabels: { 'serving.kubeinfer.io/inferenceservice': 'fraud', 'serving.kubeinfer.io/component': 'model' } },
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ podSelector: { matchLabels: { 'serving.kubeinfer.io/inferenceservice': 'fraud', 'serving.kubeinfer.io/component': 'router' } } }], ports: http }],
+    });
+    const scraper = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } };
+    assert.deepEqual(policy({ allowFrom: [scraper] }).spec.ingress[1], { from: [scraper], ports: http });
+    assert.equal(policy({ enabled: false }), undefined);
   });
 
   it('changes only the router ConfigMap when weights change', () => {

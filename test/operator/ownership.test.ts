@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningOperator } from '../../operator/controller/manager.ts';
 import type { KubeClient } from '../../operator/kube/client.ts';
-import { ConfigMapKind, DeploymentKind, EventKind, ServiceKind, type ResourceKind } from '../../operator/kube/resources.ts';
+import { ConfigMapKind, DeploymentKind, EventKind, NetworkPolicyKind, ServiceKind, type ResourceKind } from '../../operator/kube/resources.ts';
 import type { KubeObject } from '../../operator/kube/types.ts';
 import type { ControlPlane } from '../../tools/cluster/index.ts';
 import { adminClient, applyAsUser, createNamespace, eventually, inferenceService, names, read, startClusterWithCrd, startTestOperator, waitCondition } from './harness.ts';
@@ -94,5 +94,10 @@ describe('operator ownership', () => {
       return live?.metadata.ownerReferences?.[0]?.kind === 'InferenceService' ? live : undefined;
     }, 'the operator creates its own Service fraud');
     assert.equal((service.spec as { selector: Record<string, string> }).selector['serving.kubeinfer.io/component'], 'router');
+    // The model pods' NetworkPolicy is among the children: only the router may reach them.
+    const policy = await eventually(() => read(admin, NetworkPolicyKind, ns, 'fraud'), 'NetworkPolicy fraud');
+    const spec = policy.spec as { podSelector: { matchLabels: Record<string, string> }; ingress: { from: { podSelector: { matchLabels: Record<string, string> } }[] }[] };
+    assert.equal(spec.podSelector.matchLabels['serving.kubeinfer.io/component'], 'model');
+    assert.deepEqual(spec.ingress.map((rule) => rule.from[0].podSelector.matchLabels['serving.kubeinfer.io/component']), ['router']);
   });
 });
