@@ -4,9 +4,10 @@
 // Kubernetes tokens reviewed by a real kube-apiserver (tools/cluster), cached (the
 // default 10 s TTL) and uncached (TTL 0: a TokenReview and a SubjectAccessReview per
 // request). Router, backend and load generator are separate processes on loopback.
-// Usage: node bench/router-auth.ts [--seconds 2] [--concurrency 1,16]
+// The modes are measured interleaved, round after round, and each cell is the median
+// over the rounds, so that a burst of load from elsewhere skews all modes alike.
+// Usage: node bench/router-auth.ts [--seconds 1.5] [--rounds 3] [--concurrency 1,16]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,17 +52,18 @@ async function grantKubernetesAccess(cp: ControlPlane, dir: string): Promise<{ k
   return { kubeconfig, callerToken: await kubectl(['create', 'token', 'caller']) };
 }
 
-async function startRouter(configPath: string, args: readonly string[], children: ChildProcess[]): Promise<{ url: string; child: ChildProcess }> {
+async function startRouter(configPath: string, args: readonly string[], children: ChildProcess[]): Promise<{ url: string }> {
   const child = spawn(process.execPath, [CLI, 'route', '--config-file', configPath, '--host', '127.0.0.1', '--port', '0', '--shutdown-delay-ms', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   const url = await firstLine(child, (line) => (line.includes('"router listening"') ? String(JSON.parse(line).url) : undefined));
   child.stdout!.resume(); // audit lines: read and dropped, as a log shipper would
-  return { url, child };
+  return { url };
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '2' }, concurrency: { type: 'string', default: '1,16' } } });
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '1.5' }, rounds: { type: 'string', default: '3' }, concurrency: { type: 'string', default: '1,16' } } });
   const seconds = Number(values.seconds);
+  const rounds = Number(values.rounds);
   const levels = values.concurrency.split(',').map(Number);
   const dir = await mkdtemp(join(tmpdir(), 'kubeinfer-bench-auth-'));
   const children: ChildProcess[] = [];
@@ -82,26 +84,33 @@ async function main(): Promise<void> {
       { name: 'kubernetes, cached (10 s)', args: kubernetes, authorization: `Bearer ${access.callerToken}` },
       { name: 'kubernetes, uncached', args: [...kubernetes, '--auth-cache-ttl-ms', '0'], authorization: `Bearer ${access.callerToken}` },
     ];
-    process.stdout.write(`node ${process.version}, ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${seconds} s per cell, closed loop, keep-alive; JSON infer, trivial backend\n\n`);
+    const routers = [];
+    for (const mode of modes) routers.push({ mode, url: (await startRouter(configPath, mode.args, children)).url });
+    process.stdout.write(`node ${process.version}, ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${seconds} s per cell, median of ${rounds} interleaved rounds, closed loop, keep-alive; JSON infer, trivial backend\n\n`);
     process.stdout.write('| mode | concurrency | req/s | p50 µs | p99 µs | added p50 µs | added p99 µs | req/s vs none | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n');
-    const baseline = new Map<number, Cell>();
-    for (const mode of modes) {
-      const router = await startRouter(configPath, mode.args, children);
-      for (const concurrency of levels) {
-        const cell = await measure(`${router.url}/v2/models/bench/infer`, payload(mode.authorization), concurrency, seconds);
-        if (mode.args.length === 0) baseline.set(concurrency, cell);
-        const base = baseline.get(concurrency)!;
+    for (const concurrency of levels) {
+      const samples = new Map<string, Cell[]>(modes.map((mode) => [mode.name, []]));
+      for (let round = 0; round < rounds; round += 1) {
+        for (const { mode, url } of routers) samples.get(mode.name)!.push(await measure(`${url}/v2/models/bench/infer`, payload(mode.authorization), concurrency, seconds));
+      }
+      const base = median(samples.get(modes[0].name)!);
+      for (const mode of modes) {
+        const cell = median(samples.get(mode.name)!);
         const row = [mode.name, concurrency, cell.rps.toFixed(0), cell.p50.toFixed(0), cell.p99.toFixed(0), (cell.p50 - base.p50).toFixed(0), (cell.p99 - base.p99).toFixed(0), (cell.rps / base.rps).toFixed(2), cell.errors];
         process.stdout.write(`| ${row.join(' | ')} |\n`);
       }
-      router.child.kill('SIGTERM');
-      await once(router.child, 'exit');
     }
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
     await cp?.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Each statistic's median over the rounds; errors are summed. */
+function median(cells: readonly Cell[]): Cell {
+  const middle = (pick: (cell: Cell) => number) => cells.map(pick).sort((a, b) => a - b)[Math.floor(cells.length / 2)]!;
+  return { rps: middle((cell) => cell.rps), p50: middle((cell) => cell.p50), p99: middle((cell) => cell.p99), errors: cells.reduce((sum, cell) => sum + cell.errors, 0) };
 }
 
 function payload(authorization: string | undefined): Payload {

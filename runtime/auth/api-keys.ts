@@ -1,6 +1,9 @@
 // API keys for `spec.auth.mode: apiKey` and `--api-keys-file`. Keys are held
-// only as sha256 hashes and compared in constant time against every stored
-// hash, so neither a timing difference nor a heap dump gives a key away.
+// only as sha256 hashes, so a heap dump gives no key away. A presented key is
+// hashed and looked up by its hash; the timing of that lookup depends on the
+// hash, which an attacker cannot steer towards a stored one, and the match is
+// confirmed with a constant-time comparison. (Comparing against every stored
+// hash costs ~0.5 µs per key per request for no gain.)
 // The source is re-read at most once per `recheckMs`, which is how a rotated
 // Secret (or edited file) takes effect without a restart: a removed key stops
 // working within that time (plus the kubelet's volume sync in a cluster).
@@ -30,11 +33,11 @@ export const API_KEYS_RECHECK_MS = 1_000;
  * @example const store = await loadApiKeys('/etc/kubeinfer/api-keys'); await store.match('k-123')
  */
 export async function loadApiKeys(source: string, recheckMs = API_KEYS_RECHECK_MS): Promise<ApiKeyStore> {
-  let keys = await readKeys(source);
+  let keys = byHash(await readKeys(source));
   let readAt = Date.now();
   let reading: Promise<void> | undefined;
   const refresh = async () => {
-    keys = await readKeys(source).catch(() => keys); // a half-written Secret update keeps the last good keys
+    keys = await readKeys(source).then(byHash, () => keys); // a half-written Secret update keeps the last good keys
     readAt = Date.now();
   };
   return {
@@ -42,11 +45,14 @@ export async function loadApiKeys(source: string, recheckMs = API_KEYS_RECHECK_M
     async match(presented) {
       if (Date.now() - readAt >= recheckMs) await (reading ??= refresh().finally(() => (reading = undefined)));
       const hash = sha256(presented);
-      let found: string | undefined;
-      for (const key of keys) if (timingSafeEqual(key.hash, hash) && found === undefined) found = key.id;
-      return found;
+      const candidate = keys.get(hash.toString('hex'));
+      return candidate !== undefined && timingSafeEqual(candidate.hash, hash) ? candidate.id : undefined;
     },
   };
+}
+
+function byHash(keys: readonly StoredKey[]): ReadonlyMap<string, StoredKey> {
+  return new Map(keys.map((key) => [key.hash.toString('hex'), key]));
 }
 
 /** The keys of a file or Secret directory; an empty or missing source is an error, not "no one may call". */
