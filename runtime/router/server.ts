@@ -132,21 +132,24 @@ function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent,
     }
     if (table === undefined) return sendJson(res, 503, { error: 'the router has no configuration yet' });
     const route = resolveRoute(req.method, url, header(req, VERSION_HEADER), table);
-    if (options.guard === undefined) return routeOrReject(req, res, table, route, 'anonymous', metrics, forward);
+    const answer = (caller: string) => {
+      if (route.kind === 'proxy') return forward(req, res, table, route, caller);
+      metrics.rejected(table.config.model, route.status);
+      sendJson(res, route.status, { error: route.message });
+      auditRefusal(caller, route.status);
+    };
+    // A request answered without reaching a version still leaves its audit line.
+    const auditRefusal = (caller: string, status: number) => options.audit?.(auditLine({
+      requestId: requestIdOf(req.headers), caller, model: table.config.model, version: route.kind === 'proxy' ? route.version : null,
+      pinned: route.kind === 'proxy' && route.pinned, mirrored: false, method: req.method ?? '', path: url, status, latencyMs: 0, bytesIn: 0, bytesOut: 0,
+    }));
+    if (options.guard === undefined) return answer('anonymous');
     const pinsWeightZero = route.kind === 'proxy' && route.pinned && table.config.versions.find((version) => version.name === route.version)?.weight === 0;
-    checkThen(options.guard, req, res, { kind: 'infer', pinsWeightZero }, (caller) => routeOrReject(req, res, table, route, caller, metrics, forward), (decision) => {
-      options.audit?.(auditLine({ requestId: requestIdOf(req.headers), caller: decision.caller ?? 'unauthenticated', model: table.config.model, version: route.kind === 'proxy' ? route.version : null, pinned: route.kind === 'proxy' && route.pinned, mirrored: false, method: req.method ?? '', path: url, status: decision.status, latencyMs: 0, bytesIn: 0, bytesOut: 0 }));
-    });
+    checkThen(options.guard, req, res, { kind: 'infer', pinsWeightZero }, answer, (decision) => auditRefusal(decision.caller ?? 'unauthenticated', decision.status));
   };
 }
 
 type Forward = (req: IncomingMessage, res: ServerResponse, table: RoutingTable, route: Extract<Route, { kind: 'proxy' }>, caller: string) => void;
-
-function routeOrReject(req: IncomingMessage, res: ServerResponse, table: RoutingTable, route: Route, caller: string, metrics: RouterMetrics, forward: Forward): void {
-  if (route.kind === 'proxy') return forward(req, res, table, route, caller);
-  metrics.rejected(table.config.model, route.status);
-  sendJson(res, route.status, { error: route.message });
-}
 
 /** Runs `then` with the caller once the guard allows the request; otherwise answers 401/403/503 and tells `denied`. */
 function checkThen(guard: AccessGuard, req: IncomingMessage, res: ServerResponse, access: Access, then: (caller: string) => void, denied?: (decision: Extract<AccessDecision, { allowed: false }>) => void): void {

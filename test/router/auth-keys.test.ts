@@ -87,11 +87,12 @@ describe('router with API keys', () => {
     const answer = await infer({ authorization: `Bearer ${KEY_A}`, 'x-request-id': 'req-audit-7' });
     const denied = await infer({ authorization: 'Bearer not-a-key', 'x-request-id': 'req-audit-8' });
     const pinned = await infer({ 'x-api-key': KEY_B, 'x-request-id': 'req-audit-9' }, '/v2/models/fraud/versions/v2/infer');
-    assert.deepEqual([answer.status, denied.status, pinned.status], [200, 401, 200]);
+    const unknown = await infer({ 'x-api-key': KEY_B, 'x-request-id': 'req-audit-10' }, '/v2/models/fraud/versions/v9/infer');
+    assert.deepEqual([answer.status, denied.status, pinned.status, unknown.status], [200, 401, 200, 404]);
     const lines = await eventually(async () => {
       const found = auditLines(router.logs).filter((line) => String(line.request_id).startsWith('req-audit-'));
-      return found.length === 3 ? found : undefined;
-    }, 'three audit lines', 10_000);
+      return found.length === 4 ? found : undefined;
+    }, 'four audit lines', 10_000);
     const byId = Object.fromEntries(lines.map((line) => [line.request_id, line]));
     assert.deepEqual(pick(byId['req-audit-7'], ['caller', 'model', 'version', 'pinned', 'mirrored', 'status', 'method', 'path']),
       { caller: 'apikey:alice', model: 'fraud', version: 'v1', pinned: false, mirrored: true, status: 200, method: 'POST', path: '/v2/models/fraud/infer' });
@@ -101,6 +102,7 @@ describe('router with API keys', () => {
     assert.equal(typeof byId['req-audit-7'].time, 'string');
     assert.deepEqual(pick(byId['req-audit-8'], ['caller', 'status']), { caller: 'unauthenticated', status: 401 });
     assert.deepEqual(pick(byId['req-audit-9'], ['caller', 'version', 'pinned', 'mirrored']), { caller: 'apikey:bob', version: 'v2', pinned: true, mirrored: false });
+    assert.deepEqual(pick(byId['req-audit-10'], ['caller', 'version', 'status']), { caller: 'apikey:bob', version: null, status: 404 });
   });
 
   test('rotating the Secret takes effect without a restart', async () => {
