@@ -86,6 +86,7 @@ async function startAll(options: LocalRunOptions, started: Started, signal: Abor
   });
   started.watches.push(await watchConfigFile(configPath, started.router));
   await printReady(out, options.file, plan, started.router, started.runtimes);
+  if (options.apiKeysFile !== undefined) out(`Requests need a key from ${options.apiKeysFile}: add -H 'authorization: Bearer <key>' (or x-api-key: <key>).`);
   started.watches.push(await watchManifest(options.file, plan, (config) => writeAtomically(configPath, formatRouterConfig(routerConfigFor(config, urls))), out, options.name));
 }
 
