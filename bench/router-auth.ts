@@ -8,10 +8,12 @@
 // over the rounds, so that a burst of load from elsewhere skews all modes alike.
 // Usage: node bench/router-auth.ts [--seconds 1.5] [--rounds 3] [--concurrency 1,16]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { closeSync, openSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { formatRouterConfig } from '../runtime/router/index.ts';
@@ -52,12 +54,18 @@ async function grantKubernetesAccess(cp: ControlPlane, dir: string): Promise<{ k
   return { kubeconfig, callerToken: await kubectl(['create', 'token', 'caller']) };
 }
 
+/** Starts a router whose output (the audit lines) goes to a file, as to a log collector that keeps up; resolves with its URL. */
 async function startRouter(configPath: string, args: readonly string[], children: ChildProcess[]): Promise<{ url: string }> {
-  const child = spawn(process.execPath, [CLI, 'route', '--config-file', configPath, '--host', '127.0.0.1', '--port', '0', '--shutdown-delay-ms', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  const url = await firstLine(child, (line) => (line.includes('"router listening"') ? String(JSON.parse(line).url) : undefined));
-  child.stdout!.resume(); // audit lines: read and dropped, as a log shipper would
-  return { url };
+  const logPath = `${configPath}.${children.length}.log`;
+  const log = openSync(logPath, 'w');
+  children.push(spawn(process.execPath, [CLI, 'route', '--config-file', configPath, '--host', '127.0.0.1', '--port', '0', '--shutdown-delay-ms', '0', ...args], { stdio: ['ignore', log, 'inherit'] }));
+  closeSync(log);
+  for (let attempt = 0; attempt < 400; attempt += 1) {
+    const listening = (await readFile(logPath, 'utf8')).split('\n').find((line) => line.includes('"router listening"'));
+    if (listening) return { url: String(JSON.parse(listening).url) };
+    await sleep(50);
+  }
+  throw new Error(`the router with ${args.join(' ') || 'no flags'} did not start`);
 }
 
 async function main(): Promise<void> {
