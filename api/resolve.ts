@@ -6,7 +6,8 @@ import type {
   AutoscalingMetric,
   ExecutionProvider,
   InferenceServiceSpec,
-  ModelSource,
+  Pipeline,
+  VersionModel,
   ModelVersion,
   ResourceRequirements,
   RuntimeSettings,
@@ -38,7 +39,8 @@ export interface ResolvedGpu {
 
 export interface ResolvedVersion {
   readonly name: string;
-  readonly model: ModelSource;
+  readonly model: VersionModel;
+  readonly pipeline?: Pipeline;
   /** Percent of live traffic (an omitted weight is 0, or 100 for the only version). */
   readonly weight: number;
   readonly resources: ResourceRequirements;
@@ -55,6 +57,7 @@ export function resolveVersions(spec: InferenceServiceSpec): readonly ResolvedVe
   return spec.versions.map((version) => ({
     name: version.name,
     model: version.model,
+    ...(version.pipeline === undefined ? {} : { pipeline: version.pipeline }),
     weight: effectiveWeight(spec, version),
     resources: version.resources ?? spec.resources ?? {},
     scaling: resolveScaling(spec, version),

@@ -14,7 +14,7 @@ export interface ValidationRule {
 
 /** A structural schema node, exactly as written into the CRD. */
 export interface SchemaNode {
-  readonly type?: 'object' | 'array' | 'string' | 'integer' | 'boolean';
+  readonly type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
   readonly format?: 'int32' | 'int64' | 'date-time';
   /** Always set by the builders; only the root's `metadata` (owned by the apiserver) has none. */
   readonly description?: string;
@@ -111,6 +111,14 @@ type IntegerOptions = Common<number> & Pick<Extra, 'minimum' | 'maximum'> & { re
 export function integer(description: string, options?: IntegerOptions): Schema<number> {
   const { rules: _r, default: _d, format, ...extra } = options ?? {};
   return make({ type: 'integer', format: format ?? 'int32', description, ...extra }, options);
+}
+
+type NumberOptions = Common<number> & Pick<Extra, 'minimum' | 'maximum'>;
+
+/** A number that may have a fraction (a JSON double). */
+export function number(description: string, options?: NumberOptions): Schema<number> {
+  const { rules: _r, default: _d, ...extra } = options ?? {};
+  return make({ type: 'number', description, ...extra }, options);
 }
 
 /** true or false. */

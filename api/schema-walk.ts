@@ -67,6 +67,7 @@ function typeMismatch(node: SchemaNode, value: Json, path: string): string | und
     return actual === 'string' || actual === 'integer' ? undefined : `Invalid value: "${actual}": ${path} in body must be of type integer or string: "${actual}"`;
   }
   if (node.type === undefined || actual === node.type) return undefined;
+  if (node.type === 'number' && actual === 'integer') return undefined;
   if (node.type === 'object' && actual === 'object') return undefined;
   return `Invalid value: "${actual}": ${path} in body must be of type ${node.type}: "${actual}"`;
 }

@@ -3,34 +3,20 @@
 // the assertions at the bottom break the typecheck the moment they drift.
 import { boolean, celString, enumeration, integer, list, object, optional, required, string } from './schema-builder.ts';
 import type { TypeOf } from './schema-builder.ts';
+import { labels, modelUri, pipeline } from './schema-pipeline.ts';
 import { auth, autoscaling, DNS_LABEL, gpu, networkPolicy, resources, router, runtime, scheduling, storage } from './schema-fields.ts';
 import type { InferenceServiceSpec, InferenceServiceStatus } from './types.ts';
 
 export const MAX_VERSIONS = 8;
 export const ROUTER_SUFFIX = '-router';
-const MODEL_URI = '^(file|pvc|http|https|s3|gs)://';
-const MODEL_LOCATION = '^(file:///?[^/].*|pvc://[a-z0-9]([-a-z0-9.]*[a-z0-9])?/.+|(s3|gs)://[^/]+/.+|https?://[^/]+(/.*)?)$';
-
 const modelSource = object('Where the ONNX model comes from.', {
-  uri: required(
-    string(
-      'Model location: file:///path, pvc://<claim>/<path>, http(s)://host/path, s3://<bucket>/<key> or gs://<bucket>/<object>. Pulled into /mnt/models/model.onnx by the fetch-model init container (a pvc:// claim is mounted read-only instead).',
-      {
-        pattern: MODEL_URI,
-        maxLength: 2048,
-        rules: [
-          {
-            rule: `self.matches(${celString(MODEL_LOCATION)})`,
-            message:
-              'model.uri must name a location after the scheme: file:///<path>, pvc://<claim>/<path>, s3://<bucket>/<key>, gs://<bucket>/<object> or http(s)://<host>/<path>',
-          },
-        ],
-      },
-    ),
-  ),
+  uri: required(modelUri(
+    'Model location: file:///path, pvc://<claim>/<path>, http(s)://host/path, s3://<bucket>/<key> or gs://<bucket>/<object>. Pulled into /mnt/models/model.onnx by the fetch-model init container (a pvc:// claim is mounted read-only instead).',
+  )),
   sha256: optional(
     string('Hex SHA-256 of the model file; fetch-model refuses a download that does not match.', { pattern: '^[a-f0-9]{64}$', maxLength: 64 }),
   ),
+  labels: optional(labels),
 });
 
 const modelVersion = object(
@@ -45,6 +31,7 @@ const modelVersion = object(
       }),
     ),
     model: required(modelSource),
+    pipeline: optional(pipeline),
     weight: optional(
       integer('Percent of live traffic this version receives. Weights sum to 100; omitted means 0, or 100 for the only version.', {
         minimum: 0,

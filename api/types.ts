@@ -44,6 +44,52 @@ export interface ModelSource {
   readonly sha256?: string;
 }
 
+/** A file fetched like a model (same storage code, credentials and checksum check). */
+export interface ArtifactSource {
+  readonly uri: string;
+  readonly sha256?: string;
+}
+
+/** A version's model, plus the labels the classification extension appends to class indices. */
+export interface VersionModel extends ModelSource {
+  /** One label per line; line i names class index i. */
+  readonly labels?: ArtifactSource;
+}
+
+export type ImageLayout = 'NCHW' | 'NHWC';
+export type ImageChannels = 'RGB' | 'BGR' | 'GRAY';
+/** fill: stretch to the size; fit: keep the aspect ratio and pad with black; crop: cover and cut the centre. */
+export type ImageResize = 'fill' | 'fit' | 'crop';
+
+/** The built-in image step: encoded JPEG/PNG/WebP bytes per row -> a normalised float tensor. */
+export interface ImageStep {
+  /** BYTES input holding one encoded image per row. */
+  readonly input: string;
+  /** FP32 output that the next step consumes by name. */
+  readonly output: string;
+  readonly width: number;
+  readonly height: number;
+  readonly layout?: ImageLayout;
+  readonly channels?: ImageChannels;
+  /** Each 0..255 pixel is multiplied by scale, then (x - mean[c]) / std[c]. */
+  readonly scale?: number;
+  readonly mean?: readonly number[];
+  readonly std?: readonly number[];
+  readonly resize?: ImageResize;
+}
+
+/** One step around the model: another ONNX graph, or a built-in step. Exactly one is set. */
+export interface PipelineStep {
+  readonly model?: ArtifactSource;
+  readonly image?: ImageStep;
+}
+
+/** Steps run before and after the model in the same worker, wired by tensor name. */
+export interface Pipeline {
+  readonly preprocess?: readonly PipelineStep[];
+  readonly postprocess?: readonly PipelineStep[];
+}
+
 /** Dynamic batching (Triton semantics). */
 export interface BatchingSettings {
   readonly maxBatchSize?: number;
@@ -169,7 +215,8 @@ export interface TrafficSettings {
 /** One model version; the overrides replace the spec-level block of the same name. */
 export interface ModelVersion {
   readonly name: string;
-  readonly model: ModelSource;
+  readonly model: VersionModel;
+  readonly pipeline?: Pipeline;
   /** Percent of live traffic; omitted means 0, or 100 when it is the only version. */
   readonly weight?: number;
   readonly resources?: ResourceRequirements;

@@ -51,27 +51,36 @@ export function modelDelivery(isvc: InferenceService, model: ModelSource, resour
       modelPath: `${MODEL_DIR}/${claim.fileName}`,
     };
   }
-  const secretName = isvc.spec.storage?.secretRef?.name;
-  const credentials: V1Volume[] = secretName ? [{ name: CREDENTIALS_VOLUME, secret: { secretName, defaultMode: 0o440 } }] : [];
-  const fetchMounts: V1VolumeMount[] = [
-    { name: MODEL_VOLUME, mountPath: MODEL_DIR },
-    tmpMount,
-    ...(secretName ? [{ name: CREDENTIALS_VOLUME, mountPath: CREDENTIALS_DIR, readOnly: true }] : []),
-  ];
-  const fetchModel: V1Container = {
-    name: 'fetch-model',
-    image: options.runtimeImage,
-    ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
-    args: ['fetch-model', model.uri, MODEL_DIR, ...(model.sha256 ? ['--sha256', model.sha256] : [])],
-    resources: withoutExtendedResources(resources),
-    securityContext: containerSecurityContext(),
-    volumeMounts: fetchMounts,
-  };
+  const fetchModel = fetchContainer(isvc, 'fetch-model', [model.uri, MODEL_DIR, ...(model.sha256 ? ['--sha256', model.sha256] : [])], { name: MODEL_VOLUME, mountPath: MODEL_DIR }, resources, options);
   return {
-    volumes: [{ name: MODEL_VOLUME, emptyDir: {} }, tmp, ...credentials],
+    volumes: [{ name: MODEL_VOLUME, emptyDir: {} }, tmp, ...credentialsVolumes(isvc)],
     runtimeMounts: [{ name: MODEL_VOLUME, mountPath: MODEL_DIR, readOnly: true }, tmpMount],
     initContainers: [fetchModel],
     modelPath: `${MODEL_DIR}/model.onnx`,
+  };
+}
+
+/** The Secret volume fetch-model reads credentials from, when spec.storage.secretRef is set. */
+export function credentialsVolumes(isvc: InferenceService): V1Volume[] {
+  const secretName = isvc.spec.storage?.secretRef?.name;
+  return secretName ? [{ name: CREDENTIALS_VOLUME, secret: { secretName, defaultMode: 0o440 } }] : [];
+}
+
+/** A `fetch-model` init container writing into `target`, with the storage credentials mounted. */
+export function fetchContainer(isvc: InferenceService, name: string, args: readonly string[], target: V1VolumeMount, resources: V1ResourceRequirements, options: BuildOptions): V1Container {
+  const secretName = isvc.spec.storage?.secretRef?.name;
+  return {
+    name,
+    image: options.runtimeImage,
+    ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
+    args: ['fetch-model', ...args],
+    resources: withoutExtendedResources(resources),
+    securityContext: containerSecurityContext(),
+    volumeMounts: [
+      target,
+      { name: TMP_VOLUME, mountPath: '/tmp' },
+      ...(secretName ? [{ name: CREDENTIALS_VOLUME, mountPath: CREDENTIALS_DIR, readOnly: true }] : []),
+    ],
   };
 }
 

@@ -20,6 +20,8 @@ export const HTTP_PORT = 8080;
 export const SERVICE_PORT = 80;
 /** Where the model lives in a runtime pod. */
 export const MODEL_DIR = '/mnt/models';
+/** Where the pipeline's step models and the labels file live in a runtime pod. */
+export const ARTIFACTS_DIR = '/mnt/artifacts';
 /** Where spec.storage.secretRef is mounted for fetch-model. */
 export const CREDENTIALS_DIR = '/var/run/secrets/kubeinfer/storage';
 /** The user model and router containers run as (distroless `nonroot`). */

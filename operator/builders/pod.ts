@@ -5,6 +5,7 @@ import type { InferenceService, Quantity, ResolvedVersion, ResourceRequirements 
 import { gpuLimits, podAffinity, podTolerations } from './gpu.ts';
 import { scrapeAnnotations, standardLabels } from './labels.ts';
 import { modelDelivery } from './model-source.ts';
+import { pipelineDelivery } from './pipeline.ts';
 import { HTTP_PORT, type BuildOptions } from './options.ts';
 import { modelProbes } from './probes.ts';
 import { containerSecurityContext, podSecurityContext } from './security.ts';
@@ -49,17 +50,21 @@ export function modelPodTemplate(isvc: InferenceService, version: ResolvedVersio
   const named = version.resources.requests !== undefined || version.resources.limits !== undefined;
   const resources = containerResources(named ? version.resources : DEFAULT_MODEL_RESOURCES, gpuLimits(version.gpu));
   const delivery = modelDelivery(isvc, version.model, resources, options);
+  const pipeline = pipelineDelivery(isvc, version, resources, options);
+  // A pvc:// model brings no credentials volume of its own; the artifacts' fetchers may need it.
+  const volumes = [...delivery.volumes, ...pipeline.volumes.filter((volume) => !delivery.volumes.some((known) => known.name === volume.name))];
+  const initContainers = [...delivery.initContainers, ...pipeline.initContainers];
   const runtime: V1Container = {
     name: 'runtime',
     image: options.runtimeImage,
     ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
     args: ['serve'],
     ports: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
-    env: runtimeEnv(isvc, version, delivery.modelPath),
+    env: [...runtimeEnv(isvc, version, delivery.modelPath), ...pipeline.env],
     resources,
     ...modelProbes(),
     securityContext: containerSecurityContext(),
-    volumeMounts: delivery.runtimeMounts,
+    volumeMounts: [...delivery.runtimeMounts, ...pipeline.runtimeMounts],
   };
   const scheduling = isvc.spec.scheduling;
   const affinity = podAffinity(isvc, version.gpu);
@@ -70,9 +75,9 @@ export function modelPodTemplate(isvc: InferenceService, version: ResolvedVersio
       automountServiceAccountToken: false, // the model server never calls the Kubernetes API
       securityContext: podSecurityContext(),
       ...(options.imagePullSecrets?.length ? { imagePullSecrets: options.imagePullSecrets.map((name) => ({ name })) } : {}),
-      ...(delivery.initContainers.length > 0 ? { initContainers: delivery.initContainers } : {}),
+      ...(initContainers.length > 0 ? { initContainers } : {}),
       containers: [runtime],
-      volumes: delivery.volumes,
+      volumes,
       ...(scheduling?.nodeSelector ? { nodeSelector: { ...scheduling.nodeSelector } } : {}),
       ...(affinity ? { affinity } : {}),
       ...(tolerations ? { tolerations } : {}),

@@ -1,6 +1,9 @@
 // The inference engine behind the HTTP surface: loads the model into a worker pool (with
 // warm-up), validates requests against the model's signature, and queues them for the
 // scheduler. Its state is what readiness reports.
+import { readFile } from 'node:fs/promises';
+import type { RuntimePipeline } from '../../api/pipeline.ts';
+import { parseLabels } from './labels.ts';
 import { nowNs } from './clock.ts';
 import { cpuBudget } from './cpus.ts';
 import type { ExecutionProvider } from './messages.ts';
@@ -12,6 +15,8 @@ import { checkInputs, checkOutputs, requestBatchSize } from './validate.ts';
 
 export interface EngineOptions {
   readonly modelPath: string;
+  readonly pipeline: RuntimePipeline;
+  readonly labelsPath: string | undefined;
   readonly executionProvider: ExecutionProvider;
   readonly workers: number;
   /** onnxruntime intra-op threads per worker; 0 shares the machine's cores among the workers. */
@@ -23,7 +28,16 @@ export interface EngineOptions {
 
 export type EngineState =
   | { readonly status: 'loading' }
-  | { readonly status: 'ready'; readonly signature: ModelSignature; readonly batching: boolean; readonly loadSeconds: number }
+  | {
+    readonly status: 'ready';
+    readonly signature: ModelSignature;
+    readonly batching: boolean;
+    readonly loadSeconds: number;
+    /** Class labels for the classification extension; empty without a labels file. */
+    readonly labels: readonly string[];
+    /** BYTES inputs that carry raw bytes (images) rather than text. */
+    readonly rawInputs: ReadonlySet<string>;
+  }
   | { readonly status: 'failed'; readonly reason: string };
 
 export type InferOutcome = ScheduleOutcome | { readonly ok: false; readonly kind: 'Invalid' | 'Unavailable'; readonly message: string };
@@ -77,8 +91,16 @@ export class Engine {
   private async load(options: EngineOptions, observer: EngineObserver): Promise<EngineState> {
     const startedNs = nowNs();
     const wantBatching = options.maxBatchSize > 1;
+    const labels = await readLabels(options.labelsPath);
+    if (!labels.ok) {
+      this.current = { status: 'failed', reason: labels.message };
+      return this.current;
+    }
+    // sharp's shared libraries must stay loaded while workers come and go: load it here first.
+    if ([...options.pipeline.preprocess, ...options.pipeline.postprocess].some((step) => 'image' in step)) await import('sharp');
     const settings = {
       modelPath: options.modelPath,
+      pipeline: options.pipeline,
       executionProvider: options.executionProvider,
       intraOpThreads: options.intraOpThreads > 0 ? options.intraOpThreads : defaultIntraOpThreads(options.workers),
       verifyBatching: wantBatching,
@@ -96,7 +118,19 @@ export class Engine {
       maxQueueSize: options.maxQueueSize,
     }, loaded.pool, observer);
     const loadSeconds = (nowNs() - startedNs) / 1e9;
-    this.current = { status: 'ready', signature: loaded.signature, batching, loadSeconds };
+    this.current = {
+      status: 'ready', signature: loaded.signature, batching, loadSeconds, labels: labels.value,
+      rawInputs: new Set(loaded.signature.inputs.filter((spec) => spec.raw === true).map((spec) => spec.name)),
+    };
     return this.current;
+  }
+}
+
+async function readLabels(path: string | undefined): Promise<{ ok: true; value: string[] } | { ok: false; message: string }> {
+  if (path === undefined) return { ok: true, value: [] };
+  try {
+    return { ok: true, value: parseLabels(await readFile(path, 'utf8')) };
+  } catch (error) {
+    return { ok: false, message: `cannot read the labels file ${path}: ${(error as Error).message}` };
   }
 }

@@ -1,4 +1,5 @@
 // The messages between the engine (main thread) and its inference workers.
+import type { RuntimePipeline } from '../../api/pipeline.ts';
 import type { ModelSignature } from './signature.ts';
 import type { Tensor } from './tensor.ts';
 
@@ -7,6 +8,8 @@ export type ExecutionProvider = 'cpu' | 'cuda';
 /** Everything a worker needs to load its own InferenceSession (passed as workerData). */
 export interface WorkerSettings {
   readonly modelPath: string;
+  /** Steps around the model, run in this worker on the same batch. */
+  readonly pipeline: RuntimePipeline;
   readonly executionProvider: ExecutionProvider;
   /** onnxruntime intra-op threads for this worker's session. */
   readonly intraOpThreads: number;

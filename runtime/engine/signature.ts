@@ -7,6 +7,8 @@ export interface TensorSpec {
   readonly datatype: Datatype;
   /** Dimensions; -1 where the model leaves one dynamic (symbolic or unknown). */
   readonly shape: readonly number[];
+  /** BYTES elements are raw bytes (encoded images): binary data is kept byte for byte, JSON data is base64. */
+  readonly raw?: boolean;
 }
 
 export interface ModelSignature {

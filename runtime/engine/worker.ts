@@ -3,10 +3,12 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
+import { stepName, type PipelineStage } from '../../api/pipeline.ts';
 import { loadOnnxRuntime } from '../onnx/runtime.ts';
 import { nowNs } from './clock.ts';
 import { DATATYPES, datatypeFromOrt, type TensorData } from './datatypes.ts';
 import type { RunMessage, WorkerMessage, WorkerSettings } from './messages.ts';
+import { runSteps, wireSteps, type StepRunner } from './pipeline.ts';
 import { signatureFromMetadata, warmupShape, type ModelSignature } from './signature.ts';
 import { elementCount, ownsBuffer, type Tensor } from './tensor.ts';
 
@@ -37,10 +39,10 @@ function yieldToHttpThread(): void {
   }
 }
 
-async function createSession(): Promise<Session> {
+async function createSession(modelPath: string): Promise<Session> {
   const providers = settings.executionProvider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'];
   try {
-    return await ort.InferenceSession.create(settings.modelPath, {
+    return await ort.InferenceSession.create(modelPath, {
       executionProviders: providers,
       intraOpNumThreads: settings.intraOpThreads,
       interOpNumThreads: 1,
@@ -56,7 +58,7 @@ async function createSession(): Promise<Session> {
     if (settings.executionProvider === 'cuda') {
       throw new Error(`the CUDA execution provider could not be initialised (${reason}); it needs an NVIDIA GPU with its driver, CUDA 12 and cuDNN 9 libraries, and onnxruntime-node installed with --onnxruntime-node-install=cuda12`);
     }
-    throw new Error(`cannot load model ${settings.modelPath}: ${reason}`);
+    throw new Error(`cannot load model ${modelPath}: ${reason}`);
   }
 }
 
@@ -78,44 +80,70 @@ async function run(session: Session, inputs: readonly Tensor[], outputs: readonl
   return Object.entries(results).map(([name, value]) => fromOrt(name, value));
 }
 
-function zeros(signature: ModelSignature, batch: number): Tensor[] {
+/** Warm-up inputs: zeros, empty strings, or a valid image where a step decodes images. */
+async function zeros(signature: ModelSignature, batch: number): Promise<Tensor[]> {
+  const image = signature.inputs.some((spec) => spec.raw === true) ? await (await import('./image-step.ts')).sampleImage() : '';
   return signature.inputs.map((spec) => {
     const shape = warmupShape(spec, batch);
     const count = elementCount(shape);
     const array = DATATYPES[spec.datatype].array;
-    const data: TensorData = array === undefined ? new Array<string>(count).fill('') : new array(count);
+    const data: TensorData = array === undefined ? new Array<string>(count).fill(spec.raw === true ? image : '') : new array(count);
     return { name: spec.name, datatype: spec.datatype, shape, data };
   });
 }
 
+interface Loaded {
+  readonly steps: readonly StepRunner[];
+  readonly signature: ModelSignature;
+}
+
 /** Runs the warm-up inferences; says whether batch-2 outputs split on dimension 0. */
-async function warmUp(session: Session, signature: ModelSignature): Promise<boolean> {
-  await run(session, zeros(signature, 1), undefined);
+async function warmUp(loaded: Loaded): Promise<boolean> {
+  await runSteps(loaded.steps, loaded.signature, await zeros(loaded.signature, 1), undefined);
   if (!settings.verifyBatching) return false;
-  const outputs = await run(session, zeros(signature, 2), undefined);
+  const outputs = await runSteps(loaded.steps, loaded.signature, await zeros(loaded.signature, 2), undefined);
   return outputs.every((tensor) => tensor.shape[0] === 2);
 }
 
-async function load(): Promise<Session | undefined> {
+async function sessionRunner(modelPath: string, name: string): Promise<StepRunner> {
+  const session = await createSession(modelPath);
+  const signature = signatureFromMetadata(session.inputMetadata, session.outputMetadata);
+  if (!signature.ok) throw new Error(name === 'model' ? signature.message : `${name}: ${signature.message}`);
+  return { name, inputs: signature.value.inputs, outputs: signature.value.outputs, run: (inputs, outputs) => run(session, inputs, outputs) };
+}
+
+/** Loads every step in order: pre-processing, the model, post-processing. */
+async function loadSteps(): Promise<StepRunner[]> {
+  const stage = (name: PipelineStage) => settings.pipeline[name].map(async (step, index) => {
+    const label = stepName(name, index);
+    if ('model' in step) return sessionRunner(step.model, `${label} (model)`);
+    const { imageStepRunner } = await import('./image-step.ts');
+    return imageStepRunner(step.image, `${label} (image)`);
+  });
+  return Promise.all([...stage('preprocess'), sessionRunner(settings.modelPath, 'model'), ...stage('postprocess')]);
+}
+
+async function load(): Promise<Loaded | undefined> {
   try {
-    const session = await createSession();
-    const signature = signatureFromMetadata(session.inputMetadata, session.outputMetadata);
+    const steps = await loadSteps();
+    const signature = wireSteps(steps, settings.pipeline.preprocess.length);
     if (!signature.ok) throw new Error(signature.message);
-    const batchingVerified = await warmUp(session, signature.value).catch((error: unknown) => {
+    const loaded = { steps, signature: signature.value };
+    const batchingVerified = await warmUp(loaded).catch((error: unknown) => {
       throw new Error(`warm-up inference failed: ${error instanceof Error ? error.message : String(error)}`);
     });
     post({ kind: 'loaded', signature: signature.value, batchingVerified });
-    return session;
+    return loaded;
   } catch (error) {
     post({ kind: 'load-failed', message: error instanceof Error ? error.message : String(error) });
     return undefined;
   }
 }
 
-async function handle(session: Session, message: RunMessage): Promise<void> {
+async function handle(loaded: Loaded, message: RunMessage): Promise<void> {
   const inferStartNs = nowNs();
   try {
-    const outputs = await run(session, message.inputs, message.outputs);
+    const outputs = await runSteps(loaded.steps, loaded.signature, message.inputs, message.outputs);
     const inferEndNs = nowNs();
     const transfer = new Set(outputs.flatMap((tensor) => (ownsBuffer(tensor.data) ? [tensor.data.buffer as ArrayBuffer] : [])));
     post({ kind: 'result', id: message.id, outputs, inferStartNs, inferEndNs }, [...transfer]);
@@ -125,7 +153,7 @@ async function handle(session: Session, message: RunMessage): Promise<void> {
 }
 
 yieldToHttpThread();
-const session = await load();
-if (session !== undefined) {
-  port.on('message', (message: RunMessage) => void handle(session, message));
+const loaded = await load();
+if (loaded !== undefined) {
+  port.on('message', (message: RunMessage) => void handle(loaded, message));
 }

@@ -2,7 +2,7 @@
 // (with the same KUBEINFER_* settings the operator gives a pod) and the router's
 // configuration. Pure, so the mapping is tested without starting anything.
 import { resolveVersions } from '../../api/index.ts';
-import type { InferenceService, ResolvedVersion } from '../../api/index.ts';
+import type { ArtifactSource, InferenceService, Pipeline, ResolvedVersion } from '../../api/index.ts';
 import type { RouterConfig } from '../router/index.ts';
 
 /** One version to run: its model URI and the environment of its `kubeinfer serve`. */
@@ -12,6 +12,8 @@ export interface LocalVersion {
   readonly sha256?: string;
   readonly weight: number;
   readonly env: Readonly<Record<string, string>>;
+  readonly labels?: ArtifactSource;
+  readonly pipeline?: Pipeline;
 }
 
 export interface LocalPlan {
@@ -34,7 +36,10 @@ export function planLocalRun(service: InferenceService): PlanResult {
     ok: true,
     plan: {
       model,
-      versions: resolved.map((v) => ({ name: v.name, uri: v.model.uri, ...(v.model.sha256 === undefined ? {} : { sha256: v.model.sha256 }), weight: v.weight, env: runtimeEnv(v) })),
+      versions: resolved.map((v) => ({
+        name: v.name, uri: v.model.uri, ...(v.model.sha256 === undefined ? {} : { sha256: v.model.sha256 }), weight: v.weight, env: runtimeEnv(v),
+        ...(v.model.labels === undefined ? {} : { labels: v.model.labels }), ...(v.pipeline === undefined ? {} : { pipeline: v.pipeline }),
+      })),
       mirror: mirror === undefined ? null : { version: mirror.name, percent: mirror.mirrorPercent },
     },
   };
@@ -66,6 +71,6 @@ export function routerConfigFor(plan: Pick<LocalPlan, 'model' | 'versions' | 'mi
 
 /** Whether an edited manifest can be applied live: same versions, same models, same settings. */
 export function sameRuntimes(a: LocalPlan, b: LocalPlan): boolean {
-  const key = (plan: LocalPlan) => JSON.stringify([plan.model, plan.versions.map((v) => [v.name, v.uri, v.sha256, v.env])]);
+  const key = (plan: LocalPlan) => JSON.stringify([plan.model, plan.versions.map((v) => [v.name, v.uri, v.sha256, v.env, v.labels, v.pipeline])]);
   return key(a) === key(b);
 }

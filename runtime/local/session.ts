@@ -71,8 +71,8 @@ async function startAll(options: LocalRunOptions, started: Started, signal: Abor
   const echo = options.verbose ? options.out : undefined;
   for (const version of plan.versions) {
     signal.throwIfAborted();
-    const { modelPath } = models.find((m) => m.version === version.name)!;
-    started.runtimes.push(await startRuntime({ model: plan.model, version: version.name, modelPath, env: version.env, ...(echo ? { echo } : {}) }));
+    const { modelPath, env } = models.find((m) => m.version === version.name)!;
+    started.runtimes.push(await startRuntime({ model: plan.model, version: version.name, modelPath, env: { ...version.env, ...env }, ...(echo ? { echo } : {}) }));
   }
   out(`starting ${plan.versions.length} runtime${plan.versions.length === 1 ? '' : 's'} (kubeinfer serve)...`);
   await Promise.all(started.runtimes.map((runtime) => waitUntilReady(runtime, signal)));

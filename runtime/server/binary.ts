@@ -3,10 +3,14 @@
 import { DATATYPES, type Datatype, type NumericData, type TensorData } from '../engine/datatypes.ts';
 import type { Decoded } from './json-tensors.ts';
 
-const utf8 = new TextDecoder('utf-8');
+type StringDecoder = (bytes: Uint8Array) => string;
+const utf8Decoder = new TextDecoder('utf-8');
+const utf8: StringDecoder = (bytes) => utf8Decoder.decode(bytes);
+// Node's latin1 maps every byte to one character and back: raw bytes (images) survive as strings.
+const latin1: StringDecoder = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 const encoder = new TextEncoder();
 
-function decodeStrings(name: string, expected: number, bytes: Uint8Array): Decoded {
+function decodeStrings(name: string, expected: number, bytes: Uint8Array, decode: StringDecoder): Decoded {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const strings: string[] = [];
   let offset = 0;
@@ -17,7 +21,7 @@ function decodeStrings(name: string, expected: number, bytes: Uint8Array): Decod
     if (offset + length > bytes.length) {
       return { ok: false, message: `input '${name}' BYTES element ${strings.length} claims ${length} bytes but only ${bytes.length - offset} remain` };
     }
-    strings.push(utf8.decode(bytes.subarray(offset, offset + length)));
+    strings.push(decode(bytes.subarray(offset, offset + length)));
     offset += length;
   }
   if (strings.length !== expected) {
@@ -26,10 +30,10 @@ function decodeStrings(name: string, expected: number, bytes: Uint8Array): Decod
   return { ok: true, data: strings };
 }
 
-/** Decodes one input's binary blob into aligned storage of its datatype (one copy). */
-export function decodeBinaryData(name: string, datatype: Datatype, expected: number, bytes: Uint8Array): Decoded {
+/** Decodes one input's binary blob into aligned storage of its datatype (one copy); `raw` BYTES stay byte for byte. */
+export function decodeBinaryData(name: string, datatype: Datatype, expected: number, bytes: Uint8Array, raw = false): Decoded {
   const { size, array } = DATATYPES[datatype];
-  if (array === undefined) return decodeStrings(name, expected, bytes);
+  if (array === undefined) return decodeStrings(name, expected, bytes, raw ? latin1 : utf8);
   if (bytes.length !== expected * size) {
     return {
       ok: false,

@@ -1,5 +1,6 @@
 // `kubeinfer serve` settings: each a CLI flag and a KUBEINFER_* environment variable (the
 // operator sets the variables); a flag wins over the variable, the variable over the default.
+import { LABELS_PATH_ENV, parseRuntimePipeline, PIPELINE_ENV, type RuntimePipeline } from '../../api/pipeline.ts';
 import type { ExecutionProvider } from '../engine/messages.ts';
 
 export interface ServeConfig {
@@ -18,6 +19,10 @@ export interface ServeConfig {
   readonly drainTimeoutSeconds: number;
   /** Keys required from callers (file or mounted Secret directory); unset: open, as behind the router. */
   readonly apiKeysFile?: string;
+  /** Labels file for the classification extension (one label per line). */
+  readonly labelsPath: string | undefined;
+  /** Steps around the model (parsed from JSON). */
+  readonly pipeline: RuntimePipeline;
 }
 
 interface Setting {
@@ -46,6 +51,8 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   { key: 'maxRequestBytes', flag: 'max-request-bytes', env: 'KUBEINFER_MAX_REQUEST_BYTES', description: 'largest request body before answering 413', integer: [1, MAX_INT], default: String(64 * 1024 * 1024) },
   { key: 'executionProvider', flag: 'execution-provider', env: 'KUBEINFER_EXECUTION_PROVIDER', description: 'cpu or cuda', default: 'cpu' },
   { key: 'apiKeysFile', flag: 'api-keys-file', env: 'KUBEINFER_API_KEYS_FILE', description: 'require an API key when serve is called directly: a file with one key per line (# comments) or a mounted Secret directory' },
+  { key: 'labelsPath', flag: 'labels', env: LABELS_PATH_ENV, description: 'labels file for classification results, one label per line' },
+  { key: 'pipeline', flag: 'pipeline', env: PIPELINE_ENV, description: 'JSON {"preprocess": [...], "postprocess": [...]}: steps around the model ({"model": "<path>"} or {"image": {...}})' },
   { key: 'drainTimeoutSeconds', flag: 'drain-timeout-seconds', env: 'KUBEINFER_DRAIN_TIMEOUT_SECONDS', description: 'on SIGTERM, longest wait for in-flight requests', integer: [0, 3600], default: '25' },
 ];
 
@@ -83,6 +90,8 @@ export function resolveServeConfig(flags: Readonly<Record<string, unknown>>, env
   if (values.executionProvider !== 'cpu' && values.executionProvider !== 'cuda') {
     problems.push(`--execution-provider / KUBEINFER_EXECUTION_PROVIDER must be cpu or cuda, got '${values.executionProvider}'`);
   }
-  if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, config: values as unknown as ServeConfig };
+  const pipeline = parseRuntimePipeline(values.pipeline as string | undefined);
+  if (!pipeline.ok) problems.push(`--pipeline / KUBEINFER_PIPELINE: ${pipeline.message}`);
+  if (problems.length > 0 || !pipeline.ok) return { ok: false, problems };
+  return { ok: true, config: { ...values, pipeline: pipeline.value } as unknown as ServeConfig };
 }

@@ -57,5 +57,6 @@ export function configOptions(ctx: ServeContext): ConfigOptions {
     maxBatchSize: batching ? ctx.config.maxBatchSize : 0,
     maxQueueDelayMicros: ctx.config.maxQueueDelayMicros,
     executionProvider: ctx.config.executionProvider,
+    labels: state.status === 'ready' && state.labels.length > 0,
   };
 }

@@ -3,12 +3,14 @@
 import { isDatatype } from '../engine/datatypes.ts';
 import { elementCount, type Tensor } from '../engine/tensor.ts';
 import { decodeBinaryData } from './binary.ts';
-import { decodeJsonData } from './json-tensors.ts';
+import { decodeJsonData, rawFromBase64 } from './json-tensors.ts';
 
 export interface RequestedOutput {
   readonly name: string;
   /** Per-output binary_data; undefined follows the request's binary_data_output. */
   readonly binary: boolean | undefined;
+  /** Triton's classification extension: answer the top-k classes instead of the tensor. */
+  readonly classification: number | undefined;
 }
 
 export interface InferRequest {
@@ -22,6 +24,8 @@ export interface InferRequest {
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly message: string };
 
 type JsonObject = Record<string, unknown>;
+
+const NO_RAW_INPUTS: ReadonlySet<string> = new Set();
 
 const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
 const fail = (message: string): { ok: false; message: string } => ({ ok: false, message });
@@ -54,7 +58,7 @@ function readShape(name: string, shape: unknown): Parsed<number[]> {
 }
 
 /** Decodes one input; `binary` is what remains of the binary section, `offset` where this input's blob starts. */
-function readInput(raw: unknown, index: number, binary: Uint8Array, offset: number): Parsed<{ tensor: Tensor; consumed: number }> {
+function readInput(raw: unknown, index: number, binary: Uint8Array, offset: number, rawBytes: ReadonlySet<string>): Parsed<{ tensor: Tensor; consumed: number }> {
   if (!isObject(raw) || typeof raw.name !== 'string') return fail(`inputs[${index}] must be an object with a string "name"`);
   const { name, datatype, parameters } = raw;
   if (!isDatatype(datatype)) return fail(`input '${name}' has datatype ${JSON.stringify(datatype)}; expected one of BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES`);
@@ -65,7 +69,9 @@ function readInput(raw: unknown, index: number, binary: Uint8Array, offset: numb
   if (binarySize === undefined) {
     if (!('data' in raw)) return fail(`input '${name}' has no "data" and no parameters.binary_data_size`);
     const decoded = decodeJsonData(name, datatype, expected, raw.data);
-    return decoded.ok ? { ok: true, value: { tensor: { name, datatype, shape: shape.value, data: decoded.data }, consumed: 0 } } : decoded;
+    if (!decoded.ok) return decoded;
+    const data = datatype === 'BYTES' && rawBytes.has(name) ? rawFromBase64(decoded.data as string[]) : decoded.data;
+    return { ok: true, value: { tensor: { name, datatype, shape: shape.value, data }, consumed: 0 } };
   }
   if ('data' in raw) return fail(`input '${name}' has both "data" and parameters.binary_data_size; give one`);
   if (!Number.isSafeInteger(binarySize) || (binarySize as number) < 0) return fail(`input '${name}' binary_data_size must be a non-negative integer`);
@@ -73,7 +79,7 @@ function readInput(raw: unknown, index: number, binary: Uint8Array, offset: numb
   if (offset + size > binary.length) {
     return fail(`input '${name}' binary_data_size is ${size} but only ${binary.length - offset} bytes of binary data remain`);
   }
-  const decoded = decodeBinaryData(name, datatype, expected, binary.subarray(offset, offset + size));
+  const decoded = decodeBinaryData(name, datatype, expected, binary.subarray(offset, offset + size), rawBytes.has(name));
   return decoded.ok ? { ok: true, value: { tensor: { name, datatype, shape: shape.value, data: decoded.data }, consumed: size } } : decoded;
 }
 
@@ -84,16 +90,22 @@ function readOutputs(raw: unknown): Parsed<RequestedOutput[] | undefined> {
   for (const [index, entry] of raw.entries()) {
     if (!isObject(entry) || typeof entry.name !== 'string') return fail(`outputs[${index}] must be an object with a string "name"`);
     const parameters = isObject(entry.parameters) ? entry.parameters : {};
-    if (parameters.classification !== undefined) return fail(`output '${entry.name}' asks for classification, which this server does not support`);
+    const classification = parameters.classification;
+    if (classification !== undefined && !(Number.isSafeInteger(classification) && (classification as number) > 0)) {
+      return fail(`output '${entry.name}' parameters.classification must be a positive integer (the number of classes to return), got ${JSON.stringify(classification)}`);
+    }
     const binary = parameters.binary_data;
     if (binary !== undefined && typeof binary !== 'boolean') return fail(`output '${entry.name}' parameters.binary_data must be a boolean`);
-    outputs.push({ name: entry.name, binary });
+    outputs.push({ name: entry.name, binary, classification: classification as number | undefined });
   }
   return { ok: true, value: outputs };
 }
 
-/** Parses and decodes a V2 infer request body; any problem comes back as a message naming it. */
-export function parseInferRequest(body: Uint8Array, headerLength: string | undefined): Parsed<InferRequest> {
+/**
+ * Parses and decodes a V2 infer request body; any problem comes back as a message naming it.
+ * `rawBytes` names BYTES inputs that hold raw bytes (encoded images) rather than text.
+ */
+export function parseInferRequest(body: Uint8Array, headerLength: string | undefined, rawBytes: ReadonlySet<string> = NO_RAW_INPUTS): Parsed<InferRequest> {
   const header = readHeader(body, headerLength);
   if (!header.ok) return header;
   const { json, binary } = header.value;
@@ -102,7 +114,7 @@ export function parseInferRequest(body: Uint8Array, headerLength: string | undef
   const inputs: Tensor[] = [];
   let offset = 0;
   for (const [index, raw] of json.inputs.entries()) {
-    const input = readInput(raw, index, binary, offset);
+    const input = readInput(raw, index, binary, offset, rawBytes);
     if (!input.ok) return input;
     inputs.push(input.value.tensor);
     offset += input.value.consumed;

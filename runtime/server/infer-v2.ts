@@ -3,6 +3,7 @@
 // route calls it for every other spelling, so both answer identically.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody } from './body.ts';
+import { applyClassification } from './classification.ts';
 import { checkTarget, type ServeContext } from './context.ts';
 import { parseInferRequest } from './infer-request.ts';
 import { encodeInferResponse } from './infer-response.ts';
@@ -32,12 +33,17 @@ export async function handleInfer(ctx: ServeContext, req: IncomingMessage, res: 
     return failInference(ctx, res, startNs, { kind: 'BadRequest', message: 'the request body is empty; expected a V2 inference request' });
   }
   const header = req.headers['inference-header-content-length'];
-  const parsed = parseInferRequest(body.body, Array.isArray(header) ? header[0] : header);
+  const state = ctx.engine.state;
+  const parsed = parseInferRequest(body.body, Array.isArray(header) ? header[0] : header, state.status === 'ready' ? state.rawInputs : undefined);
   if (!parsed.ok) return failInference(ctx, res, startNs, { kind: 'BadRequest', message: parsed.message });
   const request = parsed.value;
   const result = await infer(ctx, request.inputs, request.outputs?.map((output) => output.name));
   if (!result.ok) return failInference(ctx, res, startNs, result.problem);
-  const encoded = encodeInferResponse({ name: ctx.config.modelName, version: ctx.config.modelVersion }, request, result.outputs);
+  // The engine answered, so it is ready: its labels and signature are there.
+  const ready = ctx.engine.state as Extract<typeof state, { status: 'ready' }>;
+  const classified = applyClassification(result.outputs, request.outputs, ready.labels, ready.signature.batchable);
+  if (!classified.ok) return failInference(ctx, res, startNs, { kind: 'BadRequest', message: classified.message });
+  const encoded = encodeInferResponse({ name: ctx.config.modelName, version: ctx.config.modelVersion }, request, classified.outputs);
   res.writeHead(200, encoded.headers);
   // One write: separate small writes can wait on delayed ACKs; cork gathers the chunks into one writev.
   res.cork();

@@ -81,3 +81,8 @@ export function plainValues(datatype: Datatype, data: TensorData): (number | boo
     default: return Array.from(data as Float32Array);
   }
 }
+
+/** JSON carries raw BYTES (images) as base64; they travel on as latin1 strings, one character per byte. */
+export function rawFromBase64(data: readonly string[]): string[] {
+  return data.map((text) => Buffer.from(text, 'base64').toString('latin1'));
+}

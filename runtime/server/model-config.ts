@@ -11,7 +11,12 @@ export interface ConfigOptions {
   readonly maxBatchSize: number;
   readonly maxQueueDelayMicros: number;
   readonly executionProvider: 'cpu' | 'cuda';
+  /** Whether a labels file was loaded (shown as each output's label_filename). */
+  readonly labels: boolean;
 }
+
+/** The name /config shows for the labels file, as Triton's label_filename. */
+export const LABELS_FILENAME = 'labels.txt';
 
 /** V2 model metadata: name, versions, platform, inputs and outputs with -1 for dynamic dims. */
 export function modelMetadata(options: ConfigOptions, signature: ModelSignature): Record<string, unknown> {
@@ -43,7 +48,8 @@ export function modelConfig(options: ConfigOptions, signature: ModelSignature): 
       is_shape_tensor: false, allow_ragged_batch: false, optional: false,
     })),
     output: signature.outputs.map((spec) => ({
-      name: spec.name, data_type: DATATYPES[spec.datatype].triton, dims: dims(spec), label_filename: '', is_shape_tensor: false,
+      name: spec.name, data_type: DATATYPES[spec.datatype].triton, dims: dims(spec),
+      label_filename: options.labels ? LABELS_FILENAME : '', is_shape_tensor: false,
     })),
     instance_group: [{
       name: options.name, kind: options.executionProvider === 'cuda' ? 'KIND_GPU' : 'KIND_CPU', count: options.workers,

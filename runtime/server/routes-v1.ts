@@ -1,6 +1,7 @@
 // The V1 protocol: GET /v1/models/{m} and POST /v1/models/{m}:predict.
 import express, { type RequestHandler } from 'express';
 import { readBody } from './body.ts';
+import { applyClassification } from './classification.ts';
 import { checkTarget, unavailable, type ServeContext } from './context.ts';
 import { failInference, infer, recordSuccess } from './inference.ts';
 import { sendJson, sendProblem } from './problems.ts';
@@ -25,13 +26,30 @@ function predictHandler(ctx: ServeContext): RequestHandler<{ target: string }> {
     } catch (error) {
       return failInference(ctx, res, startNs, { kind: 'BadRequest', message: `the request's JSON is malformed: ${(error as Error).message}` });
     }
-    const inputs = instancesToInputs(state.signature, body);
+    const inputs = instancesToInputs(state.signature, body, state.rawInputs);
     if (!inputs.ok) return failInference(ctx, res, startNs, { kind: 'BadRequest', message: inputs.message });
+    const classification = classificationOf(body);
+    if (typeof classification === 'string') return failInference(ctx, res, startNs, { kind: 'BadRequest', message: classification });
     const result = await infer(ctx, inputs.value, undefined);
     if (!result.ok) return failInference(ctx, res, startNs, result.problem);
-    sendJson(res, { predictions: outputsToPredictions(result.outputs) });
+    const requested = classification === undefined ? undefined : result.outputs.map((tensor) => ({ name: tensor.name, classification }));
+    const classified = applyClassification(result.outputs, requested, state.labels, state.signature.batchable);
+    if (!classified.ok) return failInference(ctx, res, startNs, { kind: 'BadRequest', message: classified.message });
+    sendJson(res, { predictions: outputsToPredictions(classified.outputs) });
     recordSuccess(ctx, startNs, result.timing);
   };
+}
+
+/**
+ * V1's form of the classification extension: `{"instances": [...], "parameters": {"classification": k}}`
+ * answers every output as its top-k "<score>:<index>[:<label>]" strings per instance.
+ */
+function classificationOf(body: unknown): number | undefined | string {
+  const parameters = (body as { parameters?: unknown }).parameters;
+  if (parameters === undefined) return undefined;
+  const count = typeof parameters === 'object' && parameters !== null ? (parameters as { classification?: unknown }).classification : undefined;
+  if (count === undefined) return undefined;
+  return Number.isSafeInteger(count) && (count as number) > 0 ? count as number : `parameters.classification must be a positive integer (the number of classes to return), got ${JSON.stringify(count)}`;
 }
 
 /** Registers the V1 routes. */

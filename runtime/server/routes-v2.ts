@@ -8,7 +8,7 @@ import { sendJson, sendProblem } from './problems.ts';
 
 const MODEL = '/v2/models/:model{/versions/:version}';
 
-export const SERVER_EXTENSIONS = ['binary_tensor_data', 'model_configuration', 'statistics'] as const;
+export const SERVER_EXTENSIONS = ['binary_tensor_data', 'classification', 'model_configuration', 'statistics'] as const;
 
 type Params = { model?: string; version?: string };
 

@@ -3,7 +3,7 @@
 import type { ModelSignature, TensorSpec } from '../engine/signature.ts';
 import { elementCount, type Tensor } from '../engine/tensor.ts';
 import type { Parsed } from './infer-request.ts';
-import { decodeJsonData, plainValues } from './json-tensors.ts';
+import { decodeJsonData, plainValues, rawFromBase64 } from './json-tensors.ts';
 
 type Nested = unknown[] | number | boolean | string;
 
@@ -18,7 +18,7 @@ function nestedShape(value: unknown): number[] {
   return shape;
 }
 
-function stack(spec: TensorSpec, rows: readonly unknown[], where: (row: number) => string): Parsed<Tensor> {
+function stack(spec: TensorSpec, rows: readonly unknown[], where: (row: number) => string, rawBytes: ReadonlySet<string>): Parsed<Tensor> {
   const rowShape = nestedShape(rows[0]);
   for (const [index, row] of rows.entries()) {
     const shape = nestedShape(row);
@@ -29,18 +29,19 @@ function stack(spec: TensorSpec, rows: readonly unknown[], where: (row: number) 
   const shape = [rows.length, ...rowShape];
   const decoded = decodeJsonData(spec.name, spec.datatype, elementCount(shape), rows.flat(Infinity));
   if (!decoded.ok) return decoded;
-  return { ok: true, value: { name: spec.name, datatype: spec.datatype, shape, data: decoded.data } };
+  const data = rawBytes.has(spec.name) ? rawFromBase64(decoded.data as string[]) : decoded.data;
+  return { ok: true, value: { name: spec.name, datatype: spec.datatype, shape, data } };
 }
 
 /** Turns a V1 predict body into input tensors (batch = number of instances). */
-export function instancesToInputs(signature: ModelSignature, body: unknown): Parsed<Tensor[]> {
+export function instancesToInputs(signature: ModelSignature, body: unknown, rawBytes: ReadonlySet<string> = new Set()): Parsed<Tensor[]> {
   const instances = (body as { instances?: unknown } | null)?.instances;
   if (!Array.isArray(instances) || instances.length === 0) {
     return { ok: false, message: 'the request must be a JSON object with a non-empty "instances" array' };
   }
   const inputs: Tensor[] = [];
   if (signature.inputs.length === 1) {
-    const tensor = stack(signature.inputs[0]!, instances, (row) => `instance ${row}`);
+    const tensor = stack(signature.inputs[0]!, instances, (row) => `instance ${row}`, rawBytes);
     return tensor.ok ? { ok: true, value: [tensor.value] } : tensor;
   }
   for (const [index, instance] of instances.entries()) {
@@ -52,7 +53,7 @@ export function instancesToInputs(signature: ModelSignature, body: unknown): Par
     const rows = instances.map((instance: Record<string, unknown>) => instance[spec.name]);
     const missing = rows.findIndex((row) => row === undefined);
     if (missing >= 0) return { ok: false, message: `instance ${missing} has no input '${spec.name}'` };
-    const tensor = stack(spec, rows, (row) => `instance ${row} input '${spec.name}'`);
+    const tensor = stack(spec, rows, (row) => `instance ${row} input '${spec.name}'`, rawBytes);
     if (!tensor.ok) return tensor;
     inputs.push(tensor.value);
   }

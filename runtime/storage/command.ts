@@ -18,6 +18,7 @@ export function parseByteQuantity(text: string): number | null {
 
 interface FetchModelFlags {
   readonly sha256?: string;
+  readonly fileName?: string;
   readonly credentialsDir?: string;
   readonly maxBytes: string;
   readonly progressInterval: string;
@@ -35,6 +36,7 @@ export function registerFetchModel(program: Command): void {
     .argument('<uri>', 'file://, http(s)://, s3://bucket/key, gs://bucket/object or pvc://claim/path; a key ending in .onnx is one file, anything else a prefix holding model.onnx')
     .argument('<dir>', 'destination directory (the shared model volume, e.g. /mnt/models)')
     .option('--sha256 <hex>', 'expected sha256 of the model file; verified before the model is published', process.env.KUBEINFER_MODEL_SHA256)
+    .option('--file-name <name>', 'the URI names one file (any extension, e.g. labels); publish it under this name instead of model.onnx')
     .option('--credentials-dir <dir>', 'directory with one file per credential key (the mounted storage Secret)', process.env.KUBEINFER_STORAGE_CREDENTIALS_DIR)
     .option('--max-bytes <quantity>', 'refuse models larger than this (bytes or a quantity such as 20Gi)', process.env.KUBEINFER_MAX_MODEL_BYTES ?? '20Gi')
     .option('--progress-interval <seconds>', 'seconds between progress lines', '5')
@@ -60,7 +62,7 @@ async function runFetchModel(uri: string, dir: string, flags: FetchModelFlags): 
   process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
   try {
     const fetched = await fetchModel({
-      uri, destDir: dir, sha256: flags.sha256, credentialsDir: flags.credentialsDir, maxBytes,
+      uri, destDir: dir, sha256: flags.sha256, fileName: flags.fileName, credentialsDir: flags.credentialsDir, maxBytes,
       progressIntervalMs: interval * 1000, signal: abort.signal, log: printEvent,
       egress: { allowCrossHostRedirects: flags.allowCrossHostRedirects, allowLinkLocal: flags.allowLinkLocal, allowPlainHttpCredentials: flags.allowPlainHttpCredentials },
     });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { redactUri } from '../../api/redact.ts';
 import { DEFAULT_CREDENTIALS_DIR, loadCredentials } from './credentials.ts';
 import { fail, formatBytes, ModelFetchError, ok, type Result } from './errors.ts';
-import { knownTotal } from './layout.ts';
+import { knownTotal, MODEL_FILE } from './layout.ts';
 import { startProgress, type LogEvent } from './progress.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
 import { planGcs } from './sources/gcs.ts';
@@ -36,6 +36,8 @@ export interface FetchModelOptions {
   readonly inPlace?: boolean;
   /** Directory that relative file:// paths resolve against (default: the working directory). */
   readonly baseDir?: string;
+  /** The URI names one file (any extension), published under this name instead of model.onnx. */
+  readonly fileName?: string;
   /** Upper bound on all bytes fetched (default 20 GiB). */
   readonly maxBytes?: number;
   readonly retry?: Partial<RetryPolicy>;
@@ -79,15 +81,27 @@ async function fetchModelResult(options: FetchModelOptions): Promise<Result<Fetc
     log,
     signal: options.signal,
     egress: egressPolicy(options.egress),
+    singleFile: options.fileName !== undefined,
   };
   const plan = await planSource(source.value, context);
   if (!plan.ok) return plan;
-  return download(plan.value, context, options);
+  const named = options.fileName === undefined ? plan : renamed(plan.value, options.fileName, context.uri);
+  if (!named.ok) return named;
+  return download(named.value, context, options);
+}
+
+/** A one-file plan published under `fileName` (a directory is refused: the name is for one file). */
+function renamed(plan: FetchPlan, fileName: string, uri: string): Result<FetchPlan> {
+  if (plan.files.length !== 1) return fail({ kind: 'InvalidArgument', reason: `${uri} holds ${plan.files.length} files; a named file must be one object` });
+  return ok({ ...plan, files: [{ ...plan.files[0]!, target: fileName }] });
 }
 
 function checkOptions(options: FetchModelOptions): Result<void> {
   if (options.sha256 !== undefined && !/^[0-9a-fA-F]{64}$/.test(options.sha256)) {
     return fail({ kind: 'InvalidArgument', reason: 'sha256 must be 64 hexadecimal characters' });
+  }
+  if (options.fileName !== undefined && (options.fileName.includes('/') || options.fileName === '' || options.fileName.startsWith('.'))) {
+    return fail({ kind: 'InvalidArgument', reason: 'the file name must be a plain name without "/" that does not start with "."' });
   }
   if (options.maxBytes !== undefined && !(options.maxBytes > 0)) {
     return fail({ kind: 'InvalidArgument', reason: 'the size limit must be a positive number of bytes' });
@@ -117,7 +131,7 @@ async function download(plan: FetchPlan, context: SourceContext, options: FetchM
   const progress = startProgress({ uri: context.uri, total, intervalMs: options.progressIntervalMs ?? 5000, log: context.log });
   const transferred = await transferAll(plan.files, {
     stagingDir: staging.value, limitBytes, idleTimeoutMs: context.idleTimeoutMs, retry: context.retry,
-    hashModel: options.sha256 !== undefined, progress, log: context.log, signal: options.signal,
+    hashModel: options.sha256 !== undefined, primaryTarget: options.fileName ?? MODEL_FILE, progress, log: context.log, signal: options.signal,
   });
   const modelTarget = plan.files[plan.files.length - 1].target;
   const verified = transferred.ok ? await checkTransferred(options.sha256, transferred.value.sha256, path.join(staging.value, modelTarget), context.uri) : transferred;
@@ -138,10 +152,11 @@ function doneEvent(uri: string, files: number, bytes: number, seconds: number, s
   return { level: 'info', msg: 'fetch-model done', uri, files, bytes, seconds: Math.round(seconds * 100) / 100, rate_mib_s: Math.round(rate * 10) / 10, sha256 };
 }
 
-/** The digest when one was given, then that the model file is ONNX at all. */
+/** The digest when one was given, then that an .onnx file is ONNX at all (a labels file published with --file-name is not checked). */
 async function checkTransferred(expected: string | undefined, actual: string | null, modelFile: string, label: string): Promise<Result<void>> {
   const digest = checkDigest(expected, actual);
-  return digest.ok ? checkOnnxModelFile(modelFile, label) : digest;
+  if (!digest.ok || !modelFile.endsWith('.onnx')) return digest;
+  return checkOnnxModelFile(modelFile, label);
 }
 
 function checkDigest(expected: string | undefined, actual: string | null): Result<void> {

@@ -9,7 +9,6 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fail, formatBytes, ok, type Result } from './errors.ts';
 import { thrownFailure } from './http-problems.ts';
-import { MODEL_FILE } from './layout.ts';
 import type { LogEvent, Progress } from './progress.ts';
 import { retryEvent, withRetries, type AttemptResult, type RetryPolicy } from './retry.ts';
 
@@ -37,6 +36,8 @@ export interface TransferOptions {
   readonly retry: RetryPolicy;
   /** Hash the model file as it streams (costs about 2 s of CPU per GiB, so only when verifying). */
   readonly hashModel: boolean;
+  /** The file that is hashed: model.onnx, or the one file fetched under a given name. */
+  readonly primaryTarget: string;
   readonly progress: Progress;
   readonly log: (event: LogEvent) => void;
   readonly signal?: AbortSignal;
@@ -59,7 +60,7 @@ export async function transferAll(files: readonly RemoteFile[], options: Transfe
       options.log(retryEvent(file.label, failure, attempt, delayMs));
     });
     if (!result.ok) return fail(result.problem);
-    if (file.target === MODEL_FILE) sha256 = result.value;
+    if (file.target === options.primaryTarget) sha256 = result.value;
   }
   return ok({ bytes: options.progress.bytes, sha256 });
 }
@@ -81,7 +82,7 @@ async function transferOnce(file: RemoteFile, options: TransferOptions): Promise
       opened.body.destroy();
       return { ok: false, retryable: false, problem: { kind: 'TooLarge', limitBytes: options.limitBytes, reason: `${file.label} (${formatBytes(opened.size)})` } };
     }
-    const hash = options.hashModel && file.target === MODEL_FILE ? createHash('sha256') : null;
+    const hash = options.hashModel && file.target === options.primaryTarget ? createHash('sha256') : null;
     await pipeline(opened.body, async function* count(source: AsyncIterable<Buffer>) {
       for await (const chunk of source) {
         idle.reset();

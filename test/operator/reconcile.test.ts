@@ -1,11 +1,11 @@
 // The operator against a real control plane (kube-apiserver, controller-manager,
 // scheduler, kwok nodes): what it creates, how it converges on changes and
-// drift, that a converged reconcile writes nothing, and how it reports
-// problems. One control plane and one in-process operator for the file; each
+// drift, that a converged reconcile writes nothing, how it reports problems, and what a
+// declared pipeline adds to a version's pod. One control plane and one in-process operator for the file; each
 // test works in its own namespace.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CRD_NAME, CRD_PATH, type InferenceService } from '../../api/index.ts';
+import { CRD_NAME, CRD_PATH, parseRuntimePipeline, type InferenceService } from '../../api/index.ts';
 import type { RunningOperator } from '../../operator/controller/manager.ts';
 import type { KubeClient } from '../../operator/kube/client.ts';
 import {
@@ -247,6 +247,25 @@ describe('operator reconcile', () => {
         .map((kind) => names(admin, kind, ns, selector)));
       return left.every((list) => list.length === 0) ? true : undefined;
     }, 'every child garbage-collected', 90_000);
+  });
+
+  it('applies a version with labels and a pipeline: one fetch-model per file, the serve settings, Ready', async () => {
+    const ns = await createNamespace(cp, 'pipeline');
+    const base = inferenceService(ns, 'vision', [{ name: 'v1' }]);
+    const image = { input: 'image', output: 'pixels', width: 224, height: 224, std: [0.229, 0.224, 0.225] };
+    await applyAsUser(admin, { ...base, spec: { ...base.spec, versions: [{
+      ...base.spec.versions[0]!, model: { ...base.spec.versions[0]!.model, labels: { uri: 'https://models.example/vision/labels.txt' } },
+      pipeline: { preprocess: [{ image }], postprocess: [{ model: { uri: 'https://models.example/vision/argmax.onnx' } }] },
+    }] } });
+    await waitReady(admin, ns, 'vision');
+    const pod = ((await read(admin, DeploymentKind, ns, 'vision-v1')) as any).spec.template.spec;
+    assert.deepEqual(pod.initContainers.map((container: { name: string }) => container.name), ['fetch-model', 'fetch-labels', 'fetch-postprocess-0']);
+    const env = Object.fromEntries(pod.containers[0].env.map((entry: { name: string; value: string }) => [entry.name, entry.value]));
+    assert.equal(env.KUBEINFER_LABELS_PATH, '/mnt/artifacts/labels/labels.txt');
+    const pipeline = parseRuntimePipeline(env.KUBEINFER_PIPELINE);
+    assert.ok(pipeline.ok, JSON.stringify(pipeline));
+    assert.deepEqual(pipeline.value.postprocess, [{ model: '/mnt/artifacts/postprocess-0/model.onnx' }]);
+    assert.deepEqual((pipeline.value.preprocess[0] as { image: { std: readonly number[] } }).image.std, image.std);
   });
 
   it('restarts its informers after a watch fails and keeps converging', async () => {

@@ -31,7 +31,7 @@ test('V2 JSON requests: each problem is named in a 400/404', async (t) => {
     [{ inputs: [a(), b(), { ...a(), name: 'c' }] }, 400, /unknown input 'c'; the model's inputs are 'a', 'b'/],
     [{ inputs: [a(), a(), b()] }, 400, /input 'a' is given more than once/],
     [{ inputs: [a(), b()], outputs: [{ name: 'nope' }] }, 400, /unknown output 'nope'; the model's outputs are 'sum', 'product', 'greater'/],
-    [{ inputs: [a(), b()], outputs: [{ name: 'sum', parameters: { classification: 2 } }] }, 400, /classification/],
+    [{ inputs: [a(), b()], outputs: [{ name: 'sum', parameters: { classification: -1 } }] }, 400, /parameters.classification must be a positive integer/],
     [{ inputs: [a({ data: [1, 'x', 3] }), b()] }, 400, /input 'a' element 1 is "x", not a valid FP32 value/],
     [{ inputs: [a({ data: undefined }), b()] }, 400, /input 'a' has no "data"/],
     [{ inputs: [a({ parameters: { binary_data_size: 12 } }), b()] }, 400, /input 'a' has both "data" and parameters.binary_data_size/],

@@ -15,10 +15,15 @@ export const CLI = fileURLToPath(new URL('../../bin/kubeinfer.ts', import.meta.u
 
 /** A temp dir holding `model.onnx`, removed after the test. */
 export function modelFile(t: TestContext, model: Uint8Array): string {
+  return tempFile(t, 'model.onnx', model);
+}
+
+/** A temp file holding `content` (a step model, a labels file), removed after the test. */
+export function tempFile(t: TestContext, name: string, content: Uint8Array | string): string {
   const dir = mkdtempSync(join(tmpdir(), 'kubeinfer-runtime-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'model.onnx');
-  writeFileSync(path, model);
+  const path = join(dir, name);
+  writeFileSync(path, content);
   return path;
 }
 

@@ -14,7 +14,7 @@ test('health, server metadata and model metadata follow the Open Inference Proto
   assert.deepEqual(ready.json, { ready: true });
   const meta = await get('/v2');
   assert.equal(meta.json.name, 'kubeinfer');
-  assert.deepEqual(meta.json.extensions, ['binary_tensor_data', 'model_configuration', 'statistics']);
+  assert.deepEqual(meta.json.extensions, ['binary_tensor_data', 'classification', 'model_configuration', 'statistics']);
   const expected = {
     name: 'm', versions: ['v2'], platform: 'onnxruntime_onnx',
     inputs: [{ name: 'a', datatype: 'FP32', shape: [-1, 3] }, { name: 'b', datatype: 'FP32', shape: [-1, 3] }],

@@ -14,6 +14,7 @@ import { expectFetchFailure, listTree, modelBytes, startMoto, tempDir, type Runn
 const GRAPH = modelBytes(200_000);
 const WEIGHTS = randomBytes(700_000);
 const LAYER = randomBytes(50_000);
+const LABELS = Buffer.from('cat\ndog\n');
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 let moto: Running;
@@ -69,6 +70,7 @@ before(async () => {
   const bucket = await admin('s3').fetch(`${moto.url}/models`, { method: 'PUT' });
   assert.equal(bucket.status, 200);
   await put('models/fraud/1/model.onnx', GRAPH);
+  await put('models/fraud/1/labels.txt', LABELS);
   await put('models/large/model.onnx', GRAPH);
   await put('models/large/model.onnx.data', WEIGHTS);
   await put('models/large/weights/layer1.bin', LAYER);
@@ -92,6 +94,15 @@ describe('fetch-model s3:// (moto)', () => {
     const result = await fetchModel(opts);
     assert.deepEqual(result, { modelPath: path.join(opts.destDir, 'model.onnx'), files: ['model.onnx'], bytes: GRAPH.length });
     assert.deepEqual(await readFile(result.modelPath), GRAPH);
+  });
+
+  test('a named file (labels) is one object whatever its extension, checksum verified, same credentials', async () => {
+    const opts = options('s3://models/fraud/1/labels.txt', { fileName: 'labels.txt', sha256: sha256(LABELS) });
+    const result = await fetchModel(opts);
+    assert.deepEqual(result, { modelPath: path.join(opts.destDir, 'labels.txt'), files: ['labels.txt'], bytes: LABELS.length });
+    assert.deepEqual(await readFile(result.modelPath), LABELS);
+    const mismatch = await fetchFails('s3://models/fraud/1/labels.txt', { fileName: 'labels.txt', sha256: sha256(GRAPH) });
+    assert.equal(mismatch.problem.kind, 'ChecksumMismatch');
   });
 
   test('downloads every object under a prefix, external data included', async () => {

@@ -179,3 +179,6 @@ export function imageModel(options: ImageOptions = {}): Uint8Array {
 export function corruptModel(): Uint8Array {
   return new TextEncoder().encode('this is not an onnx model');
 }
+
+export { argmaxModel, channelMeanModel, scalerModel } from './pipeline-models.ts';
+export type { ArgmaxOptions, ChannelMeanOptions, ScalerOptions } from './pipeline-models.ts';

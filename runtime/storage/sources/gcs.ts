@@ -69,7 +69,7 @@ export async function planGcs(source: GcsSource, context: SourceContext): Promis
     if (!first.ok) return first;
     token = first.value;
   }
-  const planned = namesSingleFile(source.object)
+  const planned = context.singleFile || namesSingleFile(source.object)
     ? ok(planSingle({ relativePath: source.object, size: null, name: source.object }))
     : await listPrefix(source, client.value, token, context);
   if (!planned.ok) return planned;

@@ -93,7 +93,7 @@ function style(config: S3Config, what: string): RequestStyle {
 export async function planS3(source: S3Source, context: SourceContext): Promise<Result<FetchPlan>> {
   const config = s3Config(source.bucket, context.credentials);
   if (!config.ok) return config;
-  const planned = namesSingleFile(source.key)
+  const planned = context.singleFile || namesSingleFile(source.key)
     ? ok(planSingle({ relativePath: source.key, size: null, key: source.key }))
     : await listPrefix(source, config.value, context);
   if (!planned.ok) return planned;

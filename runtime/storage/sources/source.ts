@@ -19,6 +19,8 @@ export interface SourceContext {
   readonly signal?: AbortSignal;
   /** Where requests may go: redirects, link-local addresses, credentials over plain http. */
   readonly egress: EgressPolicy;
+  /** The URI names one object whatever its extension (labels, a pipeline step): never list it as a prefix. */
+  readonly singleFile: boolean;
 }
 
 /** The files of one model, in publication order (the model file last). */
