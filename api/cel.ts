@@ -12,6 +12,12 @@ const environment = new Environment().registerVariable('self', 'dyn').registerFu
   returnType: 'dyn',
   handler: (values: readonly bigint[]) => values.reduce((total, value) => total + value, 0n),
   params: [],
+}).registerFunction({
+  name: 'isSorted',
+  receiverType: 'list',
+  returnType: 'bool',
+  handler: (values: readonly (bigint | number | string)[]) => values.every((value, i) => i === 0 || values[i - 1] <= value),
+  params: [],
 });
 
 const programs = new Map<string, Program>();

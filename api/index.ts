@@ -10,5 +10,7 @@ export { inferenceServiceSchema, MAX_VERSIONS, ROUTER_SUFFIX } from './schema.ts
 export { DEFAULT_TARGETS, effectiveWeight, formatTrafficSummary, resolveVersions } from './resolve.ts';
 export type { ResolvedGpu, ResolvedScaling, ResolvedVersion } from './resolve.ts';
 export { redactUri } from './redact.ts';
+export { ROLLOUT_ACTION_ANNOTATION, ROLLOUT_PAUSED_ANNOTATION, rolloutActionValue, rolloutControl } from './rollout-control.ts';
+export type { RolloutAction, RolloutControl } from './rollout-control.ts';
 export { EMPTY_PIPELINE, LABELS_FILE, LABELS_PATH_ENV, parseRuntimePipeline, PIPELINE_ENV, resolveImageStep, runtimePipeline, stepName } from './pipeline.ts';
 export type { PipelineStage, ResolvedImageStep, RuntimePipeline, RuntimeStep } from './pipeline.ts';

@@ -3,6 +3,7 @@
 // the assertions at the bottom break the typecheck the moment they drift.
 import { boolean, celString, enumeration, integer, list, object, optional, required, string } from './schema-builder.ts';
 import type { TypeOf } from './schema-builder.ts';
+import { rollout, rolloutStatus } from './schema-rollout.ts';
 import { labels, modelUri, pipeline } from './schema-pipeline.ts';
 import { auth, autoscaling, DNS_LABEL, gpu, networkPolicy, resources, router, runtime, scheduling, storage } from './schema-fields.ts';
 import type { InferenceServiceSpec, InferenceServiceStatus } from './types.ts';
@@ -107,6 +108,7 @@ const spec = object(
     traffic: optional(traffic),
     auth: optional(auth),
     networkPolicy: optional(networkPolicy),
+    rollout: optional(rollout),
   },
   {
     rules: [
@@ -145,6 +147,11 @@ const spec = object(
         fieldPath: '.traffic.mirror.version',
       },
       {
+        rule: '!has(self.rollout) || self.versions.size() > 1',
+        message: 'rollout needs at least two versions: a stable one losing weight and a candidate gaining it',
+        fieldPath: '.rollout',
+      },
+      {
         rule: `!(${cudaWanted('self.runtime')} || self.versions.exists(v, ${cudaWanted('v.runtime')})) || (has(self.gpu) && self.gpu.count > 0)`,
         message: 'executionProvider cuda needs a GPU: set spec.gpu',
       },
@@ -179,6 +186,7 @@ const status = object('Observed state, written by the operator.', {
     list(versionStatus, 'Per-version replicas, readiness and effective weight.', { maxItems: MAX_VERSIONS, listType: 'map', mapKeys: ['name'] }),
   ),
   trafficSummary: optional(string('Effective traffic split for kubectl get, e.g. v1=90,v2=10 (a mirror shows as v3=mirror:20).', { maxLength: 1024 })),
+  rollout: optional(rolloutStatus),
 });
 
 const NAME_RULE = '^[a-z]([-a-z0-9]*[a-z0-9])?$';

@@ -2,6 +2,9 @@
 // The schema in schema.ts describes the same shape for the CRD and for offline
 // validation; a compile-time check there fails the typecheck when the two disagree.
 import type { V1Affinity, V1NetworkPolicyPeer } from '@kubernetes/client-node';
+import type { RolloutSpec, RolloutStatus } from './rollout-types.ts';
+
+export type * from './rollout-types.ts';
 
 export const API_GROUP = 'serving.kubeinfer.io';
 export const API_VERSION = 'v1alpha1';
@@ -240,6 +243,8 @@ export interface InferenceServiceSpec {
   readonly traffic?: TrafficSettings;
   readonly auth?: AuthSettings;
   readonly networkPolicy?: NetworkPolicySettings;
+  /** Progressive delivery of weight changes; without it new weights apply at once. */
+  readonly rollout?: RolloutSpec;
 }
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
@@ -273,6 +278,7 @@ export interface InferenceServiceStatus {
   readonly versions?: readonly VersionStatus[];
   /** `v1=90,v2=10` (mirror as `v3=mirror:20`), shown by `kubectl get`. */
   readonly trafficSummary?: string;
+  readonly rollout?: RolloutStatus;
 }
 
 export interface InferenceService {

@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     const backendUrl = `http://127.0.0.1:${await firstLine(backend, (line) => line.trim())}`;
     const configPath = join(dir, 'router.json');
     await writeFile(configPath, formatRouterConfig({ model: 'bench', versions: [{ name: 'v1', weight: 100, url: backendUrl }], mirror: null }));
-    const router = spawn(process.execPath, [CLI, 'route', '--config-file', configPath, '--host', '127.0.0.1', '--port', '0', '--shutdown-delay-ms', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const router = spawn(process.execPath, [CLI, 'route', '--config-file', configPath, '--host', '127.0.0.1', '--port', '0', '--grpc-port', '0', '--shutdown-delay-ms', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(router);
     const routerUrl = await firstLine(router, (line) => (line.includes('"router listening"') ? String(JSON.parse(line).url) : undefined));
     process.stdout.write(`node ${process.version}, ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${seconds} s per cell, closed loop, keep-alive\n`);

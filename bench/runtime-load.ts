@@ -45,7 +45,7 @@ function loopbackHandle(child: ChildProcess, exited: Promise<void>, port: number
 
 /** Starts `kubeinfer serve` on a free loopback port and waits until the model is ready. */
 export async function startServe(modelPath: string, flags: readonly string[]): Promise<ServeHandle> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--model', modelPath, '--name', 'm', '--host', '127.0.0.1', '--port', '0', ...flags], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--model', modelPath, '--name', 'm', '--host', '127.0.0.1', '--port', '0', '--grpc-port', '0', ...flags], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let port = 0;
   await new Promise<void>((resolve, reject) => {

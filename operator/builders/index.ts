@@ -8,11 +8,12 @@ import { versionHpa } from './hpa.ts';
 import { modelNetworkPolicy } from './network-policy.ts';
 import type { BuildOptions } from './options.ts';
 import { routerDeployment } from './router.ts';
-import { routerConfigMap } from './router-config.ts';
+import { routerConfigMap, type EffectiveTraffic } from './router-config.ts';
 import { routerRole, routerRoleBinding, routerServiceAccount } from './router-rbac.ts';
 import { routerService, versionService } from './service.ts';
 
 export type { BuildOptions } from './options.ts';
+export type { EffectiveTraffic } from './router-config.ts';
 
 /**
  * Every child object of an InferenceService, in apply order (RBAC and
@@ -37,4 +38,9 @@ export function desiredObjects(isvc: InferenceService, options: BuildOptions): K
     routerService(isvc),
   ];
   return objects.map((object) => withAppliedHash(object as unknown as KubeObject));
+}
+
+/** `desired` with the router's ConfigMap carrying a rollout's effective traffic instead of the spec's weights. */
+export function withEffectiveTraffic(desired: readonly KubeObject[], isvc: InferenceService, traffic: EffectiveTraffic): KubeObject[] {
+  return desired.map((object) => (object.kind === 'ConfigMap' ? withAppliedHash(routerConfigMap(isvc, traffic) as unknown as KubeObject) : object));
 }

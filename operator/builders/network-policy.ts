@@ -1,4 +1,4 @@
-// NetworkPolicy `<isvc>`: the model pods accept connections on their http port only
+// NetworkPolicy `<isvc>`: the model pods accept connections on their http and grpc ports only
 // from this InferenceService's router pods (and from the peers in allowFrom, such as
 // a metrics scraper). Anyone who can reach a version's Service directly could
 // otherwise skip the router's authentication, its split and its audit. The kubelet's
@@ -14,7 +14,7 @@ export function modelNetworkPolicy(isvc: InferenceService): KubeObject | undefin
   const settings = isvc.spec.networkPolicy;
   if (settings?.enabled === false) return undefined;
   const name = isvc.metadata.name ?? '';
-  const http = [{ port: 'http', protocol: 'TCP' }];
+  const ports = [{ port: 'http', protocol: 'TCP' }, { port: 'grpc', protocol: 'TCP' }];
   const policy = {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
@@ -24,8 +24,8 @@ export function modelNetworkPolicy(isvc: InferenceService): KubeObject | undefin
       podSelector: { matchLabels: { [LABEL_ISVC]: name, [LABEL_COMPONENT]: 'model' } },
       policyTypes: ['Ingress'],
       ingress: [
-        { from: [{ podSelector: { matchLabels: routerSelector(isvc) } }], ports: http },
-        ...(settings?.allowFrom?.length ? [{ from: [...settings.allowFrom], ports: http }] : []),
+        { from: [{ podSelector: { matchLabels: routerSelector(isvc) } }], ports },
+        ...(settings?.allowFrom?.length ? [{ from: [...settings.allowFrom], ports }] : []),
       ],
     },
   };

@@ -1,4 +1,5 @@
 // Operator-level settings that shape the objects (not the InferenceService's own spec).
+import type { V1ContainerPort } from '@kubernetes/client-node';
 
 export type ImagePullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
@@ -18,6 +19,13 @@ export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 export const HTTP_PORT = 8080;
 /** Port the Services expose. */
 export const SERVICE_PORT = 80;
+/** gRPC port (named `grpc`) of runtime and router containers and of the Services, KServe's 8081. */
+export const GRPC_PORT = 8081;
+
+/** The named ports of every runtime and router container: the Services target them by name. */
+export function containerPorts(): V1ContainerPort[] {
+  return [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }, { name: 'grpc', containerPort: GRPC_PORT, protocol: 'TCP' }];
+}
 /** Where the model lives in a runtime pod. */
 export const MODEL_DIR = '/mnt/models';
 /** Where the pipeline's step models and the labels file live in a runtime pod. */

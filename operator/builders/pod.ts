@@ -6,7 +6,7 @@ import { gpuLimits, podAffinity, podTolerations } from './gpu.ts';
 import { scrapeAnnotations, standardLabels } from './labels.ts';
 import { modelDelivery } from './model-source.ts';
 import { pipelineDelivery } from './pipeline.ts';
-import { HTTP_PORT, type BuildOptions } from './options.ts';
+import { containerPorts, GRPC_PORT, HTTP_PORT, type BuildOptions } from './options.ts';
 import { modelProbes } from './probes.ts';
 import { containerSecurityContext, podSecurityContext } from './security.ts';
 
@@ -41,6 +41,7 @@ export function runtimeEnv(isvc: InferenceService, version: ResolvedVersion, mod
     { name: 'KUBEINFER_MODEL_NAME', value: isvc.metadata.name ?? '' },
     { name: 'KUBEINFER_MODEL_VERSION', value: version.name },
     { name: 'KUBEINFER_PORT', value: String(HTTP_PORT) },
+    { name: 'KUBEINFER_GRPC_PORT', value: String(GRPC_PORT) },
     ...optional.filter((entry): entry is [string, number | string] => entry[1] !== undefined).map(([name, value]) => ({ name, value: String(value) })),
   ];
 }
@@ -59,7 +60,7 @@ export function modelPodTemplate(isvc: InferenceService, version: ResolvedVersio
     image: options.runtimeImage,
     ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
     args: ['serve'],
-    ports: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
+    ports: containerPorts(),
     env: [...runtimeEnv(isvc, version, delivery.modelPath), ...pipeline.env],
     resources,
     ...modelProbes(),

@@ -6,7 +6,7 @@ import type { InferenceService, ResourceRequirements } from '../../api/index.ts'
 import { routerSelector, scrapeAnnotations, standardLabels } from './labels.ts';
 import { routerAuth } from './router-auth.ts';
 import { routerObjectName } from './names.ts';
-import { HTTP_PORT, type BuildOptions } from './options.ts';
+import { containerPorts, GRPC_PORT, HTTP_PORT, type BuildOptions } from './options.ts';
 import { childMetadata } from './owner.ts';
 import { containerResources } from './pod.ts';
 import { routerProbes } from './probes.ts';
@@ -41,9 +41,9 @@ export function routerDeployment(isvc: InferenceService, options: BuildOptions):
             name: 'router',
             image: options.runtimeImage,
             ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
-            args: ['route', '--configmap', `${namespace}/${name}`, '--port', String(HTTP_PORT), ...auth.args],
+            args: ['route', '--configmap', `${namespace}/${name}`, '--port', String(HTTP_PORT), '--grpc-port', String(GRPC_PORT), ...auth.args],
             ...(auth.volumeMounts.length > 0 ? { volumeMounts: [...auth.volumeMounts] } : {}),
-            ports: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
+            ports: containerPorts(),
             resources: containerResources(router?.resources ?? DEFAULT_ROUTER_RESOURCES),
             ...routerProbes(),
             securityContext: containerSecurityContext(),

@@ -4,7 +4,7 @@ import type { V1Service } from '@kubernetes/client-node';
 import type { InferenceService } from '../../api/index.ts';
 import { modelSelector, routerSelector, standardLabels } from './labels.ts';
 import { routerServiceName, versionObjectName } from './names.ts';
-import { SERVICE_PORT } from './options.ts';
+import { GRPC_PORT, SERVICE_PORT } from './options.ts';
 import { childMetadata } from './owner.ts';
 
 function clusterIpService(isvc: InferenceService, name: string, labels: Record<string, string>, selector: Record<string, string>): V1Service {
@@ -15,7 +15,10 @@ function clusterIpService(isvc: InferenceService, name: string, labels: Record<s
     spec: {
       type: 'ClusterIP',
       selector,
-      ports: [{ name: 'http', port: SERVICE_PORT, targetPort: 'http', protocol: 'TCP' }],
+      ports: [
+        { name: 'http', port: SERVICE_PORT, targetPort: 'http', protocol: 'TCP' },
+        { name: 'grpc', port: GRPC_PORT, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'kubernetes.io/h2c' },
+      ],
     },
   };
 }

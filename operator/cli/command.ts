@@ -1,25 +1,43 @@
-// `kubeinfer operator | render | status | promote | rollback`. Registration
+// `kubeinfer operator | render | status | promote | rollback | rollout`. Registration
 // stays light: each action imports its implementation (and client-node) on use.
-import { Option, type Command } from 'commander';
+import { Argument, Option, type Command } from 'commander';
 import { manifestSourceOptions } from '../../api/command.ts';
 import { DEFAULT_CLUSTER_DOMAIN, type ImagePullPolicy } from '../builders/options.ts';
 import type { OperatorFlags } from './operator.ts';
 import type { RenderFlags } from './render.ts';
+import type { ClusterFlags } from './cluster.ts';
 import type { StatusFlags } from './status.ts';
 import type { TrafficFlags } from './traffic.ts';
+import type { RolloutVerb } from './rollout.ts';
 
+const ROLLOUT_VERBS: readonly RolloutVerb[] = ['status', 'pause', 'resume', 'abort', 'promote-full'];
 const list = (value: string) => value.split(',').map((item) => item.trim()).filter(Boolean);
 const PULL_POLICIES: readonly ImagePullPolicy[] = ['Always', 'IfNotPresent', 'Never'];
 // kubectl's spelling of the two flags every cluster-reading command shares.
 const namespaceOption = () => new Option('-n, --namespace <ns>', 'namespace (default: the kubeconfig context namespace)');
 const kubeconfigOption = () => new Option('--kubeconfig <path>', 'kubeconfig (default: $KUBECONFIG, ~/.kube/config, then in-cluster)');
 
-/** Registers the operator-side commands: operator, render, status, promote, rollback. */
+/** Registers the operator-side commands: operator, render, status, promote, rollback, rollout. */
 export function registerOperatorCommands(program: Command): void {
   registerOperator(program);
   registerRender(program);
   registerStatus(program);
   registerTraffic(program);
+  registerRollout(program);
+}
+
+function registerRollout(program: Command): void {
+  program
+    .command('rollout')
+    .description('Show or steer a rollout (spec.rollout) without touching the spec: status, pause, resume, abort, promote-full.')
+    .addArgument(new Argument('<verb>', 'what to do').choices(ROLLOUT_VERBS))
+    .argument('<name>', 'the InferenceService')
+    .addOption(namespaceOption())
+    .addOption(kubeconfigOption())
+    .action(async (verb: RolloutVerb, name: string, flags: ClusterFlags) => {
+      const { rolloutCommand } = await import('./rollout.ts');
+      process.exitCode = await rolloutCommand(verb, name, flags);
+    });
 }
 
 function registerOperator(program: Command): void {

@@ -1,7 +1,9 @@
 // `kubeinfer status <name>`: the InferenceService's status as a person reads
 // it: readiness, URL, each version's weight and replicas, stall reasons.
 import { stringify } from 'yaml';
-import type { InferenceService } from '../../api/index.ts';
+import type { InferenceService, RolloutStatus } from '../../api/index.ts';
+import { stepLabel } from '../../rollout/machine.ts';
+import { GRPC_PORT } from '../builders/options.ts';
 import { readInferenceService, type ClusterFlags } from './cluster.ts';
 
 export interface StatusFlags extends ClusterFlags {
@@ -23,6 +25,7 @@ export function formatStatus(isvc: InferenceService): string {
   const lines = [
     `Name:        ${isvc.metadata.name} (namespace ${isvc.metadata.namespace})`,
     `URL:         ${status.url ?? '-'}`,
+    `gRPC:        ${status.url === undefined ? '-' : `${new URL(status.url).hostname}:${GRPC_PORT} (plaintext h2c)`}`,
     `Ready:       ${ready ? `${ready.status} (${ready.reason}) ${ready.message}` : 'Unknown (the operator has not reported yet)'}`,
     ...conditions.filter((condition) => condition.type !== 'Ready' && condition.status === 'True').map((condition) => `${`${condition.type}:`.padEnd(12)} ${condition.reason}: ${condition.message}`),
     `Generation:  ${generation}${observed === generation ? '' : ` (operator has seen ${observed ?? 'none'} yet)`}`,
@@ -38,7 +41,21 @@ export function formatStatus(isvc: InferenceService): string {
   }
   const mirror = isvc.spec.traffic?.mirror;
   const mirrorLine = mirror ? `\nMirror:      ${mirror.percent ?? 100}% of requests copied to ${mirror.version}` : '';
-  return `${lines.join('\n')}${table(rows)}${mirrorLine}\n`;
+  const rollout = status.rollout ? `\n${formatRollout(status.rollout, isvc.spec.rollout?.steps.length ?? 0)}` : '';
+  return `${lines.join('\n')}${table(rows)}${mirrorLine}${rollout}\n`;
+}
+
+/** The rollout block of `kubeinfer status`: phase, step, effective weights, the last analysis and the candidate's share of live traffic. */
+export function formatRollout(rollout: RolloutStatus, steps: number): string {
+  const weights = rollout.weights.map((w) => `${w.name}=${w.weight}`).join(',');
+  const share = rollout.totalRequests === 0 ? 0 : (100 * rollout.candidateRequests) / rollout.totalRequests;
+  const analysis = rollout.analysis;
+  return [
+    `Rollout:     ${rollout.phase} ${rollout.candidate} (stable ${rollout.stable}), ${stepLabel(rollout, steps)}, weights ${weights}, toward ${rollout.target}`,
+    `             ${rollout.message}`,
+    ...(analysis ? [`             last analysis: ${analysis.gate} ${analysis.verdict}: ${analysis.message}`] : []),
+    `             live requests to ${rollout.candidate}: ${rollout.candidateRequests} of ${rollout.totalRequests} (${share.toFixed(1)}%), failed intervals ${rollout.failedIntervals}`,
+  ].join('\n');
 }
 
 /** Exit codes: 0 shown, 1 not found or API error, 2 bad flags or kubeconfig. */

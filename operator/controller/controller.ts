@@ -1,6 +1,7 @@
 // The controller: informers feed keys into the work queue, workers run
 // reconcile, one key at a time each. Event handlers only enqueue; everything
 // else happens in reconcile, which reads the caches.
+import { ROLLOUT_ACTION_ANNOTATION, ROLLOUT_PAUSED_ANNOTATION } from '../../api/index.ts';
 import type { BuildOptions } from '../builders/index.ts';
 import { MANAGED_SELECTOR, STORAGE_CREDENTIALS_SELECTOR } from '../builders/labels.ts';
 import type { Informer, InformerEvent, KubeClient } from '../kube/client.ts';
@@ -13,6 +14,8 @@ import { objectKey, type KubeObject } from '../kube/types.ts';
 import { ChildCache } from './cache.ts';
 import { createEventRecorder } from './events.ts';
 import { PlanCache, specStamp } from './plans.ts';
+import { FigureWindows } from '../../rollout/windows.ts';
+import { podFiguresSource, type RouterFiguresSource } from './router-figures.ts';
 import { scopedInformer } from './informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { WorkQueue, type BackoffOptions } from './queue.ts';
@@ -35,6 +38,8 @@ export interface ControllerOptions {
   readonly log: (event: Record<string, unknown>) => void;
   readonly backoff?: BackoffOptions;
   readonly secretRecheckMs?: number;
+  /** Where rollouts read the routers' figures; default: each router pod at its IP. */
+  readonly figures?: RouterFiguresSource;
 }
 
 /** Informers, queue and workers for InferenceServices. */
@@ -102,6 +107,8 @@ export class Controller {
       events: createEventRecorder(this.#options.client, this.#options.identity, this.#options.log),
       log: this.#options.log,
       secretRecheckMs: this.#options.secretRecheckMs ?? SECRET_RECHECK_MS,
+      figures: this.#options.figures ?? podFiguresSource(this.#options.client),
+      windows: new FigureWindows(),
     };
     for (let i = 0; i < this.#options.workers; i += 1) this.#workers.push(this.#work(context));
     this.#resync = setInterval(() => this.enqueueAll(), this.#options.resyncPeriodMs);
@@ -152,7 +159,7 @@ export class Controller {
     if (outcome.kind === 'requeue') this.queue.addAfter(key, outcome.afterMs);
   }
 
-  // Our own status writes come back as updates with an unchanged generation: skip them.
+  // Our own status writes come back as updates with an unchanged generation (and annotations): skip them.
   #onInferenceService(event: InformerEvent, object: KubeObject): void {
     const key = objectKey(object.metadata);
     if (event === 'delete') {
@@ -161,7 +168,9 @@ export class Controller {
       this.queue.forget(key);
       return;
     }
-    const seen = specStamp(object);
+    // Rollout commands are annotations: they change no generation but must wake the key.
+    const annotations = object.metadata.annotations ?? {};
+    const seen = `${specStamp(object)}/${annotations[ROLLOUT_PAUSED_ANNOTATION] ?? ''}/${annotations[ROLLOUT_ACTION_ANNOTATION] ?? ''}`;
     if (event === 'update' && this.#generations.get(key) === seen) return;
     this.#generations.set(key, seen);
     this.queue.add(key);

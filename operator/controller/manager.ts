@@ -11,6 +11,7 @@ import { startProbeServer, type ProbeServer } from './http.ts';
 import { LeaderElector } from './leader.ts';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
 import type { BackoffOptions } from './queue.ts';
+import type { RouterFiguresSource } from './router-figures.ts';
 
 export const FIELD_MANAGER = 'kubeinfer-operator';
 
@@ -40,6 +41,8 @@ export interface OperatorOptions {
   readonly log?: (event: Record<string, unknown>) => void;
   /** Include process_* metrics (CPU, RSS); tests running several operators in one process turn it off. */
   readonly processMetrics?: boolean;
+  /** Where rollouts read the routers' figures; default: each router pod at its IP. */
+  readonly figures?: (client: KubeClient) => RouterFiguresSource;
 }
 
 export interface RunningOperator {
@@ -64,6 +67,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
   const controller = new Controller({
     client, build: options.build, namespaces: options.namespaces ?? [], workers: options.workers ?? 4,
     resyncPeriodMs: options.resyncPeriodMs ?? 10 * 60_000, metrics, identity, log, backoff: options.backoff, secretRecheckMs: options.secretRecheckMs,
+    ...(options.figures ? { figures: options.figures(client) } : {}),
   });
   queueLength.read = () => controller.queue.length;
   const host = options.metricsHost ?? '0.0.0.0';

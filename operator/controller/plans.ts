@@ -26,7 +26,7 @@ export class PlanCache {
     this.#build = build;
   }
 
-  /** The plan for this object's current generation, with the object's current status. */
+  /** The plan for this object's current generation, with the object's current metadata and status. */
   planFor(object: KubeObject): Plan {
     const key = objectKey(object.metadata);
     const stamp = specStamp(object);
@@ -38,7 +38,8 @@ export class PlanCache {
     }
     const { checked, desired } = entry.plan;
     if (!checked.ok) return entry.plan;
-    const current: InferenceService = { ...checked.value, status: object.status as InferenceService['status'] };
+    // Metadata and status are the object's current ones: annotations (rollout commands) change no generation.
+    const current: InferenceService = { ...checked.value, metadata: object.metadata as InferenceService['metadata'], status: object.status as InferenceService['status'] };
     return { checked: { ok: true, value: current }, desired };
   }
 

@@ -21,6 +21,8 @@ export const operatorRules: readonly V1PolicyRule[] = [
   // limit list/watch by label; the operator never lists Secrets without that selector.
   { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+  // Rollouts read each router pod's figures at its pod IP; listing finds the pods.
+  { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
 ];
 
 /** Cluster-scoped: nodes, to report GPU placement no node can satisfy. Optional (the check is skipped without it). */

@@ -3,7 +3,8 @@
 // longer desired, write status if it changed, and record events for the
 // transitions. Level-triggered: it never looks at what triggered it.
 import type { InferenceService, InferenceServiceStatus } from '../../api/index.ts';
-import type { BuildOptions } from '../builders/index.ts';
+import { withEffectiveTraffic, type BuildOptions } from '../builders/index.ts';
+import type { RolloutDecision } from '../../rollout/machine.ts';
 import { canonicalJson } from '../builders/hash.ts';
 import { inferenceServiceUrl, routerObjectName, versionObjectName } from '../builders/names.ts';
 import { DEFAULT_CLUSTER_DOMAIN } from '../builders/options.ts';
@@ -18,6 +19,9 @@ import { foreignChildren, notOwnedProblem } from './ownership.ts';
 import type { EventRecorder } from './events.ts';
 import { desiredStatus, readyCondition, stalledStatus } from './status.ts';
 import type { PlanCache } from './plans.ts';
+import type { FigureWindows } from '../../rollout/windows.ts';
+import type { RouterFiguresSource } from './router-figures.ts';
+import { decideRollout } from './rollouts.ts';
 
 export interface ReconcileContext {
   readonly client: KubeClient;
@@ -34,6 +38,9 @@ export interface ReconcileContext {
   readonly log: (event: Record<string, unknown>) => void;
   /** How soon to look again at what no informer watches: a namesake child we do not own. */
   readonly secretRecheckMs: number;
+  /** The routers' figures, read for rollout analysis. */
+  readonly figures: RouterFiguresSource;
+  readonly windows: FigureWindows;
 }
 
 export type ReconcileOutcome =
@@ -76,17 +83,20 @@ export async function reconcile(context: ReconcileContext, key: string): Promise
   // Not even the children we could create: a half-built InferenceService next to someone else's Service helps no one.
   // Foreign objects carry none of our labels, so no event says when they go: look again later.
   if (foreign.value.length > 0) return stallWithoutApplying(context, cached, isvc, [...problems, notOwnedProblem(foreign.value)], { kind: 'requeue', afterMs: context.secretRecheckMs });
-  const applied = await applyChildren(context, desired);
-  const pruned = await pruneChildren(context, key, isvc, desired);
+  const rollout = await decideRollout(context, isvc, new Date());
+  const children = rollout.status === undefined ? desired : withEffectiveTraffic(desired, isvc, rollout);
+  const applied = await applyChildren(context, children);
+  const pruned = await pruneChildren(context, key, isvc, children);
   const changes = [...applied.changes, ...pruned.changes];
   const failures = [...applied.failures, ...pruned.failures];
   // The apiserver refusing a child (Invalid) will not change on retry: it stalls. Anything else is retried.
   const permanent = failures.filter((failure) => failure.error.kind === 'Invalid');
   const retryable = failures.filter((failure) => failure.error.kind !== 'Invalid');
   const stalled = [...problems, ...permanent.map(rejectionProblem)];
-  await publishStatus(context, cached, statusFor(context, isvc, stalled, retryable), changes, failures);
+  await publishStatus(context, cached, statusFor(context, isvc, stalled, retryable, rollout), changes, failures);
   if (retryable.length > 0) return { kind: 'retry', reason: retryable[0].error.kind, error: retryable.map(describeFailure).join('; ') };
-  return { kind: 'done' };
+  // Rollout steps and analysis intervals are timed: nothing else would wake this key at the right moment.
+  return rollout.nextCheckMs === undefined ? { kind: 'done' } : { kind: 'requeue', afterMs: rollout.nextCheckMs };
 }
 
 async function stallWithoutApplying(context: ReconcileContext, cached: KubeObject, isvc: InferenceService, problems: readonly Problem[], outcome: ReconcileOutcome): Promise<ReconcileOutcome> {
@@ -146,7 +156,7 @@ function describeFailure(failure: ChildFailure): string {
   return `${failure.object.kind} ${failure.object.metadata.name}: ${describeError(failure.error)}`;
 }
 
-function statusFor(context: ReconcileContext, isvc: InferenceService, problems: readonly Problem[], transient: readonly ChildFailure[]): InferenceServiceStatus {
+function statusFor(context: ReconcileContext, isvc: InferenceService, problems: readonly Problem[], transient: readonly ChildFailure[], rollout?: RolloutDecision): InferenceServiceStatus {
   const name = isvc.metadata.name ?? '';
   const namespace = isvc.metadata.namespace ?? 'default';
   return desiredStatus(isvc, {
@@ -156,6 +166,7 @@ function statusFor(context: ReconcileContext, isvc: InferenceService, problems: 
     url: inferenceServiceUrl(name, namespace, context.build.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN),
     problems,
     transientFailure: transient.length > 0 ? `retrying after: ${transient.map(describeFailure).join('; ')}` : undefined,
+    rollout,
     now: new Date(),
   });
 }
@@ -189,6 +200,12 @@ async function recordEvents(context: ReconcileContext, subject: KubeObject, befo
   const stalled = after.conditions?.find((condition) => condition.type === 'Stalled');
   const wasStalled = before?.conditions?.find((condition) => condition.type === 'Stalled');
   if (ready?.status === 'True' && wasReady?.status !== 'True') records.push(context.events.record(subject, 'Normal', 'Ready', ready.message));
+  const step = after.rollout;
+  const stepBefore = before?.rollout;
+  // An abort is reported once, as the Stalled warning below; every other phase or step change is a Normal event.
+  if (step && step.phase !== 'Aborted' && (step.phase !== stepBefore?.phase || step.step !== stepBefore.step || step.target !== stepBefore.target)) {
+    records.push(context.events.record(subject, 'Normal', `Rollout${step.phase}`, step.message));
+  }
   if (stalled && (wasStalled?.reason !== stalled.reason || wasStalled.message !== stalled.message)) records.push(context.events.record(subject, 'Warning', stalled.reason, stalled.message));
   await Promise.all(records);
 }

@@ -4,6 +4,7 @@
 // ("abnormal-true"), which is how kstatus, Helm 4 --wait, Flux and
 // `kubectl wait --for=condition=Ready` read progress and failure.
 import { formatTrafficSummary, resolveVersions, type Condition, type ConditionType, type InferenceService, type InferenceServiceStatus, type ResolvedVersion, type VersionStatus } from '../../api/index.ts';
+import type { RolloutDecision } from '../../rollout/machine.ts';
 import { minimumAvailable } from '../builders/scaling.ts';
 import type { KubeObject } from '../kube/types.ts';
 import type { Problem } from './checks.ts';
@@ -60,27 +61,42 @@ export interface StatusInputs {
   readonly problems: readonly Problem[];
   /** A transient failure during this reconcile (keeps Reconciling, retried with backoff). */
   readonly transientFailure?: string;
+  /** The rollout's state and effective traffic; absent when the spec's weights apply as they are. */
+  readonly rollout?: RolloutDecision;
   readonly now: Date;
 }
 
-/** `v1=90,v2=10`, with the mirror target as `v3=mirror:20`. */
-function trafficSummary(isvc: InferenceService, resolved: readonly ResolvedVersion[]): string {
-  const mirror = isvc.spec.traffic?.mirror;
-  return formatTrafficSummary(resolved, mirror ? { version: mirror.version, percent: mirror.percent ?? 100 } : undefined);
+/** `v1=90,v2=10`, with the mirror target as `v3=mirror:20`: the effective traffic (a rollout's, while one runs). */
+function trafficSummary(isvc: InferenceService, resolved: readonly ResolvedVersion[], rollout: RolloutDecision | undefined): string {
+  const mirror = rollout?.mirror ?? isvc.spec.traffic?.mirror;
+  return formatTrafficSummary(resolved.map((v) => ({ name: v.name, weight: effectiveWeight(v, rollout) })), mirror ? { version: mirror.version, percent: mirror.percent ?? 100 } : undefined);
+}
+
+function effectiveWeight(version: ResolvedVersion, rollout: RolloutDecision | undefined): number {
+  return rollout?.weights.find((w) => w.name === version.name)?.weight ?? version.weight;
+}
+
+/** An aborted rollout stalls the object until the spec changes; a running one keeps it reconciling. */
+function rolloutState(rollout: RolloutDecision | undefined): { problems: Problem[]; waiting: string[] } {
+  const status = rollout?.status;
+  if (status?.phase === 'Aborted') return { problems: [{ reason: 'RolloutAborted', message: status.message }], waiting: [] };
+  if (status === undefined || status.phase === 'Succeeded') return { problems: [], waiting: [] };
+  return { problems: [], waiting: [`rollout (${status.phase}: ${status.message})`] };
 }
 
 /** The status the InferenceService should have now. */
 export function desiredStatus(isvc: InferenceService, inputs: StatusInputs): InferenceServiceStatus {
   const resolved = resolveVersions(isvc.spec);
-  const traffic = trafficSummary(isvc, resolved);
+  const traffic = trafficSummary(isvc, resolved, inputs.rollout);
+  const rollout = rolloutState(inputs.rollout);
   const progress = resolved.map((version) =>
     ({ version, progress: workloadProgress(inputs.deployment(inputs.versionDeploymentName(version.name)), minimumAvailable(version)) }));
   const versions: VersionStatus[] = progress.map(({ version, progress: p }) =>
-    ({ name: version.name, weight: version.weight, replicas: p.replicas, readyReplicas: p.readyReplicas, ready: p.ready }));
+    ({ name: version.name, weight: effectiveWeight(version, inputs.rollout), replicas: p.replicas, readyReplicas: p.readyReplicas, ready: p.ready }));
   const router = workloadProgress(inputs.deployment(inputs.routerDeploymentName));
   const stuck = progress.flatMap(({ version, progress: p }) =>
     p.failure ? [{ reason: 'ProgressDeadlineExceeded', message: `version ${version.name}: ${p.failure}` }] : []);
-  const problems = [...inputs.problems, ...stuck];
+  const problems = [...inputs.problems, ...stuck, ...rollout.problems];
   const generation = isvc.metadata.generation ?? 0;
   const condition = conditionFactory(generation, inputs.now);
   let conditions: Condition[];
@@ -90,13 +106,15 @@ export function desiredStatus(isvc: InferenceService, inputs: StatusInputs): Inf
     const waiting = [
       ...progress.filter(({ progress: p }) => !p.ready).map(({ version, progress: p }) => `version ${version.name} (${p.readyReplicas}/${p.desired} ready)`),
       ...(router.ready ? [] : [`router (${router.readyReplicas}/${router.desired} ready)`]),
+      ...rollout.waiting,
     ];
     if (inputs.transientFailure) waiting.unshift(inputs.transientFailure);
     conditions = waiting.length === 0
       ? [condition('Ready', 'True', 'Ready', `${versions.length} version(s) ready; traffic ${traffic}`)]
       : [condition('Ready', 'False', 'Progressing', `waiting for ${waiting.join(', ')}`), condition('Reconciling', 'True', 'Progressing', `waiting for ${waiting.join(', ')}`)];
   }
-  return { observedGeneration: generation, conditions: keepTransitionTimes(conditions, isvc.status?.conditions), url: inputs.url, versions, trafficSummary: traffic };
+  const rolloutStatus = inputs.rollout?.status;
+  return { observedGeneration: generation, conditions: keepTransitionTimes(conditions, isvc.status?.conditions), url: inputs.url, versions, trafficSummary: traffic, ...(rolloutStatus ? { rollout: rolloutStatus } : {}) };
 }
 
 /** Status of an InferenceService the operator cannot work on at all (invalid spec). */

@@ -9,6 +9,7 @@ export function registerRun(program: Command): void {
     .description('Run an InferenceService on this machine: one runtime per version, the router in front.')
     .requiredOption('-f, --filename <path>', 'InferenceService manifest (YAML or JSON)')
     .addOption(new Option('--port <port>', 'port of the router (0 picks a free one)').default('8080'))
+    .addOption(new Option('--grpc-port <port>', 'gRPC port of the router (0 picks a free one)').default('8081'))
     .addOption(new Option('--host <address>', 'address the router listens on').default('127.0.0.1'))
     .option('--name <name>', 'which InferenceService to run when the file holds several')
     .option('-v, --verbose', 'show the runtimes\' and the router\'s logs', false)

@@ -1,5 +1,7 @@
-// A ready-to-paste curl for the model being served, built from its V2 metadata so it
-// works for any model: dynamic dimensions become 1, data is a simple ramp.
+// A ready-to-paste curl (and grpcurl) for the model being served, built from its V2 metadata
+// so it works for any model: dynamic dimensions become 1, data is a simple ramp.
+import { PROTO_DIR } from '../grpc/protocol.ts';
+import { CONTENTS_FIELD } from '../grpc/tensors.ts';
 
 /** The parts of V2 model metadata the example needs. */
 export interface TensorMetadata {
@@ -36,6 +38,19 @@ export function curlExamples(baseUrl: string, model: string, pinVersion: string,
   }
   const post = (path: string) => `curl -s ${baseUrl}${path} -H 'content-type: application/json' -d '${body}'`;
   return [post(`/v2/models/${model}/infer`), post(`/v2/models/${model}/versions/${pinVersion}/infer`)];
+}
+
+/** A grpcurl ModelInfer call (typed contents), or ModelMetadata when the inputs are too large to type. */
+export function grpcurlExample(port: number, model: string, inputs: readonly TensorMetadata[]): string {
+  const call = (method: string, request: unknown) => `grpcurl -plaintext -import-path ${PROTO_DIR} -proto grpc_service.proto -d '${JSON.stringify(request)}' 127.0.0.1:${port} inference.GRPCInferenceService/${method}`;
+  const body = exampleInferBody(inputs);
+  // grpcurl wants BYTES as base64 and FP16 has no typed field: such models get the metadata call.
+  const typable = inputs.every((input) => CONTENTS_FIELD[input.datatype] !== undefined && input.datatype !== 'BYTES');
+  if (body === undefined || !typable) return call('ModelMetadata', { name: model });
+  const tensors = (JSON.parse(body) as { inputs: { name: string; datatype: string; shape: number[]; data: unknown[] }[] }).inputs.map((tensor) => ({
+    name: tensor.name, datatype: tensor.datatype, shape: tensor.shape, contents: { [CONTENTS_FIELD[tensor.datatype]!]: tensor.data },
+  }));
+  return call('ModelInfer', { model_name: model, inputs: tensors });
 }
 
 /** Reads input metadata from a running runtime. */

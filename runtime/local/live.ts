@@ -3,7 +3,7 @@
 // at once, like the operator's ConfigMap updates; other edits need a restart).
 import { watchTextFile } from '../router/index.ts';
 import type { ConfigWatch, Router } from '../router/index.ts';
-import { curlExamples, fetchInputs } from './example.ts';
+import { curlExamples, fetchInputs, grpcurlExample } from './example.ts';
 import { readInferenceService } from './manifest.ts';
 import { planLocalRun, sameRuntimes } from './plan.ts';
 import type { LocalPlan } from './plan.ts';
@@ -23,6 +23,8 @@ export async function printReady(out: (line: string) => void, file: string, plan
   out('\nTry it (the response names the version that answered: "model_version" and the x-kubeinfer-version header):');
   out(`  ${weighted}`);
   if (pinned !== undefined) out(`\nPin version ${plan.versions.at(-1)!.name} (or send the header x-kubeinfer-version: <version>):\n  ${pinned}`);
+  out(`\ngRPC (Triton's inference.GRPCInferenceService, plaintext): 127.0.0.1:${router.grpcPort}, e.g. with grpcurl:`);
+  out(`  ${grpcurlExample(router.grpcPort!, plan.model, inputs)}`);
   out(`\nEdit the weights in ${file} to shift traffic live. Ctrl-C stops everything.`);
 }
 
@@ -35,19 +37,19 @@ export async function watchManifest(
   name?: string,
 ): Promise<ConfigWatch> {
   let current = running;
-  let first = true;
   let applying: Promise<void> = Promise.resolve();
+  // The first read may already hold an edit made while the runtimes started: compare, never skip it.
   const watch = await watchTextFile(file, () => {
-    if (first) return void (first = false); // the content already running
     applying = applying.then(async () => {
       const next = await planFromFile(file, name);
       if (typeof next === 'string') return out(next);
+      if (JSON.stringify(next) === JSON.stringify(current)) return;
       if (!sameRuntimes(current, next)) {
         return out(`\n${file} changed versions, models or runtime settings: restart kubeinfer run to apply them (weights and mirror apply live).`);
       }
       await applyPlan(next);
       current = next;
-      out(`\ntraffic now: ${describeTraffic(next)}`);
+      out(next.rollout === undefined ? `\ntraffic now: ${describeTraffic(next)}` : `\nrolling out toward: ${describeTraffic(next)}`);
     });
   });
   return {

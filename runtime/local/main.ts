@@ -6,6 +6,7 @@ import { runLocal } from './session.ts';
 export interface RunCommandFlags {
   readonly filename: string;
   readonly port: string;
+  readonly grpcPort: string;
   readonly host: string;
   readonly name?: string;
   readonly verbose: boolean;
@@ -14,8 +15,9 @@ export interface RunCommandFlags {
 
 /** Runs the InferenceService in `flags.filename` until Ctrl-C; resolves with the exit code. */
 export async function runCommand(flags: RunCommandFlags): Promise<number> {
-  const port = Number(flags.port);
+  const [port, grpcPort] = [Number(flags.port), Number(flags.grpcPort)];
   if (!Number.isInteger(port) || port < 0 || port > 65535) return fail([`--port must be an integer from 0 to 65535, got "${flags.port}"`], 2);
+  if (!Number.isInteger(grpcPort) || grpcPort < 0 || grpcPort > 65535) return fail([`--grpc-port must be an integer from 0 to 65535, got "${flags.grpcPort}"`], 2);
   const manifest = await readInferenceService(flags.filename, flags.name);
   if (!manifest.ok) return fail(manifest.lines, 1);
   const planned = planLocalRun(manifest.service);
@@ -25,6 +27,7 @@ export async function runCommand(flags: RunCommandFlags): Promise<number> {
     plan: planned.plan,
     host: flags.host,
     port,
+    grpcPort,
     verbose: flags.verbose,
     out: (line) => process.stdout.write(`${line}\n`),
     ...(flags.name === undefined ? {} : { name: flags.name }),

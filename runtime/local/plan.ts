@@ -3,6 +3,7 @@
 // configuration. Pure, so the mapping is tested without starting anything.
 import { resolveVersions } from '../../api/index.ts';
 import type { ArtifactSource, InferenceService, Pipeline, ResolvedVersion } from '../../api/index.ts';
+import { rolloutSettings, type RolloutSettings } from '../../rollout/settings.ts';
 import type { RouterConfig } from '../router/index.ts';
 
 /** One version to run: its model URI and the environment of its `kubeinfer serve`. */
@@ -20,6 +21,8 @@ export interface LocalPlan {
   readonly model: string;
   readonly versions: readonly LocalVersion[];
   readonly mirror: RouterConfig['mirror'];
+  /** spec.rollout: weight edits are walked step by step instead of applied at once. */
+  readonly rollout?: RolloutSettings;
 }
 
 export type PlanResult = { readonly ok: true; readonly plan: LocalPlan } | { readonly ok: false; readonly problems: readonly string[] };
@@ -41,6 +44,7 @@ export function planLocalRun(service: InferenceService): PlanResult {
         ...(v.model.labels === undefined ? {} : { labels: v.model.labels }), ...(v.pipeline === undefined ? {} : { pipeline: v.pipeline }),
       })),
       mirror: mirror === undefined ? null : { version: mirror.name, percent: mirror.mirrorPercent },
+      ...(service.spec.rollout === undefined ? {} : { rollout: rolloutSettings(service.spec.rollout) }),
     },
   };
 }
@@ -61,10 +65,10 @@ export function runtimeEnv(version: ResolvedVersion): Record<string, string> {
 }
 
 /** The router configuration for a plan, given where each version's runtime listens. */
-export function routerConfigFor(plan: Pick<LocalPlan, 'model' | 'versions' | 'mirror'>, urls: ReadonlyMap<string, string>): RouterConfig {
+export function routerConfigFor(plan: Pick<LocalPlan, 'model' | 'versions' | 'mirror'>, backends: ReadonlyMap<string, { readonly url: string; readonly grpcUrl: string }>): RouterConfig {
   return {
     model: plan.model,
-    versions: plan.versions.map((v) => ({ name: v.name, weight: v.weight, url: urls.get(v.name) ?? '' })),
+    versions: plan.versions.map((v) => ({ name: v.name, weight: v.weight, url: backends.get(v.name)?.url ?? '', grpcUrl: backends.get(v.name)?.grpcUrl ?? '' })),
     mirror: plan.mirror,
   };
 }

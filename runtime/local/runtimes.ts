@@ -24,6 +24,8 @@ export interface RuntimeSpec {
 export interface RunningRuntime {
   readonly version: string;
   readonly url: string;
+  /** Its gRPC endpoint, `http://127.0.0.1:<port>` (h2c). */
+  readonly grpcUrl: string;
   readonly pid: number;
   /** Resolves with the exit code (or signal) when the process ends. */
   readonly exited: Promise<string>;
@@ -35,7 +37,7 @@ export interface RunningRuntime {
 
 /** Starts `kubeinfer serve` for one version; resolves once it listens (not yet ready). */
 export async function startRuntime(spec: RuntimeSpec): Promise<RunningRuntime> {
-  const port = await freePort();
+  const [port, grpcPort] = [await freePort(), await freePort()];
   const child = spawn(process.execPath, [CLI, 'serve'], {
     env: {
       ...process.env,
@@ -44,6 +46,7 @@ export async function startRuntime(spec: RuntimeSpec): Promise<RunningRuntime> {
       KUBEINFER_MODEL_NAME: spec.model,
       KUBEINFER_MODEL_VERSION: spec.version,
       KUBEINFER_PORT: String(port),
+      KUBEINFER_GRPC_PORT: String(grpcPort),
       KUBEINFER_HOST: '127.0.0.1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -62,6 +65,7 @@ export async function startRuntime(spec: RuntimeSpec): Promise<RunningRuntime> {
   return {
     version: spec.version,
     url: `http://127.0.0.1:${port}`,
+    grpcUrl: `http://127.0.0.1:${grpcPort}`,
     pid: child.pid ?? -1,
     exited,
     recentOutput: () => lines.join('\n'),

@@ -17,6 +17,7 @@ import { fetchVersionModels } from './models.ts';
 import type { LocalPlan } from './plan.ts';
 import { routerConfigFor } from './plan.ts';
 import { printReady, watchManifest } from './live.ts';
+import { startLocalRollout, type LocalRollout } from './rollout.ts';
 
 export interface LocalRunOptions {
   readonly file: string;
@@ -25,6 +26,8 @@ export interface LocalRunOptions {
   readonly name?: string;
   readonly host: string;
   readonly port: number;
+  /** The router's gRPC port (0 picks a free one). */
+  readonly grpcPort: number;
   readonly verbose: boolean;
   readonly out: (line: string) => void;
   /** Keys the router requires (one per line); also turns on audit lines. */
@@ -37,6 +40,7 @@ interface Started {
   runtimes: RunningRuntime[];
   router?: Router;
   watches: ConfigWatch[];
+  rollout?: LocalRollout;
 }
 
 /** Runs until SIGINT/SIGTERM; resolves with the exit code. */
@@ -77,17 +81,20 @@ async function startAll(options: LocalRunOptions, started: Started, signal: Abor
   out(`starting ${plan.versions.length} runtime${plan.versions.length === 1 ? '' : 's'} (kubeinfer serve)...`);
   await Promise.all(started.runtimes.map((runtime) => waitUntilReady(runtime, signal)));
   for (const runtime of started.runtimes) void runtime.exited.then((how) => reportExit(runtime, how, started, out));
-  const urls = new Map(started.runtimes.map((r) => [r.version, r.url]));
+  const urls = new Map(started.runtimes.map((r) => [r.version, r]));
   const configPath = join(started.workDir, ROUTER_CONFIG_KEY);
   await writeAtomically(configPath, formatRouterConfig(routerConfigFor(plan, urls)));
   const access = await accessOptions(options.apiKeysFile, out);
-  started.router = await startRouter({ host: options.host, port: options.port, ...access, ...(options.verbose ? { log: (e) => out(`[router] ${JSON.stringify(e)}`) } : {}) }).catch((error: NodeJS.ErrnoException) => {
-    throw new Error(error.code === 'EADDRINUSE' ? `port ${options.port} is in use; choose another with --port` : error.message);
+  started.router = await startRouter({ host: options.host, port: options.port, grpcPort: options.grpcPort, ...access, ...(options.verbose ? { log: (e) => out(`[router] ${JSON.stringify(e)}`) } : {}) }).catch((error: NodeJS.ErrnoException) => {
+    throw new Error(error.code === 'EADDRINUSE' ? `port ${options.port} or ${options.grpcPort} is in use; choose others with --port and --grpc-port` : error.message);
   });
   started.watches.push(await watchConfigFile(configPath, started.router));
   await printReady(out, options.file, plan, started.router, started.runtimes);
   if (options.apiKeysFile !== undefined) out(`Requests need a key from ${options.apiKeysFile}: add -H 'authorization: Bearer <key>' (or x-api-key: <key>).`);
-  started.watches.push(await watchManifest(options.file, plan, (config) => writeAtomically(configPath, formatRouterConfig(routerConfigFor(config, urls))), out, options.name));
+  const write = (next: LocalPlan) => writeAtomically(configPath, formatRouterConfig(routerConfigFor(next, urls)));
+  started.rollout = startLocalRollout({ plan, routerUrl: started.router.url, write, out });
+  const rollout = started.rollout;
+  started.watches.push(await watchManifest(options.file, plan, (next) => rollout.apply(next), out, options.name));
 }
 
 /** The router's guard and audit for `--api-keys-file`; nothing without it. */
@@ -108,6 +115,7 @@ async function stopAll(started: Started): Promise<void> {
   const runtimes = started.runtimes;
   started.runtimes = [];
   for (const watch of started.watches) await watch.stop();
+  await started.rollout?.stop();
   await started.router?.close(2_000);
   await Promise.all(runtimes.map((runtime) => runtime.stop()));
   if (started.workDir !== undefined) await rm(started.workDir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ export function registerRoute(program: Command): void {
     .addOption(new Option('--configmap <namespace/name>', 'ConfigMap holding router.json, watched through the Kubernetes API').env('KUBEINFER_ROUTER_CONFIGMAP'))
     .addOption(new Option('--kubeconfig <path>', 'kubeconfig for --configmap (default: $KUBECONFIG, ~/.kube/config, then in-cluster)'))
     .addOption(new Option('--port <port>', 'port to listen on').env('KUBEINFER_PORT').default('8080'))
+    .addOption(new Option('--grpc-port <port>', 'port of the gRPC (h2c) listener; 0 turns it off').env('KUBEINFER_GRPC_PORT').default('8081'))
     .addOption(new Option('--host <address>', 'address to listen on').env('KUBEINFER_HOST').default('0.0.0.0'))
     .addOption(new Option('--backend-timeout-ms <ms>', 'longest silence from a version before 504').env('KUBEINFER_ROUTER_BACKEND_TIMEOUT_MS').default('60000'))
     .addOption(new Option('--mirror-max-in-flight <n>', 'mirror copies in flight before more are skipped').env('KUBEINFER_ROUTER_MIRROR_MAX_IN_FLIGHT').default('64'))

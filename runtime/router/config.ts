@@ -13,13 +13,17 @@ export interface RouterVersion {
   readonly weight: number;
   /** Base URL, `http://host:port`; request paths are appended unchanged. */
   readonly url: string;
+  /** The version's gRPC endpoint, `http://host:port` (h2c); without it, gRPC calls cannot reach this version. */
+  readonly grpcUrl?: string;
 }
 
-/** Shadow traffic: a share of weighted requests is copied to one version, answers discarded. */
+/** Shadow traffic: a share of weighted requests is copied to one version, and its answers are compared with the live ones. */
 export interface RouterMirror {
   readonly version: string;
   /** Percent of weighted inference requests copied, an integer 0..100. */
   readonly percent: number;
+  /** How far a mirrored output value may be from the live one and still match; the router's default when absent. */
+  readonly tolerance?: { readonly absolute: number; readonly relative: number };
 }
 
 /** The whole configuration, as in DESIGN.md "Router configuration". */
@@ -80,13 +84,16 @@ function parseVersion(raw: unknown, path: string, problems: string[]): RouterVer
     return undefined;
   }
   const before = problems.length;
-  const { name, weight, url } = raw;
+  const { name, weight, url, grpcUrl } = raw;
   if (typeof name !== 'string' || !DNS_LABEL.test(name)) problems.push(`${path}.name: must be a DNS label such as "v1"`);
   if (!isPercent(weight)) problems.push(`${path}.weight: must be an integer from 0 to 100`);
   const urlProblem = checkBackendUrl(url);
   if (urlProblem !== undefined) problems.push(`${path}.url: ${urlProblem}`);
+  const grpcProblem = grpcUrl === undefined ? undefined : checkBackendUrl(grpcUrl);
+  if (grpcProblem !== undefined) problems.push(`${path}.grpcUrl: ${grpcProblem}`);
   if (problems.length > before) return undefined;
-  return { name: name as string, weight: weight as number, url: (url as string).replace(/\/+$/, '') };
+  const base = { name: name as string, weight: weight as number, url: (url as string).replace(/\/+$/, '') };
+  return grpcUrl === undefined ? base : { ...base, grpcUrl: (grpcUrl as string).replace(/\/+$/, '') };
 }
 
 function parseMirror(raw: unknown, versions: readonly RouterVersion[], problems: string[]): RouterMirror | null {
@@ -95,12 +102,21 @@ function parseMirror(raw: unknown, versions: readonly RouterVersion[], problems:
     problems.push('mirror: must be an object or null');
     return null;
   }
-  const { version, percent } = raw;
+  const { version, percent, tolerance } = raw;
   if (typeof version !== 'string' || !versions.some((v) => v.name === version)) {
     problems.push(`mirror.version: must name one of the versions (${versions.map((v) => v.name).join(', ')})`);
   }
   if (!isPercent(percent)) problems.push('mirror.percent: must be an integer from 0 to 100');
-  return { version: version as string, percent: percent as number };
+  if (tolerance === undefined) return { version: version as string, percent: percent as number };
+  if (!isRecord(tolerance) || !isNonNegative(tolerance.absolute) || !isNonNegative(tolerance.relative)) {
+    problems.push('mirror.tolerance: must be {"absolute": <number >= 0>, "relative": <number >= 0>}');
+    return null;
+  }
+  return { version: version as string, percent: percent as number, tolerance: { absolute: tolerance.absolute, relative: tolerance.relative } };
+}
+
+function isNonNegative(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }
 
 function checkBackendUrl(raw: unknown): string | undefined {

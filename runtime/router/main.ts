@@ -11,6 +11,7 @@ export interface RouteCommandFlags {
   readonly configmap?: string;
   readonly kubeconfig?: string;
   readonly port: string;
+  readonly grpcPort: string;
   readonly host: string;
   readonly backendTimeoutMs: string;
   readonly mirrorMaxInFlight: string;
@@ -43,8 +44,9 @@ export async function runRouteCommand(flags: RouteCommandFlags): Promise<number>
   const guard = await openGuard(flags);
   if (typeof guard === 'string') return fail(guard);
   const audit = flags.audit === true || guard !== undefined ? logJson : undefined;
-  const router = await startRouter({ host: flags.host, port: numbers.port, backendTimeoutMs: numbers.backendTimeoutMs, mirrorMaxInFlight: numbers.mirrorMaxInFlight, processMetrics: true, log: logJson, guard, protectMetrics: flags.protectMetrics, audit }).catch(
-    (error: NodeJS.ErrnoException) => `cannot listen on ${flags.host}:${numbers.port}: ${error.code ?? error.message}`,
+  const grpcPort = numbers.grpcPort === 0 ? undefined : numbers.grpcPort;
+  const router = await startRouter({ host: flags.host, port: numbers.port, grpcPort, backendTimeoutMs: numbers.backendTimeoutMs, mirrorMaxInFlight: numbers.mirrorMaxInFlight, processMetrics: true, log: logJson, guard, protectMetrics: flags.protectMetrics, audit }).catch(
+    (error: NodeJS.ErrnoException) => `cannot listen on ${flags.host}:${numbers.port} (gRPC ${flags.grpcPort}): ${error.code ?? error.message}`,
   );
   if (typeof router === 'string') return fail(router);
   const source = await openSource(flags, router);
@@ -52,7 +54,7 @@ export async function runRouteCommand(flags: RouteCommandFlags): Promise<number>
     await router.close(0);
     return fail(source);
   }
-  logJson({ level: 'info', msg: 'router listening', url: router.url, source: flags.configFile ?? `configmap ${flags.configmap}`, auth: guard?.mode ?? 'none' });
+  logJson({ level: 'info', msg: 'router listening', url: router.url, grpcPort: router.grpcPort, source: flags.configFile ?? `configmap ${flags.configmap}`, auth: guard?.mode ?? 'none' });
   const signal = await stopSignal;
   logJson({ level: 'info', msg: 'stopping: not ready, then finishing requests in flight', signal, delayMs: numbers.shutdownDelayMs });
   await router.close(SHUTDOWN_GRACE_MS, numbers.shutdownDelayMs);
@@ -105,6 +107,7 @@ async function openSource(flags: RouteCommandFlags, router: Router): Promise<Con
 
 interface RouteNumbers {
   readonly port: number;
+  readonly grpcPort: number;
   readonly backendTimeoutMs: number;
   readonly mirrorMaxInFlight: number;
   readonly shutdownDelayMs: number;
@@ -112,14 +115,16 @@ interface RouteNumbers {
 
 function parseNumbers(flags: RouteCommandFlags): RouteNumbers | string {
   const port = Number(flags.port);
+  const grpcPort = Number(flags.grpcPort);
   const backendTimeoutMs = Number(flags.backendTimeoutMs);
   const mirrorMaxInFlight = Number(flags.mirrorMaxInFlight);
   const shutdownDelayMs = Number(flags.shutdownDelayMs);
   if (!Number.isInteger(port) || port < 0 || port > 65535) return `--port must be an integer from 0 to 65535, got "${flags.port}"`;
+  if (!Number.isInteger(grpcPort) || grpcPort < 0 || grpcPort > 65535) return `--grpc-port must be an integer from 0 to 65535, got "${flags.grpcPort}"`;
   if (!Number.isInteger(backendTimeoutMs) || backendTimeoutMs <= 0) return `--backend-timeout-ms must be a positive integer, got "${flags.backendTimeoutMs}"`;
   if (!Number.isInteger(mirrorMaxInFlight) || mirrorMaxInFlight < 0) return `--mirror-max-in-flight must be a non-negative integer, got "${flags.mirrorMaxInFlight}"`;
   if (!Number.isInteger(shutdownDelayMs) || shutdownDelayMs < 0) return `--shutdown-delay-ms must be a non-negative integer, got "${flags.shutdownDelayMs}"`;
-  return { port, backendTimeoutMs, mirrorMaxInFlight, shutdownDelayMs };
+  return { port, grpcPort, backendTimeoutMs, mirrorMaxInFlight, shutdownDelayMs };
 }
 
 function fail(message: string): number {

@@ -6,8 +6,9 @@
 import { request } from 'node:http';
 import type { Agent, IncomingMessage } from 'node:http';
 import type { MirrorSkip, VersionMetrics } from './metrics.ts';
-import { classifyFailure, forwardedRequestHeaders, timeoutError } from './proxy.ts';
+import { classifyFailure, forwardedRequestHeaders, keepAnswer, timeoutError } from './proxy.ts';
 import type { ProxyTarget } from './proxy.ts';
+import type { AnswerSink } from './shadow.ts';
 import type { Backend } from './table.ts';
 
 /** Marks copies so a backend can tell shadow traffic from live traffic. */
@@ -18,26 +19,31 @@ export interface MirrorSettings {
   readonly timeoutMs: number;
   readonly maxInFlight: number;
   readonly maxBodyBytes: number;
+  /** Largest answer kept to compare with the live one. */
+  readonly maxComparedBytes: number;
 }
 
 /** Sends copies of requests to a mirror backend within a bound on copies in flight. */
 export interface Mirror {
-  copy(req: IncomingMessage, target: ProxyTarget): void;
+  /** Sends a copy of `req`; its answer goes to `answered` (for comparison), or is discarded. */
+  copy(req: IncomingMessage, target: ProxyTarget, answered?: AnswerSink): void;
 }
 
 /** Creates the mirror sender. */
 export function createMirror(settings: MirrorSettings): Mirror {
   let inFlight = 0;
   return {
-    copy(req, { backend, metrics }) {
-      if (inFlight >= settings.maxInFlight) return metrics.mirrorFailed('overloaded');
+    copy(req, { backend, metrics }, answered) {
+      // A copy never sent is not the mirror's fault: its comparison is dropped, not failed.
+      const skip = (reason: MirrorSkip) => (metrics.mirrorFailed(reason), metrics.compared({ kind: 'skipped' }));
+      if (inFlight >= settings.maxInFlight) return skip('overloaded');
       inFlight++;
       collectBody(req, settings.maxBodyBytes, (body) => {
         if (typeof body === 'string') {
           inFlight--;
-          return metrics.mirrorFailed(body);
+          return skip(body);
         }
-        send(req, body, backend, metrics, settings, () => inFlight--);
+        send(req, body, backend, metrics, settings, () => inFlight--, answered);
       });
     },
   };
@@ -67,7 +73,7 @@ function collectBody(req: IncomingMessage, maxBytes: number, then: (body: Buffer
   req.once('close', () => settle('client_aborted'));
 }
 
-function send(req: IncomingMessage, body: Buffer, backend: Backend, metrics: VersionMetrics, settings: MirrorSettings, done: () => void): void {
+function send(req: IncomingMessage, body: Buffer, backend: Backend, metrics: VersionMetrics, settings: MirrorSettings, done: () => void, answered?: AnswerSink): void {
   const started = performance.now();
   // A shadow version is not where the caller meant its credentials to go.
   const headers = forwardedRequestHeaders(req, backend, true);
@@ -79,15 +85,18 @@ function send(req: IncomingMessage, body: Buffer, backend: Backend, metrics: Ver
     if (finished) return;
     finished = true;
     done();
-    if (error !== undefined) metrics.mirrorFailed(classifyFailure(error));
-    else metrics.mirrored(code, (performance.now() - started) / 1000);
+    if (error !== undefined) {
+      metrics.mirrorFailed(classifyFailure(error));
+      answered?.(undefined, undefined);
+    } else metrics.mirrored(code, (performance.now() - started) / 1000);
   };
   const copy = request({ agent: settings.agent, hostname: backend.hostname, port: backend.port, method: req.method, path: req.url, headers });
   copy.setTimeout(settings.timeoutMs, () => copy.destroy(timeoutError(settings.timeoutMs)));
   copy.on('response', (answer) => {
     answer.on('error', (error) => finish(undefined, error));
     answer.on('end', () => finish(answer.statusCode));
-    answer.resume();
+    if (answered !== undefined) keepAnswer(answer, settings.maxComparedBytes, answered);
+    else answer.resume();
   });
   copy.on('error', (error) => finish(undefined, error));
   copy.end(body);

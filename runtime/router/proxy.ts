@@ -6,6 +6,7 @@ import type { Agent, IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, 
 import type { BackendFailure, VersionMetrics } from './metrics.ts';
 import { CREDENTIAL_HEADERS } from '../auth/guard.ts';
 import { VERSION_HEADER } from './route.ts';
+import { boundedBody, type AnswerSink } from './shadow.ts';
 import type { Backend } from './table.ts';
 
 /** Connection-level headers that belong to one hop and are never forwarded. */
@@ -23,6 +24,8 @@ export interface ProxySettings {
   readonly timeoutMs: number;
   /** Drop Authorization, x-api-key and cookies: set when the router itself checked them. */
   readonly withoutCredentials: boolean;
+  /** Largest answer kept to compare with a mirrored one. */
+  readonly maxComparedBytes: number;
 }
 
 export interface ProxyTarget {
@@ -38,8 +41,8 @@ export interface Exchange {
   readonly bytesOut: number;
 }
 
-/** Proxies `req` to `target` and answers `res` (plus `extraHeaders`); records metrics; calls `done` once at the end. */
-export function proxyRequest(req: IncomingMessage, res: ServerResponse, target: ProxyTarget, settings: ProxySettings, done: (exchange: Exchange) => void, extraHeaders?: OutgoingHttpHeaders): void {
+/** Proxies `req` to `target` and answers `res` (plus `extraHeaders`); records metrics; calls `done` once at the end, and `answered` (a mirrored request's live answer) once it is complete. */
+export function proxyRequest(req: IncomingMessage, res: ServerResponse, target: ProxyTarget, settings: ProxySettings, done: (exchange: Exchange) => void, answered?: AnswerSink, extraHeaders?: OutgoingHttpHeaders): void {
   const { backend, metrics } = target;
   const started = performance.now();
   let failure: BackendFailure | undefined;
@@ -60,6 +63,7 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, target: 
     if (res.destroyed || failure !== undefined) return;
     failure = classifyFailure(error);
     metrics.failed(failure);
+    answered?.(undefined, undefined);
     // Mid-response the status is gone already: cutting the connection is the only honest signal.
     if (res.headersSent) return res.destroy();
     // Drain what is left of the request body so the client's connection stays usable.
@@ -70,6 +74,7 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, target: 
     res.writeHead(answer.statusCode ?? 502, { ...returnedResponseHeaders(answer.headers, backend.version), ...extraHeaders });
     answer.on('error', onFailure);
     if (extraHeaders !== undefined) answer.on('data', (chunk: Buffer) => (bytesOut += chunk.length));
+    if (answered !== undefined) keepAnswer(answer, settings.maxComparedBytes, answered);
     answer.pipe(res);
   });
   upstream.on('error', onFailure);
@@ -84,6 +89,13 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, target: 
   req.pipe(upstream);
   // Counting costs a listener per chunk, so only an audited exchange (one with extra headers) pays it.
   if (extraHeaders !== undefined) req.on('data', (chunk: Buffer) => (bytesIn += chunk.length));
+}
+
+/** Keeps a copy of an answer (up to `maxBytes`) alongside the pipe to the client. */
+export function keepAnswer(answer: IncomingMessage, maxBytes: number, answered: AnswerSink): void {
+  const kept = boundedBody(maxBytes);
+  answer.on('data', (chunk: Buffer) => kept.add(chunk));
+  answer.once('end', () => answered(answer.statusCode, kept.body()));
 }
 
 /** Copies request headers except hop-by-hop ones (and the caller's credentials when asked); Host names the backend. */

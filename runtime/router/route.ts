@@ -1,4 +1,5 @@
-// Which version serves a request: pinned by path (`/v2/models/{m}/versions/{v}/...`) or by
+// Which version serves a request: pinned by path (`/v2/models/{m}/versions/{v}/...`), by a
+// gRPC message's model_version field, or by
 // the `x-kubeinfer-version` header, otherwise the next pick of the weighted balancer (one
 // for inference calls, one for reads, so polling readiness never skews the inference split).
 // Pure apart from advancing the balancer; the hot path calls it once per request.
@@ -11,7 +12,7 @@ export type Route =
   | { readonly kind: 'proxy'; readonly version: string; readonly pinned: boolean }
   | { readonly kind: 'reject'; readonly status: number; readonly message: string };
 
-interface PathTarget {
+export interface PathTarget {
   readonly model?: string;
   readonly version?: string;
 }
@@ -20,19 +21,28 @@ interface PathTarget {
 export function resolveRoute(method: string | undefined, url: string, pinHeader: string | undefined, table: RoutingTable): Route {
   const target = parseTarget(url);
   if (target === undefined) return reject(404, `no route for ${pathOf(url)}: this router serves the /v2 and /v1 inference APIs`);
+  return pickVersion(target, method === 'POST', pinHeader, table);
+}
+
+/**
+ * The version for a request naming `target` (model and pinned version, either optional);
+ * `inference` calls and reads are split by separate balancers. gRPC calls come here with the
+ * target read from their message's leading fields.
+ */
+export function pickVersion(target: PathTarget, inference: boolean, pinHeader: string | undefined, table: RoutingTable): Route {
   const model = table.config.model;
   if (target.model !== undefined && target.model !== model && safeDecode(target.model) !== model) {
     return reject(404, `model "${target.model}" is not served here; this endpoint serves model "${model}"`);
   }
   const pin = target.version ?? pinHeader;
   if (target.version !== undefined && pinHeader !== undefined && pinHeader !== target.version) {
-    return reject(400, `the path pins version "${target.version}" but the ${VERSION_HEADER} header asks for "${pinHeader}"`);
+    return reject(400, `the request pins version "${target.version}" but the ${VERSION_HEADER} header asks for "${pinHeader}"`);
   }
   if (pin !== undefined) {
     if (table.targets.has(pin)) return { kind: 'proxy', version: pin, pinned: true };
     return reject(404, `version "${pin}" of model "${model}" is not served here (versions: ${[...table.targets.keys()].join(', ')})`);
   }
-  const version = (method === 'POST' ? table.balancer : table.readBalancer).next();
+  const version = (inference ? table.balancer : table.readBalancer).next();
   if (version === undefined) return reject(503, `no version of model "${model}" has a weight above 0`);
   return { kind: 'proxy', version, pinned: false };
 }

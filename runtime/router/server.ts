@@ -7,10 +7,14 @@ import type { AddressInfo } from 'node:net';
 import type { RouterConfig } from './config.ts';
 import { createRouterMetrics } from './metrics.ts';
 import type { RouterMetrics } from './metrics.ts';
+import { startGrpcRouter } from './grpc-proxy.ts';
 import { createMirror } from './mirror.ts';
 import { proxyRequest } from './proxy.ts';
 import type { ProxySettings } from './proxy.ts';
 import { VERSION_HEADER, resolveRoute, type Route } from './route.ts';
+import { pairAnswers, type AnswerSink } from './shadow.ts';
+import { routerFigures } from './stats.ts';
+import { ROUTER_STATS_PATH } from '../../rollout/figures.ts';
 import { auditLine, REQUEST_ID_HEADER, requestIdOf } from '../auth/audit.ts';
 import { sendDenied, type Access, type AccessDecision, type AccessGuard } from '../auth/guard.ts';
 import { buildRoutingTable, describeConfig } from './table.ts';
@@ -27,6 +31,10 @@ export interface RouterOptions {
   readonly mirrorMaxInFlight?: number;
   /** Largest request body copied to the mirror; default 64 MiB (the runtime's limit). */
   readonly mirrorMaxBodyBytes?: number;
+  /** Largest answer (live and mirrored) kept to compare the two; default 1 MiB. */
+  readonly maxComparedBytes?: number;
+  /** Port of the gRPC (h2c) listener; undefined: no gRPC. 0 picks a free one. */
+  readonly grpcPort?: number;
   /** Adds Node process metrics to /metrics (off in tests that start several routers). */
   readonly processMetrics?: boolean;
   /** Who may call; without one, anyone who reaches the router may. */
@@ -41,6 +49,8 @@ export interface RouterOptions {
 export interface Router {
   readonly url: string;
   readonly port: number;
+  /** The gRPC listener's port, when it runs. */
+  readonly grpcPort: number | undefined;
   readonly metrics: RouterMetrics;
   /** Swaps in a new configuration; requests in flight keep their backend. */
   apply(config: RouterConfig): void;
@@ -74,10 +84,23 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
     server.listen(options.port ?? 8080, options.host ?? '0.0.0.0', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  // The access guard checks HTTP only: with one, gRPC stays closed rather than open to anyone.
+  if (options.guard !== undefined && options.grpcPort !== undefined) log({ level: 'warn', msg: 'gRPC is off: authentication covers the HTTP port only', grpcPort: options.grpcPort });
+  const grpc = options.grpcPort === undefined || options.guard !== undefined ? undefined : await startGrpcRouter(options.host ?? '0.0.0.0', options.grpcPort, {
+    table: () => state.table,
+    closing: () => state.closing,
+    begin: () => { state.active++; },
+    end: () => {
+      state.active--;
+      if (state.active === 0) state.drained?.();
+    },
+    mirror: { inFlight: 0, maxInFlight: options.mirrorMaxInFlight ?? 64, maxBodyBytes: options.mirrorMaxBodyBytes ?? 64 * 1024 * 1024 },
+  });
   const shownHost = options.host === undefined || options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
   return {
     url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
     port,
+    grpcPort: grpc?.port,
     metrics,
     apply(config) {
       state.table = buildRoutingTable(config, metrics, state.table);
@@ -100,6 +123,7 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
         });
       }
       server.closeAllConnections();
+      grpc?.close();
       agent.destroy();
     },
   };
@@ -108,24 +132,30 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
 /** The request handler: own endpoints, then route, access check, mirror and proxy. */
 function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent, options: RouterOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const timeoutMs = options.backendTimeoutMs ?? 60_000;
-  const proxy: ProxySettings = { agent, timeoutMs, withoutCredentials: options.guard !== undefined };
-  const mirror = createMirror({ agent, timeoutMs, maxInFlight: options.mirrorMaxInFlight ?? 64, maxBodyBytes: options.mirrorMaxBodyBytes ?? 64 * 1024 * 1024 });
+  const maxComparedBytes = options.maxComparedBytes ?? 1024 * 1024;
+  const proxy: ProxySettings = { agent, timeoutMs, maxComparedBytes, withoutCredentials: options.guard !== undefined };
+  const mirror = createMirror({ agent, timeoutMs, maxInFlight: options.mirrorMaxInFlight ?? 64, maxBodyBytes: options.mirrorMaxBodyBytes ?? 64 * 1024 * 1024, maxComparedBytes });
   const forward: Forward = (req, res, table, route, caller) => {
     const shadow = table.mirror;
+    let answered: AnswerSink | undefined;
     const mirrored = shadow !== undefined && !route.pinned && req.method === 'POST' && shadow.target.backend.version !== route.version && shadow.gate.take();
-    if (mirrored) mirror.copy(req, shadow.target);
+    if (mirrored) {
+      const pair = pairAnswers(shadow.target.metrics, shadow.tolerance);
+      mirror.copy(req, shadow.target, pair.mirrored);
+      answered = pair.live;
+    }
     state.active++;
     const audited = options.audit === undefined ? undefined : { requestId: requestIdOf(req.headers), started: performance.now() };
     proxyRequest(req, res, table.targets.get(route.version)!, proxy, (exchange) => {
       state.active--;
       if (state.active === 0) state.drained?.();
       if (audited) options.audit!(auditLine({ ...audited, ...exchange, caller, model: table.config.model, version: route.version, pinned: route.pinned, mirrored, method: req.method ?? '', path: req.url ?? '', latencyMs: performance.now() - audited.started }));
-    }, audited && { [REQUEST_ID_HEADER]: audited.requestId });
+    }, answered, audited && { [REQUEST_ID_HEADER]: audited.requestId });
   };
   return (req, res) => {
     const url = req.url ?? '/';
     const table = state.table;
-    if (url.startsWith('/v2/health/')) return answerLocally(url, res, { table, closing: state.closing, metrics });
+    if (url.startsWith('/v2/health/') || url.startsWith(ROUTER_STATS_PATH)) return answerLocally(url, res, { table, closing: state.closing, metrics });
     if (url.startsWith('/metrics')) {
       if (options.guard === undefined || !options.protectMetrics) return answerLocally(url, res, { table, closing: state.closing, metrics });
       return void checkThen(options.guard, req, res, { kind: 'metrics' }, () => answerLocally(url, res, { table, closing: state.closing, metrics }));
@@ -176,6 +206,11 @@ function answerLocally(url: string, res: ServerResponse, state: LocalState): voi
     if (state.table === undefined) return sendJson(res, 503, { ready: false, reason: 'no configuration yet' });
     return sendJson(res, 200, { ready: true });
   }
+  if (path === ROUTER_STATS_PATH) {
+    if (state.table === undefined) return sendJson(res, 503, { error: 'the router has no configuration yet' });
+    const stats = new Map([...state.table.targets].map(([version, target]) => [version, target.metrics.stats]));
+    return sendJson(res, 200, routerFigures(state.table.config.model, stats));
+  }
   if (path === '/metrics') {
     state.metrics.registry.metrics().then(
       (text) => res.writeHead(200, { 'content-type': state.metrics.registry.contentType }).end(text),
@@ -183,7 +218,7 @@ function answerLocally(url: string, res: ServerResponse, state: LocalState): voi
     );
     return;
   }
-  sendJson(res, 404, { error: `no route for ${path}: the router serves /v2/health/live, /v2/health/ready and /metrics itself` });
+  sendJson(res, 404, { error: `no route for ${path}: the router serves /v2/health/live, /v2/health/ready and /metrics and ${ROUTER_STATS_PATH} itself` });
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -4,6 +4,7 @@
 // requests already in flight keep the backend they picked, so nothing is dropped.
 import { createBalancer, createPercentGate } from './balancer.ts';
 import type { Balancer, PercentGate } from './balancer.ts';
+import { DEFAULT_TOLERANCE, type ToleranceSettings } from './compare.ts';
 import type { RouterConfig, RouterVersion } from './config.ts';
 import type { RouterMetrics } from './metrics.ts';
 import type { ProxyTarget } from './proxy.ts';
@@ -16,11 +17,14 @@ export interface Backend {
   readonly port: number;
   /** `host:port`, sent as the Host header. */
   readonly host: string;
+  /** The gRPC endpoint (`http://host:port`, h2c), when the configuration gives one. */
+  readonly grpcUrl: string | undefined;
 }
 
 export interface MirrorTarget {
   readonly target: ProxyTarget;
   readonly gate: PercentGate;
+  readonly tolerance: ToleranceSettings;
 }
 
 export interface RoutingTable {
@@ -55,14 +59,14 @@ function mirrorTarget(config: RouterConfig, targets: ReadonlyMap<string, ProxyTa
   if (target === undefined) return undefined;
   const old = previous?.config.mirror;
   const samePercent = old?.version === mirror.version && old.percent === mirror.percent && previous?.mirror !== undefined;
-  return { target, gate: samePercent ? previous!.mirror!.gate : createPercentGate(mirror.percent) };
+  return { target, gate: samePercent ? previous!.mirror!.gate : createPercentGate(mirror.percent), tolerance: mirror.tolerance ?? DEFAULT_TOLERANCE };
 }
 
 function toBackend(version: RouterVersion): Backend {
   const url = new URL(version.url);
   const port = url.port === '' ? 80 : Number(url.port);
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  return { version: version.name, url: version.url, hostname, port, host: url.host };
+  return { version: version.name, url: version.url, hostname, port, host: url.host, grpcUrl: version.grpcUrl };
 }
 
 function weightsKey(config: RouterConfig): string {

@@ -9,6 +9,8 @@ export interface ServeConfig {
   readonly modelVersion: string;
   readonly host: string | undefined;
   readonly port: number;
+  /** 0 when gRPC is off. */
+  readonly grpcPort: number;
   readonly workers: number;
   readonly intraOpThreads: number;
   readonly maxBatchSize: number;
@@ -43,12 +45,13 @@ export const SERVE_SETTINGS: readonly Setting[] = [
   { key: 'modelVersion', flag: 'model-version', env: 'KUBEINFER_MODEL_VERSION', description: 'model version served', default: '1' },
   { key: 'host', flag: 'host', env: 'KUBEINFER_HOST', description: 'address to listen on (default: all interfaces)' },
   { key: 'port', flag: 'port', env: 'KUBEINFER_PORT', description: 'port to listen on (0 picks a free one)', integer: [0, 65535], default: '8080' },
+  { key: 'grpcPort', flag: 'grpc-port', env: 'KUBEINFER_GRPC_PORT', description: 'port of the gRPC service (0: off)', integer: [0, 65535], default: '8081' },
   { key: 'workers', flag: 'workers', env: 'KUBEINFER_WORKERS', description: 'inference worker threads, one model session each', integer: [1, 256], default: '1' },
   { key: 'intraOpThreads', flag: 'intra-op-threads', env: 'KUBEINFER_INTRA_OP_THREADS', description: 'onnxruntime threads per worker (0: cores / workers)', integer: [0, 1024], default: '0' },
   { key: 'maxBatchSize', flag: 'max-batch-size', env: 'KUBEINFER_MAX_BATCH_SIZE', description: 'dynamic batching: most rows per execution (0 or 1: off)', integer: [0, 1 << 20], default: '0' },
   { key: 'maxQueueDelayMicros', flag: 'max-queue-delay-micros', env: 'KUBEINFER_MAX_QUEUE_DELAY_MICROS', description: 'dynamic batching: longest wait for a fuller batch', integer: [0, 60_000_000], default: '0' },
   { key: 'maxQueueSize', flag: 'max-queue-size', env: 'KUBEINFER_MAX_QUEUE_SIZE', description: 'queued requests before answering 503', integer: [1, 1 << 24], default: '1024' },
-  { key: 'maxRequestBytes', flag: 'max-request-bytes', env: 'KUBEINFER_MAX_REQUEST_BYTES', description: 'largest request body before answering 413', integer: [1, MAX_INT], default: String(64 * 1024 * 1024) },
+  { key: 'maxRequestBytes', flag: 'max-request-bytes', env: 'KUBEINFER_MAX_REQUEST_BYTES', description: 'largest request body (or gRPC message) before answering 413 (RESOURCE_EXHAUSTED)', integer: [1, MAX_INT], default: String(64 * 1024 * 1024) },
   { key: 'executionProvider', flag: 'execution-provider', env: 'KUBEINFER_EXECUTION_PROVIDER', description: 'cpu or cuda', default: 'cpu' },
   { key: 'apiKeysFile', flag: 'api-keys-file', env: 'KUBEINFER_API_KEYS_FILE', description: 'require an API key when serve is called directly: a file with one key per line (# comments) or a mounted Secret directory' },
   { key: 'labelsPath', flag: 'labels', env: LABELS_PATH_ENV, description: 'labels file for classification results, one label per line' },

@@ -50,7 +50,13 @@ function readHeader(body: Uint8Array, headerLength: string | undefined): Parsed<
   return { ok: true, value: { json, binary: body.subarray(jsonEnd) } };
 }
 
-function readShape(name: string, shape: unknown): Parsed<number[]> {
+/** The message for an input whose datatype is not one of the protocol's. */
+export function unknownDatatype(name: string, datatype: unknown): string {
+  return `input '${name}' has datatype ${JSON.stringify(datatype)}; expected one of BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES`;
+}
+
+/** Checks a decoded shape: every dimension a non-negative integer. */
+export function readShape(name: string, shape: unknown): Parsed<number[]> {
   if (!Array.isArray(shape) || !shape.every((dim) => Number.isSafeInteger(dim) && dim >= 0)) {
     return fail(`input '${name}' shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
   }
@@ -61,7 +67,7 @@ function readShape(name: string, shape: unknown): Parsed<number[]> {
 function readInput(raw: unknown, index: number, binary: Uint8Array, offset: number, rawBytes: ReadonlySet<string>): Parsed<{ tensor: Tensor; consumed: number }> {
   if (!isObject(raw) || typeof raw.name !== 'string') return fail(`inputs[${index}] must be an object with a string "name"`);
   const { name, datatype, parameters } = raw;
-  if (!isDatatype(datatype)) return fail(`input '${name}' has datatype ${JSON.stringify(datatype)}; expected one of BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES`);
+  if (!isDatatype(datatype)) return fail(unknownDatatype(name, datatype));
   const shape = readShape(name, raw.shape);
   if (!shape.ok) return shape;
   const expected = elementCount(shape.value);

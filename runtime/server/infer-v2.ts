@@ -49,5 +49,5 @@ export async function handleInfer(ctx: ServeContext, req: IncomingMessage, res: 
   res.cork();
   for (const chunk of encoded.chunks) res.write(chunk);
   res.end();
-  recordSuccess(ctx, startNs, result.timing);
+  recordSuccess(ctx, startNs, result.timing, 'rest');
 }

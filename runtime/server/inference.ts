@@ -1,4 +1,4 @@
-// The part of an inference request both protocols share: run it through the engine and
+// The part of an inference request every protocol (V2 and V1 REST, gRPC) shares: run it through the engine and
 // account for it in metrics and Triton statistics.
 import type { ServerResponse } from 'node:http';
 import { nowNs } from '../engine/clock.ts';
@@ -6,6 +6,7 @@ import type { InferOutcome } from '../engine/engine.ts';
 import type { Timing } from '../engine/scheduler.ts';
 import type { Tensor } from '../engine/tensor.ts';
 import type { ServeContext } from './context.ts';
+import type { Protocol } from './metrics.ts';
 import { sendProblem, type Problem } from './problems.ts';
 
 export type InferenceResult =
@@ -28,18 +29,23 @@ export async function infer(ctx: ServeContext, inputs: readonly Tensor[], output
   return outcome.ok ? outcome : { ok: false, problem: problemOf(outcome) };
 }
 
-/** Answers a failed inference request and counts it. */
-export function failInference(ctx: ServeContext, res: ServerResponse, startNs: number, problem: Problem): void {
+/** Counts a failed inference request (either protocol), logging server-side faults. */
+export function recordFailure(ctx: ServeContext, startNs: number, problem: Problem, protocol: Protocol): void {
   const durationNs = nowNs() - startNs;
-  ctx.metrics.requestFailed(problem.kind);
+  ctx.metrics.requestFailed(problem.kind, protocol);
   ctx.statistics.requestFailed(durationNs);
-  if (problem.kind === 'Internal') ctx.log('error', 'inference request failed', { error: problem.message });
+  if (problem.kind === 'Internal') ctx.log('error', 'inference request failed', { error: problem.message, protocol });
+}
+
+/** Answers a failed REST inference request and counts it. */
+export function failInference(ctx: ServeContext, res: ServerResponse, startNs: number, problem: Problem): void {
+  recordFailure(ctx, startNs, problem, 'rest');
   sendProblem(res, problem);
 }
 
 /** Counts a successful inference request once its response is written. */
-export function recordSuccess(ctx: ServeContext, startNs: number, timing: Timing): void {
+export function recordSuccess(ctx: ServeContext, startNs: number, timing: Timing, protocol: Protocol): void {
   const durationNs = nowNs() - startNs;
-  ctx.metrics.requestSucceeded(durationNs, timing);
+  ctx.metrics.requestSucceeded(durationNs, timing, protocol);
   ctx.statistics.requestSucceeded(durationNs, timing);
 }

@@ -36,7 +36,7 @@ function predictHandler(ctx: ServeContext): RequestHandler<{ target: string }> {
     const classified = applyClassification(result.outputs, requested, state.labels, state.signature.batchable);
     if (!classified.ok) return failInference(ctx, res, startNs, { kind: 'BadRequest', message: classified.message });
     sendJson(res, { predictions: outputsToPredictions(classified.outputs) });
-    recordSuccess(ctx, startNs, result.timing);
+    recordSuccess(ctx, startNs, result.timing, 'rest');
   };
 }
 

@@ -1,4 +1,4 @@
-// Starts and stops one model server: engine, metrics, HTTP listener, and the drain that
+// Starts and stops one model server: engine, metrics, HTTP and gRPC listeners, and the drain that
 // SIGTERM triggers (not-ready, finish in-flight requests within a bound, stop workers).
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -17,6 +17,8 @@ import { ModelStatistics } from './statistics.ts';
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
+  /** The gRPC port, or undefined when gRPC is off. */
+  readonly grpcPort: number | undefined;
   /** Resolves once the model has loaded (or failed to). */
   readonly loaded: Promise<EngineState>;
   /** Graceful stop: not-ready, finish in-flight requests (bounded by the drain timeout), stop workers. */
@@ -67,6 +69,11 @@ export async function startServer(config: ServeConfig, log: Logger = jsonLogger(
   await once(server, 'listening');
   const { url, port } = listenUrl(server);
   log('info', `listening on ${url}`, { url, port, model: config.modelName, version: config.modelVersion });
+  // Loaded only when on, so a REST-only server never parses the .proto files.
+  // API keys are checked on HTTP only: with them, gRPC stays closed rather than open to anyone.
+  if (guard !== undefined && config.grpcPort !== 0) log('warn', 'gRPC is off: --api-keys-file covers the HTTP port only', { grpcPort: config.grpcPort });
+  const grpc = config.grpcPort === 0 || guard !== undefined ? undefined : await (await import('../grpc/server.ts')).startGrpc(ctx, config.grpcPort, config.host);
+  if (grpc !== undefined) log('info', `gRPC listening on port ${grpc.port}`, { grpcPort: grpc.port });
   const loaded = engine.loaded.then((state) => {
     metrics.modelLoaded(state.status === 'ready' ? state.loadSeconds : 0, state.status === 'ready');
     logLoad(log, config, state);
@@ -83,9 +90,9 @@ export async function startServer(config: ServeConfig, log: Logger = jsonLogger(
     if (!finished) log('warn', 'drain timeout reached; closing remaining connections', { active: lifecycle.active });
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
-    await closed;
+    await Promise.all([closed, grpc?.close()]);
     await engine.close();
     log('info', 'stopped');
   };
-  return { url, port, loaded, drain: () => (draining ??= drain()) };
+  return { url, port, grpcPort: grpc?.port, loaded, drain: () => (draining ??= drain()) };
 }

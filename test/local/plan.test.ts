@@ -38,13 +38,14 @@ test('each version gets the runtime settings the operator would give its pods', 
 
 test('the router configuration matches DESIGN.md and points at the local runtimes', () => {
   const planned = plan({ versions, traffic: { mirror: { version: 'v3' } } });
-  const urls = new Map([['v1', 'http://127.0.0.1:1001'], ['v2', 'http://127.0.0.1:1002'], ['v3', 'http://127.0.0.1:1003']]);
-  assert.deepEqual(routerConfigFor(planned, urls), {
+  const backend = (port: number) => ({ url: `http://127.0.0.1:${port}`, grpcUrl: `http://127.0.0.1:${port + 1}` });
+  const backends = new Map([['v1', backend(1001)], ['v2', backend(1003)], ['v3', backend(1005)]]);
+  assert.deepEqual(routerConfigFor(planned, backends), {
     model: 'fraud',
     versions: [
-      { name: 'v1', weight: 90, url: 'http://127.0.0.1:1001' },
-      { name: 'v2', weight: 10, url: 'http://127.0.0.1:1002' },
-      { name: 'v3', weight: 0, url: 'http://127.0.0.1:1003' },
+      { name: 'v1', weight: 90, url: 'http://127.0.0.1:1001', grpcUrl: 'http://127.0.0.1:1002' },
+      { name: 'v2', weight: 10, url: 'http://127.0.0.1:1003', grpcUrl: 'http://127.0.0.1:1004' },
+      { name: 'v3', weight: 0, url: 'http://127.0.0.1:1005', grpcUrl: 'http://127.0.0.1:1006' },
     ],
     mirror: { version: 'v3', percent: 100 },
   });

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { addModel } from '../../tools/onnx/models.ts';
+import { connectGrpc } from '../../tools/grpc/client.ts';
 import { countByVersion, send, sendMany } from '../router/support.ts';
 import { CLI } from '../router/process.ts';
 import { startLocalRun } from './session.ts';
@@ -63,6 +64,15 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+const PYTHON = process.env.PYTHON ?? 'python3';
+const TRITON_PINNED_INFER = `
+import sys, numpy as np, tritonclient.grpc as g
+client = g.InferenceServerClient(sys.argv[1])
+x = g.InferInput("input", [1, 1], "FP32")
+x.set_data_from_numpy(np.array([[1]], dtype=np.float32))
+result = client.infer("linear", [x], model_version="v2")
+print(result.get_response().model_version, result.as_numpy("output").tolist())
+`;
 const inferBody = JSON.stringify({ inputs: [{ name: 'input', shape: [1, 1], datatype: 'FP32', data: [1] }] });
 const EXPECTED: Record<string, number> = { v1: 3, v2: 4, v3: 5 };
 
@@ -91,6 +101,29 @@ test('pins versions by path and header; V1 predict goes through too', async () =
   assert.deepEqual(JSON.parse(byHeader.body.toString()).predictions, [[4]]);
   const missing = await send(`${url}/v2/models/linear/versions/v9/infer`, { body: inferBody });
   assert.equal(missing.status, 404);
+});
+
+test('gRPC through the local router: the same split, pins by model_version (also from tritonclient), and the printed grpcurl request', async () => {
+  const client = connectGrpc(local!.grpcAddress);
+  try {
+    const printed = local!.output.find((line) => line.trimStart().startsWith('grpcurl '))!;
+    const request = JSON.parse(/-d '([^']+)'/.exec(printed)![1]!);
+    assert.deepEqual(request, { model_name: 'linear', inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 1], contents: { fp32_contents: [1] } }] });
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < 100; i++) {
+      const answer = await client.call('ModelInfer', request);
+      assert.deepEqual(answer.outputs[0].contents.fp32_contents, [EXPECTED[answer.model_version]]);
+      counts[answer.model_version] = (counts[answer.model_version] ?? 0) + 1;
+    }
+    assert.deepEqual(counts, { v1: 70, v2: 20, v3: 10 });
+    assert.equal((await client.call('ModelInfer', { ...request, model_version: 'v3' })).model_version, 'v3');
+    assert.equal(await client.health(), 'SERVING');
+    // Triton's own client, pinned by its model_version argument.
+    const triton = await run(PYTHON, ['-c', TRITON_PINNED_INFER, local!.grpcAddress], { encoding: 'utf8' });
+    assert.equal(triton.stdout.trim(), 'v2 [[4.0]]');
+  } finally {
+    client.close();
+  }
 });
 
 test('binary tensor requests and responses pass through the router byte for byte', async () => {

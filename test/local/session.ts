@@ -7,6 +7,8 @@ import { spawnCli } from '../router/process.ts';
 export interface LocalRun {
   readonly child: ChildProcess;
   readonly routerUrl: string;
+  /** `127.0.0.1:<port>` of the router's gRPC listener, from the summary. */
+  readonly grpcAddress: string;
   /** Version name -> its runtime's URL, from the summary. */
   readonly runtimes: ReadonlyMap<string, string>;
   readonly output: string[];
@@ -16,9 +18,9 @@ export interface LocalRun {
   interrupt(): Promise<number | null>;
 }
 
-/** Starts `kubeinfer run -f <manifest> --port 0 [extraArgs]` with `env` and waits for its summary. */
+/** Starts `kubeinfer run -f <manifest> --port 0 --grpc-port 0 [extraArgs]` with `env` and waits for its summary. */
 export async function startLocalRun(manifest: string, env: NodeJS.ProcessEnv = process.env, extraArgs: readonly string[] = []): Promise<LocalRun> {
-  const cli = spawnCli(['run', '-f', manifest, '--port', '0', ...extraArgs], undefined, env);
+  const cli = spawnCli(['run', '-f', manifest, '--port', '0', '--grpc-port', '0', ...extraArgs], undefined, env);
   const output = cli.lines;
   const waitForLine = async (pattern: RegExp, timeoutMs = 120_000) => {
     const deadline = Date.now() + timeoutMs;
@@ -29,6 +31,8 @@ export async function startLocalRun(manifest: string, env: NodeJS.ProcessEnv = p
       await sleep(50);
     }
   };
+  // The summary ends with the edit hint; the manifest watch starts right after it.
+  await waitForLine(/^Edit the weights/);
   const routerLine = await waitForLine(/^Router: http/);
   const runtimes = new Map<string, string>();
   for (const line of output) {
@@ -38,6 +42,7 @@ export async function startLocalRun(manifest: string, env: NodeJS.ProcessEnv = p
   return {
     child: cli.child,
     routerUrl: /^Router: (http:\/\/\S+)/.exec(routerLine)![1]!,
+    grpcAddress: /^gRPC .*: (127\.0\.0\.1:\d+),/.exec(await waitForLine(/^gRPC /))![1]!,
     runtimes,
     output,
     waitForLine,

@@ -68,9 +68,9 @@ describe('desiredObjects', () => {
     const [runtime] = pod.spec.containers;
     assert.equal(runtime.image, OPTIONS.runtimeImage);
     assert.deepEqual(runtime.args, ['serve']);
-    assert.deepEqual(runtime.ports, [{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    assert.deepEqual(runtime.ports, [{ name: 'http', containerPort: 8080, protocol: 'TCP' }, { name: 'grpc', containerPort: 8081, protocol: 'TCP' }]);
     assert.deepEqual(Object.fromEntries(runtime.env.map((e: { name: string; value: string }) => [e.name, e.value])), {
-      KUBEINFER_MODEL_PATH: '/mnt/models/model.onnx', KUBEINFER_MODEL_NAME: 'fraud', KUBEINFER_MODEL_VERSION: 'v1', KUBEINFER_PORT: '8080',
+      KUBEINFER_MODEL_PATH: '/mnt/models/model.onnx', KUBEINFER_MODEL_NAME: 'fraud', KUBEINFER_MODEL_VERSION: 'v1', KUBEINFER_PORT: '8080', KUBEINFER_GRPC_PORT: '8081',
       KUBEINFER_WORKERS: '2', KUBEINFER_MAX_BATCH_SIZE: '32', KUBEINFER_MAX_QUEUE_DELAY_MICROS: '2000', KUBEINFER_EXECUTION_PROVIDER: 'cpu',
     });
     assert.deepEqual(runtime.resources, { requests: { cpu: '1', memory: '1Gi' } });
@@ -179,16 +179,24 @@ describe('desiredObjects', () => {
     const objects = desiredObjects(mirrored, OPTIONS);
     assert.deepEqual(JSON.parse(find(objects, 'ConfigMap', 'fraud-router').data['router.json']), {
       model: 'fraud',
-      versions: [{ name: 'v1', weight: 100, url: 'http://fraud-v1.ml.svc:80' }, { name: 'v2', weight: 0, url: 'http://fraud-v2.ml.svc:80' }],
+      versions: [
+        { name: 'v1', weight: 100, url: 'http://fraud-v1.ml.svc:80', grpcUrl: 'http://fraud-v1.ml.svc:8081' },
+        { name: 'v2', weight: 0, url: 'http://fraud-v2.ml.svc:80', grpcUrl: 'http://fraud-v2.ml.svc:8081' },
+      ],
       mirror: { version: 'v2', percent: 20 },
     });
     assert.deepEqual(find(objects, 'Role', 'fraud-router').rules, [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['fraud-router'], verbs: ['get', 'list', 'watch'] }]);
     const router = find(objects, 'Deployment', 'fraud-router').spec.template.spec;
     assert.equal(router.serviceAccountName, 'fraud-router');
-    assert.deepEqual(router.containers[0].args, ['route', '--configmap', 'ml/fraud-router', '--port', '8080']);
+    assert.deepEqual(router.containers[0].args, ['route', '--configmap', 'ml/fraud-router', '--port', '8080', '--grpc-port', '8081']);
     const service = find(objects, 'Service', 'fraud');
     assert.deepEqual(service.spec.selector, { 'serving.kubeinfer.io/inferenceservice': 'fraud', 'serving.kubeinfer.io/component': 'router' });
-    assert.deepEqual(service.spec.ports, [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+    assert.deepEqual(service.spec.ports, [
+      { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
+      { name: 'grpc', port: 8081, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'kubernetes.io/h2c' },
+    ]);
+    assert.deepEqual(find(objects, 'Service', 'fraud-v1').spec.ports, service.spec.ports);
+    assert.deepEqual(router.containers[0].ports.map((port: { name: string }) => port.name), ['http', 'grpc']);
   });
 
   it('turns spec.auth into router flags, and mounts the API-key Secret read-only', () => {
@@ -206,7 +214,7 @@ describe('desiredObjects', () => {
 
   it('isolates the model pods: only the router (and allowFrom) may reach their http port; off with enabled: false', () => {
     const policy = (networkPolicy?: Record<string, unknown>) => desiredObjects(isvc({ versions: [{ name: 'v1', model: { uri: 's3://m/1/model.onnx' } }], ...(networkPolicy ? { networkPolicy } : {}) }), OPTIONS).find((o) => o.kind === 'NetworkPolicy') as any;
-    const http = [{ port: 'http', protocol: 'TCP' }];
+    const http = [{ port: 'http', protocol: 'TCP' }, { port: 'grpc', protocol: 'TCP' }];
     assert.deepEqual(policy().spec, {
       podSelector: { matchLabels: { 'serving.kubeinfer.io/inferenceservice': 'fraud', 'serving.kubeinfer.io/component': 'model' } },
       policyTypes: ['Ingress'],

@@ -95,6 +95,7 @@ describe('kubeinfer status / promote / rollback', () => {
     const result = await kubeinfer(['status', 'fraud', '-n', ns, '--kubeconfig', cp.kubeconfigPath]);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, new RegExp(`URL: +http://fraud\\.${ns}\\.svc\\.cluster\\.local`));
+    assert.match(result.stdout, new RegExp(`gRPC: +fraud\\.${ns}\\.svc\\.cluster\\.local:8081 `));
     assert.match(result.stdout, /Ready: +True \(Ready\)/);
     assert.match(result.stdout, /v1 +90 +true +1\/1 +https:\/\/models\.example\/fraud\/v1\/model\.onnx/);
     assert.match(result.stdout, /v2 +10 +true +1\/1/);

@@ -24,8 +24,12 @@ export async function startClusterWithCrd(options: ControlPlaneOptions = {}): Pr
   try {
     const applied = await cp.kubectl(['apply', '--server-side', '-f', CRD_PATH]);
     if (applied.code !== 0) throw new Error(`installing the CRD failed: ${applied.stderr}`);
-    const established = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/${CRD_NAME}`]);
-    if (established.code !== 0) throw new Error(`CRD not established: ${established.stderr}`);
+    // kubectl wait fails at once (not waits) while the CRD has no status.conditions yet: retry it.
+    await eventually(async () => {
+      const established = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/${CRD_NAME}`]);
+      if (established.code !== 0) throw new Error(`CRD not established: ${established.stderr}`);
+      return true;
+    }, `CRD ${CRD_NAME} Established`);
     return cp;
   } catch (err) {
     await cp.stop();

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateInferenceService, type InferenceService } from '../../api/index.ts';
 import { desiredObjects } from '../../operator/builders/index.ts';
+import { formatStatus } from '../../operator/cli/status.ts';
 import { allTrafficTo } from '../../operator/cli/traffic-patch.ts';
 import { credentialsProblem, gpuProblem } from '../../operator/controller/checks.ts';
 import { applyReason } from '../../operator/controller/drift.ts';
@@ -167,5 +168,23 @@ describe('promote / rollback patch', () => {
     assert.ok(!unknown.ok && /no version "v9"; it has v1, v2/.test(unknown.message));
     const noop = allTrafficTo(mirrored, 'v1');
     assert.ok(noop.ok && noop.unchanged);
+  });
+});
+
+describe('kubeinfer status with a rollout', () => {
+  it('shows the phase, the step, the effective weights, the last analysis and the candidate\'s share', () => {
+    const text = formatStatus({
+      ...isvc({ versions: [{ name: 'v1', model: { uri: 's3://m/1.onnx' }, weight: 0 }, { name: 'v2', model: { uri: 's3://m/2.onnx' }, weight: 100 }], rollout: { steps: [{ setWeight: 10 }, { pause: { duration: '1m' } }] } }),
+      status: {
+        rollout: {
+          candidate: 'v2', stable: 'v1', phase: 'Paused', step: 1, target: 'v1=0,v2=100', generation: 2, failedIntervals: 0, candidateRequests: 30, totalRequests: 300,
+          weights: [{ name: 'v1', weight: 90 }, { name: 'v2', weight: 10 }], origin: [{ name: 'v1', weight: 100 }, { name: 'v2', weight: 0 }],
+          analysis: { gate: 'Live', verdict: 'Passed', requests: 30, message: 'success rate 1.000 over 30 requests' }, message: 'step 2/2: pausing at v1=90,v2=10',
+        },
+      },
+    });
+    assert.match(text, /^Rollout: {5}Paused v2 \(stable v1\), step 2\/2, weights v1=90,v2=10, toward v1=0,v2=100$/m);
+    assert.match(text, /last analysis: Live Passed: success rate 1\.000 over 30 requests$/m);
+    assert.match(text, /live requests to v2: 30 of 300 \(10\.0%\), failed intervals 0$/m);
   });
 });

@@ -100,7 +100,7 @@ test('routes: path and header pins, model check, weighted picks', () => {
   assert.deepEqual(route('/v2/models/fraud/infer?x=1'), { kind: 'proxy', version: 'v1', pinned: false });
   assert.deepEqual(route('/v2', undefined, 'GET'), { kind: 'proxy', version: 'v1', pinned: false });
   assert.deepEqual(route('/v2/models/fraud/versions/v9/infer'), { kind: 'reject', status: 404, message: 'version "v9" of model "fraud" is not served here (versions: v1, v2, v3)' });
-  assert.deepEqual(route('/v2/models/fraud/versions/v1/infer', 'v2'), { kind: 'reject', status: 400, message: 'the path pins version "v1" but the x-kubeinfer-version header asks for "v2"' });
+  assert.deepEqual(route('/v2/models/fraud/versions/v1/infer', 'v2'), { kind: 'reject', status: 400, message: 'the request pins version "v1" but the x-kubeinfer-version header asks for "v2"' });
   assert.deepEqual(route('/v2/models/other/infer'), { kind: 'reject', status: 404, message: 'model "other" is not served here; this endpoint serves model "fraud"' });
   assert.deepEqual(route('/v1/models/other:predict'), { kind: 'reject', status: 404, message: 'model "other" is not served here; this endpoint serves model "fraud"' });
   assert.deepEqual(route('/admin'), { kind: 'reject', status: 404, message: 'no route for /admin: this router serves the /v2 and /v1 inference APIs' });

@@ -56,7 +56,7 @@ export interface RouterProcess {
 export async function startRouterProcess(args: readonly string[]): Promise<RouterProcess> {
   let listening: (url: string) => void = () => {};
   const url = new Promise<string>((resolve) => (listening = resolve));
-  const cli = spawnCli(['route', '--host', '127.0.0.1', '--port', '0', '--shutdown-delay-ms', '0', ...args], (line) => {
+  const cli = spawnCli(['route', '--host', '127.0.0.1', '--port', '0', '--grpc-port', '0', '--shutdown-delay-ms', '0', ...args], (line) => {
     const event = parseJson(line);
     if (event?.msg === 'router listening') listening(String(event.url));
   });

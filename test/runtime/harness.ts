@@ -29,13 +29,15 @@ export function tempFile(t: TestContext, name: string, content: Uint8Array | str
 
 export interface TestServer {
   readonly url: string;
+  /** `127.0.0.1:<port>` of the gRPC service, when the test turned it on with a `grpc-port` flag. */
+  readonly grpcAddress: string;
   readonly logs: Record<string, unknown>[];
   drain(): Promise<void>;
 }
 
 /** Starts an in-process server for `model` (flags as for the CLI) and waits until it has loaded. */
 export async function startTestServer(t: TestContext, model: Uint8Array, flags: Record<string, string> = {}): Promise<TestServer> {
-  const options = Object.fromEntries(Object.entries({ model: modelFile(t, model), name: 'm', port: '0', host: '127.0.0.1', ...flags })
+  const options = Object.fromEntries(Object.entries({ model: modelFile(t, model), name: 'm', port: '0', 'grpc-port': '0', host: '127.0.0.1', ...flags })
     .map(([flag, value]) => [flagProperty(flag), value]));
   const resolved = resolveServeConfig(options, {});
   if (!resolved.ok) throw new Error(resolved.problems.join('; '));
@@ -43,7 +45,7 @@ export async function startTestServer(t: TestContext, model: Uint8Array, flags: 
   const server = await startServer(resolved.config, (level, msg, fields) => logs.push({ level, msg, ...fields }));
   t.after(() => server.drain());
   await server.loaded;
-  return { url: server.url, logs, drain: () => server.drain() };
+  return { url: server.url, grpcAddress: `127.0.0.1:${server.grpcPort}`, logs, drain: () => server.drain() };
 }
 
 export interface Reply {
@@ -122,7 +124,7 @@ export interface ServeProcess {
 
 /** Runs `kubeinfer serve` as a subprocess with these args and environment; killed after the test. */
 export async function spawnServe(t: TestContext, args: readonly string[], env: Record<string, string> = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: { ...process.env, KUBEINFER_GRPC_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

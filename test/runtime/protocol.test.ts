@@ -75,11 +75,11 @@ test('/metrics exposes request, queue, compute, batch, in-flight and load metric
   const text = reply.body.toString();
   const labels = 'model="m",version="1"';
   for (const expected of [
-    `kubeinfer_inference_request_success_total{${labels}} 1`,
-    `kubeinfer_inference_request_failure_total{${labels},reason="BadRequest"} 1`,
+    `kubeinfer_inference_request_success_total{${labels},protocol="rest"} 1`,
+    `kubeinfer_inference_request_failure_total{${labels},protocol="rest",reason="BadRequest"} 1`,
     `kubeinfer_inference_count_total{${labels}} 1`,
     `kubeinfer_inference_exec_count_total{${labels}} 1`,
-    `kubeinfer_inference_request_duration_seconds_count{${labels}} 1`,
+    `kubeinfer_inference_request_duration_seconds_count{${labels},protocol="rest"} 1`,
     `kubeinfer_inference_queue_duration_seconds_count{${labels}} 1`,
     `kubeinfer_inference_compute_duration_seconds_count{${labels},phase="infer"} 1`,
     `kubeinfer_inference_batch_size_count{${labels}} 1`,

@@ -16,7 +16,7 @@ const images = {
   operator: parseDockerfile(read('Dockerfile.operator')),
   runtime: parseDockerfile(read('Dockerfile.runtime')),
 } as const;
-const COPIED_SOURCE = ['api', 'bin', 'operator', 'runtime'] as const;
+const COPIED_SOURCE = ['api', 'bin', 'operator', 'rollout', 'runtime'] as const;
 const ORT_PACKAGES = ['onnxruntime-node', 'onnxruntime-common'] as const;
 
 function runs(dockerfile: Dockerfile): string[] {
@@ -59,7 +59,7 @@ for (const [name, dockerfile] of Object.entries(images)) {
     assert.deepEqual(entrypoint, ['/usr/bin/tini', '--', 'node', '/app/bin/kubeinfer.ts'], 'exec form: tini is PID 1 and forwards SIGTERM to node');
     assert.ok(instructionsOf(final, 'COPY').some((copy) => /tini-static \/usr\/bin\/tini$/.test(copy.args)), 'the final stage carries tini');
     const sources = instructionsOf(final, 'COPY').filter((copy) => !copy.args.startsWith('--from')).map((copy) => copy.args.split(/\s+/)[0]);
-    assert.deepEqual(sources.sort(), ['api', 'bin', 'operator', 'package.json', 'runtime']);
+    assert.deepEqual(sources.sort(), ['api', 'bin', 'operator', 'package.json', 'rollout', 'runtime']);
     assert.ok(instructionsOf(final, 'ENV').some((env) => env.args === 'NODE_ENV=production'));
   });
 }
@@ -105,6 +105,6 @@ test('.dockerignore: the build context is the lockfile and the CLI source only',
   const lines = read('.dockerignore').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
   assert.equal(lines[0], '*', 'everything is excluded unless listed');
   const included = lines.filter((line) => line.startsWith('!')).map((line) => line.slice(1).replace(/\/$/, ''));
-  assert.deepEqual(included.sort(), ['bin', 'operator', 'package-lock.json', 'package.json', 'runtime']);
+  assert.deepEqual(included.sort(), ['api', 'bin', 'operator', 'package-lock.json', 'package.json', 'rollout', 'runtime']);
   assert.ok(lines.includes('**/node_modules'));
 });

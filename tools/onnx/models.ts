@@ -94,6 +94,38 @@ export function addModel(options: AddOptions = {}): Uint8Array {
 }
 
 /**
+ * The answers of `addModel` (y = scale * x + offset) after `rounds` extra 512x512 matrix
+ * products per row whose result is multiplied by zero and added: a candidate that agrees
+ * with addModel exactly but is slower by a chosen amount of real compute.
+ */
+export function slowAddModel(options: AddOptions & { readonly rounds: number }): Uint8Array {
+  const features = options.features ?? 4;
+  const width = 512;
+  const chain: OnnxNode[] = [{ op: 'MatMul', inputs: ['input', 'widen'], outputs: ['h0'] }];
+  for (let i = 1; i <= options.rounds; i += 1) chain.push({ op: 'MatMul', inputs: [`h${i - 1}`, 'mix'], outputs: [`h${i}`] });
+  return buildModel({
+    inputs: [{ name: 'input', type: 'FP32', dims: [options.batch ?? 'batch', features] }],
+    outputs: [{ name: 'output', type: 'FP32', dims: [options.batch ?? 'batch', features] }],
+    nodes: [
+      ...chain,
+      // Averaging weights keep every value finite, so zero times the work is exactly zero.
+      { op: 'ReduceMean', inputs: [`h${options.rounds}`], outputs: ['work'], attributes: { axes: { kind: 'ints', value: [1] }, keepdims: { kind: 'int', value: 1 } } },
+      { op: 'Mul', inputs: ['work', 'zero'], outputs: ['nothing'] },
+      { op: 'Mul', inputs: ['input', 'scale'], outputs: ['scaled'] },
+      { op: 'Add', inputs: ['scaled', 'offset'], outputs: ['shifted'] },
+      { op: 'Add', inputs: ['shifted', 'nothing'], outputs: ['output'] },
+    ],
+    initializers: [
+      { name: 'widen', type: 'FP32', dims: [features, width], data: new Array(features * width).fill(1 / features) },
+      { name: 'mix', type: 'FP32', dims: [width, width], data: new Array(width * width).fill(1 / width) },
+      { name: 'zero', type: 'FP32', dims: [], data: [0] },
+      { name: 'scale', type: 'FP32', dims: [], data: [options.scale ?? 2] },
+      { name: 'offset', type: 'FP32', dims: [], data: [options.offset ?? 1] },
+    ],
+  });
+}
+
+/**
  * Two inputs, three outputs of two types: a, b FP32 [batch, features] ->
  * sum = a + b, product = a * b (FP32), greater = a > b (BOOL).
  */
@@ -120,6 +152,16 @@ export function identityModel(type: OnnxElemType, dims: readonly Dim[] = ['batch
     inputs: [{ name: 'input', type, dims }],
     outputs: [{ name: 'output', type, dims }],
     nodes: [{ op: 'Identity', inputs: ['input'], outputs: ['output'] }],
+  });
+}
+
+/** One Identity per element type: 'in_<TYPE>' -> 'out_<TYPE>' ([batch, 2]), for every type the protocol maps unless `types` narrows it. */
+export function everyTypeModel(types: readonly OnnxElemType[] = Object.keys(ONNX_ELEM_TYPE) as OnnxElemType[]): Uint8Array {
+  const dims = ['batch', 2];
+  return buildModel({
+    inputs: types.map((type) => ({ name: `in_${type}`, type, dims })),
+    outputs: types.map((type) => ({ name: `out_${type}`, type, dims })),
+    nodes: types.map((type) => ({ op: 'Identity', inputs: [`in_${type}`], outputs: [`out_${type}`] })),
   });
 }
 

@@ -1,8 +1,10 @@
 -- Argo CD health for kubeinfer InferenceServices (serving.kubeinfer.io), read the way
 -- kstatus reads them, so Argo CD, Flux, Helm 4 --wait and kubectl wait agree:
 --   status older than the spec (observedGeneration < generation) -> Progressing
---   Stalled=True (the operator cannot make progress, e.g. a bad model URI) -> Degraded
---   Reconciling=True (rolling out, scaling, waiting for pods) -> Progressing
+--   Stalled=True (the operator cannot make progress, e.g. a bad model URI, or a rollout
+--     aborted by its analysis: reason RolloutAborted) -> Degraded
+--   Reconciling=True (rolling out, scaling, waiting for pods, a rollout shadowing,
+--     progressing or paused between steps) -> Progressing
 --   Ready=True -> Healthy; anything else -> Progressing
 -- Written for Lua 5.1 (Argo CD's gopher-lua): no integer division, goto or utf8.
 local hs = {}
