@@ -202,12 +202,12 @@ describe('desiredObjects', () => {
   it('turns spec.auth into router flags, and mounts the API-key Secret read-only', () => {
     const container = (spec: Record<string, unknown>) => find(desiredObjects(isvc({ ...spec, versions: [{ name: 'v1', model: { uri: 's3://m/1/model.onnx' } }] }), OPTIONS), 'Deployment', 'fraud-router').spec.template.spec;
     const open = container({});
-    assert.deepEqual(open.containers[0].args, ['route', '--configmap', 'ml/fraud-router', '--port', '8080']);
+    assert.deepEqual(open.containers[0].args, ['route', '--configmap', 'ml/fraud-router', '--port', '8080', '--grpc-port', '8081']);
     assert.equal(open.volumes, undefined);
     const kubernetes = container({ auth: { mode: 'kubernetes', protectMetrics: true } });
-    assert.deepEqual(kubernetes.containers[0].args.slice(5), ['--auth-kubernetes', 'ml/fraud', '--protect-metrics']);
+    assert.deepEqual(kubernetes.containers[0].args.slice(7), ['--auth-kubernetes', 'ml/fraud', '--protect-metrics']);
     const keys = container({ auth: { mode: 'apiKey', secretRef: { name: 'fraud-keys' } } });
-    assert.deepEqual(keys.containers[0].args.slice(5), ['--api-keys-file', '/var/run/secrets/kubeinfer/api-keys']);
+    assert.deepEqual(keys.containers[0].args.slice(7), ['--api-keys-file', '/var/run/secrets/kubeinfer/api-keys']);
     assert.deepEqual(keys.volumes, [{ name: 'api-keys', secret: { secretName: 'fraud-keys', defaultMode: 0o440 } }]);
     assert.deepEqual(keys.containers[0].volumeMounts, [{ name: 'api-keys', mountPath: '/var/run/secrets/kubeinfer/api-keys', readOnly: true }]);
   });
