@@ -8,9 +8,8 @@ import type { ImageChannels, ImageLayout, ImageResize, ImageStep, Pipeline } fro
 
 export type PipelineStage = 'preprocess' | 'postprocess';
 
-/** The serve settings that carry this contract (each also a CLI flag of `kubeinfer serve`). */
-export const PIPELINE_ENV = 'KUBEINFER_PIPELINE';
-export const LABELS_PATH_ENV = 'KUBEINFER_LABELS_PATH';
+// The serve settings that carry it (KUBEINFER_PIPELINE, KUBEINFER_LABELS_PATH) are in the
+// contracts' settings table (contracts/serve-settings.ts).
 /** The name fetch-model publishes a labels file under. */
 export const LABELS_FILE = 'labels.txt';
 

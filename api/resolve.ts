@@ -1,8 +1,8 @@
 // The effective settings of each version after overrides and defaults: what the
 // operator and local mode run. One place decides "a version's block replaces the
 // spec's", so the two never disagree.
+import { withSchemaDefaults, type DefaultedAutoscaling, type DefaultedSpec, type DefaultedVersion } from './defaults.ts';
 import type {
-  Autoscaling,
   AutoscalingMetric,
   ExecutionProvider,
   InferenceServiceSpec,
@@ -52,7 +52,8 @@ export interface ResolvedVersion {
 }
 
 /** Resolves every version of a validated spec (see `validateInferenceService`). */
-export function resolveVersions(spec: InferenceServiceSpec): readonly ResolvedVersion[] {
+export function resolveVersions(input: InferenceServiceSpec): readonly ResolvedVersion[] {
+  const spec = withSchemaDefaults(input);
   const gpu = resolveGpu(spec);
   return spec.versions.map((version) => ({
     name: version.name,
@@ -63,36 +64,27 @@ export function resolveVersions(spec: InferenceServiceSpec): readonly ResolvedVe
     scaling: resolveScaling(spec, version),
     runtime: resolveRuntime(version.runtime ?? spec.runtime ?? {}, gpu),
     ...(gpu === undefined ? {} : { gpu }),
-    mirrorPercent: spec.traffic?.mirror?.version === version.name ? (spec.traffic.mirror.percent ?? 100) : 0,
+    mirrorPercent: spec.traffic?.mirror?.version === version.name ? spec.traffic.mirror.percent : 0,
   }));
 }
 
 /** A version's share of live traffic: omitted means 0, or 100 when it is the only version. */
-export function effectiveWeight(spec: InferenceServiceSpec, version: ModelVersion): number {
+export function effectiveWeight(spec: Pick<InferenceServiceSpec, 'versions'>, version: Pick<ModelVersion, 'weight'>): number {
   return version.weight ?? (spec.versions.length === 1 ? 100 : 0);
 }
 
-/** `v1=90,v2=10` plus `v3=mirror:20` for a mirror target: the printer column's text. */
-export function formatTrafficSummary(
-  versions: readonly { readonly name: string; readonly weight: number }[],
-  mirror?: { readonly version: string; readonly percent: number },
-): string {
-  const parts = versions.map((version) => (version.name === mirror?.version ? `${version.name}=mirror:${mirror.percent}` : `${version.name}=${version.weight}`));
-  return parts.join(',');
-}
-
-function resolveScaling(spec: InferenceServiceSpec, version: ModelVersion): ResolvedScaling {
+function resolveScaling(spec: DefaultedSpec, version: DefaultedVersion): ResolvedScaling {
   if (version.replicas !== undefined) return { kind: 'Fixed', replicas: version.replicas };
   const autoscaling = version.autoscaling ?? (spec.replicas === undefined ? spec.autoscaling : undefined);
   if (autoscaling === undefined) return { kind: 'Fixed', replicas: spec.replicas ?? 1 };
   return autoscaled(autoscaling);
 }
 
-function autoscaled(autoscaling: Autoscaling): ResolvedScaling {
-  const metric = autoscaling.metric ?? 'cpu';
+function autoscaled(autoscaling: DefaultedAutoscaling): ResolvedScaling {
+  const metric = autoscaling.metric;
   return {
     kind: 'Autoscaled',
-    minReplicas: autoscaling.minReplicas ?? 1,
+    minReplicas: autoscaling.minReplicas,
     maxReplicas: autoscaling.maxReplicas,
     metric,
     target: autoscaling.target ?? DEFAULT_TARGETS[metric],
@@ -100,10 +92,10 @@ function autoscaled(autoscaling: Autoscaling): ResolvedScaling {
   };
 }
 
-function resolveGpu(spec: InferenceServiceSpec): ResolvedGpu | undefined {
+function resolveGpu(spec: DefaultedSpec): ResolvedGpu | undefined {
   const gpu = spec.gpu;
-  const count = gpu?.count ?? 1;
-  if (gpu === undefined || count === 0) return undefined;
+  if (gpu === undefined || gpu.count === 0) return undefined;
+  const count = gpu.count;
   return {
     resourceName: gpu.mig === undefined ? 'nvidia.com/gpu' : `nvidia.com/mig-${gpu.mig}`,
     count,

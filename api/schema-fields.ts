@@ -1,10 +1,9 @@
 // Reusable blocks of the InferenceService schema: the settings that appear both at
 // spec level and as per-version overrides, plus GPU, scheduling and storage.
 import type { V1Affinity, V1NetworkPolicyPeer } from '@kubernetes/client-node';
+import { DNS_SUBDOMAIN } from './names.ts';
 import { boolean, celString, enumeration, integer, intOrString, list, map, object, optional, passthrough, required, string } from './schema-builder.ts';
 
-export const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
-export const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
 const QUANTITY = '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
 export const MIG_PROFILE = '^[1-7]g\\.[1-9][0-9]{0,2}gb$';
@@ -47,6 +46,12 @@ export const runtime = object(
     ),
     maxRequestBytes: optional(
       integer('Largest request body the server accepts (HTTP 413 beyond it).', { minimum: 1, maximum: 4294967296, format: 'int64' }),
+    ),
+    maxBodyBytesInFlight: optional(
+      integer(
+        'Request-body bytes the server admits at once; beyond it new requests get HTTP 503 with Retry-After before their bodies are read. Default: an eighth of the container memory limit (256 MiB without one).',
+        { minimum: 1, maximum: 1099511627776, format: 'int64' },
+      ),
     ),
     executionProvider: optional(
       enumeration(['cpu', 'cuda'], 'ONNX Runtime execution provider. cuda needs spec.gpu; the default is cuda when spec.gpu is set, else cpu.'),
@@ -246,11 +251,14 @@ export const networkPolicy = object(
   },
 );
 
+/** Router pods unless spec.router.replicas says otherwise: two, so one can be drained or rolled while the other serves. */
+export const DEFAULT_ROUTER_REPLICAS = 2;
+
 /** The weighted router Deployment. */
 export const router = object(
   'The weighted router Deployment behind the stable Service <name>.',
   {
-    replicas: optional(integer('Router pods.', { minimum: 1, maximum: 100, default: 1 })),
+    replicas: optional(integer('Router pods, spread across nodes where possible; a PodDisruptionBudget lets voluntary disruptions take one at a time.', { minimum: 1, maximum: 100, default: DEFAULT_ROUTER_REPLICAS })),
     resources: optional(resources),
   },
   { default: {} },

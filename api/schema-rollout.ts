@@ -1,7 +1,7 @@
 // The progressive-delivery blocks of the schema: spec.rollout (steps and analysis gates)
 // and status.rollout (where the operator has walked the effective weights so far).
 import { celString, enumeration, integer, list, number, object, optional, required, string } from './schema-builder.ts';
-import { DNS_LABEL } from './schema-fields.ts';
+import { DNS_LABEL } from './names.ts';
 
 /** Kubernetes-style durations: `1s`, `90s`, `2m`, `1h30m`; one unit at least, seconds are the finest. */
 export const DURATION = '^([0-9]+h)?([0-9]+m)?([0-9]+s)?$';

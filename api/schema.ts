@@ -3,9 +3,10 @@
 // the assertions at the bottom break the typecheck the moment they drift.
 import { boolean, celString, enumeration, integer, list, object, optional, required, string } from './schema-builder.ts';
 import type { TypeOf } from './schema-builder.ts';
+import { DNS_LABEL } from './names.ts';
 import { rollout, rolloutStatus } from './schema-rollout.ts';
 import { labels, modelUri, pipeline } from './schema-pipeline.ts';
-import { auth, autoscaling, DNS_LABEL, gpu, networkPolicy, resources, router, runtime, scheduling, storage } from './schema-fields.ts';
+import { auth, autoscaling, gpu, networkPolicy, resources, router, runtime, scheduling, storage } from './schema-fields.ts';
 import type { InferenceServiceSpec, InferenceServiceStatus } from './types.ts';
 
 export const MAX_VERSIONS = 8;

@@ -107,6 +107,7 @@ export interface RuntimeSettings {
   readonly batching?: BatchingSettings;
   readonly maxQueueSize?: number;
   readonly maxRequestBytes?: number;
+  readonly maxBodyBytesInFlight?: number;
   readonly executionProvider?: ExecutionProvider;
 }
 

@@ -1,7 +1,7 @@
 // Offline validation of one InferenceService: the CRD's schema and CEL rules, applied
 // the way the kube-apiserver applies them at admission.
 import { inferenceServiceSchema } from './schema.ts';
-import { DNS_LABEL, DNS_SUBDOMAIN } from './schema-fields.ts';
+import { DNS_LABEL, DNS_SUBDOMAIN } from './names.ts';
 import { applyDefaults, blocksRules, ruleProblems, structuralProblems } from './schema-walk.ts';
 import type { Problem } from './schema-walk.ts';
 import { API_GROUP_VERSION, KIND } from './types.ts';

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatRouterConfig } from '../runtime/router/index.ts';
+import { formatRouterConfig } from '../contracts/index.ts';
 import { freePort } from '../tools/cluster/index.ts';
 import { serviceClients } from '../runtime/grpc/protocol.ts';
 import { connectGrpc } from '../tools/grpc/client.ts';

@@ -11,8 +11,8 @@
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import type { InferenceService } from '../api/index.ts';
-import type { KubeClient } from '../operator/kube/client.ts';
-import { InferenceServiceKind } from '../operator/kube/resources.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { InferenceServiceKind } from '../kube/resources.ts';
 import type { FakeNode } from '../tools/cluster/index.ts';
 import { adminClient, applyAsUser, createNamespace, inferenceService, spawnOperator, startClusterWithCrd, type OperatorProcess } from '../test/operator/harness.ts';
 

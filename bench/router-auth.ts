@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import { formatRouterConfig } from '../runtime/router/index.ts';
+import { formatRouterConfig } from '../contracts/index.ts';
 import { startControlPlane, type ControlPlane } from '../tools/cluster/index.ts';
 import { firstLine, measure, type Cell, type Payload } from './load.ts';
 

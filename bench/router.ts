@@ -11,9 +11,8 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatRouterConfig } from '../runtime/router/index.ts';
+import { formatRouterConfig } from '../contracts/index.ts';
 import { firstLine, measure, type Payload } from './load.ts';
-
 
 const CLI = fileURLToPath(new URL('../bin/kubeinfer.ts', import.meta.url));
 const BACKEND = fileURLToPath(new URL('./router-backend.ts', import.meta.url));

@@ -28,6 +28,7 @@ export function summarize(samplesMs: number[], seconds: number, errors = 0): Lat
 export interface ServeHandle {
   readonly url: string;
   readonly hostPort: string;
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -36,6 +37,7 @@ function loopbackHandle(child: ChildProcess, exited: Promise<void>, port: number
   return {
     url: `http://127.0.0.1:${port}`,
     hostPort: `127.0.0.1:${port}`,
+    pid: child.pid!,
     stop: async () => {
       child.kill('SIGTERM');
       await exited;

@@ -2,7 +2,7 @@
 // annotation on the child, it tells the controller when a spec change removed
 // fields (which a "desired is a subset of live" check cannot see).
 import { createHash } from 'node:crypto';
-import type { KubeObject } from '../kube/types.ts';
+import type { KubeObject } from '../../kube/types.ts';
 import { ANNOTATION_APPLIED_HASH } from './labels.ts';
 
 /** JSON with object keys sorted, so equal objects always serialize equally. */

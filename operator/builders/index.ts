@@ -1,8 +1,9 @@
 // desiredObjects: the exact set of objects one InferenceService should own.
 // Pure: the operator applies its result and `kubeinfer render` prints it.
 import { resolveVersions, type InferenceService } from '../../api/index.ts';
-import type { KubeObject } from '../kube/types.ts';
+import type { KubeObject } from '../../kube/types.ts';
 import { modelDeployment } from './deployment.ts';
+import { routerDisruptionBudget } from './disruption.ts';
 import { withAppliedHash } from './hash.ts';
 import { versionHpa } from './hpa.ts';
 import { modelNetworkPolicy } from './network-policy.ts';
@@ -35,6 +36,7 @@ export function desiredObjects(isvc: InferenceService, options: BuildOptions): K
     routerConfigMap(isvc),
     ...perVersion,
     routerDeployment(isvc, options),
+    routerDisruptionBudget(isvc),
     routerService(isvc),
   ];
   return objects.map((object) => withAppliedHash(object as unknown as KubeObject));

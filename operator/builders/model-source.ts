@@ -3,32 +3,18 @@
 // `fetch-model` init container into an emptyDir shared with the runtime.
 import type { V1Container, V1ResourceRequirements, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { InferenceService, ModelSource } from '../../api/index.ts';
-import { CREDENTIALS_DIR, MODEL_DIR, type BuildOptions } from './options.ts';
+import { CREDENTIALS_DIR, MODEL_FILE, parseModelUri, pvcMount, type PvcMount } from '../../contracts/index.ts';
+import { MODEL_DIR, type BuildOptions } from './options.ts';
 import { containerSecurityContext } from './security.ts';
 
 export const MODEL_VOLUME = 'model';
 export const TMP_VOLUME = 'tmp';
 export const CREDENTIALS_VOLUME = 'storage-credentials';
-
-/** A `pvc://<claim>/<path>` URI split into the claim and the location of the model inside it. */
-export interface ClaimLocation {
-  readonly claim: string;
-  /** Directory inside the claim mounted at /mnt/models ('' for the claim's root). */
-  readonly subPath: string;
-  readonly fileName: string;
-}
-
-/** Parses a pvc:// URI; a path ending in `.onnx` names the file, anything else a directory holding model.onnx. */
-export function claimLocation(uri: string): ClaimLocation | undefined {
-  if (!uri.startsWith('pvc://')) return undefined;
-  const rest = uri.slice('pvc://'.length);
-  const slash = rest.indexOf('/');
-  const claim = slash < 0 ? rest : rest.slice(0, slash);
-  const path = (slash < 0 ? '' : rest.slice(slash + 1)).replace(/^\/+|\/+$/g, '');
-  if (!path.endsWith('.onnx')) return { claim, subPath: path, fileName: 'model.onnx' };
-  const lastSlash = path.lastIndexOf('/');
-  return { claim, subPath: lastSlash < 0 ? '' : path.slice(0, lastSlash), fileName: path.slice(lastSlash + 1) };
-}
+/**
+ * Most bytes fetch-model may write, passed to it as --max-bytes and used as the model
+ * volume's sizeLimit, so a runaway download is stopped by the fetcher, never by eviction.
+ */
+export const MODEL_FETCH_LIMIT = '20Gi';
 
 export interface ModelDelivery {
   readonly volumes: V1Volume[];
@@ -42,22 +28,32 @@ export interface ModelDelivery {
 export function modelDelivery(isvc: InferenceService, model: ModelSource, resources: V1ResourceRequirements, options: BuildOptions): ModelDelivery {
   const tmp: V1Volume = { name: TMP_VOLUME, emptyDir: {} }; // the root filesystem is read-only
   const tmpMount: V1VolumeMount = { name: TMP_VOLUME, mountPath: '/tmp' };
-  const claim = claimLocation(model.uri);
+  const claim = claimMount(model.uri);
   if (claim) {
     return {
-      volumes: [{ name: MODEL_VOLUME, persistentVolumeClaim: { claimName: claim.claim, readOnly: true } }, tmp],
+      volumes: [{ name: MODEL_VOLUME, persistentVolumeClaim: { claimName: claim.claimName, readOnly: true } }, tmp],
       runtimeMounts: [{ name: MODEL_VOLUME, mountPath: MODEL_DIR, readOnly: true, ...(claim.subPath ? { subPath: claim.subPath } : {}) }, tmpMount],
       initContainers: [],
-      modelPath: `${MODEL_DIR}/${claim.fileName}`,
+      modelPath: `${MODEL_DIR}/${claim.modelFile}`,
     };
   }
-  const fetchModel = fetchContainer(isvc, 'fetch-model', [model.uri, MODEL_DIR, ...(model.sha256 ? ['--sha256', model.sha256] : [])], { name: MODEL_VOLUME, mountPath: MODEL_DIR }, resources, options);
+  const fetchArgs = [model.uri, MODEL_DIR, '--max-bytes', MODEL_FETCH_LIMIT, ...(model.sha256 ? ['--sha256', model.sha256] : [])];
+  const fetchModel = fetchContainer(isvc, 'fetch-model', fetchArgs, { name: MODEL_VOLUME, mountPath: MODEL_DIR }, resources, options);
   return {
-    volumes: [{ name: MODEL_VOLUME, emptyDir: {} }, tmp, ...credentialsVolumes(isvc)],
+    volumes: [{ name: MODEL_VOLUME, emptyDir: { sizeLimit: MODEL_FETCH_LIMIT } }, tmp, ...credentialsVolumes(isvc)],
     runtimeMounts: [{ name: MODEL_VOLUME, mountPath: MODEL_DIR, readOnly: true }, tmpMount],
     initContainers: [fetchModel],
-    modelPath: `${MODEL_DIR}/model.onnx`,
+    modelPath: `${MODEL_DIR}/${MODEL_FILE}`,
   };
+}
+
+/**
+ * Where a pvc:// model is mounted; undefined for any other URI. A pvc:// URI the contract
+ * refuses never gets here: the operator stalls such a spec first (controller/spec.ts).
+ */
+export function claimMount(uri: string): PvcMount | undefined {
+  const source = parseModelUri(uri);
+  return source.ok && source.value.scheme === 'pvc' ? pvcMount(source.value) : undefined;
 }
 
 /** The Secret volume fetch-model reads credentials from, when spec.storage.secretRef is set. */

@@ -6,7 +6,7 @@
 import type { InferenceService } from '../../api/index.ts';
 import { LABEL_COMPONENT, LABEL_ISVC, routerSelector, standardLabels } from './labels.ts';
 import { childMetadata } from './owner.ts';
-import type { KubeObject } from '../kube/types.ts';
+import type { KubeObject } from '../../kube/types.ts';
 
 /** The model pods' NetworkPolicy, or undefined when spec.networkPolicy.enabled is false. */
 // Typed as a plain object: client-node's V1NetworkPolicy spells the wire field `from` as `_from`.

@@ -30,7 +30,5 @@ export function containerPorts(): V1ContainerPort[] {
 export const MODEL_DIR = '/mnt/models';
 /** Where the pipeline's step models and the labels file live in a runtime pod. */
 export const ARTIFACTS_DIR = '/mnt/artifacts';
-/** Where spec.storage.secretRef is mounted for fetch-model. */
-export const CREDENTIALS_DIR = '/var/run/secrets/kubeinfer/storage';
 /** The user model and router containers run as (distroless `nonroot`). */
 export const RUN_AS_USER = 65532;

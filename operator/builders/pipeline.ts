@@ -4,9 +4,10 @@
 // artifacts have their own volume.
 import type { V1Container, V1EnvVar, V1ResourceRequirements, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import {
-  LABELS_FILE, LABELS_PATH_ENV, PIPELINE_ENV, runtimePipeline,
+  LABELS_FILE, runtimePipeline,
   type ArtifactSource, type InferenceService, type PipelineStage, type ResolvedVersion,
 } from '../../api/index.ts';
+import { serveEnv } from '../../contracts/index.ts';
 import { credentialsVolumes, fetchContainer } from './model-source.ts';
 import { ARTIFACTS_DIR, type BuildOptions } from './options.ts';
 
@@ -55,11 +56,10 @@ export function pipelineDelivery(isvc: InferenceService, version: ResolvedVersio
   const initContainers = artifacts.map((artifact) => fetchContainer(isvc, artifact.container, [
     artifact.source.uri, artifact.dir, '--file-name', artifact.fileName, ...(artifact.source.sha256 ? ['--sha256', artifact.source.sha256] : []),
   ], target, resources, options));
-  const env: V1EnvVar[] = [];
-  if (version.model.labels !== undefined) env.push({ name: LABELS_PATH_ENV, value: `${ARTIFACTS_DIR}/labels/${LABELS_FILE}` });
-  if (steps.length > 0) {
-    env.push({ name: PIPELINE_ENV, value: JSON.stringify(runtimePipeline(version.pipeline, (stage, index) => `${stepDir(stage, index)}/model.onnx`)) });
-  }
+  const env: V1EnvVar[] = serveEnv({
+    ...(version.model.labels === undefined ? {} : { labelsPath: `${ARTIFACTS_DIR}/labels/${LABELS_FILE}` }),
+    ...(steps.length === 0 ? {} : { pipeline: JSON.stringify(runtimePipeline(version.pipeline, (stage, index) => `${stepDir(stage, index)}/model.onnx`)) }),
+  });
   return {
     volumes: [{ name: ARTIFACTS_VOLUME, emptyDir: {} }, ...(artifacts.length > 0 ? credentialsVolumes(isvc) : [])],
     runtimeMounts: [{ ...target, readOnly: true }],

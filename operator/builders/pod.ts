@@ -2,6 +2,7 @@
 // serve`), how its model arrives, placement and security.
 import type { V1Container, V1EnvVar, V1PodTemplateSpec, V1ResourceRequirements } from '@kubernetes/client-node';
 import type { InferenceService, Quantity, ResolvedVersion, ResourceRequirements } from '../../api/index.ts';
+import { serveEnv, versionServeValues } from '../../contracts/index.ts';
 import { gpuLimits, podAffinity, podTolerations } from './gpu.ts';
 import { scrapeAnnotations, standardLabels } from './labels.ts';
 import { modelDelivery } from './model-source.ts';
@@ -9,9 +10,13 @@ import { pipelineDelivery } from './pipeline.ts';
 import { containerPorts, GRPC_PORT, HTTP_PORT, type BuildOptions } from './options.ts';
 import { modelProbes } from './probes.ts';
 import { containerSecurityContext, podSecurityContext } from './security.ts';
+import { modelTermination } from './termination.ts';
 
-/** Requests for a model container when the InferenceService names none (as KServe does). */
-export const DEFAULT_MODEL_RESOURCES: ResourceRequirements = { requests: { cpu: '1', memory: '1Gi' } };
+/**
+ * Resources of a model container when the InferenceService names none (requests as KServe's).
+ * The memory limit bounds a pod under abuse; the server derives its request-body budget from it.
+ */
+export const DEFAULT_MODEL_RESOURCES: ResourceRequirements = { requests: { cpu: '1', memory: '1Gi' }, limits: { memory: '2Gi' } };
 
 /** Converts API quantities (string or number) to the strings a container spec holds. */
 export function containerResources(resources: ResourceRequirements, extraLimits: Record<string, string> = {}): V1ResourceRequirements {
@@ -25,25 +30,16 @@ export function containerResources(resources: ResourceRequirements, extraLimits:
   };
 }
 
-/** The runtime's environment: DESIGN.md "Runtime pod" contract. */
+/** The runtime's environment: DESIGN.md "Runtime pod" contract, from the shared settings table. */
 export function runtimeEnv(isvc: InferenceService, version: ResolvedVersion, modelPath: string): V1EnvVar[] {
-  const { runtime } = version;
-  const optional: [string, number | string | undefined][] = [
-    ['KUBEINFER_WORKERS', runtime.workers],
-    ['KUBEINFER_MAX_BATCH_SIZE', runtime.batching?.maxBatchSize],
-    ['KUBEINFER_MAX_QUEUE_DELAY_MICROS', runtime.batching?.maxQueueDelayMicros],
-    ['KUBEINFER_MAX_QUEUE_SIZE', runtime.maxQueueSize],
-    ['KUBEINFER_MAX_REQUEST_BYTES', runtime.maxRequestBytes],
-    ['KUBEINFER_EXECUTION_PROVIDER', runtime.executionProvider],
-  ];
-  return [
-    { name: 'KUBEINFER_MODEL_PATH', value: modelPath },
-    { name: 'KUBEINFER_MODEL_NAME', value: isvc.metadata.name ?? '' },
-    { name: 'KUBEINFER_MODEL_VERSION', value: version.name },
-    { name: 'KUBEINFER_PORT', value: String(HTTP_PORT) },
-    { name: 'KUBEINFER_GRPC_PORT', value: String(GRPC_PORT) },
-    ...optional.filter((entry): entry is [string, number | string] => entry[1] !== undefined).map(([name, value]) => ({ name, value: String(value) })),
-  ];
+  return serveEnv({
+    modelPath,
+    modelName: isvc.metadata.name ?? '',
+    modelVersion: version.name,
+    port: HTTP_PORT,
+    grpcPort: GRPC_PORT,
+    ...versionServeValues(version.runtime),
+  });
 }
 
 /** Pod template of one version's Deployment. */
@@ -55,14 +51,16 @@ export function modelPodTemplate(isvc: InferenceService, version: ResolvedVersio
   // A pvc:// model brings no credentials volume of its own; the artifacts' fetchers may need it.
   const volumes = [...delivery.volumes, ...pipeline.volumes.filter((volume) => !delivery.volumes.some((known) => known.name === volume.name))];
   const initContainers = [...delivery.initContainers, ...pipeline.initContainers];
+  const termination = modelTermination();
   const runtime: V1Container = {
     name: 'runtime',
     image: options.runtimeImage,
     ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
     args: ['serve'],
     ports: containerPorts(),
-    env: [...runtimeEnv(isvc, version, delivery.modelPath), ...pipeline.env],
+    env: [...runtimeEnv(isvc, version, delivery.modelPath), ...pipeline.env, ...termination.env],
     resources,
+    lifecycle: termination.lifecycle,
     ...modelProbes(),
     securityContext: containerSecurityContext(),
     volumeMounts: [...delivery.runtimeMounts, ...pipeline.runtimeMounts],
@@ -74,6 +72,7 @@ export function modelPodTemplate(isvc: InferenceService, version: ResolvedVersio
     metadata: { labels: standardLabels(isvc, 'model', version.name), annotations: scrapeAnnotations(HTTP_PORT) },
     spec: {
       automountServiceAccountToken: false, // the model server never calls the Kubernetes API
+      terminationGracePeriodSeconds: termination.terminationGracePeriodSeconds,
       securityContext: podSecurityContext(),
       ...(options.imagePullSecrets?.length ? { imagePullSecrets: options.imagePullSecrets.map((name) => ({ name })) } : {}),
       ...(initContainers.length > 0 ? { initContainers } : {}),

@@ -3,7 +3,7 @@
 // touches: the router watches it and applies new weights without a restart.
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { resolveVersions, type InferenceService, type VersionWeight } from '../../api/index.ts';
-import { formatRouterConfig, ROUTER_CONFIG_KEY, type RouterConfig, type RouterMirror } from '../../runtime/router/config.ts';
+import { buildRouterConfig, formatRouterConfig, ROUTER_CONFIG_KEY, type RouterConfig, type RouterMirror } from '../../contracts/index.ts';
 import { standardLabels } from './labels.ts';
 import { routerObjectName, versionServiceUrl } from './names.ts';
 import { GRPC_PORT, SERVICE_PORT } from './options.ts';
@@ -15,21 +15,13 @@ export interface EffectiveTraffic {
   readonly mirror?: RouterMirror;
 }
 
-/** The router configuration an InferenceService implies (with a rollout's traffic when one is under way). */
+/** The router configuration an InferenceService implies (with a rollout's traffic when one is under way): each version behind its Service. */
 export function routerConfig(isvc: InferenceService, traffic?: EffectiveTraffic): RouterConfig {
   const name = isvc.metadata.name ?? '';
   const namespace = isvc.metadata.namespace ?? 'default';
-  const mirror = isvc.spec.traffic?.mirror;
-  return {
-    model: name,
-    versions: resolveVersions(isvc.spec).map((version) => ({
-      name: version.name,
-      weight: traffic?.weights.find((w) => w.name === version.name)?.weight ?? version.weight,
-      url: versionServiceUrl(name, namespace, version.name, SERVICE_PORT),
-      grpcUrl: versionServiceUrl(name, namespace, version.name, GRPC_PORT),
-    })),
-    mirror: traffic?.mirror ?? (mirror ? { version: mirror.version, percent: mirror.percent ?? 100 } : null),
-  };
+  const versions = resolveVersions(isvc.spec).map((version) => ({ ...version, weight: traffic?.weights.find((w) => w.name === version.name)?.weight ?? version.weight }));
+  const endpoints = (version: string) => ({ url: versionServiceUrl(name, namespace, version, SERVICE_PORT), grpcUrl: versionServiceUrl(name, namespace, version, GRPC_PORT) });
+  return buildRouterConfig(name, versions, endpoints, traffic?.mirror);
 }
 
 /** ConfigMap `<isvc>-router`. */

@@ -2,11 +2,11 @@
 // kubeconfig, a client under the CLI's own field manager, and the named
 // InferenceService, with the error printed and the exit code chosen here.
 import type { InferenceService } from '../../api/index.ts';
-import type { KubeClient } from '../kube/client.ts';
-import { describeError } from '../kube/errors.ts';
-import { createNodeKubeClient } from '../kube/node-client.ts';
-import { InferenceServiceKind } from '../kube/resources.ts';
-import { loadKubeConfig } from './kubeconfig.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import { describeError } from '../../kube/errors.ts';
+import { createNodeKubeClient } from '../../kube/node-client.ts';
+import { InferenceServiceKind } from '../../kube/resources.ts';
+import { loadKubeConfig } from '../../kube/kubeconfig.ts';
 
 const FIELD_MANAGER_CLI = 'kubeinfer-cli';
 

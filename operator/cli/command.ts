@@ -54,6 +54,7 @@ function registerOperator(program: Command): void {
     .addOption(new Option('--leader-elect', 'elect a leader through a Lease so several replicas can run').env('KUBEINFER_LEADER_ELECT').default(false))
     .addOption(new Option('--leader-election-namespace <ns>', 'namespace of the Lease (default: $POD_NAMESPACE, then the in-cluster namespace)').env('KUBEINFER_LEADER_ELECTION_NAMESPACE'))
     .addOption(new Option('--leader-election-id <name>', 'name of the Lease').env('KUBEINFER_LEADER_ELECTION_ID').default('kubeinfer-operator'))
+    .addOption(new Option('--leader-election-lease-seconds <s>', 'how long a leader that stops renewing keeps the Lease (a clean stop releases it at once)').env('KUBEINFER_LEADER_ELECTION_LEASE_SECONDS').default('15'))
     .addOption(new Option('--workers <n>', 'InferenceServices reconciled concurrently').env('KUBEINFER_OPERATOR_WORKERS').default('4'))
     .addOption(new Option('--resync-seconds <s>', 'reconcile everything this often even without events').env('KUBEINFER_RESYNC_SECONDS').default('600'))
     .addOption(new Option('--cluster-domain <domain>', 'cluster DNS suffix used in status.url').env('KUBEINFER_CLUSTER_DOMAIN').default(DEFAULT_CLUSTER_DOMAIN))

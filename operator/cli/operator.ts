@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { runOperator, type OperatorOptions } from '../controller/manager.ts';
 import type { ImagePullPolicy } from '../builders/options.ts';
-import { loadKubeConfig } from './kubeconfig.ts';
+import { integerFlags } from '../../cli/flags.ts';
+import { loadKubeConfig } from '../../kube/kubeconfig.ts';
 
 export interface OperatorFlags {
   readonly runtimeImage: string;
@@ -18,6 +19,7 @@ export interface OperatorFlags {
   readonly leaderElect: boolean | string;
   readonly leaderElectionNamespace?: string;
   readonly leaderElectionId: string;
+  readonly leaderElectionLeaseSeconds: string;
   readonly workers: string;
   readonly resyncSeconds: string;
   readonly clusterDomain: string;
@@ -25,13 +27,6 @@ export interface OperatorFlags {
 }
 
 const IN_CLUSTER_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-
-/** Parses a non-negative integer flag or throws a message naming the flag. */
-export function integerFlag(name: string, value: string, minimum = 0): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < minimum) throw new Error(`--${name} must be an integer >= ${minimum}, got "${value}"`);
-  return parsed;
-}
 
 function leaderNamespace(flags: OperatorFlags, fallback: string): string {
   if (flags.leaderElectionNamespace) return flags.leaderElectionNamespace;
@@ -45,25 +40,29 @@ function leaderNamespace(flags: OperatorFlags, fallback: string): string {
 
 /** Turns the flags into OperatorOptions, or a message naming the bad flag. */
 export function operatorOptions(flags: OperatorFlags, kubeConfig: KubeConfig, contextNamespace: string): OperatorOptions | string {
-  try {
-    const metricsPort = integerFlag('metrics-port', flags.metricsPort);
-    const healthPort = integerFlag('health-port', flags.healthPort);
-    const leaderElect = flags.leaderElect === true || flags.leaderElect === 'true';
-    return {
-      kubeConfig,
-      build: { runtimeImage: flags.runtimeImage, imagePullPolicy: flags.imagePullPolicy, imagePullSecrets: flags.imagePullSecrets, clusterDomain: flags.clusterDomain },
-      namespaces: flags.watchNamespaces ?? [],
-      workers: integerFlag('workers', flags.workers, 1),
-      resyncPeriodMs: integerFlag('resync-seconds', flags.resyncSeconds, 1) * 1000,
-      metricsHost: flags.bindAddress,
-      metricsPort,
-      ...(healthPort !== metricsPort ? { healthPort } : {}),
-      ...(leaderElect ? { leaderElection: { namespace: leaderNamespace(flags, contextNamespace), name: flags.leaderElectionId } } : {}),
-      ...(process.env.POD_NAME ? { identity: `${process.env.POD_NAME}_${process.pid}` } : {}),
-    };
-  } catch (err) {
-    return (err as Error).message;
-  }
+  const parsed = integerFlags({
+    'metrics-port': [flags.metricsPort, { min: 0 }],
+    'health-port': [flags.healthPort, { min: 0 }],
+    workers: [flags.workers, { min: 1 }],
+    'resync-seconds': [flags.resyncSeconds, { min: 1 }],
+    // Longer than the 10 s renew deadline, which must run out first.
+    'leader-election-lease-seconds': [flags.leaderElectionLeaseSeconds, { min: 11 }],
+  });
+  if (!parsed.ok) return parsed.problem;
+  const { 'metrics-port': metricsPort, 'health-port': healthPort, workers, 'resync-seconds': resyncSeconds, 'leader-election-lease-seconds': leaseSeconds } = parsed.values;
+  const leaderElect = flags.leaderElect === true || flags.leaderElect === 'true';
+  return {
+    kubeConfig,
+    build: { runtimeImage: flags.runtimeImage, imagePullPolicy: flags.imagePullPolicy, imagePullSecrets: flags.imagePullSecrets, clusterDomain: flags.clusterDomain },
+    namespaces: flags.watchNamespaces ?? [],
+    workers,
+    resyncPeriodMs: resyncSeconds * 1000,
+    metricsHost: flags.bindAddress,
+    metricsPort,
+    ...(healthPort !== metricsPort ? { healthPort } : {}),
+    ...(leaderElect ? { leaderElection: { namespace: leaderNamespace(flags, contextNamespace), name: flags.leaderElectionId, leaseDurationMs: leaseSeconds * 1000 } } : {}),
+    ...(process.env.POD_NAME ? { identity: `${process.env.POD_NAME}_${process.pid}` } : {}),
+  };
 }
 
 /** Runs the operator; resolves with the exit code once it has stopped. */

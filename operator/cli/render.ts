@@ -3,12 +3,10 @@
 // requests. Owner references are left out: they need the uid the cluster
 // assigns, and the applied-hash annotation does not depend on them.
 import { stringify } from 'yaml';
-import { loadInferenceServices, type InferenceService } from '../../api/index.ts';
-import { readManifestSources } from '../../api/sources.ts';
-import { formatProblem } from '../../api/validate-command.ts';
+import { formatProblem, loadInferenceServices, readManifestSources, type InferenceService } from '../../api/index.ts';
 import { desiredObjects, type BuildOptions } from '../builders/index.ts';
 import type { ImagePullPolicy } from '../builders/options.ts';
-import type { KubeObject } from '../kube/types.ts';
+import type { KubeObject } from '../../kube/types.ts';
 
 export interface RenderFlags {
   readonly filename: readonly string[];

@@ -2,8 +2,8 @@
 // control of a running rollout without touching the spec. The commands set annotations
 // (api/rollout-control.ts) that the operator acts on; each prints the equivalent kubectl.
 import { ROLLOUT_ACTION_ANNOTATION, ROLLOUT_PAUSED_ANNOTATION, rolloutActionValue, type InferenceService } from '../../api/index.ts';
-import { describeError } from '../kube/errors.ts';
-import { InferenceServiceKind } from '../kube/resources.ts';
+import { describeError } from '../../kube/errors.ts';
+import { InferenceServiceKind } from '../../kube/resources.ts';
 import { readInferenceService, type ClusterFlags } from './cluster.ts';
 import { formatRollout } from './status.ts';
 

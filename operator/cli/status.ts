@@ -1,7 +1,7 @@
 // `kubeinfer status <name>`: the InferenceService's status as a person reads
 // it: readiness, URL, each version's weight and replicas, stall reasons.
 import { stringify } from 'yaml';
-import type { InferenceService, RolloutStatus } from '../../api/index.ts';
+import { mirrorOf, resolveVersions, type InferenceService, type RolloutStatus } from '../../api/index.ts';
 import { stepLabel } from '../../rollout/machine.ts';
 import { GRPC_PORT } from '../builders/options.ts';
 import { readInferenceService, type ClusterFlags } from './cluster.ts';
@@ -39,8 +39,8 @@ export function formatStatus(isvc: InferenceService): string {
     const replicas = live ? `${live.readyReplicas}/${live.replicas}` : '-';
     rows.push([version.name, weight, live ? String(live.ready) : '-', replicas, version.model.uri]);
   }
-  const mirror = isvc.spec.traffic?.mirror;
-  const mirrorLine = mirror ? `\nMirror:      ${mirror.percent ?? 100}% of requests copied to ${mirror.version}` : '';
+  const mirror = mirrorOf(resolveVersions(isvc.spec));
+  const mirrorLine = mirror ? `\nMirror:      ${mirror.percent}% of requests copied to ${mirror.version}` : '';
   const rollout = status.rollout ? `\n${formatRollout(status.rollout, isvc.spec.rollout?.steps.length ?? 0)}` : '';
   return `${lines.join('\n')}${table(rows)}${mirrorLine}${rollout}\n`;
 }

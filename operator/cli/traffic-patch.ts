@@ -3,7 +3,7 @@
 // 6902 JSON patch guarded by `test` operations, so a concurrent edit makes the
 // patch fail instead of being overwritten.
 import type { InferenceService } from '../../api/index.ts';
-import type { JsonPatchOperation } from '../kube/client.ts';
+import type { JsonPatchOperation } from '../../kube/client.ts';
 
 export type TrafficPatch =
   | { readonly ok: true; readonly operations: readonly JsonPatchOperation[]; readonly unchanged: boolean }

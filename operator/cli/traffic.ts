@@ -1,7 +1,7 @@
 // `kubeinfer promote|rollback <name> <version>`: see traffic-patch.ts. Under
 // GitOps the same edit belongs in git; the command prints it for that reason.
-import { describeError } from '../kube/errors.ts';
-import { InferenceServiceKind } from '../kube/resources.ts';
+import { describeError } from '../../kube/errors.ts';
+import { InferenceServiceKind } from '../../kube/resources.ts';
 import { readInferenceService, type ClusterFlags } from './cluster.ts';
 import { allTrafficTo, kubectlCommand } from './traffic-patch.ts';
 

@@ -5,9 +5,9 @@
 // again; the object's own watch event (or its deletion) clears it. The watch
 // event can also beat the HTTP response of the write, so the resourceVersions
 // recently seen per child are kept to recognise that case.
-import type { Informer, InformerEvent } from '../kube/client.ts';
-import type { ResourceKind } from '../kube/resources.ts';
-import type { KubeObject, ObjectKey } from '../kube/types.ts';
+import type { Informer, InformerEvent } from '../../kube/client.ts';
+import type { ResourceKind } from '../../kube/resources.ts';
+import type { KubeObject, ObjectKey } from '../../kube/types.ts';
 import { LABEL_ISVC } from '../builders/labels.ts';
 
 const MEMO_TTL_MS = 30_000;

@@ -3,9 +3,10 @@
 // missing or lacks the keys the model URIs need. Each becomes a Stalled
 // condition whose message says what to do. Pure: callers pass what they read.
 import { redactUri, resolveVersions, type InferenceService } from '../../api/index.ts';
+import { CREDENTIAL_PAIRS, REQUIRED_CREDENTIALS } from '../../contracts/index.ts';
 import { GPU_MEMORY_LABEL, GPU_PRODUCT_LABEL } from '../builders/gpu.ts';
 import { STORAGE_CREDENTIALS_SELECTOR } from '../builders/labels.ts';
-import type { KubeObject } from '../kube/types.ts';
+import type { KubeObject } from '../../kube/types.ts';
 
 /** A reason (CamelCase) and a message a person can act on. */
 export interface Problem {
@@ -50,16 +51,6 @@ export function gpuProblem(isvc: InferenceService, nodes: readonly KubeObject[] 
 /** The Secret named by spec.storage.secretRef as read from the API: its keys, or that it does not exist. */
 export type SecretLookup = { readonly found: true; readonly keys: readonly string[] } | { readonly found: false };
 
-const REQUIRED_BY_SCHEME: Readonly<Record<string, { keys: readonly string[][]; hint: string }>> = {
-  // Alternatives: any one inner list complete is enough.
-  s3: { keys: [['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']], hint: 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY' },
-  gs: { keys: [['service-account.json']], hint: 'service-account.json' },
-};
-const PAIRS: readonly (readonly [string, string])[] = [
-  ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'],
-  ['HTTP_USERNAME', 'HTTP_PASSWORD'],
-];
-
 /** Storage credentials problems; undefined when no Secret is referenced or it has what the URIs need. */
 export function credentialsProblem(isvc: InferenceService, secret: SecretLookup | undefined): Problem | undefined {
   const secretName = isvc.spec.storage?.secretRef?.name;
@@ -73,13 +64,13 @@ export function credentialsProblem(isvc: InferenceService, secret: SecretLookup 
     };
   }
   const keys = new Set(secret.keys);
-  for (const [a, b] of PAIRS) {
+  for (const [a, b] of CREDENTIAL_PAIRS) {
     if (keys.has(a) !== keys.has(b)) return { reason: 'StorageCredentialsIncomplete', message: `Secret ${secretName} has ${keys.has(a) ? a : b} but not ${keys.has(a) ? b : a}; add the missing key.` };
   }
   for (const version of remote) {
     const scheme = version.model.uri.slice(0, version.model.uri.indexOf(':'));
-    const required = REQUIRED_BY_SCHEME[scheme];
-    if (required && !required.keys.some((set) => set.every((key) => keys.has(key)))) {
+    const required = REQUIRED_CREDENTIALS[scheme];
+    if (required && !required.keys.every((key) => keys.has(key))) {
       return { reason: 'StorageCredentialsIncomplete', message: `version ${version.name} reads ${redactUri(version.model.uri)} but Secret ${secretName} has no ${required.hint}; add them to the Secret.` };
     }
   }

@@ -4,13 +4,13 @@
 import { ROLLOUT_ACTION_ANNOTATION, ROLLOUT_PAUSED_ANNOTATION } from '../../api/index.ts';
 import type { BuildOptions } from '../builders/index.ts';
 import { MANAGED_SELECTOR, STORAGE_CREDENTIALS_SELECTOR } from '../builders/labels.ts';
-import type { Informer, InformerEvent, KubeClient } from '../kube/client.ts';
-import { describeError } from '../kube/errors.ts';
+import type { Informer, InformerEvent, KubeClient } from '../../kube/client.ts';
+import { describeError } from '../../kube/errors.ts';
 import {
-  ConfigMapKind, DeploymentKind, HorizontalPodAutoscalerKind, InferenceServiceKind, NetworkPolicyKind, NodeKind,
+  ConfigMapKind, DeploymentKind, HorizontalPodAutoscalerKind, InferenceServiceKind, NetworkPolicyKind, NodeKind, PodDisruptionBudgetKind,
   RoleBindingKind, RoleKind, SecretKind, ServiceAccountKind, ServiceKind, type ResourceKind,
-} from '../kube/resources.ts';
-import { objectKey, type KubeObject } from '../kube/types.ts';
+} from '../../kube/resources.ts';
+import { objectKey, type KubeObject } from '../../kube/types.ts';
 import { ChildCache } from './cache.ts';
 import { createEventRecorder } from './events.ts';
 import { PlanCache, specStamp } from './plans.ts';
@@ -23,7 +23,7 @@ import { reconcile, SECRET_RECHECK_MS, type ReconcileContext, type ReconcileOutc
 
 /** Every kind the operator creates; each gets an informer filtered by the managed-by label. */
 export const OWNED_KINDS: readonly ResourceKind[] = [
-  DeploymentKind, ServiceKind, HorizontalPodAutoscalerKind, ConfigMapKind, ServiceAccountKind, RoleKind, RoleBindingKind, NetworkPolicyKind,
+  DeploymentKind, ServiceKind, HorizontalPodAutoscalerKind, PodDisruptionBudgetKind, ConfigMapKind, ServiceAccountKind, RoleKind, RoleBindingKind, NetworkPolicyKind,
 ];
 
 export interface ControllerOptions {

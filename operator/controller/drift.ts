@@ -8,7 +8,7 @@
 //   we own, while ignoring what the apiserver defaulted and what other
 //   managers (HPA, other controllers, kubectl users) added beside our fields.
 import { ANNOTATION_APPLIED_HASH } from '../builders/labels.ts';
-import type { KubeObject } from '../kube/types.ts';
+import type { KubeObject } from '../../kube/types.ts';
 import { sameQuantity } from './quantity.ts';
 
 // Quantities the apiserver canonicalizes: values of these maps, and these fields.

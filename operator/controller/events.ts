@@ -2,10 +2,10 @@
 // `kubectl describe`: children created, updated or deleted, readiness gained,
 // stalls and failed writes. Never for a reconcile that changed nothing.
 import { randomBytes } from 'node:crypto';
-import type { KubeClient } from '../kube/client.ts';
-import { describeError } from '../kube/errors.ts';
-import { EventKind } from '../kube/resources.ts';
-import type { KubeObject } from '../kube/types.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import { describeError } from '../../kube/errors.ts';
+import { EventKind } from '../../kube/resources.ts';
+import type { KubeObject } from '../../kube/types.ts';
 
 export type EventType = 'Normal' | 'Warning';
 

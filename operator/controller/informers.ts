@@ -1,9 +1,9 @@
 // One informer per kind, whatever the watch scope: all namespaces, or a list of
 // namespaces (one list+watch each, so a namespaced Role is enough RBAC).
-import type { Informer, InformerEvent, KubeClient } from '../kube/client.ts';
-import { ok, type Result } from '../kube/errors.ts';
-import type { ResourceKind } from '../kube/resources.ts';
-import type { KubeObject, ObjectKey } from '../kube/types.ts';
+import type { Informer, InformerEvent, KubeClient } from '../../kube/client.ts';
+import { ok, type Result } from '../../kube/errors.ts';
+import type { ResourceKind } from '../../kube/resources.ts';
+import type { KubeObject, ObjectKey } from '../../kube/types.ts';
 
 /** An informer over `namespaces` (empty: the whole cluster). */
 export function scopedInformer(client: KubeClient, resource: ResourceKind, namespaces: readonly string[], labelSelector?: string): Informer {

@@ -4,10 +4,10 @@
 // leader renews every retryPeriod and steps down when it could not renew for
 // renewDeadline, and a leader that shuts down releases the Lease so a
 // successor need not wait for it to expire.
-import type { KubeClient } from '../kube/client.ts';
-import { describeError } from '../kube/errors.ts';
-import { LeaseKind } from '../kube/resources.ts';
-import type { KubeObject } from '../kube/types.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import { describeError } from '../../kube/errors.ts';
+import { LeaseKind } from '../../kube/resources.ts';
+import type { KubeObject } from '../../kube/types.ts';
 
 export interface LeaderElectionOptions {
   readonly client: KubeClient;

@@ -1,7 +1,7 @@
 // The operator's Prometheus metrics, on a registry of its own so that several
 // operators in one process (tests) never share counters.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ApiRequest } from '../kube/node-client.ts';
+import type { ApiRequest } from '../../kube/node-client.ts';
 
 const WRITE_VERBS: ReadonlySet<string> = new Set(['apply', 'create', 'update', 'patch', 'delete']);
 

@@ -9,10 +9,10 @@
 // the cache is read from the API once before it is created. Between that read
 // and the apply a namesake could still appear; whoever creates it then races a
 // child the InferenceService already declared, which takes no one's traffic.
-import type { KubeClient } from '../kube/client.ts';
-import type { Result } from '../kube/errors.ts';
-import { resourceFor, type ResourceKind } from '../kube/resources.ts';
-import type { KubeObject } from '../kube/types.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import type { Result } from '../../kube/errors.ts';
+import { resourceFor, type ResourceKind } from '../../kube/resources.ts';
+import type { KubeObject } from '../../kube/types.ts';
 import type { ChildCache } from './cache.ts';
 import type { Problem } from './checks.ts';
 

@@ -3,7 +3,7 @@
 // they reuse the plan instead of validating and building again.
 import type { InferenceService } from '../../api/index.ts';
 import { desiredObjects, type BuildOptions } from '../builders/index.ts';
-import { objectKey, type KubeObject } from '../kube/types.ts';
+import { objectKey, type KubeObject } from '../../kube/types.ts';
 import { checkSpec, type SpecCheck } from './spec.ts';
 
 export interface Plan {

@@ -8,7 +8,7 @@ import { rolloutSettings } from '../../rollout/settings.ts';
 import type { FigureWindows } from '../../rollout/windows.ts';
 import { versionObjectName } from '../builders/names.ts';
 import { minimumAvailable } from '../builders/scaling.ts';
-import { DeploymentKind } from '../kube/resources.ts';
+import { DeploymentKind } from '../../kube/resources.ts';
 import type { ChildCache } from './cache.ts';
 import type { RouterFiguresSource } from './router-figures.ts';
 import { workloadProgress } from './status.ts';

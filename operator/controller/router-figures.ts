@@ -4,10 +4,10 @@ import type { InferenceService } from '../../api/index.ts';
 import { readRouters, type FiguresRead } from '../../rollout/windows.ts';
 import { LABEL_COMPONENT, LABEL_ISVC } from '../builders/labels.ts';
 import { HTTP_PORT } from '../builders/options.ts';
-import type { KubeClient } from '../kube/client.ts';
-import { describeError } from '../kube/errors.ts';
-import { PodKind } from '../kube/resources.ts';
-import type { KubeObject } from '../kube/types.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import { describeError } from '../../kube/errors.ts';
+import { PodKind } from '../../kube/resources.ts';
+import type { KubeObject } from '../../kube/types.ts';
 
 export interface RouterFiguresSource {
   read(isvc: InferenceService): Promise<FiguresRead>;

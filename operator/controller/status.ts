@@ -3,10 +3,10 @@
 // Ready is always present; Reconciling and Stalled appear only while true
 // ("abnormal-true"), which is how kstatus, Helm 4 --wait, Flux and
 // `kubectl wait --for=condition=Ready` read progress and failure.
-import { formatTrafficSummary, resolveVersions, type Condition, type ConditionType, type InferenceService, type InferenceServiceStatus, type ResolvedVersion, type VersionStatus } from '../../api/index.ts';
+import { formatTrafficSummary, mirrorOf, resolveVersions, type Condition, type ConditionType, type InferenceService, type InferenceServiceStatus, type ResolvedVersion, type VersionStatus } from '../../api/index.ts';
 import type { RolloutDecision } from '../../rollout/machine.ts';
 import { minimumAvailable } from '../builders/scaling.ts';
-import type { KubeObject } from '../kube/types.ts';
+import type { KubeObject } from '../../kube/types.ts';
 import type { Problem } from './checks.ts';
 
 interface DeploymentShape {
@@ -67,9 +67,8 @@ export interface StatusInputs {
 }
 
 /** `v1=90,v2=10`, with the mirror target as `v3=mirror:20`: the effective traffic (a rollout's, while one runs). */
-function trafficSummary(isvc: InferenceService, resolved: readonly ResolvedVersion[], rollout: RolloutDecision | undefined): string {
-  const mirror = rollout?.mirror ?? isvc.spec.traffic?.mirror;
-  return formatTrafficSummary(resolved.map((v) => ({ name: v.name, weight: effectiveWeight(v, rollout) })), mirror ? { version: mirror.version, percent: mirror.percent ?? 100 } : undefined);
+function trafficSummary(resolved: readonly ResolvedVersion[], rollout: RolloutDecision | undefined): string {
+  return formatTrafficSummary(resolved.map((v) => ({ name: v.name, weight: effectiveWeight(v, rollout) })), rollout?.mirror ?? mirrorOf(resolved));
 }
 
 function effectiveWeight(version: ResolvedVersion, rollout: RolloutDecision | undefined): number {
@@ -87,7 +86,7 @@ function rolloutState(rollout: RolloutDecision | undefined): { problems: Problem
 /** The status the InferenceService should have now. */
 export function desiredStatus(isvc: InferenceService, inputs: StatusInputs): InferenceServiceStatus {
   const resolved = resolveVersions(isvc.spec);
-  const traffic = trafficSummary(isvc, resolved, inputs.rollout);
+  const traffic = trafficSummary(resolved, inputs.rollout);
   const rollout = rolloutState(inputs.rollout);
   const progress = resolved.map((version) =>
     ({ version, progress: workloadProgress(inputs.deployment(inputs.versionDeploymentName(version.name)), minimumAvailable(version)) }));

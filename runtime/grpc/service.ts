@@ -19,6 +19,7 @@ const CODES: Readonly<Record<ProblemKind, status>> = {
   UnsupportedEncoding: status.INVALID_ARGUMENT,
   Unavailable: status.UNAVAILABLE,
   QueueFull: status.UNAVAILABLE,
+  Timeout: status.DEADLINE_EXCEEDED,
   Internal: status.INTERNAL,
 };
 

@@ -55,7 +55,7 @@ function decodeContents(input: InferInputTensor, datatype: Datatype, expected: n
   }
   const text = rawBytes ? latin1 : utf8;
   const plain = datatype === 'BYTES' ? (values as readonly Uint8Array[]).map((bytes) => text.decode(bytes)) : values;
-  const decoded = decodeJsonData(input.name, datatype, expected, plain);
+  const decoded = decodeJsonData(input.name, datatype, 1, expected, plain);
   return decoded.ok ? { ok: true, value: decoded.data } : decoded;
 }
 

@@ -1,4 +1,5 @@
 // `kubeinfer run` as a process: flags -> validated plan -> the local session.
+import { integerFlags, PORT_RANGE } from '../../cli/flags.ts';
 import { readInferenceService } from './manifest.ts';
 import { planLocalRun } from './plan.ts';
 import { runLocal } from './session.ts';
@@ -15,9 +16,9 @@ export interface RunCommandFlags {
 
 /** Runs the InferenceService in `flags.filename` until Ctrl-C; resolves with the exit code. */
 export async function runCommand(flags: RunCommandFlags): Promise<number> {
-  const [port, grpcPort] = [Number(flags.port), Number(flags.grpcPort)];
-  if (!Number.isInteger(port) || port < 0 || port > 65535) return fail([`--port must be an integer from 0 to 65535, got "${flags.port}"`], 2);
-  if (!Number.isInteger(grpcPort) || grpcPort < 0 || grpcPort > 65535) return fail([`--grpc-port must be an integer from 0 to 65535, got "${flags.grpcPort}"`], 2);
+  const parsed = integerFlags({ port: [flags.port, PORT_RANGE], 'grpc-port': [flags.grpcPort, PORT_RANGE] });
+  if (!parsed.ok) return fail([parsed.problem], 2);
+  const { port, 'grpc-port': grpcPort } = parsed.values;
   const manifest = await readInferenceService(flags.filename, flags.name);
   if (!manifest.ok) return fail(manifest.lines, 1);
   const planned = planLocalRun(manifest.service);

@@ -1,9 +1,8 @@
 // Reading the manifest for local mode: the exact checks and messages of
 // `kubeinfer validate`, then the one InferenceService to run.
 import { readFile } from 'node:fs/promises';
-import { loadInferenceServices } from '../../api/index.ts';
+import { loadInferenceServices, validateSources } from '../../api/index.ts';
 import type { InferenceService } from '../../api/index.ts';
-import { validateSources } from '../../api/validate-command.ts';
 
 export type ManifestResult = { readonly ok: true; readonly service: InferenceService } | { readonly ok: false; readonly lines: readonly string[] };
 

@@ -3,7 +3,8 @@
 // copied); relative file:// paths are relative to the manifest's directory. A version's
 // labels and pipeline step graphs are fetched beside it, as the operator's init containers do.
 import { join } from 'node:path';
-import { LABELS_FILE, LABELS_PATH_ENV, PIPELINE_ENV, runtimePipeline, type ArtifactSource, type PipelineStage } from '../../api/index.ts';
+import { serveEnvRecord } from '../../contracts/index.ts';
+import { LABELS_FILE, runtimePipeline, type ArtifactSource, type PipelineStage } from '../../api/index.ts';
 import { fetchModel } from '../storage/index.ts';
 import type { LocalVersion } from './plan.ts';
 
@@ -30,8 +31,7 @@ async function fetchArtifact(source: ArtifactSource, destDir: string, fileName: 
 
 /** Fetches a version's labels and step graphs; returns the serve settings for them. */
 async function fetchArtifacts(version: LocalVersion, dir: string, context: FetchContext): Promise<Record<string, string>> {
-  const env: Record<string, string> = {};
-  if (version.labels !== undefined) env[LABELS_PATH_ENV] = await fetchArtifact(version.labels, join(dir, 'labels'), LABELS_FILE, context);
+  const labelsPath = version.labels === undefined ? undefined : await fetchArtifact(version.labels, join(dir, 'labels'), LABELS_FILE, context);
   const stepPaths = new Map<string, string>();
   for (const stage of ['preprocess', 'postprocess'] as const) {
     for (const [index, step] of (version.pipeline?.[stage] ?? []).entries()) {
@@ -39,8 +39,10 @@ async function fetchArtifacts(version: LocalVersion, dir: string, context: Fetch
     }
   }
   const steps = [...(version.pipeline?.preprocess ?? []), ...(version.pipeline?.postprocess ?? [])];
-  if (steps.length > 0) env[PIPELINE_ENV] = JSON.stringify(runtimePipeline(version.pipeline, (stage: PipelineStage, index) => stepPaths.get(`${stage}-${index}`)!));
-  return env;
+  return serveEnvRecord({
+    ...(labelsPath === undefined ? {} : { labelsPath }),
+    ...(steps.length === 0 ? {} : { pipeline: JSON.stringify(runtimePipeline(version.pipeline, (stage: PipelineStage, index) => stepPaths.get(`${stage}-${index}`)!)) }),
+  });
 }
 
 /** Fetches every version's model (in parallel); rejects with the first storage error. */

@@ -1,10 +1,10 @@
 // What local mode runs for one InferenceService, as pure data: one runtime per version
 // (with the same KUBEINFER_* settings the operator gives a pod) and the router's
 // configuration. Pure, so the mapping is tested without starting anything.
-import { resolveVersions } from '../../api/index.ts';
+import { mirrorOf, resolveVersions } from '../../api/index.ts';
 import type { ArtifactSource, InferenceService, Pipeline, ResolvedVersion } from '../../api/index.ts';
+import { buildRouterConfig, serveEnvRecord, versionServeValues, type RouterConfig } from '../../contracts/index.ts';
 import { rolloutSettings, type RolloutSettings } from '../../rollout/settings.ts';
-import type { RouterConfig } from '../router/index.ts';
 
 /** One version to run: its model URI and the environment of its `kubeinfer serve`. */
 export interface LocalVersion {
@@ -12,6 +12,8 @@ export interface LocalVersion {
   readonly uri: string;
   readonly sha256?: string;
   readonly weight: number;
+  /** Percent of live requests copied to this version when it is the mirror target, else 0. */
+  readonly mirrorPercent: number;
   readonly env: Readonly<Record<string, string>>;
   readonly labels?: ArtifactSource;
   readonly pipeline?: Pipeline;
@@ -34,16 +36,15 @@ export function planLocalRun(service: InferenceService): PlanResult {
   const problems = resolved.flatMap((v) => (v.model.uri.startsWith('pvc://') ? [`version ${v.name}: ${v.model.uri}: pvc:// models need a cluster; in local mode use file://, http(s)://, s3:// or gs://`] : []));
   if (model === '') problems.unshift('metadata.name: local mode needs a name (generateName is filled in by an API server)');
   if (problems.length > 0) return { ok: false, problems };
-  const mirror = resolved.find((v) => v.mirrorPercent > 0);
   return {
     ok: true,
     plan: {
       model,
       versions: resolved.map((v) => ({
-        name: v.name, uri: v.model.uri, ...(v.model.sha256 === undefined ? {} : { sha256: v.model.sha256 }), weight: v.weight, env: runtimeEnv(v),
+        name: v.name, uri: v.model.uri, ...(v.model.sha256 === undefined ? {} : { sha256: v.model.sha256 }), weight: v.weight, mirrorPercent: v.mirrorPercent, env: runtimeEnv(v),
         ...(v.model.labels === undefined ? {} : { labels: v.model.labels }), ...(v.pipeline === undefined ? {} : { pipeline: v.pipeline }),
       })),
-      mirror: mirror === undefined ? null : { version: mirror.name, percent: mirror.mirrorPercent },
+      mirror: mirrorOf(resolved) ?? null,
       ...(service.spec.rollout === undefined ? {} : { rollout: rolloutSettings(service.spec.rollout) }),
     },
   };
@@ -51,26 +52,12 @@ export function planLocalRun(service: InferenceService): PlanResult {
 
 /** The runtime settings of a version as `kubeinfer serve` environment variables (DESIGN.md "Runtime pod"). */
 export function runtimeEnv(version: ResolvedVersion): Record<string, string> {
-  const runtime = version.runtime;
-  const env: Record<string, string> = { KUBEINFER_EXECUTION_PROVIDER: runtime.executionProvider };
-  const set = (name: string, value: number | undefined) => {
-    if (value !== undefined) env[name] = String(value);
-  };
-  set('KUBEINFER_WORKERS', runtime.workers);
-  set('KUBEINFER_MAX_BATCH_SIZE', runtime.batching?.maxBatchSize);
-  set('KUBEINFER_MAX_QUEUE_DELAY_MICROS', runtime.batching?.maxQueueDelayMicros);
-  set('KUBEINFER_MAX_QUEUE_SIZE', runtime.maxQueueSize);
-  set('KUBEINFER_MAX_REQUEST_BYTES', runtime.maxRequestBytes);
-  return env;
+  return serveEnvRecord(versionServeValues(version.runtime));
 }
 
 /** The router configuration for a plan, given where each version's runtime listens. */
-export function routerConfigFor(plan: Pick<LocalPlan, 'model' | 'versions' | 'mirror'>, backends: ReadonlyMap<string, { readonly url: string; readonly grpcUrl: string }>): RouterConfig {
-  return {
-    model: plan.model,
-    versions: plan.versions.map((v) => ({ name: v.name, weight: v.weight, url: backends.get(v.name)?.url ?? '', grpcUrl: backends.get(v.name)?.grpcUrl ?? '' })),
-    mirror: plan.mirror,
-  };
+export function routerConfigFor(plan: Pick<LocalPlan, 'model' | 'versions'>, backends: ReadonlyMap<string, { readonly url: string; readonly grpcUrl: string }>): RouterConfig {
+  return buildRouterConfig(plan.model, plan.versions, (version) => backends.get(version) ?? { url: '', grpcUrl: '' });
 }
 
 /** Whether an edited manifest can be applied live: same versions, same models, same settings. */

@@ -48,6 +48,8 @@ export async function startRuntime(spec: RuntimeSpec): Promise<RunningRuntime> {
       KUBEINFER_PORT: String(port),
       KUBEINFER_GRPC_PORT: String(grpcPort),
       KUBEINFER_HOST: '127.0.0.1',
+      // Local mode stops the router before its runtimes: nothing can reach a stopping runtime to wait for.
+      KUBEINFER_SHUTDOWN_DELAY_MS: '0',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group: Ctrl-C reaches only `kubeinfer run`, which stops children in order.

@@ -1,6 +1,5 @@
-// The router's public surface, for local mode, tests and benchmarks.
-export { formatRouterConfig, parseRouterConfig, parseRouterConfigText, ROUTER_CONFIG_KEY } from './config.ts';
-export type { ConfigResult, RouterConfig, RouterMirror, RouterVersion } from './config.ts';
+// The router's public surface, for local mode, tests and benchmarks (its configuration
+// format is a contract: contracts/router-config.ts).
 export { createBalancer, createPercentGate } from './balancer.ts';
 export { MIRROR_HEADER } from './mirror.ts';
 export { VERSION_HEADER } from './route.ts';

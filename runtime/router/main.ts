@@ -3,6 +3,7 @@
 import { apiKeyGuard, kubernetesGuard, type AccessGuard } from '../auth/guard.ts';
 import { startRouter } from './server.ts';
 import type { Router } from './server.ts';
+import { parseRouterLimits } from './settings.ts';
 import { watchConfigFile } from './source-file.ts';
 import type { ConfigWatch } from './source-file.ts';
 
@@ -13,14 +14,13 @@ export interface RouteCommandFlags {
   readonly port: string;
   readonly grpcPort: string;
   readonly host: string;
-  readonly backendTimeoutMs: string;
-  readonly mirrorMaxInFlight: string;
-  readonly shutdownDelayMs: string;
   readonly apiKeysFile?: string;
   readonly authKubernetes?: string;
-  readonly authCacheTtlMs: string;
+  readonly authCacheTtlMs?: string;
   readonly protectMetrics?: boolean;
   readonly audit?: boolean;
+  /** The numeric flags of settings.ts, as commander hands them over. */
+  readonly [limit: string]: string | boolean | undefined;
 }
 
 const SHUTDOWN_GRACE_MS = 20_000;
@@ -38,15 +38,18 @@ export async function runRouteCommand(flags: RouteCommandFlags): Promise<number>
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
-  const numbers = parseNumbers(flags);
-  if (typeof numbers === 'string') return fail(numbers);
+  const port = Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`--port must be an integer from 0 to 65535, got "${flags.port}"`);
+  const limits = parseRouterLimits(flags);
+  if (typeof limits === 'string') return fail(limits);
   if ((flags.configFile === undefined) === (flags.configmap === undefined)) return fail('give exactly one of --config-file <path> or --configmap <namespace/name>');
   const guard = await openGuard(flags);
   if (typeof guard === 'string') return fail(guard);
   const audit = flags.audit === true || guard !== undefined ? logJson : undefined;
-  const grpcPort = numbers.grpcPort === 0 ? undefined : numbers.grpcPort;
-  const router = await startRouter({ host: flags.host, port: numbers.port, grpcPort, backendTimeoutMs: numbers.backendTimeoutMs, mirrorMaxInFlight: numbers.mirrorMaxInFlight, processMetrics: true, log: logJson, guard, protectMetrics: flags.protectMetrics, audit }).catch(
-    (error: NodeJS.ErrnoException) => `cannot listen on ${flags.host}:${numbers.port} (gRPC ${flags.grpcPort}): ${error.code ?? error.message}`,
+  const grpcPort = Number(flags.grpcPort);
+  if (!Number.isInteger(grpcPort) || grpcPort < 0 || grpcPort > 65535) return fail(`--grpc-port must be an integer from 0 to 65535, got "${flags.grpcPort}"`);
+  const router = await startRouter({ ...limits, host: flags.host, port, grpcPort: grpcPort === 0 ? undefined : grpcPort, processMetrics: true, log: logJson, guard, protectMetrics: flags.protectMetrics, audit }).catch(
+    (error: NodeJS.ErrnoException) => `cannot listen on ${flags.host}:${port} (gRPC ${flags.grpcPort}): ${error.code ?? error.message}`,
   );
   if (typeof router === 'string') return fail(router);
   const source = await openSource(flags, router);
@@ -56,8 +59,8 @@ export async function runRouteCommand(flags: RouteCommandFlags): Promise<number>
   }
   logJson({ level: 'info', msg: 'router listening', url: router.url, grpcPort: router.grpcPort, source: flags.configFile ?? `configmap ${flags.configmap}`, auth: guard?.mode ?? 'none' });
   const signal = await stopSignal;
-  logJson({ level: 'info', msg: 'stopping: not ready, then finishing requests in flight', signal, delayMs: numbers.shutdownDelayMs });
-  await router.close(SHUTDOWN_GRACE_MS, numbers.shutdownDelayMs);
+  logJson({ level: 'info', msg: 'stopping: not ready, then finishing requests in flight', signal, delayMs: limits.shutdownDelayMs });
+  await router.close(SHUTDOWN_GRACE_MS, limits.shutdownDelayMs);
   await source.stop();
   return 0;
 }
@@ -75,22 +78,11 @@ async function openGuard(flags: RouteCommandFlags): Promise<AccessGuard | undefi
   if (!namespace || !name || rest.length > 0) return `--auth-kubernetes must be <namespace>/<inferenceservice>, got "${flags.authKubernetes}"`;
   const ttlMs = Number(flags.authCacheTtlMs);
   if (!Number.isInteger(ttlMs) || ttlMs < 0) return `--auth-cache-ttl-ms must be a non-negative integer, got "${flags.authCacheTtlMs}"`;
-  const kubeConfig = await loadKubeConfig(flags.kubeconfig);
-  if (typeof kubeConfig === 'string') return kubeConfig;
+  const { loadKubeConfig } = await import('../../kube/kubeconfig.ts');
+  const loaded = loadKubeConfig(flags.kubeconfig);
+  if (!loaded.ok) return loaded.message;
   const { kubernetesReviews } = await import('../auth/kubernetes.ts');
-  return kubernetesGuard(kubernetesReviews(kubeConfig, namespace, name, ttlMs), name);
-}
-
-async function loadKubeConfig(path: string | undefined): Promise<import('@kubernetes/client-node').KubeConfig | string> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kubeConfig = new KubeConfig();
-  try {
-    if (path !== undefined) kubeConfig.loadFromFile(path);
-    else kubeConfig.loadFromDefault();
-    return kubeConfig;
-  } catch (error) {
-    return `cannot load the kubeconfig: ${(error as Error).message}`;
-  }
+  return kubernetesGuard(kubernetesReviews(loaded.kubeConfig, namespace, name, ttlMs), name);
 }
 
 async function openSource(flags: RouteCommandFlags, router: Router): Promise<ConfigWatch | string> {
@@ -99,32 +91,11 @@ async function openSource(flags: RouteCommandFlags, router: Router): Promise<Con
   if (namespace === undefined || namespace === '' || name === undefined || name === '' || rest.length > 0) {
     return `--configmap must be <namespace>/<name>, got "${flags.configmap}"`;
   }
-  const kubeConfig = await loadKubeConfig(flags.kubeconfig);
-  if (typeof kubeConfig === 'string') return kubeConfig;
+  const { loadKubeConfig } = await import('../../kube/kubeconfig.ts');
   const { watchConfigMap } = await import('./source-configmap.ts');
-  return watchConfigMap({ kubeConfig, namespace, name, log: logJson }, router);
-}
-
-interface RouteNumbers {
-  readonly port: number;
-  readonly grpcPort: number;
-  readonly backendTimeoutMs: number;
-  readonly mirrorMaxInFlight: number;
-  readonly shutdownDelayMs: number;
-}
-
-function parseNumbers(flags: RouteCommandFlags): RouteNumbers | string {
-  const port = Number(flags.port);
-  const grpcPort = Number(flags.grpcPort);
-  const backendTimeoutMs = Number(flags.backendTimeoutMs);
-  const mirrorMaxInFlight = Number(flags.mirrorMaxInFlight);
-  const shutdownDelayMs = Number(flags.shutdownDelayMs);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) return `--port must be an integer from 0 to 65535, got "${flags.port}"`;
-  if (!Number.isInteger(grpcPort) || grpcPort < 0 || grpcPort > 65535) return `--grpc-port must be an integer from 0 to 65535, got "${flags.grpcPort}"`;
-  if (!Number.isInteger(backendTimeoutMs) || backendTimeoutMs <= 0) return `--backend-timeout-ms must be a positive integer, got "${flags.backendTimeoutMs}"`;
-  if (!Number.isInteger(mirrorMaxInFlight) || mirrorMaxInFlight < 0) return `--mirror-max-in-flight must be a non-negative integer, got "${flags.mirrorMaxInFlight}"`;
-  if (!Number.isInteger(shutdownDelayMs) || shutdownDelayMs < 0) return `--shutdown-delay-ms must be a non-negative integer, got "${flags.shutdownDelayMs}"`;
-  return { port, grpcPort, backendTimeoutMs, mirrorMaxInFlight, shutdownDelayMs };
+  const loaded = loadKubeConfig(flags.kubeconfig);
+  if (!loaded.ok) return loaded.message;
+  return watchConfigMap({ kubeConfig: loaded.kubeConfig, namespace, name, log: logJson }, router);
 }
 
 function fail(message: string): number {

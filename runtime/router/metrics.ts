@@ -2,7 +2,7 @@
 // of each version under the same traffic). Label children are cached per version and the
 // routing table holds each version's children, so the hot path does no label lookups.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RouterConfig } from './config.ts';
+import type { RouterConfig } from '../../contracts/index.ts';
 import { createVersionStats, type ShadowOutcome, type VersionStats } from './stats.ts';
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -10,7 +10,7 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 /** Why a backend exchange failed, as a metric label and in error messages. */
 export type BackendFailure = 'unavailable' | 'reset' | 'timeout';
 /** Why a mirror copy was not sent. */
-export type MirrorSkip = 'overloaded' | 'too_large' | 'client_aborted';
+export type MirrorSkip = 'overloaded' | 'over_budget' | 'too_large' | 'client_aborted';
 
 /** Cached metric children for one version. */
 export interface VersionMetrics {
@@ -78,7 +78,7 @@ function defineMetrics(registry: Registry) {
     errors: new Counter({ name: 'kubeinfer_router_backend_errors_total', help: 'Requests the version failed to answer (unavailable, reset, timeout).', labelNames: [...mv, 'reason'], registers }),
     inFlight: new Gauge({ name: 'kubeinfer_router_in_flight_requests', help: 'Requests being proxied to a version now.', labelNames: mv, registers }),
     mirrors: new Counter({ name: 'kubeinfer_router_mirror_requests_total', help: 'Mirrored (shadow) requests answered by the mirror version, by status code.', labelNames: [...mv, 'code'], registers }),
-    mirrorErrors: new Counter({ name: 'kubeinfer_router_mirror_errors_total', help: 'Mirrored requests that failed or were not sent (overloaded, too_large, client_aborted).', labelNames: [...mv, 'reason'], registers }),
+    mirrorErrors: new Counter({ name: 'kubeinfer_router_mirror_errors_total', help: 'Mirrored requests that failed or were not sent (overloaded, over_budget, too_large, client_aborted, or a backend failure such as timeout).', labelNames: [...mv, 'reason'], registers }),
     mirrorDuration: new Histogram({ name: 'kubeinfer_router_mirror_duration_seconds', help: 'Latency of mirrored requests.', labelNames: mv, buckets: LATENCY_BUCKETS, registers }),
     rejected: new Counter({ name: 'kubeinfer_router_rejected_requests_total', help: 'Requests the router answered itself (unknown model, version or path).', labelNames: ['model', 'code'], registers }),
     weight: new Gauge({ name: 'kubeinfer_router_version_weight', help: 'Configured percent of weighted traffic per version.', labelNames: mv, registers }),

@@ -26,6 +26,8 @@ export interface ProxySettings {
   readonly withoutCredentials: boolean;
   /** Largest answer kept to compare with a mirrored one. */
   readonly maxComparedBytes: number;
+  /** Longest the whole exchange may take, however steadily bytes flow. */
+  readonly deadlineMs: number;
 }
 
 export interface ProxyTarget {
@@ -58,6 +60,7 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, target: 
     headers: forwardedRequestHeaders(req, backend, settings.withoutCredentials),
   });
   upstream.setTimeout(settings.timeoutMs, () => upstream.destroy(timeoutError(settings.timeoutMs)));
+  const deadline = setTimeout(() => upstream.destroy(timeoutError(settings.deadlineMs)), settings.deadlineMs);
   const onFailure = (error: NodeJS.ErrnoException) => {
     // The client left first (destroying upstream raised this), or this failure is handled.
     if (res.destroyed || failure !== undefined) return;
@@ -79,6 +82,7 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, target: 
   });
   upstream.on('error', onFailure);
   res.once('close', () => {
+    clearTimeout(deadline);
     metrics.inFlight.dec();
     const complete = res.writableFinished;
     if (!complete && failure === undefined) upstream.destroy();

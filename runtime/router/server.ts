@@ -4,7 +4,7 @@
 import { Agent, createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { RouterConfig } from './config.ts';
+import type { RouterConfig } from '../../contracts/index.ts';
 import { createRouterMetrics } from './metrics.ts';
 import type { RouterMetrics } from './metrics.ts';
 import { startGrpcRouter } from './grpc-proxy.ts';
@@ -17,20 +17,16 @@ import { routerFigures } from './stats.ts';
 import { ROUTER_STATS_PATH } from '../../rollout/figures.ts';
 import { auditLine, REQUEST_ID_HEADER, requestIdOf } from '../auth/audit.ts';
 import { sendDenied, type Access, type AccessDecision, type AccessGuard } from '../auth/guard.ts';
+import { ROUTER_DEFAULTS, type RouterLimits } from './settings.ts';
 import { buildRoutingTable, describeConfig } from './table.ts';
 import type { RoutingTable } from './table.ts';
 
-export interface RouterOptions {
+/** Limits left out take their defaults (ROUTER_DEFAULTS, the flags' defaults). */
+export interface RouterOptions extends Partial<RouterLimits> {
   /** Interface to listen on; default `0.0.0.0`. */
   readonly host?: string;
   /** Port; 0 picks a free one. Default 8080. */
   readonly port?: number;
-  /** Longest silence from a backend before 504; default 60 s. */
-  readonly backendTimeoutMs?: number;
-  /** Mirror copies in flight before further copies are skipped; default 64. */
-  readonly mirrorMaxInFlight?: number;
-  /** Largest request body copied to the mirror; default 64 MiB (the runtime's limit). */
-  readonly mirrorMaxBodyBytes?: number;
   /** Largest answer (live and mirrored) kept to compare the two; default 1 MiB. */
   readonly maxComparedBytes?: number;
   /** Port of the gRPC (h2c) listener; undefined: no gRPC. 0 picks a free one. */
@@ -75,10 +71,17 @@ interface RouterState {
 /** Starts the router; it answers 503 until the first configuration is applied. */
 export async function startRouter(options: RouterOptions = {}): Promise<Router> {
   const log = options.log ?? (() => {});
+  const limits: RouterLimits = { ...ROUTER_DEFAULTS, ...options };
   const state: RouterState = { table: undefined, closing: false, active: 0, drained: undefined };
   const metrics = createRouterMetrics(options.processMetrics ?? false);
   const agent = new Agent({ keepAlive: true, scheduling: 'lifo' });
-  const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, createHandler(state, metrics, agent, options));
+  const server = createServer({
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    // Node checks those timeouts this often (30 s by default, too coarse for a 10 s headers limit).
+    connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+  }, createHandler(state, metrics, agent, limits, options.maxComparedBytes ?? 1024 * 1024, options));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8080, options.host ?? '0.0.0.0', () => resolve());
@@ -94,7 +97,7 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
       state.active--;
       if (state.active === 0) state.drained?.();
     },
-    mirror: { inFlight: 0, maxInFlight: options.mirrorMaxInFlight ?? 64, maxBodyBytes: options.mirrorMaxBodyBytes ?? 64 * 1024 * 1024 },
+    mirror: { inFlight: 0, maxInFlight: limits.mirrorMaxInFlight, maxBodyBytes: limits.mirrorMaxBufferedBytes },
   });
   const shownHost = options.host === undefined || options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
   return {
@@ -130,11 +133,9 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
 }
 
 /** The request handler: own endpoints, then route, access check, mirror and proxy. */
-function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent, options: RouterOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const timeoutMs = options.backendTimeoutMs ?? 60_000;
-  const maxComparedBytes = options.maxComparedBytes ?? 1024 * 1024;
-  const proxy: ProxySettings = { agent, timeoutMs, maxComparedBytes, withoutCredentials: options.guard !== undefined };
-  const mirror = createMirror({ agent, timeoutMs, maxInFlight: options.mirrorMaxInFlight ?? 64, maxBodyBytes: options.mirrorMaxBodyBytes ?? 64 * 1024 * 1024, maxComparedBytes });
+function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent, limits: RouterLimits, maxComparedBytes: number, access: Pick<RouterOptions, 'guard' | 'protectMetrics' | 'audit'>): (req: IncomingMessage, res: ServerResponse) => void {
+  const proxy: ProxySettings = { agent, timeoutMs: limits.backendTimeoutMs, deadlineMs: limits.requestDeadlineMs, maxComparedBytes, withoutCredentials: access.guard !== undefined };
+  const mirror = createMirror({ agent, timeoutMs: limits.mirrorTimeoutMs, maxInFlight: limits.mirrorMaxInFlight, maxBufferedBytes: limits.mirrorMaxBufferedBytes, maxComparedBytes });
   const forward: Forward = (req, res, table, route, caller) => {
     const shadow = table.mirror;
     let answered: AnswerSink | undefined;
@@ -145,20 +146,22 @@ function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent,
       answered = pair.live;
     }
     state.active++;
-    const audited = options.audit === undefined ? undefined : { requestId: requestIdOf(req.headers), started: performance.now() };
+    const audited = access.audit === undefined ? undefined : { requestId: requestIdOf(req.headers), started: performance.now() };
     proxyRequest(req, res, table.targets.get(route.version)!, proxy, (exchange) => {
       state.active--;
       if (state.active === 0) state.drained?.();
-      if (audited) options.audit!(auditLine({ ...audited, ...exchange, caller, model: table.config.model, version: route.version, pinned: route.pinned, mirrored, method: req.method ?? '', path: req.url ?? '', latencyMs: performance.now() - audited.started }));
+      if (audited) access.audit!(auditLine({ ...audited, ...exchange, caller, model: table.config.model, version: route.version, pinned: route.pinned, mirrored, method: req.method ?? '', path: req.url ?? '', latencyMs: performance.now() - audited.started }));
     }, answered, audited && { [REQUEST_ID_HEADER]: audited.requestId });
   };
   return (req, res) => {
     const url = req.url ?? '/';
     const table = state.table;
+    // While shutting down, every answer closes its connection so keep-alive clients reconnect to a live router.
+    if (state.closing) res.setHeader('connection', 'close');
     if (url.startsWith('/v2/health/') || url.startsWith(ROUTER_STATS_PATH)) return answerLocally(url, res, { table, closing: state.closing, metrics });
     if (url.startsWith('/metrics')) {
-      if (options.guard === undefined || !options.protectMetrics) return answerLocally(url, res, { table, closing: state.closing, metrics });
-      return void checkThen(options.guard, req, res, { kind: 'metrics' }, () => answerLocally(url, res, { table, closing: state.closing, metrics }));
+      if (access.guard === undefined || !access.protectMetrics) return answerLocally(url, res, { table, closing: state.closing, metrics });
+      return void checkThen(access.guard, req, res, { kind: 'metrics' }, () => answerLocally(url, res, { table, closing: state.closing, metrics }));
     }
     if (table === undefined) return sendJson(res, 503, { error: 'the router has no configuration yet' });
     const route = resolveRoute(req.method, url, header(req, VERSION_HEADER), table);
@@ -169,13 +172,13 @@ function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent,
       auditRefusal(caller, route.status);
     };
     // A request answered without reaching a version still leaves its audit line.
-    const auditRefusal = (caller: string, status: number) => options.audit?.(auditLine({
+    const auditRefusal = (caller: string, status: number) => access.audit?.(auditLine({
       requestId: requestIdOf(req.headers), caller, model: table.config.model, version: route.kind === 'proxy' ? route.version : null,
       pinned: route.kind === 'proxy' && route.pinned, mirrored: false, method: req.method ?? '', path: url, status, latencyMs: 0, bytesIn: 0, bytesOut: 0,
     }));
-    if (options.guard === undefined) return answer('anonymous');
+    if (access.guard === undefined) return answer('anonymous');
     const pinsWeightZero = route.kind === 'proxy' && route.pinned && table.config.versions.find((version) => version.name === route.version)?.weight === 0;
-    checkThen(options.guard, req, res, { kind: 'infer', pinsWeightZero }, answer, (decision) => auditRefusal(decision.caller ?? 'unauthenticated', decision.status));
+    checkThen(access.guard, req, res, { kind: 'infer', pinsWeightZero }, answer, (decision) => auditRefusal(decision.caller ?? 'unauthenticated', decision.status));
   };
 }
 

@@ -6,8 +6,8 @@ import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { parseRouterConfigText } from './config.ts';
-import type { RouterConfig } from './config.ts';
+import { parseRouterConfigText } from '../../contracts/index.ts';
+import type { RouterConfig } from '../../contracts/index.ts';
 
 /** Where a configuration source delivers what it reads. */
 export interface ConfigSink {

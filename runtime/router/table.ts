@@ -5,7 +5,7 @@
 import { createBalancer, createPercentGate } from './balancer.ts';
 import type { Balancer, PercentGate } from './balancer.ts';
 import { DEFAULT_TOLERANCE, type ToleranceSettings } from './compare.ts';
-import type { RouterConfig, RouterVersion } from './config.ts';
+import type { RouterConfig, RouterVersion } from '../../contracts/index.ts';
 import type { RouterMetrics } from './metrics.ts';
 import type { ProxyTarget } from './proxy.ts';
 

@@ -11,22 +11,16 @@ import { sendProblem } from './problems.ts';
 import { v1Routes } from './routes-v1.ts';
 import { v2Routes } from './routes-v2.ts';
 
-const INFERENCE_PATH = /^\/v2\/models\/.+\/infer(?:\?|$)|^\/v1\/models\/[^/?]+:predict(?:\?|$)/;
-
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** Counts active requests for draining and in-flight inference for metrics; closes connections while draining. */
-function track(ctx: ServeContext, res: ServerResponse, inference: boolean): void {
+/** Counts active requests for draining; closes connections while draining so clients reconnect elsewhere. */
+function track(ctx: ServeContext, res: ServerResponse): void {
   ctx.lifecycle.active++;
-  if (inference) ctx.metrics.inflight(1);
   if (ctx.lifecycle.draining) res.setHeader('Connection', 'close');
-  res.once('close', () => {
-    ctx.lifecycle.active--;
-    if (inference) ctx.metrics.inflight(-1);
-  });
+  res.once('close', () => ctx.lifecycle.active--);
 }
 
-/** Answers an unexpected error as 500 (or drops the connection when the answer has begun). */
+/** Answers an unexpected error as 500 (or drops the connection when the answer has begun); every one is counted. */
 function internalError(ctx: ServeContext, res: ServerResponse, error: unknown): void {
   if (res.headersSent) {
     res.destroy();
@@ -38,6 +32,7 @@ function internalError(ctx: ServeContext, res: ServerResponse, error: unknown): 
     return;
   }
   ctx.log('error', 'request failed', { error: error instanceof Error ? error.stack : String(error) });
+  ctx.metrics.requestFailed('Internal', 'rest');
   sendProblem(res, { kind: 'Internal', message: 'internal server error' });
 }
 
@@ -81,8 +76,7 @@ function createOpenListener(ctx: ServeContext): Listener {
     const url = req.url ?? '';
     // Express's router costs tens of microseconds a request; the inference endpoint needs none of it.
     const target = req.method === 'POST' ? inferTarget(url) : undefined;
-    // A canonical URL is an inference request already; only other POSTs need the wider pattern.
-    track(ctx, res, target !== undefined || (req.method === 'POST' && INFERENCE_PATH.test(url)));
+    track(ctx, res);
     if (target === undefined) {
       (res as ServerResponse & { locals?: Record<string, unknown> }).locals = { startNs };
       app(req, res);

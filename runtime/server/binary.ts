@@ -2,10 +2,20 @@
 // BYTES elements as a 4-byte little-endian length followed by the bytes.
 import { DATATYPES, type Datatype, type NumericData, type TensorData } from '../engine/datatypes.ts';
 import type { Decoded } from './json-tensors.ts';
+import { clip } from '../engine/quote.ts';
 
-type StringDecoder = (bytes: Uint8Array) => string;
-const utf8Decoder = new TextDecoder('utf-8');
-const utf8: StringDecoder = (bytes) => utf8Decoder.decode(bytes);
+/** Text of one BYTES element, or undefined when the bytes cannot be that text. */
+type StringDecoder = (bytes: Uint8Array) => string | undefined;
+// Fatal: ONNX Runtime takes string tensors as text, so invalid UTF-8 could only reach the
+// model rewritten (U+FFFD); it is refused instead of silently changed.
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+const utf8: StringDecoder = (bytes) => {
+  try {
+    return utf8Decoder.decode(bytes);
+  } catch {
+    return undefined;
+  }
+};
 // Node's latin1 maps every byte to one character and back: raw bytes (images) survive as strings.
 const latin1: StringDecoder = (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 const encoder = new TextEncoder();
@@ -15,17 +25,19 @@ function decodeStrings(name: string, expected: number, bytes: Uint8Array, decode
   const strings: string[] = [];
   let offset = 0;
   while (offset < bytes.length) {
-    if (offset + 4 > bytes.length) return { ok: false, message: `input '${name}' BYTES data ends inside a 4-byte length prefix at byte ${offset}` };
+    if (offset + 4 > bytes.length) return { ok: false, message: `input '${clip(name)}' BYTES data ends inside a 4-byte length prefix at byte ${offset}` };
     const length = view.getUint32(offset, true);
     offset += 4;
     if (offset + length > bytes.length) {
-      return { ok: false, message: `input '${name}' BYTES element ${strings.length} claims ${length} bytes but only ${bytes.length - offset} remain` };
+      return { ok: false, message: `input '${clip(name)}' BYTES element ${strings.length} claims ${length} bytes but only ${bytes.length - offset} remain` };
     }
-    strings.push(decode(bytes.subarray(offset, offset + length)));
+    const text = decode(bytes.subarray(offset, offset + length));
+    if (text === undefined) return { ok: false, message: `input '${clip(name)}' BYTES element ${strings.length} is not valid UTF-8; this server passes BYTES to the model as text` };
+    strings.push(text);
     offset += length;
   }
   if (strings.length !== expected) {
-    return { ok: false, message: `input '${name}' has ${strings.length} BYTES elements but its shape needs ${expected}` };
+    return { ok: false, message: `input '${clip(name)}' has ${strings.length} BYTES elements but its shape needs ${expected}` };
   }
   return { ok: true, data: strings };
 }
@@ -37,7 +49,7 @@ export function decodeBinaryData(name: string, datatype: Datatype, expected: num
   if (bytes.length !== expected * size) {
     return {
       ok: false,
-      message: `input '${name}' has ${bytes.length} bytes of binary data but its shape needs ${expected} ${datatype} elements (${expected * size} bytes)`,
+      message: `input '${clip(name)}' has ${bytes.length} bytes of binary data but its shape needs ${expected} ${datatype} elements (${expected * size} bytes)`,
     };
   }
   // A fresh buffer: the body's bytes may be unaligned for the element type, and an owned

@@ -1,7 +1,8 @@
 // `kubeinfer serve`: flags and KUBEINFER_* variables -> one model server. Heavy modules
 // (express, onnxruntime) load inside the action so `kubeinfer --help` stays instant.
 import type { Command } from 'commander';
-import { SERVE_SETTINGS, resolveServeConfig } from './config.ts';
+import { SERVE_SETTINGS } from '../../contracts/index.ts';
+import { resolveServeConfig } from './config.ts';
 
 /** Registers `kubeinfer serve`. */
 export function registerServe(program: Command): void {
@@ -9,7 +10,7 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('Serve one ONNX model over the Open Inference Protocol (KServe V2) and V1.');
   for (const setting of SERVE_SETTINGS) {
-    const defaults = setting.default === undefined ? '' : ` (default: ${setting.default})`;
+    const defaults = 'default' in setting ? ` (default: ${setting.default})` : '';
     command.option(`--${setting.flag} <value>`, `${setting.description}; env ${setting.env}${defaults}`);
   }
   command.action(async (flags: Record<string, unknown>) => {

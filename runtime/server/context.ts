@@ -1,11 +1,14 @@
 // What every route handler shares: the settings, the engine and the bookkeeping.
 import type { AccessGuard } from '../auth/guard.ts';
 import type { Engine } from '../engine/engine.ts';
-import type { ServeConfig } from './config.ts';
+import type { BodyBudget } from './admission.ts';
+import type { ServeConfig } from '../../contracts/index.ts';
 import type { Logger } from './log.ts';
 import type { ServerMetrics } from './metrics.ts';
+import type { JsonDecoder } from './json-decoder.ts';
 import type { ConfigOptions } from './model-config.ts';
-import type { Problem } from './problems.ts';
+import { clip } from '../engine/quote.ts';
+import { type Problem } from './problems.ts';
 import type { ModelStatistics } from './statistics.ts';
 
 export interface Lifecycle {
@@ -24,14 +27,17 @@ export interface ServeContext {
   readonly lifecycle: Lifecycle;
   /** Who may call; undefined when the server is open (behind the router, or local). */
   readonly guard?: AccessGuard;
+  /** Request body bytes admitted at once (--max-body-bytes-in-flight). */
+  readonly budget: BodyBudget;
+  readonly jsonDecoder: JsonDecoder;
 }
 
 /** 404 unless the URL names the served model (and, when given, the served version). */
 export function checkTarget(ctx: ServeContext, model: string | undefined, version: string | undefined): Problem | undefined {
   const { modelName, modelVersion } = ctx.config;
-  if (model !== modelName) return { kind: 'NotFound', message: `unknown model '${model}'; this server serves model '${modelName}'` };
+  if (model !== modelName) return { kind: 'NotFound', message: `unknown model '${clip(String(model))}'; this server serves model '${modelName}'` };
   if (version !== undefined && version !== modelVersion) {
-    return { kind: 'NotFound', message: `unknown version '${version}' of model '${modelName}'; this server serves version '${modelVersion}'` };
+    return { kind: 'NotFound', message: `unknown version '${clip(version)}' of model '${modelName}'; this server serves version '${modelVersion}'` };
   }
   return undefined;
 }

@@ -3,7 +3,8 @@
 import { isDatatype } from '../engine/datatypes.ts';
 import { elementCount, type Tensor } from '../engine/tensor.ts';
 import { decodeBinaryData } from './binary.ts';
-import { decodeJsonData, rawFromBase64 } from './json-tensors.ts';
+import { decodeJsonData, MAX_RANK, rawFromBase64 } from './json-tensors.ts';
+import { clip, quoted } from '../engine/quote.ts';
 
 export interface RequestedOutput {
   readonly name: string;
@@ -36,7 +37,7 @@ function readHeader(body: Uint8Array, headerLength: string | undefined): Parsed<
   if (headerLength !== undefined) {
     jsonEnd = Number(headerLength);
     if (!/^\d+$/.test(headerLength) || jsonEnd > body.length) {
-      return fail(`Inference-Header-Content-Length is '${headerLength}' but must be a whole number of bytes no larger than the body (${body.length} bytes)`);
+      return fail(`Inference-Header-Content-Length is '${clip(headerLength)}' but must be a whole number of bytes no larger than the body (${body.length} bytes)`);
     }
   }
   let json: unknown;
@@ -52,14 +53,15 @@ function readHeader(body: Uint8Array, headerLength: string | undefined): Parsed<
 
 /** The message for an input whose datatype is not one of the protocol's. */
 export function unknownDatatype(name: string, datatype: unknown): string {
-  return `input '${name}' has datatype ${JSON.stringify(datatype)}; expected one of BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES`;
+  return `input '${clip(name)}' has datatype ${quoted(datatype)}; expected one of BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES`;
 }
 
 /** Checks a decoded shape: every dimension a non-negative integer. */
 export function readShape(name: string, shape: unknown): Parsed<number[]> {
   if (!Array.isArray(shape) || !shape.every((dim) => Number.isSafeInteger(dim) && dim >= 0)) {
-    return fail(`input '${name}' shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    return fail(`input '${clip(name)}' shape must be an array of non-negative integers, got ${quoted(shape)}`);
   }
+  if (shape.length > MAX_RANK) return fail(`input '${clip(name)}' shape has ${shape.length} dimensions; at most ${MAX_RANK} are supported`);
   return { ok: true, value: shape as number[] };
 }
 
@@ -73,17 +75,17 @@ function readInput(raw: unknown, index: number, binary: Uint8Array, offset: numb
   const expected = elementCount(shape.value);
   const binarySize = isObject(parameters) ? parameters.binary_data_size : undefined;
   if (binarySize === undefined) {
-    if (!('data' in raw)) return fail(`input '${name}' has no "data" and no parameters.binary_data_size`);
-    const decoded = decodeJsonData(name, datatype, expected, raw.data);
+    if (!('data' in raw)) return fail(`input '${clip(name)}' has no "data" and no parameters.binary_data_size`);
+    const decoded = decodeJsonData(name, datatype, shape.value.length, expected, raw.data);
     if (!decoded.ok) return decoded;
     const data = datatype === 'BYTES' && rawBytes.has(name) ? rawFromBase64(decoded.data as string[]) : decoded.data;
     return { ok: true, value: { tensor: { name, datatype, shape: shape.value, data }, consumed: 0 } };
   }
-  if ('data' in raw) return fail(`input '${name}' has both "data" and parameters.binary_data_size; give one`);
-  if (!Number.isSafeInteger(binarySize) || (binarySize as number) < 0) return fail(`input '${name}' binary_data_size must be a non-negative integer`);
+  if ('data' in raw) return fail(`input '${clip(name)}' has both "data" and parameters.binary_data_size; give one`);
+  if (!Number.isSafeInteger(binarySize) || (binarySize as number) < 0) return fail(`input '${clip(name)}' binary_data_size must be a non-negative integer`);
   const size = binarySize as number;
   if (offset + size > binary.length) {
-    return fail(`input '${name}' binary_data_size is ${size} but only ${binary.length - offset} bytes of binary data remain`);
+    return fail(`input '${clip(name)}' binary_data_size is ${size} but only ${binary.length - offset} bytes of binary data remain`);
   }
   const decoded = decodeBinaryData(name, datatype, expected, binary.subarray(offset, offset + size), rawBytes.has(name));
   return decoded.ok ? { ok: true, value: { tensor: { name, datatype, shape: shape.value, data: decoded.data }, consumed: size } } : decoded;
@@ -98,10 +100,10 @@ function readOutputs(raw: unknown): Parsed<RequestedOutput[] | undefined> {
     const parameters = isObject(entry.parameters) ? entry.parameters : {};
     const classification = parameters.classification;
     if (classification !== undefined && !(Number.isSafeInteger(classification) && (classification as number) > 0)) {
-      return fail(`output '${entry.name}' parameters.classification must be a positive integer (the number of classes to return), got ${JSON.stringify(classification)}`);
+      return fail(`output '${clip(entry.name)}' parameters.classification must be a positive integer (the number of classes to return), got ${quoted(classification)}`);
     }
     const binary = parameters.binary_data;
-    if (binary !== undefined && typeof binary !== 'boolean') return fail(`output '${entry.name}' parameters.binary_data must be a boolean`);
+    if (binary !== undefined && typeof binary !== 'boolean') return fail(`output '${clip(entry.name)}' parameters.binary_data must be a boolean`);
     outputs.push({ name: entry.name, binary, classification: classification as number | undefined });
   }
   return { ok: true, value: outputs };

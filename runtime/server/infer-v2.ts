@@ -2,13 +2,13 @@
 // directly for canonical URLs (skipping express's router on the hot path), and the express
 // route calls it for every other spelling, so both answer identically.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody } from './body.ts';
+import { readBody, type BodyLimits } from './body.ts';
 import { applyClassification } from './classification.ts';
 import { checkTarget, type ServeContext } from './context.ts';
-import { parseInferRequest } from './infer-request.ts';
 import { encodeInferResponse } from './infer-response.ts';
-import { failInference, infer, recordSuccess } from './inference.ts';
-import { sendProblem } from './problems.ts';
+import { countInFlight, failInference, infer, recordSuccess } from './inference.ts';
+import { clip } from '../engine/quote.ts';
+import { sendProblem, type Problem } from './problems.ts';
 
 const CANONICAL = /^\/v2\/models\/([^/?#]+)(?:\/versions\/([^/?#]+))?\/infer(?:\?.*)?$/;
 
@@ -23,18 +23,38 @@ export function inferTarget(url: string): { model: string; version: string | und
   }
 }
 
+const JSON_LIMIT_HINT = '--max-json-bytes / KUBEINFER_MAX_JSON_BYTES; send large tensors with the binary tensor data extension (Inference-Header-Content-Length)';
+
+/** Size limits for a body: JSON (V2 without the binary extension, and V1) is held to the JSON limit. */
+export function bodyLimits(ctx: ServeContext, binary: boolean): BodyLimits {
+  const { maxJsonBytes, maxRequestBytes } = ctx.config;
+  const requestLimit = { maxBytes: maxRequestBytes, limitHint: '--max-request-bytes / KUBEINFER_MAX_REQUEST_BYTES', budget: ctx.budget };
+  if (binary || maxRequestBytes <= maxJsonBytes) return requestLimit;
+  return { maxBytes: maxJsonBytes, limitHint: JSON_LIMIT_HINT, budget: ctx.budget };
+}
+
+/** 413 for a binary request whose JSON header alone is over the JSON limit. */
+function jsonHeaderTooLarge(ctx: ServeContext, header: string | undefined): Problem | undefined {
+  if (header === undefined || !(Number(header) > ctx.config.maxJsonBytes)) return undefined;
+  return { kind: 'TooLarge', message: `the JSON header (${clip(header)} bytes) is over the limit of ${ctx.config.maxJsonBytes} bytes (${JSON_LIMIT_HINT})` };
+}
+
 /** Answers one V2 inference request for `model` (and `version`, when the URL names one). */
 export async function handleInfer(ctx: ServeContext, req: IncomingMessage, res: ServerResponse, startNs: number, model: string | undefined, version: string | undefined): Promise<void> {
   const target = checkTarget(ctx, model, version);
   if (target !== undefined) return sendProblem(res, target);
-  const body = await readBody(req, ctx.config.maxRequestBytes);
+  const rawHeader = req.headers['inference-header-content-length'];
+  const header = Array.isArray(rawHeader) ? rawHeader[0] : rawHeader;
+  const headerProblem = jsonHeaderTooLarge(ctx, header);
+  if (headerProblem !== undefined) return failInference(ctx, res, startNs, headerProblem);
+  const body = await readBody(req, res, bodyLimits(ctx, header !== undefined));
   if (!body.ok) return failInference(ctx, res, startNs, body.problem);
   if (body.body.length === 0) {
     return failInference(ctx, res, startNs, { kind: 'BadRequest', message: 'the request body is empty; expected a V2 inference request' });
   }
-  const header = req.headers['inference-header-content-length'];
+  countInFlight(ctx, res);
   const state = ctx.engine.state;
-  const parsed = parseInferRequest(body.body, Array.isArray(header) ? header[0] : header, state.status === 'ready' ? state.rawInputs : undefined);
+  const parsed = await ctx.jsonDecoder.parse(body.body, header, state.status === 'ready' ? state.rawInputs : undefined);
   if (!parsed.ok) return failInference(ctx, res, startNs, { kind: 'BadRequest', message: parsed.message });
   const request = parsed.value;
   const result = await infer(ctx, request.inputs, request.outputs?.map((output) => output.name));

@@ -23,10 +23,29 @@ function problemOf(outcome: Extract<InferOutcome, { ok: false }>): Problem {
   }
 }
 
-/** Runs validated-by-codec tensors through the engine. */
-export async function infer(ctx: ServeContext, inputs: readonly Tensor[], outputs: readonly string[] | undefined): Promise<InferenceResult> {
-  const outcome = await ctx.engine.infer(inputs, outputs);
-  return outcome.ok ? outcome : { ok: false, problem: problemOf(outcome) };
+/** The result, or a Timeout problem once `deadlineMs` passes (the engine's work is then discarded). */
+function withinDeadline(work: Promise<InferenceResult>, deadlineMs: number): Promise<InferenceResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<InferenceResult>((resolve) => {
+    const message = `the request did not finish within ${deadlineMs} ms (--request-deadline-ms / KUBEINFER_REQUEST_DEADLINE_MS)`;
+    timer = setTimeout(() => resolve({ ok: false, problem: { kind: 'Timeout', message } }), deadlineMs);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
+/** Runs validated-by-codec tensors through the engine, within the request deadline. */
+export function infer(ctx: ServeContext, inputs: readonly Tensor[], outputs: readonly string[] | undefined): Promise<InferenceResult> {
+  const work = ctx.engine.infer(inputs, outputs).then((outcome): InferenceResult => (outcome.ok ? outcome : { ok: false, problem: problemOf(outcome) }));
+  return withinDeadline(work, ctx.config.requestDeadlineMs);
+}
+
+/**
+ * Counts a request in the in-flight gauge (the concurrency autoscaling metric) from now until
+ * its response closes: only once its body has arrived, so slow uploads do not scale the pods.
+ */
+export function countInFlight(ctx: ServeContext, res: ServerResponse): void {
+  ctx.metrics.inflight(1);
+  res.once('close', () => ctx.metrics.inflight(-1));
 }
 
 /** Counts a failed inference request (either protocol), logging server-side faults. */

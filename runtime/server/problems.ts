@@ -1,7 +1,7 @@
 // Errors a client sees: one kind per HTTP status, always answered as {"error": "..."}.
 import type { ServerResponse } from 'node:http';
 
-export type ProblemKind = 'BadRequest' | 'NotFound' | 'TooLarge' | 'UnsupportedEncoding' | 'Unavailable' | 'QueueFull' | 'Internal';
+export type ProblemKind = 'BadRequest' | 'NotFound' | 'TooLarge' | 'UnsupportedEncoding' | 'Unavailable' | 'QueueFull' | 'Timeout' | 'Internal';
 
 export interface Problem {
   readonly kind: ProblemKind;
@@ -15,6 +15,7 @@ const STATUS: Readonly<Record<ProblemKind, number>> = {
   UnsupportedEncoding: 415,
   Unavailable: 503,
   QueueFull: 503,
+  Timeout: 504,
   Internal: 500,
 };
 

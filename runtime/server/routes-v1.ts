@@ -3,7 +3,10 @@ import express, { type RequestHandler } from 'express';
 import { readBody } from './body.ts';
 import { applyClassification } from './classification.ts';
 import { checkTarget, unavailable, type ServeContext } from './context.ts';
-import { failInference, infer, recordSuccess } from './inference.ts';
+import { bodyLimits } from './infer-v2.ts';
+import { jsonText } from './json-tensors.ts';
+import { countInFlight, failInference, infer, recordSuccess } from './inference.ts';
+import { clip } from '../engine/quote.ts';
 import { sendJson, sendProblem } from './problems.ts';
 import { instancesToInputs, outputsToPredictions } from './v1-codec.ts';
 
@@ -14,12 +17,13 @@ function predictHandler(ctx: ServeContext): RequestHandler<{ target: string }> {
     const [model, verb] = separator < 0 ? [req.params.target, ''] : [req.params.target.slice(0, separator), req.params.target.slice(separator + 1)];
     const target = checkTarget(ctx, model, undefined);
     if (target !== undefined) return sendProblem(res, target);
-    if (verb !== 'predict') return sendProblem(res, { kind: 'NotFound', message: `unknown V1 verb '${verb}'; use POST /v1/models/${model}:predict` });
+    if (verb !== 'predict') return sendProblem(res, { kind: 'NotFound', message: `unknown V1 verb '${clip(verb)}'; use POST /v1/models/${model}:predict` });
     // Checked once, before the body is read: a model that has loaded stays loaded.
     const state = ctx.engine.state;
     if (state.status !== 'ready') return failInference(ctx, res, startNs, unavailable(ctx)!);
-    const raw = await readBody(req, ctx.config.maxRequestBytes);
+    const raw = await readBody(req, res, bodyLimits(ctx, false));
     if (!raw.ok) return failInference(ctx, res, startNs, raw.problem);
+    countInFlight(ctx, res);
     let body: unknown;
     try {
       body = JSON.parse(raw.body.toString('utf8'));
@@ -35,7 +39,8 @@ function predictHandler(ctx: ServeContext): RequestHandler<{ target: string }> {
     const requested = classification === undefined ? undefined : result.outputs.map((tensor) => ({ name: tensor.name, classification }));
     const classified = applyClassification(result.outputs, requested, state.labels, state.signature.batchable);
     if (!classified.ok) return failInference(ctx, res, startNs, { kind: 'BadRequest', message: classified.message });
-    sendJson(res, { predictions: outputsToPredictions(classified.outputs) });
+    const text = Buffer.from(jsonText({ predictions: outputsToPredictions(classified.outputs) }));
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': text.length }).end(text);
     recordSuccess(ctx, startNs, result.timing, 'rest');
   };
 }

@@ -1,5 +1,7 @@
-// Starts and stops one model server: engine, metrics, HTTP and gRPC listeners, and the drain that
-// SIGTERM triggers (not-ready, finish in-flight requests within a bound, stop workers).
+// Starts and stops one model server: engine, metrics, HTTP and gRPC listeners, and the drain
+// that SIGTERM triggers: not-ready while still serving for the shutdown delay (endpoints take
+// that long to stop sending), then stop accepting, finish in-flight requests within a bound,
+// stop workers.
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,9 +9,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Engine, type EngineState } from '../engine/engine.ts';
 import { loadApiKeys } from '../auth/api-keys.ts';
 import { apiKeyGuard } from '../auth/guard.ts';
+import { BodyBudget, defaultBodyBudget } from './admission.ts';
 import { createListener } from './app.ts';
-import type { ServeConfig } from './config.ts';
+import type { ServeConfig } from '../../contracts/index.ts';
 import type { Lifecycle, ServeContext } from './context.ts';
+import { JsonDecoder } from './json-decoder.ts';
 import { jsonLogger, type Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { ModelStatistics } from './statistics.ts';
@@ -63,12 +67,20 @@ export async function startServer(config: ServeConfig, log: Logger = jsonLogger(
     onWorkerLost: (message) => log('error', message),
   });
   const lifecycle: Lifecycle = { draining: false, active: 0 };
+  const budget = new BodyBudget(config.maxBodyBytesInFlight ?? defaultBodyBudget());
+  const jsonDecoder = new JsonDecoder();
   const guard = config.apiKeysFile === undefined ? undefined : apiKeyGuard(await loadApiKeys(config.apiKeysFile));
-  const ctx: ServeContext = { config, engine, metrics, statistics, log, lifecycle, guard };
-  const server = createServer(createListener(ctx)).listen({ port: config.port, host: config.host });
+  const ctx: ServeContext = { config, engine, metrics, statistics, log, lifecycle, budget, jsonDecoder, guard };
+  const server = createServer({
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    // Node checks the headers and request timeouts this often (30 s by default, far too coarse for them).
+    connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs, config.requestTimeoutMs),
+  }, createListener(ctx)).listen({ port: config.port, host: config.host });
   await once(server, 'listening');
   const { url, port } = listenUrl(server);
-  log('info', `listening on ${url}`, { url, port, model: config.modelName, version: config.modelVersion });
+  log('info', `listening on ${url}`, { url, port, model: config.modelName, version: config.modelVersion, bodyBudgetBytes: budget.capacity });
   // Loaded only when on, so a REST-only server never parses the .proto files.
   // API keys are checked on HTTP only: with them, gRPC stays closed rather than open to anyone.
   if (guard !== undefined && config.grpcPort !== 0) log('warn', 'gRPC is off: --api-keys-file covers the HTTP port only', { grpcPort: config.grpcPort });
@@ -82,16 +94,19 @@ export async function startServer(config: ServeConfig, log: Logger = jsonLogger(
 
   let draining: Promise<void> | undefined;
   const drain = async (): Promise<void> => {
-    // The listener stays open while requests are in flight, so probes see 503 and requests
-    // that arrive before endpoints update are still served; each response closes its connection.
+    // Readiness fails at once, but requests keep being accepted and served until endpoints
+    // have had time to drop this server; each response meanwhile closes its connection, so
+    // keep-alive clients reconnect to a live server instead of finding this socket gone.
     lifecycle.draining = true;
-    log('info', 'draining: not ready, finishing in-flight requests', { active: lifecycle.active, timeoutSeconds: config.drainTimeoutSeconds });
+    log('info', 'draining: not ready, still serving for the shutdown delay', { active: lifecycle.active, shutdownDelayMs: config.shutdownDelayMs });
+    await sleep(config.shutdownDelayMs);
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    log('info', 'no longer accepting; finishing in-flight requests', { active: lifecycle.active, timeoutSeconds: config.drainTimeoutSeconds });
     const finished = await waitForIdle(lifecycle, Date.now() + config.drainTimeoutSeconds * 1000);
     if (!finished) log('warn', 'drain timeout reached; closing remaining connections', { active: lifecycle.active });
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
     await Promise.all([closed, grpc?.close()]);
-    await engine.close();
+    await Promise.all([engine.close(), jsonDecoder.close()]);
     log('info', 'stopped');
   };
   return { url, port, grpcPort: grpc?.port, loaded, drain: () => (draining ??= drain()) };

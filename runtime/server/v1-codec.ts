@@ -3,7 +3,7 @@
 import type { ModelSignature, TensorSpec } from '../engine/signature.ts';
 import { elementCount, type Tensor } from '../engine/tensor.ts';
 import type { Parsed } from './infer-request.ts';
-import { decodeJsonData, plainValues, rawFromBase64 } from './json-tensors.ts';
+import { decodeJsonData, MAX_RANK, plainValues, rawFromBase64 } from './json-tensors.ts';
 
 type Nested = unknown[] | number | boolean | string;
 
@@ -27,7 +27,8 @@ function stack(spec: TensorSpec, rows: readonly unknown[], where: (row: number) 
     }
   }
   const shape = [rows.length, ...rowShape];
-  const decoded = decodeJsonData(spec.name, spec.datatype, elementCount(shape), rows.flat(Infinity));
+  if (shape.length > MAX_RANK) return { ok: false, message: `${where(0)} is nested ${rowShape.length} deep; tensors have at most ${MAX_RANK} dimensions` };
+  const decoded = decodeJsonData(spec.name, spec.datatype, shape.length, elementCount(shape), rows);
   if (!decoded.ok) return decoded;
   const data = rawBytes.has(spec.name) ? rawFromBase64(decoded.data as string[]) : decoded.data;
   return { ok: true, value: { name: spec.name, datatype: spec.datatype, shape, data } };

@@ -4,29 +4,7 @@
 // messages: problems describe a credential by its source only.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-
-/** Where the operator mounts `spec.storage.secretRef` in the fetch-model container. */
-export const DEFAULT_CREDENTIALS_DIR = '/var/run/secrets/kubeinfer/storage';
-
-/** The Secret keys (and environment variables) fetch-model understands. */
-export const CREDENTIAL_KEYS = [
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_SESSION_TOKEN',
-  'AWS_REGION',
-  'AWS_DEFAULT_REGION',
-  'AWS_ENDPOINT_URL',
-  'AWS_ENDPOINT_URL_S3',
-  'AWS_S3_FORCE_PATH_STYLE',
-  'HTTP_BEARER_TOKEN',
-  'HTTP_USERNAME',
-  'HTTP_PASSWORD',
-  'GCS_ENDPOINT_URL',
-  'STORAGE_EMULATOR_HOST',
-  'service-account.json',
-] as const;
-
-export type CredentialKey = (typeof CREDENTIAL_KEYS)[number];
+import { CREDENTIAL_KEYS, type CredentialKey } from '../../contracts/index.ts';
 
 /** A credential value and a printable description of where it came from. */
 export interface Credential {

@@ -4,21 +4,21 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { redactUri } from '../../api/redact.ts';
-import { DEFAULT_CREDENTIALS_DIR, loadCredentials } from './credentials.ts';
+import { loadCredentials } from './credentials.ts';
 import { fail, formatBytes, ModelFetchError, ok, type Result } from './errors.ts';
-import { knownTotal, MODEL_FILE } from './layout.ts';
+import { knownTotal } from './layout.ts';
 import { startProgress, type LogEvent } from './progress.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
 import { planGcs } from './sources/gcs.ts';
 import { planHttp } from './sources/http.ts';
 import { egressPolicy, type EgressPolicy } from './sources/egress.ts';
 import { checkOnnxModelFile } from './onnx-check.ts';
-import { locateInPlace, planFileCopy, pvcMount, type InPlaceModel } from './sources/local.ts';
+import { locateInPlace, planFileCopy, type InPlaceModel } from './sources/local.ts';
 import { planS3 } from './sources/s3.ts';
 import type { FetchPlan, SourceContext } from './sources/source.ts';
 import { createStaging, discard, publish } from './staging.ts';
 import { transferAll } from './transfer.ts';
-import { parseModelUri, type ModelSource } from './uri.ts';
+import { CREDENTIALS_DIR, MODEL_FILE, parseModelUri, pvcMount, type ModelSource } from '../../contracts/index.ts';
 
 export const DEFAULT_MAX_BYTES = 20 * 1024 ** 3;
 
@@ -75,7 +75,7 @@ async function fetchModelResult(options: FetchModelOptions): Promise<Result<Fetc
   const log = options.log ?? (() => undefined);
   const context: SourceContext = {
     uri: redactUri(options.uri),
-    credentials: await loadCredentials(options.credentialsDir ?? DEFAULT_CREDENTIALS_DIR, options.env ?? process.env),
+    credentials: await loadCredentials(options.credentialsDir ?? CREDENTIALS_DIR, options.env ?? process.env),
     retry: { ...DEFAULT_RETRY, ...options.retry },
     idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
     log,

@@ -3,10 +3,7 @@
 // graph references by relative path, so names under a prefix are kept as they are.
 import path from 'node:path';
 import { fail, ok, type Result } from './errors.ts';
-import { namesSingleFile } from './uri.ts';
-
-/** The file name `kubeinfer serve` loads from the model directory. */
-export const MODEL_FILE = 'model.onnx';
+import { MODEL_FILE, namesSingleFile } from '../../contracts/index.ts';
 
 /** One object of a listing, relative to the listed prefix. */
 export interface ListedObject {

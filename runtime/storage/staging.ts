@@ -5,7 +5,7 @@
 import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fail, ok, type Result } from './errors.ts';
-import { MODEL_FILE } from './layout.ts';
+import { MODEL_FILE } from '../../contracts/index.ts';
 
 const STAGING_PREFIX = '.fetch-model-';
 

@@ -2,7 +2,7 @@
 // fill what is left, and the traffic summary matches the printer column's format.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatTrafficSummary, resolveVersions, validateInferenceService } from '../../api/index.ts';
+import { formatTrafficSummary, inferenceServiceSchema, resolveVersions, validateInferenceService, withSchemaDefaults } from '../../api/index.ts';
 import type { InferenceServiceSpec } from '../../api/index.ts';
 
 function spec(raw: unknown): InferenceServiceSpec {
@@ -70,6 +70,27 @@ describe('resolveVersions', () => {
   it('marks the mirror target with its percent', () => {
     const resolved = resolveVersions(spec({ versions: [{ name: 'a', model: model(1), weight: 100 }, { name: 'b', model: model(2) }], traffic: { mirror: { version: 'b', percent: 20 } } }));
     assert.deepEqual(resolved.map((version) => [version.name, version.weight, version.mirrorPercent]), [['a', 100, 0], ['b', 0, 20]]);
+  });
+});
+
+describe('defaults', () => {
+  const specNode = inferenceServiceSchema.node.properties?.spec;
+  const schemaDefault = (path: string): unknown => path.split('.').reduce((node, field) => node?.properties?.[field], specNode)?.default;
+
+  it('come from the schema alone: a spec nobody defaulted resolves to the schema\'s values', () => {
+    // Hand-built, not validated: only resolveVersions' own use of the schema can fill it in.
+    const raw: InferenceServiceSpec = {
+      versions: [{ name: 'a', model: model(1), weight: 100 }, { name: 'b', model: model(2), autoscaling: { maxReplicas: 4 } }],
+      resources: { requests: { cpu: '1' } },
+      gpu: {},
+      traffic: { mirror: { version: 'b' } },
+    };
+    const [, mirror] = resolveVersions(raw);
+    assert.equal(mirror?.mirrorPercent, schemaDefault('traffic.mirror.percent'));
+    assert.deepEqual(mirror?.scaling.kind === 'Autoscaled' && [mirror.scaling.minReplicas, mirror.scaling.metric], [schemaDefault('autoscaling.minReplicas'), schemaDefault('autoscaling.metric')]);
+    assert.equal(mirror?.gpu?.count, schemaDefault('gpu.count'));
+    assert.equal(withSchemaDefaults(raw).router.replicas, schemaDefault('router.replicas'));
+    assert.deepEqual(resolveVersions(raw), resolveVersions(spec(raw)), 'the same as after admission');
   });
 });
 

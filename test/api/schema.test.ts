@@ -7,8 +7,8 @@ import { parse } from 'yaml';
 import { Environment } from '@marcbachmann/cel-js';
 import { CRD_PATH, crdYaml, inferenceServiceCrd, inferenceServiceSchema } from '../../api/index.ts';
 import type { SchemaNode } from '../../api/schema-builder.ts';
-import { specMatchesTypes, statusMatchesTypes } from '../../api/schema.ts';
 import { ROOT } from './corpus.ts';
+import { schemaTypeErrors } from './types-drift.ts';
 
 function* walk(node: SchemaNode, path: string): Generator<{ node: SchemaNode; path: string }> {
   yield { node, path };
@@ -65,8 +65,11 @@ describe('InferenceService CRD', () => {
     assert.ok(!inferenceServiceCrd.spec.names.shortNames.includes('isvc'), 'isvc belongs to KServe');
   });
 
-  it('matches the hand-written TypeScript types (checked at compile time)', () => {
-    assert.equal(specMatchesTypes, true);
-    assert.equal(statusMatchesTypes, true);
+  it('matches the hand-written TypeScript types, and the compile-time check fails on a drift', () => {
+    assert.deepEqual(schemaTypeErrors(), [], 'the schema and the types agree');
+    const withoutTraffic = schemaTypeErrors((types) => types.replace('  readonly traffic?: TrafficSettings;\n', ''));
+    assert.ok(withoutTraffic.some((error) => error.includes('specMatchesTypes')), `a spec field missing from the types is caught: ${withoutTraffic.join('; ')}`);
+    const urlRequired = schemaTypeErrors((types) => types.replace('  readonly url?: string;', '  readonly url: string;'));
+    assert.ok(urlRequired.some((error) => error.includes('statusMatchesTypes')), `a status field made required is caught: ${urlRequired.join('; ')}`);
   });
 });

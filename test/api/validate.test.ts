@@ -47,7 +47,7 @@ describe('validateInferenceService', () => {
     assert.deepEqual(value.spec.autoscaling, { maxReplicas: 4, minReplicas: 1, metric: 'cpu' });
     assert.deepEqual(value.spec.gpu, { products: ['Tesla-T4'], count: 1 });
     assert.deepEqual(value.spec.traffic?.mirror, { version: 'v2', percent: 100 });
-    assert.deepEqual(value.spec.router, { replicas: 1 });
+    assert.deepEqual(value.spec.router, { replicas: 2 });
     assert.equal(value.spec.runtime, undefined, 'no defaults invented for absent blocks');
   });
 

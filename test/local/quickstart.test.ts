@@ -12,7 +12,8 @@ test('examples/quickstart.yaml runs: v1 (y = 2x + 1) gets 90% and v2 (y = 3x + 1
   await generateQuickstartModels();
   const local = await startLocalRun(QUICKSTART);
   t.after(() => local.interrupt());
-  const curl = local.output.find((line) => line.trimStart().startsWith('curl -s')) ?? '';
+  // The summary arrives in several writes: wait for the example line rather than expect it beside the router's.
+  const curl = (await local.waitForLine(/^\s*curl -s/)).trim();
   assert.ok(curl.includes(`${local.routerUrl}/v2/models/quickstart/infer`), `printed curl: ${curl}`);
   const body = JSON.parse(/-d '(.*)'$/.exec(curl)![1]!);
   const answers = await sendMany(100, 1, () => [`${local.routerUrl}/v2/models/quickstart/infer`, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }]);

@@ -5,8 +5,9 @@ import { validateInferenceService, type InferenceService } from '../../api/index
 import { desiredObjects } from '../../operator/builders/index.ts';
 import { appliedHash } from '../../operator/builders/hash.ts';
 import { ANNOTATION_APPLIED_HASH } from '../../operator/builders/labels.ts';
-import { claimLocation } from '../../operator/builders/model-source.ts';
-import type { KubeObject } from '../../operator/kube/types.ts';
+import type { KubeObject } from '../../kube/types.ts';
+import { parseRouterLimits, ROUTER_NUMBER_FLAGS } from '../../runtime/router/settings.ts';
+import { flagProperty, resolveServeConfig } from '../../runtime/server/config.ts';
 
 const OPTIONS = { runtimeImage: 'registry.example/kubeinfer:1.2.3' };
 
@@ -43,7 +44,7 @@ describe('desiredObjects', () => {
     assert.deepEqual(objects.map((o) => `${o.kind}/${o.metadata.name}`), [
       'NetworkPolicy/fraud', 'ServiceAccount/fraud-router', 'Role/fraud-router', 'RoleBinding/fraud-router', 'ConfigMap/fraud-router',
       'Deployment/fraud-v1', 'Service/fraud-v1', 'Deployment/fraud-v2', 'Service/fraud-v2',
-      'Deployment/fraud-router', 'Service/fraud',
+      'Deployment/fraud-router', 'PodDisruptionBudget/fraud-router', 'Service/fraud',
     ]);
     for (const object of objects) {
       assert.equal(object.metadata.namespace, 'ml');
@@ -72,6 +73,7 @@ describe('desiredObjects', () => {
     assert.deepEqual(Object.fromEntries(runtime.env.map((e: { name: string; value: string }) => [e.name, e.value])), {
       KUBEINFER_MODEL_PATH: '/mnt/models/model.onnx', KUBEINFER_MODEL_NAME: 'fraud', KUBEINFER_MODEL_VERSION: 'v1', KUBEINFER_PORT: '8080', KUBEINFER_GRPC_PORT: '8081',
       KUBEINFER_WORKERS: '2', KUBEINFER_MAX_BATCH_SIZE: '32', KUBEINFER_MAX_QUEUE_DELAY_MICROS: '2000', KUBEINFER_EXECUTION_PROVIDER: 'cpu',
+      KUBEINFER_SHUTDOWN_DELAY_MS: '5000', KUBEINFER_DRAIN_TIMEOUT_SECONDS: '25',
     });
     assert.deepEqual(runtime.resources, { requests: { cpu: '1', memory: '1Gi' } });
     assert.equal(runtime.readinessProbe.httpGet.path, '/v2/health/ready');
@@ -89,11 +91,12 @@ describe('desiredObjects', () => {
   it('fetches remote models in an init container, with the credentials Secret mounted read-only', () => {
     const pod = find(desiredObjects(canary(), OPTIONS), 'Deployment', 'fraud-v1').spec.template.spec;
     const [fetch] = pod.initContainers;
-    assert.deepEqual(fetch.args, ['fetch-model', 's3://models/fraud/1/model.onnx', '/mnt/models', '--sha256', 'a'.repeat(64)]);
+    assert.deepEqual(fetch.args, ['fetch-model', 's3://models/fraud/1/model.onnx', '/mnt/models', '--max-bytes', '20Gi', '--sha256', 'a'.repeat(64)]);
     assert.deepEqual(fetch.volumeMounts.find((m: { name: string }) => m.name === 'storage-credentials'),
       { name: 'storage-credentials', mountPath: '/var/run/secrets/kubeinfer/storage', readOnly: true });
     assert.deepEqual(pod.volumes.find((v: { name: string }) => v.name === 'storage-credentials').secret, { secretName: 'model-store', defaultMode: 0o440 });
-    assert.deepEqual(pod.volumes.find((v: { name: string }) => v.name === 'model'), { name: 'model', emptyDir: {} });
+    // The volume holds what fetch-model may write and no more: the same quantity as its --max-bytes.
+    assert.deepEqual(pod.volumes.find((v: { name: string }) => v.name === 'model'), { name: 'model', emptyDir: { sizeLimit: '20Gi' } });
     const runtimeMount = pod.containers[0].volumeMounts.find((m: { name: string }) => m.name === 'model');
     assert.deepEqual(runtimeMount, { name: 'model', mountPath: '/mnt/models', readOnly: true });
     assert.equal(pod.containers[0].volumeMounts.some((m: { name: string }) => m.name === 'storage-credentials'), false, 'the server never sees credentials');
@@ -106,8 +109,6 @@ describe('desiredObjects', () => {
     assert.deepEqual(pod.volumes[0], { name: 'model', persistentVolumeClaim: { claimName: 'models', readOnly: true } });
     assert.deepEqual(pod.containers[0].volumeMounts[0], { name: 'model', mountPath: '/mnt/models', readOnly: true, subPath: 'fraud/v1' });
     assert.equal(pod.containers[0].env[0].value, '/mnt/models/fraud.onnx');
-    assert.deepEqual(claimLocation('pvc://models/fraud/v2'), { claim: 'models', subPath: 'fraud/v2', fileName: 'model.onnx' });
-    assert.deepEqual(claimLocation('pvc://models/model.onnx'), { claim: 'models', subPath: '', fileName: 'model.onnx' });
   });
 
   it('places GPU versions: limits, node affinity on product and memory, toleration, CUDA', () => {
@@ -141,7 +142,7 @@ describe('desiredObjects', () => {
   it('requests MIG slices as nvidia.com/mig-<profile>', () => {
     const objects = desiredObjects(isvc({ versions: [{ name: 'v1', model: { uri: 'https://m.example/r.onnx' } }], gpu: { mig: '1g.10gb', count: 1 } }), OPTIONS);
     const limits = find(objects, 'Deployment', 'fraud-v1').spec.template.spec.containers[0].resources.limits;
-    assert.deepEqual(limits, { 'nvidia.com/mig-1g.10gb': '1' });
+    assert.deepEqual(limits, { memory: '2Gi', 'nvidia.com/mig-1g.10gb': '1' });
   });
 
   it('autoscales with an HPA (replicas left unset), passing behavior through; no HPA when min == max', () => {
@@ -188,7 +189,7 @@ describe('desiredObjects', () => {
     assert.deepEqual(find(objects, 'Role', 'fraud-router').rules, [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['fraud-router'], verbs: ['get', 'list', 'watch'] }]);
     const router = find(objects, 'Deployment', 'fraud-router').spec.template.spec;
     assert.equal(router.serviceAccountName, 'fraud-router');
-    assert.deepEqual(router.containers[0].args, ['route', '--configmap', 'ml/fraud-router', '--port', '8080', '--grpc-port', '8081']);
+    assert.deepEqual(router.containers[0].args, ['route', '--configmap', 'ml/fraud-router', '--port', '8080', '--grpc-port', '8081', '--shutdown-delay-ms', '5000']);
     const service = find(objects, 'Service', 'fraud');
     assert.deepEqual(service.spec.selector, { 'serving.kubeinfer.io/inferenceservice': 'fraud', 'serving.kubeinfer.io/component': 'router' });
     assert.deepEqual(service.spec.ports, [
@@ -202,12 +203,13 @@ describe('desiredObjects', () => {
   it('turns spec.auth into router flags, and mounts the API-key Secret read-only', () => {
     const container = (spec: Record<string, unknown>) => find(desiredObjects(isvc({ ...spec, versions: [{ name: 'v1', model: { uri: 's3://m/1/model.onnx' } }] }), OPTIONS), 'Deployment', 'fraud-router').spec.template.spec;
     const open = container({});
-    assert.deepEqual(open.containers[0].args, ['route', '--configmap', 'ml/fraud-router', '--port', '8080', '--grpc-port', '8081']);
+    const base = open.containers[0].args;
+    assert.ok(!base.some((arg: string) => arg.startsWith('--auth') || arg.startsWith('--api-keys') || arg === '--protect-metrics'), base.join(' '));
     assert.equal(open.volumes, undefined);
     const kubernetes = container({ auth: { mode: 'kubernetes', protectMetrics: true } });
-    assert.deepEqual(kubernetes.containers[0].args.slice(7), ['--auth-kubernetes', 'ml/fraud', '--protect-metrics']);
+    assert.deepEqual(kubernetes.containers[0].args.slice(base.length), ['--auth-kubernetes', 'ml/fraud', '--protect-metrics']);
     const keys = container({ auth: { mode: 'apiKey', secretRef: { name: 'fraud-keys' } } });
-    assert.deepEqual(keys.containers[0].args.slice(7), ['--api-keys-file', '/var/run/secrets/kubeinfer/api-keys']);
+    assert.deepEqual(keys.containers[0].args.slice(base.length), ['--api-keys-file', '/var/run/secrets/kubeinfer/api-keys']);
     assert.deepEqual(keys.volumes, [{ name: 'api-keys', secret: { secretName: 'fraud-keys', defaultMode: 0o440 } }]);
     assert.deepEqual(keys.containers[0].volumeMounts, [{ name: 'api-keys', mountPath: '/var/run/secrets/kubeinfer/api-keys', readOnly: true }]);
   });
@@ -223,6 +225,49 @@ describe('desiredObjects', () => {
     const scraper = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } };
     assert.deepEqual(policy({ allowFrom: [scraper] }).spec.ingress[1], { from: [scraper], ports: http });
     assert.equal(policy({ enabled: false }), undefined);
+  });
+
+  it('takes pods out of service without dropping requests: preStop sleep, shutdown delay, a grace period covering both', () => {
+    const objects = desiredObjects(canary(), OPTIONS);
+    const model = find(objects, 'Deployment', 'fraud-v1').spec.template.spec;
+    assert.deepEqual(model.containers[0].lifecycle, { preStop: { sleep: { seconds: 5 } } });
+    // preStop 5 s + shutdown delay 5 s + drain 25 s + 5 s slack.
+    assert.equal(model.terminationGracePeriodSeconds, 40);
+    const router = find(objects, 'Deployment', 'fraud-router');
+    assert.deepEqual(router.spec.template.spec.containers[0].lifecycle, { preStop: { sleep: { seconds: 5 } } });
+    assert.equal(router.spec.template.spec.terminationGracePeriodSeconds, 35);
+  });
+
+  it('sets shutdown timing that serve and route parse as written, inside the grace period (the contract, both sides)', () => {
+    const objects = desiredObjects(canary(), OPTIONS);
+    const model = find(objects, 'Deployment', 'fraud-v1').spec.template.spec;
+    const resolved = resolveServeConfig({}, Object.fromEntries(model.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value])));
+    assert.ok(resolved.ok, JSON.stringify(resolved));
+    const { shutdownDelayMs, drainTimeoutSeconds } = resolved.config;
+    assert.ok(model.terminationGracePeriodSeconds > model.containers[0].lifecycle.preStop.sleep.seconds + shutdownDelayMs / 1000 + drainTimeoutSeconds);
+    const router = find(objects, 'Deployment', 'fraud-router').spec.template.spec;
+    const args: string[] = router.containers[0].args;
+    const flags = Object.fromEntries(ROUTER_NUMBER_FLAGS.filter((entry) => args.includes(`--${entry.flag}`)).map((entry) => [flagProperty(entry.flag), args[args.indexOf(`--${entry.flag}`) + 1]]));
+    const limits = parseRouterLimits(flags);
+    assert.ok(typeof limits !== 'string' && limits.shutdownDelayMs === 5000, String(limits));
+    assert.ok(router.terminationGracePeriodSeconds > router.containers[0].lifecycle.preStop.sleep.seconds + limits.shutdownDelayMs / 1000 + 20);
+  });
+
+  it('keeps the router available and bounded: two replicas spread over nodes, a disruption budget, a memory limit', () => {
+    const objects = desiredObjects(canary(), OPTIONS);
+    const router = find(objects, 'Deployment', 'fraud-router');
+    const selector = { 'serving.kubeinfer.io/inferenceservice': 'fraud', 'serving.kubeinfer.io/component': 'router' };
+    assert.equal(router.spec.replicas, 2);
+    assert.deepEqual(router.spec.template.spec.topologySpreadConstraints, [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } }]);
+    assert.deepEqual(router.spec.template.spec.containers[0].resources, { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } });
+    assert.deepEqual(find(objects, 'PodDisruptionBudget', 'fraud-router').spec, { maxUnavailable: 1, selector: { matchLabels: selector } });
+  });
+
+  it('bounds model pods by default: a memory limit unless resources are named, the body budget passed through', () => {
+    const plain = isvc({ versions: [{ name: 'v1', model: { uri: 'https://m.example/r.onnx' } }], runtime: { maxBodyBytesInFlight: 134217728 } });
+    const runtime = find(desiredObjects(plain, OPTIONS), 'Deployment', 'fraud-v1').spec.template.spec.containers[0];
+    assert.deepEqual(runtime.resources, { requests: { cpu: '1', memory: '1Gi' }, limits: { memory: '2Gi' } });
+    assert.equal(runtime.env.find((e: { name: string }) => e.name === 'KUBEINFER_MAX_BODY_BYTES_IN_FLIGHT').value, '134217728');
   });
 
   it('changes only the router ConfigMap when weights change', () => {

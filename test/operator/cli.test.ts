@@ -10,8 +10,8 @@ import { parseAllDocuments } from 'yaml';
 import { loadInferenceServices } from '../../api/index.ts';
 import { renderObjects } from '../../operator/cli/render.ts';
 import type { RunningOperator } from '../../operator/controller/manager.ts';
-import type { KubeClient } from '../../operator/kube/client.ts';
-import { ConfigMapKind, InferenceServiceKind } from '../../operator/kube/resources.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import { ConfigMapKind, InferenceServiceKind } from '../../kube/resources.ts';
 import type { ControlPlane } from '../../tools/cluster/index.ts';
 import { adminClient, applyAsUser, createNamespace, eventually, inferenceService, read, startClusterWithCrd, startTestOperator, waitReady } from './harness.ts';
 
@@ -53,7 +53,7 @@ describe('kubeinfer render', () => {
     assert.deepEqual(documents, renderObjects(loaded.services[0], { runtimeImage: 'registry.example/kubeinfer:9' }, 'default'));
     assert.deepEqual(documents.map((d) => `${d.kind}/${d.metadata.name}`), [
       'ServiceAccount/fraud-router', 'Role/fraud-router', 'RoleBinding/fraud-router', 'ConfigMap/fraud-router',
-      'Deployment/fraud-v1', 'Service/fraud-v1', 'Deployment/fraud-v2', 'Service/fraud-v2', 'Deployment/fraud-router', 'Service/fraud',
+      'Deployment/fraud-v1', 'Service/fraud-v1', 'Deployment/fraud-v2', 'Service/fraud-v2', 'Deployment/fraud-router', 'PodDisruptionBudget/fraud-router', 'Service/fraud',
     ]);
     assert.ok(documents.every((d) => d.metadata.namespace === 'ml' && d.metadata.ownerReferences === undefined));
   });

@@ -2,15 +2,20 @@
 // the CRD installed, an admin KubeClient, an in-process operator whose API
 // writes are counted, operators as their own processes, and small readers for
 // what the tests assert on.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before } from 'node:test';
 import { CRD_NAME, CRD_PATH, type InferenceService } from '../../api/index.ts';
 import { runOperator, type OperatorOptions, type RunningOperator } from '../../operator/controller/manager.ts';
-import type { KubeClient } from '../../operator/kube/client.ts';
-import { describeError } from '../../operator/kube/errors.ts';
-import { createNodeKubeClient } from '../../operator/kube/node-client.ts';
-import { InferenceServiceKind, LeaseKind, type ResourceKind } from '../../operator/kube/resources.ts';
-import type { KubeObject } from '../../operator/kube/types.ts';
+import { MANAGED_SELECTOR } from '../../operator/builders/labels.ts';
+import type { KubeClient, ListOptions } from '../../kube/client.ts';
+import { describeError } from '../../kube/errors.ts';
+import { createNodeKubeClient } from '../../kube/node-client.ts';
+import {
+  ConfigMapKind, DeploymentKind, EventKind, HorizontalPodAutoscalerKind, InferenceServiceKind, LeaseKind, RoleBindingKind, RoleKind,
+  ServiceAccountKind, ServiceKind, type ResourceKind,
+} from '../../kube/resources.ts';
+import type { KubeObject } from '../../kube/types.ts';
 import { eventually } from '../../tools/cluster/eventually.ts';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../tools/cluster/index.ts';
 
@@ -18,18 +23,19 @@ export { eventually };
 
 export const RUNTIME_IMAGE = 'registry.example/kubeinfer-runtime:test';
 
+/** Waits for the CRD to be Established (`kubectl wait` fails at once while the new CRD has no conditions yet). */
+export async function waitCrdEstablished(cp: ControlPlane): Promise<void> {
+  const wait = ['wait', '--for=condition=Established', '--timeout=10s', `crd/${CRD_NAME}`];
+  await eventually(async () => ((await cp.kubectl(wait)).code === 0 ? true : undefined), 'the CRD to be Established', 60_000);
+}
+
 /** A control plane with controller-manager, scheduler and kwok, and the InferenceService CRD established. */
 export async function startClusterWithCrd(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const cp = await startControlPlane({ controllerManager: true, scheduler: true, kwok: true, ...options });
   try {
     const applied = await cp.kubectl(['apply', '--server-side', '-f', CRD_PATH]);
     if (applied.code !== 0) throw new Error(`installing the CRD failed: ${applied.stderr}`);
-    // kubectl wait fails at once (not waits) while the CRD has no status.conditions yet: retry it.
-    await eventually(async () => {
-      const established = await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/${CRD_NAME}`]);
-      if (established.code !== 0) throw new Error(`CRD not established: ${established.stderr}`);
-      return true;
-    }, `CRD ${CRD_NAME} Established`);
+    await waitCrdEstablished(cp);
     return cp;
   } catch (err) {
     await cp.stop();
@@ -219,4 +225,25 @@ export function processCluster(): ProcessCluster {
       return operator;
     },
   };
+}
+
+/**
+ * `Kind/name` -> what changes when the operator writes it, for what it writes: the
+ * InferenceServices, its labelled children (the generation of those whose status the
+ * controller-manager also writes) and the Events it records about InferenceServices.
+ */
+export async function storedVersions(admin: KubeClient, namespace: string): Promise<Record<string, string | number | undefined>> {
+  const bySpec = new Set([DeploymentKind, HorizontalPodAutoscalerKind]);
+  const children = [DeploymentKind, ServiceKind, HorizontalPodAutoscalerKind, ConfigMapKind, ServiceAccountKind, RoleKind, RoleBindingKind];
+  const listed = async (kind: ResourceKind, options: ListOptions) => {
+    const list = await admin.list(kind, { namespace, ...options });
+    assert.ok(list.ok, `listing ${kind.plural}`);
+    return list.value.items.map((item) => [`${item.kind}/${item.metadata.name}`, bySpec.has(kind) ? item.metadata.generation : item.metadata.resourceVersion] as const);
+  };
+  const lists = await Promise.all([
+    listed(InferenceServiceKind, {}),
+    listed(EventKind, { fieldSelector: 'involvedObject.kind=InferenceService' }),
+    ...children.map((kind) => listed(kind, { labelSelector: MANAGED_SELECTOR })),
+  ]);
+  return Object.fromEntries(lists.flat());
 }

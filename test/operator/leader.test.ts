@@ -48,15 +48,24 @@ describe('leader election (two operator processes)', () => {
 
   it('releases the Lease on SIGTERM so a standby takes over without waiting for expiry', async () => {
     const { cp, admin } = cluster;
-    const current = cluster.processes.find((p) => p.child.exitCode === null && p.child.signalCode === null)!;
-    const next = await start('operator-c');
-    assert.equal(await leader([current, next]), current);
+    // A Lease of its own, and one that would not expire for ten minutes: only a release
+    // can hand it over within this test, whatever ran before it.
+    const lease = 'handover-lease';
+    const args = ['--leader-elect', '--leader-election-namespace', LEASE_NAMESPACE, '--leader-election-id', lease, '--leader-election-lease-seconds', '600'];
+    const candidates = [await cluster.spawn('operator-c', args), await cluster.spawn('operator-d', args)];
+    for (const candidate of candidates) await candidate.metricsPort;
+    const current = await eventually(async () => {
+      const holder = await leaseHolder(admin, LEASE_NAMESPACE, lease);
+      return candidates.find((candidate) => holder.startsWith(`${candidate.name}_`));
+    }, 'a leader of the handover Lease', 60_000);
+    const next = candidates.find((candidate) => candidate !== current)!;
     const stopped = current.stop('SIGTERM');
-    await eventually(async () => ((await leaseHolder(admin, LEASE_NAMESPACE)).startsWith('operator-c_') ? true : undefined), 'operator-c leads', 20_000);
+    await eventually(async () => ((await leaseHolder(admin, LEASE_NAMESPACE, lease)).startsWith(`${next.name}_`) ? true : undefined), `${next.name} leads`, 60_000);
     assert.equal(await stopped, 0, 'a clean stop exits 0');
     assert.ok(current.output.some((line) => line.includes('released leadership')), current.output.join('\n'));
     const ns = await createNamespace(cp, 'handover');
     await applyAsUser(admin, inferenceService(ns, 'three', [{ name: 'v1' }]));
     await waitReady(admin, ns, 'three');
+    assert.equal(await next.metric('kubeinfer_operator_leader'), 1);
   });
 });

@@ -8,9 +8,10 @@ import { formatStatus } from '../../operator/cli/status.ts';
 import { allTrafficTo } from '../../operator/cli/traffic-patch.ts';
 import { credentialsProblem, gpuProblem } from '../../operator/controller/checks.ts';
 import { applyReason } from '../../operator/controller/drift.ts';
+import { checkSpec } from '../../operator/controller/spec.ts';
 import { parseQuantity, sameQuantity } from '../../operator/controller/quantity.ts';
 import { desiredStatus, workloadProgress } from '../../operator/controller/status.ts';
-import type { KubeObject } from '../../operator/kube/types.ts';
+import type { KubeObject } from '../../kube/types.ts';
 
 function isvc(spec: Record<string, unknown>): InferenceService {
   const result = validateInferenceService({ apiVersion: 'serving.kubeinfer.io/v1alpha1', kind: 'InferenceService', metadata: { name: 'fraud', namespace: 'ml', generation: 4 }, spec });
@@ -144,6 +145,14 @@ describe('operator-detectable problems', () => {
     assert.equal(credentialsProblem(s3, { found: true, keys: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION'] }), undefined);
     const pvc = isvc({ versions: [{ name: 'v1', model: { uri: 'pvc://claim/m.onnx' } }], storage: { secretRef: { name: 'creds' } } });
     assert.equal(credentialsProblem(pvc, { found: false }), undefined, 'nothing is downloaded');
+  });
+
+  it('stalls a pvc:// path the schema lets through but no mount can serve', () => {
+    const object = (uri: string) => ({ apiVersion: 'serving.kubeinfer.io/v1alpha1', kind: 'InferenceService', metadata: { name: 'fraud', namespace: 'ml' }, spec: { versions: [{ name: 'v1', model: { uri } }] } });
+    const escaping = checkSpec(object('pvc://models/fraud/../x.onnx') as KubeObject);
+    assert.ok(!escaping.ok && escaping.problem.reason === 'InvalidSpec');
+    assert.match(escaping.problem.message, /spec\.versions\[0\]\.model\.uri: the path inside the claim may not contain "\." or "\.\." segments/);
+    assert.ok(checkSpec(object('pvc://models//fraud/MODEL.ONNX') as KubeObject).ok, 'empty segments and upper-case names are served');
   });
 });
 

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RunningOperator } from '../../operator/controller/manager.ts';
-import type { KubeClient } from '../../operator/kube/client.ts';
-import { ConfigMapKind, DeploymentKind, EventKind, NetworkPolicyKind, ServiceKind, type ResourceKind } from '../../operator/kube/resources.ts';
-import type { KubeObject } from '../../operator/kube/types.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import { ConfigMapKind, DeploymentKind, EventKind, NetworkPolicyKind, ServiceKind, type ResourceKind } from '../../kube/resources.ts';
+import type { KubeObject } from '../../kube/types.ts';
 import type { ControlPlane } from '../../tools/cluster/index.ts';
 import { adminClient, applyAsUser, createNamespace, eventually, inferenceService, names, read, startClusterWithCrd, startTestOperator, waitCondition } from './harness.ts';
 

@@ -36,7 +36,7 @@ describe('pipeline delivery', () => {
   it('fetches the labels and every step graph into /mnt/artifacts with the storage credentials', () => {
     const pod = podOf(vision({ uri: 's3://models/vision/model.onnx' }));
     assert.deepEqual(pod.initContainers.map((container: { name: string; args: string[] }) => [container.name, container.args]), [
-      ['fetch-model', ['fetch-model', 's3://models/vision/model.onnx', '/mnt/models']],
+      ['fetch-model', ['fetch-model', 's3://models/vision/model.onnx', '/mnt/models', '--max-bytes', '20Gi']],
       ['fetch-labels', ['fetch-model', 's3://models/vision/labels.txt', '/mnt/artifacts/labels', '--file-name', 'labels.txt', '--sha256', 'b'.repeat(64)]],
       ['fetch-preprocess-1', ['fetch-model', 'gs://models/vision/normalise', '/mnt/artifacts/preprocess-1', '--file-name', 'model.onnx']],
       ['fetch-postprocess-0', ['fetch-model', 'https://models.example/argmax.onnx', '/mnt/artifacts/postprocess-0', '--file-name', 'model.onnx']],

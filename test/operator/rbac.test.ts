@@ -6,8 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { RunningOperator } from '../../operator/controller/manager.ts';
 import { leaderElectionRules, nodeRules, operatorRules } from '../../operator/controller/rbac.ts';
-import type { KubeClient } from '../../operator/kube/client.ts';
-import { InferenceServiceKind } from '../../operator/kube/resources.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import { InferenceServiceKind } from '../../kube/resources.ts';
 import type { ControlPlane } from '../../tools/cluster/index.ts';
 import { adminClient, applyAsUser, createNamespace, inferenceService, read, startClusterWithCrd, startTestOperator, waitCondition, waitReady } from './harness.ts';
 

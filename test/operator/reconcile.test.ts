@@ -7,16 +7,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CRD_NAME, CRD_PATH, parseRuntimePipeline, type InferenceService } from '../../api/index.ts';
 import type { RunningOperator } from '../../operator/controller/manager.ts';
-import type { KubeClient } from '../../operator/kube/client.ts';
+import type { KubeClient } from '../../kube/client.ts';
 import {
-  ConfigMapKind, DeploymentKind, EventKind, HorizontalPodAutoscalerKind, InferenceServiceKind, PodKind, RoleBindingKind,
+  ConfigMapKind, DeploymentKind, EventKind, HorizontalPodAutoscalerKind, PodDisruptionBudgetKind, InferenceServiceKind, PodKind, RoleBindingKind,
   RoleKind, SecretKind, ServiceAccountKind, ServiceKind,
-} from '../../operator/kube/resources.ts';
-import type { KubeObject } from '../../operator/kube/types.ts';
+} from '../../kube/resources.ts';
+import type { KubeObject } from '../../kube/types.ts';
 import type { ControlPlane } from '../../tools/cluster/index.ts';
 import {
   adminClient, applyAsUser, createNamespace, eventually, inferenceService, names, read, RUNTIME_IMAGE, startClusterWithCrd,
-  startTestOperator, waitCondition, waitReady,
+  startTestOperator, storedVersions, waitCondition, waitCrdEstablished, waitReady,
 } from './harness.ts';
 
 const ISVC_SELECTOR = (name: string) => `serving.kubeinfer.io/inferenceservice=${name}`;
@@ -77,8 +77,18 @@ describe('operator reconcile', () => {
     for (const kind of [ServiceAccountKind, RoleKind, RoleBindingKind]) assert.deepEqual(await names(admin, kind, ns, selector), ['fraud-router']);
     assert.deepEqual(await names(admin, HorizontalPodAutoscalerKind, ns, selector), []);
 
+    assert.deepEqual(await names(admin, PodDisruptionBudgetKind, ns, selector), ['fraud-router']);
     const deployment = (await read(admin, DeploymentKind, ns, 'fraud-v1')) as any;
     assert.equal(deployment.spec.replicas, 2);
+    // What the apiserver stored: a drop-nothing termination and bounded volumes and memory.
+    const pod = deployment.spec.template.spec;
+    assert.deepEqual(pod.containers[0].lifecycle, { preStop: { sleep: { seconds: 5 } } });
+    assert.equal(pod.terminationGracePeriodSeconds, 40);
+    assert.equal(pod.volumes.find((volume: any) => volume.name === 'model').emptyDir.sizeLimit, '20Gi');
+    const router = (await read(admin, DeploymentKind, ns, 'fraud-router')) as any;
+    assert.equal(router.spec.replicas, 2);
+    assert.equal(router.spec.template.spec.topologySpreadConstraints[0].topologyKey, 'kubernetes.io/hostname');
+    assert.equal(router.spec.template.spec.containers[0].resources.limits.memory, '512Mi');
     assert.equal(deployment.spec.template.spec.containers[0].image, RUNTIME_IMAGE);
     assert.deepEqual(deployment.metadata.ownerReferences.map((ref: any) => [ref.kind, ref.name, ref.uid, ref.controller]), [['InferenceService', 'fraud', ready.metadata.uid, true]]);
     assert.deepEqual([...new Set(deployment.metadata.managedFields.filter((f: any) => f.operation === 'Apply').map((f: any) => f.manager))], ['kubeinfer-operator']);
@@ -203,12 +213,13 @@ describe('operator reconcile', () => {
     const total = async () => (await operator.metrics.reconcileTotal.get()).values.reduce((sum, v) => sum + v.value, 0);
     const writesBefore = await operator.metrics.writeCount();
     const reconcilesBefore = await total();
-    const known = operator.controller.queue;
+    const storedBefore = await storedVersions(admin, ns);
     operator.controller.enqueueAll();
     await idle();
     assert.ok((await total()) - reconcilesBefore >= 3, 'every InferenceService was reconciled again');
-    assert.equal(known.length, 0);
+    // The operator's own count of write requests, and what the apiserver stored: both unchanged.
     assert.equal((await operator.metrics.writeCount()) - writesBefore, 0);
+    assert.deepEqual(await storedVersions(admin, ns), storedBefore);
     const scrape = await (await fetch(`http://127.0.0.1:${operator.probes.port}/metrics`)).text();
     assert.match(scrape, /kubeinfer_operator_api_writes_total\{verb="apply",resource="deployments"\} \d+/);
     assert.match(scrape, /kubeinfer_operator_reconcile_duration_seconds_count \d+/);
@@ -279,7 +290,7 @@ describe('operator reconcile', () => {
     }, 'an informer restart');
     const reinstalled = await cp.kubectl(['apply', '--server-side', '-f', CRD_PATH]);
     assert.equal(reinstalled.code, 0, reinstalled.stderr);
-    assert.equal((await cp.kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/${CRD_NAME}`])).code, 0);
+    await waitCrdEstablished(cp);
     const ns = await createNamespace(cp, 'after-restart');
     await eventually(async () => {
       const created = await admin.apply(inferenceService(ns, 'fraud', [{ name: 'v1' }]) as unknown as KubeObject);

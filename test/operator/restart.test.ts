@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  ConfigMapKind, DeploymentKind, HorizontalPodAutoscalerKind, InferenceServiceKind, PodKind, RoleBindingKind, RoleKind,
+  ConfigMapKind, DeploymentKind, HorizontalPodAutoscalerKind, InferenceServiceKind, PodDisruptionBudgetKind, PodKind, RoleBindingKind, RoleKind,
   ServiceAccountKind, ServiceKind, type ResourceKind,
-} from '../../operator/kube/resources.ts';
+} from '../../kube/resources.ts';
 import { applyAsUser, createNamespace, eventually, inferenceService, names, processCluster, waitReady } from './harness.ts';
 
 const COUNT = 50;
@@ -40,7 +40,8 @@ describe('operator restarted mid-way', () => {
     }
     assert.deepEqual(await names(admin, HorizontalPodAutoscalerKind, ns), []);
     assert.equal((await names(admin, ReplicaSetKind, ns)).length, COUNT * 3, 'one ReplicaSet per Deployment: no template was changed');
-    assert.equal((await names(admin, PodKind, ns)).length, COUNT * 3, 'one pod per Deployment');
+    assert.deepEqual(await names(admin, PodDisruptionBudgetKind, ns), expected(['-router']));
+    assert.equal((await names(admin, PodKind, ns)).length, COUNT * 4, 'one pod per version Deployment, two routers');
     assert.equal((await names(admin, InferenceServiceKind, ns)).length, COUNT);
   });
 });

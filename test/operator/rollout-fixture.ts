@@ -3,7 +3,7 @@
 // the apiserver (its in-cluster Service URLs swapped for the local runtimes'). The
 // operator reads this router's figures in place of the kwok router pods'.
 import type { TestContext } from 'node:test';
-import type { RouterConfig } from '../../runtime/router/index.ts';
+import type { RouterConfig } from '../../contracts/index.ts';
 import { startRouter, type Router } from '../../runtime/router/index.ts';
 import { watchConfigMap } from '../../runtime/router/source-configmap.ts';
 import type { ControlPlane } from '../../tools/cluster/index.ts';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatRouterConfig } from '../../runtime/router/index.ts';
+import { formatRouterConfig } from '../../contracts/index.ts';
 import { startRouterProcess, type RouterProcess } from './process.ts';
 import { send, startBackend, type TestBackend } from './support.ts';
 import { eventually } from '../../tools/cluster/eventually.ts';

@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { formatRouterConfig } from '../../runtime/router/index.ts';
+import { formatRouterConfig } from '../../contracts/index.ts';
 import { eventually } from '../../tools/cluster/eventually.ts';
 import { startControlPlane, type ControlPlane } from '../../tools/cluster/index.ts';
 import { startRouterProcess, type RouterProcess } from './process.ts';

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createBalancer, createPercentGate } from '../../runtime/router/balancer.ts';
-import { parseRouterConfig, parseRouterConfigText } from '../../runtime/router/config.ts';
-import type { RouterConfig } from '../../runtime/router/config.ts';
+import { parseRouterConfig, parseRouterConfigText, type RouterConfig } from '../../contracts/index.ts';
 import { createRouterMetrics } from '../../runtime/router/metrics.ts';
 import { resolveRoute } from '../../runtime/router/route.ts';
 import { buildRoutingTable as buildTable } from '../../runtime/router/table.ts';

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { formatRouterConfig } from '../../runtime/router/index.ts';
+import { formatRouterConfig } from '../../contracts/index.ts';
 import { eventually } from '../../tools/cluster/eventually.ts';
 import { CLI, startRouterProcess } from './process.ts';
 import { countByVersion, metricValue, send, sendMany, startBackend } from './support.ts';

@@ -9,7 +9,7 @@ import { connect, constants } from 'node:http2';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import type { RouterConfig } from '../../runtime/router/config.ts';
+import type { RouterConfig } from '../../contracts/index.ts';
 import { startRouter, type Router } from '../../runtime/router/server.ts';
 import { freePort } from '../../tools/cluster/index.ts';
 import { connectGrpc, type GrpcClient } from '../../tools/grpc/client.ts';

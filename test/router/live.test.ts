@@ -6,8 +6,9 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { formatRouterConfig, startRouter, watchConfigFile } from '../../runtime/router/index.ts';
-import type { RouterConfig } from '../../runtime/router/index.ts';
+import { formatRouterConfig, type RouterConfig } from '../../contracts/index.ts';
+import { startRouter, watchConfigFile } from '../../runtime/router/index.ts';
+import { eventually } from '../../tools/cluster/eventually.ts';
 import { countByVersion, modelLike, send, sendMany, startBackend } from './support.ts';
 import type { Answer, BackendBehaviour } from './support.ts';
 
@@ -33,10 +34,8 @@ function keepSending(url: string, concurrency: number): { stop(): Promise<(Answe
   };
 }
 
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 400 && !(await condition()); i++) await sleep(25);
-  assert.ok(await condition(), `${what} not reached within 10 s`);
-}
+/** Waits (up to 10 s) until `condition` holds. */
+const waitFor = (condition: () => boolean | Promise<boolean>, what: string) => eventually(async () => ((await condition()) ? true : undefined), what, 10_000);
 
 test('weights edited in the watched file apply live with zero failed requests', async (t) => {
   const backends = [await startBackend('v1', slowModel), await startBackend('v2', slowModel), await startBackend('v3', slowModel)];

@@ -16,7 +16,12 @@ const images = {
   operator: parseDockerfile(read('Dockerfile.operator')),
   runtime: parseDockerfile(read('Dockerfile.runtime')),
 } as const;
-const COPIED_SOURCE = ['api', 'bin', 'operator', 'rollout', 'runtime'] as const;
+// Each image's CLI entry point and the source folders it copies: the operator image has
+// no data plane (runtime/); both share the API and the contracts.
+const IMAGE_SOURCES = {
+  operator: { entry: 'bin/kubeinfer-operator.ts', copied: ['api', 'bin', 'cli', 'contracts', 'kube', 'operator', 'rollout'] },
+  runtime: { entry: 'bin/kubeinfer.ts', copied: ['api', 'bin', 'cli', 'contracts', 'kube', 'operator', 'rollout', 'runtime'] },
+} as const;
 const ORT_PACKAGES = ['onnxruntime-node', 'onnxruntime-common'] as const;
 
 function runs(dockerfile: Dockerfile): string[] {
@@ -30,7 +35,8 @@ test('hadolint passes both Dockerfiles', () => {
   assert.equal(report.trim(), '');
 });
 
-for (const [name, dockerfile] of Object.entries(images)) {
+for (const [name, dockerfile] of Object.entries(images) as [keyof typeof images, Dockerfile][]) {
+  const { entry, copied } = IMAGE_SOURCES[name];
   test(`${name} image: multi-stage on a pinned Node 24 base; every base image pinned`, () => {
     assert.ok(dockerfile.stages.length >= 3, 'dependencies are installed in a stage of their own');
     assert.match(dockerfile.globalArgs.get('NODE_VERSION') ?? '', /^24\.\d+\.\d+$/, 'NODE_VERSION is an exact Node 24 release');
@@ -56,10 +62,10 @@ for (const [name, dockerfile] of Object.entries(images)) {
     const user = instructionsOf(final, 'USER').at(-1)?.args ?? '';
     assert.match(user, /^[1-9]\d*(:[1-9]\d*)?$/, 'a numeric non-root USER, so runAsNonRoot can verify it');
     const entrypoint = JSON.parse(instructionsOf(final, 'ENTRYPOINT').at(-1)?.args ?? 'null') as unknown;
-    assert.deepEqual(entrypoint, ['/usr/bin/tini', '--', 'node', '/app/bin/kubeinfer.ts'], 'exec form: tini is PID 1 and forwards SIGTERM to node');
+    assert.deepEqual(entrypoint, ['/usr/bin/tini', '--', 'node', `/app/${entry}`], 'exec form: tini is PID 1 and forwards SIGTERM to node');
     assert.ok(instructionsOf(final, 'COPY').some((copy) => /tini-static \/usr\/bin\/tini$/.test(copy.args)), 'the final stage carries tini');
     const sources = instructionsOf(final, 'COPY').filter((copy) => !copy.args.startsWith('--from')).map((copy) => copy.args.split(/\s+/)[0]);
-    assert.deepEqual(sources.sort(), ['api', 'bin', 'operator', 'package.json', 'rollout', 'runtime']);
+    assert.deepEqual(sources.sort(), [...copied, 'package.json'].sort());
     assert.ok(instructionsOf(final, 'ENV').some((env) => env.args === 'NODE_ENV=production'));
   });
 }
@@ -73,15 +79,20 @@ test('runtime image: VARIANT=cuda installs the CUDA execution provider on a CUDA
   assert.match(install, /cpu\) ort_install=skip/);
   assert.match(install, /\*\) echo "VARIANT must be cpu or cuda/, 'an unknown VARIANT fails the build with a message');
   assert.match(install, /--onnxruntime-node-install="\$ort_install"/);
-  assert.deepEqual(dockerfile.stages.map((stage) => stage.name).filter((n) => n?.startsWith('base-')), ['base-cpu', 'base-cuda']);
-  assert.equal(finalStage(dockerfile).image, 'base-${VARIANT}');
+  // The final stage starts from an image named by an ARG (never a stage named by an ARG,
+  // which buildah cannot resolve): Node's image by default, NVIDIA's for CUDA.
+  assert.equal(finalStage(dockerfile).image, '${BASE_IMAGE}');
+  assert.equal(dockerfile.globalArgs.get('BASE_IMAGE'), 'node:${NODE_VERSION}-bookworm-slim');
+  const nodeCopy = instructionsOf(finalStage(dockerfile), 'RUN').map((run) => run.args).join('\n');
+  assert.match(nodeCopy, /--mount=type=bind,from=node,source=\/usr\/local\/bin\/node/, 'a non-Node base gets node from the node stage');
+  assert.match(nodeCopy, /VARIANT=cuda needs a CUDA base: --build-arg BASE_IMAGE=\$CUDA_BASE_IMAGE/);
 });
 
 test('operator image: no ONNX runtime, and the operator never loads it', () => {
   const install = runs(images.operator).find((run) => run.includes('npm ci')) ?? '';
   assert.match(install, /--onnxruntime-node-install=skip/);
   for (const name of ORT_PACKAGES) assert.match(install, new RegExp(`rm -rf .*node_modules/${name}\\b`));
-  const operatorGraph = walkModules([`${root}operator/cli/command.ts`], { dynamic: true });
+  const operatorGraph = walkModules([`${root}operator/cli/command.ts`, `${root}${IMAGE_SOURCES.operator.entry}`], { dynamic: true });
   for (const name of ORT_PACKAGES) {
     assert.ok(!operatorGraph.packages.has(name), `${operatorGraph.packages.get(name)} makes the operator load ${name}`);
   }
@@ -89,22 +100,24 @@ test('operator image: no ONNX runtime, and the operator never loads it', () => {
   for (const name of ORT_PACKAGES) assert.ok(!startup.packages.has(name), `${startup.packages.get(name)} loads ${name} at CLI start-up`);
 });
 
-test('images: every module the CLI can load is copied, and every package it imports is a production dependency', () => {
-  const graph = walkModules([`${root}bin/kubeinfer.ts`], { dynamic: true });
-  for (const file of graph.files) {
-    const relative = file.slice(root.length);
-    assert.ok(COPIED_SOURCE.some((dir) => relative.startsWith(`${dir}/`)), `${relative} is loaded by the CLI but not copied into the images`);
-  }
-  const dependencies = Object.keys((JSON.parse(read('package.json')) as { dependencies: Record<string, string> }).dependencies);
-  for (const [name, importer] of graph.packages) {
-    assert.ok(dependencies.includes(name), `${importer.slice(root.length)} imports ${name}, which is not in package.json "dependencies" (npm ci --omit=dev leaves it out)`);
-  }
-});
+for (const [name, { entry, copied }] of Object.entries(IMAGE_SOURCES)) {
+  test(`${name} image: every module its CLI can load is copied, and every package it imports is a production dependency`, () => {
+    const graph = walkModules([`${root}${entry}`], { dynamic: true });
+    for (const file of graph.files) {
+      const relative = file.slice(root.length);
+      assert.ok(copied.some((dir) => relative.startsWith(`${dir}/`)), `${relative} is loaded by ${entry} but not copied into the ${name} image`);
+    }
+    const dependencies = Object.keys((JSON.parse(read('package.json')) as { dependencies: Record<string, string> }).dependencies);
+    for (const [pkg, importer] of graph.packages) {
+      assert.ok(dependencies.includes(pkg), `${importer.slice(root.length)} imports ${pkg}, which is not in package.json "dependencies" (npm ci --omit=dev leaves it out)`);
+    }
+  });
+}
 
 test('.dockerignore: the build context is the lockfile and the CLI source only', () => {
   const lines = read('.dockerignore').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
   assert.equal(lines[0], '*', 'everything is excluded unless listed');
   const included = lines.filter((line) => line.startsWith('!')).map((line) => line.slice(1).replace(/\/$/, ''));
-  assert.deepEqual(included.sort(), ['api', 'bin', 'operator', 'package-lock.json', 'package.json', 'rollout', 'runtime']);
+  assert.deepEqual(included.sort(), ['api', 'bin', 'cli', 'contracts', 'kube', 'operator', 'package-lock.json', 'package.json', 'rollout', 'runtime']);
   assert.ok(lines.includes('**/node_modules'));
 });

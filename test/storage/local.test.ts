@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fetchModel, parseModelUri, pvcMount, type FetchModelOptions } from '../../runtime/storage/index.ts';
+import { fetchModel, type FetchModelOptions } from '../../runtime/storage/index.ts';
 import { expectFetchFailure, listTree, modelBytes, tempDir } from '../../tools/storage/servers.ts';
 
 const GRAPH = modelBytes(64_000);
@@ -91,18 +91,6 @@ describe('fetch-model file://', () => {
 });
 
 describe('fetch-model pvc://', () => {
-  test('maps a URI to the claim, sub-path and model file the operator mounts', () => {
-    const mount = (uri: string) => {
-      const parsed = parseModelUri(uri);
-      assert.ok(parsed.ok && parsed.value.scheme === 'pvc');
-      return pvcMount(parsed.value);
-    };
-    assert.deepEqual(mount('pvc://models/fraud/1/fraud.onnx'), { claimName: 'models', subPath: 'fraud/1', modelFile: 'fraud.onnx' });
-    assert.deepEqual(mount('pvc://models/fraud/1/'), { claimName: 'models', subPath: 'fraud/1', modelFile: 'model.onnx' });
-    assert.deepEqual(mount('pvc://models/model.onnx'), { claimName: 'models', subPath: '', modelFile: 'model.onnx' });
-    assert.deepEqual(mount('pvc://models'), { claimName: 'models', subPath: '', modelFile: 'model.onnx' });
-  });
-
   test('verifies the model in the mounted directory without writing to it', async () => {
     const mounted = path.join(models, 'single');
     const result = await fetchModel({ uri: 'pvc://claim/fraud/1/fraud.onnx', destDir: mounted, sha256: sha256(GRAPH) });

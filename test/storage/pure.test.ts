@@ -1,4 +1,4 @@
-// The pure parts of model storage: URIs, object-name safety, directory plans, backoff,
+// The pure parts of model storage: object-name safety, directory plans, backoff,
 // S3 XML, S3 addressing, byte quantities, JWT assertions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,29 +10,7 @@ import { backoffDelay, parseRetryAfter } from '../../runtime/storage/retry.ts';
 import { signAssertion } from '../../runtime/storage/sources/gcs-auth.ts';
 import { s3Config, s3Url } from '../../runtime/storage/sources/s3.ts';
 import { parseListObjectsV2, s3ErrorReason } from '../../runtime/storage/sources/s3-xml.ts';
-import { parseModelUri } from '../../runtime/storage/uri.ts';
 import type { Credentials } from '../../runtime/storage/credentials.ts';
-
-test('parseModelUri accepts every scheme and refuses the rest with a reason', () => {
-  assert.deepEqual(parseModelUri('s3://models/fraud/1/model.onnx'), { ok: true, value: { scheme: 's3', bucket: 'models', key: 'fraud/1/model.onnx' } });
-  assert.deepEqual(parseModelUri('gs://models'), { ok: true, value: { scheme: 'gs', bucket: 'models', object: '' } });
-  assert.deepEqual(parseModelUri('pvc://claim/a/b/'), { ok: true, value: { scheme: 'pvc', claim: 'claim', path: 'a/b' } });
-  assert.deepEqual(parseModelUri('file://m/x%20y.onnx', '/base'), { ok: true, value: { scheme: 'file', path: '/base/m/x y.onnx' } });
-  const http = parseModelUri('https://u:p%40ss@host/m.onnx#frag');
-  assert.ok(http.ok && http.value.scheme === 'http');
-  assert.equal(http.value.url.href, 'https://host/m.onnx');
-  assert.deepEqual(http.value.userinfo, { username: 'u', password: 'p@ss' });
-  for (const [uri, reason] of [
-    ['ftp://host/m.onnx', /unsupported scheme "ftp:\/\/"/],
-    ['models/m.onnx', /not a URI/],
-    ['s3://Bad_Bucket!/k', /not a valid bucket name/],
-    ['s3://bucket/a/../b.onnx', /"\." or "\.\." segments/],
-    ['pvc:///x', /not a valid PersistentVolumeClaim name/],
-  ] as const) {
-    const parsed = parseModelUri(uri);
-    assert.ok(!parsed.ok && parsed.problem.kind === 'InvalidUri' && reason.test(parsed.problem.reason), `${uri}: ${JSON.stringify(parsed)}`);
-  }
-});
 
 test('safeRelativePath refuses names that would leave the model directory', () => {
   for (const name of ['model.onnx', 'weights/w.bin', 'a.b/c..d']) assert.ok(safeRelativePath(name).ok, name);

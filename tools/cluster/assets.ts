@@ -9,8 +9,9 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The binaries the harness, the chart tests and the storage tests use. */
-export const ASSET_NAMES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok', 'helm', 'fake-gcs-server'] as const;
+/** The binaries the harness, the chart tests, the storage tests and the real node use. */
+export const ASSET_NAMES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok', 'helm', 'fake-gcs-server',
+  'kubelet', 'kube-proxy', 'coredns'] as const;
 export type AssetName = (typeof ASSET_NAMES)[number];
 
 /** The build-assets.sh target that produces each binary. */
@@ -23,6 +24,9 @@ const BUILD_TARGET: Readonly<Record<AssetName, string>> = {
   kwok: 'kwok',
   helm: 'helm',
   'fake-gcs-server': 'fake-gcs-server',
+  kubelet: 'node',
+  'kube-proxy': 'node',
+  coredns: 'node',
 };
 
 const BUILD_SCRIPT = fileURLToPath(new URL('./build-assets.sh', import.meta.url));

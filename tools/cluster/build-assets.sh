@@ -2,6 +2,8 @@
 # Builds the control-plane binaries the tests need from Go modules, through the
 # module proxy, into a cache outside the repository (never committed):
 #   $KUBEINFER_CACHE/assets/kubernetes-<v>/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
+#   $KUBEINFER_CACHE/assets/kubernetes-<v>/{kubelet,kube-proxy}  (target `node`: the real node)
+#   $KUBEINFER_CACHE/assets/coredns-<v>/coredns                   (target `node`: cluster DNS)
 #   $KUBEINFER_CACHE/assets/etcd-<v>/etcd
 #   $KUBEINFER_CACHE/assets/kwok-<v>/kwok
 #   $KUBEINFER_CACHE/assets/helm-<v>/helm
@@ -9,7 +11,8 @@
 # k8s.io/kubernetes cannot be `go install`ed directly: its go.mod replaces every
 # k8s.io/* staging module with a ./staging path (kubernetes/kubernetes#79384), so a
 # wrapper module requires it and replaces each staging module with the matching v0.X.Y.
-# Usage: build-assets.sh [all|kubernetes|etcd|kwok|helm|fake-gcs-server|paths|print-versions]...
+# Usage: build-assets.sh [all|kubernetes|node|etcd|kwok|helm|fake-gcs-server|paths|print-versions]...
+#   all: what every test needs; `node` (kubelet, kube-proxy, CoreDNS) comes on top for real-node tests.
 #   paths: prints name=path for every binary (where the test harness looks in the cache).
 # Concurrent runs (parallel test files) serialize on a lock; the second finds the cache filled.
 set -euo pipefail
@@ -19,6 +22,7 @@ ETCD_VERSION="${KUBEINFER_ETCD_VERSION:-v3.6.16}"
 KWOK_VERSION="${KUBEINFER_KWOK_VERSION:-v0.7.0}"
 HELM_VERSION="${KUBEINFER_HELM_VERSION:-v3.21.4}"
 FAKE_GCS_SERVER_VERSION="${KUBEINFER_FAKE_GCS_SERVER_VERSION:-v1.56.1}"
+COREDNS_VERSION="${KUBEINFER_COREDNS_VERSION:-v1.14.7}"
 CACHE="${KUBEINFER_CACHE:-$HOME/.cache/kubeinfer}"
 ASSETS="$CACHE/assets"
 export CGO_ENABLED=0 GOFLAGS="-buildvcs=false -trimpath"
@@ -30,11 +34,13 @@ need_go() {
 }
 
 KUBERNETES_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+NODE_COMMANDS=(kubelet kube-proxy)
 
+# build_kubernetes COMMAND...: the commands of k8s.io/kubernetes that are not in the cache yet.
 build_kubernetes() {
   local out="$ASSETS/kubernetes-$KUBERNETES_VERSION" missing=() cmd
-  for cmd in "${KUBERNETES_COMMANDS[@]}"; do [[ -x "$out/$cmd" ]] || missing+=("$cmd"); done
-  if [[ ${#missing[@]} -eq 0 ]]; then log "kubernetes $KUBERNETES_VERSION: cached in $out"; return; fi
+  for cmd in "$@"; do [[ -x "$out/$cmd" ]] || missing+=("$cmd"); done
+  if [[ ${#missing[@]} -eq 0 ]]; then log "kubernetes $KUBERNETES_VERSION: $* cached in $out"; return; fi
   need_go
   local minor="${KUBERNETES_VERSION#v1.}"; minor="${minor%%.*}"
   local staging="v0.${KUBERNETES_VERSION#v1.}"
@@ -56,7 +62,7 @@ build_kubernetes() {
   } > "$work/go.mod"
   {
     printf '//go:build tools\n\npackage tools\n\nimport (\n'
-    for cmd in "${KUBERNETES_COMMANDS[@]}"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$cmd"; done
+    for cmd in "${missing[@]}"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$cmd"; done
     printf ')\n'
   } > "$work/tools.go"
   (cd "$work" && go mod tidy >&2)
@@ -127,10 +133,12 @@ build_helm() {
   go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" "$HELM_KEY" "$flags"
 }
 build_fake-gcs-server() { go_install fake-gcs-server github.com/fsouza/fake-gcs-server "$FAKE_GCS_SERVER_VERSION"; }
+build_coredns() { go_install coredns github.com/coredns/coredns "$COREDNS_VERSION"; }
 
 print_paths() {
   local cmd
-  for cmd in "${KUBERNETES_COMMANDS[@]}"; do echo "$cmd=$ASSETS/kubernetes-$KUBERNETES_VERSION/$cmd"; done
+  for cmd in "${KUBERNETES_COMMANDS[@]}" "${NODE_COMMANDS[@]}"; do echo "$cmd=$ASSETS/kubernetes-$KUBERNETES_VERSION/$cmd"; done
+  echo "coredns=$ASSETS/coredns-$COREDNS_VERSION/coredns"
   echo "etcd=$ASSETS/etcd-$ETCD_VERSION/etcd"
   echo "kwok=$ASSETS/kwok-$KWOK_VERSION/kwok"
   echo "helm=$ASSETS/helm-$HELM_KEY/helm"
@@ -149,10 +157,13 @@ lock() {
 targets=("$@"); [[ ${#targets[@]} -eq 0 ]] && targets=(all)
 for t in "${targets[@]}"; do
   case "$t" in
-    all) lock; build_etcd; build_kubernetes; build_kwok; build_helm; build_fake-gcs-server ;;
-    kubernetes|etcd|kwok|helm|fake-gcs-server) lock; "build_$t" ;;
+    all) lock; build_etcd; build_kubernetes "${KUBERNETES_COMMANDS[@]}"; build_kwok; build_helm; build_fake-gcs-server ;;
+    kubernetes) lock; build_kubernetes "${KUBERNETES_COMMANDS[@]}" ;;
+    # Called from here, not from a function: a function's RETURN trap stays set in its caller.
+    node) lock; build_kubernetes "${NODE_COMMANDS[@]}"; build_coredns ;;
+    etcd|kwok|helm|fake-gcs-server) lock; "build_$t" ;;
     paths) print_paths ;;
-    print-versions) echo "kubernetes=$KUBERNETES_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION helm=$HELM_VERSION fake-gcs-server=$FAKE_GCS_SERVER_VERSION cache=$ASSETS" ;;
-    *) log "unknown target $t (want all|kubernetes|etcd|kwok|helm|fake-gcs-server|paths|print-versions)"; exit 2 ;;
+    print-versions) echo "kubernetes=$KUBERNETES_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION helm=$HELM_VERSION fake-gcs-server=$FAKE_GCS_SERVER_VERSION coredns=$COREDNS_VERSION cache=$ASSETS" ;;
+    *) log "unknown target $t (want all|kubernetes|node|etcd|kwok|helm|fake-gcs-server|paths|print-versions)"; exit 2 ;;
   esac
 done

@@ -33,7 +33,7 @@ export interface Pki {
 }
 
 /** The in-cluster address of the `kubernetes` Service (first IP of the service CIDR). */
-const KUBERNETES_SERVICE_IP = '10.96.0.1';
+export const KUBERNETES_SERVICE_IP = '10.96.0.1';
 
 const SERVING_NAMES = [
   'IP:127.0.0.1',
@@ -97,7 +97,7 @@ interface IssueRequest {
   readonly ca: KeyPair;
   readonly name: string;
   readonly subject: string;
-  readonly profile: 'serving' | 'client';
+  readonly profile: 'serving' | 'kubelet-serving' | 'client';
 }
 
 async function issueCertificate(req: IssueRequest): Promise<KeyPair> {
@@ -119,6 +119,36 @@ async function writeServiceAccountKeys(pki: string): Promise<{ serviceAccountKey
   await writeFile(serviceAccountKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   await writeFile(serviceAccountPub, publicKey.export({ type: 'spki', format: 'pem' }));
   return { serviceAccountKey, serviceAccountPub };
+}
+
+/** A real node's identities: the kubelet serves (exec, logs) and every node component is a client. */
+export interface NodePki {
+  readonly kubeletServing: KeyPair;
+  readonly kubelet: KeyPair;
+  readonly kubeProxy: KeyPair;
+  /** The apiserver's identity towards kubelets. */
+  readonly apiserverKubeletClient: KeyPair;
+}
+
+/** Issues the node's certificates with the control plane's CA; the kubelet serves on `node.ip`. */
+export async function generateNodePki(dir: string, ca: KeyPair, node: { readonly name: string; readonly ip: string }): Promise<NodePki> {
+  const pki = join(dir, 'pki');
+  const config = join(pki, 'node-openssl.cnf');
+  await writeFile(config, `${OPENSSL_CONFIG}[kubelet-serving]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = IP:${node.ip},DNS:${node.name}
+`);
+  const issue = (name: string, subject: string, profile: 'kubelet-serving' | 'client') =>
+    issueCertificate({ pki, config, ca, name, subject, profile });
+  const [kubeletServing, kubelet, kubeProxy, apiserverKubeletClient] = await Promise.all([
+    issue('kubelet-serving', `/CN=${node.name}`, 'kubelet-serving'),
+    issue('kubelet', `/O=system:nodes/CN=system:node:${node.name}`, 'client'),
+    issue('kube-proxy', '/CN=system:kube-proxy', 'client'),
+    issue('apiserver-kubelet-client', '/O=system:masters/CN=kube-apiserver-kubelet-client', 'client'),
+  ]);
+  return { kubeletServing, kubelet, kubeProxy, apiserverKubeletClient };
 }
 
 async function openssl(args: readonly string[]): Promise<void> {

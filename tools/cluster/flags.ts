@@ -1,7 +1,7 @@
 // Command lines of the control plane's components: pure functions of ports and paths,
 // so what we run is readable in one place.
 import { join } from 'node:path';
-import type { Pki } from './certs.ts';
+import type { KeyPair, Pki } from './certs.ts';
 
 /** Addresses of the etcd member and the apiserver. */
 export interface Ports {
@@ -10,7 +10,7 @@ export interface Ports {
   readonly apiserver: number;
 }
 
-const SERVICE_CIDR = '10.96.0.0/16';
+export const SERVICE_CIDR = '10.96.0.0/16';
 export const POD_CIDR = '10.244.0.1/16';
 
 /** A single-member etcd on loopback. */
@@ -31,12 +31,19 @@ export function etcdArgs(dir: string, ports: Ports): string[] {
   ];
 }
 
+/** How the apiserver meets a real node: pods reach it on `advertiseAddress`, it reaches kubelets as `kubeletClient`. */
+export interface NodeLink {
+  readonly advertiseAddress: string;
+  readonly kubeletClient: KeyPair;
+}
+
 /** kube-apiserver with TLS, client-certificate auth, Node+RBAC authorization and service-account tokens. */
-export function apiserverArgs(dir: string, ports: Ports, pki: Pki): string[] {
+export function apiserverArgs(dir: string, ports: Ports, pki: Pki, node?: NodeLink): string[] {
   return [
     `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
-    '--bind-address=127.0.0.1',
-    '--advertise-address=127.0.0.1',
+    // With a real node, pods reach the apiserver (kubernetes.default) on the node's bridge.
+    ...(node ? ['--bind-address=0.0.0.0', `--advertise-address=${node.advertiseAddress}`, ...kubeletClientArgs(node, pki)]
+      : ['--bind-address=127.0.0.1', '--advertise-address=127.0.0.1']),
     `--secure-port=${ports.apiserver}`,
     `--cert-dir=${join(dir, 'apiserver')}`,
     `--tls-cert-file=${pki.serving.cert}`,
@@ -51,6 +58,15 @@ export function apiserverArgs(dir: string, ports: Ports, pki: Pki): string[] {
     '--allow-privileged=true',
     '--profiling=false',
     '--v=1',
+  ];
+}
+
+function kubeletClientArgs(node: NodeLink, pki: Pki): string[] {
+  return [
+    `--kubelet-client-certificate=${node.kubeletClient.cert}`,
+    `--kubelet-client-key=${node.kubeletClient.key}`,
+    `--kubelet-certificate-authority=${pki.ca.cert}`,
+    '--kubelet-preferred-address-types=InternalIP,Hostname',
   ];
 }
 

@@ -1,7 +1,8 @@
 // A real Kubernetes control plane on loopback for tests and `npm run cluster`: etcd and
 // kube-apiserver always; kube-controller-manager, kube-scheduler and kwok (fake nodes
-// whose pods become Running) on demand. Everything lives in one temp dir and dies with
-// stop() or with the process.
+// whose pods become Running) on demand, or a real node (real-node/: containerd, kubelet,
+// kube-proxy, CoreDNS) where pods really run. Everything lives in one temp dir and dies
+// with stop() or with the process; the real node also undoes its changes to the host.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -13,7 +14,7 @@ import type { AssetName } from './assets.ts';
 import { generatePki } from './certs.ts';
 import type { KeyPair, Pki } from './certs.ts';
 import { apiserverArgs, controllerManagerArgs, etcdArgs, kwokArgs, POD_CIDR, schedulerArgs } from './flags.ts';
-import type { Ports } from './flags.ts';
+import type { NodeLink, Ports } from './flags.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { DEFAULT_NODES, kwokConfiguration, nodeManifest } from './nodes.ts';
 import type { FakeNode } from './nodes.ts';
@@ -22,10 +23,16 @@ import type { Component, Supervisor } from './processes.ts';
 import * as ready from './readiness.ts';
 import { rest, restTarget } from './rest.ts';
 import type { RestTarget } from './rest.ts';
+import { GATEWAY_IP, reserveNode, startNode } from './real-node/index.ts';
+import type { RealNode, ReservedNode } from './real-node/index.ts';
+import { restoreHost } from './real-node/host.ts';
+import { buildImages } from './real-node/images.ts';
+import { assertPrerequisites } from './real-node/prerequisites.ts';
 
 export { DEFAULT_NODES, GPU_TAINT } from './nodes.ts';
 export type { FakeNode, NodeTaint } from './nodes.ts';
 export type { Component } from './processes.ts';
+export { NODE_NAME, OPERATOR_IMAGE, RUNTIME_IMAGE } from './real-node/index.ts';
 
 export interface ControlPlaneOptions {
   /** kube-controller-manager (Deployments -> ReplicaSets -> Pods, GC, HPA, service accounts). */
@@ -36,6 +43,11 @@ export interface ControlPlaneOptions {
   readonly kwok?: boolean;
   /** The fake nodes (only with kwok); default DEFAULT_NODES. */
   readonly nodes?: readonly FakeNode[];
+  /**
+   * A real node (containerd, kubelet, kube-proxy, CoreDNS; root, cgroup v1 and Debian packages
+   * needed) with the kubeinfer images built and imported; implies controllerManager and scheduler.
+   */
+  readonly realNode?: boolean;
   /** Keep the temp dir (logs, certs) after stop; default: env KUBEINFER_KEEP_CLUSTER_DIR=1. */
   readonly keepDir?: boolean;
   /** Longest wait for any one component to become ready; default 120s. */
@@ -53,6 +65,8 @@ export interface ControlPlane {
   readonly dir: string;
   /** The fake nodes kwok keeps Ready (empty without kwok). */
   readonly nodes: readonly FakeNode[];
+  /** With a real node: the host address pods reach (its bridge's gateway), for servers tests run on the host. */
+  readonly hostIp?: string;
   /** The running processes (etcd, kube-apiserver, ...), with their log files. */
   readonly components: readonly Component[];
   /** Admin KubeConfig for @kubernetes/client-node. */
@@ -69,28 +83,62 @@ interface Context {
   readonly binaries: ReadonlyMap<AssetName, string>;
   readonly timeoutMs: number;
   readonly progress: (message: string) => void;
+  readonly nodeLink?: NodeLink;
 }
 
 /** Starts a control plane; resolves once every requested component is usable. */
-export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  // Before anything is built or started: a machine without what the node needs is told at once.
+  if (options.realNode) assertPrerequisites();
+  const opts = options.realNode ? { ...options, controllerManager: true, scheduler: true } : options;
   const binaries = await resolveBinaries(opts);
   const dir = await mkdtemp(join(tmpdir(), 'kubeinfer-cp-'));
   const supervisor = openSupervisor(dir, { keepDir: opts.keepDir ?? process.env.KUBEINFER_KEEP_CLUSTER_DIR === '1' });
+  let reserved: ReservedNode | undefined;
+  let node: RealNode | undefined;
   try {
+    // Built while the control plane starts: minutes on a cold cache, seconds after.
+    const imagesBuilt = opts.realNode ? buildImages() : undefined;
+    imagesBuilt?.catch(() => {});
     const progress = opts.onProgress ?? (() => {});
     progress('generating certificates');
-    const ctx: Context = { supervisor, pki: await generatePki(dir), binaries, timeoutMs: opts.readyTimeoutMs ?? 120_000, progress };
+    const pki = await generatePki(dir);
+    if (opts.realNode) reserved = await reserveNode(dir, pki.ca);
+    const nodeLink = reserved && { advertiseAddress: GATEWAY_IP, kubeletClient: reserved.pki.apiserverKubeletClient };
+    const ctx: Context = { supervisor, pki, binaries, timeoutMs: opts.readyTimeoutMs ?? 120_000, progress, nodeLink };
     const { server, apiserver } = await startStorageAndApiserver(ctx);
     const kubeconfigPath = join(dir, 'admin.kubeconfig');
     await writeKubeconfig(kubeconfigPath, server, ctx.pki.ca, ctx.pki.clients.admin, 'admin');
     const nodes = opts.kwok ? (opts.nodes ?? DEFAULT_NODES) : [];
     await startWorkloadComponents(ctx, { server, apiserver, kubeconfigPath, nodes, opts });
+    if (reserved && imagesBuilt) node = await startRealNode(ctx, reserved, { server, kubeconfigPath, imagesBuilt });
     progress('control plane ready');
-    return controlPlane({ supervisor, server, kubeconfigPath, nodes });
+    return controlPlane({ supervisor, server, kubeconfigPath, nodes, node });
   } catch (error) {
+    // Undoes the reservation (twice is harmless), without hiding the error that got us here.
+    try {
+      if (reserved && !node) restoreHost(reserved.record);
+    } catch (cleanupError) {
+      opts.onProgress?.(`cleaning up the host failed: ${String(cleanupError)}`);
+    }
+    await node?.stop();
     await supervisor.stop();
     throw error;
   }
+}
+
+function startRealNode(ctx: Context, reserved: ReservedNode, plan: { server: string; kubeconfigPath: string; imagesBuilt: Promise<void> }): Promise<RealNode> {
+  return startNode(reserved, {
+    server: plan.server,
+    ca: ctx.pki.ca,
+    admin: restTarget(plan.server, ctx.pki.ca, ctx.pki.clients.admin),
+    adminKubeconfig: plan.kubeconfigPath,
+    binaries: { kubelet: binary(ctx, 'kubelet'), kubeProxy: binary(ctx, 'kube-proxy'), coredns: binary(ctx, 'coredns') },
+    imagesBuilt: plan.imagesBuilt,
+    freePort,
+    timeoutMs: ctx.timeoutMs,
+    progress: ctx.progress,
+  });
 }
 
 async function resolveBinaries(opts: ControlPlaneOptions): Promise<Map<AssetName, string>> {
@@ -98,6 +146,7 @@ async function resolveBinaries(opts: ControlPlaneOptions): Promise<Map<AssetName
   if (opts.controllerManager) names.push('kube-controller-manager');
   if (opts.scheduler) names.push('kube-scheduler');
   if (opts.kwok) names.push('kwok');
+  if (opts.realNode) names.push('kubelet', 'kube-proxy', 'coredns');
   const binaries = new Map<AssetName, string>();
   // One at a time: a missing binary may trigger a build that provides the next ones too.
   for (const name of names) binaries.set(name, await assetPath(name));
@@ -132,7 +181,7 @@ async function startStorageAndApiserverOn(ctx: Context, ports: Ports): Promise<{
   await ready.waitUntil('etcd /health', () => ready.etcdHealthy(ports.etcdClient), [etcd], ctx.timeoutMs);
   const server = `https://127.0.0.1:${ports.apiserver}`;
   ctx.progress(`starting kube-apiserver on ${server}`);
-  const apiserver = await supervisor.start({ name: 'kube-apiserver', binary: binary(ctx, 'kube-apiserver'), args: apiserverArgs(supervisor.dir, ports, pki) });
+  const apiserver = await supervisor.start({ name: 'kube-apiserver', binary: binary(ctx, 'kube-apiserver'), args: apiserverArgs(supervisor.dir, ports, pki, ctx.nodeLink) });
   const admin = restTarget(server, pki.ca, pki.clients.admin);
   await ready.waitUntil('kube-apiserver /readyz', () => ready.apiserverReady(admin), [etcd, apiserver], ctx.timeoutMs);
   return { server, apiserver };
@@ -189,21 +238,38 @@ async function startKwok(ctx: Context, admin: RestTarget, plan: WorkloadPlan): P
   await ready.waitUntil('the fake nodes to be Ready and untainted', () => ready.nodesSchedulable(admin, plan.nodes), watched, ctx.timeoutMs);
 }
 
-function controlPlane(parts: { supervisor: Supervisor; server: string; kubeconfigPath: string; nodes: readonly FakeNode[] }): ControlPlane {
+interface Parts {
+  readonly supervisor: Supervisor;
+  readonly server: string;
+  readonly kubeconfigPath: string;
+  readonly nodes: readonly FakeNode[];
+  readonly node: RealNode | undefined;
+}
+
+function controlPlane(parts: Parts): ControlPlane {
   let stopping: Promise<void> | undefined;
+  // The real node first: its kubelet and kube-proxy need the apiserver until they are gone.
+  const stopAll = async () => {
+    try {
+      await parts.node?.stop();
+    } finally {
+      await parts.supervisor.stop();
+    }
+  };
   return {
     kubeconfigPath: parts.kubeconfigPath,
     server: parts.server,
     dir: parts.supervisor.dir,
     nodes: parts.nodes,
-    components: parts.supervisor.components(),
+    ...(parts.node ? { hostIp: GATEWAY_IP } : {}),
+    components: [...parts.supervisor.components(), ...(parts.node?.components ?? [])],
     kubeConfig: () => {
       const kc = new KubeConfig();
       kc.loadFromFile(parts.kubeconfigPath);
       return kc;
     },
     kubectl: (args, opts) => runKubectl(parts.kubeconfigPath, args, opts?.input),
-    stop: () => (stopping ??= parts.supervisor.stop()),
+    stop: () => (stopping ??= stopAll()),
   };
 }
 

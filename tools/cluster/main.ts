@@ -1,11 +1,13 @@
 // `npm run cluster`: the test control plane in the foreground for interactive use, with
-// controller-manager, scheduler and kwok fake CPU and GPU nodes. Prints
-// `export KUBECONFIG=<path>` once usable; Ctrl-C or SIGTERM stops it and cleans up.
+// controller-manager, scheduler and kwok fake CPU and GPU nodes; `npm run cluster --
+// --real-node`: with a real node instead, where kubeinfer's images really run. Prints
+// `export KUBECONFIG=<path>` (and `export KUBEINFER_HOST_IP=<address>`, the host address
+// pods reach) once usable; Ctrl-C or SIGTERM stops it and cleans up.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheRoot } from './assets.ts';
-import { logTail } from './processes.ts';
-import { startControlPlane } from './index.ts';
+import { isAlive, logTail } from './processes.ts';
+import { NODE_NAME, OPERATOR_IMAGE, RUNTIME_IMAGE, startControlPlane } from './index.ts';
 import type { ControlPlane } from './index.ts';
 
 const stateDir = join(cacheRoot(), 'cluster');
@@ -28,15 +30,6 @@ function claimStateDir(): void {
     }
   }
   writeFileSync(pidPath, String(process.pid));
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function releaseStateDir(): void {
@@ -63,11 +56,15 @@ async function main(): Promise<void> {
     // A second Ctrl-C while stopping gives up waiting; the exit hook SIGKILLs what is left.
     process.on(signal, () => (stopping ? process.exit(130) : void shutdown(signal, 0)));
   }
-  cp = await startControlPlane({ controllerManager: true, scheduler: true, kwok: true, onProgress: say });
+  const realNode = process.argv.includes('--real-node');
+  cp = await startControlPlane(realNode ? { realNode, onProgress: say } : { controllerManager: true, scheduler: true, kwok: true, onProgress: say });
   writeFileSync(kubeconfigPath, readFileSync(cp.kubeconfigPath), { mode: 0o600 });
-  say(`apiserver ${cp.server}; nodes: ${cp.nodes.map((n) => n.gpus ? `${n.name} (${n.gpus}x ${n.gpuProduct})` : n.name).join(', ')}`);
+  const nodes = realNode ? `${NODE_NAME} (real: images ${OPERATOR_IMAGE}, ${RUNTIME_IMAGE})`
+    : cp.nodes.map((n) => n.gpus ? `${n.name} (${n.gpus}x ${n.gpuProduct})` : n.name).join(', ');
+  say(`apiserver ${cp.server}; nodes: ${nodes}`);
   say(`component logs in ${join(cp.dir, 'logs')}; Ctrl-C stops everything`);
   process.stdout.write(`export KUBECONFIG=${kubeconfigPath}\n`);
+  if (cp.hostIp) process.stdout.write(`export KUBEINFER_HOST_IP=${cp.hostIp}\n`);
   watch = watchComponents(cp, shutdown);
 }
 

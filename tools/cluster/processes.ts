@@ -160,13 +160,52 @@ function installExitHooks(): void {
   }
 }
 
+const forcedCleanups = new Set<() => void>();
+
+/**
+ * Registers `cleanup` to run synchronously when the process exits or is signalled without
+ * stop() (before the components are killed and their dirs removed); returns its unregister.
+ */
+export function onForcedCleanup(cleanup: () => void): () => void {
+  installExitHooks();
+  forcedCleanups.add(cleanup);
+  return () => forcedCleanups.delete(cleanup);
+}
+
 function cleanupSync(): void {
+  for (const cleanup of [...forcedCleanups]) {
+    try {
+      cleanup();
+    } catch (error) {
+      process.stderr.write(`[kubeinfer] cleanup on exit failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+  }
+  forcedCleanups.clear();
   for (const state of live) {
     for (const component of state.components) if (component.running()) killGroup(component.pid, 'SIGKILL');
     killGroup(state.reaperPid, 'SIGKILL');
-    if (!state.keepDir) rmSync(state.dir, { recursive: true, force: true });
+    // A mount left under the dir (EBUSY) must not turn the exit into a crash; the reaper retries.
+    if (!state.keepDir) removeDir(state.dir);
   }
   live.clear();
+}
+
+function removeDir(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // The reaper tries again once this process is gone.
+  }
+}
+
+/** Whether a process with this pid exists (signal 0 checks without sending). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The last `lines` lines of a log file ('' when it does not exist). */

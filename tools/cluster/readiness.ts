@@ -66,8 +66,8 @@ interface NodeStatus {
 
 const NOT_READY_TAINTS = new Set(['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']);
 
-/** Every fake node is Ready and no longer carries the not-ready taints: pods can land on it. */
-export async function nodesSchedulable(target: RestTarget, nodes: readonly FakeNode[]): Promise<boolean> {
+/** Every node (fake or real) is Ready and no longer carries the not-ready taints: pods can land on it. */
+export async function nodesSchedulable(target: RestTarget, nodes: readonly Pick<FakeNode, 'name'>[]): Promise<boolean> {
   const found = await fakeNodes(target, nodes);
   return Boolean(found?.every((node) => isReady(node) && !node?.spec?.taints?.some((t) => NOT_READY_TAINTS.has(t.key))));
 }
@@ -78,7 +78,7 @@ export async function nodesReady(target: RestTarget, nodes: readonly FakeNode[])
 }
 
 // The Node object of each fake node (undefined where not created yet); undefined when the list fails.
-async function fakeNodes(target: RestTarget, nodes: readonly FakeNode[]): Promise<(NodeStatus | undefined)[] | undefined> {
+async function fakeNodes(target: RestTarget, nodes: readonly Pick<FakeNode, 'name'>[]): Promise<(NodeStatus | undefined)[] | undefined> {
   const list = await getJson<{ items: NodeStatus[] }>(target, '/api/v1/nodes');
   return list && nodes.map((node) => list.items.find((item) => item.metadata.name === node.name));
 }

@@ -17,13 +17,13 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-/** A node:http server on 127.0.0.1 with a free port. */
-export async function startHttpServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Running> {
+/** A node:http server on `host` (default 127.0.0.1; a real node's pods reach its hostIp) with a free port. */
+export async function startHttpServer(handler: (req: IncomingMessage, res: ServerResponse) => void, host = '127.0.0.1'): Promise<Running> {
   const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as { port: number };
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     stop: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
@@ -117,12 +117,12 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string, timeout
   });
 }
 
-/** moto in server mode: a real S3 (and IAM) API on loopback. */
-export async function startMoto(env: NodeJS.ProcessEnv = {}): Promise<Running> {
+/** moto in server mode: a real S3 (and IAM) API on `host` (default loopback; a real node's pods reach its hostIp). */
+export async function startMoto(env: NodeJS.ProcessEnv = {}, host = '127.0.0.1'): Promise<Running> {
   const binary = process.env.KUBEINFER_MOTO_SERVER ?? 'moto_server';
-  const child = spawn(binary, ['-H', '127.0.0.1', '-p', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(binary, ['-H', host, '-p', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   try {
-    const match = await waitForLine(child, /Running on (http:\/\/127\.0\.0\.1:\d+)/, 'moto_server');
+    const match = await waitForLine(child, new RegExp(`Running on (http://${host.replaceAll('.', '\\.')}:\\d+)`), 'moto_server');
     child.stdout?.resume();
     child.stderr?.resume();
     return { url: match[1], stop: () => stopChild(child) };

@@ -5,7 +5,7 @@
 import { fail, ok, type Result } from '../errors.ts';
 import { planSingle, type PlannedFile } from '../layout.ts';
 import { firstOf } from '../credentials.ts';
-import { namesSingleFile, type ModelSource } from '../uri.ts';
+import { namesSingleFile, type ModelSource } from '../../../contracts/index.ts';
 import { parseServiceAccountKey, serviceAccountTokens, type TokenSource } from './gcs-auth.ts';
 import { fetchText, openStream, type PreparedRequest, type RequestStyle } from './request.ts';
 import { listingPrefix, planListing, remoteFiles, type FetchPlan, type ListingPage, type SourceContext } from './source.ts';

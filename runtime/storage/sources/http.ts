@@ -2,8 +2,8 @@
 // over HTTP, so a URI ending in "/" is refused rather than guessed at; models with
 // external data come from s3://, gs://, file:// or pvc://.
 import { fail, ok, type Result } from '../errors.ts';
-import { MODEL_FILE } from '../layout.ts';
-import type { ModelSource } from '../uri.ts';
+import { MODEL_FILE } from '../../../contracts/index.ts';
+import type { ModelSource } from '../../../contracts/index.ts';
 import { redactUri } from '../../../api/redact.ts';
 import { plainHttpCredentialsProblem } from './egress.ts';
 import { openStream, type RequestStyle } from './request.ts';

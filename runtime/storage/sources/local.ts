@@ -5,8 +5,8 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fail, ok, type Result } from '../errors.ts';
-import { MODEL_FILE, planDirectory, planSingle, type ListedObject, type PlannedFile } from '../layout.ts';
-import { namesSingleFile, type ModelSource } from '../uri.ts';
+import { MODEL_FILE, type ModelSource } from '../../../contracts/index.ts';
+import { planDirectory, planSingle, type ListedObject, type PlannedFile } from '../layout.ts';
 import { remoteFiles, type FetchPlan } from './source.ts';
 
 type LocalObject = ListedObject & { readonly absolutePath: string };
@@ -66,20 +66,4 @@ export async function locateInPlace(target: string): Promise<Result<InPlaceModel
     files: planned.value.map((file) => file.object.relativePath),
     bytes: planned.value.reduce((sum, file) => sum + (file.object.size ?? 0), 0),
   });
-}
-
-/** Where the operator mounts a `pvc://claim/path` URI: claim, sub-path and model file. */
-export interface PvcMount {
-  readonly claimName: string;
-  readonly subPath: string;
-  readonly modelFile: string;
-}
-
-/** The mount for a pvc:// URI: a `.onnx` path mounts its directory, anything else the directory itself. */
-export function pvcMount(source: Extract<ModelSource, { scheme: 'pvc' }>): PvcMount {
-  if (namesSingleFile(source.path)) {
-    const slash = source.path.lastIndexOf('/');
-    return { claimName: source.claim, subPath: slash === -1 ? '' : source.path.slice(0, slash), modelFile: source.path.slice(slash + 1) };
-  }
-  return { claimName: source.claim, subPath: source.path, modelFile: MODEL_FILE };
 }

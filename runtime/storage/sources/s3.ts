@@ -6,7 +6,7 @@ import { AwsV4Signer } from 'aws4fetch';
 import { fail, ok, type Result } from '../errors.ts';
 import { planSingle, type PlannedFile } from '../layout.ts';
 import { firstOf, type Credentials } from '../credentials.ts';
-import { namesSingleFile, type ModelSource } from '../uri.ts';
+import { namesSingleFile, type ModelSource } from '../../../contracts/index.ts';
 import { fetchText, openStream, type PreparedRequest, type RequestStyle } from './request.ts';
 import { parseListObjectsV2, s3ErrorReason } from './s3-xml.ts';
 import { listingPrefix, planListing, remoteFiles, type FetchPlan, type ListingPage, type SourceContext } from './source.ts';

@@ -1,4 +1,4 @@
-// The KubeClient port: everything the operator and the CLI need from the
+// The KubeClient port: everything the operator, the CLI and the router need from the
 // Kubernetes API, as plain JSON objects and errors as values. The client-node
 // adapter (node-client.ts) is the only implementation that talks HTTP.
 import type { Result } from './errors.ts';
@@ -43,6 +43,8 @@ export interface Informer {
 export interface InformerOptions {
   readonly namespace?: string;
   readonly labelSelector?: string;
+  /** Narrows list and watch, e.g. `metadata.name=<name>` for one object a resourceNames Role allows. */
+  readonly fieldSelector?: string;
 }
 
 /** The Kubernetes API as kubeinfer uses it. */

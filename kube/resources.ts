@@ -25,12 +25,13 @@ export const PodKind = kind('v1', 'Pod', 'pods');
 export const HorizontalPodAutoscalerKind = kind('autoscaling/v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers');
 export const RoleKind = kind('rbac.authorization.k8s.io/v1', 'Role', 'roles');
 export const RoleBindingKind = kind('rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings');
+export const PodDisruptionBudgetKind = kind('policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets');
 export const LeaseKind = kind('coordination.k8s.io/v1', 'Lease', 'leases');
 export const NetworkPolicyKind = kind('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies');
 
 const ALL: readonly ResourceKind[] = [
   InferenceServiceKind, DeploymentKind, ServiceKind, ConfigMapKind, ServiceAccountKind, SecretKind, EventKind,
-  NodeKind, PodKind, HorizontalPodAutoscalerKind, RoleKind, RoleBindingKind, LeaseKind, NetworkPolicyKind,
+  NodeKind, PodKind, HorizontalPodAutoscalerKind, PodDisruptionBudgetKind, RoleKind, RoleBindingKind, LeaseKind, NetworkPolicyKind,
 ];
 
 /** Finds the table entry for an object's apiVersion and kind. */

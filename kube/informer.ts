@@ -77,7 +77,7 @@ class RestartingInformer implements Informer {
     this.#deps = deps;
     const watch = new StrippingWatch(deps.kubeConfig, () => deps.onWatch?.(resource));
     const listFn = () => this.#list(options);
-    this.#listWatch = new ListWatch<KubernetesObject>(resourcePath(resource, options.namespace), watch, listFn as never, false, options.labelSelector);
+    this.#listWatch = new ListWatch<KubernetesObject>(resourcePath(resource, options.namespace), watch, listFn as never, false, options.labelSelector, options.fieldSelector);
     for (const event of ['add', 'update', 'delete'] as const) {
       this.#listWatch.on(event, (object) => {
         this.#failures = 0; // events flowing again: the next failure starts the backoff afresh

@@ -1,7 +1,7 @@
 // The KubeClient adapter on @kubernetes/client-node: REST verbs over
 // ApiTransport (raw JSON, pooled connections, errors as values) and informers
 // over client-node's ListWatch (informer.ts). The only implementation of the
-// port; nothing outside operator/kube/ imports client-node's API classes.
+// port; nothing outside kube/ imports client-node's API classes.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { DeleteOptions, Informer, InformerOptions, JsonPatchOperation, KubeClient, ListOptions } from './client.ts';
 import { fail, ok, type KubeError, type Result } from './errors.ts';

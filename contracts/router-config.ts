@@ -1,7 +1,9 @@
 // The router's configuration: which versions of one model exist, where they listen and
 // what share of traffic each gets. The operator writes it into a ConfigMap; local mode
-// writes it into a file. Parsing is strict so that a bad edit is refused as a whole and
-// the router keeps serving with the last good configuration.
+// writes it into a file; the router parses it. Parsing is strict so that a bad edit is
+// refused as a whole and the router keeps serving with the last good configuration.
+import { mirrorOf } from '../api/traffic.ts';
+import { DNS_LABEL } from '../api/names.ts';
 
 /** The ConfigMap key (and local-mode file name) that holds the router configuration. */
 export const ROUTER_CONFIG_KEY = 'router.json';
@@ -37,7 +39,7 @@ export type ConfigResult =
   | { readonly ok: true; readonly value: RouterConfig }
   | { readonly ok: false; readonly problems: readonly string[] };
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const VERSION_NAME = new RegExp(DNS_LABEL, 'u');
 
 /** Parses router configuration JSON text. */
 export function parseRouterConfigText(text: string): ConfigResult {
@@ -85,7 +87,7 @@ function parseVersion(raw: unknown, path: string, problems: string[]): RouterVer
   }
   const before = problems.length;
   const { name, weight, url, grpcUrl } = raw;
-  if (typeof name !== 'string' || !DNS_LABEL.test(name)) problems.push(`${path}.name: must be a DNS label such as "v1"`);
+  if (typeof name !== 'string' || !VERSION_NAME.test(name)) problems.push(`${path}.name: must be a DNS label such as "v1"`);
   if (!isPercent(weight)) problems.push(`${path}.weight: must be an integer from 0 to 100`);
   const urlProblem = checkBackendUrl(url);
   if (urlProblem !== undefined) problems.push(`${path}.url: ${urlProblem}`);
@@ -143,4 +145,31 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** Renders a configuration as the canonical JSON text the operator and local mode write. */
 export function formatRouterConfig(config: RouterConfig): string {
   return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+/** What the builder needs of a version: the resolved weight and mirror share (see `resolveVersions`). */
+export interface RoutedVersion {
+  readonly name: string;
+  readonly weight: number;
+  readonly mirrorPercent: number;
+}
+
+/** Where one version listens: its HTTP base URL and, when it serves gRPC, that base URL too. */
+export interface VersionEndpoints {
+  readonly url: string;
+  readonly grpcUrl?: string;
+}
+
+/**
+ * The configuration for one model's resolved versions, given where each version listens; the
+ * mirror is the resolved one unless a rollout's shadow replaces it.
+ * @example
+ * buildRouterConfig('fraud', resolveVersions(spec), (version) => ({ url: `http://fraud-${version}.ml.svc:80` }));
+ */
+export function buildRouterConfig(model: string, versions: readonly RoutedVersion[], endpointsOf: (version: string) => VersionEndpoints, mirror?: RouterMirror): RouterConfig {
+  return {
+    model,
+    versions: versions.map((version) => ({ name: version.name, weight: version.weight, ...endpointsOf(version.name) })),
+    mirror: mirror ?? mirrorOf(versions) ?? null,
+  };
 }
