@@ -6,7 +6,7 @@ import type { TypeOf } from './schema-builder.ts';
 import { DNS_LABEL } from './names.ts';
 import { rollout, rolloutStatus } from './schema-rollout.ts';
 import { labels, modelUri, pipeline } from './schema-pipeline.ts';
-import { autoscaling, gpu, resources, router, runtime, scheduling, storage } from './schema-fields.ts';
+import { auth, autoscaling, gpu, networkPolicy, resources, router, runtime, scheduling, storage } from './schema-fields.ts';
 import type { InferenceServiceSpec, InferenceServiceStatus } from './types.ts';
 
 export const MAX_VERSIONS = 8;
@@ -107,6 +107,8 @@ const spec = object(
     storage: optional(storage),
     router: optional(router),
     traffic: optional(traffic),
+    auth: optional(auth),
+    networkPolicy: optional(networkPolicy),
     rollout: optional(rollout),
   },
   {

@@ -28,10 +28,11 @@ export const RoleKind = kind('rbac.authorization.k8s.io/v1', 'Role', 'roles');
 export const RoleBindingKind = kind('rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings');
 export const PodDisruptionBudgetKind = kind('policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets');
 export const LeaseKind = kind('coordination.k8s.io/v1', 'Lease', 'leases');
+export const NetworkPolicyKind = kind('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies');
 
 const ALL: readonly ResourceKind[] = [
   InferenceServiceKind, DeploymentKind, ReplicaSetKind, ServiceKind, ConfigMapKind, ServiceAccountKind, SecretKind, EventKind,
-  NodeKind, PodKind, HorizontalPodAutoscalerKind, PodDisruptionBudgetKind, RoleKind, RoleBindingKind, LeaseKind,
+  NodeKind, PodKind, HorizontalPodAutoscalerKind, PodDisruptionBudgetKind, RoleKind, RoleBindingKind, LeaseKind, NetworkPolicyKind,
 ];
 
 /** Finds the table entry for an object's apiVersion and kind. */

@@ -2,9 +2,10 @@
 // than on the manifest: GPUs no node offers, a credentials Secret that is
 // missing or lacks the keys the model URIs need, a model only local mode can read. Each becomes a Stalled
 // condition whose message says what to do. Pure: callers pass what they read.
-import { resolveVersions, type InferenceService } from '../../api/index.ts';
+import { redactUri, resolveVersions, type InferenceService } from '../../api/index.ts';
 import { CREDENTIAL_PAIRS, CREDENTIAL_SETTINGS, REQUIRED_CREDENTIALS } from '../../contracts/index.ts';
 import { GPU_MEMORY_LABEL, GPU_PRODUCT_LABEL } from '../builders/gpu.ts';
+import { STORAGE_CREDENTIALS_SELECTOR } from '../builders/labels.ts';
 import type { KubeObject } from '../../kube/types.ts';
 
 /** A reason (CamelCase) and a message a person can act on. */
@@ -78,7 +79,10 @@ export function credentialsProblem(isvc: InferenceService, secret: SecretLookup 
   const remote = isvc.spec.versions.filter((version) => !/^(pvc|file):\/\//.test(version.model.uri));
   if (remote.length === 0) return undefined;
   if (!secret.found) {
-    return { reason: 'StorageSecretNotFound', message: `Secret ${secretName} named in spec.storage.secretRef does not exist in namespace ${isvc.metadata.namespace}; create it with the credentials for ${remote.map((v) => v.model.uri).join(', ')}.` };
+    return {
+      reason: 'StorageSecretNotFound',
+      message: `Secret ${secretName} named in spec.storage.secretRef does not exist in namespace ${isvc.metadata.namespace} or lacks the label ${STORAGE_CREDENTIALS_SELECTOR}; create it with the credentials for ${remote.map((v) => redactUri(v.model.uri)).join(', ')} and that label.`,
+    };
   }
   const keys = new Set(secret.keys);
   for (const [a, b] of CREDENTIAL_PAIRS) {
@@ -88,7 +92,7 @@ export function credentialsProblem(isvc: InferenceService, secret: SecretLookup 
     const scheme = version.model.uri.slice(0, version.model.uri.indexOf(':'));
     const required = REQUIRED_CREDENTIALS[scheme];
     if (required && !required.keys.every((key) => keys.has(key))) {
-      return { reason: 'StorageCredentialsIncomplete', message: `version ${version.name} reads ${version.model.uri} but Secret ${secretName} has no ${required.hint}; add them to the Secret.` };
+      return { reason: 'StorageCredentialsIncomplete', message: `version ${version.name} reads ${redactUri(version.model.uri)} but Secret ${secretName} has no ${required.hint}; add them to the Secret.` };
     }
   }
   return undefined;

@@ -3,12 +3,12 @@
 // else happens in reconcile, which reads the caches.
 import { ROLLOUT_ACTION_ANNOTATION, ROLLOUT_PAUSED_ANNOTATION } from '../../api/index.ts';
 import type { BuildOptions } from '../builders/index.ts';
-import { MANAGED_SELECTOR } from '../builders/labels.ts';
+import { MANAGED_SELECTOR, STORAGE_CREDENTIALS_SELECTOR } from '../builders/labels.ts';
 import type { Informer, InformerEvent, KubeClient } from '../../kube/client.ts';
 import { describeError } from '../../kube/errors.ts';
 import {
-  ConfigMapKind, DeploymentKind, HorizontalPodAutoscalerKind, InferenceServiceKind, NodeKind, PodDisruptionBudgetKind, PodKind,
-  ReplicaSetKind, RoleBindingKind, RoleKind, ServiceAccountKind, ServiceKind, type ResourceKind,
+  ConfigMapKind, DeploymentKind, HorizontalPodAutoscalerKind, InferenceServiceKind, NetworkPolicyKind, NodeKind, PodDisruptionBudgetKind, PodKind,
+  ReplicaSetKind, RoleBindingKind, RoleKind, SecretKind, ServiceAccountKind, ServiceKind, type ResourceKind,
 } from '../../kube/resources.ts';
 import { objectKey, type KubeObject } from '../../kube/types.ts';
 import { ChildCache, ownerKeyOf } from './cache.ts';
@@ -24,7 +24,7 @@ import { WorkloadCache } from './workloads.ts';
 
 /** Every kind the operator creates; each gets an informer filtered by the managed-by label. */
 export const OWNED_KINDS: readonly ResourceKind[] = [
-  DeploymentKind, ServiceKind, HorizontalPodAutoscalerKind, PodDisruptionBudgetKind, ConfigMapKind, ServiceAccountKind, RoleKind, RoleBindingKind,
+  DeploymentKind, ServiceKind, HorizontalPodAutoscalerKind, PodDisruptionBudgetKind, ConfigMapKind, ServiceAccountKind, RoleKind, RoleBindingKind, NetworkPolicyKind,
 ];
 
 export interface ControllerOptions {
@@ -52,6 +52,8 @@ export class Controller {
   /** ReplicaSets and pods of owned Deployments: read for status, never written. */
   readonly #running: readonly Informer[];
   readonly #nodes: Informer;
+  /** Only Secrets that opted in as storage credentials (label-selected). */
+  readonly #secrets: Informer;
   readonly #children: ChildCache;
   readonly #workloads: WorkloadCache;
   readonly #plans: PlanCache;
@@ -70,6 +72,7 @@ export class Controller {
     const [replicaSets, pods] = [ReplicaSetKind, PodKind].map((kind) => scopedInformer(options.client, kind, options.namespaces, MANAGED_SELECTOR));
     this.#running = [replicaSets, pods];
     this.#nodes = options.client.informer(NodeKind);
+    this.#secrets = scopedInformer(options.client, SecretKind, options.namespaces, STORAGE_CREDENTIALS_SELECTOR);
     this.#children = new ChildCache(this.#owned);
     this.#workloads = new WorkloadCache(replicaSets, pods);
     this.#plans = new PlanCache(options.build);
@@ -77,16 +80,17 @@ export class Controller {
     for (const informer of this.#owned) informer.onEvent((event, object) => this.#onChild(informer.resource, event, object));
     for (const informer of this.#running) informer.onEvent((_event, object) => this.#onRunning(object));
     this.#nodes.onEvent((event, object) => this.#onNode(event, object));
+    this.#secrets.onEvent((_event, object) => this.#onSecret(object));
   }
 
   /** True once every informer has listed (the readiness probe). */
   get synced(): boolean {
-    return this.#inferenceServices.synced && [...this.#owned, ...this.#running].every((informer) => informer.synced);
+    return this.#inferenceServices.synced && this.#secrets.synced && [...this.#owned, ...this.#running].every((informer) => informer.synced);
   }
 
   /** Starts the informers and waits until their caches are filled; they keep retrying on failure. */
   async startInformers(): Promise<void> {
-    const results = await Promise.all([this.#inferenceServices, ...this.#owned, ...this.#running].map((informer) => informer.start()));
+    const results = await Promise.all([this.#inferenceServices, this.#secrets, ...this.#owned, ...this.#running].map((informer) => informer.start()));
     for (const result of results) if (!result.ok) this.#options.log({ msg: 'initial list failed; retrying in the background', error: describeError(result.error) });
     const nodes = await this.#nodes.start();
     this.#nodesUsable = nodes.ok;
@@ -103,6 +107,7 @@ export class Controller {
     const context: ReconcileContext = {
       client: this.#options.client,
       inferenceServices: this.#inferenceServices,
+      secrets: this.#secrets,
       children: this.#children,
       workloads: this.#workloads,
       nodes: () => (this.#nodesUsable ? this.#nodes.list() : undefined),
@@ -131,7 +136,7 @@ export class Controller {
     if (this.#resync) clearInterval(this.#resync);
     this.queue.shutDown();
     await Promise.all(this.#workers);
-    for (const informer of [this.#inferenceServices, ...this.#owned, ...this.#running, this.#nodes]) informer.stop();
+    for (const informer of [this.#inferenceServices, this.#secrets, ...this.#owned, ...this.#running, this.#nodes]) informer.stop();
   }
 
   async #work(context: ReconcileContext): Promise<void> {
@@ -189,6 +194,13 @@ export class Controller {
   #onRunning(object: KubeObject): void {
     const owner = ownerKeyOf(object);
     if (owner) this.queue.add(owner);
+  }
+
+  /** A storage-credentials Secret changed (or gained or lost the label): look again at whoever names it. */
+  #onSecret(secret: KubeObject): void {
+    for (const isvc of this.#inferenceServices.list(secret.metadata.namespace)) {
+      if ((isvc.spec as { storage?: { secretRef?: { name?: string } } } | undefined)?.storage?.secretRef?.name === secret.metadata.name) this.queue.add(objectKey(isvc.metadata));
+    }
   }
 
   // Node heartbeats change nothing the GPU check reads; only labels, capacity and cordons matter.

@@ -10,7 +10,7 @@ import { inferenceServiceUrl, routerObjectName, versionObjectName } from '../bui
 import { DEFAULT_CLUSTER_DOMAIN } from '../builders/options.ts';
 import type { Informer, KubeClient } from '../../kube/client.ts';
 import { describeError, type KubeError, type KubeErrorKind } from '../../kube/errors.ts';
-import { DeploymentKind, InferenceServiceKind, resourceFor, SecretKind } from '../../kube/resources.ts';
+import { DeploymentKind, InferenceServiceKind, resourceFor } from '../../kube/resources.ts';
 import { parseObjectKey, type KubeObject } from '../../kube/types.ts';
 import type { ChildCache } from './cache.ts';
 import { credentialsProblem, gpuProblem, localUriProblem, secretValues, type Problem, type SecretLookup } from './checks.ts';
@@ -18,6 +18,7 @@ import { applyReason } from './drift.ts';
 import { workloadFinding } from './failures.ts';
 import { redact } from './redact.ts';
 import type { WorkloadCache } from './workloads.ts';
+import { foreignChildren, notOwnedProblem } from './ownership.ts';
 import type { EventRecorder } from './events.ts';
 import { desiredStatus, readyCondition, stalledStatus } from './status.ts';
 import type { PlanCache } from './plans.ts';
@@ -28,6 +29,8 @@ import { decideRollout } from './rollouts.ts';
 export interface ReconcileContext {
   readonly client: KubeClient;
   readonly inferenceServices: Informer;
+  /** Secrets labelled as storage credentials; any other Secret is invisible to the operator. */
+  readonly secrets: Informer;
   readonly children: ChildCache;
   /** ReplicaSets and pods of the owned Deployments, to say why one is not ready. */
   readonly workloads: WorkloadCache;
@@ -38,7 +41,7 @@ export interface ReconcileContext {
   readonly plans: PlanCache;
   readonly events: EventRecorder;
   readonly log: (event: Record<string, unknown>) => void;
-  /** How soon to re-read a credentials Secret that was missing or incomplete (Secrets are not watched). */
+  /** How soon to look again at what no informer watches: a namesake child we do not own. */
   readonly secretRecheckMs: number;
   /** The routers' figures, read for rollout analysis. */
   readonly figures: RouterFiguresSource;
@@ -64,7 +67,7 @@ interface ChildFailure {
   readonly error: KubeError;
 }
 
-/** Default wait before re-reading a credentials Secret that was missing or incomplete. */
+/** Default wait before looking again at a namesake child we do not own. */
 export const SECRET_RECHECK_MS = 30_000;
 
 /** Converges one InferenceService (key `namespace/name`). */
@@ -77,10 +80,18 @@ export async function reconcile(context: ReconcileContext, key: string): Promise
     return { kind: 'done' };
   }
   const isvc = checked.value;
-  const secret = await lookupSecret(context, isvc);
-  if (!secret.ok) return { kind: 'retry', reason: secret.error.kind, error: `reading Secret: ${describeError(secret.error)}` };
-  const problems = [localUriProblem(isvc), gpuProblem(isvc, context.nodes()), credentialsProblem(isvc, secret.value)].filter((p): p is Problem => p !== undefined);
-  const secretValues = secret.value?.found ? (secret.value.values ?? []) : [];
+  const secret = lookupSecret(context, isvc);
+  const problems = [localUriProblem(isvc), gpuProblem(isvc, context.nodes()), credentialsProblem(isvc, secret)].filter((p): p is Problem => p !== undefined);
+  const secretValues = secret?.found ? (secret.values ?? []) : [];
+  // A Secret that has not opted in must not be mounted: nothing is applied until it does (its label event brings us back).
+  if (problems.some((problem) => problem.reason === 'StorageSecretNotFound')) return stallWithoutApplying(context, cached, isvc, problems, secretValues, { kind: 'done' });
+  const foreign = await foreignChildren(context.client, context.children, isvc.metadata.uid ?? '', desired);
+  if (!foreign.ok) return { kind: 'retry', reason: foreign.error.kind, error: `reading children: ${describeError(foreign.error)}` };
+  // Not even the children we could create: a half-built InferenceService next to someone else's Service helps no one.
+  // Foreign objects carry none of our labels, so no event says when they go: look again later.
+  if (foreign.value.length > 0) {
+    return stallWithoutApplying(context, cached, isvc, [...problems, notOwnedProblem(foreign.value)], secretValues, { kind: 'requeue', afterMs: context.secretRecheckMs });
+  }
   const rollout = await decideRollout(context, isvc, new Date());
   const children = rollout.status === undefined ? desired : withEffectiveTraffic(desired, isvc, rollout);
   const applied = await applyChildren(context, children);
@@ -94,24 +105,26 @@ export async function reconcile(context: ReconcileContext, key: string): Promise
   await publishStatus(context, cached, statusFor(context, isvc, stalled, retryable, rollout, secretValues), changes, failures);
   if (retryable.length > 0) return { kind: 'retry', reason: retryable[0].error.kind, error: retryable.map(describeFailure).join('; ') };
   // Rollout steps and analysis intervals are timed: nothing else would wake this key at the right moment.
-  const recheck = problems.some((problem) => problem.reason.startsWith('Storage')) ? context.secretRecheckMs : undefined;
-  const afterMs = Math.min(recheck ?? Infinity, rollout.nextCheckMs ?? Infinity);
-  return afterMs === Infinity ? { kind: 'done' } : { kind: 'requeue', afterMs };
+  return rollout.nextCheckMs === undefined ? { kind: 'done' } : { kind: 'requeue', afterMs: rollout.nextCheckMs };
 }
 
-async function lookupSecret(context: ReconcileContext, isvc: InferenceService): Promise<{ ok: true; value: SecretLookup | undefined } | { ok: false; error: KubeError }> {
+async function stallWithoutApplying(
+  context: ReconcileContext, cached: KubeObject, isvc: InferenceService, problems: readonly Problem[], secretValues: readonly string[], outcome: ReconcileOutcome,
+): Promise<ReconcileOutcome> {
+  await publishStatus(context, cached, statusFor(context, isvc, problems, [], undefined, secretValues), [], []);
+  return outcome;
+}
+
+/** The opted-in Secret named by spec.storage.secretRef, from the label-selected cache. */
+function lookupSecret(context: ReconcileContext, isvc: InferenceService): SecretLookup | undefined {
   const name = isvc.spec.storage?.secretRef?.name;
-  if (!name) return { ok: true, value: undefined };
-  const read = await context.client.get(SecretKind, { namespace: isvc.metadata.namespace, name });
-  if (read.ok) {
-    const data = (read.value.data as Record<string, string> | undefined) ?? {};
-    const stringData = (read.value.stringData as Record<string, string> | undefined) ?? {};
-    const entries = [...Object.entries(data).map(([key, value]) => [key, Buffer.from(value, 'base64').toString()] as const), ...Object.entries(stringData)];
-    return { ok: true, value: { found: true, keys: entries.map(([key]) => key), values: secretValues(entries) } };
-  }
-  if (read.error.kind === 'NotFound') return { ok: true, value: { found: false } };
-  if (read.error.kind === 'Forbidden') return { ok: true, value: undefined }; // cannot check: let fetch-model report it
-  return read;
+  if (!name) return undefined;
+  const secret = context.secrets.get({ namespace: isvc.metadata.namespace, name });
+  if (!secret) return { found: false };
+  const data = (secret.data as Record<string, string> | undefined) ?? {};
+  const stringData = (secret.stringData as Record<string, string> | undefined) ?? {};
+  const entries = [...Object.entries(data).map(([key, value]) => [key, Buffer.from(value, 'base64').toString()] as const), ...Object.entries(stringData)];
+  return { found: true, keys: entries.map(([key]) => key), values: secretValues(entries) };
 }
 
 async function applyChildren(context: ReconcileContext, desired: readonly KubeObject[]): Promise<{ changes: ChildChange[]; failures: ChildFailure[] }> {
@@ -157,7 +170,7 @@ function describeFailure(failure: ChildFailure): string {
   return `${failure.object.kind} ${failure.object.metadata.name}: ${describeError(failure.error)}`;
 }
 
-function statusFor(context: ReconcileContext, isvc: InferenceService, problems: readonly Problem[], transient: readonly ChildFailure[], rollout: RolloutDecision, secretValues: readonly string[]): InferenceServiceStatus {
+function statusFor(context: ReconcileContext, isvc: InferenceService, problems: readonly Problem[], transient: readonly ChildFailure[], rollout: RolloutDecision | undefined, secretValues: readonly string[]): InferenceServiceStatus {
   const name = isvc.metadata.name ?? '';
   const namespace = isvc.metadata.namespace ?? 'default';
   const scrub = (text: string) => redact(text, secretValues);

@@ -23,6 +23,9 @@ interface FetchModelFlags {
   readonly maxBytes: string;
   readonly progressInterval: string;
   readonly terminationLog: string;
+  readonly allowCrossHostRedirects?: boolean;
+  readonly allowLinkLocal?: boolean;
+  readonly allowPlainHttpCredentials?: boolean;
 }
 
 /** Registers `kubeinfer fetch-model`. */
@@ -38,17 +41,21 @@ export function registerFetchModel(program: Command): void {
     .option('--max-bytes <quantity>', 'refuse models larger than this (bytes or a quantity such as 20Gi)', process.env.KUBEINFER_MAX_MODEL_BYTES ?? '20Gi')
     .option('--progress-interval <seconds>', 'seconds between progress lines', '5')
     .option('--termination-log <path>', 'file that receives the failure reason, when it exists', TERMINATION_LOG)
+    .option('--allow-cross-host-redirects', 'follow redirects to other hosts (credentials are not sent there)')
+    .option('--allow-link-local', 'allow link-local addresses such as the cloud metadata service (169.254.0.0/16, fd00:ec2::254)')
+    .option('--allow-plain-http-credentials', 'send a bearer token or basic auth over http:// (it travels in clear text)')
     .action(async (uri: string, dir: string, flags: FetchModelFlags) => {
       process.exitCode = await runFetchModel(uri, dir, flags);
     });
 }
 
 async function runFetchModel(uri: string, dir: string, flags: FetchModelFlags): Promise<number> {
-  const { fetchModel, ModelFetchError, redact } = await import('./index.ts');
+  const { fetchModel, ModelFetchError } = await import('./index.ts');
+  const { redactUri } = await import('../../api/redact.ts');
   const maxBytes = parseByteQuantity(flags.maxBytes);
   const interval = Number(flags.progressInterval);
   if (maxBytes === null || !(interval > 0)) {
-    return failWith(`fetch ${redact(uri)}: InvalidArgument: ${maxBytes === null ? `--max-bytes ${flags.maxBytes} is not a byte quantity` : '--progress-interval must be a positive number of seconds'}`, 'InvalidArgument', flags);
+    return failWith(`fetch ${redactUri(uri)}: InvalidArgument: ${maxBytes === null ? `--max-bytes ${flags.maxBytes} is not a byte quantity` : '--progress-interval must be a positive number of seconds'}`, 'InvalidArgument', flags);
   }
   const abort = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => abort.abort(new Error(`received ${signal}`));
@@ -57,6 +64,7 @@ async function runFetchModel(uri: string, dir: string, flags: FetchModelFlags): 
     const fetched = await fetchModel({
       uri, destDir: dir, sha256: flags.sha256, fileName: flags.fileName, credentialsDir: flags.credentialsDir, maxBytes,
       progressIntervalMs: interval * 1000, signal: abort.signal, log: printEvent,
+      egress: { allowCrossHostRedirects: flags.allowCrossHostRedirects, allowLinkLocal: flags.allowLinkLocal, allowPlainHttpCredentials: flags.allowPlainHttpCredentials },
     });
     printEvent({ level: 'info', msg: 'model ready', model: fetched.modelPath, files: fetched.files, bytes: fetched.bytes });
     return 0;

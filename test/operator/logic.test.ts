@@ -38,7 +38,7 @@ describe('quantities', () => {
 });
 
 describe('applyReason', () => {
-  const [, , , , deployment] = desiredObjects(twoVersions(), { runtimeImage: 'img:1' });
+  const [, , , , , deployment] = desiredObjects(twoVersions(), { runtimeImage: 'img:1' });
   const asLive = (object: KubeObject, edit: (copy: any) => void = () => {}): KubeObject => {
     const copy = structuredClone(object) as any;
     copy.metadata.uid = 'u';
