@@ -13,6 +13,7 @@ export { withSchemaDefaults } from './defaults.ts';
 export type { DefaultedSpec } from './defaults.ts';
 export { DEFAULT_ROUTER_REPLICAS } from './schema-fields.ts';
 export type { ResolvedGpu, ResolvedScaling, ResolvedVersion } from './resolve.ts';
+export { redactUri } from './redact.ts';
 export { DNS_LABEL, DNS_SUBDOMAIN } from './names.ts';
 export { formatProblem, validateSources } from './validate-command.ts';
 export type { FileProblem, ValidateCommandOptions } from './validate-command.ts';

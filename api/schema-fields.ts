@@ -1,8 +1,8 @@
 // Reusable blocks of the InferenceService schema: the settings that appear both at
 // spec level and as per-version overrides, plus GPU, scheduling and storage.
-import type { V1Affinity } from '@kubernetes/client-node';
+import type { V1Affinity, V1NetworkPolicyPeer } from '@kubernetes/client-node';
 import { DNS_SUBDOMAIN } from './names.ts';
-import { celString, enumeration, integer, intOrString, list, map, object, optional, passthrough, required, string } from './schema-builder.ts';
+import { boolean, celString, enumeration, integer, intOrString, list, map, object, optional, passthrough, required, string } from './schema-builder.ts';
 
 const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
 const QUANTITY = '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
@@ -219,6 +219,37 @@ export const storage = object('Model storage credentials for fetch-model.', {
     ),
   ),
 });
+
+/** Who may call the model, checked by the router. */
+export const auth = object(
+  'Authentication and authorization of inference calls, enforced by the router. Health endpoints stay open; credentials are never forwarded to the versions or the mirror; the router logs one audit line per request.',
+  {
+    mode: required(enumeration(['kubernetes', 'apiKey'], 'kubernetes: callers send a Kubernetes bearer token, checked with a TokenReview and a SubjectAccessReview for the verb infer on this InferenceService (plus pin for a weight-0 version). apiKey: callers send a key from secretRef as Authorization: Bearer <key> or x-api-key: <key>.')),
+    secretRef: optional(
+      object('The Secret holding the API keys (mode apiKey), one key per data entry; the entry name identifies the key in audit lines. Mounted into the router; rotation applies without restarts.', {
+        name: required(string('Name of the Secret.', { pattern: DNS_SUBDOMAIN, minLength: 1, maxLength: 253 })),
+      }),
+    ),
+    protectMetrics: optional(boolean('Require the same credentials for the router\'s /metrics (kubernetes: get on the non-resource URL /metrics).')),
+  },
+  {
+    rules: [{ rule: "self.mode != 'apiKey' || has(self.secretRef)", message: 'spec.auth.mode apiKey needs spec.auth.secretRef naming the Secret that holds the keys', fieldPath: '.secretRef' }],
+  },
+);
+
+/** Network isolation of the model pods. */
+export const networkPolicy = object(
+  'A NetworkPolicy <name> that lets the model pods accept traffic only from this InferenceService\'s router (and from allowFrom). On by default; it takes effect where the cluster\'s network plugin enforces NetworkPolicies. Kubelet probes are not affected.',
+  {
+    enabled: optional(boolean('Create the NetworkPolicy. Default true.')),
+    allowFrom: optional(
+      list(passthrough<V1NetworkPolicyPeer>('A NetworkPolicy peer (networking/v1 NetworkPolicyPeer), e.g. {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}} for Prometheus scraping.'), 'More peers allowed to reach the model pods\' http port (metrics scrapers, a custom-metrics adapter).', {
+        maxItems: 16,
+        listType: 'atomic',
+      }),
+    ),
+  },
+);
 
 /** Router pods unless spec.router.replicas says otherwise: two, so one can be drained or rolled while the other serves. */
 export const DEFAULT_ROUTER_REPLICAS = 2;

@@ -6,7 +6,7 @@ import type { TypeOf } from './schema-builder.ts';
 import { DNS_LABEL } from './names.ts';
 import { rollout, rolloutStatus } from './schema-rollout.ts';
 import { labels, modelUri, pipeline } from './schema-pipeline.ts';
-import { autoscaling, gpu, resources, router, runtime, scheduling, storage } from './schema-fields.ts';
+import { auth, autoscaling, gpu, networkPolicy, resources, router, runtime, scheduling, storage } from './schema-fields.ts';
 import type { InferenceServiceSpec, InferenceServiceStatus } from './types.ts';
 
 export const MAX_VERSIONS = 8;
@@ -107,6 +107,8 @@ const spec = object(
     storage: optional(storage),
     router: optional(router),
     traffic: optional(traffic),
+    auth: optional(auth),
+    networkPolicy: optional(networkPolicy),
     rollout: optional(rollout),
   },
   {
@@ -173,6 +175,8 @@ const versionStatus = object('Observed state of one version.', {
   replicas: required(integer('Pods of this version that exist.', { minimum: 0 })),
   readyReplicas: required(integer('Pods of this version that are ready.', { minimum: 0 })),
   ready: required(boolean('Whether the version has at least one ready pod and its Deployment is fully rolled out.')),
+  reason: optional(string('Why the version is not ready, CamelCase: PodsForbidden, Unschedulable, ImagePullFailed, ModelFetchFailed, ModelLoadFailed, ProgressDeadlineExceeded, or Progressing while it rolls out.', { maxLength: 1024 })),
+  message: optional(string('What the version is waiting for or what failed, naming the object and what to do.', { maxLength: 4096 })),
 });
 
 const status = object('Observed state, written by the operator.', {

@@ -1,7 +1,7 @@
 // The InferenceService API (serving.kubeinfer.io/v1alpha1) as TypeScript types.
 // The schema in schema.ts describes the same shape for the CRD and for offline
 // validation; a compile-time check there fails the typecheck when the two disagree.
-import type { V1Affinity } from '@kubernetes/client-node';
+import type { V1Affinity, V1NetworkPolicyPeer } from '@kubernetes/client-node';
 import type { RolloutSpec, RolloutStatus } from './rollout-types.ts';
 
 export type * from './rollout-types.ts';
@@ -186,6 +186,20 @@ export interface StorageSettings {
   readonly secretRef?: SecretReference;
 }
 
+/** Who may call the model; the router enforces it. */
+export interface AuthSettings {
+  readonly mode: 'kubernetes' | 'apiKey';
+  /** The Secret of API keys (mode apiKey). */
+  readonly secretRef?: SecretReference;
+  readonly protectMetrics?: boolean;
+}
+
+/** Network isolation of the model pods (a NetworkPolicy, on by default). */
+export interface NetworkPolicySettings {
+  readonly enabled?: boolean;
+  readonly allowFrom?: readonly V1NetworkPolicyPeer[];
+}
+
 /** The weighted router in front of the versions. */
 export interface RouterSettings {
   readonly replicas?: number;
@@ -228,6 +242,8 @@ export interface InferenceServiceSpec {
   readonly storage?: StorageSettings;
   readonly router?: RouterSettings;
   readonly traffic?: TrafficSettings;
+  readonly auth?: AuthSettings;
+  readonly networkPolicy?: NetworkPolicySettings;
   /** Progressive delivery of weight changes; without it new weights apply at once. */
   readonly rollout?: RolloutSpec;
 }
@@ -253,6 +269,9 @@ export interface VersionStatus {
   readonly replicas: number;
   readonly readyReplicas: number;
   readonly ready: boolean;
+  /** Why the version is not ready (absent while it is). */
+  readonly reason?: string;
+  readonly message?: string;
 }
 
 export interface InferenceServiceStatus {

@@ -26,6 +26,11 @@ export const CREDENTIAL_KEYS = [
 
 export type CredentialKey = (typeof CREDENTIAL_KEYS)[number];
 
+/** Keys that hold settings, not secrets: the operator may quote their values (an endpoint, a region) in status. */
+export const CREDENTIAL_SETTINGS: readonly CredentialKey[] = [
+  'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_S3_FORCE_PATH_STYLE', 'GCS_ENDPOINT_URL', 'STORAGE_EMULATOR_HOST',
+];
+
 /** Keys that only work together: a Secret with one of a pair and not the other is incomplete. */
 export const CREDENTIAL_PAIRS: readonly (readonly [CredentialKey, CredentialKey])[] = [
   ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'],

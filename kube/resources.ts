@@ -15,6 +15,7 @@ const kind = (apiVersion: string, name: string, plural: string, namespaced = tru
 
 export const InferenceServiceKind = kind('serving.kubeinfer.io/v1alpha1', 'InferenceService', 'inferenceservices');
 export const DeploymentKind = kind('apps/v1', 'Deployment', 'deployments');
+export const ReplicaSetKind = kind('apps/v1', 'ReplicaSet', 'replicasets');
 export const ServiceKind = kind('v1', 'Service', 'services');
 export const ConfigMapKind = kind('v1', 'ConfigMap', 'configmaps');
 export const ServiceAccountKind = kind('v1', 'ServiceAccount', 'serviceaccounts');
@@ -27,10 +28,11 @@ export const RoleKind = kind('rbac.authorization.k8s.io/v1', 'Role', 'roles');
 export const RoleBindingKind = kind('rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings');
 export const PodDisruptionBudgetKind = kind('policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets');
 export const LeaseKind = kind('coordination.k8s.io/v1', 'Lease', 'leases');
+export const NetworkPolicyKind = kind('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies');
 
 const ALL: readonly ResourceKind[] = [
-  InferenceServiceKind, DeploymentKind, ServiceKind, ConfigMapKind, ServiceAccountKind, SecretKind, EventKind,
-  NodeKind, PodKind, HorizontalPodAutoscalerKind, PodDisruptionBudgetKind, RoleKind, RoleBindingKind, LeaseKind,
+  InferenceServiceKind, DeploymentKind, ReplicaSetKind, ServiceKind, ConfigMapKind, ServiceAccountKind, SecretKind, EventKind,
+  NodeKind, PodKind, HorizontalPodAutoscalerKind, PodDisruptionBudgetKind, RoleKind, RoleBindingKind, LeaseKind, NetworkPolicyKind,
 ];
 
 /** Finds the table entry for an object's apiVersion and kind. */

@@ -6,6 +6,7 @@ import { modelDeployment } from './deployment.ts';
 import { routerDisruptionBudget } from './disruption.ts';
 import { withAppliedHash } from './hash.ts';
 import { versionHpa } from './hpa.ts';
+import { modelNetworkPolicy } from './network-policy.ts';
 import type { BuildOptions } from './options.ts';
 import { routerDeployment } from './router.ts';
 import { routerConfigMap, type EffectiveTraffic } from './router-config.ts';
@@ -26,7 +27,9 @@ export function desiredObjects(isvc: InferenceService, options: BuildOptions): K
     const hpa = versionHpa(isvc, version);
     return [modelDeployment(isvc, version, options), versionService(isvc, version.name), ...(hpa ? [hpa] : [])];
   });
+  const policy = modelNetworkPolicy(isvc);
   const objects = [
+    ...(policy ? [policy] : []), // isolation first: model pods never run unprotected
     routerServiceAccount(isvc),
     routerRole(isvc),
     routerRoleBinding(isvc),

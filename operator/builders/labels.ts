@@ -13,6 +13,14 @@ export const ANNOTATION_APPLIED_HASH = 'serving.kubeinfer.io/applied-hash';
 
 export type Component = 'model' | 'router';
 
+/**
+ * A Secret opts in to being named by `spec.storage.secretRef` with this label set to "true".
+ * Without it, anyone who may create an InferenceService could have the operator mount any
+ * Secret of the namespace into fetch-model and send it to a URL of their choosing.
+ */
+export const LABEL_STORAGE_CREDENTIALS = 'serving.kubeinfer.io/storage-credentials';
+export const STORAGE_CREDENTIALS_SELECTOR = `${LABEL_STORAGE_CREDENTIALS}=true`;
+
 /** Selector of every object the operator manages (the informers' label selector). */
 export const MANAGED_SELECTOR = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
 

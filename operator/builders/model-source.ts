@@ -10,6 +10,10 @@ import { containerSecurityContext } from './security.ts';
 export const MODEL_VOLUME = 'model';
 export const TMP_VOLUME = 'tmp';
 export const CREDENTIALS_VOLUME = 'storage-credentials';
+/** Every init container that runs `fetch-model` is named with this prefix; status reads their failures by it (controller/pod-failures.ts). */
+export const FETCH_CONTAINER_PREFIX = 'fetch-';
+/** The init container that fetches the model itself. */
+export const FETCH_MODEL_CONTAINER = `${FETCH_CONTAINER_PREFIX}model`;
 /**
  * Most bytes fetch-model may write, passed to it as --max-bytes and used as the model
  * volume's sizeLimit, so a runaway download is stopped by the fetcher, never by eviction.
@@ -38,7 +42,7 @@ export function modelDelivery(isvc: InferenceService, model: ModelSource, resour
     };
   }
   const fetchArgs = [model.uri, MODEL_DIR, '--max-bytes', MODEL_FETCH_LIMIT, ...(model.sha256 ? ['--sha256', model.sha256] : [])];
-  const fetchModel = fetchContainer(isvc, 'fetch-model', fetchArgs, { name: MODEL_VOLUME, mountPath: MODEL_DIR }, resources, options);
+  const fetchModel = fetchContainer(isvc, FETCH_MODEL_CONTAINER, fetchArgs, { name: MODEL_VOLUME, mountPath: MODEL_DIR }, resources, options);
   return {
     volumes: [{ name: MODEL_VOLUME, emptyDir: { sizeLimit: MODEL_FETCH_LIMIT } }, tmp, ...credentialsVolumes(isvc)],
     runtimeMounts: [{ name: MODEL_VOLUME, mountPath: MODEL_DIR, readOnly: true }, tmpMount],

@@ -8,7 +8,7 @@ import {
   type ArtifactSource, type InferenceService, type PipelineStage, type ResolvedVersion,
 } from '../../api/index.ts';
 import { serveEnv } from '../../contracts/index.ts';
-import { credentialsVolumes, fetchContainer } from './model-source.ts';
+import { credentialsVolumes, FETCH_CONTAINER_PREFIX, fetchContainer } from './model-source.ts';
 import { ARTIFACTS_DIR, type BuildOptions } from './options.ts';
 
 export const ARTIFACTS_VOLUME = 'artifacts';
@@ -37,11 +37,11 @@ interface Artifact {
 function artifactsOf(version: ResolvedVersion): Artifact[] {
   const artifacts: Artifact[] = [];
   if (version.model.labels !== undefined) {
-    artifacts.push({ container: 'fetch-labels', source: version.model.labels, dir: `${ARTIFACTS_DIR}/labels`, fileName: LABELS_FILE });
+    artifacts.push({ container: `${FETCH_CONTAINER_PREFIX}labels`, source: version.model.labels, dir: `${ARTIFACTS_DIR}/labels`, fileName: LABELS_FILE });
   }
   for (const stage of ['preprocess', 'postprocess'] as const) {
     for (const [index, step] of (version.pipeline?.[stage] ?? []).entries()) {
-      if (step.model !== undefined) artifacts.push({ container: `fetch-${stage}-${index}`, source: step.model, dir: stepDir(stage, index), fileName: 'model.onnx' });
+      if (step.model !== undefined) artifacts.push({ container: `${FETCH_CONTAINER_PREFIX}${stage}-${index}`, source: step.model, dir: stepDir(stage, index), fileName: 'model.onnx' });
     }
   }
   return artifacts;

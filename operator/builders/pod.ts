@@ -12,6 +12,9 @@ import { modelProbes } from './probes.ts';
 import { containerSecurityContext, podSecurityContext } from './security.ts';
 import { modelTermination } from './termination.ts';
 
+/** The model server container's name; status reads its failures by it (controller/pod-failures.ts). */
+export const RUNTIME_CONTAINER = 'runtime';
+
 /**
  * Resources of a model container when the InferenceService names none (requests as KServe's).
  * The memory limit bounds a pod under abuse; the server derives its request-body budget from it.
@@ -53,7 +56,7 @@ export function modelPodTemplate(isvc: InferenceService, version: ResolvedVersio
   const initContainers = [...delivery.initContainers, ...pipeline.initContainers];
   const termination = modelTermination();
   const runtime: V1Container = {
-    name: 'runtime',
+    name: RUNTIME_CONTAINER,
     image: options.runtimeImage,
     ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
     args: ['serve'],

@@ -4,6 +4,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { withSchemaDefaults, type InferenceService, type ResourceRequirements } from '../../api/index.ts';
 import { routerSelector, scrapeAnnotations, standardLabels } from './labels.ts';
+import { routerAuth } from './router-auth.ts';
 import { routerObjectName } from './names.ts';
 import { containerPorts, GRPC_PORT, HTTP_PORT, type BuildOptions } from './options.ts';
 import { childMetadata } from './owner.ts';
@@ -21,6 +22,7 @@ export function routerDeployment(isvc: InferenceService, options: BuildOptions):
   const namespace = isvc.metadata.namespace ?? 'default';
   const router = withSchemaDefaults(isvc.spec).router;
   const termination = routerTermination();
+  const auth = routerAuth(isvc);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -39,11 +41,13 @@ export function routerDeployment(isvc: InferenceService, options: BuildOptions):
           topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: routerSelector(isvc) } }],
           securityContext: podSecurityContext(),
           ...(options.imagePullSecrets?.length ? { imagePullSecrets: options.imagePullSecrets.map((secret) => ({ name: secret })) } : {}),
+          ...(auth.volumes.length > 0 ? { volumes: [...auth.volumes] } : {}),
           containers: [{
             name: 'router',
             image: options.runtimeImage,
             ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
-            args: ['route', '--configmap', `${namespace}/${name}`, '--port', String(HTTP_PORT), '--grpc-port', String(GRPC_PORT), ...termination.args],
+            args: ['route', '--configmap', `${namespace}/${name}`, '--port', String(HTTP_PORT), '--grpc-port', String(GRPC_PORT), ...termination.args, ...auth.args],
+            ...(auth.volumeMounts.length > 0 ? { volumeMounts: [...auth.volumeMounts] } : {}),
             ports: containerPorts(),
             resources: containerResources(router.resources ?? DEFAULT_ROUTER_RESOURCES),
             lifecycle: termination.lifecycle,

@@ -1,5 +1,6 @@
 // `kubeinfer status <name>`: the InferenceService's status as a person reads
-// it: readiness, URL, each version's weight and replicas, stall reasons.
+// it: readiness, URL, each version's weight and replicas, stall reasons, and why
+// each version that is not ready is not.
 import { stringify } from 'yaml';
 import { mirrorOf, resolveVersions, type InferenceService, type RolloutStatus } from '../../api/index.ts';
 import { stepLabel } from '../../rollout/machine.ts';
@@ -23,29 +24,34 @@ export function formatStatus(isvc: InferenceService): string {
   const status = isvc.status ?? {};
   const conditions = status.conditions ?? [];
   const ready = conditions.find((condition) => condition.type === 'Ready');
+  // Stalled and Reconciling carry the same message as a not-ready Ready: print it once.
+  const repeated = (condition: { message: string }) => conditions.some((other) => other.type !== 'Ready' && other.status === 'True' && other.message === condition.message);
   const generation = isvc.metadata.generation ?? 0;
   const observed = status.observedGeneration;
   const lines = [
     `Name:        ${isvc.metadata.name} (namespace ${isvc.metadata.namespace})`,
     `URL:         ${status.url ?? '-'}`,
     `gRPC:        ${status.url === undefined ? '-' : `${new URL(status.url).hostname}:${GRPC_PORT} (plaintext h2c)`}`,
-    `Ready:       ${ready ? `${ready.status} (${ready.reason}) ${ready.message}` : 'Unknown (the operator has not reported yet)'}`,
+    `Ready:       ${ready ? `${ready.status} (${ready.reason})${repeated(ready) ? '' : ` ${ready.message}`}` : 'Unknown (the operator has not reported yet)'}`,
     ...conditions.filter((condition) => condition.type !== 'Ready' && condition.status === 'True').map((condition) => `${`${condition.type}:`.padEnd(12)} ${condition.reason}: ${condition.message}`),
     `Generation:  ${generation}${observed === generation ? '' : ` (operator has seen ${observed ?? 'none'} yet)`}`,
     `Traffic:     ${status.trafficSummary ?? '-'}`,
     '',
   ];
-  const rows = [['VERSION', 'WEIGHT', 'READY', 'REPLICAS', 'MODEL']];
+  const rows = [['VERSION', 'WEIGHT', 'READY', 'REPLICAS', 'REASON', 'MODEL']];
+  const problems: string[] = [];
   for (const version of isvc.spec.versions) {
     const live = status.versions?.find((entry) => entry.name === version.name);
     const weight = live ? String(live.weight) : String(version.weight ?? '-');
     const replicas = live ? `${live.readyReplicas}/${live.replicas}` : '-';
-    rows.push([version.name, weight, live ? String(live.ready) : '-', replicas, version.model.uri]);
+    rows.push([version.name, weight, live ? String(live.ready) : '-', replicas, live?.reason ?? '-', version.model.uri]);
+    if (live?.message) problems.push(`  ${version.name}: ${live.reason ?? ''}: ${live.message}`);
   }
   const mirror = mirrorOf(resolveVersions(isvc.spec));
   const mirrorLine = mirror ? `\nMirror:      ${mirror.percent}% of requests copied to ${mirror.version}` : '';
   const rollout = status.rollout ? `\n${formatRollout(status.rollout, isvc.spec.rollout?.steps.length ?? 0)}` : '';
-  return `${lines.join('\n')}${table(rows)}${mirrorLine}${rollout}\n`;
+  const problemLines = problems.length > 0 ? `\n\nVersions not ready:\n${problems.join('\n')}` : '';
+  return `${lines.join('\n')}${table(rows)}${mirrorLine}${rollout}${problemLines}\n`;
 }
 
 /** The rollout block of `kubeinfer status`: phase, step, effective weights, the last analysis and the candidate's share of live traffic. */

@@ -1,10 +1,11 @@
 // Problems only the operator can see, because they depend on the cluster rather
 // than on the manifest: GPUs no node offers, a credentials Secret that is
-// missing or lacks the keys the model URIs need. Each becomes a Stalled
+// missing or lacks the keys the model URIs need, a model only local mode can read. Each becomes a Stalled
 // condition whose message says what to do. Pure: callers pass what they read.
-import { resolveVersions, type InferenceService } from '../../api/index.ts';
-import { CREDENTIAL_PAIRS, REQUIRED_CREDENTIALS } from '../../contracts/index.ts';
+import { redactUri, resolveVersions, type InferenceService } from '../../api/index.ts';
+import { CREDENTIAL_PAIRS, CREDENTIAL_SETTINGS, REQUIRED_CREDENTIALS } from '../../contracts/index.ts';
 import { GPU_MEMORY_LABEL, GPU_PRODUCT_LABEL } from '../builders/gpu.ts';
+import { STORAGE_CREDENTIALS_SELECTOR } from '../builders/labels.ts';
 import type { KubeObject } from '../../kube/types.ts';
 
 /** A reason (CamelCase) and a message a person can act on. */
@@ -47,8 +48,29 @@ export function gpuProblem(isvc: InferenceService, nodes: readonly KubeObject[] 
   return { reason: 'GPUUnavailable', message: `no schedulable node offers ${asked}; ${available}. Fix spec.gpu or add matching nodes.` };
 }
 
+/** A relative file:// URI names a file next to a manifest on someone's machine: only local mode can read it. */
+export function localUriProblem(isvc: InferenceService): Problem | undefined {
+  const local = isvc.spec.versions.flatMap((version) => {
+    const steps = [...(version.pipeline?.preprocess ?? []), ...(version.pipeline?.postprocess ?? [])];
+    const uris = [version.model.uri, version.model.labels?.uri, ...steps.map((step) => step.model?.uri)];
+    return uris.filter((uri): uri is string => uri !== undefined && /^file:\/\/[^/]/.test(uri)).map((uri) => `version ${version.name} (${uri})`);
+  });
+  if (local.length === 0) return undefined;
+  const named = local.join(', ');
+  return { reason: 'InvalidSpec', message: `${named}: a relative file:// URI is read from the manifest's directory by \`kubeinfer run\` (local mode); no pod can read it. Use s3://, gs://, http(s):// or pvc:// in a cluster.` };
+}
+
 /** The Secret named by spec.storage.secretRef as read from the API: its keys, or that it does not exist. */
-export type SecretLookup = { readonly found: true; readonly keys: readonly string[] } | { readonly found: false };
+export type SecretLookup =
+  /** values: decoded, only so that messages copied from pods can be scrubbed of them. */
+  | { readonly found: true; readonly keys: readonly string[]; readonly values?: readonly string[] }
+  | { readonly found: false };
+
+/** The values of a Secret's entries that must never be quoted (every key but the settings, such as an endpoint or a region). */
+export function secretValues(entries: readonly (readonly [string, string])[]): string[] {
+  const settings: ReadonlySet<string> = new Set(CREDENTIAL_SETTINGS);
+  return entries.filter(([key]) => !settings.has(key)).map(([, value]) => value);
+}
 
 /** Storage credentials problems; undefined when no Secret is referenced or it has what the URIs need. */
 export function credentialsProblem(isvc: InferenceService, secret: SecretLookup | undefined): Problem | undefined {
@@ -57,7 +79,10 @@ export function credentialsProblem(isvc: InferenceService, secret: SecretLookup 
   const remote = isvc.spec.versions.filter((version) => !/^(pvc|file):\/\//.test(version.model.uri));
   if (remote.length === 0) return undefined;
   if (!secret.found) {
-    return { reason: 'StorageSecretNotFound', message: `Secret ${secretName} named in spec.storage.secretRef does not exist in namespace ${isvc.metadata.namespace}; create it with the credentials for ${remote.map((v) => v.model.uri).join(', ')}.` };
+    return {
+      reason: 'StorageSecretNotFound',
+      message: `Secret ${secretName} named in spec.storage.secretRef does not exist in namespace ${isvc.metadata.namespace} or lacks the label ${STORAGE_CREDENTIALS_SELECTOR}; create it with the credentials for ${remote.map((v) => redactUri(v.model.uri)).join(', ')} and that label.`,
+    };
   }
   const keys = new Set(secret.keys);
   for (const [a, b] of CREDENTIAL_PAIRS) {
@@ -67,7 +92,7 @@ export function credentialsProblem(isvc: InferenceService, secret: SecretLookup 
     const scheme = version.model.uri.slice(0, version.model.uri.indexOf(':'));
     const required = REQUIRED_CREDENTIALS[scheme];
     if (required && !required.keys.every((key) => keys.has(key))) {
-      return { reason: 'StorageCredentialsIncomplete', message: `version ${version.name} reads ${version.model.uri} but Secret ${secretName} has no ${required.hint}; add them to the Secret.` };
+      return { reason: 'StorageCredentialsIncomplete', message: `version ${version.name} reads ${redactUri(version.model.uri)} but Secret ${secretName} has no ${required.hint}; add them to the Secret.` };
     }
   }
   return undefined;

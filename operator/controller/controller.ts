@@ -3,15 +3,15 @@
 // else happens in reconcile, which reads the caches.
 import { ROLLOUT_ACTION_ANNOTATION, ROLLOUT_PAUSED_ANNOTATION } from '../../api/index.ts';
 import type { BuildOptions } from '../builders/index.ts';
-import { MANAGED_SELECTOR } from '../builders/labels.ts';
+import { MANAGED_SELECTOR, STORAGE_CREDENTIALS_SELECTOR } from '../builders/labels.ts';
 import type { Informer, InformerEvent, KubeClient } from '../../kube/client.ts';
 import { describeError } from '../../kube/errors.ts';
 import {
-  ConfigMapKind, DeploymentKind, HorizontalPodAutoscalerKind, InferenceServiceKind, NodeKind, PodDisruptionBudgetKind,
-  RoleBindingKind, RoleKind, ServiceAccountKind, ServiceKind, type ResourceKind,
+  ConfigMapKind, DeploymentKind, HorizontalPodAutoscalerKind, InferenceServiceKind, NetworkPolicyKind, NodeKind, PodDisruptionBudgetKind, PodKind,
+  ReplicaSetKind, RoleBindingKind, RoleKind, SecretKind, ServiceAccountKind, ServiceKind, type ResourceKind,
 } from '../../kube/resources.ts';
 import { objectKey, type KubeObject } from '../../kube/types.ts';
-import { ChildCache } from './cache.ts';
+import { ChildCache, ownerKeyOf } from './cache.ts';
 import { createEventRecorder } from './events.ts';
 import { PlanCache, specStamp } from './plans.ts';
 import { FigureWindows } from '../../rollout/windows.ts';
@@ -20,10 +20,11 @@ import { scopedInformer } from './informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { WorkQueue, type BackoffOptions } from './queue.ts';
 import { reconcile, SECRET_RECHECK_MS, type ReconcileContext, type ReconcileOutcome } from './reconcile.ts';
+import { WorkloadCache } from './workloads.ts';
 
 /** Every kind the operator creates; each gets an informer filtered by the managed-by label. */
 export const OWNED_KINDS: readonly ResourceKind[] = [
-  DeploymentKind, ServiceKind, HorizontalPodAutoscalerKind, PodDisruptionBudgetKind, ConfigMapKind, ServiceAccountKind, RoleKind, RoleBindingKind,
+  DeploymentKind, ServiceKind, HorizontalPodAutoscalerKind, PodDisruptionBudgetKind, ConfigMapKind, ServiceAccountKind, RoleKind, RoleBindingKind, NetworkPolicyKind,
 ];
 
 export interface ControllerOptions {
@@ -48,8 +49,13 @@ export class Controller {
   readonly #options: ControllerOptions;
   readonly #inferenceServices: Informer;
   readonly #owned: readonly Informer[];
+  /** ReplicaSets and pods of owned Deployments: read for status, never written. */
+  readonly #running: readonly Informer[];
   readonly #nodes: Informer;
+  /** Only Secrets that opted in as storage credentials (label-selected). */
+  readonly #secrets: Informer;
   readonly #children: ChildCache;
+  readonly #workloads: WorkloadCache;
   readonly #plans: PlanCache;
   readonly #generations = new Map<string, string>();
   readonly #nodeShapes = new Map<string, string>();
@@ -63,22 +69,29 @@ export class Controller {
     this.queue = new WorkQueue(options.backoff);
     this.#inferenceServices = scopedInformer(options.client, InferenceServiceKind, options.namespaces);
     this.#owned = OWNED_KINDS.map((kind) => scopedInformer(options.client, kind, options.namespaces, MANAGED_SELECTOR));
+    const replicaSets = scopedInformer(options.client, ReplicaSetKind, options.namespaces, MANAGED_SELECTOR);
+    const pods = scopedInformer(options.client, PodKind, options.namespaces, MANAGED_SELECTOR);
+    this.#running = [replicaSets, pods];
     this.#nodes = options.client.informer(NodeKind);
+    this.#secrets = scopedInformer(options.client, SecretKind, options.namespaces, STORAGE_CREDENTIALS_SELECTOR);
     this.#children = new ChildCache(this.#owned);
+    this.#workloads = new WorkloadCache(replicaSets, pods);
     this.#plans = new PlanCache(options.build);
     this.#inferenceServices.onEvent((event, object) => this.#onInferenceService(event, object));
     for (const informer of this.#owned) informer.onEvent((event, object) => this.#onChild(informer.resource, event, object));
+    for (const informer of this.#running) informer.onEvent((_event, object) => this.#onRunning(object));
     this.#nodes.onEvent((event, object) => this.#onNode(event, object));
+    this.#secrets.onEvent((_event, object) => this.#onSecret(object));
   }
 
   /** True once every informer has listed (the readiness probe). */
   get synced(): boolean {
-    return this.#inferenceServices.synced && this.#owned.every((informer) => informer.synced);
+    return this.#inferenceServices.synced && this.#secrets.synced && [...this.#owned, ...this.#running].every((informer) => informer.synced);
   }
 
   /** Starts the informers and waits until their caches are filled; they keep retrying on failure. */
   async startInformers(): Promise<void> {
-    const results = await Promise.all([this.#inferenceServices, ...this.#owned].map((informer) => informer.start()));
+    const results = await Promise.all([this.#inferenceServices, this.#secrets, ...this.#owned, ...this.#running].map((informer) => informer.start()));
     for (const result of results) if (!result.ok) this.#options.log({ msg: 'initial list failed; retrying in the background', error: describeError(result.error) });
     const nodes = await this.#nodes.start();
     this.#nodesUsable = nodes.ok;
@@ -95,7 +108,9 @@ export class Controller {
     const context: ReconcileContext = {
       client: this.#options.client,
       inferenceServices: this.#inferenceServices,
+      secrets: this.#secrets,
       children: this.#children,
+      workloads: this.#workloads,
       nodes: () => (this.#nodesUsable ? this.#nodes.list() : undefined),
       build: this.#options.build,
       plans: this.#plans,
@@ -122,7 +137,7 @@ export class Controller {
     if (this.#resync) clearInterval(this.#resync);
     this.queue.shutDown();
     await Promise.all(this.#workers);
-    for (const informer of [this.#inferenceServices, ...this.#owned, this.#nodes]) informer.stop();
+    for (const informer of [this.#inferenceServices, this.#secrets, ...this.#owned, ...this.#running, this.#nodes]) informer.stop();
   }
 
   async #work(context: ReconcileContext): Promise<void> {
@@ -174,6 +189,19 @@ export class Controller {
   #onChild(resource: ResourceKind, event: InformerEvent, object: KubeObject): void {
     const owner = this.#children.observe(resource, event, object);
     if (owner) this.queue.add(owner);
+  }
+
+  // Pods and ReplicaSets carry the InferenceService label (the pod template's); any change may change its status.
+  #onRunning(object: KubeObject): void {
+    const owner = ownerKeyOf(object);
+    if (owner) this.queue.add(owner);
+  }
+
+  /** A storage-credentials Secret changed (or gained or lost the label): look again at whoever names it. */
+  #onSecret(secret: KubeObject): void {
+    for (const isvc of this.#inferenceServices.list(secret.metadata.namespace)) {
+      if ((isvc.spec as { storage?: { secretRef?: { name?: string } } } | undefined)?.storage?.secretRef?.name === secret.metadata.name) this.queue.add(objectKey(isvc.metadata));
+    }
   }
 
   // Node heartbeats change nothing the GPU check reads; only labels, capacity and cordons matter.

@@ -13,14 +13,19 @@ export const operatorRules: readonly V1PolicyRule[] = [
   { apiGroups: ['apps'], resources: ['deployments'], verbs: WRITE },
   { apiGroups: [''], resources: ['services', 'configmaps', 'serviceaccounts'], verbs: WRITE },
   { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: WRITE },
+  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: WRITE },
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: WRITE },
   // The router's Role grants get/list/watch on one ConfigMap; the operator holds those verbs itself, so no escalate/bind.
   { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: WRITE },
-  // Only read, by name, to check that spec.storage.secretRef has the keys the model URIs need.
-  { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+  // Read only: why a version's pods are missing or failing, for status; rollouts also read each
+  // router pod's figures at its pod IP, and listing finds the pods.
+  { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get', 'list', 'watch'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+  // Watched with the label selector serving.kubeinfer.io/storage-credentials=true, to check that
+  // spec.storage.secretRef names an opted-in Secret with the keys the model URIs need. RBAC cannot
+  // limit list/watch by label; the operator never lists Secrets without that selector.
+  { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
-  // Rollouts read each router pod's figures at its pod IP; listing finds the pods.
-  { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
 ];
 
 /** Cluster-scoped: nodes, to report GPU placement no node can satisfy. Optional (the check is skipped without it). */

@@ -10,11 +10,15 @@ import { inferenceServiceUrl, routerObjectName, versionObjectName } from '../bui
 import { DEFAULT_CLUSTER_DOMAIN } from '../builders/options.ts';
 import type { Informer, KubeClient } from '../../kube/client.ts';
 import { describeError, type KubeError, type KubeErrorKind } from '../../kube/errors.ts';
-import { DeploymentKind, InferenceServiceKind, resourceFor, SecretKind } from '../../kube/resources.ts';
+import { DeploymentKind, InferenceServiceKind, resourceFor } from '../../kube/resources.ts';
 import { inNamespace, parseObjectKey, type KubeObject } from '../../kube/types.ts';
 import type { ChildCache } from './cache.ts';
-import { credentialsProblem, gpuProblem, type Problem, type SecretLookup } from './checks.ts';
+import { credentialsProblem, gpuProblem, localUriProblem, secretValues, type Problem, type SecretLookup } from './checks.ts';
 import { applyReason } from './drift.ts';
+import { workloadFinding } from './failures.ts';
+import { redact } from './redact.ts';
+import type { WorkloadCache } from './workloads.ts';
+import { foreignChildren, notOwnedProblem } from './ownership.ts';
 import type { EventRecorder } from './events.ts';
 import { desiredStatus, readyCondition, stalledStatus } from './status.ts';
 import type { PlanCache } from './plans.ts';
@@ -25,7 +29,11 @@ import { decideRollout } from './rollouts.ts';
 export interface ReconcileContext {
   readonly client: KubeClient;
   readonly inferenceServices: Informer;
+  /** Secrets labelled as storage credentials; any other Secret is invisible to the operator. */
+  readonly secrets: Informer;
   readonly children: ChildCache;
+  /** ReplicaSets and pods of the owned Deployments, to say why one is not ready. */
+  readonly workloads: WorkloadCache;
   /** Nodes for GPU checks; undefined when the operator may not list them. */
   readonly nodes: () => readonly KubeObject[] | undefined;
   readonly build: BuildOptions;
@@ -33,7 +41,7 @@ export interface ReconcileContext {
   readonly plans: PlanCache;
   readonly events: EventRecorder;
   readonly log: (event: Record<string, unknown>) => void;
-  /** How soon to re-read a credentials Secret that was missing or incomplete (Secrets are not watched). */
+  /** How soon to look again at what no informer watches: a namesake child we do not own. */
   readonly secretRecheckMs: number;
   /** The routers' figures, read for rollout analysis. */
   readonly figures: RouterFiguresSource;
@@ -59,7 +67,7 @@ interface ChildFailure {
   readonly error: KubeError;
 }
 
-/** Default wait before re-reading a credentials Secret that was missing or incomplete. */
+/** Default wait before looking again at a namesake child we do not own. */
 export const SECRET_RECHECK_MS = 30_000;
 
 /** Converges one InferenceService (key `namespace/name`). */
@@ -72,9 +80,18 @@ export async function reconcile(context: ReconcileContext, key: string): Promise
     return { kind: 'done' };
   }
   const isvc = checked.value;
-  const secret = await lookupSecret(context, isvc);
-  if (!secret.ok) return { kind: 'retry', reason: secret.error.kind, error: `reading Secret: ${describeError(secret.error)}` };
-  const problems = [gpuProblem(isvc, context.nodes()), credentialsProblem(isvc, secret.value)].filter((p): p is Problem => p !== undefined);
+  const secret = lookupSecret(context, isvc);
+  const problems = [localUriProblem(isvc), gpuProblem(isvc, context.nodes()), credentialsProblem(isvc, secret)].filter((p): p is Problem => p !== undefined);
+  const secretValues = secret?.found ? (secret.values ?? []) : [];
+  // A Secret that has not opted in must not be mounted: nothing is applied until it does (its label event brings us back).
+  if (problems.some((problem) => problem.reason === 'StorageSecretNotFound')) return stallWithoutApplying(context, cached, isvc, problems, secretValues, { kind: 'done' });
+  const foreign = await foreignChildren(context.client, context.children, isvc.metadata.uid ?? '', desired);
+  if (!foreign.ok) return { kind: 'retry', reason: foreign.error.kind, error: `reading children: ${describeError(foreign.error)}` };
+  // Not even the children we could create: a half-built InferenceService next to someone else's Service helps no one.
+  // Foreign objects carry none of our labels, so no event says when they go: look again later.
+  if (foreign.value.length > 0) {
+    return stallWithoutApplying(context, cached, isvc, [...problems, notOwnedProblem(foreign.value)], secretValues, { kind: 'requeue', afterMs: context.secretRecheckMs });
+  }
   const rollout = await decideRollout(context, isvc, new Date());
   const children = rollout.status === undefined ? desired : withEffectiveTraffic(desired, isvc, rollout);
   const applied = await applyChildren(context, children);
@@ -85,26 +102,30 @@ export async function reconcile(context: ReconcileContext, key: string): Promise
   const permanent = failures.filter((failure) => failure.error.kind === 'Invalid');
   const retryable = failures.filter((failure) => failure.error.kind !== 'Invalid');
   const stalled = [...problems, ...permanent.map(rejectionProblem)];
-  await publishStatus(context, cached, statusFor(context, isvc, stalled, retryable, rollout), changes, failures);
+  await publishStatus(context, cached, statusFor(context, isvc, stalled, retryable, rollout, secretValues), changes, failures);
   const [firstRetryable] = retryable;
   if (firstRetryable) return { kind: 'retry', reason: firstRetryable.error.kind, error: retryable.map(describeFailure).join('; ') };
   // Rollout steps and analysis intervals are timed: nothing else would wake this key at the right moment.
-  const recheck = problems.some((problem) => problem.reason.startsWith('Storage')) ? context.secretRecheckMs : undefined;
-  const afterMs = Math.min(recheck ?? Infinity, rollout.nextCheckMs ?? Infinity);
-  return afterMs === Infinity ? { kind: 'done' } : { kind: 'requeue', afterMs };
+  return rollout.nextCheckMs === undefined ? { kind: 'done' } : { kind: 'requeue', afterMs: rollout.nextCheckMs };
 }
 
-async function lookupSecret(context: ReconcileContext, isvc: InferenceService): Promise<{ ok: true; value: SecretLookup | undefined } | { ok: false; error: KubeError }> {
+async function stallWithoutApplying(
+  context: ReconcileContext, cached: KubeObject, isvc: InferenceService, problems: readonly Problem[], secretValues: readonly string[], outcome: ReconcileOutcome,
+): Promise<ReconcileOutcome> {
+  await publishStatus(context, cached, statusFor(context, isvc, problems, [], undefined, secretValues), [], []);
+  return outcome;
+}
+
+/** The opted-in Secret named by spec.storage.secretRef, from the label-selected cache. */
+function lookupSecret(context: ReconcileContext, isvc: InferenceService): SecretLookup | undefined {
   const name = isvc.spec.storage?.secretRef?.name;
-  if (!name) return { ok: true, value: undefined };
-  const read = await context.client.get(SecretKind, { namespace: isvc.metadata.namespace, name });
-  if (read.ok) {
-    const keys = [...Object.keys((read.value.data as object | undefined) ?? {}), ...Object.keys((read.value.stringData as object | undefined) ?? {})];
-    return { ok: true, value: { found: true, keys } };
-  }
-  if (read.error.kind === 'NotFound') return { ok: true, value: { found: false } };
-  if (read.error.kind === 'Forbidden') return { ok: true, value: undefined }; // cannot check: let fetch-model report it
-  return read;
+  if (!name) return undefined;
+  const secret = context.secrets.get({ namespace: isvc.metadata.namespace, name });
+  if (!secret) return { found: false };
+  const data = (secret.data as Record<string, string> | undefined) ?? {};
+  const stringData = (secret.stringData as Record<string, string> | undefined) ?? {};
+  const entries = [...Object.entries(data).map(([key, value]) => [key, Buffer.from(value, 'base64').toString()] as const), ...Object.entries(stringData)];
+  return { found: true, keys: entries.map(([key]) => key), values: secretValues(entries) };
 }
 
 async function applyChildren(context: ReconcileContext, desired: readonly KubeObject[]): Promise<{ changes: ChildChange[]; failures: ChildFailure[] }> {
@@ -150,11 +171,13 @@ function describeFailure(failure: ChildFailure): string {
   return `${failure.object.kind} ${failure.object.metadata.name}: ${describeError(failure.error)}`;
 }
 
-function statusFor(context: ReconcileContext, isvc: InferenceService, problems: readonly Problem[], transient: readonly ChildFailure[], rollout: RolloutDecision): InferenceServiceStatus {
+function statusFor(context: ReconcileContext, isvc: InferenceService, problems: readonly Problem[], transient: readonly ChildFailure[], rollout: RolloutDecision | undefined, secretValues: readonly string[]): InferenceServiceStatus {
   const name = isvc.metadata.name ?? '';
   const namespace = isvc.metadata.namespace ?? 'default';
+  const scrub = (text: string) => redact(text, secretValues);
   return desiredStatus(isvc, {
     deployment: (deployment) => context.children.get(DeploymentKind, { namespace, name: deployment }),
+    diagnose: (deployment) => workloadFinding(deployment, deployment ? context.workloads.of(deployment) : { pods: [] }, scrub),
     versionDeploymentName: (version) => versionObjectName(name, version),
     routerDeploymentName: routerObjectName(name),
     url: inferenceServiceUrl(name, namespace, context.build.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN),
@@ -193,8 +216,6 @@ async function recordEvents(context: ReconcileContext, subject: KubeObject, befo
   for (const failure of failures) records.push(context.events.record(subject, 'Warning', 'ApplyFailed', describeFailure(failure)));
   const wasReady = readyCondition(before);
   const ready = readyCondition(after);
-  const stalled = after.conditions?.find((condition) => condition.type === 'Stalled');
-  const wasStalled = before?.conditions?.find((condition) => condition.type === 'Stalled');
   if (ready?.status === 'True' && wasReady?.status !== 'True') records.push(context.events.record(subject, 'Normal', 'Ready', ready.message));
   const step = after.rollout;
   const stepBefore = before?.rollout;
@@ -202,6 +223,27 @@ async function recordEvents(context: ReconcileContext, subject: KubeObject, befo
   if (step && step.phase !== 'Aborted' && (step.phase !== stepBefore?.phase || step.step !== stepBefore.step || step.target !== stepBefore.target)) {
     records.push(context.events.record(subject, 'Normal', `Rollout${step.phase}`, step.message));
   }
-  if (stalled && (wasStalled?.reason !== stalled.reason || wasStalled.message !== stalled.message)) records.push(context.events.record(subject, 'Warning', stalled.reason, stalled.message));
+  for (const warning of stallWarnings(before, after)) records.push(context.events.record(subject, 'Warning', warning.reason, warning.message));
   await Promise.all(records);
+}
+
+/**
+ * One Warning per transition: a version whose failure reason changed, and a Stalled condition whose
+ * reason changed (or, for problems not tied to a version, whose message did). A version's message
+ * alone changes with every crash-loop attempt or image back-off; that is status, not news.
+ */
+function stallWarnings(before: InferenceServiceStatus | undefined, after: InferenceServiceStatus): Problem[] {
+  const warnings: Problem[] = [];
+  for (const version of after.versions ?? []) {
+    const previous = before?.versions?.find((entry) => entry.name === version.name);
+    if (version.reason && version.reason !== 'Progressing' && version.reason !== previous?.reason) {
+      warnings.push({ reason: version.reason, message: `version ${version.name}: ${version.message ?? ''}` });
+    }
+  }
+  const stalled = after.conditions?.find((condition) => condition.type === 'Stalled');
+  const wasStalled = before?.conditions?.find((condition) => condition.type === 'Stalled');
+  if (!stalled || warnings.some((warning) => warning.reason === stalled.reason)) return warnings;
+  const fromWorkload = (after.versions ?? []).some((version) => version.reason === stalled.reason) || stalled.message.startsWith('router: ');
+  const changed = wasStalled?.reason !== stalled.reason || (!fromWorkload && wasStalled.message !== stalled.message);
+  return changed ? [...warnings, { reason: stalled.reason, message: stalled.message }] : warnings;
 }

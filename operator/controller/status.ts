@@ -8,6 +8,7 @@ import type { RolloutDecision } from '../../rollout/machine.ts';
 import { minimumAvailable } from '../builders/scaling.ts';
 import type { KubeObject } from '../../kube/types.ts';
 import type { Problem } from './checks.ts';
+import type { Finding } from './failures.ts';
 
 interface DeploymentShape {
   readonly metadata: { readonly generation?: number };
@@ -18,7 +19,6 @@ interface DeploymentShape {
     readonly updatedReplicas?: number;
     readonly readyReplicas?: number;
     readonly availableReplicas?: number;
-    readonly conditions?: readonly { type: string; status: string; reason?: string; message?: string }[];
   };
 }
 
@@ -29,8 +29,6 @@ export interface WorkloadProgress {
   readonly replicas: number;
   readonly readyReplicas: number;
   readonly ready: boolean;
-  /** Set when the Deployment controller gave up (ProgressDeadlineExceeded). */
-  readonly failure?: string;
 }
 
 /** A Deployment is ready when its controller saw the latest spec, no old-template pods remain and enough pods are available (minimumAvailable: an HPA's floor). */
@@ -46,14 +44,14 @@ export function workloadProgress(object: KubeObject | undefined, minimumAvailabl
   // With an HPA, ready means serving at least the declared floor; the count above it moves with load
   // and must not flip readiness. A fixed count must be fully rolled out and available.
   const enough = minimumAvailable !== undefined ? available >= minimumAvailable : updated >= desired && available >= Math.max(desired, 1);
-  const ready = observed && replicas <= updated && enough;
-  const stuck = status.conditions?.find((c) => c.type === 'Progressing' && c.status === 'False' && c.reason === 'ProgressDeadlineExceeded');
-  return { desired, replicas, readyReplicas: status.readyReplicas ?? 0, ready, ...(stuck ? { failure: stuck.message ?? 'progress deadline exceeded' } : {}) };
+  return { desired, replicas, readyReplicas: status.readyReplicas ?? 0, ready: observed && replicas <= updated && enough };
 }
 
 export interface StatusInputs {
   /** Live Deployment by name (from the cache). */
   readonly deployment: (name: string) => KubeObject | undefined;
+  /** Why a Deployment that is not ready is not ready (controller/failures.ts). */
+  readonly diagnose: (deployment: KubeObject | undefined) => Finding;
   readonly versionDeploymentName: (version: string) => string;
   readonly routerDeploymentName: string;
   readonly url: string;
@@ -62,7 +60,7 @@ export interface StatusInputs {
   /** A transient failure during this reconcile (keeps Reconciling, retried with backoff). */
   readonly transientFailure?: string | undefined;
   /** The rollout's state and effective traffic; absent when the spec's weights apply as they are. */
-  readonly rollout?: RolloutDecision;
+  readonly rollout?: RolloutDecision | undefined;
   readonly now: Date;
 }
 
@@ -83,18 +81,36 @@ function rolloutState(rollout: RolloutDecision | undefined): { problems: Problem
   return { problems: [], waiting: [`rollout (${status.phase}: ${status.message})`] };
 }
 
+interface WorkloadReport {
+  /** `version v1` or `router`. */
+  readonly subject: string;
+  readonly progress: WorkloadProgress;
+  /** Set only while not ready. */
+  readonly finding?: Finding;
+}
+
+function report(inputs: StatusInputs, subject: string, deploymentName: string, minimum?: number): WorkloadReport {
+  const deployment = inputs.deployment(deploymentName);
+  const progress = workloadProgress(deployment, minimum);
+  return { subject, progress, ...(progress.ready ? {} : { finding: inputs.diagnose(deployment) }) };
+}
+
 /** The status the InferenceService should have now. */
 export function desiredStatus(isvc: InferenceService, inputs: StatusInputs): InferenceServiceStatus {
   const resolved = resolveVersions(isvc.spec);
   const traffic = trafficSummary(resolved, inputs.rollout);
   const rollout = rolloutState(inputs.rollout);
-  const progress = resolved.map((version) =>
-    ({ version, progress: workloadProgress(inputs.deployment(inputs.versionDeploymentName(version.name)), minimumAvailable(version)) }));
-  const versions: VersionStatus[] = progress.map(({ version, progress: p }) =>
-    ({ name: version.name, weight: effectiveWeight(version, inputs.rollout), replicas: p.replicas, readyReplicas: p.readyReplicas, ready: p.ready }));
-  const router = workloadProgress(inputs.deployment(inputs.routerDeploymentName));
-  const stuck = progress.flatMap(({ version, progress: p }) =>
-    p.failure ? [{ reason: 'ProgressDeadlineExceeded', message: `version ${version.name}: ${p.failure}` }] : []);
+  const versionReports = resolved.map((version) => ({
+    version, workload: report(inputs, `version ${version.name}`, inputs.versionDeploymentName(version.name), minimumAvailable(version)),
+  }));
+  const versions: VersionStatus[] = versionReports.map(({ version, workload: { progress: p, finding } }) => {
+    return {
+      name: version.name, weight: effectiveWeight(version, inputs.rollout), replicas: p.replicas, readyReplicas: p.readyReplicas, ready: p.ready,
+      ...(finding ? { reason: finding.reason, message: finding.message } : {}),
+    };
+  });
+  const workloads = [...versionReports.map(({ workload }) => workload), report(inputs, 'router', inputs.routerDeploymentName)];
+  const stuck = workloads.flatMap(({ subject, finding }) => (finding?.stalled ? [{ reason: finding.reason, message: `${subject}: ${finding.message}` }] : []));
   const problems = [...inputs.problems, ...stuck, ...rollout.problems];
   const generation = isvc.metadata.generation ?? 0;
   const condition = conditionFactory(generation, inputs.now);
@@ -104,8 +120,8 @@ export function desiredStatus(isvc: InferenceService, inputs: StatusInputs): Inf
     conditions = stalledConditions(condition, [firstProblem, ...moreProblems]);
   } else {
     const waiting = [
-      ...progress.filter(({ progress: p }) => !p.ready).map(({ version, progress: p }) => `version ${version.name} (${p.readyReplicas}/${p.desired} ready)`),
-      ...(router.ready ? [] : [`router (${router.readyReplicas}/${router.desired} ready)`]),
+      ...workloads.filter(({ progress: p }) => !p.ready)
+        .map(({ subject, progress: p, finding }) => `${subject} (${p.readyReplicas}/${p.desired} ready${finding ? `: ${finding.message}` : ''})`),
       ...rollout.waiting,
     ];
     if (inputs.transientFailure) waiting.unshift(inputs.transientFailure);

@@ -11,6 +11,7 @@ export interface RunCommandFlags {
   readonly host: string;
   readonly name?: string;
   readonly verbose: boolean;
+  readonly apiKeysFile?: string;
 }
 
 /** Runs the InferenceService in `flags.filename` until Ctrl-C; resolves with the exit code. */
@@ -31,6 +32,7 @@ export async function runCommand(flags: RunCommandFlags): Promise<number> {
     verbose: flags.verbose,
     out: (line) => process.stdout.write(`${line}\n`),
     ...(flags.name === undefined ? {} : { name: flags.name }),
+    ...(flags.apiKeysFile === undefined ? {} : { apiKeysFile: flags.apiKeysFile }),
   });
 }
 

@@ -56,8 +56,9 @@ export function runtimeEnv(version: ResolvedVersion): Record<string, string> {
 }
 
 /** The router configuration for a plan, given where each version's runtime listens. */
-export function routerConfigFor(plan: Pick<LocalPlan, 'model' | 'versions'>, backends: ReadonlyMap<string, { readonly url: string; readonly grpcUrl: string }>): RouterConfig {
-  return buildRouterConfig(plan.model, plan.versions, (version) => backends.get(version) ?? { url: '', grpcUrl: '' });
+export function routerConfigFor(plan: Pick<LocalPlan, 'model' | 'versions' | 'mirror'>, backends: ReadonlyMap<string, { readonly url: string; readonly grpcUrl: string }>): RouterConfig {
+  // The plan's mirror, not one derived from the versions: a rollout's shadow replaces it.
+  return buildRouterConfig(plan.model, plan.versions, (version) => backends.get(version) ?? { url: '', grpcUrl: '' }, plan.mirror ?? undefined);
 }
 
 /** Whether an edited manifest can be applied live: same versions, same models, same settings. */

@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { formatRouterConfig, ROUTER_CONFIG_KEY } from '../../contracts/index.ts';
 import { startRouter, watchConfigFile } from '../router/index.ts';
-import type { ConfigWatch, Router } from '../router/index.ts';
+import type { ConfigWatch, Router, RouterOptions } from '../router/index.ts';
+import { loadApiKeys } from '../auth/api-keys.ts';
+import { apiKeyGuard } from '../auth/guard.ts';
 import { killNow, startRuntime, waitUntilReady } from './runtimes.ts';
 import type { RunningRuntime } from './runtimes.ts';
 import { fetchVersionModels } from './models.ts';
@@ -29,6 +31,8 @@ export interface LocalRunOptions {
   readonly grpcPort: number;
   readonly verbose: boolean;
   readonly out: (line: string) => void;
+  /** Keys the router requires (one per line); also turns on audit lines. */
+  readonly apiKeysFile?: string;
 }
 
 /** The running pieces, so that one function can stop whatever got started. */
@@ -81,15 +85,26 @@ async function startAll(options: LocalRunOptions, started: Started, signal: Abor
   const urls = new Map(started.runtimes.map((r) => [r.version, r]));
   const configPath = join(started.workDir, ROUTER_CONFIG_KEY);
   await writeAtomically(configPath, formatRouterConfig(routerConfigFor(plan, urls)));
-  started.router = await startRouter({ host: options.host, port: options.port, grpcPort: options.grpcPort, ...(options.verbose ? { log: (e) => out(`[router] ${JSON.stringify(e)}`) } : {}) }).catch((error: NodeJS.ErrnoException) => {
+  const access = await accessOptions(options.apiKeysFile, out);
+  started.router = await startRouter({ host: options.host, port: options.port, grpcPort: options.grpcPort, ...access, ...(options.verbose ? { log: (e) => out(`[router] ${JSON.stringify(e)}`) } : {}) }).catch((error: NodeJS.ErrnoException) => {
     throw new Error(error.code === 'EADDRINUSE' ? `port ${options.port} or ${options.grpcPort} is in use; choose others with --port and --grpc-port` : error.message);
   });
   started.watches.push(await watchConfigFile(configPath, started.router));
   await printReady(out, options.file, plan, started.router, started.runtimes);
+  if (options.apiKeysFile !== undefined) out(`Requests need a key from ${options.apiKeysFile}: add -H 'authorization: Bearer <key>' (or x-api-key: <key>).`);
   const write = (next: LocalPlan) => writeAtomically(configPath, formatRouterConfig(routerConfigFor(next, urls)));
   started.rollout = startLocalRollout({ plan, routerUrl: started.router.url, write, out });
   const rollout = started.rollout;
   started.watches.push(await watchManifest(options.file, plan, (next) => rollout.apply(next), out, options.name));
+}
+
+/** The router's guard and audit for `--api-keys-file`; nothing without it. */
+async function accessOptions(apiKeysFile: string | undefined, out: (line: string) => void): Promise<Pick<RouterOptions, 'guard' | 'audit'>> {
+  if (apiKeysFile === undefined) return {};
+  const keys = await loadApiKeys(apiKeysFile).catch((error: Error) => {
+    throw new Error(`cannot read --api-keys-file: ${error.message}`);
+  });
+  return { guard: apiKeyGuard(keys), audit: (line) => out(`[audit] ${JSON.stringify({ time: new Date().toISOString(), ...line })}`) };
 }
 
 function reportExit(runtime: RunningRuntime, how: string, started: Started, out: (line: string) => void): void {

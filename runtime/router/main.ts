@@ -1,5 +1,6 @@
 // `kubeinfer route` as a process: flags -> router + configuration source, JSON logs on
 // stdout, and a graceful stop on SIGTERM/SIGINT (not-ready, finish in-flight, exit 0).
+import { apiKeyGuard, kubernetesGuard, type AccessGuard } from '../auth/guard.ts';
 import { startRouter } from './server.ts';
 import type { Router } from './server.ts';
 import { parseRouterLimits } from './settings.ts';
@@ -13,8 +14,13 @@ export interface RouteCommandFlags {
   readonly port: string;
   readonly grpcPort: string;
   readonly host: string;
+  readonly apiKeysFile?: string;
+  readonly authKubernetes?: string;
+  readonly authCacheTtlMs?: string;
+  readonly protectMetrics?: boolean;
+  readonly audit?: boolean;
   /** The numeric flags of settings.ts, as commander hands them over. */
-  readonly [limit: string]: string | undefined;
+  readonly [limit: string]: string | boolean | undefined;
 }
 
 const SHUTDOWN_GRACE_MS = 20_000;
@@ -37,9 +43,12 @@ export async function runRouteCommand(flags: RouteCommandFlags): Promise<number>
   const limits = parseRouterLimits(flags);
   if (typeof limits === 'string') return fail(limits);
   if ((flags.configFile === undefined) === (flags.configmap === undefined)) return fail('give exactly one of --config-file <path> or --configmap <namespace/name>');
+  const guard = await openGuard(flags);
+  if (typeof guard === 'string') return fail(guard);
+  const audit = flags.audit === true || guard !== undefined ? logJson : undefined;
   const grpcPort = Number(flags.grpcPort);
   if (!Number.isInteger(grpcPort) || grpcPort < 0 || grpcPort > 65535) return fail(`--grpc-port must be an integer from 0 to 65535, got "${flags.grpcPort}"`);
-  const router = await startRouter({ ...limits, host: flags.host, port, ...(grpcPort === 0 ? {} : { grpcPort }), processMetrics: true, log: logJson }).catch(
+  const router = await startRouter({ ...limits, host: flags.host, port, ...(grpcPort === 0 ? {} : { grpcPort }), processMetrics: true, log: logJson, guard, protectMetrics: flags.protectMetrics, audit }).catch(
     (error: NodeJS.ErrnoException) => `cannot listen on ${flags.host}:${port} (gRPC ${flags.grpcPort}): ${error.code ?? error.message}`,
   );
   if (typeof router === 'string') return fail(router);
@@ -48,12 +57,32 @@ export async function runRouteCommand(flags: RouteCommandFlags): Promise<number>
     await router.close(0);
     return fail(source);
   }
-  logJson({ level: 'info', msg: 'router listening', url: router.url, grpcPort: router.grpcPort, source: flags.configFile ?? `configmap ${flags.configmap}` });
+  logJson({ level: 'info', msg: 'router listening', url: router.url, grpcPort: router.grpcPort, source: flags.configFile ?? `configmap ${flags.configmap}`, auth: guard?.mode ?? 'none' });
   const signal = await stopSignal;
   logJson({ level: 'info', msg: 'stopping: not ready, then finishing requests in flight', signal, delayMs: limits.shutdownDelayMs });
   await router.close(SHUTDOWN_GRACE_MS, limits.shutdownDelayMs);
   await source.stop();
   return 0;
+}
+
+/** The access guard the flags ask for: API keys, Kubernetes reviews, or none. */
+async function openGuard(flags: RouteCommandFlags): Promise<AccessGuard | undefined | string> {
+  if (flags.apiKeysFile !== undefined && flags.authKubernetes !== undefined) return 'give at most one of --api-keys-file and --auth-kubernetes';
+  if (flags.apiKeysFile !== undefined) {
+    const { loadApiKeys } = await import('../auth/api-keys.ts');
+    const keys = await loadApiKeys(flags.apiKeysFile).catch((error: Error) => `cannot read API keys: ${error.message}`);
+    return typeof keys === 'string' ? keys : apiKeyGuard(keys);
+  }
+  if (flags.authKubernetes === undefined) return undefined;
+  const [namespace, name, ...rest] = flags.authKubernetes.split('/');
+  if (!namespace || !name || rest.length > 0) return `--auth-kubernetes must be <namespace>/<inferenceservice>, got "${flags.authKubernetes}"`;
+  const ttlMs = Number(flags.authCacheTtlMs);
+  if (!Number.isInteger(ttlMs) || ttlMs < 0) return `--auth-cache-ttl-ms must be a non-negative integer, got "${flags.authCacheTtlMs}"`;
+  const { loadKubeConfig } = await import('../../kube/kubeconfig.ts');
+  const loaded = loadKubeConfig(flags.kubeconfig);
+  if (!loaded.ok) return loaded.message;
+  const { kubernetesReviews } = await import('../auth/kubernetes.ts');
+  return kubernetesGuard(kubernetesReviews(loaded.kubeConfig, namespace, name, ttlMs), name);
 }
 
 async function openSource(flags: RouteCommandFlags, router: Router): Promise<ConfigWatch | string> {

@@ -94,7 +94,8 @@ function collectBody(req: IncomingMessage, held: Held, maxBytes: number, then: (
 
 function send(req: IncomingMessage, body: Buffer, backend: Backend, metrics: VersionMetrics, settings: MirrorSettings, done: () => void, answered?: AnswerSink): void {
   const started = performance.now();
-  const headers = forwardedRequestHeaders(req, backend);
+  // A shadow version is not where the caller meant its credentials to go.
+  const headers = forwardedRequestHeaders(req, backend, true);
   delete headers['transfer-encoding'];
   headers['content-length'] = body.length;
   headers[MIRROR_HEADER] = 'true';

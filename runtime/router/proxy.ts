@@ -4,6 +4,7 @@
 import { request } from 'node:http';
 import type { Agent, IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { BackendFailure, VersionMetrics } from './metrics.ts';
+import { CREDENTIAL_HEADERS } from '../auth/guard.ts';
 import { VERSION_HEADER } from './route.ts';
 import { boundedBody, type AnswerSink } from './shadow.ts';
 import type { Backend } from './table.ts';
@@ -21,6 +22,8 @@ export interface ProxySettings {
   readonly agent: Agent;
   /** Longest silence from a backend (no response bytes) before the request fails with 504. */
   readonly timeoutMs: number;
+  /** Drop Authorization, x-api-key and cookies: set when the router itself checked them. */
+  readonly withoutCredentials: boolean;
   /** Largest answer kept to compare with a mirrored one. */
   readonly maxComparedBytes: number;
   /** Longest the whole exchange may take, however steadily bytes flow. */
@@ -33,11 +36,20 @@ export interface ProxyTarget {
   readonly metrics: VersionMetrics;
 }
 
-/** Proxies `req` to `target` and answers `res`; records metrics; calls `done` once at the end, and `answered` (a mirrored request's live answer) once it is complete. */
-export function proxyRequest(req: IncomingMessage, res: ServerResponse, target: ProxyTarget, settings: ProxySettings, done: () => void, answered?: AnswerSink): void {
+/** What one proxied exchange amounted to, for the audit line. */
+export interface Exchange {
+  readonly status: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
+/** Proxies `req` to `target` and answers `res` (plus `extraHeaders`); records metrics; calls `done` once at the end, and `answered` (a mirrored request's live answer) once it is complete. */
+export function proxyRequest(req: IncomingMessage, res: ServerResponse, target: ProxyTarget, settings: ProxySettings, done: (exchange: Exchange) => void, answered?: AnswerSink, extraHeaders?: OutgoingHttpHeaders): void {
   const { backend, metrics } = target;
   const started = performance.now();
   let failure: BackendFailure | undefined;
+  let bytesIn = 0;
+  let bytesOut = 0;
   metrics.inFlight.inc();
   const upstream = request({
     agent: settings.agent,
@@ -45,7 +57,7 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, target: 
     port: backend.port,
     method: req.method,
     path: req.url,
-    headers: forwardedRequestHeaders(req, backend),
+    headers: forwardedRequestHeaders(req, backend, settings.withoutCredentials),
   });
   upstream.setTimeout(settings.timeoutMs, () => upstream.destroy(timeoutError(settings.timeoutMs)));
   const deadline = setTimeout(() => upstream.destroy(timeoutError(settings.deadlineMs)), settings.deadlineMs);
@@ -62,8 +74,9 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, target: 
     sendFailure(res, failure, target, error);
   };
   upstream.on('response', (answer) => {
-    res.writeHead(answer.statusCode ?? 502, returnedResponseHeaders(answer.headers, backend.version));
+    res.writeHead(answer.statusCode ?? 502, { ...returnedResponseHeaders(answer.headers, backend.version), ...extraHeaders });
     answer.on('error', onFailure);
+    if (extraHeaders !== undefined) answer.on('data', (chunk: Buffer) => (bytesOut += chunk.length));
     if (answered !== undefined) keepAnswer(answer, settings.maxComparedBytes, answered);
     answer.pipe(res);
   });
@@ -73,10 +86,13 @@ export function proxyRequest(req: IncomingMessage, res: ServerResponse, target: 
     metrics.inFlight.dec();
     const complete = res.writableFinished;
     if (!complete && failure === undefined) upstream.destroy();
-    metrics.observe(complete || failure !== undefined ? res.statusCode : CLIENT_CLOSED, (performance.now() - started) / 1000);
-    done();
+    const status = complete || failure !== undefined ? res.statusCode : CLIENT_CLOSED;
+    metrics.observe(status, (performance.now() - started) / 1000);
+    done({ status, bytesIn, bytesOut });
   });
   req.pipe(upstream);
+  // Counting costs a listener per chunk, so only an audited exchange (one with extra headers) pays it.
+  if (extraHeaders !== undefined) req.on('data', (chunk: Buffer) => (bytesIn += chunk.length));
 }
 
 /** Keeps a copy of an answer (up to `maxBytes`) alongside the pipe to the client. */
@@ -86,12 +102,12 @@ export function keepAnswer(answer: IncomingMessage, maxBytes: number, answered: 
   answer.once('end', () => answered(answer.statusCode, kept.body()));
 }
 
-/** Copies request headers except hop-by-hop ones; Host names the backend. */
-export function forwardedRequestHeaders(req: IncomingMessage, backend: Backend): OutgoingHttpHeaders {
+/** Copies request headers except hop-by-hop ones (and the caller's credentials when asked); Host names the backend. */
+export function forwardedRequestHeaders(req: IncomingMessage, backend: Backend, withoutCredentials = false): OutgoingHttpHeaders {
   const incoming = req.headers;
   const headers: OutgoingHttpHeaders = {};
   for (const name in incoming) {
-    if (!HOP_BY_HOP.has(name)) headers[name] = incoming[name];
+    if (!HOP_BY_HOP.has(name) && !(withoutCredentials && CREDENTIAL_HEADERS.includes(name))) headers[name] = incoming[name];
   }
   headers.host = backend.host;
   if (incoming.host !== undefined) headers['x-forwarded-host'] = incoming.host;

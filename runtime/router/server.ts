@@ -11,10 +11,12 @@ import { startGrpcRouter } from './grpc-proxy.ts';
 import { createMirror } from './mirror.ts';
 import { proxyRequest } from './proxy.ts';
 import type { ProxySettings } from './proxy.ts';
-import { VERSION_HEADER, resolveRoute } from './route.ts';
+import { VERSION_HEADER, resolveRoute, type Route } from './route.ts';
 import { pairAnswers, type AnswerSink } from './shadow.ts';
 import { routerFigures } from './stats.ts';
 import { ROUTER_STATS_PATH } from '../../rollout/figures.ts';
+import { auditLine, REQUEST_ID_HEADER, requestIdOf } from '../auth/audit.ts';
+import { sendDenied, type Access, type AccessDecision, type AccessGuard } from '../auth/guard.ts';
 import { ROUTER_DEFAULTS, type RouterLimits } from './settings.ts';
 import { buildRoutingTable, describeConfig } from './table.ts';
 import type { RoutingTable } from './table.ts';
@@ -31,6 +33,12 @@ export interface RouterOptions extends Partial<RouterLimits> {
   readonly grpcPort?: number;
   /** Adds Node process metrics to /metrics (off in tests that start several routers). */
   readonly processMetrics?: boolean;
+  /** Who may call; without one, anyone who reaches the router may. */
+  readonly guard?: AccessGuard | undefined;
+  /** Require the guard's approval for /metrics as well (Kubernetes: GET on the non-resource path /metrics). */
+  readonly protectMetrics?: boolean | undefined;
+  /** Receives one audit line per inference request; set to audit. */
+  readonly audit?: ((line: Readonly<Record<string, unknown>>) => void) | undefined;
   readonly log?: (event: Readonly<Record<string, unknown>>) => void;
 }
 
@@ -73,13 +81,15 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
     requestTimeout: limits.requestTimeoutMs,
     // Node checks those timeouts this often (30 s by default, too coarse for a 10 s headers limit).
     connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
-  }, createHandler(state, metrics, agent, limits, options.maxComparedBytes ?? 1024 * 1024));
+  }, createHandler(state, metrics, agent, limits, options.maxComparedBytes ?? 1024 * 1024, options));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8080, options.host ?? '0.0.0.0', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const grpc = options.grpcPort === undefined ? undefined : await startGrpcRouter(options.host ?? '0.0.0.0', options.grpcPort, {
+  // The access guard checks HTTP only: with one, gRPC stays closed rather than open to anyone.
+  if (options.guard !== undefined && options.grpcPort !== undefined) log({ level: 'warn', msg: 'gRPC is off: authentication covers the HTTP port only', grpcPort: options.grpcPort });
+  const grpc = options.grpcPort === undefined || options.guard !== undefined ? undefined : await startGrpcRouter(options.host ?? '0.0.0.0', options.grpcPort, {
     table: () => state.table,
     closing: () => state.closing,
     begin: () => { state.active++; },
@@ -122,36 +132,66 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
   };
 }
 
-/** The request handler: own endpoints, then route, mirror and proxy. */
-function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent, limits: RouterLimits, maxComparedBytes: number): (req: IncomingMessage, res: ServerResponse) => void {
-  const proxy: ProxySettings = { agent, timeoutMs: limits.backendTimeoutMs, deadlineMs: limits.requestDeadlineMs, maxComparedBytes };
+/** The request handler: own endpoints, then route, access check, mirror and proxy. */
+function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent, limits: RouterLimits, maxComparedBytes: number, access: Pick<RouterOptions, 'guard' | 'protectMetrics' | 'audit'>): (req: IncomingMessage, res: ServerResponse) => void {
+  const proxy: ProxySettings = { agent, timeoutMs: limits.backendTimeoutMs, deadlineMs: limits.requestDeadlineMs, maxComparedBytes, withoutCredentials: access.guard !== undefined };
   const mirror = createMirror({ agent, timeoutMs: limits.mirrorTimeoutMs, maxInFlight: limits.mirrorMaxInFlight, maxBufferedBytes: limits.mirrorMaxBufferedBytes, maxComparedBytes });
-  const finished = () => {
-    state.active--;
-    if (state.active === 0) state.drained?.();
+  const forward: Forward = (req, res, table, route, caller) => {
+    const shadow = table.mirror;
+    let answered: AnswerSink | undefined;
+    const mirrored = shadow !== undefined && !route.pinned && req.method === 'POST' && shadow.target.backend.version !== route.version && shadow.gate.take();
+    if (mirrored) {
+      const pair = pairAnswers(shadow.target.metrics, shadow.tolerance);
+      mirror.copy(req, shadow.target, pair.mirrored);
+      answered = pair.live;
+    }
+    state.active++;
+    const audited = access.audit === undefined ? undefined : { requestId: requestIdOf(req.headers), started: performance.now() };
+    proxyRequest(req, res, table.targets.get(route.version)!, proxy, (exchange) => {
+      state.active--;
+      if (state.active === 0) state.drained?.();
+      if (audited) access.audit!(auditLine({ ...audited, ...exchange, caller, model: table.config.model, version: route.version, pinned: route.pinned, mirrored, method: req.method ?? '', path: req.url ?? '', latencyMs: performance.now() - audited.started }));
+    }, answered, audited && { [REQUEST_ID_HEADER]: audited.requestId });
   };
   return (req, res) => {
     const url = req.url ?? '/';
     const table = state.table;
     // While shutting down, every answer closes its connection so keep-alive clients reconnect to a live router.
     if (state.closing) res.setHeader('connection', 'close');
-    if (url.startsWith('/v2/health/') || url.startsWith('/metrics') || url.startsWith(ROUTER_STATS_PATH)) return answerLocally(url, res, { table, closing: state.closing, metrics });
+    if (url.startsWith('/v2/health/') || url.startsWith(ROUTER_STATS_PATH)) return answerLocally(url, res, { table, closing: state.closing, metrics });
+    if (url.startsWith('/metrics')) {
+      if (access.guard === undefined || !access.protectMetrics) return answerLocally(url, res, { table, closing: state.closing, metrics });
+      return void checkThen(access.guard, req, res, { kind: 'metrics' }, () => answerLocally(url, res, { table, closing: state.closing, metrics }));
+    }
     if (table === undefined) return sendJson(res, 503, { error: 'the router has no configuration yet' });
     const route = resolveRoute(req.method, url, header(req, VERSION_HEADER), table);
-    if (route.kind === 'reject') {
+    const answer = (caller: string) => {
+      if (route.kind === 'proxy') return forward(req, res, table, route, caller);
       metrics.rejected(table.config.model, route.status);
-      return sendJson(res, route.status, { error: route.message });
-    }
-    const shadow = table.mirror;
-    let answered: AnswerSink | undefined;
-    if (shadow !== undefined && !route.pinned && req.method === 'POST' && shadow.target.backend.version !== route.version && shadow.gate.take()) {
-      const pair = pairAnswers(shadow.target.metrics, shadow.tolerance);
-      mirror.copy(req, shadow.target, pair.mirrored);
-      answered = pair.live;
-    }
-    state.active++;
-    proxyRequest(req, res, table.targets.get(route.version)!, proxy, finished, answered);
+      sendJson(res, route.status, { error: route.message });
+      auditRefusal(caller, route.status);
+    };
+    // A request answered without reaching a version still leaves its audit line.
+    const auditRefusal = (caller: string, status: number) => access.audit?.(auditLine({
+      requestId: requestIdOf(req.headers), caller, model: table.config.model, version: route.kind === 'proxy' ? route.version : null,
+      pinned: route.kind === 'proxy' && route.pinned, mirrored: false, method: req.method ?? '', path: url, status, latencyMs: 0, bytesIn: 0, bytesOut: 0,
+    }));
+    if (access.guard === undefined) return answer('anonymous');
+    const pinsWeightZero = route.kind === 'proxy' && route.pinned && table.config.versions.find((version) => version.name === route.version)?.weight === 0;
+    checkThen(access.guard, req, res, { kind: 'infer', pinsWeightZero }, answer, (decision) => auditRefusal(decision.caller ?? 'unauthenticated', decision.status));
   };
+}
+
+type Forward = (req: IncomingMessage, res: ServerResponse, table: RoutingTable, route: Extract<Route, { kind: 'proxy' }>, caller: string) => void;
+
+/** Runs `then` with the caller once the guard allows the request; otherwise answers 401/403/503 and tells `denied`. */
+function checkThen(guard: AccessGuard, req: IncomingMessage, res: ServerResponse, access: Access, then: (caller: string) => void, denied?: (decision: Extract<AccessDecision, { allowed: false }>) => void): void {
+  guard.check(req.headers, access).then((decision) => {
+    if (decision.allowed) return then(decision.caller);
+    req.resume(); // read and drop the body so the client's connection stays usable
+    denied?.(decision);
+    sendDenied(res, decision);
+  }, (error: Error) => sendJson(res, 500, { error: `access check failed: ${error.message}` }));
 }
 
 interface LocalState {

@@ -6,6 +6,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import { nowNs } from '../engine/clock.ts';
 import type { ServeContext } from './context.ts';
 import { handleInfer, inferTarget } from './infer-v2.ts';
+import { sendDenied } from '../auth/guard.ts';
 import { sendProblem } from './problems.ts';
 import { v1Routes } from './routes-v1.ts';
 import { v2Routes } from './routes-v2.ts';
@@ -52,8 +53,23 @@ function createApp(ctx: ServeContext): express.Express {
   return app;
 }
 
-/** The server's request listener for one served model. */
+/** The server's request listener for one served model; with a guard, every route but health and metrics needs a key. */
 export function createListener(ctx: ServeContext): Listener {
+  const serve = createOpenListener(ctx);
+  const guard = ctx.guard;
+  if (guard === undefined) return serve;
+  return (req, res) => {
+    const url = req.url ?? '';
+    if (url.startsWith('/v2/health/') || url.startsWith('/metrics')) return serve(req, res);
+    guard.check(req.headers, { kind: 'infer', pinsWeightZero: false }).then((decision) => {
+      if (decision.allowed) return serve(req, res);
+      req.resume();
+      sendDenied(res, decision);
+    }, (error: unknown) => internalError(ctx, res, error));
+  };
+}
+
+function createOpenListener(ctx: ServeContext): Listener {
   const app = createApp(ctx);
   return (req, res) => {
     const startNs = nowNs();

@@ -1,4 +1,5 @@
 // What every route handler shares: the settings, the engine and the bookkeeping.
+import type { AccessGuard } from '../auth/guard.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { BodyBudget } from './admission.ts';
 import type { ServeConfig } from '../../contracts/index.ts';
@@ -24,6 +25,8 @@ export interface ServeContext {
   readonly statistics: ModelStatistics;
   readonly log: Logger;
   readonly lifecycle: Lifecycle;
+  /** Who may call; undefined when the server is open (behind the router, or local). */
+  readonly guard?: AccessGuard | undefined;
   /** Request body bytes admitted at once (--max-body-bytes-in-flight). */
   readonly budget: BodyBudget;
   readonly jsonDecoder: JsonDecoder;

@@ -7,6 +7,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Engine, type EngineState } from '../engine/engine.ts';
+import { loadApiKeys } from '../auth/api-keys.ts';
+import { apiKeyGuard } from '../auth/guard.ts';
 import { BodyBudget, defaultBodyBudget } from './admission.ts';
 import { createListener } from './app.ts';
 import type { ServeConfig } from '../../contracts/index.ts';
@@ -67,7 +69,8 @@ export async function startServer(config: ServeConfig, log: Logger = jsonLogger(
   const lifecycle: Lifecycle = { draining: false, active: 0 };
   const budget = new BodyBudget(config.maxBodyBytesInFlight ?? defaultBodyBudget());
   const jsonDecoder = new JsonDecoder();
-  const ctx: ServeContext = { config, engine, metrics, statistics, log, lifecycle, budget, jsonDecoder };
+  const guard = config.apiKeysFile === undefined ? undefined : apiKeyGuard(await loadApiKeys(config.apiKeysFile));
+  const ctx: ServeContext = { config, engine, metrics, statistics, log, lifecycle, budget, jsonDecoder, guard };
   const server = createServer({
     headersTimeout: config.headersTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
@@ -79,7 +82,9 @@ export async function startServer(config: ServeConfig, log: Logger = jsonLogger(
   const { url, port } = listenUrl(server);
   log('info', `listening on ${url}`, { url, port, model: config.modelName, version: config.modelVersion, bodyBudgetBytes: budget.capacity });
   // Loaded only when on, so a REST-only server never parses the .proto files.
-  const grpc = config.grpcPort === 0 ? undefined : await (await import('../grpc/server.ts')).startGrpc(ctx, config.grpcPort, config.host);
+  // API keys are checked on HTTP only: with them, gRPC stays closed rather than open to anyone.
+  if (guard !== undefined && config.grpcPort !== 0) log('warn', 'gRPC is off: --api-keys-file covers the HTTP port only', { grpcPort: config.grpcPort });
+  const grpc = config.grpcPort === 0 || guard !== undefined ? undefined : await (await import('../grpc/server.ts')).startGrpc(ctx, config.grpcPort, config.host);
   if (grpc !== undefined) log('info', `gRPC listening on port ${grpc.port}`, { grpcPort: grpc.port });
   const loaded = engine.loaded.then((state) => {
     metrics.modelLoaded(state.status === 'ready' ? state.loadSeconds : 0, state.status === 'ready');

@@ -1,8 +1,8 @@
 // `kubeinfer fetch-model <uri> <dir>`: the runtime image's init container. Logs JSON
 // lines; on failure prints the reason, writes it to the Kubernetes termination log (so
 // it shows in the pod's status and `kubectl describe pod`) and exits non-zero.
-import { existsSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { TERMINATION_LOG, writeTerminationMessage } from '../termination.ts';
 
 const UNITS: Record<string, number> = {
   '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4,
@@ -25,6 +25,9 @@ interface FetchModelFlags {
   readonly maxBytes: string;
   readonly progressInterval: string;
   readonly terminationLog: string;
+  readonly allowCrossHostRedirects?: boolean;
+  readonly allowLinkLocal?: boolean;
+  readonly allowPlainHttpCredentials?: boolean;
 }
 
 /** Registers `kubeinfer fetch-model`. */
@@ -39,18 +42,22 @@ export function registerFetchModel(program: Command): void {
     .option('--credentials-dir <dir>', 'directory with one file per credential key (the mounted storage Secret)', process.env.KUBEINFER_STORAGE_CREDENTIALS_DIR)
     .option('--max-bytes <quantity>', 'refuse models larger than this (bytes or a quantity such as 20Gi)', process.env.KUBEINFER_MAX_MODEL_BYTES ?? '20Gi')
     .option('--progress-interval <seconds>', 'seconds between progress lines', '5')
-    .option('--termination-log <path>', 'file that receives the failure reason, when it exists', '/dev/termination-log')
+    .option('--termination-log <path>', 'file that receives the failure reason, when it exists', TERMINATION_LOG)
+    .option('--allow-cross-host-redirects', 'follow redirects to other hosts (credentials are not sent there)')
+    .option('--allow-link-local', 'allow link-local addresses such as the cloud metadata service (169.254.0.0/16, fd00:ec2::254)')
+    .option('--allow-plain-http-credentials', 'send a bearer token or basic auth over http:// (it travels in clear text)')
     .action(async (uri: string, dir: string, flags: FetchModelFlags) => {
       process.exitCode = await runFetchModel(uri, dir, flags);
     });
 }
 
 async function runFetchModel(uri: string, dir: string, flags: FetchModelFlags): Promise<number> {
-  const { fetchModel, ModelFetchError, redact } = await import('./index.ts');
+  const { fetchModel, ModelFetchError } = await import('./index.ts');
+  const { redactUri } = await import('../../api/redact.ts');
   const maxBytes = parseByteQuantity(flags.maxBytes);
   const interval = Number(flags.progressInterval);
   if (maxBytes === null || !(interval > 0)) {
-    return failWith(`fetch ${redact(uri)}: InvalidArgument: ${maxBytes === null ? `--max-bytes ${flags.maxBytes} is not a byte quantity` : '--progress-interval must be a positive number of seconds'}`, 'InvalidArgument', flags);
+    return failWith(`fetch ${redactUri(uri)}: InvalidArgument: ${maxBytes === null ? `--max-bytes ${flags.maxBytes} is not a byte quantity` : '--progress-interval must be a positive number of seconds'}`, 'InvalidArgument', flags);
   }
   const abort = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => abort.abort(new Error(`received ${signal}`));
@@ -59,6 +66,7 @@ async function runFetchModel(uri: string, dir: string, flags: FetchModelFlags): 
     const fetched = await fetchModel({
       uri, destDir: dir, sha256: flags.sha256, fileName: flags.fileName, credentialsDir: flags.credentialsDir, maxBytes,
       progressIntervalMs: interval * 1000, signal: abort.signal, log: printEvent,
+      egress: { allowCrossHostRedirects: flags.allowCrossHostRedirects === true, allowLinkLocal: flags.allowLinkLocal === true, allowPlainHttpCredentials: flags.allowPlainHttpCredentials === true },
     });
     printEvent({ level: 'info', msg: 'model ready', model: fetched.modelPath, files: fetched.files, bytes: fetched.bytes });
     return 0;
@@ -76,12 +84,6 @@ function printEvent(event: Record<string, unknown>): void {
 
 function failWith(message: string, kind: string, flags: FetchModelFlags): number {
   process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'fetch-model failed', kind, error: message })}\n`);
-  if (existsSync(flags.terminationLog)) {
-    try {
-      writeFileSync(flags.terminationLog, message);
-    } catch {
-      // The termination log is a courtesy for `kubectl describe`; the exit code is the contract.
-    }
-  }
+  writeTerminationMessage(flags.terminationLog, message);
   return 1;
 }

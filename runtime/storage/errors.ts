@@ -17,6 +17,8 @@ export type StorageProblem =
   | { readonly kind: 'UnsafePath'; readonly path: string }
   | { readonly kind: 'NotAModel'; readonly reason: string }
   | { readonly kind: 'Aborted'; readonly reason: string }
+  /** A request the egress policy does not allow (another host, a link-local address, credentials over plain http). */
+  | { readonly kind: 'Refused'; readonly reason: string }
   | { readonly kind: 'Io'; readonly reason: string };
 
 /** A one-line description of a problem (without the URI). */

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
+import { redactUri } from '../../api/redact.ts';
 import { loadCredentials } from './credentials.ts';
 import { fail, formatBytes, ModelFetchError, ok, type Result } from './errors.ts';
 import { knownTotal } from './layout.ts';
@@ -10,6 +11,8 @@ import { startProgress, type LogEvent } from './progress.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
 import { planGcs } from './sources/gcs.ts';
 import { planHttp } from './sources/http.ts';
+import { egressPolicy, type EgressPolicy } from './sources/egress.ts';
+import { checkOnnxModelFile } from './onnx-check.ts';
 import { locateInPlace, planFileCopy, type InPlaceModel } from './sources/local.ts';
 import { planS3 } from './sources/s3.ts';
 import type { FetchPlan, SourceContext } from './sources/source.ts';
@@ -42,6 +45,8 @@ export interface FetchModelOptions {
   readonly idleTimeoutMs?: number;
   /** At most one progress line per interval (default 5 s). */
   readonly progressIntervalMs?: number;
+  /** What requests may do beyond the strict default (cross-host redirects, link-local addresses, credentials over plain http). */
+  readonly egress?: Partial<EgressPolicy>;
 }
 
 /** The fetched model: the file to load, every file (relative to its directory), total bytes. */
@@ -54,7 +59,7 @@ export interface FetchedModel {
 /** Fetches a model URI into `destDir`; rejects with a ModelFetchError. */
 export async function fetchModel(options: FetchModelOptions): Promise<FetchedModel> {
   const result = await fetchModelResult(options);
-  if (!result.ok) throw new ModelFetchError(redact(options.uri), result.problem);
+  if (!result.ok) throw new ModelFetchError(redactUri(options.uri), result.problem);
   return result.value;
 }
 
@@ -69,12 +74,13 @@ async function fetchModelResult(options: FetchModelOptions): Promise<Result<Fetc
   if (source.value.scheme === 'file' && options.inPlace) return verifyInPlace(source.value.path, options);
   const log = options.log ?? (() => undefined);
   const context: SourceContext = {
-    uri: redact(options.uri),
+    uri: redactUri(options.uri),
     credentials: await loadCredentials(options.credentialsDir ?? CREDENTIALS_DIR, options.env ?? process.env),
     retry: { ...DEFAULT_RETRY, ...options.retry },
     idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
     log,
     signal: options.signal,
+    egress: egressPolicy(options.egress),
     singleFile: options.fileName !== undefined,
   };
   const plan = await planSource(source.value, context);
@@ -127,7 +133,9 @@ async function download(plan: FetchPlan, context: SourceContext, options: FetchM
     stagingDir: staging.value, limitBytes, idleTimeoutMs: context.idleTimeoutMs, retry: context.retry,
     hashModel: options.sha256 !== undefined, primaryTarget: options.fileName ?? MODEL_FILE, progress, log: context.log, signal: options.signal,
   });
-  const verified = transferred.ok ? checkDigest(options.sha256, transferred.value.sha256) : transferred;
+  const modelTarget = plan.files.at(-1)?.target;
+  if (modelTarget === undefined) return fail({ kind: 'NotFound', reason: `${context.uri} holds no files` });
+  const verified = transferred.ok ? await checkTransferred(options.sha256, transferred.value.sha256, path.join(staging.value, modelTarget), context.uri) : transferred;
   if (!verified.ok) {
     await discard(staging.value);
     return verified;
@@ -137,14 +145,19 @@ async function download(plan: FetchPlan, context: SourceContext, options: FetchM
   const published = await publish(staging.value, options.destDir, targets);
   if (!published.ok) return published;
   context.log(doneEvent(context.uri, targets.length, transferred.value.bytes, progress.elapsedSeconds(), transferred.value.sha256));
-  const modelTarget = targets.at(-1);
-  if (modelTarget === undefined) return fail({ kind: 'NotFound', reason: `${context.uri} holds no files` });
   return ok({ modelPath: path.join(options.destDir, modelTarget), files: [...targets].reverse(), bytes: transferred.value.bytes });
 }
 
 function doneEvent(uri: string, files: number, bytes: number, seconds: number, sha256: string | null): LogEvent {
   const rate = bytes / 1024 ** 2 / Math.max(seconds, 1e-3);
   return { level: 'info', msg: 'fetch-model done', uri, files, bytes, seconds: Math.round(seconds * 100) / 100, rate_mib_s: Math.round(rate * 10) / 10, sha256 };
+}
+
+/** The digest when one was given, then that an .onnx file is ONNX at all (a labels file published with --file-name is not checked). */
+async function checkTransferred(expected: string | undefined, actual: string | null, modelFile: string, label: string): Promise<Result<void>> {
+  const digest = checkDigest(expected, actual);
+  if (!digest.ok || !modelFile.endsWith('.onnx')) return digest;
+  return checkOnnxModelFile(modelFile, label);
 }
 
 function checkDigest(expected: string | undefined, actual: string | null): Result<void> {
@@ -161,7 +174,7 @@ async function verifyInPlace(target: string, options: FetchModelOptions): Promis
     const verified = checkDigest(options.sha256, actual.value);
     if (!verified.ok) return verified;
   }
-  options.log?.({ level: 'info', msg: 'fetch-model in place', uri: redact(options.uri), model: located.value.modelPath, files: located.value.files.length, bytes: located.value.bytes });
+  options.log?.({ level: 'info', msg: 'fetch-model in place', uri: redactUri(options.uri), model: located.value.modelPath, files: located.value.files.length, bytes: located.value.bytes });
   return ok(asFetched(located.value));
 }
 
@@ -177,9 +190,4 @@ async function sha256OfFile(file: string): Promise<Result<string>> {
   } catch (error) {
     return fail({ kind: 'Io', reason: `reading ${file}: ${(error as Error).message}` });
   }
-}
-
-/** The URI as it may be printed: without user:password. */
-export function redact(uri: string): string {
-  return uri.replace(/^(https?:\/\/)[^/@]*@/i, '$1***@');
 }

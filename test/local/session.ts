@@ -18,9 +18,9 @@ export interface LocalRun {
   interrupt(): Promise<number | null>;
 }
 
-/** Starts `kubeinfer run -f <manifest> --port 0 --grpc-port 0` with `env` and waits for its summary. */
-export async function startLocalRun(manifest: string, env: NodeJS.ProcessEnv = process.env): Promise<LocalRun> {
-  const cli = spawnCli(['run', '-f', manifest, '--port', '0', '--grpc-port', '0'], undefined, env);
+/** Starts `kubeinfer run -f <manifest> --port 0 --grpc-port 0 [extraArgs]` with `env` and waits for its summary. */
+export async function startLocalRun(manifest: string, env: NodeJS.ProcessEnv = process.env, extraArgs: readonly string[] = []): Promise<LocalRun> {
+  const cli = spawnCli(['run', '-f', manifest, '--port', '0', '--grpc-port', '0', ...extraArgs], undefined, env);
   const output = cli.lines;
   const waitForLine = async (pattern: RegExp, timeoutMs = 120_000) => {
     const deadline = Date.now() + timeoutMs;
@@ -42,7 +42,8 @@ export async function startLocalRun(manifest: string, env: NodeJS.ProcessEnv = p
   return {
     child: cli.child,
     routerUrl: /^Router: (http:\/\/\S+)/.exec(routerLine)![1]!,
-    grpcAddress: /^gRPC .*: (127\.0\.0\.1:\d+),/.exec(await waitForLine(/^gRPC /))![1]!,
+    // With --api-keys-file the router keeps gRPC closed (authentication covers HTTP only): no address then.
+    grpcAddress: /^gRPC .*: (127\.0\.0\.1:\d+),/.exec(await waitForLine(/^gRPC /))?.[1] ?? '',
     runtimes,
     output,
     waitForLine,

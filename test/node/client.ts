@@ -1,8 +1,11 @@
 // A client pod on the real node: the way a user in the cluster calls an InferenceService,
 // by Service name through CoreDNS and kube-proxy. It runs the runtime image (it has node)
 // idle, and the tests `kubectl exec` small scripts into it.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ChartCluster } from '../ship/chart-fixture.ts';
-import { RUNTIME_IMAGE } from '../../tools/cluster/index.ts';
+import { CHART_DIR } from '../ship/helm.ts';
+import { OPERATOR_IMAGE, RUNTIME_IMAGE } from '../../tools/cluster/index.ts';
 
 export const CLIENT_POD = 'client';
 
@@ -112,4 +115,19 @@ export async function loadDuring(cluster: ChartCluster, namespace: string, url: 
     await cluster.kubectlOk(['exec', '-n', namespace, CLIENT_POD, '--', 'touch', `/tmp/${stop}`]);
   }
   return JSON.parse(await load) as LoadResult;
+}
+
+/** The operator namespace the real-node tests install the chart into. */
+export const OPERATOR_NS = 'kubeinfer-system';
+
+/** Installs the chart from the locally built images (pull policy Never, requests a 2-core node can hold) and waits for it. */
+export async function installChart(cluster: ChartCluster): Promise<void> {
+  const values = join(cluster.scratch, 'values.json');
+  writeFileSync(values, JSON.stringify({
+    image: { repository: OPERATOR_IMAGE.split(':')[0], tag: OPERATOR_IMAGE.split(':')[1], pullPolicy: 'Never' },
+    runtime: { image: RUNTIME_IMAGE },
+    extraArgs: ['--image-pull-policy=Never'],
+    resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '512Mi' } },
+  }));
+  await cluster.helmOk(['install', 'kubeinfer', CHART_DIR, '-n', OPERATOR_NS, '--create-namespace', '-f', values, '--wait', '--timeout', '180s']);
 }

@@ -5,20 +5,16 @@
 // operator serve every test in this file, in order (each builds on the one before).
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { AwsClient } from 'aws4fetch';
 import { LABEL_COMPONENT, LABEL_ISVC } from '../../operator/builders/labels.ts';
 import { addModel } from '../../tools/onnx/models.ts';
-import { OPERATOR_IMAGE, RUNTIME_IMAGE } from '../../tools/cluster/index.ts';
+import { OPERATOR_IMAGE } from '../../tools/cluster/index.ts';
 import { startHttpServer, startMoto, type Running } from '../../tools/storage/servers.ts';
-import { CHART_DIR } from '../ship/helm.ts';
 import { useChartCluster } from '../ship/chart-fixture.ts';
-import { clientPod, execNode, inferFromPod, loadDuring } from './client.ts';
+import { clientPod, execNode, inferFromPod, installChart, loadDuring, OPERATOR_NS } from './client.ts';
 import { idleHostState } from './host-state.ts';
 
 const NS = 'ml';
-const OPERATOR_NS = 'kubeinfer-system';
 const MODELS = { 'v1.onnx': addModel({ scale: 2, offset: 1, features: 1 }), 'v2.onnx': addModel({ scale: 3, offset: 1, features: 1 }), 'v1-new.onnx': addModel({ scale: 4, offset: 1, features: 1 }) };
 const SLOW_MODEL = 'v1.onnx';
 const stable = (name: string) => `http://${name}.${NS}.svc.cluster.local/v2/models/${name}/infer`;
@@ -110,14 +106,7 @@ describe('kubeinfer on a real node', () => {
   });
 
   test('1. the chart installs the operator from the locally built image, and it becomes Ready', async () => {
-    const values = join(cluster.scratch, 'values.json');
-    writeFileSync(values, JSON.stringify({
-      image: { repository: OPERATOR_IMAGE.split(':')[0], tag: OPERATOR_IMAGE.split(':')[1], pullPolicy: 'Never' },
-      runtime: { image: RUNTIME_IMAGE },
-      extraArgs: ['--image-pull-policy=Never'],
-      resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '512Mi' } },
-    }));
-    await cluster.helmOk(['install', 'kubeinfer', CHART_DIR, '-n', OPERATOR_NS, '--create-namespace', '-f', values, '--wait', '--timeout', '180s']);
+    await installChart(cluster);
     const pods = await kubectlJson<{ items: { status: { containerStatuses: { image: string; imageID: string; ready: boolean }[] } }[] }>(['get', 'pods', '-n', OPERATOR_NS]);
     assert.equal(pods.items.length, 1);
     const [container] = pods.items[0]!.status.containerStatuses;

@@ -42,7 +42,7 @@ describe('desiredObjects', () => {
   it('builds every child, in apply order, each with labels, owner and hash', () => {
     const objects = desiredObjects(canary(), OPTIONS);
     assert.deepEqual(objects.map((o) => `${o.kind}/${o.metadata.name}`), [
-      'ServiceAccount/fraud-router', 'Role/fraud-router', 'RoleBinding/fraud-router', 'ConfigMap/fraud-router',
+      'NetworkPolicy/fraud', 'ServiceAccount/fraud-router', 'Role/fraud-router', 'RoleBinding/fraud-router', 'ConfigMap/fraud-router',
       'Deployment/fraud-v1', 'Service/fraud-v1', 'Deployment/fraud-v2', 'Service/fraud-v2',
       'Deployment/fraud-router', 'PodDisruptionBudget/fraud-router', 'Service/fraud',
     ]);
@@ -198,6 +198,33 @@ describe('desiredObjects', () => {
     ]);
     assert.deepEqual(find(objects, 'Service', 'fraud-v1').spec.ports, service.spec.ports);
     assert.deepEqual(router.containers[0].ports.map((port: { name: string }) => port.name), ['http', 'grpc']);
+  });
+
+  it('turns spec.auth into router flags, and mounts the API-key Secret read-only', () => {
+    const container = (spec: Record<string, unknown>) => find(desiredObjects(isvc({ ...spec, versions: [{ name: 'v1', model: { uri: 's3://m/1/model.onnx' } }] }), OPTIONS), 'Deployment', 'fraud-router').spec.template.spec;
+    const open = container({});
+    const base = open.containers[0].args;
+    assert.ok(!base.some((arg: string) => arg.startsWith('--auth') || arg.startsWith('--api-keys') || arg === '--protect-metrics'), base.join(' '));
+    assert.equal(open.volumes, undefined);
+    const kubernetes = container({ auth: { mode: 'kubernetes', protectMetrics: true } });
+    assert.deepEqual(kubernetes.containers[0].args.slice(base.length), ['--auth-kubernetes', 'ml/fraud', '--protect-metrics']);
+    const keys = container({ auth: { mode: 'apiKey', secretRef: { name: 'fraud-keys' } } });
+    assert.deepEqual(keys.containers[0].args.slice(base.length), ['--api-keys-file', '/var/run/secrets/kubeinfer/api-keys']);
+    assert.deepEqual(keys.volumes, [{ name: 'api-keys', secret: { secretName: 'fraud-keys', defaultMode: 0o440 } }]);
+    assert.deepEqual(keys.containers[0].volumeMounts, [{ name: 'api-keys', mountPath: '/var/run/secrets/kubeinfer/api-keys', readOnly: true }]);
+  });
+
+  it('isolates the model pods: only the router (and allowFrom) may reach their http port; off with enabled: false', () => {
+    const policy = (networkPolicy?: Record<string, unknown>) => desiredObjects(isvc({ versions: [{ name: 'v1', model: { uri: 's3://m/1/model.onnx' } }], ...(networkPolicy ? { networkPolicy } : {}) }), OPTIONS).find((o) => o.kind === 'NetworkPolicy') as any;
+    const http = [{ port: 'http', protocol: 'TCP' }, { port: 'grpc', protocol: 'TCP' }];
+    assert.deepEqual(policy().spec, {
+      podSelector: { matchLabels: { 'serving.kubeinfer.io/inferenceservice': 'fraud', 'serving.kubeinfer.io/component': 'model' } },
+      policyTypes: ['Ingress'],
+      ingress: [{ from: [{ podSelector: { matchLabels: { 'serving.kubeinfer.io/inferenceservice': 'fraud', 'serving.kubeinfer.io/component': 'router' } } }], ports: http }],
+    });
+    const scraper = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } };
+    assert.deepEqual(policy({ allowFrom: [scraper] }).spec.ingress[1], { from: [scraper], ports: http });
+    assert.equal(policy({ enabled: false }), undefined);
   });
 
   it('takes pods out of service without dropping requests: preStop sleep, shutdown delay, a grace period covering both', () => {

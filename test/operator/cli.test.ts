@@ -101,7 +101,7 @@ describe('kubeinfer status / promote / rollback', () => {
     assert.match(result.stdout, new RegExp(`URL: +http://fraud\\.${ns}\\.svc\\.cluster\\.local`));
     assert.match(result.stdout, new RegExp(`gRPC: +fraud\\.${ns}\\.svc\\.cluster\\.local:8081 `));
     assert.match(result.stdout, /Ready: +True \(Ready\)/);
-    assert.match(result.stdout, /v1 +90 +true +1\/1 +https:\/\/models\.example\/fraud\/v1\/model\.onnx/);
+    assert.match(result.stdout, /v1 +90 +true +1\/1 +- +https:\/\/models\.example\/fraud\/v1\/model\.onnx/);
     assert.match(result.stdout, /v2 +10 +true +1\/1/);
     const json = await kubeinfer(['status', 'fraud', '-n', ns, '-o', 'json', '--kubeconfig', cp.kubeconfigPath]);
     assert.equal(JSON.parse(json.stdout).trafficSummary, 'v1=90,v2=10');

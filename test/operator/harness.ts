@@ -73,6 +73,31 @@ export async function startTestOperator(cp: ControlPlane, options: Partial<Opera
   return Object.assign(operator, { logs });
 }
 
+/** A control plane and an in-process operator shared by one describe() block. */
+export interface OperatorCluster {
+  readonly cp: ControlPlane;
+  readonly admin: KubeClient;
+  readonly operator: RunningOperator & { logs: Record<string, unknown>[] };
+}
+
+/** Call inside describe(): starts the control plane and an operator before its tests, stops both after them. */
+export function operatorCluster(options: Partial<OperatorOptions> = {}): OperatorCluster {
+  let started: OperatorCluster | undefined;
+  before(async () => {
+    const cp = await startClusterWithCrd();
+    started = { cp, admin: adminClient(cp), operator: await startTestOperator(cp, options) };
+  });
+  after(async () => {
+    await started?.operator.stop();
+    await started?.cp.stop();
+  });
+  const get = (): OperatorCluster => {
+    if (!started) throw new Error('operatorCluster() is read before its before() hook ran');
+    return started;
+  };
+  return { get cp() { return get().cp; }, get admin() { return get().admin; }, get operator() { return get().operator; } };
+}
+
 /** An InferenceService manifest with small resources so that many fit on the fake nodes. */
 export function inferenceService(namespace: string, name: string, versions: readonly { name: string; weight?: number; uri?: string }[], spec: Record<string, unknown> = {}): InferenceService {
   return {

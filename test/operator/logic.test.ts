@@ -8,6 +8,7 @@ import { formatStatus } from '../../operator/cli/status.ts';
 import { allTrafficTo } from '../../operator/cli/traffic-patch.ts';
 import { credentialsProblem, gpuProblem } from '../../operator/controller/checks.ts';
 import { applyReason } from '../../operator/controller/drift.ts';
+import { workloadFinding } from '../../operator/controller/failures.ts';
 import { checkSpec } from '../../operator/controller/spec.ts';
 import { parseQuantity, sameQuantity } from '../../operator/controller/quantity.ts';
 import { desiredStatus, workloadProgress } from '../../operator/controller/status.ts';
@@ -87,6 +88,7 @@ describe('status', () => {
 
   const inputs = (deployments: Record<string, KubeObject | undefined>, problems: { reason: string; message: string }[] = []) => ({
     deployment: (name: string) => deployments[name],
+    diagnose: (live: KubeObject | undefined) => workloadFinding(live, { pods: [] }, (text: string) => text),
     versionDeploymentName: (version: string) => `fraud-${version}`,
     routerDeploymentName: 'fraud-router',
     url: 'http://fraud.ml.svc.cluster.local',
@@ -109,7 +111,8 @@ describe('status', () => {
   it('is Reconciling (abnormal-true) while waiting, naming what it waits for', () => {
     const status = desiredStatus(twoVersions(), inputs({ 'fraud-v1': ready(2), 'fraud-router': ready(1) }));
     assert.deepEqual(status.conditions?.map((c) => [c.type, c.status, c.reason]), [['Ready', 'False', 'Progressing'], ['Reconciling', 'True', 'Progressing']]);
-    assert.match(status.conditions?.[0]?.message ?? '', /version v2 \(0\/0 ready\)/);
+    assert.match(status.conditions?.[0]?.message ?? '', /version v2 \(0\/0 ready: the Deployment does not exist yet\)/);
+    assert.deepEqual([status.versions?.[1]?.reason, status.versions?.[1]?.message], ['Progressing', 'the Deployment does not exist yet']);
   });
 
   it('is Stalled with the problem, and keeps lastTransitionTime while a condition holds', () => {

@@ -74,8 +74,8 @@ describe('operator RBAC', () => {
     }));
     await applyAsUser(admin, inferenceService(other, 'ignored', [{ name: 'v1' }]));
     const stalled = await waitCondition(admin, watched, 'fraud', 'Stalled', 'True');
-    assert.equal(stalled.reason, 'StorageSecretNotFound', 'Secrets are readable with the granted get');
-    await applyAsUser(admin, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'absent', namespace: watched }, stringData: { HTTP_BEARER_TOKEN: 't' } });
+    assert.equal(stalled.reason, 'StorageSecretNotFound', 'labelled Secrets are watched with the granted list and watch');
+    await applyAsUser(admin, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'absent', namespace: watched, labels: { 'serving.kubeinfer.io/storage-credentials': 'true' } }, stringData: { HTTP_BEARER_TOKEN: 't' } });
     await waitReady(admin, watched, 'fraud');
 
     const forbidden = (await operator.metrics.apiRequests.get()).values.filter((v) => v.labels.code === '403');

@@ -232,7 +232,7 @@ describe('operator reconcile', () => {
     const missing = await waitCondition(admin, ns, 'fraud', 'Stalled', 'True');
     assert.equal(missing.reason, 'StorageSecretNotFound');
     assert.match(missing.message, /Secret store named in spec.storage.secretRef does not exist/);
-    const secret = (data: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'store', namespace: ns }, stringData: data });
+    const secret = (data: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'store', namespace: ns, labels: { 'serving.kubeinfer.io/storage-credentials': 'true' } }, stringData: data });
     await applyAsUser(admin, secret({ AWS_ACCESS_KEY_ID: 'id' }));
     const partial = await eventually(async () => {
       const condition = await waitCondition(admin, ns, 'fraud', 'Stalled', 'True');

@@ -2,44 +2,19 @@
 // the termination log, and SIGTERM (pod deletion) mid-download.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { listTree, startHttpServer, tempDir, type Running } from '../../tools/storage/servers.ts';
+import { jsonLines, runFetchModelCli, type FetchModelRun } from './cli-process.ts';
+import { listTree, modelBytes, startHttpServer, tempDir, type Running } from '../../tools/storage/servers.ts';
 
-const cli = fileURLToPath(new URL('../../bin/kubeinfer.ts', import.meta.url));
-const MODEL = randomBytes(300_000);
+const MODEL = modelBytes(300_000);
 
 let server: Running;
 let work: { dir: string; remove(): Promise<void> };
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
+function runCli(args: readonly string[], onStdout?: Parameters<typeof runFetchModelCli>[2]): Promise<FetchModelRun> {
+  return runFetchModelCli(args, { KUBEINFER_STORAGE_CREDENTIALS_DIR: path.join(work.dir, 'none') }, onStdout);
 }
-
-function runCli(args: readonly string[], onStdout?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'fetch-model', ...args], {
-      env: { ...process.env, KUBEINFER_STORAGE_CREDENTIALS_DIR: path.join(work.dir, 'none') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
-      onStdout?.(stdout, child);
-    });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const jsonLines = (text: string) => text.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
 
 before(async () => {
   work = await tempDir();
@@ -80,7 +55,7 @@ describe('kubeinfer fetch-model', () => {
     const [error] = jsonLines(run.stderr);
     assert.ok(error, 'a JSON error line on stderr');
     assert.equal(error.kind, 'NotFound');
-    assert.match(String(error.error), /^fetch http:\/\/127\.0\.0\.1:\d+\/missing\.onnx: NotFound: not found \(HTTP 404, gone\)$/);
+    assert.match(String(error.error), /^fetch http:\/\/127\.0\.0\.1:\d+\/missing\.onnx: NotFound: not found \(HTTP 404\)$/);
     assert.equal(await readFile(terminationLog, 'utf8'), error.error);
     assert.deepEqual(await listTree(dest), []);
   });

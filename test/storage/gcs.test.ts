@@ -9,9 +9,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fetchModel, type FetchModelOptions } from '../../runtime/storage/index.ts';
-import { expectFetchFailure, listTree, startFakeGcs, startHttpServer, tempDir, type Running, type TempDir } from '../../tools/storage/servers.ts';
+import { expectFetchFailure, listTree, modelBytes, startFakeGcs, startHttpServer, tempDir, type Running, type TempDir } from '../../tools/storage/servers.ts';
 
-const GRAPH = randomBytes(150_000);
+const GRAPH = modelBytes(150_000);
 const WEIGHTS = randomBytes(400_000);
 const SA_EMAIL = 'model-reader@kubeinfer-test.iam.gserviceaccount.com';
 const ISSUED_TOKEN = 'ya29.test-access-token';

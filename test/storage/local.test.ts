@@ -6,9 +6,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fetchModel, type FetchModelOptions } from '../../runtime/storage/index.ts';
-import { expectFetchFailure, listTree, tempDir, type TempDir } from '../../tools/storage/servers.ts';
+import { expectFetchFailure, listTree, modelBytes, tempDir, type TempDir } from '../../tools/storage/servers.ts';
 
-const GRAPH = randomBytes(64_000);
+const GRAPH = modelBytes(64_000);
 const WEIGHTS = randomBytes(128_000);
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -81,10 +81,11 @@ describe('fetch-model file://', () => {
     await mkdir(path.join(destDir, '.fetch-model-crashed'), { recursive: true });
     await writeFile(path.join(destDir, '.fetch-model-crashed', 'model.onnx'), 'half');
     await fetchModel({ uri: `file://${models}/single/fraud.onnx`, destDir });
-    const next = await write('single/next.onnx', WEIGHTS);
+    const nextModel = modelBytes(32_000);
+    const next = await write('single/next.onnx', nextModel);
     await fetchModel({ uri: `file://${next}`, destDir });
     assert.deepEqual(await listTree(destDir), ['model.onnx']);
-    assert.deepEqual(await readFile(path.join(destDir, 'model.onnx')), WEIGHTS);
+    assert.deepEqual(await readFile(path.join(destDir, 'model.onnx')), nextModel);
   });
 });
 

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, verify } from 'node:crypto';
 import { parseByteQuantity } from '../../runtime/storage/command.ts';
-import { redact } from '../../runtime/storage/fetch.ts';
+import { redactUri } from '../../api/redact.ts';
 import { planDirectory, safeRelativePath } from '../../runtime/storage/layout.ts';
 import { backoffDelay, parseRetryAfter } from '../../runtime/storage/retry.ts';
 import { signAssertion } from '../../runtime/storage/sources/gcs-auth.ts';
@@ -79,9 +79,11 @@ test('parseByteQuantity reads Kubernetes-style sizes', () => {
   for (const bad of ['', '-1', '0', 'lots', '10Q']) assert.equal(parseByteQuantity(bad), null, bad);
 });
 
-test('redact hides URI credentials', () => {
-  assert.equal(redact('https://user:pw@host/m.onnx'), 'https://***@host/m.onnx');
-  assert.equal(redact('s3://b/k'), 's3://b/k');
+test('redactUri hides URI credentials and presigned query strings', () => {
+  assert.equal(redactUri('https://user:pw@host/m.onnx'), 'https://***@host/m.onnx');
+  assert.equal(redactUri('s3://b/k'), 's3://b/k');
+  assert.equal(redactUri('https://bucket.s3.amazonaws.com/m.onnx?X-Amz-Signature=abc&X-Amz-Security-Token=t0k#frag'), 'https://bucket.s3.amazonaws.com/m.onnx?***');
+  assert.equal(redactUri('https://host/m.onnx#part'), 'https://host/m.onnx');
 });
 
 test('signAssertion produces an RS256 JWT that the public key verifies', () => {

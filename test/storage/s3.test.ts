@@ -9,9 +9,9 @@ import { request } from 'node:http';
 import path from 'node:path';
 import { AwsClient } from 'aws4fetch';
 import { fetchModel, type FetchModelOptions } from '../../runtime/storage/index.ts';
-import { expectFetchFailure, listTree, startMoto, tempDir, type Running, type TempDir } from '../../tools/storage/servers.ts';
+import { expectFetchFailure, listTree, modelBytes, startMoto, tempDir, type Running, type TempDir } from '../../tools/storage/servers.ts';
 
-const GRAPH = randomBytes(200_000);
+const GRAPH = modelBytes(200_000);
 const WEIGHTS = randomBytes(700_000);
 const LAYER = randomBytes(50_000);
 const LABELS = Buffer.from('cat\ndog\n');

@@ -9,8 +9,8 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The binaries the harness, the chart tests, the storage tests and the real node use. */
-export const ASSET_NAMES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok', 'helm', 'fake-gcs-server',
+/** The binaries the harness, the chart tests, the storage tests, the status tests (kstatus) and the real node use. */
+export const ASSET_NAMES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok', 'helm', 'fake-gcs-server', 'kstatus',
   'kubelet', 'kube-proxy', 'coredns'] as const;
 export type AssetName = (typeof ASSET_NAMES)[number];
 
@@ -24,6 +24,7 @@ const BUILD_TARGET: Readonly<Record<AssetName, string>> = {
   kwok: 'kwok',
   helm: 'helm',
   'fake-gcs-server': 'fake-gcs-server',
+  kstatus: 'kstatus',
   kubelet: 'node',
   'kube-proxy': 'node',
   coredns: 'node',

@@ -8,10 +8,11 @@
 #   $KUBEINFER_CACHE/assets/kwok-<v>/kwok
 #   $KUBEINFER_CACHE/assets/helm-<v>/helm
 #   $KUBEINFER_CACHE/assets/fake-gcs-server-<v>/fake-gcs-server  (GCS emulator for test/storage)
+#   $KUBEINFER_CACHE/assets/kstatus-<v>/kstatus  (kstatus's verdict on one object, as Helm 4 --wait reads it)
 # k8s.io/kubernetes cannot be `go install`ed directly: its go.mod replaces every
 # k8s.io/* staging module with a ./staging path (kubernetes/kubernetes#79384), so a
 # wrapper module requires it and replaces each staging module with the matching v0.X.Y.
-# Usage: build-assets.sh [all|kubernetes|node|etcd|kwok|helm|fake-gcs-server|paths|print-versions]...
+# Usage: build-assets.sh [all|kubernetes|node|etcd|kwok|helm|fake-gcs-server|kstatus|paths|print-versions]...
 #   all: what every test needs; `node` (kubelet, kube-proxy, CoreDNS) comes on top for real-node tests.
 #   paths: prints name=path for every binary (where the test harness looks in the cache).
 # Concurrent runs (parallel test files) serialize on a lock; the second finds the cache filled.
@@ -22,6 +23,8 @@ ETCD_VERSION="${KUBEINFER_ETCD_VERSION:-v3.6.16}"
 KWOK_VERSION="${KUBEINFER_KWOK_VERSION:-v0.7.0}"
 HELM_VERSION="${KUBEINFER_HELM_VERSION:-v3.21.4}"
 FAKE_GCS_SERVER_VERSION="${KUBEINFER_FAKE_GCS_SERVER_VERSION:-v1.56.1}"
+# sigs.k8s.io/cli-utils, whose pkg/kstatus Helm 4 --wait, Flux and kpt compute status with.
+KSTATUS_VERSION="${KUBEINFER_KSTATUS_VERSION:-v0.37.2}"
 COREDNS_VERSION="${KUBEINFER_COREDNS_VERSION:-v1.14.7}"
 CACHE="${KUBEINFER_CACHE:-$HOME/.cache/kubeinfer}"
 ASSETS="$CACHE/assets"
@@ -83,13 +86,25 @@ build_kubernetes() {
   done
 }
 
-build_etcd() {
-  local out="$ASSETS/etcd-$ETCD_VERSION"
-  if [[ -x "$out/etcd" ]]; then log "etcd $ETCD_VERSION: cached in $out"; return; fi
+# A binary from a main.go of our own (on stdin) that requires one module at a version.
+go_build_main() { # name version module
+  local name="$1" version="$2" module="$3" out="$ASSETS/$1-$2"
+  if [[ -x "$out/$name" ]]; then log "$name $version: cached in $out"; cat >/dev/null; return; fi
   need_go
-  local work; work="$(mktemp -d)"; trap 'rm -rf "$work"' RETURN
-  log "etcd $ETCD_VERSION: resolving go.etcd.io/etcd/server/v3"
-  cat > "$work/main.go" <<'GO'
+  # The trap removes itself: traps are global, and the caller's return must not run it again.
+  local work; work="$(mktemp -d)"; trap 'rm -rf "$work"; trap - RETURN' RETURN
+  log "$name $version: resolving $module"
+  cat > "$work/main.go"
+  printf 'module kubeinfer.local/%s\n\ngo 1.24\n\nrequire %s %s\n' "$name" "$module" "$version" > "$work/go.mod"
+  (cd "$work" && go mod tidy >&2)
+  log "$name $version: compiling"
+  mkdir -p "$out.tmp"
+  (cd "$work" && go build -ldflags "-s -w" -o "$out.tmp/$name" .)
+  rm -rf "$out"; mv "$out.tmp" "$out"
+}
+
+build_etcd() {
+  go_build_main etcd "$ETCD_VERSION" go.etcd.io/etcd/server/v3 <<'GO'
 // The etcd binary is exactly this: etcdmain.Main, as in etcd's own main.go.
 package main
 
@@ -101,12 +116,6 @@ import (
 
 func main() { etcdmain.Main(os.Args) }
 GO
-  printf 'module kubeinfer.local/etcd\n\ngo 1.24\n\nrequire go.etcd.io/etcd/server/v3 %s\n' "$ETCD_VERSION" > "$work/go.mod"
-  (cd "$work" && go mod tidy >&2)
-  log "etcd $ETCD_VERSION: compiling"
-  mkdir -p "$out.tmp"
-  (cd "$work" && go build -ldflags "-s -w" -o "$out.tmp/etcd" .)
-  rm -rf "$out"; mv "$out.tmp" "$out"
 }
 
 go_install() { # name module-path version [cache-key] [extra ldflags]
@@ -135,6 +144,47 @@ build_helm() {
 build_fake-gcs-server() { go_install fake-gcs-server github.com/fsouza/fake-gcs-server "$FAKE_GCS_SERVER_VERSION"; }
 build_coredns() { go_install coredns github.com/coredns/coredns "$COREDNS_VERSION"; }
 
+build_kstatus() {
+  go_build_main kstatus "$KSTATUS_VERSION" sigs.k8s.io/cli-utils <<'GO'
+// kstatus: reads one Kubernetes object as JSON on stdin and prints kstatus's verdict,
+// {"status": "Current|InProgress|Failed|...", "message": "..."}, computed by the same
+// library call (status.Compute) that Helm 4 --wait and Flux make.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	k8sjson "k8s.io/apimachinery/pkg/util/json"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
+)
+
+func main() {
+	raw, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	var object map[string]interface{}
+	// apimachinery's decoder keeps integers as int64, as the apiserver's client does.
+	if err := k8sjson.Unmarshal(raw, &object); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	result, err := status.Compute(&unstructured.Unstructured{Object: object})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	out, _ := json.Marshal(map[string]string{"status": result.Status.String(), "message": result.Message})
+	fmt.Println(string(out))
+}
+GO
+}
+
 print_paths() {
   local cmd
   for cmd in "${KUBERNETES_COMMANDS[@]}" "${NODE_COMMANDS[@]}"; do echo "$cmd=$ASSETS/kubernetes-$KUBERNETES_VERSION/$cmd"; done
@@ -143,6 +193,7 @@ print_paths() {
   echo "kwok=$ASSETS/kwok-$KWOK_VERSION/kwok"
   echo "helm=$ASSETS/helm-$HELM_KEY/helm"
   echo "fake-gcs-server=$ASSETS/fake-gcs-server-$FAKE_GCS_SERVER_VERSION/fake-gcs-server"
+  echo "kstatus=$ASSETS/kstatus-$KSTATUS_VERSION/kstatus"
 }
 
 lock() {
@@ -157,13 +208,13 @@ lock() {
 targets=("$@"); [[ ${#targets[@]} -eq 0 ]] && targets=(all)
 for t in "${targets[@]}"; do
   case "$t" in
-    all) lock; build_etcd; build_kubernetes "${KUBERNETES_COMMANDS[@]}"; build_kwok; build_helm; build_fake-gcs-server ;;
+    all) lock; build_etcd; build_kubernetes "${KUBERNETES_COMMANDS[@]}"; build_kwok; build_helm; build_fake-gcs-server; build_kstatus ;;
     kubernetes) lock; build_kubernetes "${KUBERNETES_COMMANDS[@]}" ;;
     # Called from here, not from a function: a function's RETURN trap stays set in its caller.
     node) lock; build_kubernetes "${NODE_COMMANDS[@]}"; build_coredns ;;
-    etcd|kwok|helm|fake-gcs-server) lock; "build_$t" ;;
+    etcd|kwok|helm|fake-gcs-server|kstatus) lock; "build_$t" ;;
     paths) print_paths ;;
-    print-versions) echo "kubernetes=$KUBERNETES_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION helm=$HELM_VERSION fake-gcs-server=$FAKE_GCS_SERVER_VERSION coredns=$COREDNS_VERSION cache=$ASSETS" ;;
-    *) log "unknown target $t (want all|kubernetes|node|etcd|kwok|helm|fake-gcs-server|paths|print-versions)"; exit 2 ;;
+    print-versions) echo "kubernetes=$KUBERNETES_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION helm=$HELM_VERSION fake-gcs-server=$FAKE_GCS_SERVER_VERSION kstatus=$KSTATUS_VERSION coredns=$COREDNS_VERSION cache=$ASSETS" ;;
+    *) log "unknown target $t (want all|kubernetes|node|etcd|kwok|helm|fake-gcs-server|kstatus|paths|print-versions)"; exit 2 ;;
   esac
 done

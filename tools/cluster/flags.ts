@@ -109,7 +109,7 @@ export function schedulerArgs(kubeconfig: string): string[] {
   return apiClientArgs(kubeconfig);
 }
 
-/** kwok driving every node in the cluster (all of them are fake). */
+/** kwok driving the fake nodes; which ones it manages is in its configuration file (nodes.ts). */
 export function kwokArgs(kubeconfig: string, config: string): string[] {
-  return [`--kubeconfig=${kubeconfig}`, `--config=${config}`, '--manage-all-nodes=true'];
+  return [`--kubeconfig=${kubeconfig}`, `--config=${config}`];
 }

@@ -31,8 +31,11 @@ export const DEFAULT_NODES: readonly FakeNode[] = [
   { name: 'gpu-t4-0', cpu: '8', memory: '32Gi', gpus: 1, gpuProduct: 'Tesla-T4', gpuMemoryMiB: 15360 },
 ];
 
-/** Annotation kwok's own examples put on the nodes it fakes; kept so `kubectl get` output reads the same. */
-const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
+/**
+ * kwok fakes exactly the nodes carrying this annotation (the selector in kwokConfiguration), so a
+ * test may add a node of its own whose pods nobody but the test drives (a simulated or real kubelet).
+ */
+export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
 
 /** The labels NVIDIA GPU feature discovery would put on a node with `node`'s GPUs. */
 function gpuLabels(node: FakeNode): Record<string, string> {
@@ -93,7 +96,8 @@ export function kwokConfiguration(podCidr: string): string {
     'kind: KwokConfiguration',
     'options:',
     `  cidr: ${podCidr}`,
-    '  manageAllNodes: true',
+    '  manageAllNodes: false',
+    `  manageNodesWithAnnotationSelector: ${KWOK_NODE_ANNOTATION}=fake`,
     '  nodeLeaseDurationSeconds: 40',
     '',
   ].join('\n');

@@ -3,6 +3,7 @@
 // `bash tools/cluster/build-assets.sh fake-gcs-server`). Every start returns a stop.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import os from 'node:os';
@@ -28,6 +29,30 @@ export async function startHttpServer(handler: (req: IncomingMessage, res: Serve
       server.close(() => resolve());
     }),
   };
+}
+
+/**
+ * `size` bytes that are a valid ONNX ModelProto head (ir_version, then random bytes as doc_string):
+ * fetch-model publishes only what starts like a model, and tests want incompressible payloads.
+ */
+export function modelBytes(size: number): Buffer {
+  const header = Buffer.from([0x08, 0x08, 0x32]);
+  let length = size - header.length - 1;
+  while (header.length + varintLength(length) + length > size) length -= 1;
+  const prefix = Buffer.concat([header, varint(length)]);
+  return Buffer.concat([prefix, randomBytes(size - prefix.length)]);
+}
+
+function varint(value: number): Buffer {
+  const bytes: number[] = [];
+  for (let rest = value; ; rest = Math.floor(rest / 128)) {
+    if (rest < 128) return Buffer.from([...bytes, rest]);
+    bytes.push((rest % 128) | 0x80);
+  }
+}
+
+function varintLength(value: number): number {
+  return varint(value).length;
 }
 
 /** A scratch directory that tests remove when done. */

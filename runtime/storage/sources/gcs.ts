@@ -78,7 +78,7 @@ export async function planGcs(source: GcsSource, context: SourceContext): Promis
     credentials: client.value.credentials,
     files: remoteFiles(planned.value, new URL(client.value.endpoint).host, (object) => ({
       label: `gs://${source.bucket}/${object.name}`,
-      open: (signal) => openStream(prepare(client.value, `${bucketUrl}/${encodeURIComponent(object.name)}?alt=media`, token), signal, style(client.value, object.name)),
+      open: (signal) => openStream(prepare(client.value, `${bucketUrl}/${encodeURIComponent(object.name)}?alt=media`, token), signal, style(client.value, object.name), context.egress),
     })),
   });
 }

@@ -4,6 +4,8 @@
 import { fail, ok, type Result } from '../errors.ts';
 import { MODEL_FILE } from '../../../contracts/index.ts';
 import type { ModelSource } from '../../../contracts/index.ts';
+import { redactUri } from '../../../api/redact.ts';
+import { plainHttpCredentialsProblem } from './egress.ts';
 import { openStream, type RequestStyle } from './request.ts';
 import type { FetchPlan, SourceContext } from './source.ts';
 
@@ -21,7 +23,11 @@ export function planHttp(source: HttpSource, context: SourceContext): Result<Fet
   }
   const auth = authorization(source, context);
   if (!auth.ok) return auth;
-  const style: RequestStyle = { what: source.url.href, credentials: auth.value.description, errorReason: shortText, rejectHtml: true };
+  const insecure = auth.value.header ? plainHttpCredentialsProblem(source.url, auth.value.description, context.egress) : undefined;
+  if (insecure) return fail(insecure);
+  const printable = redactUri(source.url.href);
+  // An error page's text is not repeated: it would let any URI's answer be read back through the pod's termination message.
+  const style: RequestStyle = { what: printable, credentials: auth.value.description, errorReason: () => '', rejectHtml: true };
   const headers: Record<string, string> = { 'accept-encoding': 'identity' };
   if (auth.value.header) headers.authorization = auth.value.header;
   return ok({
@@ -29,10 +35,9 @@ export function planHttp(source: HttpSource, context: SourceContext): Result<Fet
     files: [{
       target: MODEL_FILE,
       size: null,
-      label: source.url.href,
+      label: printable,
       host: source.url.host,
-      // fetch drops the Authorization header when a redirect leaves the origin.
-      open: (signal) => openStream(async () => ({ url: source.url.href, init: { headers } }), signal, style),
+      open: (signal) => openStream(async () => ({ url: source.url.href, init: { headers } }), signal, style, context.egress),
     }],
   });
 }
@@ -58,9 +63,4 @@ function authorization(source: HttpSource, context: SourceContext): Result<Autho
 
 function basic(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-}
-
-function shortText(body: string): string {
-  const text = body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
-  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
 }

@@ -6,6 +6,8 @@ import { fail, ok, type Result } from '../errors.ts';
 import { readErrorBody, responseFailure, thrownFailure } from '../http-problems.ts';
 import { retryEvent, withRetries, type AttemptResult } from '../retry.ts';
 import type { OpenedBody } from '../transfer.ts';
+import { redactUri } from '../../../api/redact.ts';
+import { fetchWithinPolicy, type EgressPolicy } from './egress.ts';
 import type { SourceContext } from './source.ts';
 
 /** A request ready to send. */
@@ -27,12 +29,14 @@ export interface RequestStyle {
 }
 
 /** Opens a streamed GET; fails with the problem an error response stands for. */
-export async function openStream(prepare: () => Promise<PreparedRequest>, signal: AbortSignal, style: RequestStyle): Promise<AttemptResult<OpenedBody>> {
+export async function openStream(prepare: () => Promise<PreparedRequest>, signal: AbortSignal, style: RequestStyle, egress: EgressPolicy): Promise<AttemptResult<OpenedBody>> {
   const request = await prepare();
   const host = new URL(request.url).host;
   let response: Response;
   try {
-    response = await fetch(request.url, { ...request.init, signal, redirect: 'follow' });
+    const answered = await fetchWithinPolicy(request.url, request.init, egress, signal);
+    if (!answered.ok) return { ok: false, retryable: false, problem: answered.problem };
+    response = answered.response;
   } catch (error) {
     return { ok: false, ...thrownFailure(error, host) };
   }
@@ -42,7 +46,7 @@ export async function openStream(prepare: () => Promise<PreparedRequest>, signal
   }
   if (style.rejectHtml && /^text\/html\b/i.test(response.headers.get('content-type') ?? '')) {
     await response.body.cancel().catch(() => undefined);
-    return { ok: false, retryable: false, problem: { kind: 'NotAModel', reason: `${response.url} answered with an HTML page, not a model (a login page or a directory listing?)` } };
+    return { ok: false, retryable: false, problem: { kind: 'NotAModel', reason: `${redactUri(request.url)} answered with an HTML page, not a model (a login page or a directory listing?)` } };
   }
   const length = response.headers.get('content-length');
   const encoded = (response.headers.get('content-encoding') ?? 'identity') !== 'identity';
@@ -63,7 +67,9 @@ export async function fetchText(prepare: () => Promise<PreparedRequest>, context
     const timeout = AbortSignal.timeout(context.idleTimeoutMs);
     const signal = context.signal ? AbortSignal.any([context.signal, timeout]) : timeout;
     try {
-      const response = await fetch(request.url, { ...request.init, signal, redirect: 'follow' });
+      const answered = await fetchWithinPolicy(request.url, request.init, context.egress, signal);
+      if (!answered.ok) return { ok: false, retryable: false, problem: answered.problem };
+      const response = answered.response;
       if (!response.ok) return { ok: false, ...responseFailure(response, style.errorReason(await readErrorBody(response), response), style.credentials) };
       return { ok: true, value: await response.text() };
     } catch (error) {

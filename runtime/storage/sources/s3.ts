@@ -101,7 +101,7 @@ export async function planS3(source: S3Source, context: SourceContext): Promise<
     credentials: config.value.credentials,
     files: remoteFiles(planned.value, config.value.endpoint.host, (object) => ({
       label: `s3://${source.bucket}/${object.key}`,
-      open: (signal) => openStream(prepare(config.value, s3Url(config.value, source.bucket, object.key)), signal, style(config.value, object.key)),
+      open: (signal) => openStream(prepare(config.value, s3Url(config.value, source.bucket, object.key)), signal, style(config.value, object.key), context.egress),
     })),
   });
 }

@@ -3,6 +3,7 @@
 // turning placed objects into files to fetch.
 import { fail, type Result } from '../errors.ts';
 import type { Credentials } from '../credentials.ts';
+import type { EgressPolicy } from './egress.ts';
 import { knownTotal, planDirectory, type ListedObject, type PlannedFile } from '../layout.ts';
 import type { LogEvent } from '../progress.ts';
 import type { RetryPolicy } from '../retry.ts';
@@ -16,6 +17,8 @@ export interface SourceContext {
   readonly idleTimeoutMs: number;
   readonly log: (event: LogEvent) => void;
   readonly signal?: AbortSignal | undefined;
+  /** Where requests may go: redirects, link-local addresses, credentials over plain http. */
+  readonly egress: EgressPolicy;
   /** The URI names one object whatever its extension (labels, a pipeline step): never list it as a prefix. */
   readonly singleFile: boolean;
 }

@@ -1,8 +1,10 @@
 -- Argo CD health for kubeinfer InferenceServices (serving.kubeinfer.io), read the way
 -- kstatus reads them, so Argo CD, Flux, Helm 4 --wait and kubectl wait agree:
 --   status older than the spec (observedGeneration < generation) -> Progressing
---   Stalled=True (the operator cannot make progress, e.g. a bad model URI, or a rollout
---     aborted by its analysis: reason RolloutAborted) -> Degraded
+--   Stalled=True (the operator cannot make progress: PodsForbidden, Unschedulable,
+--     ImagePullFailed, ModelFetchFailed, ModelLoadFailed, ProgressDeadlineExceeded,
+--     GPUUnavailable, Storage*, InvalidSpec, ApplyRejected, or a rollout aborted by its
+--     analysis: RolloutAborted) -> Degraded, "<reason>: <message>"
 --   Reconciling=True (rolling out, scaling, waiting for pods, a rollout shadowing,
 --     progressing or paused between steps) -> Progressing
 --   Ready=True -> Healthy; anything else -> Progressing
@@ -43,6 +45,10 @@ local function health(resource)
   end
   local stalled = findCondition(status.conditions, "Stalled")
   if stalled ~= nil and stalled.status == "True" then
+    -- Argo CD shows only the message: lead with the reason (PodsForbidden, ImagePullFailed, ...).
+    if stalled.reason ~= nil and stalled.reason ~= "" and stalled.message ~= nil and stalled.message ~= "" then
+      return "Degraded", stalled.reason .. ": " .. stalled.message
+    end
     return "Degraded", describe(stalled, "Stalled")
   end
   local reconciling = findCondition(status.conditions, "Reconciling")
