@@ -6,22 +6,26 @@ import type { SchemaNode, ValidationRule } from './schema-builder.ts';
 type Program = (context: { readonly self: unknown }) => unknown;
 
 // Kubernetes adds its own CEL libraries; this is the part of them our rules use.
-const environment = new Environment().registerVariable('self', 'dyn').registerFunction({
-  name: 'sum',
-  receiverType: 'list',
-  returnType: 'dyn',
-  handler: (values: readonly bigint[]) => values.reduce((total, value) => total + value, 0n),
-  params: [],
-}).registerFunction({
-  name: 'isSorted',
-  receiverType: 'list',
-  returnType: 'bool',
-  handler: (values: readonly (bigint | number | string)[]) => values.every((value, i) => {
-    const previous = values[i - 1];
-    return previous === undefined || previous <= value;
-  }),
-  params: [],
-});
+const environment = new Environment()
+  .registerVariable('self', 'dyn')
+  .registerFunction({
+    name: 'sum',
+    receiverType: 'list',
+    returnType: 'dyn',
+    handler: (values: readonly bigint[]) => values.reduce((total, value) => total + value, 0n),
+    params: [],
+  })
+  .registerFunction({
+    name: 'isSorted',
+    receiverType: 'list',
+    returnType: 'bool',
+    handler: (values: readonly (bigint | number | string)[]) =>
+      values.every((value, i) => {
+        const previous = values[i - 1];
+        return previous === undefined || previous <= value;
+      }),
+    params: [],
+  });
 
 const programs = new Map<string, Program>();
 

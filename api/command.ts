@@ -9,7 +9,12 @@ interface ValidateOptions {
 /** Adds kubectl's `-f` (repeatable) and `-R`, the arguments `readManifestSources` takes. */
 export function manifestSourceOptions(command: Command): Command {
   return command
-    .requiredOption('-f, --filename <path>', 'file, directory or - for stdin (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
+    .requiredOption(
+      '-f, --filename <path>',
+      'file, directory or - for stdin (repeatable)',
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
     .option('-R, --recursive', 'descend into subdirectories of directories given with -f', false);
 }
 
@@ -22,6 +27,10 @@ export function registerValidate(program: Command): void {
     .option('-o, --output <format>', 'text or json', 'text')
     .action(async (options: ValidateOptions) => {
       const { validateSources } = await import('./validate-command.ts');
-      process.exitCode = await validateSources(options.filename, { recursive: options.recursive, output: options.output, write: (line) => process.stdout.write(`${line}\n`) });
+      process.exitCode = await validateSources(options.filename, {
+        recursive: options.recursive,
+        output: options.output,
+        write: (line) => process.stdout.write(`${line}\n`),
+      });
     });
 }

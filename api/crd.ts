@@ -11,7 +11,13 @@ const printerColumns = [
   { name: 'URL', type: 'string', jsonPath: '.status.url', description: 'Stable in-cluster URL of the weighted endpoint.' },
   { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'The Ready condition.' },
   { name: 'Versions', type: 'string', jsonPath: '.status.trafficSummary', description: 'Effective traffic split between versions.' },
-  { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason', priority: 1, description: 'Why the service is or is not ready.' },
+  {
+    name: 'Reason',
+    type: 'string',
+    jsonPath: '.status.conditions[?(@.type=="Ready")].reason',
+    priority: 1,
+    description: 'Why the service is or is not ready.',
+  },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
 ] as const;
 

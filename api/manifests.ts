@@ -38,7 +38,12 @@ export function loadManifests(text: string): LoadResult {
     const line = lineOf(document.range[0]);
     if (document.errors.length > 0) {
       for (const error of document.errors) {
-        problems.push({ document: index, line: error.linePos?.[0].line ?? line, path: '', message: `YAML: ${error.message.split('\n')[0]}` });
+        problems.push({
+          document: index,
+          line: error.linePos?.[0].line ?? line,
+          path: '',
+          message: `YAML: ${error.message.split('\n')[0]}`,
+        });
       }
       return;
     }
@@ -46,7 +51,12 @@ export function loadManifests(text: string): LoadResult {
     if (value === null || value === undefined) return;
     expandList(value).forEach((item, position) => {
       const prefix = item === value ? [] : ['items', position];
-      documents.push({ index, line, value: item, lineOf: (path) => fieldLine(document, [...prefix, ...pathSegments(path)], lineOf) ?? line });
+      documents.push({
+        index,
+        line,
+        value: item,
+        lineOf: (path) => fieldLine(document, [...prefix, ...pathSegments(path)], lineOf) ?? line,
+      });
     });
   });
   return problems.length > 0 ? { ok: false, problems } : { ok: true, documents };
@@ -82,7 +92,15 @@ export function checkManifests(text: string): ManifestCheck {
     }
     const result = validateInferenceService(document.value);
     if (result.ok) services.push(result.value);
-    else problems.push(...result.problems.map((problem) => ({ ...problem, document: document.index, line: document.lineOf(problem.path), object: describe(document.value) })));
+    else
+      problems.push(
+        ...result.problems.map((problem) => ({
+          ...problem,
+          document: document.index,
+          line: document.lineOf(problem.path),
+          object: describe(document.value),
+        })),
+      );
   }
   return { services, checked: loaded.documents.length - skipped, skipped, problems };
 }
@@ -94,7 +112,9 @@ export type InferenceServicesResult =
 /** Loads every InferenceService of a stream, or every problem if any is invalid. */
 export function loadInferenceServices(text: string): InferenceServicesResult {
   const check = checkManifests(text);
-  return check.problems.length > 0 ? { ok: false, problems: check.problems } : { ok: true, services: check.services, skipped: check.skipped };
+  return check.problems.length > 0
+    ? { ok: false, problems: check.problems }
+    : { ok: true, services: check.services, skipped: check.skipped };
 }
 
 function expandList(value: unknown): readonly unknown[] {

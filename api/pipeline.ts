@@ -54,10 +54,14 @@ export function resolveImageStep(step: ImageStep): ResolvedImageStep {
 }
 
 /** The serve-side pipeline for declared steps; `localPath` says where each step model was fetched. */
-export function runtimePipeline(pipeline: Pipeline | undefined, localPath: (stage: PipelineStage, index: number) => string): RuntimePipeline {
-  const stage = (name: PipelineStage): RuntimeStep[] => (pipeline?.[name] ?? []).map((step, index) => (
-    step.image !== undefined ? { image: resolveImageStep(step.image) } : { model: localPath(name, index) }
-  ));
+export function runtimePipeline(
+  pipeline: Pipeline | undefined,
+  localPath: (stage: PipelineStage, index: number) => string,
+): RuntimePipeline {
+  const stage = (name: PipelineStage): RuntimeStep[] =>
+    (pipeline?.[name] ?? []).map((step, index) =>
+      step.image !== undefined ? { image: resolveImageStep(step.image) } : { model: localPath(name, index) },
+    );
   return { preprocess: stage('preprocess'), postprocess: stage('postprocess') };
 }
 
@@ -67,7 +71,8 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 
 function parseStep(raw: unknown, where: string): RuntimeStep | string {
   if (isObject(raw) && typeof raw.model === 'string' && Object.keys(raw).length === 1) return { model: raw.model };
-  if (!isObject(raw) || !isObject(raw.image) || Object.keys(raw).length !== 1) return `${where} must be {"model": "<path>"} or {"image": {...}}`;
+  if (!isObject(raw) || !isObject(raw.image) || Object.keys(raw).length !== 1)
+    return `${where} must be {"model": "<path>"} or {"image": {...}}`;
   const problems = structuralProblems(imageSchema.node, raw.image, `${where}.image`);
   if (problems.length > 0) return problems.map((problem) => `${problem.path}: ${problem.message}`).join('; ');
   return { image: resolveImageStep(raw.image as unknown as ImageStep) };

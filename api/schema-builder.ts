@@ -69,7 +69,10 @@ interface Common<T> {
   readonly default?: T;
 }
 
-type Extra = Omit<SchemaNode, 'type' | 'description' | 'properties' | 'required' | 'items' | 'additionalProperties' | 'default' | 'x-kubernetes-validations'>;
+type Extra = Omit<
+  SchemaNode,
+  'type' | 'description' | 'properties' | 'required' | 'items' | 'additionalProperties' | 'default' | 'x-kubernetes-validations'
+>;
 
 function make<T>(node: Omit<SchemaNode, 'x-kubernetes-validations' | 'default'>, common: Common<T> | undefined): Schema<T> {
   const rules = common?.rules;
@@ -136,9 +139,14 @@ type ObjectOptions<T> = Common<T> & Pick<Extra, 'x-kubernetes-map-type'>;
 /** An object with the given fields; unknown fields are refused. */
 export function object<P extends Fields>(description: string, fields: P, options?: ObjectOptions<ObjectOf<P>>): Schema<ObjectOf<P>> {
   const properties = Object.fromEntries(Object.entries(fields).map(([name, field]) => [name, field.schema.node]));
-  const requiredNames = Object.entries(fields).filter(([, field]) => field.required).map(([name]) => name);
+  const requiredNames = Object.entries(fields)
+    .filter(([, field]) => field.required)
+    .map(([name]) => name);
   const { rules: _r, default: _d, ...extra } = options ?? {};
-  return make({ type: 'object', description, properties, ...(requiredNames.length > 0 ? { required: requiredNames } : {}), ...extra }, options);
+  return make(
+    { type: 'object', description, properties, ...(requiredNames.length > 0 ? { required: requiredNames } : {}), ...extra },
+    options,
+  );
 }
 
 type MapOptions<T> = Common<Readonly<Record<string, T>>> & Pick<Extra, 'maxProperties'>;

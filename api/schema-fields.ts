@@ -2,7 +2,20 @@
 // spec level and as per-version overrides, plus GPU, scheduling and storage.
 import type { V1Affinity, V1NetworkPolicyPeer } from '@kubernetes/client-node';
 import { DNS_SUBDOMAIN } from './names.ts';
-import { boolean, celString, enumeration, integer, intOrString, list, map, object, optional, passthrough, required, string } from './schema-builder.ts';
+import {
+  boolean,
+  celString,
+  enumeration,
+  integer,
+  intOrString,
+  list,
+  map,
+  object,
+  optional,
+  passthrough,
+  required,
+  string,
+} from './schema-builder.ts';
 
 const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$';
 const QUANTITY = '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
@@ -13,7 +26,7 @@ const quantities = (what: string) =>
 
 /** Container compute resources (requests and limits). */
 export const resources = object(
-  'Compute resources for each model pod, as in a container\'s resources. GPUs are set with spec.gpu, not here.',
+  "Compute resources for each model pod, as in a container's resources. GPUs are set with spec.gpu, not here.",
   {
     requests: optional(quantities('Minimum resources the scheduler reserves, e.g. {cpu: "1", memory: 2Gi}.')),
     limits: optional(quantities('Maximum resources the container may use, e.g. {memory: 4Gi}.')),
@@ -30,12 +43,14 @@ export const resources = object(
 
 /** Model server settings. */
 export const runtime = object(
-  'Model server settings; each one maps to a KUBEINFER_* variable of `kubeinfer serve`. Omitted fields use the server\'s defaults.',
+  "Model server settings; each one maps to a KUBEINFER_* variable of `kubeinfer serve`. Omitted fields use the server's defaults.",
   {
     workers: optional(integer('Inference worker threads per pod, each holding its own ONNX Runtime session.', { minimum: 1, maximum: 64 })),
     batching: optional(
       object('Dynamic batching (Triton semantics) for models whose first input dimension is dynamic.', {
-        maxBatchSize: optional(integer('Largest batch the server forms from queued requests; 1 disables batching.', { minimum: 1, maximum: 65536 })),
+        maxBatchSize: optional(
+          integer('Largest batch the server forms from queued requests; 1 disables batching.', { minimum: 1, maximum: 65536 }),
+        ),
         maxQueueDelayMicros: optional(
           integer('How long a request may wait for others to join its batch, in microseconds.', { minimum: 0, maximum: 60000000 }),
         ),
@@ -54,7 +69,10 @@ export const runtime = object(
       ),
     ),
     executionProvider: optional(
-      enumeration(['cpu', 'cuda'], 'ONNX Runtime execution provider. cuda needs spec.gpu; the default is cuda when spec.gpu is set, else cpu.'),
+      enumeration(
+        ['cpu', 'cuda'],
+        'ONNX Runtime execution provider. cuda needs spec.gpu; the default is cuda when spec.gpu is set, else cpu.',
+      ),
     ),
   },
 );
@@ -64,7 +82,9 @@ const scalingRules = (direction: string) =>
     stabilizationWindowSeconds: optional(
       integer('Seconds of past recommendations considered before scaling, to avoid flapping.', { minimum: 0, maximum: 3600 }),
     ),
-    selectPolicy: optional(enumeration(['Max', 'Min', 'Disabled'], 'Which policy wins when several apply; Disabled turns this direction off.')),
+    selectPolicy: optional(
+      enumeration(['Max', 'Min', 'Disabled'], 'Which policy wins when several apply; Disabled turns this direction off.'),
+    ),
     policies: optional(
       list(
         object('One scaling policy: change at most `value` pods (or percent) per `periodSeconds`.', {
@@ -174,7 +194,9 @@ const toleration = object(
     key: optional(string('The taint key to tolerate; empty with operator Exists tolerates every taint.', { maxLength: 316 })),
     operator: optional(enumeration(['Exists', 'Equal'], 'Exists matches any value; Equal (the default) matches value.')),
     value: optional(string('The taint value to match with operator Equal.', { maxLength: 63 })),
-    effect: optional(enumeration(['NoSchedule', 'PreferNoSchedule', 'NoExecute'], 'The taint effect to tolerate; empty matches all effects.')),
+    effect: optional(
+      enumeration(['NoSchedule', 'PreferNoSchedule', 'NoExecute'], 'The taint effect to tolerate; empty matches all effects.'),
+    ),
     tolerationSeconds: optional(
       integer('With NoExecute, how long the pod stays bound after the taint appears.', { format: 'int64', minimum: 0 }),
     ),
@@ -196,7 +218,7 @@ const toleration = object(
 /** Pod placement passed to every model pod. */
 export const scheduling = object('Pod placement for every model pod, passed through to the pod spec.', {
   nodeSelector: optional(
-    map(string('A node label value.', { maxLength: 63 }), 'Node labels a pod\'s node must carry.', { maxProperties: 32 }),
+    map(string('A node label value.', { maxLength: 63 }), "Node labels a pod's node must carry.", { maxProperties: 32 }),
   ),
   tolerations: optional(
     list(toleration, 'Tolerations added to the pods (GPU pods also get nvidia.com/gpu automatically).', {
@@ -205,7 +227,9 @@ export const scheduling = object('Pod placement for every model pod, passed thro
     }),
   ),
   affinity: optional(
-    passthrough<V1Affinity>('Pod affinity rules (core/v1 Affinity). Node affinity terms are combined with the GPU terms the operator adds.'),
+    passthrough<V1Affinity>(
+      'Pod affinity rules (core/v1 Affinity). Node affinity terms are combined with the GPU terms the operator adds.',
+    ),
   ),
   priorityClassName: optional(string('PriorityClass of the model pods.', { pattern: DNS_SUBDOMAIN, maxLength: 253 })),
 });
@@ -224,29 +248,51 @@ export const storage = object('Model storage credentials for fetch-model.', {
 export const auth = object(
   'Authentication and authorization of inference calls, enforced by the router. Health endpoints stay open; credentials are never forwarded to the versions or the mirror; the router logs one audit line per request.',
   {
-    mode: required(enumeration(['kubernetes', 'apiKey'], 'kubernetes: callers send a Kubernetes bearer token, checked with a TokenReview and a SubjectAccessReview for the verb infer on this InferenceService (plus pin for a weight-0 version). apiKey: callers send a key from secretRef as Authorization: Bearer <key> or x-api-key: <key>.')),
-    secretRef: optional(
-      object('The Secret holding the API keys (mode apiKey), one key per data entry; the entry name identifies the key in audit lines. Mounted into the router; rotation applies without restarts.', {
-        name: required(string('Name of the Secret.', { pattern: DNS_SUBDOMAIN, minLength: 1, maxLength: 253 })),
-      }),
+    mode: required(
+      enumeration(
+        ['kubernetes', 'apiKey'],
+        'kubernetes: callers send a Kubernetes bearer token, checked with a TokenReview and a SubjectAccessReview for the verb infer on this InferenceService (plus pin for a weight-0 version). apiKey: callers send a key from secretRef as Authorization: Bearer <key> or x-api-key: <key>.',
+      ),
     ),
-    protectMetrics: optional(boolean('Require the same credentials for the router\'s /metrics (kubernetes: get on the non-resource URL /metrics).')),
+    secretRef: optional(
+      object(
+        'The Secret holding the API keys (mode apiKey), one key per data entry; the entry name identifies the key in audit lines. Mounted into the router; rotation applies without restarts.',
+        {
+          name: required(string('Name of the Secret.', { pattern: DNS_SUBDOMAIN, minLength: 1, maxLength: 253 })),
+        },
+      ),
+    ),
+    protectMetrics: optional(
+      boolean("Require the same credentials for the router's /metrics (kubernetes: get on the non-resource URL /metrics)."),
+    ),
   },
   {
-    rules: [{ rule: "self.mode != 'apiKey' || has(self.secretRef)", message: 'spec.auth.mode apiKey needs spec.auth.secretRef naming the Secret that holds the keys', fieldPath: '.secretRef' }],
+    rules: [
+      {
+        rule: "self.mode != 'apiKey' || has(self.secretRef)",
+        message: 'spec.auth.mode apiKey needs spec.auth.secretRef naming the Secret that holds the keys',
+        fieldPath: '.secretRef',
+      },
+    ],
   },
 );
 
 /** Network isolation of the model pods. */
 export const networkPolicy = object(
-  'A NetworkPolicy <name> that lets the model pods accept traffic only from this InferenceService\'s router (and from allowFrom). On by default; it takes effect where the cluster\'s network plugin enforces NetworkPolicies. Kubelet probes are not affected.',
+  "A NetworkPolicy <name> that lets the model pods accept traffic only from this InferenceService's router (and from allowFrom). On by default; it takes effect where the cluster's network plugin enforces NetworkPolicies. Kubelet probes are not affected.",
   {
     enabled: optional(boolean('Create the NetworkPolicy. Default true.')),
     allowFrom: optional(
-      list(passthrough<V1NetworkPolicyPeer>('A NetworkPolicy peer (networking/v1 NetworkPolicyPeer), e.g. {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}} for Prometheus scraping.'), 'More peers allowed to reach the model pods\' http port (metrics scrapers, a custom-metrics adapter).', {
-        maxItems: 16,
-        listType: 'atomic',
-      }),
+      list(
+        passthrough<V1NetworkPolicyPeer>(
+          'A NetworkPolicy peer (networking/v1 NetworkPolicyPeer), e.g. {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}} for Prometheus scraping.',
+        ),
+        "More peers allowed to reach the model pods' http port (metrics scrapers, a custom-metrics adapter).",
+        {
+          maxItems: 16,
+          listType: 'atomic',
+        },
+      ),
     ),
   },
 );
@@ -258,7 +304,13 @@ export const DEFAULT_ROUTER_REPLICAS = 2;
 export const router = object(
   'The weighted router Deployment behind the stable Service <name>.',
   {
-    replicas: optional(integer('Router pods, spread across nodes where possible; a PodDisruptionBudget lets voluntary disruptions take one at a time.', { minimum: 1, maximum: 100, default: DEFAULT_ROUTER_REPLICAS })),
+    replicas: optional(
+      integer('Router pods, spread across nodes where possible; a PodDisruptionBudget lets voluntary disruptions take one at a time.', {
+        minimum: 1,
+        maximum: 100,
+        default: DEFAULT_ROUTER_REPLICAS,
+      }),
+    ),
     resources: optional(resources),
   },
   { default: {} },

@@ -27,7 +27,7 @@ const step = object(
 );
 
 const shadow = object(
-  'Before any live traffic: copy requests to the candidate and compare its outputs with the stable version\'s, tensor by tensor.',
+  "Before any live traffic: copy requests to the candidate and compare its outputs with the stable version's, tensor by tensor.",
   {
     percent: optional(integer('Percent of live requests copied to the candidate (default 100).', { minimum: 1, maximum: 100 })),
     duration: required(duration('How long to shadow before the first step.')),
@@ -42,11 +42,15 @@ const shadow = object(
 );
 
 const analysis = object('Gates measured by the router every interval; a failed gate beyond failureLimit aborts the rollout.', {
-  interval: optional(duration('How often the gates are evaluated, each over that interval\'s requests (default 15s).')),
+  interval: optional(duration("How often the gates are evaluated, each over that interval's requests (default 15s).")),
   failureLimit: optional(integer('Failed intervals tolerated; one more aborts (default 0).', { minimum: 0, maximum: 100 })),
-  minRequests: optional(integer('Fewer candidate requests in an interval make it inconclusive, not failed (default 20).', { minimum: 1, maximum: 1000000 })),
+  minRequests: optional(
+    integer('Fewer candidate requests in an interval make it inconclusive, not failed (default 20).', { minimum: 1, maximum: 1000000 }),
+  ),
   successRate: optional(fraction("Candidate's least share of non-5xx answers.")),
-  maxLatencyRatio: optional(number("Largest candidate p99 / stable p99 allowed (the stable is the version losing weight).", { minimum: 1, maximum: 1000 })),
+  maxLatencyRatio: optional(
+    number('Largest candidate p99 / stable p99 allowed (the stable is the version losing weight).', { minimum: 1, maximum: 1000 }),
+  ),
   shadow: optional(shadow),
 });
 
@@ -55,14 +59,14 @@ export const rollout = object(
   'Progressive delivery: when the version weights change, walk the effective weights there step by step, gated by analysis. Without it, new weights apply at once.',
   {
     steps: required(
-      list(step, 'Steps run in order when the spec\'s weights change; after the last one the spec\'s weights apply.', {
+      list(step, "Steps run in order when the spec's weights change; after the last one the spec's weights apply.", {
         minItems: 1,
         maxItems: 32,
         listType: 'atomic',
         rules: [
           {
             rule: 'self.filter(s, has(s.setWeight)).map(s, s.setWeight).isSorted()',
-            message: 'rollout.steps: each setWeight must be at least the one before it (the candidate\'s share only rises)',
+            message: "rollout.steps: each setWeight must be at least the one before it (the candidate's share only rises)",
           },
         ],
       }),
@@ -73,15 +77,15 @@ export const rollout = object(
 
 export const ROLLOUT_PHASES = ['Shadowing', 'Progressing', 'Paused', 'Succeeded', 'Aborted'] as const;
 
-const weight = object('One version\'s percent of live traffic.', {
+const weight = object("One version's percent of live traffic.", {
   name: required(string('The version.', { pattern: DNS_LABEL, maxLength: 63 })),
   weight: required(integer('Percent of live traffic.', { minimum: 0, maximum: 100 })),
 });
 const weights = (what: string) => list(weight, what, { maxItems: 8, listType: 'map', mapKeys: ['name'] });
 
 const analysisResult = object('The last interval the gates evaluated, with its figures.', {
-  gate: required(enumeration(['Shadow', 'Live'], 'Shadow compares mirrored outputs; Live measures the candidate\'s live traffic.')),
-  verdict: required(enumeration(['Passed', 'Failed', 'Inconclusive'], 'The interval\'s outcome.')),
+  gate: required(enumeration(['Shadow', 'Live'], "Shadow compares mirrored outputs; Live measures the candidate's live traffic.")),
+  verdict: required(enumeration(['Passed', 'Failed', 'Inconclusive'], "The interval's outcome.")),
   requests: required(integer('Candidate requests (or compared copies) in the interval.', { format: 'int64', minimum: 0 })),
   successRate: optional(fraction('Candidate share of non-5xx answers.')),
   p99Seconds: optional(number('Candidate p99 latency.', { minimum: 0 })),
@@ -92,21 +96,26 @@ const analysisResult = object('The last interval the gates evaluated, with its f
 });
 
 /** status.rollout. */
-export const rolloutStatus = object('Where the rollout stands: the operator walks the effective weights toward the spec\'s and records them here.', {
-  candidate: required(string('The version whose weight rises.', { maxLength: 63 })),
-  stable: required(string('The version whose weight falls.', { maxLength: 63 })),
-  phase: required(enumeration(ROLLOUT_PHASES, 'Shadowing, Progressing, Paused, Succeeded or Aborted.')),
-  step: required(integer('Index of the current step (the number of steps once they are all done).', { minimum: 0, maximum: 32 })),
-  target: required(string('The spec weights this rollout walks toward, e.g. v1=0,v2=100.', { maxLength: 1024 })),
-  generation: required(integer('The metadata.generation the rollout was started (or aborted) for.', { format: 'int64', minimum: 0 })),
-  weights: required(weights('The effective weights: what the router applies now.')),
-  origin: required(weights('The effective weights before the rollout; an abort restores them.')),
-  stepStartedAt: optional(string('When the current step (or the shadow phase) began.', { format: 'date-time' })),
-  analyzedAt: optional(string('When the last analysis interval ended (the next one runs from there).', { format: 'date-time' })),
-  failedIntervals: required(integer('Failed analysis intervals so far.', { minimum: 0 })),
-  passedIntervals: optional(integer('Passed analysis intervals in the current step (or shadow phase); a gated pause ends only after one.', { minimum: 0 })),
-  candidateRequests: required(integer('Live requests the candidate has answered during this rollout.', { format: 'int64', minimum: 0 })),
-  totalRequests: required(integer('Live requests of all versions during this rollout.', { format: 'int64', minimum: 0 })),
-  analysis: optional(analysisResult),
-  message: required(string('What the rollout is doing or why it ended.', { maxLength: 4096 })),
-});
+export const rolloutStatus = object(
+  "Where the rollout stands: the operator walks the effective weights toward the spec's and records them here.",
+  {
+    candidate: required(string('The version whose weight rises.', { maxLength: 63 })),
+    stable: required(string('The version whose weight falls.', { maxLength: 63 })),
+    phase: required(enumeration(ROLLOUT_PHASES, 'Shadowing, Progressing, Paused, Succeeded or Aborted.')),
+    step: required(integer('Index of the current step (the number of steps once they are all done).', { minimum: 0, maximum: 32 })),
+    target: required(string('The spec weights this rollout walks toward, e.g. v1=0,v2=100.', { maxLength: 1024 })),
+    generation: required(integer('The metadata.generation the rollout was started (or aborted) for.', { format: 'int64', minimum: 0 })),
+    weights: required(weights('The effective weights: what the router applies now.')),
+    origin: required(weights('The effective weights before the rollout; an abort restores them.')),
+    stepStartedAt: optional(string('When the current step (or the shadow phase) began.', { format: 'date-time' })),
+    analyzedAt: optional(string('When the last analysis interval ended (the next one runs from there).', { format: 'date-time' })),
+    failedIntervals: required(integer('Failed analysis intervals so far.', { minimum: 0 })),
+    passedIntervals: optional(
+      integer('Passed analysis intervals in the current step (or shadow phase); a gated pause ends only after one.', { minimum: 0 }),
+    ),
+    candidateRequests: required(integer('Live requests the candidate has answered during this rollout.', { format: 'int64', minimum: 0 })),
+    totalRequests: required(integer('Live requests of all versions during this rollout.', { format: 'int64', minimum: 0 })),
+    analysis: optional(analysisResult),
+    message: required(string('What the rollout is doing or why it ended.', { maxLength: 4096 })),
+  },
+);

@@ -12,7 +12,15 @@ export interface Problem {
 }
 
 /** The apiserver's field error types, which decide whether CEL rules still run. */
-export type SchemaErrorType = 'Invalid' | 'Required' | 'NotSupported' | 'TooLong' | 'TooMany' | 'TypeInvalid' | 'Duplicate' | 'UnknownField';
+export type SchemaErrorType =
+  | 'Invalid'
+  | 'Required'
+  | 'NotSupported'
+  | 'TooLong'
+  | 'TooMany'
+  | 'TypeInvalid'
+  | 'Duplicate'
+  | 'UnknownField';
 
 /** A structural problem, typed like the apiserver's field.Error. */
 export interface SchemaProblem extends Problem {
@@ -47,7 +55,8 @@ export function applyDefaults(node: SchemaNode, value: Json): Json {
     result[key] = fieldNode === undefined ? field : applyDefaults(fieldNode, field);
   }
   for (const [key, fieldNode] of Object.entries(node.properties ?? {})) {
-    if (result[key] === undefined && fieldNode.default !== undefined) result[key] = applyDefaults(fieldNode, structuredClone(fieldNode.default));
+    if (result[key] === undefined && fieldNode.default !== undefined)
+      result[key] = applyDefaults(fieldNode, structuredClone(fieldNode.default));
   }
   return result;
 }
@@ -64,7 +73,9 @@ export function structuralProblems(node: SchemaNode, value: Json, path: string):
 function typeMismatch(node: SchemaNode, value: Json, path: string): string | undefined {
   const actual = value === null ? 'null' : Array.isArray(value) ? 'array' : Number.isInteger(value) ? 'integer' : typeof value;
   if (node['x-kubernetes-int-or-string'] === true) {
-    return actual === 'string' || actual === 'integer' ? undefined : `Invalid value: "${actual}": ${path} in body must be of type integer or string: "${actual}"`;
+    return actual === 'string' || actual === 'integer'
+      ? undefined
+      : `Invalid value: "${actual}": ${path} in body must be of type integer or string: "${actual}"`;
   }
   if (node.type === undefined || actual === node.type) return undefined;
   if (node.type === 'number' && actual === 'integer') return undefined;
@@ -85,7 +96,8 @@ function objectProblems(node: SchemaNode, value: JsonObject, path: string): Sche
   for (const key of keys) {
     const property = node.properties?.[key];
     if (property !== undefined) problems.push(...structuralProblems(property, value[key], join(path, key)));
-    else if (node.additionalProperties !== undefined) problems.push(...structuralProblems(node.additionalProperties, value[key], join(path, key)));
+    else if (node.additionalProperties !== undefined)
+      problems.push(...structuralProblems(node.additionalProperties, value[key], join(path, key)));
     else problems.push({ type: 'UnknownField', path: join(path, key), message: `unknown field "${join(path, key)}"` });
   }
   return problems;
@@ -97,7 +109,11 @@ function arrayProblems(node: SchemaNode, value: readonly Json[], path: string): 
     problems.push({ type: 'TooMany', path, message: `Too many: ${value.length}: must have at most ${node.maxItems} items` });
   }
   if (node.minItems !== undefined && value.length < node.minItems) {
-    problems.push({ type: 'Invalid', path, message: `Invalid value: ${value.length}: ${path} in body should have at least ${node.minItems} items` });
+    problems.push({
+      type: 'Invalid',
+      path,
+      message: `Invalid value: ${value.length}: ${path} in body should have at least ${node.minItems} items`,
+    });
   }
   value.forEach((item, index) => {
     if (node.items !== undefined) problems.push(...structuralProblems(node.items, item, `${path}[${index}]`));
@@ -113,7 +129,9 @@ function duplicateProblems(node: SchemaNode, value: readonly Json[], path: strin
   const seen = new Set<string>();
   const problems: SchemaProblem[] = [];
   value.forEach((item, index) => {
-    const identity = JSON.stringify(listType === 'set' ? item : Object.fromEntries(keys.map((key) => [key, isObject(item) ? item[key] : undefined])));
+    const identity = JSON.stringify(
+      listType === 'set' ? item : Object.fromEntries(keys.map((key) => [key, isObject(item) ? item[key] : undefined])),
+    );
     if (seen.has(identity)) problems.push({ type: 'Duplicate', path: `${path}[${index}]`, message: `Duplicate value: ${identity}` });
     seen.add(identity);
   });
@@ -132,7 +150,8 @@ function scalarProblems(node: SchemaNode, value: Json, path: string): SchemaProb
     if (node.maximum !== undefined && value > node.maximum) invalid(`should be less than or equal to ${node.maximum}`);
   }
   if (typeof value === 'string') {
-    if (node.maxLength !== undefined && Buffer.byteLength(value) > node.maxLength) add('TooLong', `Too long: may not be more than ${node.maxLength} bytes`);
+    if (node.maxLength !== undefined && Buffer.byteLength(value) > node.maxLength)
+      add('TooLong', `Too long: may not be more than ${node.maxLength} bytes`);
     if (node.minLength !== undefined && value.length < node.minLength) invalid(`should be at least ${node.minLength} chars long`);
     if (node.pattern !== undefined && !new RegExp(node.pattern, 'u').test(value)) invalid(`should match '${node.pattern}'`);
   }
@@ -160,7 +179,8 @@ export function ruleProblems(node: SchemaNode, value: Json, path: string): Probl
   const shown = value === null || typeof value === 'object' ? '' : `${show(value)}: `;
   for (const rule of rules) {
     const outcome = evaluateRule(rule, self);
-    if (outcome.kind !== 'Passed') problems.push({ path: rulePath(path, rule.fieldPath), message: `Invalid value: ${shown}${outcome.message}` });
+    if (outcome.kind !== 'Passed')
+      problems.push({ path: rulePath(path, rule.fieldPath), message: `Invalid value: ${shown}${outcome.message}` });
   }
   return problems;
 }

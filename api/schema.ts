@@ -12,11 +12,16 @@ import type { InferenceServiceSpec, InferenceServiceStatus } from './types.ts';
 export const MAX_VERSIONS = 8;
 export const ROUTER_SUFFIX = '-router';
 const modelSource = object('Where the ONNX model comes from.', {
-  uri: required(modelUri(
-    'Model location: file:///path, pvc://<claim>/<path>, http(s)://host/path, s3://<bucket>/<key> or gs://<bucket>/<object>. Pulled into /mnt/models/model.onnx by the fetch-model init container (a pvc:// claim is mounted read-only instead).',
-  )),
+  uri: required(
+    modelUri(
+      'Model location: file:///path, pvc://<claim>/<path>, http(s)://host/path, s3://<bucket>/<key> or gs://<bucket>/<object>. Pulled into /mnt/models/model.onnx by the fetch-model init container (a pvc:// claim is mounted read-only instead).',
+    ),
+  ),
   sha256: optional(
-    string('Hex SHA-256 of the model file; fetch-model refuses a download that does not match.', { pattern: '^[a-f0-9]{64}$', maxLength: 64 }),
+    string('Hex SHA-256 of the model file; fetch-model refuses a download that does not match.', {
+      pattern: '^[a-f0-9]{64}$',
+      maxLength: 64,
+    }),
   ),
   labels: optional(labels),
 });
@@ -75,7 +80,12 @@ const traffic = object('How live traffic is split beyond the version weights.', 
     object(
       'Send copies of live requests to one version whose answers are discarded (shadow traffic). At most one mirror target: this is a single version, not a list.',
       {
-        version: required(string('The version that receives the copies; it must be declared in spec.versions with weight 0.', { pattern: DNS_LABEL, maxLength: 56 })),
+        version: required(
+          string('The version that receives the copies; it must be declared in spec.versions with weight 0.', {
+            pattern: DNS_LABEL,
+            maxLength: 56,
+          }),
+        ),
         percent: optional(integer('Percent of live requests copied to the mirror.', { minimum: 1, maximum: 100, default: 100 })),
       },
     ),
@@ -97,10 +107,13 @@ const spec = object(
     resources: optional(resources),
     gpu: optional(gpu),
     replicas: optional(
-      integer('A fixed number of pods per version, without HPAs, for versions that set neither replicas nor autoscaling. Default 1 when autoscaling is unset too.', {
-        minimum: 1,
-        maximum: 1000,
-      }),
+      integer(
+        'A fixed number of pods per version, without HPAs, for versions that set neither replicas nor autoscaling. Default 1 when autoscaling is unset too.',
+        {
+          minimum: 1,
+          maximum: 1000,
+        },
+      ),
     ),
     autoscaling: optional(autoscaling),
     scheduling: optional(scheduling),
@@ -129,7 +142,8 @@ const spec = object(
       },
       {
         rule: `self.versions.all(v, !(${cpuAutoscaled('v')}) || ${requestsCpu('v')})`,
-        message: 'autoscaling on cpu needs resources.requests.cpu (the HPA measures CPU as a percent of the request): set it in spec.resources or the version\'s resources',
+        message:
+          "autoscaling on cpu needs resources.requests.cpu (the HPA measures CPU as a percent of the request): set it in spec.resources or the version's resources",
         fieldPath: '.versions',
       },
       {
@@ -175,20 +189,33 @@ const versionStatus = object('Observed state of one version.', {
   replicas: required(integer('Pods of this version that exist.', { minimum: 0 })),
   readyReplicas: required(integer('Pods of this version that are ready.', { minimum: 0 })),
   ready: required(boolean('Whether the version has at least one ready pod and its Deployment is fully rolled out.')),
-  reason: optional(string('Why the version is not ready, CamelCase: PodsForbidden, Unschedulable, ImagePullFailed, ModelFetchFailed, ModelLoadFailed, ProgressDeadlineExceeded, or Progressing while it rolls out.', { maxLength: 1024 })),
+  reason: optional(
+    string(
+      'Why the version is not ready, CamelCase: PodsForbidden, Unschedulable, ImagePullFailed, ModelFetchFailed, ModelLoadFailed, ProgressDeadlineExceeded, or Progressing while it rolls out.',
+      { maxLength: 1024 },
+    ),
+  ),
   message: optional(string('What the version is waiting for or what failed, naming the object and what to do.', { maxLength: 4096 })),
 });
 
 const status = object('Observed state, written by the operator.', {
-  observedGeneration: optional(integer('The metadata.generation of this InferenceService that the status describes.', { format: 'int64', minimum: 0 })),
+  observedGeneration: optional(
+    integer('The metadata.generation of this InferenceService that the status describes.', { format: 'int64', minimum: 0 }),
+  ),
   conditions: optional(
     list(condition, 'kstatus conditions: Ready, Reconciling, Stalled.', { maxItems: 16, listType: 'map', mapKeys: ['type'] }),
   ),
   url: optional(string('Stable in-cluster URL of the weighted endpoint, e.g. http://fraud.ml.svc.cluster.local.', { maxLength: 2048 })),
   versions: optional(
-    list(versionStatus, 'Per-version replicas, readiness and effective weight.', { maxItems: MAX_VERSIONS, listType: 'map', mapKeys: ['name'] }),
+    list(versionStatus, 'Per-version replicas, readiness and effective weight.', {
+      maxItems: MAX_VERSIONS,
+      listType: 'map',
+      mapKeys: ['name'],
+    }),
   ),
-  trafficSummary: optional(string('Effective traffic split for kubectl get, e.g. v1=90,v2=10 (a mirror shows as v3=mirror:20).', { maxLength: 1024 })),
+  trafficSummary: optional(
+    string('Effective traffic split for kubectl get, e.g. v1=90,v2=10 (a mirror shows as v3=mirror:20).', { maxLength: 1024 }),
+  ),
   rollout: optional(rolloutStatus),
 });
 
@@ -209,7 +236,8 @@ export const inferenceServiceSchema = object(
     rules: [
       {
         rule: `self.metadata.name.matches(${celString(NAME_RULE)})`,
-        message: "metadata.name must start with a lowercase letter and contain only lowercase letters, digits and '-': it names a Service (an RFC 1035 label)",
+        message:
+          "metadata.name must start with a lowercase letter and contain only lowercase letters, digits and '-': it names a Service (an RFC 1035 label)",
       },
       {
         rule: `self.metadata.name.size() <= ${63 - ROUTER_SUFFIX.length}`,
@@ -217,7 +245,8 @@ export const inferenceServiceSchema = object(
       },
       {
         rule: 'self.spec.versions.all(v, self.metadata.name.size() + 1 + v.name.size() <= 63)',
-        message: '<metadata.name>-<version name> must be at most 63 characters (it names the version\'s Deployment and Service): shorten the InferenceService or version names',
+        message:
+          "<metadata.name>-<version name> must be at most 63 characters (it names the version's Deployment and Service): shorten the InferenceService or version names",
         fieldPath: '.spec.versions',
       },
     ],
@@ -229,4 +258,7 @@ type PropertyOf<S, K extends string> = K extends keyof TypeOf<S> ? TypeOf<S>[K] 
 /** Fails to compile when the schema and the hand-written types disagree. */
 export const specMatchesTypes: Equals<Exclude<PropertyOf<typeof inferenceServiceSchema, 'spec'>, undefined>, InferenceServiceSpec> = true;
 /** Fails to compile when the status schema and the hand-written types disagree. */
-export const statusMatchesTypes: Equals<Exclude<PropertyOf<typeof inferenceServiceSchema, 'status'>, undefined>, InferenceServiceStatus> = true;
+export const statusMatchesTypes: Equals<
+  Exclude<PropertyOf<typeof inferenceServiceSchema, 'status'>, undefined>,
+  InferenceServiceStatus
+> = true;

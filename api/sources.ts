@@ -17,7 +17,10 @@ export type SourcesResult =
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 /** Reads every `-f` argument; a missing path is an error, not an empty result. */
-export async function readManifestSources(paths: readonly string[], options: { readonly recursive: boolean; readonly stdin?: NodeJS.ReadableStream }): Promise<SourcesResult> {
+export async function readManifestSources(
+  paths: readonly string[],
+  options: { readonly recursive: boolean; readonly stdin?: NodeJS.ReadableStream },
+): Promise<SourcesResult> {
   const sources: ManifestSource[] = [];
   for (const path of paths) {
     if (path === '-') {

@@ -3,7 +3,9 @@
 import type { ResolvedVersion } from './resolve.ts';
 
 /** The mirror target of resolved versions and its share, if there is one. */
-export function mirrorOf(versions: readonly Pick<ResolvedVersion, 'name' | 'mirrorPercent'>[]): { readonly version: string; readonly percent: number } | undefined {
+export function mirrorOf(
+  versions: readonly Pick<ResolvedVersion, 'name' | 'mirrorPercent'>[],
+): { readonly version: string; readonly percent: number } | undefined {
   const target = versions.find((version) => version.mirrorPercent > 0);
   return target === undefined ? undefined : { version: target.name, percent: target.mirrorPercent };
 }
@@ -13,6 +15,8 @@ export function formatTrafficSummary(
   versions: readonly { readonly name: string; readonly weight: number }[],
   mirror?: { readonly version: string; readonly percent: number },
 ): string {
-  const parts = versions.map((version) => (version.name === mirror?.version ? `${version.name}=mirror:${mirror.percent}` : `${version.name}=${version.weight}`));
+  const parts = versions.map((version) =>
+    version.name === mirror?.version ? `${version.name}=mirror:${mirror.percent}` : `${version.name}=${version.weight}`,
+  );
   return parts.join(',');
 }

@@ -22,7 +22,10 @@ export async function validateSources(paths: readonly string[], options: Validat
     options.write(`error: --output must be text or json, got ${options.output}`);
     return 2;
   }
-  const read = await readManifestSources(paths, { recursive: options.recursive, ...(options.stdin === undefined ? {} : { stdin: options.stdin }) });
+  const read = await readManifestSources(paths, {
+    recursive: options.recursive,
+    ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
+  });
   if (!read.ok) {
     options.write(`error: ${read.error}`);
     return 2;
@@ -49,7 +52,9 @@ function report(options: ValidateCommandOptions, summary: { files: number; check
     options.write(`no InferenceService found in ${plural(summary.files, 'file')}`);
     return;
   }
-  options.write(`${plural(summary.checked, 'InferenceService')} in ${plural(summary.files, 'file')}: ${summary.problems.length === 0 ? 'valid' : plural(summary.problems.length, 'problem')}`);
+  options.write(
+    `${plural(summary.checked, 'InferenceService')} in ${plural(summary.files, 'file')}: ${summary.problems.length === 0 ? 'valid' : plural(summary.problems.length, 'problem')}`,
+  );
 }
 
 /** One problem as `validate` prints it: `file:line: Kind ns/name: field.path: message`. */

@@ -13,7 +13,8 @@ export type ValidationResult =
   | { readonly ok: true; readonly value: InferenceService }
   | { readonly ok: false; readonly problems: readonly Problem[] };
 
-const RULES_SKIPPED = 'Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation';
+const RULES_SKIPPED =
+  'Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation';
 const DNS_SUBDOMAIN_NAME = new RegExp(DNS_SUBDOMAIN, 'u');
 const DNS_LABEL_NAME = new RegExp(DNS_LABEL, 'u');
 
@@ -56,7 +57,10 @@ function admissionProblems(defaulted: Record<string, unknown>): readonly Problem
 function headerProblems(object: Record<string, unknown>): Problem[] {
   const problems: Problem[] = [];
   if (object.apiVersion !== API_GROUP_VERSION) {
-    problems.push({ path: 'apiVersion', message: `Unsupported value: ${JSON.stringify(object.apiVersion)}: supported values: "${API_GROUP_VERSION}"` });
+    problems.push({
+      path: 'apiVersion',
+      message: `Unsupported value: ${JSON.stringify(object.apiVersion)}: supported values: "${API_GROUP_VERSION}"`,
+    });
   }
   if (object.kind !== KIND) {
     problems.push({ path: 'kind', message: `Unsupported value: ${JSON.stringify(object.kind)}: supported values: "${KIND}"` });
@@ -69,10 +73,16 @@ function headerProblems(object: Record<string, unknown>): Problem[] {
   if (name === undefined && generateName === undefined) {
     problems.push({ path: 'metadata.name', message: 'Required value: name or generateName is required' });
   } else if (name !== undefined && (typeof name !== 'string' || name.length > 253 || !DNS_SUBDOMAIN_NAME.test(name))) {
-    problems.push({ path: 'metadata.name', message: `Invalid value: ${JSON.stringify(name)}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'` });
+    problems.push({
+      path: 'metadata.name',
+      message: `Invalid value: ${JSON.stringify(name)}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`,
+    });
   }
   if (namespace !== undefined && (typeof namespace !== 'string' || namespace.length > 63 || !DNS_LABEL_NAME.test(namespace))) {
-    problems.push({ path: 'metadata.namespace', message: `Invalid value: ${JSON.stringify(namespace)}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'` });
+    problems.push({
+      path: 'metadata.namespace',
+      message: `Invalid value: ${JSON.stringify(namespace)}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'`,
+    });
   }
   return problems;
 }

@@ -28,19 +28,38 @@ const FEATURES = 64;
 const input = new Float32Array(FEATURES).map((_, i) => i / FEATURES);
 
 /** One way of sending the same inference: `send` resolves true on success. */
-interface Client { send(): Promise<boolean>; close(): void }
+interface Client {
+  send(): Promise<boolean>;
+  close(): void;
+}
 type Protocol = { readonly name: string; open(rest: string, grpc: string): Promise<Client> };
 
 function restTarget(url: string, binary: boolean): HttpTarget {
   if (!binary) {
-    const body = Buffer.from(JSON.stringify({ inputs: [{ name: 'input', shape: [1, FEATURES], datatype: 'FP32', data: Array.from(input) }] }));
+    const body = Buffer.from(
+      JSON.stringify({ inputs: [{ name: 'input', shape: [1, FEATURES], datatype: 'FP32', data: Array.from(input) }] }),
+    );
     return { url, path: '/v2/models/m/infer', body, headers: { 'Content-Type': 'application/json' } };
   }
-  const header = Buffer.from(JSON.stringify({ inputs: [{ name: 'input', shape: [1, FEATURES], datatype: 'FP32', parameters: { binary_data_size: input.byteLength } }], parameters: { binary_data_output: true } }));
-  return { url, path: '/v2/models/m/infer', body: Buffer.concat([header, Buffer.from(input.buffer)]), headers: { 'Inference-Header-Content-Length': header.length } };
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [{ name: 'input', shape: [1, FEATURES], datatype: 'FP32', parameters: { binary_data_size: input.byteLength } }],
+      parameters: { binary_data_output: true },
+    }),
+  );
+  return {
+    url,
+    path: '/v2/models/m/infer',
+    body: Buffer.concat([header, Buffer.from(input.buffer)]),
+    headers: { 'Inference-Header-Content-Length': header.length },
+  };
 }
 
-const grpcRequest = { model_name: 'm', inputs: [{ name: 'input', datatype: 'FP32', shape: [1, FEATURES] }], raw_input_contents: [Buffer.from(input.buffer)] };
+const grpcRequest = {
+  model_name: 'm',
+  inputs: [{ name: 'input', datatype: 'FP32', shape: [1, FEATURES] }],
+  raw_input_contents: [Buffer.from(input.buffer)],
+};
 
 /** Like the REST client: one HTTP/2 connection sending the same pre-encoded ModelInfer call back to back. */
 async function openRawGrpc(address: string): Promise<Client> {
@@ -49,17 +68,27 @@ async function openRawGrpc(address: string): Promise<Client> {
   body.writeUInt32BE(message.length, 1);
   const session = connect(`http://${address}`);
   await once(session, 'connect');
-  const headers = { ':method': 'POST', ':path': '/inference.GRPCInferenceService/ModelInfer', 'content-type': 'application/grpc', te: 'trailers' };
-  const send = () => new Promise<boolean>((resolve) => {
-    const call = session.request(headers);
-    let ok = false;
-    call.on('response', (answer) => { if (answer['grpc-status'] !== undefined) ok = answer['grpc-status'] === '0'; });
-    call.on('trailers', (trailers) => { ok = trailers['grpc-status'] === '0'; });
-    call.on('error', () => resolve(false));
-    call.on('close', () => resolve(ok));
-    call.resume();
-    call.end(body);
-  });
+  const headers = {
+    ':method': 'POST',
+    ':path': '/inference.GRPCInferenceService/ModelInfer',
+    'content-type': 'application/grpc',
+    te: 'trailers',
+  };
+  const send = () =>
+    new Promise<boolean>((resolve) => {
+      const call = session.request(headers);
+      let ok = false;
+      call.on('response', (answer) => {
+        if (answer['grpc-status'] !== undefined) ok = answer['grpc-status'] === '0';
+      });
+      call.on('trailers', (trailers) => {
+        ok = trailers['grpc-status'] === '0';
+      });
+      call.on('error', () => resolve(false));
+      call.on('close', () => resolve(ok));
+      call.resume();
+      call.end(body);
+    });
   return { send, close: () => session.close() };
 }
 
@@ -71,7 +100,14 @@ const PROTOCOLS: readonly Protocol[] = [
     name: 'gRPC grpc-js',
     open: async (_rest, grpc) => {
       const client = connectGrpc(grpc);
-      return { send: () => client.call('ModelInfer', grpcRequest).then(() => true, () => false), close: () => client.close() };
+      return {
+        send: () =>
+          client.call('ModelInfer', grpcRequest).then(
+            () => true,
+            () => false,
+          ),
+        close: () => client.close(),
+      };
     },
   },
 ];
@@ -82,13 +118,15 @@ async function measure(protocol: Protocol, rest: string, grpc: string, concurren
   const run = async (ms: number, samples: number[] | undefined) => {
     const end = performance.now() + ms;
     let errors = 0;
-    await Promise.all(clients.map(async (client) => {
-      while (performance.now() < end) {
-        const started = performance.now();
-        if (!(await client.send())) errors++;
-        samples?.push(performance.now() - started);
-      }
-    }));
+    await Promise.all(
+      clients.map(async (client) => {
+        while (performance.now() < end) {
+          const started = performance.now();
+          if (!(await client.send())) errors++;
+          samples?.push(performance.now() - started);
+        }
+      }),
+    );
     return errors;
   };
   await run(500, undefined);
@@ -107,7 +145,9 @@ async function firstLine(child: ChildProcess, pick: (line: string) => string | u
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, concurrency: { type: 'string', default: '1,16' } } });
+  const { values } = parseArgs({
+    options: { seconds: { type: 'string', default: '3' }, concurrency: { type: 'string', default: '1,16' } },
+  });
   const seconds = Number(values.seconds);
   const levels = values.concurrency.split(',').map(Number);
   const dir = await mkdtemp(join(tmpdir(), 'kubeinfer-bench-grpc-'));
@@ -116,13 +156,42 @@ async function main(): Promise<void> {
   const grpcPort = await freePort();
   const serve = await startServe(modelPath, ['--grpc-port', String(grpcPort), '--workers', '1', '--model-version', 'v1']);
   const configPath = join(dir, 'router.json');
-  await writeFile(configPath, formatRouterConfig({ model: 'm', versions: [{ name: 'v1', weight: 100, url: serve.url, grpcUrl: `http://127.0.0.1:${grpcPort}` }], mirror: null }));
+  await writeFile(
+    configPath,
+    formatRouterConfig({
+      model: 'm',
+      versions: [{ name: 'v1', weight: 100, url: serve.url, grpcUrl: `http://127.0.0.1:${grpcPort}` }],
+      mirror: null,
+    }),
+  );
   const routerGrpc = await freePort();
-  const router = spawn(process.execPath, [CLI, 'route', '--config-file', configPath, '--host', '127.0.0.1', '--port', '0', '--grpc-port', String(routerGrpc), '--shutdown-delay-ms', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const router = spawn(
+    process.execPath,
+    [
+      CLI,
+      'route',
+      '--config-file',
+      configPath,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--grpc-port',
+      String(routerGrpc),
+      '--shutdown-delay-ms',
+      '0',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   try {
     const routerUrl = await firstLine(router, (line) => (line.includes('"router listening"') ? String(JSON.parse(line).url) : undefined));
-    const paths = [['serve', serve.url, `127.0.0.1:${grpcPort}`], ['router', routerUrl, `127.0.0.1:${routerGrpc}`]] as const;
-    console.log(`MLP ${FEATURES}-256-256-10, batch 1, 1 worker; ${seconds} s per cell; ${availableParallelism()} CPUs shared by runtime, router and load generator`);
+    const paths = [
+      ['serve', serve.url, `127.0.0.1:${grpcPort}`],
+      ['router', routerUrl, `127.0.0.1:${routerGrpc}`],
+    ] as const;
+    console.log(
+      `MLP ${FEATURES}-256-256-10, batch 1, 1 worker; ${seconds} s per cell; ${availableParallelism()} CPUs shared by runtime, router and load generator`,
+    );
     console.log('| path   | conc | protocol     |   req/s | p50 ms | p99 ms | errors | req/s vs REST JSON |');
     console.log('|--------|-----:|--------------|--------:|-------:|-------:|-------:|-------------------:|');
     for (const [path, rest, grpc] of paths) {
@@ -132,7 +201,9 @@ async function main(): Promise<void> {
           const cell = await measure(protocol, rest, grpc, concurrency, seconds);
           const rps = cell.count / seconds;
           if (protocol.name === 'REST JSON') baseline = rps;
-          console.log(`| ${path.padEnd(6)} | ${String(concurrency).padStart(4)} | ${protocol.name.padEnd(12)} | ${rps.toFixed(0).padStart(7)} | ${cell.p50Ms.toFixed(2).padStart(6)} | ${cell.p99Ms.toFixed(2).padStart(6)} | ${String(cell.errors).padStart(6)} | ${(rps / baseline).toFixed(2).padStart(17)}x |`);
+          console.log(
+            `| ${path.padEnd(6)} | ${String(concurrency).padStart(4)} | ${protocol.name.padEnd(12)} | ${rps.toFixed(0).padStart(7)} | ${cell.p50Ms.toFixed(2).padStart(6)} | ${cell.p99Ms.toFixed(2).padStart(6)} | ${String(cell.errors).padStart(6)} | ${(rps / baseline).toFixed(2).padStart(17)}x |`,
+          );
         }
       }
     }

@@ -65,4 +65,3 @@ export async function firstLine(child: ChildProcess, match: (line: string) => st
   }
   throw new Error('process ended before printing what the bench waits for');
 }
-

@@ -14,7 +14,15 @@ import type { InferenceService } from '../api/index.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { InferenceServiceKind } from '../kube/resources.ts';
 import type { FakeNode } from '../tools/cluster/index.ts';
-import { adminClient, applyAsUser, createNamespace, inferenceService, spawnOperator, startClusterWithCrd, type OperatorProcess } from '../test/operator/harness.ts';
+import {
+  adminClient,
+  applyAsUser,
+  createNamespace,
+  inferenceService,
+  spawnOperator,
+  startClusterWithCrd,
+  type OperatorProcess,
+} from '../test/operator/harness.ts';
 
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '100,500' }, workers: { type: 'string', default: '4' } } });
 const sizes = values.sizes.split(',').map(Number);
@@ -39,9 +47,17 @@ function nodesFor(size: number): FakeNode[] {
 }
 
 function manifest(namespace: string, index: number): InferenceService {
-  return inferenceService(namespace, `isvc-${String(index).padStart(4, '0')}`, [{ name: 'v1', weight: 90 }, { name: 'v2', weight: 10 }], {
-    router: { resources: { requests: { cpu: '10m', memory: '16Mi' } } },
-  });
+  return inferenceService(
+    namespace,
+    `isvc-${String(index).padStart(4, '0')}`,
+    [
+      { name: 'v1', weight: 90 },
+      { name: 'v2', weight: 10 },
+    ],
+    {
+      router: { resources: { requests: { cpu: '10m', memory: '16Mi' } } },
+    },
+  );
 }
 
 async function progress(client: KubeClient, namespace: string): Promise<{ reconciled: number; ready: number }> {
@@ -59,13 +75,21 @@ async function progress(client: KubeClient, namespace: string): Promise<{ reconc
 
 async function createAll(admin: KubeClient, namespace: string, size: number): Promise<void> {
   const queue = Array.from({ length: size }, (_, i) => i);
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    for (let i = queue.shift(); i !== undefined; i = queue.shift()) await applyAsUser(admin, manifest(namespace, i));
-  }));
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      for (let i = queue.shift(); i !== undefined; i = queue.shift()) await applyAsUser(admin, manifest(namespace, i));
+    }),
+  );
 }
 
 /** Polls until every InferenceService is Ready; returns when all were reconciled and when all were Ready. */
-async function waitConverged(admin: KubeClient, namespace: string, size: number, started: number, sample: () => Promise<unknown>): Promise<{ reconciledAt: number; readyAt: number }> {
+async function waitConverged(
+  admin: KubeClient,
+  namespace: string,
+  size: number,
+  started: number,
+  sample: () => Promise<unknown>,
+): Promise<{ reconciledAt: number; readyAt: number }> {
   let reconciledAt = 0;
   for (;;) {
     await sample();
@@ -109,8 +133,15 @@ async function runSize(size: number): Promise<Row> {
     operators.push(second);
     const restart = await restartPass(second, size);
     return {
-      size, reconciledS: (reconciledAt - started) / 1000, readyS: (readyAt - started) / 1000, requestsPerIsvc: requests / size,
-      writesPerIsvc: writes / size, peakRssMiB: peakRss / 2 ** 20, cpuS, restartPassS: restart.seconds, restartWrites: restart.writes,
+      size,
+      reconciledS: (reconciledAt - started) / 1000,
+      readyS: (readyAt - started) / 1000,
+      requestsPerIsvc: requests / size,
+      writesPerIsvc: writes / size,
+      peakRssMiB: peakRss / 2 ** 20,
+      cpuS,
+      restartPassS: restart.seconds,
+      restartWrites: restart.writes,
     };
   } finally {
     await Promise.all(operators.map((operator) => operator.stop('SIGKILL')));
@@ -126,10 +157,18 @@ for (const size of sizes) {
 const [base] = rows;
 if (!base) throw new Error('bench: no sizes given');
 const fixed = (value: number, digits = 1) => value.toFixed(digits);
-console.log(`\nOperator convergence (workers=${workers}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})\n`);
-console.log('| InferenceServices | all reconciled (s) | reconciled/s | all Ready (s) | API requests / isvc | writes / isvc | peak RSS (MiB) | CPU (s) | CPU ms / isvc | restart pass (s) | restart writes | reconcile time / isvc vs first row |');
+console.log(
+  `\nOperator convergence (workers=${workers}, load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')})\n`,
+);
+console.log(
+  '| InferenceServices | all reconciled (s) | reconciled/s | all Ready (s) | API requests / isvc | writes / isvc | peak RSS (MiB) | CPU (s) | CPU ms / isvc | restart pass (s) | restart writes | reconcile time / isvc vs first row |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const row of rows) {
-  const ratio = (row.reconciledS / row.size) / (base.reconciledS / base.size);
-  console.log(`| ${row.size} | ${fixed(row.reconciledS)} | ${fixed(row.size / row.reconciledS)} | ${fixed(row.readyS)} | ${fixed(row.requestsPerIsvc)} | ${fixed(row.writesPerIsvc)} | ${fixed(row.peakRssMiB, 0)} | ${fixed(row.cpuS)} | ${fixed((row.cpuS * 1000) / row.size, 0)} | ${fixed(row.restartPassS)} | ${row.restartWrites} | ${ratio.toFixed(2)}x |`);
+  const ratio = row.reconciledS / row.size / (base.reconciledS / base.size);
+  console.log(
+    `| ${row.size} | ${fixed(row.reconciledS)} | ${fixed(row.size / row.reconciledS)} | ${fixed(row.readyS)} | ${fixed(row.requestsPerIsvc)} | ${fixed(row.writesPerIsvc)} | ${fixed(row.peakRssMiB, 0)} | ${fixed(row.cpuS)} | ${fixed((row.cpuS * 1000) / row.size, 0)} | ${fixed(row.restartPassS)} | ${row.restartWrites} | ${ratio.toFixed(2)}x |`,
+  );
 }

@@ -38,16 +38,42 @@ async function grantKubernetesAccess(cp: ControlPlane, dir: string): Promise<{ k
     return result.stdout.trim();
   };
   for (const account of ['router', 'caller']) await kubectl(['create', 'serviceaccount', account, '-n', 'default']);
-  await kubectl(['create', 'clusterrolebinding', 'bench-router-reviews', '--clusterrole=system:auth-delegator', '--serviceaccount=default:router']);
-  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'bench-infer', namespace: 'default' }, rules: [{ apiGroups: ['serving.kubeinfer.io'], resources: ['inferenceservices'], resourceNames: ['bench'], verbs: ['infer'] }] },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'bench-infer', namespace: 'default' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'bench-infer' }, subjects: [{ kind: 'ServiceAccount', name: 'caller', namespace: 'default' }] },
-  ] }));
+  await kubectl([
+    'create',
+    'clusterrolebinding',
+    'bench-router-reviews',
+    '--clusterrole=system:auth-delegator',
+    '--serviceaccount=default:router',
+  ]);
+  await kubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'Role',
+          metadata: { name: 'bench-infer', namespace: 'default' },
+          rules: [{ apiGroups: ['serving.kubeinfer.io'], resources: ['inferenceservices'], resourceNames: ['bench'], verbs: ['infer'] }],
+        },
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: { name: 'bench-infer', namespace: 'default' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'bench-infer' },
+          subjects: [{ kind: 'ServiceAccount', name: 'caller', namespace: 'default' }],
+        },
+      ],
+    }),
+  );
   const admin = cp.kubeConfig();
   const routerConfig = new KubeConfig();
   routerConfig.loadFromOptions({
-    clusters: admin.clusters, users: [{ name: 'router', token: await kubectl(['create', 'token', 'router']) }],
-    contexts: [{ name: 'router', cluster: admin.getCurrentCluster()!.name, user: 'router' }], currentContext: 'router',
+    clusters: admin.clusters,
+    users: [{ name: 'router', token: await kubectl(['create', 'token', 'router']) }],
+    contexts: [{ name: 'router', cluster: admin.getCurrentCluster()!.name, user: 'router' }],
+    currentContext: 'router',
   });
   const kubeconfig = join(dir, 'router.kubeconfig');
   await writeFile(kubeconfig, routerConfig.exportConfig());
@@ -58,7 +84,13 @@ async function grantKubernetesAccess(cp: ControlPlane, dir: string): Promise<{ k
 async function startRouter(configPath: string, args: readonly string[], children: ChildProcess[]): Promise<{ url: string }> {
   const logPath = `${configPath}.${children.length}.log`;
   const log = openSync(logPath, 'w');
-  children.push(spawn(process.execPath, [CLI, 'route', '--config-file', configPath, '--host', '127.0.0.1', '--port', '0', '--shutdown-delay-ms', '0', ...args], { stdio: ['ignore', log, 'inherit'] }));
+  children.push(
+    spawn(
+      process.execPath,
+      [CLI, 'route', '--config-file', configPath, '--host', '127.0.0.1', '--port', '0', '--shutdown-delay-ms', '0', ...args],
+      { stdio: ['ignore', log, 'inherit'] },
+    ),
+  );
   closeSync(log);
   for (let attempt = 0; attempt < 400; attempt += 1) {
     const listening = (await readFile(logPath, 'utf8')).split('\n').find((line) => line.includes('"router listening"'));
@@ -69,7 +101,13 @@ async function startRouter(configPath: string, args: readonly string[], children
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '1.5' }, rounds: { type: 'string', default: '3' }, concurrency: { type: 'string', default: '1,16' } } });
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '1.5' },
+      rounds: { type: 'string', default: '3' },
+      concurrency: { type: 'string', default: '1,16' },
+    },
+  });
   const seconds = Number(values.seconds);
   const rounds = Number(values.rounds);
   const levels = values.concurrency.split(',').map(Number);
@@ -81,7 +119,10 @@ async function main(): Promise<void> {
     children.push(backend);
     const backendUrl = `http://127.0.0.1:${await firstLine(backend, (line) => line.trim())}`;
     const configPath = join(dir, 'router.json');
-    await writeFile(configPath, formatRouterConfig({ model: 'bench', versions: [{ name: 'v1', weight: 100, url: backendUrl }], mirror: null }));
+    await writeFile(
+      configPath,
+      formatRouterConfig({ model: 'bench', versions: [{ name: 'v1', weight: 100, url: backendUrl }], mirror: null }),
+    );
     await writeFile(join(dir, 'keys'), `${Array.from({ length: 99 }, (_, i) => `other-key-${i}`).join('\n')}\n${API_KEY}\n`);
     cp = await startControlPlane();
     const access = await grantKubernetesAccess(cp, dir);
@@ -95,17 +136,36 @@ async function main(): Promise<void> {
     ];
     const routers = [];
     for (const mode of modes) routers.push({ mode, url: (await startRouter(configPath, mode.args, children)).url });
-    process.stdout.write(`node ${process.version}, ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${seconds} s per cell, median of ${rounds} interleaved rounds, closed loop, keep-alive; JSON infer, trivial backend\n\n`);
-    process.stdout.write('| mode | concurrency | req/s | p50 µs | p99 µs | added p50 µs | added p99 µs | req/s vs none | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n');
+    process.stdout.write(
+      `node ${process.version}, ${availableParallelism()} CPUs, load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(
+          ' ',
+        )}; ${seconds} s per cell, median of ${rounds} interleaved rounds, closed loop, keep-alive; JSON infer, trivial backend\n\n`,
+    );
+    process.stdout.write(
+      '| mode | concurrency | req/s | p50 µs | p99 µs | added p50 µs | added p99 µs | req/s vs none | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n',
+    );
     for (const concurrency of levels) {
       const samples = new Map<string, Cell[]>(modes.map((mode) => [mode.name, []]));
       for (let round = 0; round < rounds; round += 1) {
-        for (const { mode, url } of routers) samples.get(mode.name)!.push(await measure(`${url}/v2/models/bench/infer`, payload(mode.authorization), concurrency, seconds));
+        for (const { mode, url } of routers)
+          samples.get(mode.name)!.push(await measure(`${url}/v2/models/bench/infer`, payload(mode.authorization), concurrency, seconds));
       }
       const base = median(samples.get(baseline.name)!);
       for (const mode of modes) {
         const cell = median(samples.get(mode.name)!);
-        const row = [mode.name, concurrency, cell.rps.toFixed(0), cell.p50.toFixed(0), cell.p99.toFixed(0), (cell.p50 - base.p50).toFixed(0), (cell.p99 - base.p99).toFixed(0), (cell.rps / base.rps).toFixed(2), cell.errors];
+        const row = [
+          mode.name,
+          concurrency,
+          cell.rps.toFixed(0),
+          cell.p50.toFixed(0),
+          cell.p99.toFixed(0),
+          (cell.p50 - base.p50).toFixed(0),
+          (cell.p99 - base.p99).toFixed(0),
+          (cell.rps / base.rps).toFixed(2),
+          cell.errors,
+        ];
         process.stdout.write(`| ${row.join(' | ')} |\n`);
       }
     }
@@ -119,7 +179,12 @@ async function main(): Promise<void> {
 /** Each statistic's median over the rounds; errors are summed. */
 function median(cells: readonly Cell[]): Cell {
   const middle = (pick: (cell: Cell) => number) => cells.map(pick).sort((a, b) => a - b)[Math.floor(cells.length / 2)]!;
-  return { rps: middle((cell) => cell.rps), p50: middle((cell) => cell.p50), p99: middle((cell) => cell.p99), errors: cells.reduce((sum, cell) => sum + cell.errors, 0) };
+  return {
+    rps: middle((cell) => cell.rps),
+    p50: middle((cell) => cell.p50),
+    p99: middle((cell) => cell.p99),
+    errors: cells.reduce((sum, cell) => sum + cell.errors, 0),
+  };
 }
 
 function payload(authorization: string | undefined): Payload {

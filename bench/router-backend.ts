@@ -5,7 +5,13 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-const answer = Buffer.from(JSON.stringify({ model_name: 'bench', model_version: 'v1', outputs: [{ name: 'output', datatype: 'FP32', shape: [1, 4], data: [3, 5, 7, 9] }] }));
+const answer = Buffer.from(
+  JSON.stringify({
+    model_name: 'bench',
+    model_version: 'v1',
+    outputs: [{ name: 'output', datatype: 'FP32', shape: [1, 4], data: [3, 5, 7, 9] }],
+  }),
+);
 
 const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
   const binary = req.headers['inference-header-content-length'];
@@ -14,7 +20,11 @@ const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'content-length': answer.length }).end(answer));
     return;
   }
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'inference-header-content-length': binary, 'content-length': req.headers['content-length'] ?? '0' });
+  res.writeHead(200, {
+    'content-type': 'application/octet-stream',
+    'inference-header-content-length': binary,
+    'content-length': req.headers['content-length'] ?? '0',
+  });
   req.pipe(res);
 });
 

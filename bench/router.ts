@@ -19,16 +19,36 @@ const BACKEND = fileURLToPath(new URL('./router-backend.ts', import.meta.url));
 
 function payloads(): Record<string, Payload> {
   const json = Buffer.from(JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] }));
-  const header = Buffer.from(JSON.stringify({ inputs: [{ name: 'input', shape: [1, 262144], datatype: 'FP32', parameters: { binary_data_size: 1 << 20 } }] }));
+  const header = Buffer.from(
+    JSON.stringify({ inputs: [{ name: 'input', shape: [1, 262144], datatype: 'FP32', parameters: { binary_data_size: 1 << 20 } }] }),
+  );
   const binary = Buffer.concat([header, Buffer.alloc(1 << 20, 7)]);
   return {
-    json: { name: `JSON infer (${json.length} B in, ~120 B out)`, body: json, headers: { 'content-type': 'application/json', 'content-length': json.length } },
-    binary: { name: `binary infer (1 MiB in, 1 MiB out, echoed)`, body: binary, headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': header.length, 'content-length': binary.length } },
+    json: {
+      name: `JSON infer (${json.length} B in, ~120 B out)`,
+      body: json,
+      headers: { 'content-type': 'application/json', 'content-length': json.length },
+    },
+    binary: {
+      name: `binary infer (1 MiB in, 1 MiB out, echoed)`,
+      body: binary,
+      headers: {
+        'content-type': 'application/octet-stream',
+        'inference-header-content-length': header.length,
+        'content-length': binary.length,
+      },
+    },
   };
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '2' }, concurrency: { type: 'string', default: '1,4,16,64' }, payloads: { type: 'string', default: 'json,binary' } } });
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '2' },
+      concurrency: { type: 'string', default: '1,4,16,64' },
+      payloads: { type: 'string', default: 'json,binary' },
+    },
+  });
   const seconds = Number(values.seconds);
   const levels = values.concurrency.split(',').map(Number);
   const chosen = values.payloads.split(',').map((name) => payloads()[name]!);
@@ -38,12 +58,24 @@ async function main(): Promise<void> {
   try {
     const backendUrl = `http://127.0.0.1:${await firstLine(backend, (line) => line.trim())}`;
     const configPath = join(dir, 'router.json');
-    await writeFile(configPath, formatRouterConfig({ model: 'bench', versions: [{ name: 'v1', weight: 100, url: backendUrl }], mirror: null }));
-    const router = spawn(process.execPath, [CLI, 'route', '--config-file', configPath, '--host', '127.0.0.1', '--port', '0', '--grpc-port', '0', '--shutdown-delay-ms', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await writeFile(
+      configPath,
+      formatRouterConfig({ model: 'bench', versions: [{ name: 'v1', weight: 100, url: backendUrl }], mirror: null }),
+    );
+    const router = spawn(
+      process.execPath,
+      [CLI, 'route', '--config-file', configPath, '--host', '127.0.0.1', '--port', '0', '--grpc-port', '0', '--shutdown-delay-ms', '0'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     children.push(router);
     const routerUrl = await firstLine(router, (line) => (line.includes('"router listening"') ? String(JSON.parse(line).url) : undefined));
-    process.stdout.write(`node ${process.version}, ${availableParallelism()} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}; ${seconds} s per cell, closed loop, keep-alive\n`);
-    for (const payload of chosen) await table(payload, levels, seconds, `${backendUrl}/v2/models/bench/infer`, `${routerUrl}/v2/models/bench/infer`);
+    process.stdout.write(
+      `node ${process.version}, ${availableParallelism()} CPUs, load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}; ${seconds} s per cell, closed loop, keep-alive\n`,
+    );
+    for (const payload of chosen)
+      await table(payload, levels, seconds, `${backendUrl}/v2/models/bench/infer`, `${routerUrl}/v2/models/bench/infer`);
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(children.map((child) => (child.exitCode === null ? once(child, 'exit') : undefined)));
@@ -54,12 +86,26 @@ async function main(): Promise<void> {
 async function table(payload: Payload, levels: readonly number[], seconds: number, direct: string, routed: string): Promise<void> {
   const us = (n: number) => n.toFixed(0);
   process.stdout.write(`\n${payload.name}\n`);
-  process.stdout.write('| concurrency | direct req/s | direct p50 µs | direct p99 µs | router req/s | router p50 µs | router p99 µs | added p50 µs | added p99 µs | router/direct req/s | errors |\n');
+  process.stdout.write(
+    '| concurrency | direct req/s | direct p50 µs | direct p99 µs | router req/s | router p50 µs | router p99 µs | added p50 µs | added p99 µs | router/direct req/s | errors |\n',
+  );
   process.stdout.write('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n');
   for (const concurrency of levels) {
     const base = await measure(direct, payload, concurrency, seconds);
     const via = await measure(routed, payload, concurrency, seconds);
-    const cells = [concurrency, us(base.rps), us(base.p50), us(base.p99), us(via.rps), us(via.p50), us(via.p99), us(via.p50 - base.p50), us(via.p99 - base.p99), (via.rps / base.rps).toFixed(2), base.errors + via.errors];
+    const cells = [
+      concurrency,
+      us(base.rps),
+      us(base.p50),
+      us(base.p99),
+      us(via.rps),
+      us(via.p50),
+      us(via.p99),
+      us(via.p50 - base.p50),
+      us(via.p99 - base.p99),
+      (via.rps / base.rps).toFixed(2),
+      base.errors + via.errors,
+    ];
     process.stdout.write(`| ${cells.join(' | ')} |\n`);
   }
 }

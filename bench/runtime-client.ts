@@ -67,14 +67,17 @@ export function openConnection(target: HttpTarget): Promise<LoadConnection> {
   socket.on('error', () => undefined);
   socket.on('close', () => settle(false));
   return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve({
-      send: () => new Promise<boolean>((done) => {
-        if (socket.destroyed) return done(false);
-        waiting = done;
-        socket.write(request);
+    socket.once('connect', () =>
+      resolve({
+        send: () =>
+          new Promise<boolean>((done) => {
+            if (socket.destroyed) return done(false);
+            waiting = done;
+            socket.write(request);
+          }),
+        close: () => socket.destroy(),
       }),
-      close: () => socket.destroy(),
-    }));
+    );
     socket.once('error', reject);
   });
 }

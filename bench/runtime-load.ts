@@ -47,7 +47,11 @@ function loopbackHandle(child: ChildProcess, exited: Promise<void>, port: number
 
 /** Starts `kubeinfer serve` on a free loopback port and waits until the model is ready. */
 export async function startServe(modelPath: string, flags: readonly string[]): Promise<ServeHandle> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--model', modelPath, '--name', 'm', '--host', '127.0.0.1', '--port', '0', '--grpc-port', '0', ...flags], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--model', modelPath, '--name', 'm', '--host', '127.0.0.1', '--port', '0', '--grpc-port', '0', ...flags],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let port = 0;
   await new Promise<void>((resolve, reject) => {
@@ -74,7 +78,9 @@ process.on('SIGTERM', () => process.exit(0));`;
 export async function startHttpFloor(): Promise<ServeHandle> {
   const child = spawn(process.execPath, ['-e', FLOOR_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const port = await new Promise<number>((resolve) => createInterface({ input: child.stdout! }).once('line', (text) => resolve((JSON.parse(text) as { port: number }).port)));
+  const port = await new Promise<number>((resolve) =>
+    createInterface({ input: child.stdout! }).once('line', (text) => resolve((JSON.parse(text) as { port: number }).port)),
+  );
   return loopbackHandle(child, exited, port);
 }
 
@@ -117,9 +123,18 @@ export interface InProcessResult extends Latencies {
 }
 
 /** Sequential session.run of one batch in this process, with the server's thread count. */
-export async function measureInProcess(model: Uint8Array, inputDims: readonly number[], threads: number, seconds: number): Promise<InProcessResult> {
+export async function measureInProcess(
+  model: Uint8Array,
+  inputDims: readonly number[],
+  threads: number,
+  seconds: number,
+): Promise<InProcessResult> {
   const ort = await loadOnnxRuntime();
-  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: threads, interOpNumThreads: 1, extra: { session: { intra_op: { allow_spinning: '0' } } } });
+  const session = await ort.InferenceSession.create(model, {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  });
   const data = new Float32Array(inputDims.reduce((a, b) => a * b, 1)).fill(0.5);
   const feeds = () => ({ [session.inputNames[0]!]: new ort.Tensor('float32', data, [...inputDims]) });
   const warmEnd = performance.now() + 300;
@@ -155,8 +170,16 @@ const probe = () => new Promise((resolve) => {
 /** Probes /v2/health/ready from a separate thread for `seconds`; resolves with latencies. */
 export function probeHealth(url: string, seconds: number): Promise<Latencies> {
   const worker = new Worker(PROBE, { eval: true, workerData: { url, seconds } });
-  return new Promise((resolve) => worker.once('message', (samples: number[]) => {
-    void worker.terminate();
-    resolve(summarize(samples.filter((s) => !Number.isNaN(s)), seconds, samples.filter(Number.isNaN).length));
-  }));
+  return new Promise((resolve) =>
+    worker.once('message', (samples: number[]) => {
+      void worker.terminate();
+      resolve(
+        summarize(
+          samples.filter((s) => !Number.isNaN(s)),
+          seconds,
+          samples.filter(Number.isNaN).length,
+        ),
+      );
+    }),
+  );
 }

@@ -15,7 +15,9 @@ export interface PerfAnalyzerRow {
   readonly serverComputeUs: number;
 }
 
-export type PerfAnalyzerResult = { readonly ok: true; readonly rows: readonly PerfAnalyzerRow[] } | { readonly ok: false; readonly reason: string };
+export type PerfAnalyzerResult =
+  | { readonly ok: true; readonly rows: readonly PerfAnalyzerRow[] }
+  | { readonly ok: false; readonly reason: string };
 
 export interface PerfAnalyzerRun {
   readonly hostPort: string;
@@ -57,13 +59,34 @@ export async function runPerfAnalyzer(run: PerfAnalyzerRun): Promise<PerfAnalyze
   try {
     for (const concurrency of run.concurrency) {
       const csv = join(dir, `c${concurrency}.csv`);
-      await promisify(execFile)(cmd, [
-        ...prefix, '-m', run.model, '-u', run.hostPort, '-i', 'http', '-b', String(run.batch),
-        '--concurrency-range', String(concurrency),
-        '--measurement-mode', 'count_windows', '--measurement-request-count', String(run.requestCount),
-        // The stability check is relaxed: on a shared host three windows rarely agree within 50%.
-        '--stability-percentage', '999', '--max-trials', '3', '-f', csv,
-      ], { timeout: 120_000, maxBuffer: 16 << 20 });
+      await promisify(execFile)(
+        cmd,
+        [
+          ...prefix,
+          '-m',
+          run.model,
+          '-u',
+          run.hostPort,
+          '-i',
+          'http',
+          '-b',
+          String(run.batch),
+          '--concurrency-range',
+          String(concurrency),
+          '--measurement-mode',
+          'count_windows',
+          '--measurement-request-count',
+          String(run.requestCount),
+          // The stability check is relaxed: on a shared host three windows rarely agree within 50%.
+          '--stability-percentage',
+          '999',
+          '--max-trials',
+          '3',
+          '-f',
+          csv,
+        ],
+        { timeout: 120_000, maxBuffer: 16 << 20 },
+      );
       rows.push(...parseCsv(readFileSync(csv, 'utf8')));
     }
     return { ok: true, rows };

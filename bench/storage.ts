@@ -72,7 +72,10 @@ async function measure(name: string, args: readonly string[], env: NodeJS.Proces
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   clearInterval(sampler);
   if (code !== 0) throw new Error(`${name}: exited with ${code}\n${output}`);
-  const lines = output.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const lines = output
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
   const done = lines.find((line) => line.msg === 'fetch-model done' || line.msg === 'baseline done')!;
   const [first] = samples;
   if (!first) throw new Error(`${name}: no memory samples (the run ended before the first 50 ms sample)`);
@@ -80,8 +83,14 @@ async function measure(name: string, args: readonly string[], env: NodeJS.Proces
   const after = samples.filter((sample) => sample.at <= doneAt).at(-1) ?? samples.at(-1) ?? first;
   const progress = lines.filter((line) => line.msg === 'fetch-model progress');
   return {
-    name, bytes: Number(done.bytes), seconds: Number(done.seconds), rssBefore: before.rss, rssPeak: peak, rssAfter: after.rss,
-    progressLines: progress.length, sampleLine: progress.length ? JSON.stringify(progress[Math.floor(progress.length / 2)]) : '',
+    name,
+    bytes: Number(done.bytes),
+    seconds: Number(done.seconds),
+    rssBefore: before.rss,
+    rssPeak: peak,
+    rssAfter: after.rss,
+    progressLines: progress.length,
+    sampleLine: progress.length ? JSON.stringify(progress[Math.floor(progress.length / 2)]) : '',
   };
 }
 
@@ -99,13 +108,24 @@ async function baseline(url: string, file: string): Promise<void> {
 async function uploadToMoto(moto: Running, key: string, size: number): Promise<void> {
   await fetch(`${moto.url}/models`, { method: 'PUT' });
   const url = `${moto.url}/models/${key}`;
-  const signed = await new AwsV4Signer({ url, method: 'PUT', accessKeyId: 'bench', secretAccessKey: 'bench', service: 's3', region: 'us-east-1', headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'content-length': String(size) } }).sign();
+  const signed = await new AwsV4Signer({
+    url,
+    method: 'PUT',
+    accessKeyId: 'bench',
+    secretAccessKey: 'bench',
+    service: 's3',
+    region: 'us-east-1',
+    headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'content-length': String(size) },
+  }).sign();
   const target = new URL(url);
   await new Promise<void>((resolve, reject) => {
-    const req = request({ host: target.hostname, port: target.port, path: target.pathname, method: 'PUT', headers: Object.fromEntries(signed.headers) }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`upload to moto: HTTP ${res.statusCode}`))));
-    });
+    const req = request(
+      { host: target.hostname, port: target.port, path: target.pathname, method: 'PUT', headers: Object.fromEntries(signed.headers) },
+      (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`upload to moto: HTTP ${res.statusCode}`))));
+      },
+    );
     req.on('error', reject);
     void streamModel(req, size);
   });
@@ -130,8 +150,15 @@ function printTable(cells: readonly Cell[]): void {
   const rate = (cell: Cell) => cell.bytes / MIB / cell.seconds;
   const base = cells.find((cell) => cell.name.startsWith('baseline'));
   const rows = cells.map((cell) => [
-    cell.name, String(cell.bytes), cell.seconds.toFixed(2), rate(cell).toFixed(0),
-    base ? `${(rate(cell) / rate(base)).toFixed(2)}x` : '-', mib(cell.rssBefore), mib(cell.rssPeak), mib(cell.rssAfter), String(cell.progressLines),
+    cell.name,
+    String(cell.bytes),
+    cell.seconds.toFixed(2),
+    rate(cell).toFixed(0),
+    base ? `${(rate(cell) / rate(base)).toFixed(2)}x` : '-',
+    mib(cell.rssBefore),
+    mib(cell.rssPeak),
+    mib(cell.rssAfter),
+    String(cell.progressLines),
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)));
   const line = (cells: readonly string[]) => `| ${cells.map((text, column) => text.padEnd(widths[column] ?? 0)).join(' | ')} |`;
@@ -170,12 +197,19 @@ async function main(argv: readonly string[]): Promise<void> {
     const httpCells: readonly [string, readonly string[], NodeJS.ProcessEnv][] = [
       ['baseline: fetch() -> file (http)', [self, 'baseline', url, path.join(work.dir, 'out', 'baseline.bin')], {}],
       ['fetch-model http://', [cli, 'fetch-model', url, path.join(work.dir, 'out'), '--progress-interval', '1'], noSecrets],
-      ['fetch-model http:// --sha256', [cli, 'fetch-model', url, path.join(work.dir, 'out'), '--progress-interval', '1', '--sha256', sha256], noSecrets],
+      [
+        'fetch-model http:// --sha256',
+        [cli, 'fetch-model', url, path.join(work.dir, 'out'), '--progress-interval', '1', '--sha256', sha256],
+        noSecrets,
+      ],
     ];
     // Interleaved rounds, best time kept: the machine is shared and noisy.
     const rounds = httpCells.map((cell) => ({ cell, runs: [] as Cell[] }));
     for (let round = 0; round < runs; round += 1) {
-      for (const { cell: [name, args, env], runs: measured } of rounds) {
+      for (const {
+        cell: [name, args, env],
+        runs: measured,
+      } of rounds) {
         await mkdir(path.join(work.dir, 'out'), { recursive: true });
         measured.push(await measure(name, args, env));
         await rm(path.join(work.dir, 'out'), { recursive: true });
@@ -188,7 +222,13 @@ async function main(argv: readonly string[]): Promise<void> {
       await uploadToMoto(moto, 'big/model.onnx', motoSize);
       console.log(`uploaded ${mib(motoSize)} to moto in ${((performance.now() - uploadStart) / 1000).toFixed(1)} s`);
       const s3Env = { ...noSecrets, AWS_ENDPOINT_URL: moto.url, AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench' };
-      cells.push(await measure('fetch-model s3:// (moto)', [cli, 'fetch-model', 's3://models/big/', path.join(work.dir, 's3'), '--progress-interval', '1'], s3Env));
+      cells.push(
+        await measure(
+          'fetch-model s3:// (moto)',
+          [cli, 'fetch-model', 's3://models/big/', path.join(work.dir, 's3'), '--progress-interval', '1'],
+          s3Env,
+        ),
+      );
     }
   } finally {
     await moto?.stop();

@@ -18,7 +18,10 @@ export function parseIntegerFlag(raw: string, range: IntegerRange): IntegerFlag 
   const value = Number(raw.trim());
   const inRange = value >= range.min && (range.max === undefined || value <= range.max);
   if (/^\d+$/.test(raw.trim()) && inRange) return { ok: true, value };
-  return { ok: false, problem: range.max === undefined ? `must be an integer >= ${range.min}` : `must be an integer from ${range.min} to ${range.max}` };
+  return {
+    ok: false,
+    problem: range.max === undefined ? `must be an integer >= ${range.min}` : `must be an integer from ${range.min} to ${range.max}`,
+  };
 }
 
 /** Every port flag: 0 asks the OS for a free one. */

@@ -35,13 +35,19 @@ export function parseModelUri(uri: string, baseDir: string = process.cwd()): Uri
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this check rejects
   if (/[\u0000-\u001f]/.test(uri)) return fail({ kind: 'InvalidUri', reason: 'the URI contains control characters' });
   switch (scheme) {
-    case 'file': return parseFile(rest, baseDir);
+    case 'file':
+      return parseFile(rest, baseDir);
     case 'http':
-    case 'https': return parseHttp(uri);
-    case 's3': return parseBucketUri(rest, 's3');
-    case 'gs': return parseBucketUri(rest, 'gs');
-    case 'pvc': return parsePvc(rest);
-    default: return fail({ kind: 'InvalidUri', reason: `unsupported scheme "${scheme}://"; use one of ${SUPPORTED_SCHEMES.join(' ')}` });
+    case 'https':
+      return parseHttp(uri);
+    case 's3':
+      return parseBucketUri(rest, 's3');
+    case 'gs':
+      return parseBucketUri(rest, 'gs');
+    case 'pvc':
+      return parsePvc(rest);
+    default:
+      return fail({ kind: 'InvalidUri', reason: `unsupported scheme "${scheme}://"; use one of ${SUPPORTED_SCHEMES.join(' ')}` });
   }
 }
 
@@ -65,9 +71,8 @@ function parseHttp(uri: string): UriResult<ModelSource> {
   }
   if (url.hostname === '') return fail({ kind: 'InvalidUri', reason: 'the URL has no host' });
   // fetch refuses URLs with credentials; they move into an Authorization header instead.
-  const userinfo = url.username || url.password
-    ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
-    : null;
+  const userinfo =
+    url.username || url.password ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : null;
   url.username = '';
   url.password = '';
   url.hash = '';
@@ -79,7 +84,10 @@ function parseBucketUri(rest: string, scheme: 's3' | 'gs'): UriResult<ModelSourc
   const bucket = slash === -1 ? rest : rest.slice(0, slash);
   const key = slash === -1 ? '' : rest.slice(slash + 1);
   if (!BUCKET.test(bucket)) {
-    return fail({ kind: 'InvalidUri', reason: `"${bucket}" is not a valid bucket name (3-222 characters: lowercase letters, digits, ".", "-", "_")` });
+    return fail({
+      kind: 'InvalidUri',
+      reason: `"${bucket}" is not a valid bucket name (3-222 characters: lowercase letters, digits, ".", "-", "_")`,
+    });
   }
   if (key.split('/').some((segment) => segment === '..' || segment === '.')) {
     return fail({ kind: 'InvalidUri', reason: 'the object path may not contain "." or ".." segments' });
@@ -92,7 +100,13 @@ function parseBucketUri(rest: string, scheme: 's3' | 'gs'): UriResult<ModelSourc
 function parsePvc(rest: string): UriResult<ModelSource> {
   const slash = rest.indexOf('/');
   const claim = slash === -1 ? rest : rest.slice(0, slash);
-  const segments = slash === -1 ? [] : rest.slice(slash + 1).split('/').filter((segment) => segment !== '');
+  const segments =
+    slash === -1
+      ? []
+      : rest
+          .slice(slash + 1)
+          .split('/')
+          .filter((segment) => segment !== '');
   if (!CLAIM_NAME.test(claim) || claim.length > 253) {
     return fail({ kind: 'InvalidUri', reason: `"${claim}" is not a valid PersistentVolumeClaim name` });
   }

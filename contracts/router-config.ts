@@ -114,7 +114,11 @@ function parseMirror(raw: unknown, versions: readonly RouterVersion[], problems:
     problems.push('mirror.tolerance: must be {"absolute": <number >= 0>, "relative": <number >= 0>}');
     return null;
   }
-  return { version: version as string, percent: percent as number, tolerance: { absolute: tolerance.absolute, relative: tolerance.relative } };
+  return {
+    version: version as string,
+    percent: percent as number,
+    tolerance: { absolute: tolerance.absolute, relative: tolerance.relative },
+  };
 }
 
 function isNonNegative(value: unknown): value is number {
@@ -166,7 +170,12 @@ export interface VersionEndpoints {
  * @example
  * buildRouterConfig('fraud', resolveVersions(spec), (version) => ({ url: `http://fraud-${version}.ml.svc:80` }));
  */
-export function buildRouterConfig(model: string, versions: readonly RoutedVersion[], endpointsOf: (version: string) => VersionEndpoints, mirror?: RouterMirror): RouterConfig {
+export function buildRouterConfig(
+  model: string,
+  versions: readonly RoutedVersion[],
+  endpointsOf: (version: string) => VersionEndpoints,
+  mirror?: RouterMirror,
+): RouterConfig {
   return {
     model,
     versions: versions.map((version) => ({ name: version.name, weight: version.weight, ...endpointsOf(version.name) })),

@@ -28,7 +28,13 @@ export type CredentialKey = (typeof CREDENTIAL_KEYS)[number];
 
 /** Keys that hold settings, not secrets: the operator may quote their values (an endpoint, a region) in status. */
 export const CREDENTIAL_SETTINGS: readonly CredentialKey[] = [
-  'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_S3_FORCE_PATH_STYLE', 'GCS_ENDPOINT_URL', 'STORAGE_EMULATOR_HOST',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_S3',
+  'AWS_S3_FORCE_PATH_STYLE',
+  'GCS_ENDPOINT_URL',
+  'STORAGE_EMULATOR_HOST',
 ];
 
 /** Keys that only work together: a Secret with one of a pair and not the other is incomplete. */

@@ -51,7 +51,7 @@ class StrippingWatch extends Watch {
 
 /** Converts whatever ListWatch hands its error callbacks into a KubeError. */
 export function informerError(err: unknown): KubeError {
-  const status = (err as { statusCode?: unknown; code?: unknown } | undefined);
+  const status = err as { statusCode?: unknown; code?: unknown } | undefined;
   const code = typeof status?.statusCode === 'number' ? status.statusCode : typeof status?.code === 'number' ? status.code : 0;
   if (code >= 400) {
     const message = err instanceof Error ? err.message : String(err);
@@ -77,7 +77,14 @@ class RestartingInformer implements Informer {
     this.#deps = deps;
     const watch = new StrippingWatch(deps.kubeConfig, () => deps.onWatch?.(resource));
     const listFn = () => this.#list(options);
-    this.#listWatch = new ListWatch<KubernetesObject>(resourcePath(resource, options.namespace), watch, listFn as never, false, options.labelSelector, options.fieldSelector);
+    this.#listWatch = new ListWatch<KubernetesObject>(
+      resourcePath(resource, options.namespace),
+      watch,
+      listFn as never,
+      false,
+      options.labelSelector,
+      options.fieldSelector,
+    );
     for (const event of ['add', 'update', 'delete'] as const) {
       this.#listWatch.on(event, (object) => {
         this.#failures = 0; // events flowing again: the next failure starts the backoff afresh

@@ -24,7 +24,9 @@ const asObject = (result: Result<unknown>): Result<KubeObject> => result as Resu
 
 function kindOf(object: KubeObject): Result<ResourceKind> {
   const resource = resourceFor(object.apiVersion, object.kind);
-  return resource ? ok(resource) : fail({ kind: 'Invalid', status: 0, reason: 'UnknownKind', message: `kubeinfer does not handle ${object.apiVersion} ${object.kind}` });
+  return resource
+    ? ok(resource)
+    : fail({ kind: 'Invalid', status: 0, reason: 'UnknownKind', message: `kubeinfer does not handle ${object.apiVersion} ${object.kind}` });
 }
 
 class NodeKubeClient implements KubeClient {
@@ -37,16 +39,25 @@ class NodeKubeClient implements KubeClient {
   }
 
   async get(resource: ResourceKind, key: ObjectKey): Promise<Result<KubeObject>> {
-    return asObject(await this.#transport.send({ verb: 'get', resource, method: HttpMethod.GET, path: resourcePath(resource, key.namespace, key.name) }));
+    return asObject(
+      await this.#transport.send({ verb: 'get', resource, method: HttpMethod.GET, path: resourcePath(resource, key.namespace, key.name) }),
+    );
   }
 
   async list(resource: ResourceKind, options: ListOptions = {}): Promise<Result<ObjectList>> {
     const items: KubeObject[] = [];
     let continueToken: string | undefined;
     let resourceVersion = '';
-    do { // pages of 500 keep single responses small on big clusters
+    do {
+      // pages of 500 keep single responses small on big clusters
       const query = { labelSelector: options.labelSelector, fieldSelector: options.fieldSelector, limit: '500', continue: continueToken };
-      const page = await this.#transport.send({ verb: 'list', resource, method: HttpMethod.GET, path: resourcePath(resource, options.namespace), query });
+      const page = await this.#transport.send({
+        verb: 'list',
+        resource,
+        method: HttpMethod.GET,
+        path: resourcePath(resource, options.namespace),
+        query,
+      });
       if (!page.ok) return page;
       const body = page.value as { items?: KubeObject[]; metadata?: { resourceVersion?: string; continue?: string } };
       for (const item of body.items ?? []) items.push({ ...item, apiVersion: resource.apiVersion, kind: resource.kind }); // list items omit both
@@ -62,27 +73,66 @@ class NodeKubeClient implements KubeClient {
     const { subresource } = options;
     const path = resourcePath(resource.value, object.metadata.namespace, object.metadata.name, subresource);
     const query = { fieldManager: this.#options.fieldManager, force: 'true' };
-    return asObject(await this.#transport.send({ verb: 'apply', resource: resource.value, method: HttpMethod.PATCH, path, query, body: object, contentType: APPLY_PATCH, subresource }));
+    return asObject(
+      await this.#transport.send({
+        verb: 'apply',
+        resource: resource.value,
+        method: HttpMethod.PATCH,
+        path,
+        query,
+        body: object,
+        contentType: APPLY_PATCH,
+        subresource,
+      }),
+    );
   }
 
   async create(object: KubeObject): Promise<Result<KubeObject>> {
     const resource = kindOf(object);
     if (!resource.ok) return resource;
     const path = resourcePath(resource.value, object.metadata.namespace);
-    return asObject(await this.#transport.send({ verb: 'create', resource: resource.value, method: HttpMethod.POST, path, query: { fieldManager: this.#options.fieldManager }, body: object }));
+    return asObject(
+      await this.#transport.send({
+        verb: 'create',
+        resource: resource.value,
+        method: HttpMethod.POST,
+        path,
+        query: { fieldManager: this.#options.fieldManager },
+        body: object,
+      }),
+    );
   }
 
   async update(object: KubeObject): Promise<Result<KubeObject>> {
     const resource = kindOf(object);
     if (!resource.ok) return resource;
     const path = resourcePath(resource.value, object.metadata.namespace, object.metadata.name);
-    return asObject(await this.#transport.send({ verb: 'update', resource: resource.value, method: HttpMethod.PUT, path, query: { fieldManager: this.#options.fieldManager }, body: object }));
+    return asObject(
+      await this.#transport.send({
+        verb: 'update',
+        resource: resource.value,
+        method: HttpMethod.PUT,
+        path,
+        query: { fieldManager: this.#options.fieldManager },
+        body: object,
+      }),
+    );
   }
 
   async patch(resource: ResourceKind, key: ObjectKey, operations: readonly JsonPatchOperation[]): Promise<Result<KubeObject>> {
     const path = resourcePath(resource, key.namespace, key.name);
     const query = { fieldManager: this.#options.fieldManager };
-    return asObject(await this.#transport.send({ verb: 'patch', resource, method: HttpMethod.PATCH, path, query, body: operations, contentType: JSON_PATCH }));
+    return asObject(
+      await this.#transport.send({
+        verb: 'patch',
+        resource,
+        method: HttpMethod.PATCH,
+        path,
+        query,
+        body: operations,
+        contentType: JSON_PATCH,
+      }),
+    );
   }
 
   async delete(resource: ResourceKind, key: ObjectKey, options: DeleteOptions = {}): Promise<Result<void>> {
@@ -92,7 +142,13 @@ class NodeKubeClient implements KubeClient {
       propagationPolicy: options.propagationPolicy ?? 'Background',
       ...(options.uid ? { preconditions: { uid: options.uid } } : {}),
     };
-    const result = await this.#transport.send({ verb: 'delete', resource, method: HttpMethod.DELETE, path: resourcePath(resource, key.namespace, key.name), body });
+    const result = await this.#transport.send({
+      verb: 'delete',
+      resource,
+      method: HttpMethod.DELETE,
+      path: resourcePath(resource, key.namespace, key.name),
+      body,
+    });
     return result.ok ? ok(undefined) : result;
   }
 

@@ -10,8 +10,12 @@ export interface ResourceKind {
   readonly namespaced: boolean;
 }
 
-const kind = (apiVersion: string, name: string, plural: string, namespaced = true): ResourceKind =>
-  ({ apiVersion, kind: name, plural, namespaced });
+const kind = (apiVersion: string, name: string, plural: string, namespaced = true): ResourceKind => ({
+  apiVersion,
+  kind: name,
+  plural,
+  namespaced,
+});
 
 export const InferenceServiceKind = kind('serving.kubeinfer.io/v1alpha1', 'InferenceService', 'inferenceservices');
 export const DeploymentKind = kind('apps/v1', 'Deployment', 'deployments');
@@ -31,8 +35,22 @@ export const LeaseKind = kind('coordination.k8s.io/v1', 'Lease', 'leases');
 export const NetworkPolicyKind = kind('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies');
 
 const ALL: readonly ResourceKind[] = [
-  InferenceServiceKind, DeploymentKind, ReplicaSetKind, ServiceKind, ConfigMapKind, ServiceAccountKind, SecretKind, EventKind,
-  NodeKind, PodKind, HorizontalPodAutoscalerKind, PodDisruptionBudgetKind, RoleKind, RoleBindingKind, LeaseKind, NetworkPolicyKind,
+  InferenceServiceKind,
+  DeploymentKind,
+  ReplicaSetKind,
+  ServiceKind,
+  ConfigMapKind,
+  ServiceAccountKind,
+  SecretKind,
+  EventKind,
+  NodeKind,
+  PodKind,
+  HorizontalPodAutoscalerKind,
+  PodDisruptionBudgetKind,
+  RoleKind,
+  RoleBindingKind,
+  LeaseKind,
+  NetworkPolicyKind,
 ];
 
 /** Finds the table entry for an object's apiVersion and kind. */

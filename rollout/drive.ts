@@ -17,14 +17,19 @@ export interface FiguresReader {
 const ACTIVE = new Set(['Shadowing', 'Progressing', 'Paused']);
 
 /** The rollout's next state, reading the routers when an interval is due. */
-export async function driveRollout(inputs: Omit<RolloutInputs, 'window' | 'figuresUnavailable'>, reader: FiguresReader): Promise<RolloutDecision> {
+export async function driveRollout(
+  inputs: Omit<RolloutInputs, 'window' | 'figuresUnavailable'>,
+  reader: FiguresReader,
+): Promise<RolloutDecision> {
   const { previous, settings, now } = inputs;
   let readNow = false;
   let decision: RolloutDecision;
   if (previous?.target === weightsKey(inputs.spec) && analysisDue(previous, settings, now)) {
     const read = await reader.read();
     readNow = read.ok;
-    decision = nextRollout(read.ok ? { ...inputs, window: reader.windows.window(reader.key, read.value) } : { ...inputs, figuresUnavailable: read.error });
+    decision = nextRollout(
+      read.ok ? { ...inputs, window: reader.windows.window(reader.key, read.value) } : { ...inputs, figuresUnavailable: read.error },
+    );
   } else {
     decision = nextRollout(inputs);
   }

@@ -44,7 +44,9 @@ export function latencyBucket(seconds: number): number {
 
 /** The q-quantile (0..1) of a histogram, as its bucket's upper bound; undefined when empty. */
 export function quantile(latency: Readonly<Record<string, number>>, q: number): number | undefined {
-  const buckets = Object.entries(latency).map(([index, count]) => [Number(index), count] as const).sort((a, b) => a[0] - b[0]);
+  const buckets = Object.entries(latency)
+    .map(([index, count]) => [Number(index), count] as const)
+    .sort((a, b) => a[0] - b[0]);
   const total = buckets.reduce((sum, [, count]) => sum + count, 0);
   if (total === 0) return undefined;
   let seen = 0;
@@ -73,7 +75,12 @@ export function sumFigures(reads: readonly RouterFigures[]): Readonly<Record<str
  * restarted in between: everything it reports now is new.
  */
 export function sinceRead(now: VersionFigures, before: VersionFigures | undefined): VersionFigures {
-  if (before === undefined || now.requests < before.requests || now.shadow.matches + now.shadow.mismatches + now.shadow.errors < before.shadow.matches + before.shadow.mismatches + before.shadow.errors) return now;
+  if (
+    before === undefined ||
+    now.requests < before.requests ||
+    now.shadow.matches + now.shadow.mismatches + now.shadow.errors < before.shadow.matches + before.shadow.mismatches + before.shadow.errors
+  )
+    return now;
   return combine(now, before, -1);
 }
 

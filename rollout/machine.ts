@@ -75,7 +75,8 @@ export function nextRollout(input: RolloutInputs): RolloutDecision {
   if (previous?.phase === 'Aborted' && previous.generation === input.generation) return { status: previous, weights: previous.origin };
   if (previous !== undefined && previous.target === target) {
     if (previous.phase === 'Succeeded') return { status: previous, weights: spec };
-    if (ACTIVE.has(previous.phase)) return input.control === undefined ? advance(previous, settings, input) : controlled(previous, settings, input, input.control);
+    if (ACTIVE.has(previous.phase))
+      return input.control === undefined ? advance(previous, settings, input) : controlled(previous, settings, input, input.control);
   }
   const from = withVersionsOf(spec, input.effective ?? spec);
   if (weightsKey(from) === target) return { status: undefined, weights: spec };
@@ -93,8 +94,17 @@ function start(origin: readonly VersionWeight[], input: RolloutInputs): RolloutS
   const stable = change.reduce((a, b) => (b.delta < a.delta ? b : a)).name;
   const shadowing = input.settings?.shadow !== undefined;
   return {
-    candidate, stable, phase: shadowing ? 'Shadowing' : 'Progressing', step: 0, target: weightsKey(input.spec), generation: input.generation,
-    weights: origin, origin, failedIntervals: 0, candidateRequests: 0, totalRequests: 0,
+    candidate,
+    stable,
+    phase: shadowing ? 'Shadowing' : 'Progressing',
+    step: 0,
+    target: weightsKey(input.spec),
+    generation: input.generation,
+    weights: origin,
+    origin,
+    failedIntervals: 0,
+    candidateRequests: 0,
+    totalRequests: 0,
     message: `rolling out ${candidate} (from ${weightsKey(origin)} to ${weightsKey(input.spec)})`,
   };
 }
@@ -102,10 +112,12 @@ function start(origin: readonly VersionWeight[], input: RolloutInputs): RolloutS
 function advance(status: RolloutStatus, settings: RolloutSettings, input: RolloutInputs): RolloutDecision {
   const now = input.now.toISOString();
   if (status.stepStartedAt === undefined) {
-    if (!input.candidateReady(status.candidate)) return hold({ ...status, message: `waiting for version ${status.candidate} to be ready` }, settings, input);
+    if (!input.candidateReady(status.candidate))
+      return hold({ ...status, message: `waiting for version ${status.candidate} to be ready` }, settings, input);
     status = { ...status, stepStartedAt: now, analyzedAt: now };
   }
-  if (input.figuresUnavailable !== undefined) return hold({ ...status, message: `waiting for the router's figures: ${input.figuresUnavailable}` }, settings, input);
+  if (input.figuresUnavailable !== undefined)
+    return hold({ ...status, message: `waiting for the router's figures: ${input.figuresUnavailable}` }, settings, input);
   if (input.window === null) status = { ...status, analyzedAt: now };
   else if (input.window !== undefined) {
     status = counted(status, input.window);
@@ -121,10 +133,18 @@ function advance(status: RolloutStatus, settings: RolloutSettings, input: Rollou
 /** Live requests served during the rollout, for the record of how much traffic the candidate got. */
 function counted(status: RolloutStatus, window: Readonly<Record<string, VersionFigures>>): RolloutStatus {
   const total = Object.values(window).reduce((sum, figures) => sum + figures.requests, 0);
-  return { ...status, candidateRequests: status.candidateRequests + (window[status.candidate]?.requests ?? 0), totalRequests: status.totalRequests + total };
+  return {
+    ...status,
+    candidateRequests: status.candidateRequests + (window[status.candidate]?.requests ?? 0),
+    totalRequests: status.totalRequests + total,
+  };
 }
 
-function judge(status: RolloutStatus, settings: RolloutSettings, window: Readonly<Record<string, VersionFigures>>): AnalysisResult | undefined {
+function judge(
+  status: RolloutStatus,
+  settings: RolloutSettings,
+  window: Readonly<Record<string, VersionFigures>>,
+): AnalysisResult | undefined {
   const candidate = window[status.candidate] ?? NO_FIGURES;
   if (status.phase === 'Shadowing') return analyseShadow(candidate, settings);
   if (weightOf(status.weights, status.candidate) === 0) return undefined;
@@ -145,13 +165,25 @@ function abort(status: RolloutStatus, reason: string, input: RolloutInputs): Rol
 function controlled(status: RolloutStatus, settings: RolloutSettings, input: RolloutInputs, control: RolloutControl): RolloutDecision {
   if (control.action === 'abort') return abort(status, 'hand (kubeinfer rollout abort)', input);
   if (control.action === 'promote-full') {
-    return { status: { ...status, phase: 'Succeeded', weights: input.spec, message: `rollout of ${status.candidate} promoted by hand (kubeinfer rollout promote-full): traffic is ${weightsKey(input.spec)}` }, weights: input.spec };
+    return {
+      status: {
+        ...status,
+        phase: 'Succeeded',
+        weights: input.spec,
+        message: `rollout of ${status.candidate} promoted by hand (kubeinfer rollout promote-full): traffic is ${weightsKey(input.spec)}`,
+      },
+      weights: input.spec,
+    };
   }
   if (!control.paused) return advance(status, settings, input);
   // A Shadowing rollout stays Shadowing (its phase says which gate resumes); a stepping one shows Paused.
   // Held, not blind: live requests still count toward the candidate's share.
   const seen = input.window ? { ...counted(status, input.window), analyzedAt: input.now.toISOString() } : status;
-  const held = { ...seen, phase: status.phase === 'Shadowing' ? status.phase : ('Paused' as const), message: `paused by hand at ${weightsKey(status.weights)} (kubeinfer rollout resume continues)` };
+  const held = {
+    ...seen,
+    phase: status.phase === 'Shadowing' ? status.phase : ('Paused' as const),
+    message: `paused by hand at ${weightsKey(status.weights)} (kubeinfer rollout resume continues)`,
+  };
   const { nextCheckMs: _, ...decision } = hold(held, settings, input);
   return decision;
 }
@@ -161,22 +193,43 @@ function walk(status: RolloutStatus, settings: RolloutSettings, input: RolloutIn
   const now = input.now.getTime();
   const elapsed = () => now - Date.parse(status.stepStartedAt!);
   if (status.phase === 'Shadowing') {
-    if (elapsed() < phaseLength(status, settings)) return { ...status, message: `comparing ${status.candidate}'s answers with ${status.stable}'s` };
+    if (elapsed() < phaseLength(status, settings))
+      return { ...status, message: `comparing ${status.candidate}'s answers with ${status.stable}'s` };
     if (!status.passedIntervals) return { ...status, message: awaitingEvidence(status, settings, 'mirrored answers compared') };
     status = { ...status, phase: 'Progressing', step: 0, stepStartedAt: input.now.toISOString(), passedIntervals: 0 };
   }
   while (status.step < settings.steps.length) {
     const step = settings.steps[status.step]!;
     if (step.pause !== undefined && elapsed() < phaseLength(status, settings)) {
-      return { ...status, phase: 'Paused', message: `step ${status.step + 1}/${settings.steps.length}: pausing at ${weightsKey(status.weights)}` };
+      return {
+        ...status,
+        phase: 'Paused',
+        message: `step ${status.step + 1}/${settings.steps.length}: pausing at ${weightsKey(status.weights)}`,
+      };
     }
     if (step.pause !== undefined && !status.passedIntervals && liveGated(status, settings)) {
-      return { ...status, phase: 'Paused', message: `step ${status.step + 1}/${settings.steps.length}: ${awaitingEvidence(status, settings, `${status.candidate} requests`)}` };
+      return {
+        ...status,
+        phase: 'Paused',
+        message: `step ${status.step + 1}/${settings.steps.length}: ${awaitingEvidence(status, settings, `${status.candidate} requests`)}`,
+      };
     }
     const weights = step.setWeight === undefined ? status.weights : shifted(status, step.setWeight, input.spec);
-    status = { ...status, phase: 'Progressing', step: status.step + 1, stepStartedAt: input.now.toISOString(), weights, passedIntervals: 0 };
+    status = {
+      ...status,
+      phase: 'Progressing',
+      step: status.step + 1,
+      stepStartedAt: input.now.toISOString(),
+      weights,
+      passedIntervals: 0,
+    };
   }
-  return { ...status, phase: 'Succeeded', weights: input.spec, message: `rollout of ${status.candidate} succeeded: traffic is ${weightsKey(input.spec)}` };
+  return {
+    ...status,
+    phase: 'Succeeded',
+    weights: input.spec,
+    message: `rollout of ${status.candidate} succeeded: traffic is ${weightsKey(input.spec)}`,
+  };
 }
 
 /** No promotion without evidence: a gated pause or shadow phase ends only after one of its intervals passed. */
@@ -193,7 +246,10 @@ function liveGated(status: RolloutStatus, settings: RolloutSettings): boolean {
 function shifted(status: RolloutStatus, percent: number, spec: readonly VersionWeight[]): VersionWeight[] {
   const others = status.origin.filter((w) => w.name !== status.candidate && w.name !== status.stable).reduce((sum, w) => sum + w.weight, 0);
   const candidate = Math.min(percent, weightOf(spec, status.candidate), 100 - others);
-  return status.origin.map((w) => ({ name: w.name, weight: w.name === status.candidate ? candidate : w.name === status.stable ? 100 - others - candidate : w.weight }));
+  return status.origin.map((w) => ({
+    name: w.name,
+    weight: w.name === status.candidate ? candidate : w.name === status.stable ? 100 - others - candidate : w.weight,
+  }));
 }
 
 function phaseLength(status: RolloutStatus, settings: RolloutSettings): number {
@@ -203,9 +259,14 @@ function phaseLength(status: RolloutStatus, settings: RolloutSettings): number {
 }
 
 function hold(status: RolloutStatus, settings: RolloutSettings, input: RolloutInputs): RolloutDecision {
-  const mirror = status.phase === 'Shadowing' && settings.shadow !== undefined
-    ? { version: status.candidate, percent: settings.shadow.percent, ...(settings.shadow.tolerance ? { tolerance: settings.shadow.tolerance } : {}) }
-    : undefined;
+  const mirror =
+    status.phase === 'Shadowing' && settings.shadow !== undefined
+      ? {
+          version: status.candidate,
+          percent: settings.shadow.percent,
+          ...(settings.shadow.tolerance ? { tolerance: settings.shadow.tolerance } : {}),
+        }
+      : undefined;
   const decision = { status, weights: status.phase === 'Succeeded' ? input.spec : status.weights, ...(mirror ? { mirror } : {}) };
   if (!ACTIVE.has(status.phase) || status.stepStartedAt === undefined) return decision;
   const now = input.now.getTime();

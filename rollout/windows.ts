@@ -4,7 +4,9 @@
 import { ROUTER_STATS_PATH, sinceRead, sumFigures, type RouterFigures, type VersionFigures } from './figures.ts';
 
 /** Each router replica's figures by replica name, or why they could not be read. */
-export type FiguresRead = { readonly ok: true; readonly value: ReadonlyMap<string, RouterFigures> } | { readonly ok: false; readonly error: string };
+export type FiguresRead =
+  | { readonly ok: true; readonly value: ReadonlyMap<string, RouterFigures> }
+  | { readonly ok: false; readonly error: string };
 
 const READ_TIMEOUT_MS = 3_000;
 
@@ -39,7 +41,9 @@ export class FigureWindows {
     if (before === undefined) return null;
     const deltas = [...reads].map(([replica, now]) => ({
       model: now.model,
-      versions: Object.fromEntries(Object.entries(now.versions).map(([version, figures]) => [version, sinceRead(figures, before.get(replica)?.versions[version])])),
+      versions: Object.fromEntries(
+        Object.entries(now.versions).map(([version, figures]) => [version, sinceRead(figures, before.get(replica)?.versions[version])]),
+      ),
     }));
     return sumFigures(deltas);
   }

@@ -30,7 +30,8 @@ async function writeIfChanged(path: string, bytes: Uint8Array): Promise<string> 
 export async function generateQuickstartModels(dir: string = HERE): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const paths: string[] = [];
-  for (const { file, scale, offset } of QUICKSTART_MODELS) paths.push(await writeIfChanged(join(dir, file), addModel({ scale, offset, features: 1 })));
+  for (const { file, scale, offset } of QUICKSTART_MODELS)
+    paths.push(await writeIfChanged(join(dir, file), addModel({ scale, offset, features: 1 })));
   return paths;
 }
 
@@ -41,6 +42,6 @@ export function generateImageClassifierModel(dir: string = HERE): Promise<string
 }
 
 if (import.meta.main) {
-  const paths = [...await generateQuickstartModels(), await generateImageClassifierModel()];
+  const paths = [...(await generateQuickstartModels()), await generateImageClassifierModel()];
   process.stdout.write(`quickstart models ready: ${paths.map((p) => p.replace(`${process.cwd()}/`, '')).join(', ')}\n`);
 }

@@ -14,7 +14,10 @@ export function hpaMetric(scaling: HpaScaling): V2MetricSpec {
   if (scaling.metric === 'cpu') {
     return { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: scaling.target } } };
   }
-  return { type: 'Pods', pods: { metric: { name: CONCURRENCY_METRIC }, target: { type: 'AverageValue', averageValue: String(scaling.target) } } };
+  return {
+    type: 'Pods',
+    pods: { metric: { name: CONCURRENCY_METRIC }, target: { type: 'AverageValue', averageValue: String(scaling.target) } },
+  };
 }
 
 /** HPA `<isvc>-<version>`, or undefined when the version has a fixed replica count. */

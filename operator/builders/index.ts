@@ -44,5 +44,7 @@ export function desiredObjects(isvc: InferenceService, options: BuildOptions): K
 
 /** `desired` with the router's ConfigMap carrying a rollout's effective traffic instead of the spec's weights. */
 export function withEffectiveTraffic(desired: readonly KubeObject[], isvc: InferenceService, traffic: EffectiveTraffic): KubeObject[] {
-  return desired.map((object) => (object.kind === 'ConfigMap' ? withAppliedHash(routerConfigMap(isvc, traffic) as unknown as KubeObject) : object));
+  return desired.map((object) =>
+    object.kind === 'ConfigMap' ? withAppliedHash(routerConfigMap(isvc, traffic) as unknown as KubeObject) : object,
+  );
 }

@@ -29,20 +29,35 @@ export interface ModelDelivery {
 }
 
 /** Volumes, mounts and init container that put one version's model at /mnt/models. */
-export function modelDelivery(isvc: InferenceService, model: ModelSource, resources: V1ResourceRequirements, options: BuildOptions): ModelDelivery {
+export function modelDelivery(
+  isvc: InferenceService,
+  model: ModelSource,
+  resources: V1ResourceRequirements,
+  options: BuildOptions,
+): ModelDelivery {
   const tmp: V1Volume = { name: TMP_VOLUME, emptyDir: {} }; // the root filesystem is read-only
   const tmpMount: V1VolumeMount = { name: TMP_VOLUME, mountPath: '/tmp' };
   const claim = claimMount(model.uri);
   if (claim) {
     return {
       volumes: [{ name: MODEL_VOLUME, persistentVolumeClaim: { claimName: claim.claimName, readOnly: true } }, tmp],
-      runtimeMounts: [{ name: MODEL_VOLUME, mountPath: MODEL_DIR, readOnly: true, ...(claim.subPath ? { subPath: claim.subPath } : {}) }, tmpMount],
+      runtimeMounts: [
+        { name: MODEL_VOLUME, mountPath: MODEL_DIR, readOnly: true, ...(claim.subPath ? { subPath: claim.subPath } : {}) },
+        tmpMount,
+      ],
       initContainers: [],
       modelPath: `${MODEL_DIR}/${claim.modelFile}`,
     };
   }
   const fetchArgs = [model.uri, MODEL_DIR, '--max-bytes', MODEL_FETCH_LIMIT, ...(model.sha256 ? ['--sha256', model.sha256] : [])];
-  const fetchModel = fetchContainer(isvc, FETCH_MODEL_CONTAINER, fetchArgs, { name: MODEL_VOLUME, mountPath: MODEL_DIR }, resources, options);
+  const fetchModel = fetchContainer(
+    isvc,
+    FETCH_MODEL_CONTAINER,
+    fetchArgs,
+    { name: MODEL_VOLUME, mountPath: MODEL_DIR },
+    resources,
+    options,
+  );
   return {
     volumes: [{ name: MODEL_VOLUME, emptyDir: { sizeLimit: MODEL_FETCH_LIMIT } }, tmp, ...credentialsVolumes(isvc)],
     runtimeMounts: [{ name: MODEL_VOLUME, mountPath: MODEL_DIR, readOnly: true }, tmpMount],
@@ -67,7 +82,14 @@ export function credentialsVolumes(isvc: InferenceService): V1Volume[] {
 }
 
 /** A `fetch-model` init container writing into `target`, with the storage credentials mounted. */
-export function fetchContainer(isvc: InferenceService, name: string, args: readonly string[], target: V1VolumeMount, resources: V1ResourceRequirements, options: BuildOptions): V1Container {
+export function fetchContainer(
+  isvc: InferenceService,
+  name: string,
+  args: readonly string[],
+  target: V1VolumeMount,
+  resources: V1ResourceRequirements,
+  options: BuildOptions,
+): V1Container {
   const secretName = isvc.spec.storage?.secretRef?.name;
   return {
     name,
@@ -88,7 +110,9 @@ export function fetchContainer(isvc: InferenceService, name: string, args: reado
 // device: only the server container gets those.
 function withoutExtendedResources(resources: V1ResourceRequirements): V1ResourceRequirements {
   const keep = (list: Record<string, string> | undefined) =>
-    list ? Object.fromEntries(Object.entries(list).filter(([name]) => name === 'cpu' || name === 'memory' || name === 'ephemeral-storage')) : undefined;
+    list
+      ? Object.fromEntries(Object.entries(list).filter(([name]) => name === 'cpu' || name === 'memory' || name === 'ephemeral-storage'))
+      : undefined;
   const requests = keep(resources.requests);
   const limits = keep(resources.limits);
   return {

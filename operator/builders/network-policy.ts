@@ -14,12 +14,19 @@ export function modelNetworkPolicy(isvc: InferenceService): KubeObject | undefin
   const settings = isvc.spec.networkPolicy;
   if (settings?.enabled === false) return undefined;
   const name = isvc.metadata.name ?? '';
-  const ports = [{ port: 'http', protocol: 'TCP' }, { port: 'grpc', protocol: 'TCP' }];
+  const ports = [
+    { port: 'http', protocol: 'TCP' },
+    { port: 'grpc', protocol: 'TCP' },
+  ];
   const policy = {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     // Not one version's labels: this policy covers the model pods of every version.
-    metadata: childMetadata(isvc, name, { ...standardLabels(isvc, 'model'), 'app.kubernetes.io/instance': name, [LABEL_COMPONENT]: 'model' }),
+    metadata: childMetadata(isvc, name, {
+      ...standardLabels(isvc, 'model'),
+      'app.kubernetes.io/instance': name,
+      [LABEL_COMPONENT]: 'model',
+    }),
     spec: {
       podSelector: { matchLabels: { [LABEL_ISVC]: name, [LABEL_COMPONENT]: 'model' } },
       policyTypes: ['Ingress'],

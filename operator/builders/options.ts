@@ -24,7 +24,10 @@ export const GRPC_PORT = 8081;
 
 /** The named ports of every runtime and router container: the Services target them by name. */
 export function containerPorts(): V1ContainerPort[] {
-  return [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }, { name: 'grpc', containerPort: GRPC_PORT, protocol: 'TCP' }];
+  return [
+    { name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' },
+    { name: 'grpc', containerPort: GRPC_PORT, protocol: 'TCP' },
+  ];
 }
 /** Where the model lives in a runtime pod. */
 export const MODEL_DIR = '/mnt/models';

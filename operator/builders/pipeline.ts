@@ -4,8 +4,12 @@
 // artifacts have their own volume.
 import type { V1Container, V1EnvVar, V1ResourceRequirements, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import {
-  LABELS_FILE, runtimePipeline,
-  type ArtifactSource, type InferenceService, type PipelineStage, type ResolvedVersion,
+  LABELS_FILE,
+  runtimePipeline,
+  type ArtifactSource,
+  type InferenceService,
+  type PipelineStage,
+  type ResolvedVersion,
 } from '../../api/index.ts';
 import { serveEnv } from '../../contracts/index.ts';
 import { credentialsVolumes, FETCH_CONTAINER_PREFIX, fetchContainer } from './model-source.ts';
@@ -37,28 +41,59 @@ interface Artifact {
 function artifactsOf(version: ResolvedVersion): Artifact[] {
   const artifacts: Artifact[] = [];
   if (version.model.labels !== undefined) {
-    artifacts.push({ container: `${FETCH_CONTAINER_PREFIX}labels`, source: version.model.labels, dir: `${ARTIFACTS_DIR}/labels`, fileName: LABELS_FILE });
+    artifacts.push({
+      container: `${FETCH_CONTAINER_PREFIX}labels`,
+      source: version.model.labels,
+      dir: `${ARTIFACTS_DIR}/labels`,
+      fileName: LABELS_FILE,
+    });
   }
   for (const stage of ['preprocess', 'postprocess'] as const) {
     for (const [index, step] of (version.pipeline?.[stage] ?? []).entries()) {
-      if (step.model !== undefined) artifacts.push({ container: `${FETCH_CONTAINER_PREFIX}${stage}-${index}`, source: step.model, dir: stepDir(stage, index), fileName: 'model.onnx' });
+      if (step.model !== undefined)
+        artifacts.push({
+          container: `${FETCH_CONTAINER_PREFIX}${stage}-${index}`,
+          source: step.model,
+          dir: stepDir(stage, index),
+          fileName: 'model.onnx',
+        });
     }
   }
   return artifacts;
 }
 
 /** Volumes, init containers and serve settings for a version's labels and pipeline steps. */
-export function pipelineDelivery(isvc: InferenceService, version: ResolvedVersion, resources: V1ResourceRequirements, options: BuildOptions): PipelineDelivery {
+export function pipelineDelivery(
+  isvc: InferenceService,
+  version: ResolvedVersion,
+  resources: V1ResourceRequirements,
+  options: BuildOptions,
+): PipelineDelivery {
   const artifacts = artifactsOf(version);
   const steps = [...(version.pipeline?.preprocess ?? []), ...(version.pipeline?.postprocess ?? [])];
   if (artifacts.length === 0 && steps.length === 0) return NONE;
   const target: V1VolumeMount = { name: ARTIFACTS_VOLUME, mountPath: ARTIFACTS_DIR };
-  const initContainers = artifacts.map((artifact) => fetchContainer(isvc, artifact.container, [
-    artifact.source.uri, artifact.dir, '--file-name', artifact.fileName, ...(artifact.source.sha256 ? ['--sha256', artifact.source.sha256] : []),
-  ], target, resources, options));
+  const initContainers = artifacts.map((artifact) =>
+    fetchContainer(
+      isvc,
+      artifact.container,
+      [
+        artifact.source.uri,
+        artifact.dir,
+        '--file-name',
+        artifact.fileName,
+        ...(artifact.source.sha256 ? ['--sha256', artifact.source.sha256] : []),
+      ],
+      target,
+      resources,
+      options,
+    ),
+  );
   const env: V1EnvVar[] = serveEnv({
     ...(version.model.labels === undefined ? {} : { labelsPath: `${ARTIFACTS_DIR}/labels/${LABELS_FILE}` }),
-    ...(steps.length === 0 ? {} : { pipeline: JSON.stringify(runtimePipeline(version.pipeline, (stage, index) => `${stepDir(stage, index)}/model.onnx`)) }),
+    ...(steps.length === 0
+      ? {}
+      : { pipeline: JSON.stringify(runtimePipeline(version.pipeline, (stage, index) => `${stepDir(stage, index)}/model.onnx`)) }),
   });
   return {
     volumes: [{ name: ARTIFACTS_VOLUME, emptyDir: {} }, ...(artifacts.length > 0 ? credentialsVolumes(isvc) : [])],

@@ -52,7 +52,10 @@ export function modelPodTemplate(isvc: InferenceService, version: ResolvedVersio
   const delivery = modelDelivery(isvc, version.model, resources, options);
   const pipeline = pipelineDelivery(isvc, version, resources, options);
   // A pvc:// model brings no credentials volume of its own; the artifacts' fetchers may need it.
-  const volumes = [...delivery.volumes, ...pipeline.volumes.filter((volume) => !delivery.volumes.some((known) => known.name === volume.name))];
+  const volumes = [
+    ...delivery.volumes,
+    ...pipeline.volumes.filter((volume) => !delivery.volumes.some((known) => known.name === volume.name)),
+  ];
   const initContainers = [...delivery.initContainers, ...pipeline.initContainers];
   const termination = modelTermination();
   const runtime: V1Container = {

@@ -20,7 +20,11 @@ export function routerAuth(isvc: InferenceService): RouterAuth {
   if (!auth) return { args: [], volumes: [], volumeMounts: [] };
   const metrics = auth.protectMetrics ? ['--protect-metrics'] : [];
   if (auth.mode === 'kubernetes') {
-    return { args: ['--auth-kubernetes', `${isvc.metadata.namespace ?? 'default'}/${isvc.metadata.name ?? ''}`, ...metrics], volumes: [], volumeMounts: [] };
+    return {
+      args: ['--auth-kubernetes', `${isvc.metadata.namespace ?? 'default'}/${isvc.metadata.name ?? ''}`, ...metrics],
+      volumes: [],
+      volumeMounts: [],
+    };
   }
   return {
     args: ['--api-keys-file', API_KEYS_MOUNT, ...metrics],

@@ -19,8 +19,14 @@ export interface EffectiveTraffic {
 export function routerConfig(isvc: InferenceService, traffic?: EffectiveTraffic): RouterConfig {
   const name = isvc.metadata.name ?? '';
   const namespace = isvc.metadata.namespace ?? 'default';
-  const versions = resolveVersions(isvc.spec).map((version) => ({ ...version, weight: traffic?.weights.find((w) => w.name === version.name)?.weight ?? version.weight }));
-  const endpoints = (version: string) => ({ url: versionServiceUrl(name, namespace, version, SERVICE_PORT), grpcUrl: versionServiceUrl(name, namespace, version, GRPC_PORT) });
+  const versions = resolveVersions(isvc.spec).map((version) => ({
+    ...version,
+    weight: traffic?.weights.find((w) => w.name === version.name)?.weight ?? version.weight,
+  }));
+  const endpoints = (version: string) => ({
+    url: versionServiceUrl(name, namespace, version, SERVICE_PORT),
+    grpcUrl: versionServiceUrl(name, namespace, version, GRPC_PORT),
+  });
   return buildRouterConfig(name, versions, endpoints, traffic?.mirror);
 }
 

@@ -23,7 +23,14 @@ export function routerRole(isvc: InferenceService): V1Role {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
     metadata: metadata(isvc),
-    rules: [{ apiGroups: [''], resources: ['configmaps'], resourceNames: [routerObjectName(isvc.metadata.name ?? '')], verbs: ['get', 'list', 'watch'] }],
+    rules: [
+      {
+        apiGroups: [''],
+        resources: ['configmaps'],
+        resourceNames: [routerObjectName(isvc.metadata.name ?? '')],
+        verbs: ['get', 'list', 'watch'],
+      },
+    ],
   };
 }
 

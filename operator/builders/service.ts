@@ -7,7 +7,12 @@ import { routerServiceName, versionObjectName } from './names.ts';
 import { GRPC_PORT, SERVICE_PORT } from './options.ts';
 import { childMetadata } from './owner.ts';
 
-function clusterIpService(isvc: InferenceService, name: string, labels: Record<string, string>, selector: Record<string, string>): V1Service {
+function clusterIpService(
+  isvc: InferenceService,
+  name: string,
+  labels: Record<string, string>,
+  selector: Record<string, string>,
+): V1Service {
   return {
     apiVersion: 'v1',
     kind: 'Service',

@@ -11,7 +11,11 @@ import type { TrafficFlags } from './traffic.ts';
 import type { RolloutVerb } from './rollout.ts';
 
 const ROLLOUT_VERBS: readonly RolloutVerb[] = ['status', 'pause', 'resume', 'abort', 'promote-full'];
-const list = (value: string) => value.split(',').map((item) => item.trim()).filter(Boolean);
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 const PULL_POLICIES: readonly ImagePullPolicy[] = ['Always', 'IfNotPresent', 'Never'];
 // kubectl's spelling of the two flags every cluster-reading command shares.
 const namespaceOption = () => new Option('-n, --namespace <ns>', 'namespace (default: the kubeconfig context namespace)');
@@ -44,20 +48,69 @@ function registerOperator(program: Command): void {
   program
     .command('operator')
     .description('Run the controller that reconciles InferenceServices into Deployments, Services, HPAs and a router.')
-    .addOption(new Option('--runtime-image <image>', 'image with the kubeinfer CLI, run as serve, route and fetch-model').env('KUBEINFER_RUNTIME_IMAGE').makeOptionMandatory())
-    .addOption(new Option('--image-pull-policy <policy>', 'imagePullPolicy of every container').choices(PULL_POLICIES).env('KUBEINFER_IMAGE_PULL_POLICY'))
-    .addOption(new Option('--image-pull-secrets <names>', 'comma-separated Secrets for pulling the runtime image').env('KUBEINFER_IMAGE_PULL_SECRETS').argParser(list))
-    .addOption(new Option('--watch-namespaces <names>', 'comma-separated namespaces to watch (default: all)').env('KUBEINFER_WATCH_NAMESPACES').argParser(list))
-    .addOption(new Option('--metrics-port <port>', 'port of /metrics (also answers /healthz and /readyz)').env('KUBEINFER_METRICS_PORT').default('8080'))
+    .addOption(
+      new Option('--runtime-image <image>', 'image with the kubeinfer CLI, run as serve, route and fetch-model')
+        .env('KUBEINFER_RUNTIME_IMAGE')
+        .makeOptionMandatory(),
+    )
+    .addOption(
+      new Option('--image-pull-policy <policy>', 'imagePullPolicy of every container')
+        .choices(PULL_POLICIES)
+        .env('KUBEINFER_IMAGE_PULL_POLICY'),
+    )
+    .addOption(
+      new Option('--image-pull-secrets <names>', 'comma-separated Secrets for pulling the runtime image')
+        .env('KUBEINFER_IMAGE_PULL_SECRETS')
+        .argParser(list),
+    )
+    .addOption(
+      new Option('--watch-namespaces <names>', 'comma-separated namespaces to watch (default: all)')
+        .env('KUBEINFER_WATCH_NAMESPACES')
+        .argParser(list),
+    )
+    .addOption(
+      new Option('--metrics-port <port>', 'port of /metrics (also answers /healthz and /readyz)')
+        .env('KUBEINFER_METRICS_PORT')
+        .default('8080'),
+    )
     .addOption(new Option('--health-port <port>', 'port of /healthz and /readyz only').env('KUBEINFER_HEALTH_PORT').default('8081'))
-    .addOption(new Option('--bind-address <address>', 'address the metrics and health ports listen on').env('KUBEINFER_BIND_ADDRESS').default('0.0.0.0'))
-    .addOption(new Option('--leader-elect', 'elect a leader through a Lease so several replicas can run').env('KUBEINFER_LEADER_ELECT').default(false))
-    .addOption(new Option('--leader-election-namespace <ns>', 'namespace of the Lease (default: $POD_NAMESPACE, then the in-cluster namespace)').env('KUBEINFER_LEADER_ELECTION_NAMESPACE'))
-    .addOption(new Option('--leader-election-id <name>', 'name of the Lease').env('KUBEINFER_LEADER_ELECTION_ID').default('kubeinfer-operator'))
-    .addOption(new Option('--leader-election-lease-seconds <s>', 'how long a leader that stops renewing keeps the Lease (a clean stop releases it at once)').env('KUBEINFER_LEADER_ELECTION_LEASE_SECONDS').default('15'))
+    .addOption(
+      new Option('--bind-address <address>', 'address the metrics and health ports listen on')
+        .env('KUBEINFER_BIND_ADDRESS')
+        .default('0.0.0.0'),
+    )
+    .addOption(
+      new Option('--leader-elect', 'elect a leader through a Lease so several replicas can run')
+        .env('KUBEINFER_LEADER_ELECT')
+        .default(false),
+    )
+    .addOption(
+      new Option('--leader-election-namespace <ns>', 'namespace of the Lease (default: $POD_NAMESPACE, then the in-cluster namespace)').env(
+        'KUBEINFER_LEADER_ELECTION_NAMESPACE',
+      ),
+    )
+    .addOption(
+      new Option('--leader-election-id <name>', 'name of the Lease').env('KUBEINFER_LEADER_ELECTION_ID').default('kubeinfer-operator'),
+    )
+    .addOption(
+      new Option(
+        '--leader-election-lease-seconds <s>',
+        'how long a leader that stops renewing keeps the Lease (a clean stop releases it at once)',
+      )
+        .env('KUBEINFER_LEADER_ELECTION_LEASE_SECONDS')
+        .default('15'),
+    )
     .addOption(new Option('--workers <n>', 'InferenceServices reconciled concurrently').env('KUBEINFER_OPERATOR_WORKERS').default('4'))
-    .addOption(new Option('--resync-seconds <s>', 'reconcile everything this often even without events').env('KUBEINFER_RESYNC_SECONDS').default('600'))
-    .addOption(new Option('--cluster-domain <domain>', 'cluster DNS suffix used in status.url').env('KUBEINFER_CLUSTER_DOMAIN').default(DEFAULT_CLUSTER_DOMAIN))
+    .addOption(
+      new Option('--resync-seconds <s>', 'reconcile everything this often even without events')
+        .env('KUBEINFER_RESYNC_SECONDS')
+        .default('600'),
+    )
+    .addOption(
+      new Option('--cluster-domain <domain>', 'cluster DNS suffix used in status.url')
+        .env('KUBEINFER_CLUSTER_DOMAIN')
+        .default(DEFAULT_CLUSTER_DOMAIN),
+    )
     .addOption(kubeconfigOption())
     .action(async (flags: OperatorFlags) => {
       const { runOperatorCommand } = await import('./operator.ts');
@@ -70,7 +123,11 @@ function registerRender(program: Command): void {
     .command('render')
     .description('Print the objects the operator would apply for InferenceService manifests (YAML), for review.');
   manifestSourceOptions(render)
-    .addOption(new Option('--runtime-image <image>', 'runtime image, as the operator is configured').env('KUBEINFER_RUNTIME_IMAGE').default('ghcr.io/kubeinfer/kubeinfer:0.1.0'))
+    .addOption(
+      new Option('--runtime-image <image>', 'runtime image, as the operator is configured')
+        .env('KUBEINFER_RUNTIME_IMAGE')
+        .default('ghcr.io/kubeinfer/kubeinfer:0.1.0'),
+    )
     .addOption(new Option('--image-pull-policy <policy>', 'imagePullPolicy, as the operator is configured').choices(PULL_POLICIES))
     .option('-n, --namespace <ns>', 'namespace for manifests that name none', 'default')
     .action(async (flags: RenderFlags) => {

@@ -49,18 +49,37 @@ export function operatorOptions(flags: OperatorFlags, kubeConfig: KubeConfig, co
     'leader-election-lease-seconds': [flags.leaderElectionLeaseSeconds, { min: 11 }],
   });
   if (!parsed.ok) return parsed.problem;
-  const { 'metrics-port': metricsPort, 'health-port': healthPort, workers, 'resync-seconds': resyncSeconds, 'leader-election-lease-seconds': leaseSeconds } = parsed.values;
+  const {
+    'metrics-port': metricsPort,
+    'health-port': healthPort,
+    workers,
+    'resync-seconds': resyncSeconds,
+    'leader-election-lease-seconds': leaseSeconds,
+  } = parsed.values;
   const leaderElect = flags.leaderElect === true || flags.leaderElect === 'true';
   return {
     kubeConfig,
-    build: { runtimeImage: flags.runtimeImage, imagePullPolicy: flags.imagePullPolicy, imagePullSecrets: flags.imagePullSecrets, clusterDomain: flags.clusterDomain },
+    build: {
+      runtimeImage: flags.runtimeImage,
+      imagePullPolicy: flags.imagePullPolicy,
+      imagePullSecrets: flags.imagePullSecrets,
+      clusterDomain: flags.clusterDomain,
+    },
     namespaces: flags.watchNamespaces ?? [],
     workers,
     resyncPeriodMs: resyncSeconds * 1000,
     metricsHost: flags.bindAddress,
     metricsPort,
     ...(healthPort !== metricsPort ? { healthPort } : {}),
-    ...(leaderElect ? { leaderElection: { namespace: leaderNamespace(flags, contextNamespace), name: flags.leaderElectionId, leaseDurationMs: leaseSeconds * 1000 } } : {}),
+    ...(leaderElect
+      ? {
+          leaderElection: {
+            namespace: leaderNamespace(flags, contextNamespace),
+            name: flags.leaderElectionId,
+            leaseDurationMs: leaseSeconds * 1000,
+          },
+        }
+      : {}),
     ...(process.env.POD_NAME ? { identity: `${process.env.POD_NAME}_${process.pid}` } : {}),
   };
 }
@@ -76,7 +95,13 @@ export async function runOperatorCommand(flags: OperatorFlags): Promise<number> 
   let lost = false;
   let requestStop!: () => void;
   const stopRequested = new Promise<void>((resolve) => (requestStop = resolve));
-  const operator = await runOperator({ ...options, onLeadershipLost: () => { lost = true; requestStop(); } });
+  const operator = await runOperator({
+    ...options,
+    onLeadershipLost: () => {
+      lost = true;
+      requestStop();
+    },
+  });
   process.once('SIGTERM', requestStop);
   process.once('SIGINT', requestStop);
   await stopRequested;

@@ -25,22 +25,33 @@ export async function rolloutCommand(verb: RolloutVerb, name: string, flags: Clu
   const { client, namespace, isvc } = read;
   const rollout = isvc.status?.rollout;
   if (verb === 'status') {
-    process.stdout.write(rollout ? `${formatRollout(rollout, isvc.spec.rollout?.steps.length ?? 0)}\n` : `${namespace}/${name}: no rollout (weights apply as the spec says)\n`);
+    process.stdout.write(
+      rollout
+        ? `${formatRollout(rollout, isvc.spec.rollout?.steps.length ?? 0)}\n`
+        : `${namespace}/${name}: no rollout (weights apply as the spec says)\n`,
+    );
     return 0;
   }
   if (verb !== 'resume' && (rollout === undefined || !ACTIVE.has(rollout.phase))) {
-    process.stderr.write(`error: ${namespace}/${name} has no rollout in progress${rollout ? ` (it is ${rollout.phase})` : ''}; nothing to ${verb}\n`);
+    process.stderr.write(
+      `error: ${namespace}/${name} has no rollout in progress${rollout ? ` (it is ${rollout.phase})` : ''}; nothing to ${verb}\n`,
+    );
     return 1;
   }
   const [key, value] = annotationFor(verb, isvc);
-  process.stdout.write(`equivalent: kubectl annotate inferenceservice ${name} -n ${namespace} --overwrite ${value === null ? `${key}-` : `${key}=${value}`}\n`);
+  process.stdout.write(
+    `equivalent: kubectl annotate inferenceservice ${name} -n ${namespace} --overwrite ${value === null ? `${key}-` : `${key}=${value}`}\n`,
+  );
   const path = `/metadata/annotations/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
   const hasAnnotations = isvc.metadata.annotations !== undefined;
   const present = isvc.metadata.annotations?.[key] !== undefined;
   if (value === null && !present) return 0;
-  const operations = value === null
-    ? [{ op: 'remove' as const, path }]
-    : hasAnnotations ? [{ op: 'add' as const, path, value }] : [{ op: 'add' as const, path: '/metadata/annotations', value: { [key]: value } }];
+  const operations =
+    value === null
+      ? [{ op: 'remove' as const, path }]
+      : hasAnnotations
+        ? [{ op: 'add' as const, path, value }]
+        : [{ op: 'add' as const, path: '/metadata/annotations', value: { [key]: value } }];
   const written = await client.patch(InferenceServiceKind, { namespace, name }, operations);
   if (!written.ok) {
     process.stderr.write(`error: rollout ${verb} ${namespace}/${name}: ${describeError(written.error)}\n`);

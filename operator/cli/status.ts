@@ -16,7 +16,14 @@ function table(rows: readonly (readonly string[])[]): string {
   for (const row of rows) {
     for (const [column, cell] of row.entries()) widths[column] = Math.max(widths[column] ?? 0, cell.length);
   }
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** Human-readable status of one InferenceService. */
@@ -25,7 +32,8 @@ export function formatStatus(isvc: InferenceService): string {
   const conditions = status.conditions ?? [];
   const ready = conditions.find((condition) => condition.type === 'Ready');
   // Stalled and Reconciling carry the same message as a not-ready Ready: print it once.
-  const repeated = (condition: { message: string }) => conditions.some((other) => other.type !== 'Ready' && other.status === 'True' && other.message === condition.message);
+  const repeated = (condition: { message: string }) =>
+    conditions.some((other) => other.type !== 'Ready' && other.status === 'True' && other.message === condition.message);
   const generation = isvc.metadata.generation ?? 0;
   const observed = status.observedGeneration;
   const lines = [
@@ -33,7 +41,9 @@ export function formatStatus(isvc: InferenceService): string {
     `URL:         ${status.url ?? '-'}`,
     `gRPC:        ${status.url === undefined ? '-' : `${new URL(status.url).hostname}:${GRPC_PORT} (plaintext h2c)`}`,
     `Ready:       ${ready ? `${ready.status} (${ready.reason})${repeated(ready) ? '' : ` ${ready.message}`}` : 'Unknown (the operator has not reported yet)'}`,
-    ...conditions.filter((condition) => condition.type !== 'Ready' && condition.status === 'True').map((condition) => `${`${condition.type}:`.padEnd(12)} ${condition.reason}: ${condition.message}`),
+    ...conditions
+      .filter((condition) => condition.type !== 'Ready' && condition.status === 'True')
+      .map((condition) => `${`${condition.type}:`.padEnd(12)} ${condition.reason}: ${condition.message}`),
     `Generation:  ${generation}${observed === generation ? '' : ` (operator has seen ${observed ?? 'none'} yet)`}`,
     `Traffic:     ${status.trafficSummary ?? '-'}`,
     '',

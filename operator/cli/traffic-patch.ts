@@ -14,7 +14,10 @@ export function allTrafficTo(isvc: InferenceService, version: string): TrafficPa
   const versions = isvc.spec.versions;
   const index = versions.findIndex((entry) => entry.name === version);
   if (index < 0) {
-    return { ok: false, message: `InferenceService ${isvc.metadata.name} has no version "${version}"; it has ${versions.map((entry) => entry.name).join(', ')}` };
+    return {
+      ok: false,
+      message: `InferenceService ${isvc.metadata.name} has no version "${version}"; it has ${versions.map((entry) => entry.name).join(', ')}`,
+    };
   }
   const operations: JsonPatchOperation[] = [];
   versions.forEach((entry, i) => {

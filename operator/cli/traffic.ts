@@ -28,10 +28,15 @@ export async function trafficCommand(verb: 'promote' | 'rollback', name: string,
   const guarded = [{ op: 'test' as const, path: '/metadata/resourceVersion', value: isvc.metadata.resourceVersion }, ...patch.operations];
   const written = await client.patch(InferenceServiceKind, { namespace, name }, guarded);
   if (!written.ok) {
-    const hint = written.error.kind === 'Invalid' || written.error.kind === 'Conflict' ? ' (the object changed meanwhile or the edit was refused; run the command again)' : '';
+    const hint =
+      written.error.kind === 'Invalid' || written.error.kind === 'Conflict'
+        ? ' (the object changed meanwhile or the edit was refused; run the command again)'
+        : '';
     process.stderr.write(`error: ${verb} ${namespace}/${name} to ${version}: ${describeError(written.error)}${hint}\n`);
     return 1;
   }
-  process.stdout.write(`${namespace}/${name}: ${verb === 'promote' ? 'promoted' : 'rolled back'} to ${version} (weight 100; every other version 0). Watch: kubeinfer status ${name} -n ${namespace}\n`);
+  process.stdout.write(
+    `${namespace}/${name}: ${verb === 'promote' ? 'promoted' : 'rolled back'} to ${version} (weight 100; every other version 0). Watch: kubeinfer status ${name} -n ${namespace}\n`,
+  );
   return 0;
 }

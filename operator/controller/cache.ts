@@ -79,7 +79,11 @@ export class ChildCache {
     const memo = this.#memo.get(id);
     if (memo && (event === 'delete' || memo.object.metadata.resourceVersion === object.metadata.resourceVersion)) this.#memo.delete(id);
     if (event === 'delete') this.#recentVersions.delete(id);
-    else this.#recentVersions.set(id, [...(this.#recentVersions.get(id) ?? []), object.metadata.resourceVersion ?? ''].slice(-RECENT_VERSIONS));
+    else
+      this.#recentVersions.set(
+        id,
+        [...(this.#recentVersions.get(id) ?? []), object.metadata.resourceVersion ?? ''].slice(-RECENT_VERSIONS),
+      );
     const owner = ownerKeyOf(object);
     if (!owner) return undefined;
     const children = this.#byOwner.get(owner) ?? new Map<string, ChildRef>();
@@ -96,7 +100,8 @@ export class ChildCache {
     for (const { kind, key } of this.#byOwner.get(ownerKey)?.values() ?? []) {
       const informer = this.#informers.get(kind);
       const object = informer?.get(key);
-      if (informer && object?.metadata.ownerReferences?.some((ref) => ref.controller && ref.uid === uid)) children.push({ resource: informer.resource, object });
+      if (informer && object?.metadata.ownerReferences?.some((ref) => ref.controller && ref.uid === uid))
+        children.push({ resource: informer.resource, object });
     }
     return children;
   }

@@ -34,11 +34,17 @@ export function gpuProblem(isvc: InferenceService, nodes: readonly KubeObject[] 
     return Number(node.status?.allocatable?.[resource] ?? 0) >= wanted;
   };
   if ((nodes as unknown as NodeShape[]).some(fits)) return undefined;
-  const offered = [...new Set((nodes as unknown as NodeShape[]).flatMap((node) => {
-    const labels = node.metadata.labels ?? {};
-    const count = Number(node.status?.allocatable?.[resource] ?? 0);
-    return count > 0 ? [`${labels[GPU_PRODUCT_LABEL] ?? 'unlabelled'} (${labels[GPU_MEMORY_LABEL] ?? '?'} MiB, ${count}x ${resource})`] : [];
-  }))];
+  const offered = [
+    ...new Set(
+      (nodes as unknown as NodeShape[]).flatMap((node) => {
+        const labels = node.metadata.labels ?? {};
+        const count = Number(node.status?.allocatable?.[resource] ?? 0);
+        return count > 0
+          ? [`${labels[GPU_PRODUCT_LABEL] ?? 'unlabelled'} (${labels[GPU_MEMORY_LABEL] ?? '?'} MiB, ${count}x ${resource})`]
+          : [];
+      }),
+    ),
+  ];
   const asked = [
     `${wanted}x ${resource}`,
     ...(gpu.products.length > 0 ? [`product in [${gpu.products.join(', ')}]`] : []),
@@ -53,18 +59,22 @@ export function localUriProblem(isvc: InferenceService): Problem | undefined {
   const local = isvc.spec.versions.flatMap((version) => {
     const steps = [...(version.pipeline?.preprocess ?? []), ...(version.pipeline?.postprocess ?? [])];
     const uris = [version.model.uri, version.model.labels?.uri, ...steps.map((step) => step.model?.uri)];
-    return uris.filter((uri): uri is string => uri !== undefined && /^file:\/\/[^/]/.test(uri)).map((uri) => `version ${version.name} (${uri})`);
+    return uris
+      .filter((uri): uri is string => uri !== undefined && /^file:\/\/[^/]/.test(uri))
+      .map((uri) => `version ${version.name} (${uri})`);
   });
   if (local.length === 0) return undefined;
   const named = local.join(', ');
-  return { reason: 'InvalidSpec', message: `${named}: a relative file:// URI is read from the manifest's directory by \`kubeinfer run\` (local mode); no pod can read it. Use s3://, gs://, http(s):// or pvc:// in a cluster.` };
+  return {
+    reason: 'InvalidSpec',
+    message: `${named}: a relative file:// URI is read from the manifest's directory by \`kubeinfer run\` (local mode); no pod can read it. Use s3://, gs://, http(s):// or pvc:// in a cluster.`,
+  };
 }
 
 /** The Secret named by spec.storage.secretRef as read from the API: its keys, or that it does not exist. */
 export type SecretLookup =
   /** values: decoded, only so that messages copied from pods can be scrubbed of them. */
-  | { readonly found: true; readonly keys: readonly string[]; readonly values?: readonly string[] }
-  | { readonly found: false };
+  { readonly found: true; readonly keys: readonly string[]; readonly values?: readonly string[] } | { readonly found: false };
 
 /** The values of a Secret's entries that must never be quoted (every key but the settings, such as an endpoint or a region). */
 export function secretValues(entries: readonly (readonly [string, string])[]): string[] {
@@ -86,13 +96,20 @@ export function credentialsProblem(isvc: InferenceService, secret: SecretLookup 
   }
   const keys = new Set(secret.keys);
   for (const [a, b] of CREDENTIAL_PAIRS) {
-    if (keys.has(a) !== keys.has(b)) return { reason: 'StorageCredentialsIncomplete', message: `Secret ${secretName} has ${keys.has(a) ? a : b} but not ${keys.has(a) ? b : a}; add the missing key.` };
+    if (keys.has(a) !== keys.has(b))
+      return {
+        reason: 'StorageCredentialsIncomplete',
+        message: `Secret ${secretName} has ${keys.has(a) ? a : b} but not ${keys.has(a) ? b : a}; add the missing key.`,
+      };
   }
   for (const version of remote) {
     const scheme = version.model.uri.slice(0, version.model.uri.indexOf(':'));
     const required = REQUIRED_CREDENTIALS[scheme];
     if (required && !required.keys.every((key) => keys.has(key))) {
-      return { reason: 'StorageCredentialsIncomplete', message: `version ${version.name} reads ${redactUri(version.model.uri)} but Secret ${secretName} has no ${required.hint}; add them to the Secret.` };
+      return {
+        reason: 'StorageCredentialsIncomplete',
+        message: `version ${version.name} reads ${redactUri(version.model.uri)} but Secret ${secretName} has no ${required.hint}; add them to the Secret.`,
+      };
     }
   }
   return undefined;

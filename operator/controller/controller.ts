@@ -7,8 +7,21 @@ import { MANAGED_SELECTOR, STORAGE_CREDENTIALS_SELECTOR } from '../builders/labe
 import type { Informer, InformerEvent, KubeClient } from '../../kube/client.ts';
 import { describeError } from '../../kube/errors.ts';
 import {
-  ConfigMapKind, DeploymentKind, HorizontalPodAutoscalerKind, InferenceServiceKind, NetworkPolicyKind, NodeKind, PodDisruptionBudgetKind, PodKind,
-  ReplicaSetKind, RoleBindingKind, RoleKind, SecretKind, ServiceAccountKind, ServiceKind, type ResourceKind,
+  ConfigMapKind,
+  DeploymentKind,
+  HorizontalPodAutoscalerKind,
+  InferenceServiceKind,
+  NetworkPolicyKind,
+  NodeKind,
+  PodDisruptionBudgetKind,
+  PodKind,
+  ReplicaSetKind,
+  RoleBindingKind,
+  RoleKind,
+  SecretKind,
+  ServiceAccountKind,
+  ServiceKind,
+  type ResourceKind,
 } from '../../kube/resources.ts';
 import { objectKey, type KubeObject } from '../../kube/types.ts';
 import { ChildCache, ownerKeyOf } from './cache.ts';
@@ -24,7 +37,15 @@ import { WorkloadCache } from './workloads.ts';
 
 /** Every kind the operator creates; each gets an informer filtered by the managed-by label. */
 export const OWNED_KINDS: readonly ResourceKind[] = [
-  DeploymentKind, ServiceKind, HorizontalPodAutoscalerKind, PodDisruptionBudgetKind, ConfigMapKind, ServiceAccountKind, RoleKind, RoleBindingKind, NetworkPolicyKind,
+  DeploymentKind,
+  ServiceKind,
+  HorizontalPodAutoscalerKind,
+  PodDisruptionBudgetKind,
+  ConfigMapKind,
+  ServiceAccountKind,
+  RoleKind,
+  RoleBindingKind,
+  NetworkPolicyKind,
 ];
 
 export interface ControllerOptions {
@@ -86,13 +107,18 @@ export class Controller {
 
   /** True once every informer has listed (the readiness probe). */
   get synced(): boolean {
-    return this.#inferenceServices.synced && this.#secrets.synced && [...this.#owned, ...this.#running].every((informer) => informer.synced);
+    return (
+      this.#inferenceServices.synced && this.#secrets.synced && [...this.#owned, ...this.#running].every((informer) => informer.synced)
+    );
   }
 
   /** Starts the informers and waits until their caches are filled; they keep retrying on failure. */
   async startInformers(): Promise<void> {
-    const results = await Promise.all([this.#inferenceServices, this.#secrets, ...this.#owned, ...this.#running].map((informer) => informer.start()));
-    for (const result of results) if (!result.ok) this.#options.log({ msg: 'initial list failed; retrying in the background', error: describeError(result.error) });
+    const results = await Promise.all(
+      [this.#inferenceServices, this.#secrets, ...this.#owned, ...this.#running].map((informer) => informer.start()),
+    );
+    for (const result of results)
+      if (!result.ok) this.#options.log({ msg: 'initial list failed; retrying in the background', error: describeError(result.error) });
     const nodes = await this.#nodes.start();
     this.#nodesUsable = nodes.ok;
     if (!nodes.ok) {
@@ -146,8 +172,9 @@ export class Controller {
       let outcome: ReconcileOutcome;
       try {
         outcome = await reconcile(context, key);
-      } catch (err) { // a bug must cost one retry, never the process
-        outcome = { kind: 'retry', reason: 'Exception', error: err instanceof Error ? err.stack ?? err.message : String(err) };
+      } catch (err) {
+        // a bug must cost one retry, never the process
+        outcome = { kind: 'retry', reason: 'Exception', error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
       }
       this.#options.metrics.reconcileDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
       this.#settle(key, outcome);
@@ -200,7 +227,8 @@ export class Controller {
   /** A storage-credentials Secret changed (or gained or lost the label): look again at whoever names it. */
   #onSecret(secret: KubeObject): void {
     for (const isvc of this.#inferenceServices.list(secret.metadata.namespace)) {
-      if ((isvc.spec as { storage?: { secretRef?: { name?: string } } } | undefined)?.storage?.secretRef?.name === secret.metadata.name) this.queue.add(objectKey(isvc.metadata));
+      if ((isvc.spec as { storage?: { secretRef?: { name?: string } } } | undefined)?.storage?.secretRef?.name === secret.metadata.name)
+        this.queue.add(objectKey(isvc.metadata));
     }
   }
 

@@ -21,16 +21,27 @@ export function createEventRecorder(client: KubeClient, instance: string, log: (
       const event: KubeObject = {
         apiVersion: 'v1',
         kind: 'Event',
-        metadata: { name: `${subject.metadata.name}.${Date.now().toString(16)}${randomBytes(3).toString('hex')}`, ...inNamespace(subject.metadata.namespace) },
-        involvedObject: {
-          apiVersion: subject.apiVersion, kind: subject.kind, name: subject.metadata.name,
-          namespace: subject.metadata.namespace, uid: subject.metadata.uid, resourceVersion: subject.metadata.resourceVersion,
+        metadata: {
+          name: `${subject.metadata.name}.${Date.now().toString(16)}${randomBytes(3).toString('hex')}`,
+          ...inNamespace(subject.metadata.namespace),
         },
-        type, reason, message: message.slice(0, 1024),
+        involvedObject: {
+          apiVersion: subject.apiVersion,
+          kind: subject.kind,
+          name: subject.metadata.name,
+          namespace: subject.metadata.namespace,
+          uid: subject.metadata.uid,
+          resourceVersion: subject.metadata.resourceVersion,
+        },
+        type,
+        reason,
+        message: message.slice(0, 1024),
         source: { component: 'kubeinfer-operator' },
         reportingComponent: 'kubeinfer.io/operator',
         reportingInstance: instance,
-        firstTimestamp: now, lastTimestamp: now, count: 1,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
       };
       const created = await client.create(event);
       if (!created.ok) log({ msg: 'event not recorded', resource: EventKind.plural, reason, error: describeError(created.error) });

@@ -9,7 +9,14 @@ import type { Workload } from './workloads.ts';
 export type { Finding } from './pod-failures.ts';
 
 interface ConditionsShape {
-  readonly status?: { readonly conditions?: readonly { readonly type: string; readonly status: string; readonly reason?: string; readonly message?: string }[] };
+  readonly status?: {
+    readonly conditions?: readonly {
+      readonly type: string;
+      readonly status: string;
+      readonly reason?: string;
+      readonly message?: string;
+    }[];
+  };
 }
 
 const conditionOf = (object: KubeObject | undefined, type: string) =>
@@ -21,21 +28,32 @@ const CREATE_HINTS: readonly [RegExp, (match: RegExpMatchArray) => string][] = [
   [/exceeded quota: ([^,\s]+)/, (m) => `raise ResourceQuota ${m[1]}, or lower the pods' requests or their number`],
   [/failed quota: ([^:\s]+)/, (m) => `ResourceQuota ${m[1]} needs every container to declare what it limits: set them in spec.resources`],
   [/(maximum|minimum) \S+ usage per (Container|Pod)|LimitRange/, () => "change spec.resources to fit the namespace's LimitRange"],
-  [/violates PodSecurity/, () => "the namespace's Pod Security level refuses these pods; relax its pod-security.kubernetes.io/enforce label"],
+  [
+    /violates PodSecurity/,
+    () => "the namespace's Pod Security level refuses these pods; relax its pod-security.kubernetes.io/enforce label",
+  ],
 ];
 
 /** The ReplicaSet (or, before one exists, the Deployment) failing to create pods. */
-function creationFinding(deployment: KubeObject, replicaSet: KubeObject | undefined, redact: (text: string) => string): Finding | undefined {
+function creationFinding(
+  deployment: KubeObject,
+  replicaSet: KubeObject | undefined,
+  redact: (text: string) => string,
+): Finding | undefined {
   const failure = [conditionOf(replicaSet, 'ReplicaFailure'), conditionOf(deployment, 'ReplicaFailure')].find((c) => c?.status === 'True');
   if (!failure) return undefined;
   const text = failure.message ?? failure.reason ?? 'ReplicaFailure';
-  const hint = CREATE_HINTS.map(([pattern, say]) => { const match = text.match(pattern); return match ? say(match) : undefined; }).find(Boolean);
+  const hint = CREATE_HINTS.map(([pattern, say]) => {
+    const match = text.match(pattern);
+    return match ? say(match) : undefined;
+  }).find(Boolean);
   // An admission refusal stays until something changes; anything else (a webhook that timed out,
   // an internal error) may pass on the ReplicaSet controller's next try, so it only reconciles.
   const refused = /is forbidden|denied the request/.test(text);
   const owner = replicaSet ? `ReplicaSet ${replicaSet.metadata.name}` : `Deployment ${deployment.metadata.name}`;
   return {
-    reason: refused ? 'PodsForbidden' : 'ReplicaFailure', stalled: refused,
+    reason: refused ? 'PodsForbidden' : 'ReplicaFailure',
+    stalled: refused,
     message: `pods cannot be created (${owner}): ${redact(text)}${hint ? `. Fix: ${hint}.` : ''}`,
   };
 }
@@ -56,7 +74,11 @@ export function workloadFinding(deployment: KubeObject | undefined, workload: Wo
   }
   const deadline = conditionOf(deployment, 'Progressing');
   if (deadline?.status === 'False' && deadline.reason === 'ProgressDeadlineExceeded') {
-    return { reason: 'ProgressDeadlineExceeded', stalled: true, message: `${redact(deadline.message ?? 'progress deadline exceeded')}. Its pods: ${describePods(workload)}.` };
+    return {
+      reason: 'ProgressDeadlineExceeded',
+      stalled: true,
+      message: `${redact(deadline.message ?? 'progress deadline exceeded')}. Its pods: ${describePods(workload)}.`,
+    };
   }
   return { reason: 'Progressing', stalled: false, message: describePods(workload) };
 }

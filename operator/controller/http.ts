@@ -10,12 +10,18 @@ export interface ProbeServer {
 }
 
 /** Listens on host:port (0 picks a free port); without a registry it serves only the probes. */
-export async function startProbeServer(host: string, port: number, registry: Registry | undefined, ready: () => boolean): Promise<ProbeServer> {
+export async function startProbeServer(
+  host: string,
+  port: number,
+  registry: Registry | undefined,
+  ready: () => boolean,
+): Promise<ProbeServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
     if (path === '/healthz') return send(res, 200, 'text/plain', 'ok\n');
-    if (path === '/readyz') return ready() ? send(res, 200, 'text/plain', 'ok\n') : send(res, 503, 'text/plain', 'informer caches not synced\n');
+    if (path === '/readyz')
+      return ready() ? send(res, 200, 'text/plain', 'ok\n') : send(res, 503, 'text/plain', 'informer caches not synced\n');
     if (path === '/metrics' && registry) {
       registry.metrics().then(
         (text) => send(res, 200, registry.contentType, text),
@@ -31,10 +37,11 @@ export async function startProbeServer(host: string, port: number, registry: Reg
   });
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 

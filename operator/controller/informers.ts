@@ -6,7 +6,12 @@ import type { ResourceKind } from '../../kube/resources.ts';
 import type { KubeObject, ObjectKey } from '../../kube/types.ts';
 
 /** An informer over `namespaces` (empty: the whole cluster). */
-export function scopedInformer(client: KubeClient, resource: ResourceKind, namespaces: readonly string[], labelSelector?: string): Informer {
+export function scopedInformer(
+  client: KubeClient,
+  resource: ResourceKind,
+  namespaces: readonly string[],
+  labelSelector?: string,
+): Informer {
   if (namespaces.length === 0 || !resource.namespaced) return client.informer(resource, { labelSelector });
   const parts = new Map(namespaces.map((namespace) => [namespace, client.informer(resource, { namespace, labelSelector })]));
   return {
@@ -25,6 +30,7 @@ export function scopedInformer(client: KubeClient, resource: ResourceKind, names
       return [...parts.values()].every((informer) => informer.synced);
     },
     get: (key: ObjectKey) => (key.namespace ? parts.get(key.namespace)?.get(key) : undefined),
-    list: (namespace?: string) => (namespace ? (parts.get(namespace)?.list() ?? []) : [...parts.values()].flatMap((informer) => informer.list())),
+    list: (namespace?: string) =>
+      namespace ? (parts.get(namespace)?.list() ?? []) : [...parts.values()].flatMap((informer) => informer.list()),
   };
 }

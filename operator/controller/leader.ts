@@ -87,7 +87,11 @@ export class LeaderElector {
     while (!this.#stopped && !(await this.#tryAcquireOrRenew())) await this.#pause(jittered(this.#retryPeriodMs));
     if (this.#stopped) return this.#release(); // a no-op unless the last attempt won the Lease
     this.#leading = true;
-    this.#options.log?.({ msg: 'became leader', lease: `${this.#options.namespace}/${this.#options.name}`, identity: this.#options.identity });
+    this.#options.log?.({
+      msg: 'became leader',
+      lease: `${this.#options.namespace}/${this.#options.name}`,
+      identity: this.#options.identity,
+    });
     this.#options.onStartedLeading();
     await this.#renewLoop();
     if (this.#stopped) await this.#release();
@@ -104,7 +108,10 @@ export class LeaderElector {
       const renewed = await Promise.race([this.#tryAcquireOrRenew(), sleep(Math.max(remaining, 0)).then(() => false)]);
       if (renewed) lastRenew = Date.now();
       else if (Date.now() - lastRenew >= this.#renewDeadlineMs) {
-        this.#options.log?.({ msg: 'lost leadership: could not renew the lease within the renew deadline', identity: this.#options.identity });
+        this.#options.log?.({
+          msg: 'lost leadership: could not renew the lease within the renew deadline',
+          identity: this.#options.identity,
+        });
         return;
       }
     }

@@ -65,15 +65,30 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
   const metrics = createOperatorMetrics(() => queueLength.read(), options.processMetrics ?? true);
   const client = instrumentedClient(options.kubeConfig, metrics, log);
   const controller = new Controller({
-    client, build: options.build, namespaces: options.namespaces ?? [], workers: options.workers ?? 4,
-    resyncPeriodMs: options.resyncPeriodMs ?? 10 * 60_000, metrics, identity, log, backoff: options.backoff, secretRecheckMs: options.secretRecheckMs,
+    client,
+    build: options.build,
+    namespaces: options.namespaces ?? [],
+    workers: options.workers ?? 4,
+    resyncPeriodMs: options.resyncPeriodMs ?? 10 * 60_000,
+    metrics,
+    identity,
+    log,
+    backoff: options.backoff,
+    secretRecheckMs: options.secretRecheckMs,
     ...(options.figures ? { figures: options.figures(client) } : {}),
   });
   queueLength.read = () => controller.queue.length;
   const host = options.metricsHost ?? '0.0.0.0';
   const probes = await startProbeServer(host, options.metricsPort ?? 8080, metrics.registry, () => controller.synced);
-  const health = options.healthPort === undefined ? undefined : await startProbeServer(host, options.healthPort, undefined, () => controller.synced);
-  log({ msg: 'operator starting', identity, metricsPort: probes.port, healthPort: health?.port, namespaces: options.namespaces?.length ? options.namespaces : 'all' });
+  const health =
+    options.healthPort === undefined ? undefined : await startProbeServer(host, options.healthPort, undefined, () => controller.synced);
+  log({
+    msg: 'operator starting',
+    identity,
+    metricsPort: probes.port,
+    healthPort: health?.port,
+    namespaces: options.namespaces?.length ? options.namespaces : 'all',
+  });
   let stopping = false;
   const elector = options.leaderElection
     ? electorFor(options, { client, identity, controller, metrics, log, stopping: () => stopping })
@@ -84,7 +99,12 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     else controller.startWorkers();
   });
   return {
-    identity, client, controller, metrics, probes, health,
+    identity,
+    client,
+    controller,
+    metrics,
+    probes,
+    health,
     isLeader: () => (elector ? elector.isLeader : true),
     async stop() {
       stopping = true;
@@ -124,8 +144,13 @@ interface ElectorDeps {
 function electorFor(options: OperatorOptions, deps: ElectorDeps): LeaderElector {
   const election = options.leaderElection!;
   return new LeaderElector({
-    client: deps.client, namespace: election.namespace, name: election.name ?? FIELD_MANAGER, identity: deps.identity,
-    leaseDurationMs: election.leaseDurationMs, renewDeadlineMs: election.renewDeadlineMs, retryPeriodMs: election.retryPeriodMs,
+    client: deps.client,
+    namespace: election.namespace,
+    name: election.name ?? FIELD_MANAGER,
+    identity: deps.identity,
+    leaseDurationMs: election.leaseDurationMs,
+    renewDeadlineMs: election.renewDeadlineMs,
+    retryPeriodMs: election.retryPeriodMs,
     log: deps.log,
     onStartedLeading: () => {
       deps.metrics.leader.set(1);

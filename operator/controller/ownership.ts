@@ -18,18 +18,27 @@ import type { Problem } from './checks.ts';
 
 /** Whether an object's controller is the InferenceService with this uid. */
 export function controlledBy(object: KubeObject, uid: string): boolean {
-  return object.metadata.ownerReferences?.some((ref) => ref.controller === true && ref.kind === 'InferenceService' && ref.uid === uid) ?? false;
+  return (
+    object.metadata.ownerReferences?.some((ref) => ref.controller === true && ref.kind === 'InferenceService' && ref.uid === uid) ?? false
+  );
 }
 
 /** The desired children that exist but are not controlled by the InferenceService with this uid; those the cache lacks are read from the API. */
-export async function foreignChildren(client: KubeClient, children: ChildCache, uid: string, desired: readonly KubeObject[]): Promise<Result<KubeObject[]>> {
-  const verdicts = await Promise.all(desired.map(async (object): Promise<Result<KubeObject | undefined>> => {
-    const resource = resourceOf(object);
-    const cached = children.get(resource, object.metadata);
-    const live = cached ? { ok: true as const, value: cached } : await readLive(client, resource, object);
-    const foreign = live.ok && live.value !== undefined && !controlledBy(live.value, uid);
-    return live.ok ? { ok: true, value: foreign ? object : undefined } : live;
-  }));
+export async function foreignChildren(
+  client: KubeClient,
+  children: ChildCache,
+  uid: string,
+  desired: readonly KubeObject[],
+): Promise<Result<KubeObject[]>> {
+  const verdicts = await Promise.all(
+    desired.map(async (object): Promise<Result<KubeObject | undefined>> => {
+      const resource = resourceOf(object);
+      const cached = children.get(resource, object.metadata);
+      const live = cached ? { ok: true as const, value: cached } : await readLive(client, resource, object);
+      const foreign = live.ok && live.value !== undefined && !controlledBy(live.value, uid);
+      return live.ok ? { ok: true, value: foreign ? object : undefined } : live;
+    }),
+  );
   const foreign: KubeObject[] = [];
   for (const verdict of verdicts) {
     if (!verdict.ok) return verdict;

@@ -40,7 +40,11 @@ export class PlanCache {
     if (!checked.ok) return entry.plan;
     // Metadata and status are the object's current ones: annotations (rollout commands) change no generation.
     const status = object.status as InferenceService['status'];
-    const current: InferenceService = { ...checked.value, metadata: object.metadata as InferenceService['metadata'], ...(status === undefined ? {} : { status }) };
+    const current: InferenceService = {
+      ...checked.value,
+      metadata: object.metadata as InferenceService['metadata'],
+      ...(status === undefined ? {} : { status }),
+    };
     return { checked: { ok: true, value: current }, desired };
   }
 

@@ -32,12 +32,16 @@ interface PodShape {
   readonly metadata: { readonly name: string };
   readonly status?: {
     readonly phase?: string;
-    readonly conditions?: readonly { readonly type: string; readonly status: string; readonly reason?: string; readonly message?: string }[];
+    readonly conditions?: readonly {
+      readonly type: string;
+      readonly status: string;
+      readonly reason?: string;
+      readonly message?: string;
+    }[];
     readonly initContainerStatuses?: readonly ContainerStatus[];
     readonly containerStatuses?: readonly ContainerStatus[];
   };
 }
-
 
 /** Waiting reasons the kubelet gives when it cannot get the image; none clears without a change. */
 const IMAGE_PULL_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName']);
@@ -50,10 +54,13 @@ type Redact = (text: string) => string;
 export function podFinding(object: KubeObject, redact: Redact): Finding | undefined {
   const pod = object as unknown as PodShape;
   const name = pod.metadata.name;
-  const unschedulable = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable');
+  const unschedulable = pod.status?.conditions?.find(
+    (c) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable',
+  );
   if (unschedulable) {
     return {
-      reason: 'Unschedulable', stalled: true,
+      reason: 'Unschedulable',
+      stalled: true,
       message: `pod ${name} cannot be scheduled: ${redact(unschedulable.message ?? 'no node fits')}. Add nodes that fit, or change spec.resources, spec.gpu or spec.scheduling.`,
     };
   }
@@ -73,12 +80,17 @@ function containerFinding(pod: string, status: ContainerStatus, init: boolean, r
   const waiting = status.state?.waiting;
   if (waiting?.reason && IMAGE_PULL_REASONS.has(waiting.reason)) {
     return {
-      reason: 'ImagePullFailed', stalled: true,
+      reason: 'ImagePullFailed',
+      stalled: true,
       message: `image ${status.image ?? ''} cannot be pulled (${where}): ${waiting.reason}${waiting.message ? `: ${redact(waiting.message)}` : ''}. Check the operator's --runtime-image, its pull policy and imagePullSecrets.`,
     };
   }
   if (waiting?.reason && CREATE_REASONS.has(waiting.reason)) {
-    return { reason: 'ContainerCreateFailed', stalled: true, message: `${where} cannot start: ${waiting.reason}${waiting.message ? `: ${redact(waiting.message)}` : ''}.` };
+    return {
+      reason: 'ContainerCreateFailed',
+      stalled: true,
+      message: `${where} cannot start: ${waiting.reason}${waiting.message ? `: ${redact(waiting.message)}` : ''}.`,
+    };
   }
   const failed = failedRun(status);
   if (!failed) return undefined;
@@ -88,10 +100,17 @@ function containerFinding(pod: string, status: ContainerStatus, init: boolean, r
   if (init && status.name.startsWith(FETCH_CONTAINER_PREFIX)) {
     // fetch-model itself, or the labels and pipeline steps fetched beside it.
     const what = status.name === FETCH_MODEL_CONTAINER ? 'the model' : `an artifact of the model (${status.name})`;
-    return { reason: 'ModelFetchFailed', stalled: true, message: `${what} cannot be fetched (${tried}): ${said}. Check the URIs under spec.versions[].model and spec.storage.secretRef.` };
+    return {
+      reason: 'ModelFetchFailed',
+      stalled: true,
+      message: `${what} cannot be fetched (${tried}): ${said}. Check the URIs under spec.versions[].model and spec.storage.secretRef.`,
+    };
   }
   if (status.name === RUNTIME_CONTAINER) {
-    const cause = failed.reason === 'OOMKilled' ? `out of memory: ${said}. Raise spec.resources.limits.memory` : `${said}. Check that the model is a valid ONNX file for spec.runtime.executionProvider`;
+    const cause =
+      failed.reason === 'OOMKilled'
+        ? `out of memory: ${said}. Raise spec.resources.limits.memory`
+        : `${said}. Check that the model is a valid ONNX file for spec.runtime.executionProvider`;
     return { reason: 'ModelLoadFailed', stalled: true, message: `the model server exits (${tried}): ${cause}.` };
   }
   return { reason: 'ContainerFailing', stalled: true, message: `${tried}: ${said}.` };
@@ -104,7 +123,8 @@ function containerFinding(pod: string, status: ContainerStatus, init: boolean, r
  */
 function failedRun(status: ContainerStatus): ContainerState['terminated'] | undefined {
   const backingOff = status.state?.waiting?.reason === 'CrashLoopBackOff';
-  const failed = (state: ContainerState | undefined) => (state?.terminated && ((state.terminated.exitCode ?? 0) !== 0 || backingOff) ? state.terminated : undefined);
+  const failed = (state: ContainerState | undefined) =>
+    state?.terminated && ((state.terminated.exitCode ?? 0) !== 0 || backingOff) ? state.terminated : undefined;
   // A container that runs again and is ready, or an init container that completed, has recovered;
   // one still crash-looping or not ready has not.
   if ((status.state?.running && status.ready) || status.state?.terminated?.exitCode === 0) return undefined;
@@ -112,7 +132,8 @@ function failedRun(status: ContainerStatus): ContainerState['terminated'] | unde
 }
 
 function exitDescription(run: NonNullable<ContainerState['terminated']>): string {
-  if (run.exitCode === 0) return 'it was stopped and restarted although it exited cleanly: its startup or liveness probe failed (kubectl describe pod shows the probe)';
+  if (run.exitCode === 0)
+    return 'it was stopped and restarted although it exited cleanly: its startup or liveness probe failed (kubectl describe pod shows the probe)';
   return `exit code ${run.exitCode ?? '?'}${run.reason ? ` (${run.reason})` : ''}`;
 }
 
@@ -124,6 +145,8 @@ export function podProgress(object: KubeObject): string {
   if (fetching?.state?.running) return `pod ${pod.metadata.name} is fetching the model`;
   const runtime = pod.status?.containerStatuses?.find((s) => s.name === RUNTIME_CONTAINER);
   if (runtime?.state?.running && !runtime.ready) return `pod ${pod.metadata.name} is loading the model (not ready yet)`;
-  const waiting = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find((s) => s.state?.waiting?.reason);
+  const waiting = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find(
+    (s) => s.state?.waiting?.reason,
+  );
   return `pod ${pod.metadata.name} is ${waiting?.state?.waiting?.reason ?? pod.status?.phase ?? 'Pending'}`;
 }

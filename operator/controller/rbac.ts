@@ -29,9 +29,7 @@ export const operatorRules: readonly V1PolicyRule[] = [
 ];
 
 /** Cluster-scoped: nodes, to report GPU placement no node can satisfy. Optional (the check is skipped without it). */
-export const nodeRules: readonly V1PolicyRule[] = [
-  { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
-];
+export const nodeRules: readonly V1PolicyRule[] = [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }];
 
 /** In the operator's own namespace, for leader election. */
 export const leaderElectionRules: readonly V1PolicyRule[] = [

@@ -81,16 +81,22 @@ export async function reconcile(context: ReconcileContext, key: string): Promise
   }
   const isvc = checked.value;
   const secret = lookupSecret(context, isvc);
-  const problems = [localUriProblem(isvc), gpuProblem(isvc, context.nodes()), credentialsProblem(isvc, secret)].filter((p): p is Problem => p !== undefined);
+  const problems = [localUriProblem(isvc), gpuProblem(isvc, context.nodes()), credentialsProblem(isvc, secret)].filter(
+    (p): p is Problem => p !== undefined,
+  );
   const secretValues = secret?.found ? (secret.values ?? []) : [];
   // A Secret that has not opted in must not be mounted: nothing is applied until it does (its label event brings us back).
-  if (problems.some((problem) => problem.reason === 'StorageSecretNotFound')) return stallWithoutApplying(context, cached, isvc, problems, secretValues, { kind: 'done' });
+  if (problems.some((problem) => problem.reason === 'StorageSecretNotFound'))
+    return stallWithoutApplying(context, cached, isvc, problems, secretValues, { kind: 'done' });
   const foreign = await foreignChildren(context.client, context.children, isvc.metadata.uid ?? '', desired);
   if (!foreign.ok) return { kind: 'retry', reason: foreign.error.kind, error: `reading children: ${describeError(foreign.error)}` };
   // Not even the children we could create: a half-built InferenceService next to someone else's Service helps no one.
   // Foreign objects carry none of our labels, so no event says when they go: look again later.
   if (foreign.value.length > 0) {
-    return stallWithoutApplying(context, cached, isvc, [...problems, notOwnedProblem(foreign.value)], secretValues, { kind: 'requeue', afterMs: context.secretRecheckMs });
+    return stallWithoutApplying(context, cached, isvc, [...problems, notOwnedProblem(foreign.value)], secretValues, {
+      kind: 'requeue',
+      afterMs: context.secretRecheckMs,
+    });
   }
   const rollout = await decideRollout(context, isvc, new Date());
   const children = rollout.status === undefined ? desired : withEffectiveTraffic(desired, isvc, rollout);
@@ -110,7 +116,12 @@ export async function reconcile(context: ReconcileContext, key: string): Promise
 }
 
 async function stallWithoutApplying(
-  context: ReconcileContext, cached: KubeObject, isvc: InferenceService, problems: readonly Problem[], secretValues: readonly string[], outcome: ReconcileOutcome,
+  context: ReconcileContext,
+  cached: KubeObject,
+  isvc: InferenceService,
+  problems: readonly Problem[],
+  secretValues: readonly string[],
+  outcome: ReconcileOutcome,
 ): Promise<ReconcileOutcome> {
   await publishStatus(context, cached, statusFor(context, isvc, problems, [], undefined, secretValues), [], []);
   return outcome;
@@ -124,54 +135,81 @@ function lookupSecret(context: ReconcileContext, isvc: InferenceService): Secret
   if (!secret) return { found: false };
   const data = (secret.data as Record<string, string> | undefined) ?? {};
   const stringData = (secret.stringData as Record<string, string> | undefined) ?? {};
-  const entries = [...Object.entries(data).map(([key, value]) => [key, Buffer.from(value, 'base64').toString()] as const), ...Object.entries(stringData)];
+  const entries = [
+    ...Object.entries(data).map(([key, value]) => [key, Buffer.from(value, 'base64').toString()] as const),
+    ...Object.entries(stringData),
+  ];
   return { found: true, keys: entries.map(([key]) => key), values: secretValues(entries) };
 }
 
-async function applyChildren(context: ReconcileContext, desired: readonly KubeObject[]): Promise<{ changes: ChildChange[]; failures: ChildFailure[] }> {
+async function applyChildren(
+  context: ReconcileContext,
+  desired: readonly KubeObject[],
+): Promise<{ changes: ChildChange[]; failures: ChildFailure[] }> {
   const changes: ChildChange[] = [];
   const failures: ChildFailure[] = [];
-  await Promise.all(desired.map(async (object, index) => {
-    const resource = resourceFor(object.apiVersion, object.kind);
-    if (!resource) throw new Error(`builders produced an unknown kind ${object.apiVersion} ${object.kind}`);
-    const live = context.children.get(resource, object.metadata);
-    const reason = applyReason(object, live);
-    if (!reason) return;
-    const result = await context.client.apply(object);
-    if (!result.ok) {
-      failures.push({ object, error: result.error });
-      return;
-    }
-    context.children.remember(result.value);
-    const why = reason === 'drifted' ? 'restored fields changed outside the operator' : reason === 'changed' ? 'spec changed' : undefined;
-    changes[index] = { verb: reason === 'missing' ? 'Created' : 'Updated', object, ...(why === undefined ? {} : { why }) }; // desired order, not completion order
-  }));
+  await Promise.all(
+    desired.map(async (object, index) => {
+      const resource = resourceFor(object.apiVersion, object.kind);
+      if (!resource) throw new Error(`builders produced an unknown kind ${object.apiVersion} ${object.kind}`);
+      const live = context.children.get(resource, object.metadata);
+      const reason = applyReason(object, live);
+      if (!reason) return;
+      const result = await context.client.apply(object);
+      if (!result.ok) {
+        failures.push({ object, error: result.error });
+        return;
+      }
+      context.children.remember(result.value);
+      const why = reason === 'drifted' ? 'restored fields changed outside the operator' : reason === 'changed' ? 'spec changed' : undefined;
+      changes[index] = { verb: reason === 'missing' ? 'Created' : 'Updated', object, ...(why === undefined ? {} : { why }) }; // desired order, not completion order
+    }),
+  );
   return { changes: changes.filter(Boolean), failures };
 }
 
-async function pruneChildren(context: ReconcileContext, key: string, isvc: InferenceService, desired: readonly KubeObject[]): Promise<{ changes: ChildChange[]; failures: ChildFailure[] }> {
+async function pruneChildren(
+  context: ReconcileContext,
+  key: string,
+  isvc: InferenceService,
+  desired: readonly KubeObject[],
+): Promise<{ changes: ChildChange[]; failures: ChildFailure[] }> {
   const wanted = new Set(desired.map((object) => `${object.kind}/${object.metadata.name}`));
-  const stale = context.children.owned(key, isvc.metadata.uid ?? '').filter(({ object }) => !wanted.has(`${object.kind}/${object.metadata.name}`));
+  const stale = context.children
+    .owned(key, isvc.metadata.uid ?? '')
+    .filter(({ object }) => !wanted.has(`${object.kind}/${object.metadata.name}`));
   const changes: ChildChange[] = [];
   const failures: ChildFailure[] = [];
-  await Promise.all(stale.map(async ({ resource, object }) => {
-    const deleted = await context.client.delete(resource, object.metadata, { uid: object.metadata.uid });
-    context.children.forget(resource, object.metadata);
-    if (deleted.ok || deleted.error.kind === 'NotFound') changes.push({ verb: 'Deleted', object, why: 'no longer in the spec' });
-    else failures.push({ object, error: deleted.error });
-  }));
+  await Promise.all(
+    stale.map(async ({ resource, object }) => {
+      const deleted = await context.client.delete(resource, object.metadata, { uid: object.metadata.uid });
+      context.children.forget(resource, object.metadata);
+      if (deleted.ok || deleted.error.kind === 'NotFound') changes.push({ verb: 'Deleted', object, why: 'no longer in the spec' });
+      else failures.push({ object, error: deleted.error });
+    }),
+  );
   return { changes, failures };
 }
 
 function rejectionProblem(failure: ChildFailure): Problem {
-  return { reason: 'ApplyRejected', message: `the API server rejected ${failure.object.kind} ${failure.object.metadata.name}: ${failure.error.message}` };
+  return {
+    reason: 'ApplyRejected',
+    message: `the API server rejected ${failure.object.kind} ${failure.object.metadata.name}: ${failure.error.message}`,
+  };
 }
 
 function describeFailure(failure: ChildFailure): string {
   return `${failure.object.kind} ${failure.object.metadata.name}: ${describeError(failure.error)}`;
 }
 
-function statusFor(context: ReconcileContext, isvc: InferenceService, problems: readonly Problem[], transient: readonly ChildFailure[], rollout: RolloutDecision | undefined, secretValues: readonly string[]): InferenceServiceStatus {
+function statusFor(
+  context: ReconcileContext,
+  isvc: InferenceService,
+  problems: readonly Problem[],
+  transient: readonly ChildFailure[],
+  rollout: RolloutDecision | undefined,
+  secretValues: readonly string[],
+): InferenceServiceStatus {
   const name = isvc.metadata.name ?? '';
   const namespace = isvc.metadata.namespace ?? 'default';
   const scrub = (text: string) => redact(text, secretValues);
@@ -189,20 +227,39 @@ function statusFor(context: ReconcileContext, isvc: InferenceService, problems: 
 }
 
 /** Writes status when it differs from what the object carries, then records the transitions as events. */
-async function publishStatus(context: ReconcileContext, subject: KubeObject, status: InferenceServiceStatus, changes: readonly ChildChange[], failures: readonly ChildFailure[]): Promise<void> {
+async function publishStatus(
+  context: ReconcileContext,
+  subject: KubeObject,
+  status: InferenceServiceStatus,
+  changes: readonly ChildChange[],
+  failures: readonly ChildFailure[],
+): Promise<void> {
   const before = subject.status as InferenceServiceStatus | undefined;
   if (canonicalJson(status) !== canonicalJson(before ?? {})) {
     const { name, namespace } = subject.metadata;
     const written = await context.client.apply(
-      { apiVersion: InferenceServiceKind.apiVersion, kind: InferenceServiceKind.kind, metadata: { name, ...inNamespace(namespace) }, status },
+      {
+        apiVersion: InferenceServiceKind.apiVersion,
+        kind: InferenceServiceKind.kind,
+        metadata: { name, ...inNamespace(namespace) },
+        status,
+      },
       { subresource: 'status' },
     );
-    if (!written.ok && written.error.kind !== 'NotFound') context.log({ msg: 'status not written', key: `${namespace}/${name}`, error: describeError(written.error) });
+    if (!written.ok && written.error.kind !== 'NotFound')
+      context.log({ msg: 'status not written', key: `${namespace}/${name}`, error: describeError(written.error) });
   }
   await recordEvents(context, subject, before, status, changes, failures);
 }
 
-async function recordEvents(context: ReconcileContext, subject: KubeObject, before: InferenceServiceStatus | undefined, after: InferenceServiceStatus, changes: readonly ChildChange[], failures: readonly ChildFailure[]): Promise<void> {
+async function recordEvents(
+  context: ReconcileContext,
+  subject: KubeObject,
+  before: InferenceServiceStatus | undefined,
+  after: InferenceServiceStatus,
+  changes: readonly ChildChange[],
+  failures: readonly ChildFailure[],
+): Promise<void> {
   const records: Promise<void>[] = [];
   // One event per verb and reason, listing the objects: creating an InferenceService is one event, not ten.
   const groups = Map.groupBy(changes, (change) => `${change.verb}\u0000${change.why ?? ''}`);
@@ -216,14 +273,20 @@ async function recordEvents(context: ReconcileContext, subject: KubeObject, befo
   for (const failure of failures) records.push(context.events.record(subject, 'Warning', 'ApplyFailed', describeFailure(failure)));
   const wasReady = readyCondition(before);
   const ready = readyCondition(after);
-  if (ready?.status === 'True' && wasReady?.status !== 'True') records.push(context.events.record(subject, 'Normal', 'Ready', ready.message));
+  if (ready?.status === 'True' && wasReady?.status !== 'True')
+    records.push(context.events.record(subject, 'Normal', 'Ready', ready.message));
   const step = after.rollout;
   const stepBefore = before?.rollout;
   // An abort is reported once, as the Stalled warning below; every other phase or step change is a Normal event.
-  if (step && step.phase !== 'Aborted' && (step.phase !== stepBefore?.phase || step.step !== stepBefore.step || step.target !== stepBefore.target)) {
+  if (
+    step &&
+    step.phase !== 'Aborted' &&
+    (step.phase !== stepBefore?.phase || step.step !== stepBefore.step || step.target !== stepBefore.target)
+  ) {
     records.push(context.events.record(subject, 'Normal', `Rollout${step.phase}`, step.message));
   }
-  for (const warning of stallWarnings(before, after)) records.push(context.events.record(subject, 'Warning', warning.reason, warning.message));
+  for (const warning of stallWarnings(before, after))
+    records.push(context.events.record(subject, 'Warning', warning.reason, warning.message));
   await Promise.all(records);
 }
 
@@ -243,7 +306,8 @@ function stallWarnings(before: InferenceServiceStatus | undefined, after: Infere
   const stalled = after.conditions?.find((condition) => condition.type === 'Stalled');
   const wasStalled = before?.conditions?.find((condition) => condition.type === 'Stalled');
   if (!stalled || warnings.some((warning) => warning.reason === stalled.reason)) return warnings;
-  const fromWorkload = (after.versions ?? []).some((version) => version.reason === stalled.reason) || stalled.message.startsWith('router: ');
+  const fromWorkload =
+    (after.versions ?? []).some((version) => version.reason === stalled.reason) || stalled.message.startsWith('router: ');
   const changed = wasStalled?.reason !== stalled.reason || (!fromWorkload && wasStalled.message !== stalled.message);
   return changed ? [...warnings, { reason: stalled.reason, message: stalled.message }] : warnings;
 }

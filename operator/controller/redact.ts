@@ -21,7 +21,8 @@ const PATTERNS: readonly [RegExp, string][] = [
 export function redact(message: string, secretValues: readonly string[] = []): string {
   let text = message;
   // Longest first, so a value that contains another is removed whole.
-  for (const value of [...secretValues].filter((v) => v.length >= 4).sort((a, b) => b.length - a.length)) text = text.split(value).join(REDACTED);
+  for (const value of [...secretValues].filter((v) => v.length >= 4).sort((a, b) => b.length - a.length))
+    text = text.split(value).join(REDACTED);
   for (const [pattern, replacement] of PATTERNS) text = text.replace(pattern, replacement);
   const oneLine = text.replace(/\s+/g, ' ').trim();
   return oneLine.length > MAX_COPIED ? `${oneLine.slice(0, MAX_COPIED)}…` : oneLine;

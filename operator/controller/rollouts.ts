@@ -26,22 +26,28 @@ export async function decideRollout(context: RolloutContext, isvc: InferenceServ
   const resolved = resolveVersions(isvc.spec);
   const previous = isvc.status?.rollout;
   const candidateReady = (version: string) => {
-    const deployment = context.children.get(DeploymentKind, { namespace: isvc.metadata.namespace, name: versionObjectName(isvc.metadata.name ?? '', version) });
+    const deployment = context.children.get(DeploymentKind, {
+      namespace: isvc.metadata.namespace,
+      name: versionObjectName(isvc.metadata.name ?? '', version),
+    });
     return workloadProgress(deployment, minimumAvailable(resolved.find((v) => v.name === version)!)).ready;
   };
-  return driveRollout({
-    spec: resolved.map((v) => ({ name: v.name, weight: v.weight })),
-    generation: isvc.metadata.generation ?? 0,
-    settings: isvc.spec.rollout === undefined ? undefined : rolloutSettings(isvc.spec.rollout),
-    previous,
-    effective: previous?.weights ?? isvc.status?.versions?.map((v) => ({ name: v.name, weight: v.weight })),
-    candidateReady,
-    now,
-    control: rolloutControl(isvc.metadata),
-  }, {
-    key,
-    windows: context.windows,
-    read: () => context.figures.read(isvc),
-    onBaselineError: (error) => context.log({ msg: 'rollout baseline not read; the first interval starts at the next read', key, error }),
-  });
+  return driveRollout(
+    {
+      spec: resolved.map((v) => ({ name: v.name, weight: v.weight })),
+      generation: isvc.metadata.generation ?? 0,
+      settings: isvc.spec.rollout === undefined ? undefined : rolloutSettings(isvc.spec.rollout),
+      previous,
+      effective: previous?.weights ?? isvc.status?.versions?.map((v) => ({ name: v.name, weight: v.weight })),
+      candidateReady,
+      now,
+      control: rolloutControl(isvc.metadata),
+    },
+    {
+      key,
+      windows: context.windows,
+      read: () => context.figures.read(isvc),
+      onBaselineError: (error) => context.log({ msg: 'rollout baseline not read; the first interval starts at the next read', key, error }),
+    },
+  );
 }

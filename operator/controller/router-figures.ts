@@ -27,10 +27,12 @@ export function podFiguresSource(client: KubeClient, address: (pod: KubeObject) 
       const labelSelector = `${LABEL_ISVC}=${isvc.metadata.name},${LABEL_COMPONENT}=router`;
       const pods = await client.list(PodKind, { namespace: isvc.metadata.namespace, labelSelector });
       if (!pods.ok) return { ok: false, error: `listing router pods: ${describeError(pods.error)}` };
-      return readRouters(pods.value.items.flatMap((pod) => {
-        const url = address(pod);
-        return url === undefined ? [] : [[pod.metadata.name ?? '', url] as const];
-      }));
+      return readRouters(
+        pods.value.items.flatMap((pod) => {
+          const url = address(pod);
+          return url === undefined ? [] : [[pod.metadata.name ?? '', url] as const];
+        }),
+      );
     },
   };
 }

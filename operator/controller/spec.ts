@@ -17,7 +17,10 @@ export function checkSpec(object: KubeObject): SpecCheck {
   if (result.ok && problems.length === 0) return { ok: true, value: result.value };
   const detail = problems.slice(0, 5).join('; ');
   const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
-  return { ok: false, problem: { reason: 'InvalidSpec', message: `the spec is invalid: ${detail}${more}. Run kubeinfer validate on the manifest.` } };
+  return {
+    ok: false,
+    problem: { reason: 'InvalidSpec', message: `the spec is invalid: ${detail}${more}. Run kubeinfer validate on the manifest.` },
+  };
 }
 
 function claimProblems(isvc: InferenceService): string[] {

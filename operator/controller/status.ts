@@ -3,7 +3,17 @@
 // Ready is always present; Reconciling and Stalled appear only while true
 // ("abnormal-true"), which is how kstatus, Helm 4 --wait, Flux and
 // `kubectl wait --for=condition=Ready` read progress and failure.
-import { formatTrafficSummary, mirrorOf, resolveVersions, type Condition, type ConditionType, type InferenceService, type InferenceServiceStatus, type ResolvedVersion, type VersionStatus } from '../../api/index.ts';
+import {
+  formatTrafficSummary,
+  mirrorOf,
+  resolveVersions,
+  type Condition,
+  type ConditionType,
+  type InferenceService,
+  type InferenceServiceStatus,
+  type ResolvedVersion,
+  type VersionStatus,
+} from '../../api/index.ts';
 import type { RolloutDecision } from '../../rollout/machine.ts';
 import { minimumAvailable } from '../builders/scaling.ts';
 import type { KubeObject } from '../../kube/types.ts';
@@ -66,7 +76,10 @@ export interface StatusInputs {
 
 /** `v1=90,v2=10`, with the mirror target as `v3=mirror:20`: the effective traffic (a rollout's, while one runs). */
 function trafficSummary(resolved: readonly ResolvedVersion[], rollout: RolloutDecision | undefined): string {
-  return formatTrafficSummary(resolved.map((v) => ({ name: v.name, weight: effectiveWeight(v, rollout) })), rollout?.mirror ?? mirrorOf(resolved));
+  return formatTrafficSummary(
+    resolved.map((v) => ({ name: v.name, weight: effectiveWeight(v, rollout) })),
+    rollout?.mirror ?? mirrorOf(resolved),
+  );
 }
 
 function effectiveWeight(version: ResolvedVersion, rollout: RolloutDecision | undefined): number {
@@ -101,16 +114,23 @@ export function desiredStatus(isvc: InferenceService, inputs: StatusInputs): Inf
   const traffic = trafficSummary(resolved, inputs.rollout);
   const rollout = rolloutState(inputs.rollout);
   const versionReports = resolved.map((version) => ({
-    version, workload: report(inputs, `version ${version.name}`, inputs.versionDeploymentName(version.name), minimumAvailable(version)),
+    version,
+    workload: report(inputs, `version ${version.name}`, inputs.versionDeploymentName(version.name), minimumAvailable(version)),
   }));
   const versions: VersionStatus[] = versionReports.map(({ version, workload: { progress: p, finding } }) => {
     return {
-      name: version.name, weight: effectiveWeight(version, inputs.rollout), replicas: p.replicas, readyReplicas: p.readyReplicas, ready: p.ready,
+      name: version.name,
+      weight: effectiveWeight(version, inputs.rollout),
+      replicas: p.replicas,
+      readyReplicas: p.readyReplicas,
+      ready: p.ready,
       ...(finding ? { reason: finding.reason, message: finding.message } : {}),
     };
   });
   const workloads = [...versionReports.map(({ workload }) => workload), report(inputs, 'router', inputs.routerDeploymentName)];
-  const stuck = workloads.flatMap(({ subject, finding }) => (finding?.stalled ? [{ reason: finding.reason, message: `${subject}: ${finding.message}` }] : []));
+  const stuck = workloads.flatMap(({ subject, finding }) =>
+    finding?.stalled ? [{ reason: finding.reason, message: `${subject}: ${finding.message}` }] : [],
+  );
   const problems = [...inputs.problems, ...stuck, ...rollout.problems];
   const generation = isvc.metadata.generation ?? 0;
   const condition = conditionFactory(generation, inputs.now);
@@ -120,21 +140,40 @@ export function desiredStatus(isvc: InferenceService, inputs: StatusInputs): Inf
     conditions = stalledConditions(condition, [firstProblem, ...moreProblems]);
   } else {
     const waiting = [
-      ...workloads.filter(({ progress: p }) => !p.ready)
-        .map(({ subject, progress: p, finding }) => `${subject} (${p.readyReplicas}/${p.desired} ready${finding ? `: ${finding.message}` : ''})`),
+      ...workloads
+        .filter(({ progress: p }) => !p.ready)
+        .map(
+          ({ subject, progress: p, finding }) =>
+            `${subject} (${p.readyReplicas}/${p.desired} ready${finding ? `: ${finding.message}` : ''})`,
+        ),
       ...rollout.waiting,
     ];
     if (inputs.transientFailure) waiting.unshift(inputs.transientFailure);
-    conditions = waiting.length === 0
-      ? [condition('Ready', 'True', 'Ready', `${versions.length} version(s) ready; traffic ${traffic}`)]
-      : [condition('Ready', 'False', 'Progressing', `waiting for ${waiting.join(', ')}`), condition('Reconciling', 'True', 'Progressing', `waiting for ${waiting.join(', ')}`)];
+    conditions =
+      waiting.length === 0
+        ? [condition('Ready', 'True', 'Ready', `${versions.length} version(s) ready; traffic ${traffic}`)]
+        : [
+            condition('Ready', 'False', 'Progressing', `waiting for ${waiting.join(', ')}`),
+            condition('Reconciling', 'True', 'Progressing', `waiting for ${waiting.join(', ')}`),
+          ];
   }
   const rolloutStatus = inputs.rollout?.status;
-  return { observedGeneration: generation, conditions: keepTransitionTimes(conditions, isvc.status?.conditions), url: inputs.url, versions, trafficSummary: traffic, ...(rolloutStatus ? { rollout: rolloutStatus } : {}) };
+  return {
+    observedGeneration: generation,
+    conditions: keepTransitionTimes(conditions, isvc.status?.conditions),
+    url: inputs.url,
+    versions,
+    trafficSummary: traffic,
+    ...(rolloutStatus ? { rollout: rolloutStatus } : {}),
+  };
 }
 
 /** Status of an InferenceService the operator cannot work on at all (invalid spec). */
-export function stalledStatus(object: { metadata: { generation?: number }; status?: InferenceServiceStatus }, problem: Problem, now: Date): InferenceServiceStatus {
+export function stalledStatus(
+  object: { metadata: { generation?: number }; status?: InferenceServiceStatus },
+  problem: Problem,
+  now: Date,
+): InferenceServiceStatus {
   const generation = object.metadata.generation ?? 0;
   const conditions = stalledConditions(conditionFactory(generation, now), [problem]);
   return { ...object.status, observedGeneration: generation, conditions: keepTransitionTimes(conditions, object.status?.conditions) };

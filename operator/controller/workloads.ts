@@ -33,7 +33,10 @@ export class WorkloadCache {
   of(deployment: KubeObject): Workload {
     const namespace = deployment.metadata.namespace;
     const owned = this.#replicaSets.list(namespace).filter((replicaSet) => controlledBy(replicaSet, deployment.metadata.uid));
-    const replicaSet = owned.reduce<KubeObject | undefined>((newest, next) => (!newest || revision(next) > revision(newest) ? next : newest), undefined);
+    const replicaSet = owned.reduce<KubeObject | undefined>(
+      (newest, next) => (!newest || revision(next) > revision(newest) ? next : newest),
+      undefined,
+    );
     if (!replicaSet) return { pods: [] };
     const pods = this.#pods.list(namespace).filter((pod) => controlledBy(pod, replicaSet.metadata.uid) && !pod.metadata.deletionTimestamp);
     return { replicaSet, pods };

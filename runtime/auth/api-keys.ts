@@ -43,7 +43,13 @@ export async function loadApiKeys(source: string, recheckMs = API_KEYS_RECHECK_M
   return {
     source,
     async match(presented) {
-      if (Date.now() - readAt >= recheckMs) await (reading ??= refresh().finally(() => (reading = undefined)));
+      if (Date.now() - readAt >= recheckMs) {
+        // One re-read at a time: concurrent requests wait for the same one.
+        reading ??= refresh().finally(() => {
+          reading = undefined;
+        });
+        await reading;
+      }
       const hash = sha256(presented);
       const candidate = keys.get(hash.toString('hex'));
       return candidate !== undefined && timingSafeEqual(candidate.hash, hash) ? candidate.id : undefined;
@@ -64,7 +70,11 @@ async function readKeys(source: string): Promise<StoredKey[]> {
 
 /** Lines of a keys file: one key per line, blank lines and `#` comments ignored. */
 export function parseKeysFile(text: string): StoredKey[] {
-  return text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#')).map((key) => stored(key));
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((key) => stored(key));
 }
 
 async function readDirectory(dir: string): Promise<StoredKey[]> {

@@ -45,24 +45,42 @@ export function kubernetesGuard(reviews: KubernetesReviews, inferenceService: st
         if (identity === undefined) return unauthenticated('the token is not valid for this cluster');
         const caller = identity.username;
         if (access.kind === 'metrics') {
-          return (await reviews.allowed(identity, { path: '/metrics' })) ? { allowed: true, caller } : forbidden(caller, `${caller} may not get /metrics`);
+          return (await reviews.allowed(identity, { path: '/metrics' }))
+            ? { allowed: true, caller }
+            : forbidden(caller, `${caller} may not get /metrics`);
         }
-        if (!(await reviews.allowed(identity, { verb: 'infer' }))) return forbidden(caller, `${caller} may not infer on inferenceservices/${inferenceService}`);
+        if (!(await reviews.allowed(identity, { verb: 'infer' })))
+          return forbidden(caller, `${caller} may not infer on inferenceservices/${inferenceService}`);
         if (access.pinsWeightZero && !(await reviews.allowed(identity, { verb: 'pin' }))) {
-          return forbidden(caller, `${caller} may not pin a version with weight 0 of inferenceservices/${inferenceService} (needs the verb pin)`);
+          return forbidden(
+            caller,
+            `${caller} may not pin a version with weight 0 of inferenceservices/${inferenceService} (needs the verb pin)`,
+          );
         }
         return { allowed: true, caller };
       } catch (error) {
-        return { allowed: false, status: 503, message: `cannot review the credential with the Kubernetes API: ${(error as Error).message}` };
+        return {
+          allowed: false,
+          status: 503,
+          message: `cannot review the credential with the Kubernetes API: ${(error as Error).message}`,
+        };
       }
     },
   };
 }
 
 /** Answers a refused request; a 401 carries the challenge. */
-export function sendDenied(res: ServerResponse, decision: Extract<AccessDecision, { allowed: false }>, extraHeaders: Readonly<Record<string, string>> = {}): void {
+export function sendDenied(
+  res: ServerResponse,
+  decision: Extract<AccessDecision, { allowed: false }>,
+  extraHeaders: Readonly<Record<string, string>> = {},
+): void {
   const body = JSON.stringify({ error: decision.message });
-  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...extraHeaders };
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    ...extraHeaders,
+  };
   if (decision.status === 401) headers['www-authenticate'] = CHALLENGE;
   if (decision.status === 503) headers['retry-after'] = '1';
   res.writeHead(decision.status, headers).end(body);

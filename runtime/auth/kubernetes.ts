@@ -42,29 +42,36 @@ export function kubernetesReviews(kubeConfig: KubeConfig, namespace: string, nam
   const identities = new TtlCache<KubernetesIdentity | undefined>(ttlMs);
   const decisions = new TtlCache<boolean>(ttlMs);
   return {
-    authenticate: (token) => identities.get(sha256(token), async () => {
-      const review = await authn.createTokenReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } } });
-      const user = review.status?.user;
-      if (review.status?.authenticated !== true || user?.username === undefined) return undefined;
-      return { username: user.username, ...(user.uid === undefined ? {} : { uid: user.uid }), groups: user.groups ?? [] };
-    }),
-    allowed: (identity, access) => decisions.get(`${identity.username}\u0000${identity.groups.join(',')}\u0000${'verb' in access ? access.verb : access.path}`, async () => {
-      const review = await authz.createSubjectAccessReview({
-        body: {
-          apiVersion: 'authorization.k8s.io/v1',
-          kind: 'SubjectAccessReview',
-          spec: {
-            user: identity.username,
-            ...(identity.uid === undefined ? {} : { uid: identity.uid }),
-            groups: [...identity.groups],
-            ...('verb' in access
-              ? { resourceAttributes: { namespace, name, group: API_GROUP, resource: RESOURCE, verb: access.verb } }
-              : { nonResourceAttributes: { path: access.path, verb: 'get' } }),
-          },
+    authenticate: (token) =>
+      identities.get(sha256(token), async () => {
+        const review = await authn.createTokenReview({
+          body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
+        });
+        const user = review.status?.user;
+        if (review.status?.authenticated !== true || user?.username === undefined) return undefined;
+        return { username: user.username, ...(user.uid === undefined ? {} : { uid: user.uid }), groups: user.groups ?? [] };
+      }),
+    allowed: (identity, access) =>
+      decisions.get(
+        `${identity.username}\u0000${identity.groups.join(',')}\u0000${'verb' in access ? access.verb : access.path}`,
+        async () => {
+          const review = await authz.createSubjectAccessReview({
+            body: {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SubjectAccessReview',
+              spec: {
+                user: identity.username,
+                ...(identity.uid === undefined ? {} : { uid: identity.uid }),
+                groups: [...identity.groups],
+                ...('verb' in access
+                  ? { resourceAttributes: { namespace, name, group: API_GROUP, resource: RESOURCE, verb: access.verb } }
+                  : { nonResourceAttributes: { path: access.path, verb: 'get' } }),
+              },
+            },
+          });
+          return review.status?.allowed === true;
         },
-      });
-      return review.status?.allowed === true;
-    }),
+      ),
   };
 }
 

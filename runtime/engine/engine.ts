@@ -29,15 +29,15 @@ export interface EngineOptions {
 export type EngineState =
   | { readonly status: 'loading' }
   | {
-    readonly status: 'ready';
-    readonly signature: ModelSignature;
-    readonly batching: boolean;
-    readonly loadSeconds: number;
-    /** Class labels for the classification extension; empty without a labels file. */
-    readonly labels: readonly string[];
-    /** BYTES inputs that carry raw bytes (images) rather than text. */
-    readonly rawInputs: ReadonlySet<string>;
-  }
+      readonly status: 'ready';
+      readonly signature: ModelSignature;
+      readonly batching: boolean;
+      readonly loadSeconds: number;
+      /** Class labels for the classification extension; empty without a labels file. */
+      readonly labels: readonly string[];
+      /** BYTES inputs that carry raw bytes (images) rather than text. */
+      readonly rawInputs: ReadonlySet<string>;
+    }
   | { readonly status: 'failed'; readonly reason: string };
 
 export type InferOutcome = ScheduleOutcome | { readonly ok: false; readonly kind: 'Invalid' | 'Unavailable'; readonly message: string };
@@ -105,21 +105,34 @@ export class Engine {
       intraOpThreads: options.intraOpThreads > 0 ? options.intraOpThreads : defaultIntraOpThreads(options.workers),
       verifyBatching: wantBatching,
     };
-    const loaded = await WorkerPool.start(settings, options.workers, () => this.#scheduler?.pump(), (m) => observer.onWorkerLost(m));
+    const loaded = await WorkerPool.start(
+      settings,
+      options.workers,
+      () => this.#scheduler?.pump(),
+      (m) => observer.onWorkerLost(m),
+    );
     if (!loaded.ok) {
       this.#current = { status: 'failed', reason: loaded.message };
       return this.#current;
     }
     this.#pool = loaded.pool;
     const batching = wantBatching && loaded.signature.batchable && loaded.batchingVerified;
-    this.#scheduler = new Scheduler({
-      maxBatchSize: batching ? options.maxBatchSize : 0,
-      maxQueueDelayNs: options.maxQueueDelayMicros * 1000,
-      maxQueueSize: options.maxQueueSize,
-    }, loaded.pool, observer);
+    this.#scheduler = new Scheduler(
+      {
+        maxBatchSize: batching ? options.maxBatchSize : 0,
+        maxQueueDelayNs: options.maxQueueDelayMicros * 1000,
+        maxQueueSize: options.maxQueueSize,
+      },
+      loaded.pool,
+      observer,
+    );
     const loadSeconds = (nowNs() - startedNs) / 1e9;
     this.#current = {
-      status: 'ready', signature: loaded.signature, batching, loadSeconds, labels: labels.value,
+      status: 'ready',
+      signature: loaded.signature,
+      batching,
+      loadSeconds,
+      labels: labels.value,
       rawInputs: new Set(loaded.signature.inputs.filter((spec) => spec.raw === true).map((spec) => spec.name)),
     };
     return this.#current;

@@ -86,6 +86,8 @@ export function imageStepRunner(step: ResolvedImageStep, name: string): StepRunn
 
 /** A valid 1x1 PNG as a latin1 string: warm-up rows for a pipeline that starts with images. */
 export async function sampleImage(): Promise<string> {
-  const png = await sharp({ create: { width: 1, height: 1, channels: 3, background: BLACK } }).png().toBuffer();
+  const png = await sharp({ create: { width: 1, height: 1, channels: 3, background: BLACK } })
+    .png()
+    .toBuffer();
   return png.toString('latin1');
 }

@@ -29,11 +29,11 @@ export type WorkerMessage =
   | { readonly kind: 'loaded'; readonly signature: ModelSignature; readonly batchingVerified: boolean }
   | { readonly kind: 'load-failed'; readonly message: string }
   | {
-    readonly kind: 'result';
-    readonly id: number;
-    readonly outputs: readonly Tensor[];
-    /** process.hrtime in ns (one clock for all threads): session.run started and ended. */
-    readonly inferStartNs: number;
-    readonly inferEndNs: number;
-  }
+      readonly kind: 'result';
+      readonly id: number;
+      readonly outputs: readonly Tensor[];
+      /** process.hrtime in ns (one clock for all threads): session.run started and ended. */
+      readonly inferStartNs: number;
+      readonly inferEndNs: number;
+    }
   | { readonly kind: 'run-failed'; readonly id: number; readonly message: string };

@@ -29,7 +29,12 @@ function connects(from: TensorSpec, to: TensorSpec): boolean {
 }
 
 /** Feeds one step's input from an earlier step's output, or records it as a pipeline input; returns a problem. */
-function wireInput(step: StepRunner, input: TensorSpec, produced: Map<string, Producer>, external: Map<string, TensorSpec>): string | undefined {
+function wireInput(
+  step: StepRunner,
+  input: TensorSpec,
+  produced: Map<string, Producer>,
+  external: Map<string, TensorSpec>,
+): string | undefined {
   const producer = produced.get(input.name);
   if (producer !== undefined) {
     producer.consumed = true;
@@ -56,17 +61,25 @@ export function wireSteps(steps: readonly StepRunner[], modelIndex: number): Sig
     for (const output of step.outputs) {
       const earlier = produced.get(output.name);
       if (earlier !== undefined || external.has(output.name)) {
-        return { ok: false, message: `the pipeline does not connect: ${step.name} output '${output.name}' has the name of an earlier ${earlier === undefined ? 'request input' : `output of ${earlier.step.name}`}` };
+        return {
+          ok: false,
+          message: `the pipeline does not connect: ${step.name} output '${output.name}' has the name of an earlier ${earlier === undefined ? 'request input' : `output of ${earlier.step.name}`}`,
+        };
       }
       produced.set(output.name, { spec: output, step, consumed: false });
     }
   }
   // A pre-processing output nobody reads is a misspelt name, not an extra pipeline output.
-  const dangling = steps.slice(0, modelIndex).flatMap((step) => step.outputs.filter((output) => !produced.get(output.name)!.consumed).map((output) => ({ step, output })));
+  const dangling = steps
+    .slice(0, modelIndex)
+    .flatMap((step) => step.outputs.filter((output) => !produced.get(output.name)!.consumed).map((output) => ({ step, output })));
   if (dangling.length > 0) {
     const { step, output } = dangling[0]!;
     const model = steps[modelIndex]!;
-    return { ok: false, message: `the pipeline does not connect: ${step.name} output '${output.name}' feeds no later step (the model's inputs are ${model.inputs.map((spec) => `'${spec.name}'`).join(', ')})` };
+    return {
+      ok: false,
+      message: `the pipeline does not connect: ${step.name} output '${output.name}' feeds no later step (the model's inputs are ${model.inputs.map((spec) => `'${spec.name}'`).join(', ')})`,
+    };
   }
   const inputs = [...external.values()];
   const outputs = [...produced.values()].filter((producer) => !producer.consumed).map((producer) => producer.spec);
@@ -77,7 +90,12 @@ export function wireSteps(steps: readonly StepRunner[], modelIndex: number): Sig
 }
 
 /** Runs the wired steps in order; a lone model runs with the requested outputs only. */
-export async function runSteps(steps: readonly StepRunner[], signature: ModelSignature, inputs: readonly Tensor[], wanted: readonly string[] | undefined): Promise<Tensor[]> {
+export async function runSteps(
+  steps: readonly StepRunner[],
+  signature: ModelSignature,
+  inputs: readonly Tensor[],
+  wanted: readonly string[] | undefined,
+): Promise<Tensor[]> {
   if (steps.length === 1) return steps[0]!.run(inputs, wanted);
   const available = new Map<string, Tensor>(inputs.map((tensor) => [tensor.name, tensor]));
   for (const step of steps) {

@@ -24,7 +24,8 @@ const WORKER_URL = new URL('./worker.ts', import.meta.url);
 function spawn(settings: WorkerSettings): Promise<{ worker: Worker; loaded: WorkerMessage }> {
   const worker = new Worker(WORKER_URL, { workerData: settings });
   return new Promise((resolve) => {
-    const onExit = (code: number) => resolve({ worker, loaded: { kind: 'load-failed', message: `inference worker exited with code ${code} while loading` } });
+    const onExit = (code: number) =>
+      resolve({ worker, loaded: { kind: 'load-failed', message: `inference worker exited with code ${code} while loading` } });
     worker.once('error', (error) => resolve({ worker, loaded: { kind: 'load-failed', message: error.message } }));
     worker.once('exit', onExit);
     worker.once('message', (message: WorkerMessage) => {
@@ -49,7 +50,12 @@ export class WorkerPool {
   }
 
   /** Loads `count` workers in parallel; fails with the first load error (all workers stopped). */
-  static async start(settings: WorkerSettings, count: number, onIdle: () => void, onWorkerLost: (message: string) => void): Promise<PoolLoad> {
+  static async start(
+    settings: WorkerSettings,
+    count: number,
+    onIdle: () => void,
+    onWorkerLost: (message: string) => void,
+  ): Promise<PoolLoad> {
     const spawned = await Promise.all(Array.from({ length: count }, () => spawn(settings)));
     const failed = spawned.find((entry) => entry.loaded.kind !== 'loaded');
     if (failed !== undefined) {
@@ -103,7 +109,11 @@ export class WorkerPool {
     if (message.kind === 'result') {
       resolve({ ok: true, outputs: message.outputs, inferStartNs: message.inferStartNs, inferEndNs: message.inferEndNs });
     } else {
-      resolve({ ok: false, message: message.kind === 'run-failed' ? message.message : `unexpected worker message ${message.kind}`, workerLost: false });
+      resolve({
+        ok: false,
+        message: message.kind === 'run-failed' ? message.message : `unexpected worker message ${message.kind}`,
+        workerLost: false,
+      });
     }
     this.#onIdle();
   }
@@ -116,7 +126,8 @@ export class WorkerPool {
     void spawn(this.#settings).then(({ worker, loaded }) => {
       if (loaded.kind !== 'loaded' || this.#closing) {
         void worker.terminate();
-        if (!this.#closing) this.#onWorkerLost(`replacement worker failed to load: ${loaded.kind === 'load-failed' ? loaded.message : loaded.kind}`);
+        if (!this.#closing)
+          this.#onWorkerLost(`replacement worker failed to load: ${loaded.kind === 'load-failed' ? loaded.message : loaded.kind}`);
         return;
       }
       this.#adopt(worker);

@@ -69,7 +69,11 @@ export class Scheduler {
   /** Queues a validated request; `rows` is its batch size when it may be batched with others. */
   submit(inputs: readonly Tensor[], outputs: readonly string[] | undefined, rows: number | undefined): Promise<ScheduleOutcome> {
     if (this.#queue.length >= this.#policy.maxQueueSize) {
-      return Promise.resolve({ ok: false, kind: 'QueueFull', message: `the request queue is full (${this.#policy.maxQueueSize} pending requests); retry later` });
+      return Promise.resolve({
+        ok: false,
+        kind: 'QueueFull',
+        message: `the request queue is full (${this.#policy.maxQueueSize} pending requests); retry later`,
+      });
     }
     const batchable = this.#policy.maxBatchSize > 1 && rows !== undefined && rows < this.#policy.maxBatchSize;
     const key = batchable ? inputs.map((tensor) => tensor.shape.slice(1).join('x')).join('|') : '';
@@ -113,10 +117,13 @@ export class Scheduler {
 
   #armTimer(delayNs: number): void {
     if (this.#timer !== undefined) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.pump();
-    }, Math.max(0, Math.ceil(delayNs / 1e6)));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.pump();
+      },
+      Math.max(0, Math.ceil(delayNs / 1e6)),
+    );
   }
 
   async #execute(batch: readonly Pending[]): Promise<void> {
@@ -140,7 +147,8 @@ export class Scheduler {
     let offset = 0;
     for (const pending of batch) {
       // A lone request's worker computed only the outputs it asked for: nothing to pick out.
-      const wanted = single || pending.outputs === undefined ? outcome.outputs : outcome.outputs.filter((t) => pending.outputs!.includes(t.name));
+      const wanted =
+        single || pending.outputs === undefined ? outcome.outputs : outcome.outputs.filter((t) => pending.outputs!.includes(t.name));
       const outputs = single ? wanted : wanted.map((tensor) => sliceBatch(tensor, offset, pending.rows!));
       offset += pending.rows ?? 0;
       pending.resolve({ ok: true, outputs, timing: { ...shared, queueNs: dispatchNs - pending.enqueuedNs } });

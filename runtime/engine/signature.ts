@@ -29,7 +29,8 @@ export interface OrtValueMetadata {
 export type SignatureResult = { ok: true; value: ModelSignature } | { ok: false; message: string };
 
 function specOf(meta: OrtValueMetadata, role: string): TensorSpec | string {
-  if (!meta.isTensor || meta.type === undefined) return `${role} '${meta.name}' is not a tensor; only tensor inputs and outputs can be served`;
+  if (!meta.isTensor || meta.type === undefined)
+    return `${role} '${meta.name}' is not a tensor; only tensor inputs and outputs can be served`;
   const datatype = datatypeFromOrt(meta.type);
   if (datatype === undefined) return `${role} '${meta.name}' has element type ${meta.type}, which the Open Inference Protocol cannot carry`;
   const shape = (meta.shape ?? []).map((dim) => (typeof dim === 'number' && dim >= 0 ? dim : -1));
@@ -39,7 +40,10 @@ function specOf(meta: OrtValueMetadata, role: string): TensorSpec | string {
 /** Builds the protocol signature from session metadata, or says why the model cannot be served. */
 export function signatureFromMetadata(inputs: readonly OrtValueMetadata[], outputs: readonly OrtValueMetadata[]): SignatureResult {
   const specs: TensorSpec[][] = [[], []];
-  for (const [index, list, role] of [[0, inputs, 'input'], [1, outputs, 'output']] as const) {
+  for (const [index, list, role] of [
+    [0, inputs, 'input'],
+    [1, outputs, 'output'],
+  ] as const) {
     for (const meta of list) {
       const spec = specOf(meta, role);
       if (typeof spec === 'string') return { ok: false, message: spec };

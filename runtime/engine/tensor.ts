@@ -48,8 +48,10 @@ export function sliceBatch(tensor: Tensor, start: number, rows: number): Tensor 
 
 /** Typed array over its own whole ArrayBuffer, so it can be transferred to a worker safely. */
 export function ownsBuffer(data: TensorData): data is NumericData {
-  return !Array.isArray(data)
-    && (data as NumericData).byteOffset === 0
-    && (data as NumericData).byteLength === (data as NumericData).buffer.byteLength
-    && !((data as NumericData).buffer instanceof SharedArrayBuffer);
+  return (
+    !Array.isArray(data) &&
+    (data as NumericData).byteOffset === 0 &&
+    (data as NumericData).byteLength === (data as NumericData).buffer.byteLength &&
+    !((data as NumericData).buffer instanceof SharedArrayBuffer)
+  );
 }

@@ -14,8 +14,7 @@ function names(specs: readonly TensorSpec[]): string {
 }
 
 function checkShape(tensor: Tensor, spec: TensorSpec): string | undefined {
-  const fits = tensor.shape.length === spec.shape.length
-    && spec.shape.every((dim, axis) => dim < 0 || dim === tensor.shape[axis]);
+  const fits = tensor.shape.length === spec.shape.length && spec.shape.every((dim, axis) => dim < 0 || dim === tensor.shape[axis]);
   if (fits) return undefined;
   return `input '${clip(tensor.name)}' has shape ${formatShape(tensor.shape)} but the model expects ${formatShape(spec.shape)} (-1 is any size)`;
 }

@@ -56,7 +56,9 @@ async function createSession(modelPath: string): Promise<Session> {
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     if (settings.executionProvider === 'cuda') {
-      throw new Error(`the CUDA execution provider could not be initialised (${reason}); it needs an NVIDIA GPU with its driver, CUDA 12 and cuDNN 9 libraries, and onnxruntime-node installed with --onnxruntime-node-install=cuda12`);
+      throw new Error(
+        `the CUDA execution provider could not be initialised (${reason}); it needs an NVIDIA GPU with its driver, CUDA 12 and cuDNN 9 libraries, and onnxruntime-node installed with --onnxruntime-node-install=cuda12`,
+      );
     }
     throw new Error(`cannot load model ${modelPath}: ${reason}`);
   }
@@ -109,17 +111,23 @@ async function sessionRunner(modelPath: string, name: string): Promise<StepRunne
   const session = await createSession(modelPath);
   const signature = signatureFromMetadata(session.inputMetadata, session.outputMetadata);
   if (!signature.ok) throw new Error(name === 'model' ? signature.message : `${name}: ${signature.message}`);
-  return { name, inputs: signature.value.inputs, outputs: signature.value.outputs, run: (inputs, outputs) => run(session, inputs, outputs) };
+  return {
+    name,
+    inputs: signature.value.inputs,
+    outputs: signature.value.outputs,
+    run: (inputs, outputs) => run(session, inputs, outputs),
+  };
 }
 
 /** Loads every step in order: pre-processing, the model, post-processing. */
 async function loadSteps(): Promise<StepRunner[]> {
-  const stage = (name: PipelineStage) => settings.pipeline[name].map(async (step, index) => {
-    const label = stepName(name, index);
-    if ('model' in step) return sessionRunner(step.model, `${label} (model)`);
-    const { imageStepRunner } = await import('./image-step.ts');
-    return imageStepRunner(step.image, `${label} (image)`);
-  });
+  const stage = (name: PipelineStage) =>
+    settings.pipeline[name].map(async (step, index) => {
+      const label = stepName(name, index);
+      if ('model' in step) return sessionRunner(step.model, `${label} (model)`);
+      const { imageStepRunner } = await import('./image-step.ts');
+      return imageStepRunner(step.image, `${label} (image)`);
+    });
   return Promise.all([...stage('preprocess'), sessionRunner(settings.modelPath, 'model'), ...stage('postprocess')]);
 }
 

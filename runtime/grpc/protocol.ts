@@ -12,7 +12,14 @@ export const PROTO_DIR = fileURLToPath(new URL('./proto/', import.meta.url));
  * Field names exactly as in the .proto (snake_case); 64-bit integers as decimal strings so
  * INT64/UINT64 contents keep every digit; enums by name, as Triton's JSON config spells them.
  */
-export const LOADER_OPTIONS: Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true, includeDirs: [PROTO_DIR] };
+export const LOADER_OPTIONS: Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [PROTO_DIR],
+};
 
 /** A value of Triton's InferParameter (its `parameter_choice` oneof). */
 export interface InferParameter {

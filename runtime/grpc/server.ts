@@ -28,10 +28,16 @@ export interface GrpcListener {
 
 /** grpc.health.v1 Check: the server ('') and the inference service are SERVING while ready. */
 function healthCheck(ctx: ServeContext) {
-  return (call: ServerUnaryCall<{ service: string }, { status: ServingStatus }>, callback: sendUnaryData<{ status: ServingStatus }>): void => {
+  return (
+    call: ServerUnaryCall<{ service: string }, { status: ServingStatus }>,
+    callback: sendUnaryData<{ status: ServingStatus }>,
+  ): void => {
     const { service } = call.request;
     if (service !== '' && service !== INFERENCE_SERVICE) {
-      callback({ code: status.NOT_FOUND, details: `unknown service '${service}'; this server serves '${INFERENCE_SERVICE}' and '${HEALTH_SERVICE}'` });
+      callback({
+        code: status.NOT_FOUND,
+        details: `unknown service '${service}'; this server serves '${INFERENCE_SERVICE}' and '${HEALTH_SERVICE}'`,
+      });
       return;
     }
     callback(null, { status: serving(ctx) ? 'SERVING' : 'NOT_SERVING' });
@@ -46,24 +52,30 @@ function bind(server: Server, address: string): Promise<number> {
 
 /** Starts the gRPC service of `ctx` on `port` (all interfaces, IPv6 when the host has it, unless `host` is given). */
 export async function startGrpc(ctx: ServeContext, port: number, host: string | undefined): Promise<GrpcListener> {
-  const server = new Server({ 'grpc.max_receive_message_length': ctx.config.maxRequestBytes, 'grpc.max_send_message_length': -1, ...KEEPALIVE });
+  const server = new Server({
+    'grpc.max_receive_message_length': ctx.config.maxRequestBytes,
+    'grpc.max_send_message_length': -1,
+    ...KEEPALIVE,
+  });
   const { inference, health } = serviceDefinitions();
   server.addService(inference, inferenceService(ctx));
   server.addService(health, { Check: healthCheck(ctx) });
-  const bound = host !== undefined
-    ? await bind(server, `${host.includes(':') ? `[${host}]` : host}:${port}`)
-    : await bind(server, `[::]:${port}`).catch(() => bind(server, `0.0.0.0:${port}`));
+  const bound =
+    host !== undefined
+      ? await bind(server, `${host.includes(':') ? `[${host}]` : host}:${port}`)
+      : await bind(server, `[::]:${port}`).catch(() => bind(server, `0.0.0.0:${port}`));
   return {
     port: bound,
-    close: () => new Promise<void>((resolve) => {
-      const force = setTimeout(() => {
-        server.forceShutdown();
-        resolve();
-      }, FLUSH_MS);
-      server.tryShutdown(() => {
-        clearTimeout(force);
-        resolve();
-      });
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, FLUSH_MS);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
   };
 }

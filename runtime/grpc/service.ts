@@ -1,6 +1,13 @@
 // Triton's GRPCInferenceService over the same engine, limits, metrics and statistics as the
 // REST surface: each RPC answers what its REST route answers, problems become gRPC statuses.
-import { status, type sendUnaryData, type ServerDuplexStream, type ServerUnaryCall, type StatusObject, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  status,
+  type sendUnaryData,
+  type ServerDuplexStream,
+  type ServerUnaryCall,
+  type StatusObject,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import { nowNs } from '../engine/clock.ts';
 import { checkTarget, configOptions, unavailable, type ServeContext } from '../server/context.ts';
 import { applyClassification } from '../server/classification.ts';
@@ -30,7 +37,10 @@ export function statusOf(problem: Problem): Partial<StatusObject> {
 
 type Answer<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: Problem };
 
-interface TargetRequest { readonly name: string; readonly version: string }
+interface TargetRequest {
+  readonly name: string;
+  readonly version: string;
+}
 
 const answered = <T>(value: T): Answer<T> => ({ ok: true, value });
 const refused = (problem: Problem): Answer<never> => ({ ok: false, problem });
@@ -73,7 +83,11 @@ export async function inferOnce(ctx: ServeContext, request: ModelInferRequest): 
   };
   if (!decoded.ok) return failed({ kind: 'BadRequest', message: decoded.message });
   const { outputs: requested } = decoded.value;
-  const result = await infer(ctx, decoded.value.inputs, requested?.map((output) => output.name));
+  const result = await infer(
+    ctx,
+    decoded.value.inputs,
+    requested?.map((output) => output.name),
+  );
   if (!result.ok) return failed(result.problem);
   // The engine answered, so it is ready: its labels and signature are there.
   const ready = readyState(ctx);
@@ -105,7 +119,9 @@ function streamInfer(ctx: ServeContext) {
   return (call: ServerDuplexStream<ModelInferRequest, unknown>): void => {
     let pending = 0;
     let ended = false;
-    const finishIfDone = () => { if (ended && pending === 0) call.end(); };
+    const finishIfDone = () => {
+      if (ended && pending === 0) call.end();
+    };
     call.on('data', (request: ModelInferRequest) => {
       pending++;
       void answerInfer(ctx, request).then((result) => {
@@ -114,7 +130,10 @@ function streamInfer(ctx: ServeContext) {
         finishIfDone();
       });
     });
-    call.on('end', () => { ended = true; finishIfDone(); });
+    call.on('end', () => {
+      ended = true;
+      finishIfDone();
+    });
   };
 }
 
@@ -135,7 +154,9 @@ export function inferenceService(ctx: ServeContext): UntypedServiceImplementatio
     }),
     ServerMetadata: unary(() => answered({ name: 'kubeinfer', version: '0.1.0', extensions: SERVER_EXTENSIONS })),
     ModelMetadata: unary((request: TargetRequest) => whenLoaded(ctx, request, () => modelMetadata(configOptions(ctx), signature(ctx)))),
-    ModelConfig: unary((request: TargetRequest) => whenLoaded(ctx, request, () => ({ config: modelConfig(configOptions(ctx), signature(ctx)) }))),
+    ModelConfig: unary((request: TargetRequest) =>
+      whenLoaded(ctx, request, () => ({ config: modelConfig(configOptions(ctx), signature(ctx)) })),
+    ),
     ModelStatistics: unary((request: TargetRequest) => {
       const target = request.name === '' ? undefined : checkTarget(ctx, request.name, request.version || undefined);
       return target === undefined ? answered({ model_stats: [ctx.statistics.toJson(modelName, modelVersion)] }) : refused(target);

@@ -12,9 +12,17 @@ import type { InferInputTensor, InferOutputTensor, InferParameter, ModelInferReq
 /** The typed contents field for each datatype; FP16 (like BF16) has none and travels raw only. */
 export const CONTENTS_FIELD: Readonly<Partial<Record<string, keyof TensorContents>>> = {
   BOOL: 'bool_contents',
-  INT8: 'int_contents', INT16: 'int_contents', INT32: 'int_contents', INT64: 'int64_contents',
-  UINT8: 'uint_contents', UINT16: 'uint_contents', UINT32: 'uint_contents', UINT64: 'uint64_contents',
-  FP32: 'fp32_contents', FP64: 'fp64_contents', BYTES: 'bytes_contents',
+  INT8: 'int_contents',
+  INT16: 'int_contents',
+  INT32: 'int_contents',
+  INT64: 'int64_contents',
+  UINT8: 'uint_contents',
+  UINT16: 'uint_contents',
+  UINT32: 'uint_contents',
+  UINT64: 'uint64_contents',
+  FP32: 'fp32_contents',
+  FP64: 'fp64_contents',
+  BYTES: 'bytes_contents',
 };
 
 const utf8 = new TextDecoder('utf-8');
@@ -44,9 +52,11 @@ function filledFields(contents: TensorContents | null): (keyof TensorContents)[]
 /** Decodes one input's typed contents into the datatype's storage. */
 function decodeContents(input: InferInputTensor, datatype: Datatype, expected: number, rawBytes: boolean): Parsed<TensorData> {
   const field = CONTENTS_FIELD[datatype];
-  if (field === undefined) return fail(`input '${input.name}' is ${datatype}, which has no typed contents field; send it in raw_input_contents`);
+  if (field === undefined)
+    return fail(`input '${input.name}' is ${datatype}, which has no typed contents field; send it in raw_input_contents`);
   const stray = filledFields(input.contents).find((other) => other !== field);
-  if (stray !== undefined) return fail(`input '${input.name}' is ${datatype} and carries its data in contents.${field}, not contents.${stray}`);
+  if (stray !== undefined)
+    return fail(`input '${input.name}' is ${datatype} and carries its data in contents.${field}, not contents.${stray}`);
   const values = (input.contents?.[field] ?? []) as readonly unknown[];
   if (datatype === 'INT64' || datatype === 'UINT64') {
     if (values.length !== expected) return fail(`input '${input.name}' has ${values.length} data elements but its shape needs ${expected}`);
@@ -77,9 +87,14 @@ function decodeInput(input: InferInputTensor, raw: Uint8Array | undefined, rawBy
 /** The `classification` output parameter (an int64 k), checked as REST checks it. */
 function classificationOf(name: string, parameter: InferParameter | undefined): Parsed<number | undefined> {
   if (parameter === undefined) return { ok: true, value: undefined };
-  const count = parameter.parameter_choice === 'int64_param' || parameter.parameter_choice === 'uint64_param' ? Number(parameter[parameter.parameter_choice]) : NaN;
+  const count =
+    parameter.parameter_choice === 'int64_param' || parameter.parameter_choice === 'uint64_param'
+      ? Number(parameter[parameter.parameter_choice])
+      : NaN;
   if (!(Number.isSafeInteger(count) && count > 0)) {
-    return fail(`output '${name}' parameters.classification must be a positive integer (the number of classes to return), got ${JSON.stringify(parameter[parameter.parameter_choice as keyof InferParameter] ?? null)}`);
+    return fail(
+      `output '${name}' parameters.classification must be a positive integer (the number of classes to return), got ${JSON.stringify(parameter[parameter.parameter_choice as keyof InferParameter] ?? null)}`,
+    );
   }
   return { ok: true, value: count };
 }
@@ -91,7 +106,9 @@ function classificationOf(name: string, parameter: InferParameter | undefined): 
 export function decodeInferRequest(request: ModelInferRequest, rawInputs: ReadonlySet<string>): Parsed<DecodedRequest> {
   const raw = request.raw_input_contents.length > 0;
   if (raw && request.raw_input_contents.length !== request.inputs.length) {
-    return fail(`the request has ${request.raw_input_contents.length} raw_input_contents but ${request.inputs.length} inputs; with raw_input_contents, every input's data is there, in input order`);
+    return fail(
+      `the request has ${request.raw_input_contents.length} raw_input_contents but ${request.inputs.length} inputs; with raw_input_contents, every input's data is there, in input order`,
+    );
   }
   const inputs: Tensor[] = [];
   for (const [index, input] of request.inputs.entries()) {
@@ -111,9 +128,13 @@ export function decodeInferRequest(request: ModelInferRequest, rawInputs: Readon
 function typedContents(tensor: Tensor): TensorContents {
   const field = CONTENTS_FIELD[tensor.datatype]!;
   switch (tensor.datatype) {
-    case 'INT64': case 'UINT64': return { [field]: Array.from(tensor.data as BigInt64Array, String) };
-    case 'BYTES': return { [field]: (tensor.data as readonly string[]).map((value) => Buffer.from(value, 'utf8')) };
-    default: return { [field]: plainValues(tensor.datatype, tensor.data) };
+    case 'INT64':
+    case 'UINT64':
+      return { [field]: Array.from(tensor.data as BigInt64Array, String) };
+    case 'BYTES':
+      return { [field]: (tensor.data as readonly string[]).map((value) => Buffer.from(value, 'utf8')) };
+    default:
+      return { [field]: plainValues(tensor.datatype, tensor.data) };
   }
 }
 
@@ -121,7 +142,11 @@ function typedContents(tensor: Tensor): TensorContents {
  * The outputs of a ModelInferResponse, ordered as requested. Raw (as Triton always answers)
  * unless the request itself used typed contents and every output has a typed field.
  */
-export function encodeOutputs(tensors: readonly Tensor[], requested: readonly RequestedOutput[] | undefined, raw: boolean): { outputs: InferOutputTensor[]; raw_output_contents: Uint8Array[] } {
+export function encodeOutputs(
+  tensors: readonly Tensor[],
+  requested: readonly RequestedOutput[] | undefined,
+  raw: boolean,
+): { outputs: InferOutputTensor[]; raw_output_contents: Uint8Array[] } {
   const ordered = requested === undefined ? tensors : requested.map((output) => tensors.find((tensor) => tensor.name === output.name)!);
   const asRaw = raw || ordered.some((tensor) => CONTENTS_FIELD[tensor.datatype] === undefined);
   const outputs = ordered.map((tensor): InferOutputTensor => {

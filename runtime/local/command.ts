@@ -12,9 +12,12 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--grpc-port <port>', 'gRPC port of the router (0 picks a free one)').default('8081'))
     .addOption(new Option('--host <address>', 'address the router listens on').default('127.0.0.1'))
     .option('--name <name>', 'which InferenceService to run when the file holds several')
-    .option('-v, --verbose', 'show the runtimes\' and the router\'s logs', false)
-    .option('--api-keys-file <path>', 'require an API key at the router (one key per line, # comments; re-read when it changes) and print an audit line per request')
-    .addHelpText('after', '\nfile:// model URIs: file:///abs/path.onnx, or file://./rel/path.onnx relative to the manifest\'s directory.\n')
+    .option('-v, --verbose', "show the runtimes' and the router's logs", false)
+    .option(
+      '--api-keys-file <path>',
+      'require an API key at the router (one key per line, # comments; re-read when it changes) and print an audit line per request',
+    )
+    .addHelpText('after', "\nfile:// model URIs: file:///abs/path.onnx, or file://./rel/path.onnx relative to the manifest's directory.\n")
     .action(async (flags: RunCommandFlags) => {
       const { runCommand } = await import('./main.ts');
       process.exitCode = await runCommand(flags);

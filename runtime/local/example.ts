@@ -19,7 +19,12 @@ export function exampleInferBody(inputs: readonly TensorMetadata[]): string | un
     const shape = input.shape.map((dim) => (dim < 0 ? 1 : dim));
     const count = shape.reduce((a, b) => a * b, 1);
     if (count > MAX_EXAMPLE_ELEMENTS) return undefined;
-    tensors.push({ name: input.name, shape, datatype: input.datatype, data: Array.from({ length: count }, (_, i) => exampleValue(input.datatype, i)) });
+    tensors.push({
+      name: input.name,
+      shape,
+      datatype: input.datatype,
+      data: Array.from({ length: count }, (_, i) => exampleValue(input.datatype, i)),
+    });
   }
   return JSON.stringify({ inputs: tensors });
 }
@@ -42,14 +47,20 @@ export function curlExamples(baseUrl: string, model: string, pinVersion: string,
 
 /** A grpcurl ModelInfer call (typed contents), or ModelMetadata when the inputs are too large to type. */
 export function grpcurlExample(port: number, model: string, inputs: readonly TensorMetadata[]): string {
-  const call = (method: string, request: unknown) => `grpcurl -plaintext -import-path ${PROTO_DIR} -proto grpc_service.proto -d '${JSON.stringify(request)}' 127.0.0.1:${port} inference.GRPCInferenceService/${method}`;
+  const call = (method: string, request: unknown) =>
+    `grpcurl -plaintext -import-path ${PROTO_DIR} -proto grpc_service.proto -d '${JSON.stringify(request)}' 127.0.0.1:${port} inference.GRPCInferenceService/${method}`;
   const body = exampleInferBody(inputs);
   // grpcurl wants BYTES as base64 and FP16 has no typed field: such models get the metadata call.
   const typable = inputs.every((input) => CONTENTS_FIELD[input.datatype] !== undefined && input.datatype !== 'BYTES');
   if (body === undefined || !typable) return call('ModelMetadata', { name: model });
-  const tensors = (JSON.parse(body) as { inputs: { name: string; datatype: string; shape: number[]; data: unknown[] }[] }).inputs.map((tensor) => ({
-    name: tensor.name, datatype: tensor.datatype, shape: tensor.shape, contents: { [CONTENTS_FIELD[tensor.datatype]!]: tensor.data },
-  }));
+  const tensors = (JSON.parse(body) as { inputs: { name: string; datatype: string; shape: number[]; data: unknown[] }[] }).inputs.map(
+    (tensor) => ({
+      name: tensor.name,
+      datatype: tensor.datatype,
+      shape: tensor.shape,
+      contents: { [CONTENTS_FIELD[tensor.datatype]!]: tensor.data },
+    }),
+  );
   return call('ModelInfer', { model_name: model, inputs: tensors });
 }
 

@@ -10,7 +10,13 @@ import type { LocalPlan } from './plan.ts';
 import type { RunningRuntime } from './runtimes.ts';
 
 /** Prints where everything listens and how to call it. */
-export async function printReady(out: (line: string) => void, file: string, plan: LocalPlan, router: Router, runtimes: readonly RunningRuntime[]): Promise<void> {
+export async function printReady(
+  out: (line: string) => void,
+  file: string,
+  plan: LocalPlan,
+  router: Router,
+  runtimes: readonly RunningRuntime[],
+): Promise<void> {
   out(`\nInferenceService ${plan.model} (${file}) is running:`);
   for (const runtime of runtimes) {
     const version = plan.versions.find((v) => v.name === runtime.version)!;
@@ -22,7 +28,8 @@ export async function printReady(out: (line: string) => void, file: string, plan
   const [weighted, pinned] = curlExamples(router.url, plan.model, plan.versions.at(-1)!.name, inputs);
   out('\nTry it (the response names the version that answered: "model_version" and the x-kubeinfer-version header):');
   out(`  ${weighted}`);
-  if (pinned !== undefined) out(`\nPin version ${plan.versions.at(-1)!.name} (or send the header x-kubeinfer-version: <version>):\n  ${pinned}`);
+  if (pinned !== undefined)
+    out(`\nPin version ${plan.versions.at(-1)!.name} (or send the header x-kubeinfer-version: <version>):\n  ${pinned}`);
   out(`\ngRPC (Triton's inference.GRPCInferenceService, plaintext): 127.0.0.1:${router.grpcPort}, e.g. with grpcurl:`);
   out(`  ${grpcurlExample(router.grpcPort!, plan.model, inputs)}`);
   out(`\nEdit the weights in ${file} to shift traffic live. Ctrl-C stops everything.`);
@@ -45,7 +52,9 @@ export async function watchManifest(
       if (typeof next === 'string') return out(next);
       if (JSON.stringify(next) === JSON.stringify(current)) return;
       if (!sameRuntimes(current, next)) {
-        return out(`\n${file} changed versions, models or runtime settings: restart kubeinfer run to apply them (weights and mirror apply live).`);
+        return out(
+          `\n${file} changed versions, models or runtime settings: restart kubeinfer run to apply them (weights and mirror apply live).`,
+        );
       }
       await applyPlan(next);
       current = next;
@@ -69,6 +78,9 @@ async function planFromFile(file: string, name?: string): Promise<LocalPlan | st
 
 /** `v1=90 v2=10 mirror v3 20%` */
 function describeTraffic(plan: LocalPlan): string {
-  const weights = plan.versions.filter((v) => v.name !== plan.mirror?.version).map((v) => `${v.name}=${v.weight}`).join(' ');
+  const weights = plan.versions
+    .filter((v) => v.name !== plan.mirror?.version)
+    .map((v) => `${v.name}=${v.weight}`)
+    .join(' ');
   return plan.mirror === null ? weights : `${weights} mirror ${plan.mirror.version} ${plan.mirror.percent}%`;
 }

@@ -4,7 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { loadInferenceServices, validateSources } from '../../api/index.ts';
 import type { InferenceService } from '../../api/index.ts';
 
-export type ManifestResult = { readonly ok: true; readonly service: InferenceService } | { readonly ok: false; readonly lines: readonly string[] };
+export type ManifestResult =
+  | { readonly ok: true; readonly service: InferenceService }
+  | { readonly ok: false; readonly lines: readonly string[] };
 
 /** Validates `file` as `kubeinfer validate -f file` does and picks the InferenceService to run. */
 export async function readInferenceService(file: string, name?: string): Promise<ManifestResult> {
@@ -24,5 +26,8 @@ function pick(file: string, services: readonly InferenceService[], name?: string
     return { ok: false, lines: [`${file}: no InferenceService named "${name}" (found: ${names.join(', ')})`] };
   }
   if (services.length === 1) return { ok: true, service: services[0]! };
-  return { ok: false, lines: [`${file}: ${services.length} InferenceServices (${names.join(', ')}); local mode runs one, choose it with --name`] };
+  return {
+    ok: false,
+    lines: [`${file}: ${services.length} InferenceServices (${names.join(', ')}); local mode runs one, choose it with --name`],
+  };
 }

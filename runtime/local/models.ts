@@ -23,7 +23,11 @@ interface FetchContext {
 
 async function fetchArtifact(source: ArtifactSource, destDir: string, fileName: string, context: FetchContext): Promise<string> {
   const fetched = await fetchModel({
-    uri: source.uri, destDir, fileName, baseDir: context.manifestDir, signal: context.signal,
+    uri: source.uri,
+    destDir,
+    fileName,
+    baseDir: context.manifestDir,
+    signal: context.signal,
     ...(source.sha256 === undefined ? {} : { sha256: source.sha256 }),
   });
   return fetched.modelPath;
@@ -31,22 +35,33 @@ async function fetchArtifact(source: ArtifactSource, destDir: string, fileName: 
 
 /** Fetches a version's labels and step graphs; returns the serve settings for them. */
 async function fetchArtifacts(version: LocalVersion, dir: string, context: FetchContext): Promise<Record<string, string>> {
-  const labelsPath = version.labels === undefined ? undefined : await fetchArtifact(version.labels, join(dir, 'labels'), LABELS_FILE, context);
+  const labelsPath =
+    version.labels === undefined ? undefined : await fetchArtifact(version.labels, join(dir, 'labels'), LABELS_FILE, context);
   const stepPaths = new Map<string, string>();
   for (const stage of ['preprocess', 'postprocess'] as const) {
     for (const [index, step] of (version.pipeline?.[stage] ?? []).entries()) {
-      if (step.model !== undefined) stepPaths.set(`${stage}-${index}`, await fetchArtifact(step.model, join(dir, `${stage}-${index}`), 'model.onnx', context));
+      if (step.model !== undefined)
+        stepPaths.set(`${stage}-${index}`, await fetchArtifact(step.model, join(dir, `${stage}-${index}`), 'model.onnx', context));
     }
   }
   const steps = [...(version.pipeline?.preprocess ?? []), ...(version.pipeline?.postprocess ?? [])];
   return serveEnvRecord({
     ...(labelsPath === undefined ? {} : { labelsPath }),
-    ...(steps.length === 0 ? {} : { pipeline: JSON.stringify(runtimePipeline(version.pipeline, (stage: PipelineStage, index) => stepPaths.get(`${stage}-${index}`)!)) }),
+    ...(steps.length === 0
+      ? {}
+      : {
+          pipeline: JSON.stringify(runtimePipeline(version.pipeline, (stage: PipelineStage, index) => stepPaths.get(`${stage}-${index}`)!)),
+        }),
   });
 }
 
 /** Fetches every version's model (in parallel); rejects with the first storage error. */
-export function fetchVersionModels(versions: readonly LocalVersion[], manifestDir: string, workDir: string, signal: AbortSignal): Promise<FetchedVersion[]> {
+export function fetchVersionModels(
+  versions: readonly LocalVersion[],
+  manifestDir: string,
+  workDir: string,
+  signal: AbortSignal,
+): Promise<FetchedVersion[]> {
   return Promise.all(
     versions.map(async (version) => {
       const fetched = await fetchModel({

@@ -33,7 +33,11 @@ export type PlanResult = { readonly ok: true; readonly plan: LocalPlan } | { rea
 export function planLocalRun(service: InferenceService): PlanResult {
   const model = service.metadata.name ?? '';
   const resolved = resolveVersions(service.spec);
-  const problems = resolved.flatMap((v) => (v.model.uri.startsWith('pvc://') ? [`version ${v.name}: ${v.model.uri}: pvc:// models need a cluster; in local mode use file://, http(s)://, s3:// or gs://`] : []));
+  const problems = resolved.flatMap((v) =>
+    v.model.uri.startsWith('pvc://')
+      ? [`version ${v.name}: ${v.model.uri}: pvc:// models need a cluster; in local mode use file://, http(s)://, s3:// or gs://`]
+      : [],
+  );
   if (model === '') problems.unshift('metadata.name: local mode needs a name (generateName is filled in by an API server)');
   if (problems.length > 0) return { ok: false, problems };
   return {
@@ -41,8 +45,14 @@ export function planLocalRun(service: InferenceService): PlanResult {
     plan: {
       model,
       versions: resolved.map((v) => ({
-        name: v.name, uri: v.model.uri, ...(v.model.sha256 === undefined ? {} : { sha256: v.model.sha256 }), weight: v.weight, mirrorPercent: v.mirrorPercent, env: runtimeEnv(v),
-        ...(v.model.labels === undefined ? {} : { labels: v.model.labels }), ...(v.pipeline === undefined ? {} : { pipeline: v.pipeline }),
+        name: v.name,
+        uri: v.model.uri,
+        ...(v.model.sha256 === undefined ? {} : { sha256: v.model.sha256 }),
+        weight: v.weight,
+        mirrorPercent: v.mirrorPercent,
+        env: runtimeEnv(v),
+        ...(v.model.labels === undefined ? {} : { labels: v.model.labels }),
+        ...(v.pipeline === undefined ? {} : { pipeline: v.pipeline }),
       })),
       mirror: mirrorOf(resolved) ?? null,
       ...(service.spec.rollout === undefined ? {} : { rollout: rolloutSettings(service.spec.rollout) }),
@@ -56,13 +66,22 @@ export function runtimeEnv(version: ResolvedVersion): Record<string, string> {
 }
 
 /** The router configuration for a plan, given where each version's runtime listens. */
-export function routerConfigFor(plan: Pick<LocalPlan, 'model' | 'versions' | 'mirror'>, backends: ReadonlyMap<string, { readonly url: string; readonly grpcUrl: string }>): RouterConfig {
+export function routerConfigFor(
+  plan: Pick<LocalPlan, 'model' | 'versions' | 'mirror'>,
+  backends: ReadonlyMap<string, { readonly url: string; readonly grpcUrl: string }>,
+): RouterConfig {
   // The plan's mirror, not one derived from the versions: a rollout's shadow replaces it.
-  return buildRouterConfig(plan.model, plan.versions, (version) => backends.get(version) ?? { url: '', grpcUrl: '' }, plan.mirror ?? undefined);
+  return buildRouterConfig(
+    plan.model,
+    plan.versions,
+    (version) => backends.get(version) ?? { url: '', grpcUrl: '' },
+    plan.mirror ?? undefined,
+  );
 }
 
 /** Whether an edited manifest can be applied live: same versions, same models, same settings. */
 export function sameRuntimes(a: LocalPlan, b: LocalPlan): boolean {
-  const key = (plan: LocalPlan) => JSON.stringify([plan.model, plan.versions.map((v) => [v.name, v.uri, v.sha256, v.env, v.labels, v.pipeline])]);
+  const key = (plan: LocalPlan) =>
+    JSON.stringify([plan.model, plan.versions.map((v) => [v.name, v.uri, v.sha256, v.env, v.labels, v.pipeline])]);
   return key(a) === key(b);
 }

@@ -35,14 +35,26 @@ export function startLocalRollout(options: LocalRolloutOptions): LocalRollout {
   const step = async () => {
     clearTimeout(timer);
     if (stopped) return;
-    const decision = await driveRollout({ spec: weightsOf(plan), generation, settings: plan.rollout, previous: status, effective, candidateReady: () => true, now: new Date() }, reader);
+    const decision = await driveRollout(
+      {
+        spec: weightsOf(plan),
+        generation,
+        settings: plan.rollout,
+        previous: status,
+        effective,
+        candidateReady: () => true,
+        now: new Date(),
+      },
+      reader,
+    );
     report(options.out, status, decision.status, plan);
     status = decision.status;
     effective = decision.weights;
     await options.write(withTraffic(plan, decision));
-    if (decision.nextCheckMs !== undefined && !stopped) timer = setTimeout(() => {
-      turn = turn.then(step);
-    }, decision.nextCheckMs);
+    if (decision.nextCheckMs !== undefined && !stopped)
+      timer = setTimeout(() => {
+        turn = turn.then(step);
+      }, decision.nextCheckMs);
   };
   return {
     apply(next) {
@@ -70,7 +82,14 @@ function withTraffic(plan: LocalPlan, decision: RolloutDecision): LocalPlan {
 
 /** One line per phase, step or message change: `rollout: Paused (step 2/4, traffic v1=90,v2=10): ...`. */
 function report(out: (line: string) => void, before: RolloutStatus | undefined, after: RolloutStatus | undefined, plan: LocalPlan): void {
-  if (after === undefined || (before?.phase === after.phase && before.step === after.step && before.target === after.target && before.message === after.message)) return;
-  const share = after.totalRequests === 0 ? '' : `; ${after.candidate} served ${after.candidateRequests} of ${after.totalRequests} live requests`;
-  out(`rollout: ${after.phase} (${stepLabel(after, plan.rollout?.steps.length ?? 0)}, traffic ${weightsKey(after.weights)}): ${after.message}${share}`);
+  if (
+    after === undefined ||
+    (before?.phase === after.phase && before.step === after.step && before.target === after.target && before.message === after.message)
+  )
+    return;
+  const share =
+    after.totalRequests === 0 ? '' : `; ${after.candidate} served ${after.candidateRequests} of ${after.totalRequests} live requests`;
+  out(
+    `rollout: ${after.phase} (${stepLabel(after, plan.rollout?.steps.length ?? 0)}, traffic ${weightsKey(after.weights)}): ${after.message}${share}`,
+  );
 }

@@ -82,8 +82,12 @@ export async function waitUntilReady(runtime: RunningRuntime, signal: AbortSigna
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     signal.throwIfAborted();
-    if (exit !== undefined) throw new Error(`the runtime for version ${runtime.version} stopped (${exit}) before it was ready:\n${runtime.recentOutput()}`);
-    const status = await fetch(`${runtime.url}/v2/health/ready`).then((r) => r.status, () => 0);
+    if (exit !== undefined)
+      throw new Error(`the runtime for version ${runtime.version} stopped (${exit}) before it was ready:\n${runtime.recentOutput()}`);
+    const status = await fetch(`${runtime.url}/v2/health/ready`).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (status === 200) return;
     await sleep(100);
   }

@@ -77,7 +77,15 @@ async function startAll(options: LocalRunOptions, started: Started, signal: Abor
   for (const version of plan.versions) {
     signal.throwIfAborted();
     const { modelPath, env } = models.find((m) => m.version === version.name)!;
-    started.runtimes.push(await startRuntime({ model: plan.model, version: version.name, modelPath, env: { ...version.env, ...env }, ...(echo ? { echo } : {}) }));
+    started.runtimes.push(
+      await startRuntime({
+        model: plan.model,
+        version: version.name,
+        modelPath,
+        env: { ...version.env, ...env },
+        ...(echo ? { echo } : {}),
+      }),
+    );
   }
   out(`starting ${plan.versions.length} runtime${plan.versions.length === 1 ? '' : 's'} (kubeinfer serve)...`);
   await Promise.all(started.runtimes.map((runtime) => waitUntilReady(runtime, signal)));
@@ -86,12 +94,23 @@ async function startAll(options: LocalRunOptions, started: Started, signal: Abor
   const configPath = join(started.workDir, ROUTER_CONFIG_KEY);
   await writeAtomically(configPath, formatRouterConfig(routerConfigFor(plan, urls)));
   const access = await accessOptions(options.apiKeysFile, out);
-  started.router = await startRouter({ host: options.host, port: options.port, grpcPort: options.grpcPort, ...access, ...(options.verbose ? { log: (e) => out(`[router] ${JSON.stringify(e)}`) } : {}) }).catch((error: NodeJS.ErrnoException) => {
-    throw new Error(error.code === 'EADDRINUSE' ? `port ${options.port} or ${options.grpcPort} is in use; choose others with --port and --grpc-port` : error.message);
+  started.router = await startRouter({
+    host: options.host,
+    port: options.port,
+    grpcPort: options.grpcPort,
+    ...access,
+    ...(options.verbose ? { log: (e) => out(`[router] ${JSON.stringify(e)}`) } : {}),
+  }).catch((error: NodeJS.ErrnoException) => {
+    throw new Error(
+      error.code === 'EADDRINUSE'
+        ? `port ${options.port} or ${options.grpcPort} is in use; choose others with --port and --grpc-port`
+        : error.message,
+    );
   });
   started.watches.push(await watchConfigFile(configPath, started.router));
   await printReady(out, options.file, plan, started.router, started.runtimes);
-  if (options.apiKeysFile !== undefined) out(`Requests need a key from ${options.apiKeysFile}: add -H 'authorization: Bearer <key>' (or x-api-key: <key>).`);
+  if (options.apiKeysFile !== undefined)
+    out(`Requests need a key from ${options.apiKeysFile}: add -H 'authorization: Bearer <key>' (or x-api-key: <key>).`);
   const write = (next: LocalPlan) => writeAtomically(configPath, formatRouterConfig(routerConfigFor(next, urls)));
   started.rollout = startLocalRollout({ plan, routerUrl: started.router.url, write, out });
   const rollout = started.rollout;
@@ -99,7 +118,10 @@ async function startAll(options: LocalRunOptions, started: Started, signal: Abor
 }
 
 /** The router's guard and audit for `--api-keys-file`; nothing without it. */
-async function accessOptions(apiKeysFile: string | undefined, out: (line: string) => void): Promise<Pick<RouterOptions, 'guard' | 'audit'>> {
+async function accessOptions(
+  apiKeysFile: string | undefined,
+  out: (line: string) => void,
+): Promise<Pick<RouterOptions, 'guard' | 'audit'>> {
   if (apiKeysFile === undefined) return {};
   const keys = await loadApiKeys(apiKeysFile).catch((error: Error) => {
     throw new Error(`cannot read --api-keys-file: ${error.message}`);
@@ -109,7 +131,9 @@ async function accessOptions(apiKeysFile: string | undefined, out: (line: string
 
 function reportExit(runtime: RunningRuntime, how: string, started: Started, out: (line: string) => void): void {
   if (started.router === undefined || !started.runtimes.includes(runtime)) return;
-  out(`\nthe runtime of version ${runtime.version} stopped (${how}); requests routed to it now get 503. Its last output:\n${runtime.recentOutput()}`);
+  out(
+    `\nthe runtime of version ${runtime.version} stopped (${how}); requests routed to it now get 503. Its last output:\n${runtime.recentOutput()}`,
+  );
 }
 
 async function stopAll(started: Started): Promise<void> {

@@ -34,7 +34,8 @@ export function compareAnswers(live: Buffer, candidate: Buffer, tolerance: Toler
   const actual = tensorsOf(candidate);
   if (actual === undefined) return { match: false, maxAbsDifference: 0, reason: 'the mirrored answer is not a JSON inference answer' };
   let maxAbsDifference = 0;
-  if (actual.length !== expected.length) return { match: false, maxAbsDifference, reason: `${actual.length} outputs instead of ${expected.length}` };
+  if (actual.length !== expected.length)
+    return { match: false, maxAbsDifference, reason: `${actual.length} outputs instead of ${expected.length}` };
   for (const want of expected) {
     const got = actual.find((tensor) => tensor.name === want.name);
     if (got === undefined) return { match: false, maxAbsDifference, reason: `output "${want.name}" is missing` };
@@ -47,9 +48,12 @@ export function compareAnswers(live: Buffer, candidate: Buffer, tolerance: Toler
 
 function compareTensor(want: Tensor, got: Tensor, tolerance: ToleranceSettings): AnswerComparison {
   const where = `output "${want.name}"`;
-  if (got.datatype !== want.datatype) return { match: false, maxAbsDifference: 0, reason: `${where}: datatype ${got.datatype} instead of ${want.datatype}` };
-  if (got.shape.join(',') !== want.shape.join(',')) return { match: false, maxAbsDifference: 0, reason: `${where}: shape [${got.shape}] instead of [${want.shape}]` };
-  if (got.data.length !== want.data.length) return { match: false, maxAbsDifference: 0, reason: `${where}: ${got.data.length} values instead of ${want.data.length}` };
+  if (got.datatype !== want.datatype)
+    return { match: false, maxAbsDifference: 0, reason: `${where}: datatype ${got.datatype} instead of ${want.datatype}` };
+  if (got.shape.join(',') !== want.shape.join(','))
+    return { match: false, maxAbsDifference: 0, reason: `${where}: shape [${got.shape}] instead of [${want.shape}]` };
+  if (got.data.length !== want.data.length)
+    return { match: false, maxAbsDifference: 0, reason: `${where}: ${got.data.length} values instead of ${want.data.length}` };
   let maxAbsDifference = 0;
   let outside = -1;
   for (let i = 0; i < want.data.length; i += 1) {
@@ -60,7 +64,12 @@ function compareTensor(want: Tensor, got: Tensor, tolerance: ToleranceSettings):
       if (outside < 0 && !(difference <= tolerance.absolute + tolerance.relative * Math.abs(a))) outside = i;
     } else if (a !== b && outside < 0) outside = i;
   }
-  if (outside >= 0) return { match: false, maxAbsDifference, reason: `${where}: value ${outside} is ${String(got.data[outside])} instead of ${String(want.data[outside])}` };
+  if (outside >= 0)
+    return {
+      match: false,
+      maxAbsDifference,
+      reason: `${where}: value ${outside} is ${String(got.data[outside])} instead of ${String(want.data[outside])}`,
+    };
   if (isOneRowClassification(want) && argmax(want.data) !== argmax(got.data)) {
     return { match: false, maxAbsDifference, reason: `${where}: top-1 class ${argmax(got.data)} instead of ${argmax(want.data)}` };
   }
@@ -68,7 +77,12 @@ function compareTensor(want: Tensor, got: Tensor, tolerance: ToleranceSettings):
 }
 
 function isOneRowClassification(tensor: Tensor): boolean {
-  return tensor.shape.length === 2 && tensor.shape[0] === 1 && (tensor.shape[1] ?? 0) > 1 && tensor.data.every((value) => typeof value === 'number');
+  return (
+    tensor.shape.length === 2 &&
+    tensor.shape[0] === 1 &&
+    (tensor.shape[1] ?? 0) > 1 &&
+    tensor.data.every((value) => typeof value === 'number')
+  );
 }
 
 function argmax(values: readonly unknown[]): number {
@@ -95,7 +109,14 @@ function tensorsOf(body: Buffer): Tensor[] | undefined {
 
 function isTensor(value: unknown): value is Tensor {
   const t = value as Partial<Tensor> | null;
-  return typeof t === 'object' && t !== null && typeof t.name === 'string' && typeof t.datatype === 'string' && Array.isArray(t.shape) && Array.isArray(t.data);
+  return (
+    typeof t === 'object' &&
+    t !== null &&
+    typeof t.name === 'string' &&
+    typeof t.datatype === 'string' &&
+    Array.isArray(t.shape) &&
+    Array.isArray(t.data)
+  );
 }
 
 function predictionTensor(predictions: readonly unknown[]): Tensor {

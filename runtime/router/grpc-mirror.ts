@@ -14,7 +14,16 @@ export interface GrpcMirror {
 }
 
 /** Sends a copy of a unary call (its buffered request) to the mirror target. */
-export function copyToMirror(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, path: string, request: Buffer, ended: boolean, target: ProxyTarget, mirror: GrpcMirror, sessions: BackendSessions): void {
+export function copyToMirror(
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  path: string,
+  request: Buffer,
+  ended: boolean,
+  target: ProxyTarget,
+  mirror: GrpcMirror,
+  sessions: BackendSessions,
+): void {
   const { backend, metrics } = target;
   if (backend.grpcUrl === undefined) return;
   if (mirror.inFlight >= mirror.maxInFlight) return metrics.mirrorFailed('overloaded');
@@ -22,7 +31,13 @@ export function copyToMirror(stream: ServerHttp2Stream, headers: IncomingHttpHea
   if (!ended && stream.destroyed) return metrics.mirrorFailed('client_aborted');
   mirror.inFlight++;
   const started = performance.now();
-  const copyHeaders: Record<string, string | string[]> = { ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', [MIRROR_HEADER]: 'true' };
+  const copyHeaders: Record<string, string | string[]> = {
+    ':method': 'POST',
+    ':path': path,
+    'content-type': 'application/grpc',
+    te: 'trailers',
+    [MIRROR_HEADER]: 'true',
+  };
   const timeout = headers['grpc-timeout'];
   if (typeof timeout === 'string') copyHeaders['grpc-timeout'] = timeout;
   let finished = false;
@@ -35,8 +50,12 @@ export function copyToMirror(stream: ServerHttp2Stream, headers: IncomingHttpHea
   };
   const copy = sessions.get(backend.grpcUrl).request(copyHeaders);
   let code: string | undefined;
-  copy.on('response', (answer) => { code = answer['grpc-status'] as string | undefined; });
-  copy.on('trailers', (trailers) => { code = trailers['grpc-status'] as string | undefined; });
+  copy.on('response', (answer) => {
+    code = answer['grpc-status'] as string | undefined;
+  });
+  copy.on('trailers', (trailers) => {
+    code = trailers['grpc-status'] as string | undefined;
+  });
   copy.on('end', () => finish(`grpc-${code ?? 'none'}`, false));
   copy.on('error', () => finish(undefined, true));
   copy.resume();

@@ -3,7 +3,17 @@
 // model-scoped request's model name and version), read without decoding any tensor; the
 // rest of the call streams through unchanged, frames and trailers included. A stream is
 // routed as a whole. Health checks are answered here.
-import { connect, constants, createServer, type ClientHttp2Session, type ClientHttp2Stream, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import {
+  connect,
+  constants,
+  createServer,
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type Http2Server,
+  type IncomingHttpHeaders,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { status } from '@grpc/grpc-js';
 import { copyToMirror, type GrpcMirror } from './grpc-mirror.ts';
@@ -46,7 +56,9 @@ export class BackendSessions {
     if (open !== undefined && !open.closed && !open.destroyed) return open;
     const session = connect(url);
     session.on('error', () => this.#sessions.delete(url));
-    session.on('close', () => { if (this.#sessions.get(url) === session) this.#sessions.delete(url); });
+    session.on('close', () => {
+      if (this.#sessions.get(url) === session) this.#sessions.delete(url);
+    });
     session.on('goaway', () => this.#sessions.delete(url));
     this.#sessions.set(url, session);
     return session;
@@ -71,7 +83,8 @@ function answerStatus(stream: ServerHttp2Stream, code: number, message: string):
 
 /** grpc.health.v1 Check for the router itself: SERVING once configured and not shutting down. */
 function answerHealth(stream: ServerHttp2Stream, state: GrpcRouterState, service: string): void {
-  if (service !== '' && service !== 'inference.GRPCInferenceService') return answerStatus(stream, status.NOT_FOUND, `unknown service '${service}'`);
+  if (service !== '' && service !== 'inference.GRPCInferenceService')
+    return answerStatus(stream, status.NOT_FOUND, `unknown service '${service}'`);
   const serving = state.table() !== undefined && !state.closing();
   if (!open(stream)) return;
   stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
@@ -137,19 +150,31 @@ function relayAnswer(upstream: ClientHttp2Stream, stream: ServerHttp2Stream, ver
     stream.respond(out, { waitForTrailers: true });
     upstream.pipe(stream);
   });
-  upstream.on('trailers', (received) => { trailers = received; });
+  upstream.on('trailers', (received) => {
+    trailers = received;
+  });
   stream.on('wantTrailers', () => {
     if (!open(stream)) return;
     const code = trailers?.['grpc-status'] === undefined ? status.INTERNAL : Number(trailers['grpc-status']);
-    stream.sendTrailers(trailers === undefined ? { 'grpc-status': String(code), 'grpc-message': 'the backend ended without a status' } : endToEnd(trailers));
+    stream.sendTrailers(
+      trailers === undefined ? { 'grpc-status': String(code), 'grpc-message': 'the backend ended without a status' } : endToEnd(trailers),
+    );
     record(code);
   });
 }
 
 /** Streams one call to `target` and its answer back, recording the gRPC status per version. */
-function forward(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, call: { buffered: Buffer; ended: boolean; method: string; path: string }, target: ProxyTarget, sessions: BackendSessions, state: GrpcRouterState): void {
+function forward(
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  call: { buffered: Buffer; ended: boolean; method: string; path: string },
+  target: ProxyTarget,
+  sessions: BackendSessions,
+  state: GrpcRouterState,
+): void {
   const { backend, metrics } = target;
-  if (backend.grpcUrl === undefined) return answerStatus(stream, status.UNAVAILABLE, `version "${backend.version}" has no gRPC endpoint in the router configuration`);
+  if (backend.grpcUrl === undefined)
+    return answerStatus(stream, status.UNAVAILABLE, `version "${backend.version}" has no gRPC endpoint in the router configuration`);
   const record = countCall(target, call.method, state);
   const upstream = sessions.get(backend.grpcUrl).request({ ...endToEnd(headers), ':method': 'POST', ':path': call.path });
   relayAnswer(upstream, stream, backend.version, record);
@@ -182,7 +207,13 @@ function headerValue(headers: IncomingHttpHeaders, name: string): string | undef
 }
 
 /** Routes one inference-service call: pins, weighted pick, mirror, then forward. */
-function routeCall(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, path: string, sessions: BackendSessions, state: GrpcRouterState): void {
+function routeCall(
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+  path: string,
+  sessions: BackendSessions,
+  state: GrpcRouterState,
+): void {
   const table = state.table();
   if (table === undefined) return answerStatus(stream, status.UNAVAILABLE, 'the router has no configuration yet');
   const method = path.slice(INFERENCE_PREFIX.length);
@@ -192,7 +223,13 @@ function routeCall(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, path
     if (route.kind === 'reject') return answerStatus(stream, rejection(route), route.message);
     const chosen = table.targets.get(route.version)!;
     const shadow = table.mirror;
-    if (method === 'ModelInfer' && !route.pinned && shadow !== undefined && shadow.target.backend.version !== route.version && shadow.gate.take()) {
+    if (
+      method === 'ModelInfer' &&
+      !route.pinned &&
+      shadow !== undefined &&
+      shadow.target.backend.version !== route.version &&
+      shadow.gate.take()
+    ) {
       copyToMirror(stream, headers, path, buffered, ended, shadow.target, state.mirror, sessions);
     }
     forward(stream, headers, { buffered, ended, method, path }, chosen, sessions, state);
@@ -219,11 +256,17 @@ export async function startGrpcRouter(host: string, port: number, state: GrpcRou
     stream.on('error', () => stream.destroy());
     const path = headerValue(headers, ':path') ?? '';
     if (path === HEALTH_CHECK) {
-      readFirst(stream, (_buffered, message) => answerHealth(stream, state, message === undefined ? '' : leadingFields(message)?.first ?? ''));
+      readFirst(stream, (_buffered, message) =>
+        answerHealth(stream, state, message === undefined ? '' : (leadingFields(message)?.first ?? '')),
+      );
     } else if (path.startsWith(INFERENCE_PREFIX)) {
       routeCall(stream, headers, path, sessions, state);
     } else {
-      answerStatus(stream, status.UNIMPLEMENTED, `unknown method ${path}: the router serves inference.GRPCInferenceService and grpc.health.v1.Health`);
+      answerStatus(
+        stream,
+        status.UNIMPLEMENTED,
+        `unknown method ${path}: the router serves inference.GRPCInferenceService and grpc.health.v1.Health`,
+      );
     }
   });
   await new Promise<void>((resolve, reject) => {

@@ -42,13 +42,25 @@ export async function runRouteCommand(flags: RouteCommandFlags): Promise<number>
   if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`--port must be an integer from 0 to 65535, got "${flags.port}"`);
   const limits = parseRouterLimits(flags);
   if (typeof limits === 'string') return fail(limits);
-  if ((flags.configFile === undefined) === (flags.configmap === undefined)) return fail('give exactly one of --config-file <path> or --configmap <namespace/name>');
+  if ((flags.configFile === undefined) === (flags.configmap === undefined))
+    return fail('give exactly one of --config-file <path> or --configmap <namespace/name>');
   const guard = await openGuard(flags);
   if (typeof guard === 'string') return fail(guard);
   const audit = flags.audit === true || guard !== undefined ? logJson : undefined;
   const grpcPort = Number(flags.grpcPort);
-  if (!Number.isInteger(grpcPort) || grpcPort < 0 || grpcPort > 65535) return fail(`--grpc-port must be an integer from 0 to 65535, got "${flags.grpcPort}"`);
-  const router = await startRouter({ ...limits, host: flags.host, port, ...(grpcPort === 0 ? {} : { grpcPort }), processMetrics: true, log: logJson, guard, protectMetrics: flags.protectMetrics, audit }).catch(
+  if (!Number.isInteger(grpcPort) || grpcPort < 0 || grpcPort > 65535)
+    return fail(`--grpc-port must be an integer from 0 to 65535, got "${flags.grpcPort}"`);
+  const router = await startRouter({
+    ...limits,
+    host: flags.host,
+    port,
+    ...(grpcPort === 0 ? {} : { grpcPort }),
+    processMetrics: true,
+    log: logJson,
+    guard,
+    protectMetrics: flags.protectMetrics,
+    audit,
+  }).catch(
     (error: NodeJS.ErrnoException) => `cannot listen on ${flags.host}:${port} (gRPC ${flags.grpcPort}): ${error.code ?? error.message}`,
   );
   if (typeof router === 'string') return fail(router);
@@ -57,7 +69,14 @@ export async function runRouteCommand(flags: RouteCommandFlags): Promise<number>
     await router.close(0);
     return fail(source);
   }
-  logJson({ level: 'info', msg: 'router listening', url: router.url, grpcPort: router.grpcPort, source: flags.configFile ?? `configmap ${flags.configmap}`, auth: guard?.mode ?? 'none' });
+  logJson({
+    level: 'info',
+    msg: 'router listening',
+    url: router.url,
+    grpcPort: router.grpcPort,
+    source: flags.configFile ?? `configmap ${flags.configmap}`,
+    auth: guard?.mode ?? 'none',
+  });
   const signal = await stopSignal;
   logJson({ level: 'info', msg: 'stopping: not ready, then finishing requests in flight', signal, delayMs: limits.shutdownDelayMs });
   await router.close(SHUTDOWN_GRACE_MS, limits.shutdownDelayMs);
@@ -67,7 +86,8 @@ export async function runRouteCommand(flags: RouteCommandFlags): Promise<number>
 
 /** The access guard the flags ask for: API keys, Kubernetes reviews, or none. */
 async function openGuard(flags: RouteCommandFlags): Promise<AccessGuard | undefined | string> {
-  if (flags.apiKeysFile !== undefined && flags.authKubernetes !== undefined) return 'give at most one of --api-keys-file and --auth-kubernetes';
+  if (flags.apiKeysFile !== undefined && flags.authKubernetes !== undefined)
+    return 'give at most one of --api-keys-file and --auth-kubernetes';
   if (flags.apiKeysFile !== undefined) {
     const { loadApiKeys } = await import('../auth/api-keys.ts');
     const keys = await loadApiKeys(flags.apiKeysFile).catch((error: Error) => `cannot read API keys: ${error.message}`);
@@ -75,7 +95,8 @@ async function openGuard(flags: RouteCommandFlags): Promise<AccessGuard | undefi
   }
   if (flags.authKubernetes === undefined) return undefined;
   const [namespace, name, ...rest] = flags.authKubernetes.split('/');
-  if (!namespace || !name || rest.length > 0) return `--auth-kubernetes must be <namespace>/<inferenceservice>, got "${flags.authKubernetes}"`;
+  if (!namespace || !name || rest.length > 0)
+    return `--auth-kubernetes must be <namespace>/<inferenceservice>, got "${flags.authKubernetes}"`;
   const ttlMs = Number(flags.authCacheTtlMs);
   if (!Number.isInteger(ttlMs) || ttlMs < 0) return `--auth-cache-ttl-ms must be a non-negative integer, got "${flags.authCacheTtlMs}"`;
   const { loadKubeConfig } = await import('../../kube/kubeconfig.ts');

@@ -72,20 +72,92 @@ function defineMetrics(registry: Registry) {
   const registers = [registry];
   const mv = ['model', 'version'] as const;
   return {
-    requests: new Counter({ name: 'kubeinfer_router_requests_total', help: 'Requests proxied to a version, by response status code.', labelNames: [...mv, 'code'], registers }),
-    grpc: new Counter({ name: 'kubeinfer_router_grpc_requests_total', help: 'gRPC calls proxied to a version, by method and gRPC status code.', labelNames: [...mv, 'method', 'code'], registers }),
-    duration: new Histogram({ name: 'kubeinfer_router_request_duration_seconds', help: 'Time from request arrival to the end of the response, per version.', labelNames: mv, buckets: LATENCY_BUCKETS, registers }),
-    errors: new Counter({ name: 'kubeinfer_router_backend_errors_total', help: 'Requests the version failed to answer (unavailable, reset, timeout).', labelNames: [...mv, 'reason'], registers }),
-    inFlight: new Gauge({ name: 'kubeinfer_router_in_flight_requests', help: 'Requests being proxied to a version now.', labelNames: mv, registers }),
-    mirrors: new Counter({ name: 'kubeinfer_router_mirror_requests_total', help: 'Mirrored (shadow) requests answered by the mirror version, by status code.', labelNames: [...mv, 'code'], registers }),
-    mirrorErrors: new Counter({ name: 'kubeinfer_router_mirror_errors_total', help: 'Mirrored requests that failed or were not sent (overloaded, over_budget, too_large, client_aborted, or a backend failure such as timeout).', labelNames: [...mv, 'reason'], registers }),
-    mirrorDuration: new Histogram({ name: 'kubeinfer_router_mirror_duration_seconds', help: 'Latency of mirrored requests.', labelNames: mv, buckets: LATENCY_BUCKETS, registers }),
-    rejected: new Counter({ name: 'kubeinfer_router_rejected_requests_total', help: 'Requests the router answered itself (unknown model, version or path).', labelNames: ['model', 'code'], registers }),
-    weight: new Gauge({ name: 'kubeinfer_router_version_weight', help: 'Configured percent of weighted traffic per version.', labelNames: mv, registers }),
-    mirrorPercent: new Gauge({ name: 'kubeinfer_router_mirror_percent', help: 'Configured percent of weighted inference requests mirrored.', labelNames: mv, registers }),
-    shadowComparisons: new Counter({ name: 'kubeinfer_router_shadow_comparisons_total', help: 'Mirrored answers compared with the live answer to the same request, by result (match, mismatch, error, skipped).', labelNames: [...mv, 'result'], registers }),
-    shadowMaxDifference: new Gauge({ name: 'kubeinfer_router_shadow_max_abs_difference', help: 'Largest absolute difference seen between a mirrored output value and the live one.', labelNames: mv, registers }),
-    updates: new Counter({ name: 'kubeinfer_router_config_updates_total', help: 'Configuration changes applied or rejected as invalid.', labelNames: ['result'], registers }),
+    requests: new Counter({
+      name: 'kubeinfer_router_requests_total',
+      help: 'Requests proxied to a version, by response status code.',
+      labelNames: [...mv, 'code'],
+      registers,
+    }),
+    grpc: new Counter({
+      name: 'kubeinfer_router_grpc_requests_total',
+      help: 'gRPC calls proxied to a version, by method and gRPC status code.',
+      labelNames: [...mv, 'method', 'code'],
+      registers,
+    }),
+    duration: new Histogram({
+      name: 'kubeinfer_router_request_duration_seconds',
+      help: 'Time from request arrival to the end of the response, per version.',
+      labelNames: mv,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    errors: new Counter({
+      name: 'kubeinfer_router_backend_errors_total',
+      help: 'Requests the version failed to answer (unavailable, reset, timeout).',
+      labelNames: [...mv, 'reason'],
+      registers,
+    }),
+    inFlight: new Gauge({
+      name: 'kubeinfer_router_in_flight_requests',
+      help: 'Requests being proxied to a version now.',
+      labelNames: mv,
+      registers,
+    }),
+    mirrors: new Counter({
+      name: 'kubeinfer_router_mirror_requests_total',
+      help: 'Mirrored (shadow) requests answered by the mirror version, by status code.',
+      labelNames: [...mv, 'code'],
+      registers,
+    }),
+    mirrorErrors: new Counter({
+      name: 'kubeinfer_router_mirror_errors_total',
+      help: 'Mirrored requests that failed or were not sent (overloaded, over_budget, too_large, client_aborted, or a backend failure such as timeout).',
+      labelNames: [...mv, 'reason'],
+      registers,
+    }),
+    mirrorDuration: new Histogram({
+      name: 'kubeinfer_router_mirror_duration_seconds',
+      help: 'Latency of mirrored requests.',
+      labelNames: mv,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    rejected: new Counter({
+      name: 'kubeinfer_router_rejected_requests_total',
+      help: 'Requests the router answered itself (unknown model, version or path).',
+      labelNames: ['model', 'code'],
+      registers,
+    }),
+    weight: new Gauge({
+      name: 'kubeinfer_router_version_weight',
+      help: 'Configured percent of weighted traffic per version.',
+      labelNames: mv,
+      registers,
+    }),
+    mirrorPercent: new Gauge({
+      name: 'kubeinfer_router_mirror_percent',
+      help: 'Configured percent of weighted inference requests mirrored.',
+      labelNames: mv,
+      registers,
+    }),
+    shadowComparisons: new Counter({
+      name: 'kubeinfer_router_shadow_comparisons_total',
+      help: 'Mirrored answers compared with the live answer to the same request, by result (match, mismatch, error, skipped).',
+      labelNames: [...mv, 'result'],
+      registers,
+    }),
+    shadowMaxDifference: new Gauge({
+      name: 'kubeinfer_router_shadow_max_abs_difference',
+      help: 'Largest absolute difference seen between a mirrored output value and the live one.',
+      labelNames: mv,
+      registers,
+    }),
+    updates: new Counter({
+      name: 'kubeinfer_router_config_updates_total',
+      help: 'Configuration changes applied or rejected as invalid.',
+      labelNames: ['result'],
+      registers,
+    }),
   };
 }
 

@@ -56,10 +56,18 @@ export function createMirror(settings: MirrorSettings): Mirror {
           inFlight--;
           return skip(body);
         }
-        send(req, body, backend, metrics, settings, () => {
-          inFlight--;
-          held.bytes -= body.length;
-        }, answered);
+        send(
+          req,
+          body,
+          backend,
+          metrics,
+          settings,
+          () => {
+            inFlight--;
+            held.bytes -= body.length;
+          },
+          answered,
+        );
       });
     },
   };
@@ -92,7 +100,15 @@ function collectBody(req: IncomingMessage, held: Held, maxBytes: number, then: (
   req.once('close', () => settle('client_aborted'));
 }
 
-function send(req: IncomingMessage, body: Buffer, backend: Backend, metrics: VersionMetrics, settings: MirrorSettings, done: () => void, answered?: AnswerSink): void {
+function send(
+  req: IncomingMessage,
+  body: Buffer,
+  backend: Backend,
+  metrics: VersionMetrics,
+  settings: MirrorSettings,
+  done: () => void,
+  answered?: AnswerSink,
+): void {
   const started = performance.now();
   // A shadow version is not where the caller meant its credentials to go.
   const headers = forwardedRequestHeaders(req, backend, true);
@@ -110,7 +126,14 @@ function send(req: IncomingMessage, body: Buffer, backend: Backend, metrics: Ver
       answered?.(undefined, undefined);
     } else metrics.mirrored(code, (performance.now() - started) / 1000);
   };
-  const copy = request({ agent: settings.agent, hostname: backend.hostname, port: backend.port, method: req.method, path: req.url, headers });
+  const copy = request({
+    agent: settings.agent,
+    hostname: backend.hostname,
+    port: backend.port,
+    method: req.method,
+    path: req.url,
+    headers,
+  });
   // A deadline, not an idle timeout: a mirror that never reads the body is idle for no socket timer.
   const deadline = setTimeout(() => copy.destroy(timeoutError(settings.timeoutMs)), settings.timeoutMs);
   deadline.unref();

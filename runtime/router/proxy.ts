@@ -44,7 +44,15 @@ export interface Exchange {
 }
 
 /** Proxies `req` to `target` and answers `res` (plus `extraHeaders`); records metrics; calls `done` once at the end, and `answered` (a mirrored request's live answer) once it is complete. */
-export function proxyRequest(req: IncomingMessage, res: ServerResponse, target: ProxyTarget, settings: ProxySettings, done: (exchange: Exchange) => void, answered?: AnswerSink, extraHeaders?: OutgoingHttpHeaders): void {
+export function proxyRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: ProxyTarget,
+  settings: ProxySettings,
+  done: (exchange: Exchange) => void,
+  answered?: AnswerSink,
+  extraHeaders?: OutgoingHttpHeaders,
+): void {
   const { backend, metrics } = target;
   const started = performance.now();
   let failure: BackendFailure | undefined;
@@ -112,7 +120,8 @@ export function forwardedRequestHeaders(req: IncomingMessage, backend: Backend, 
   headers.host = backend.host;
   if (incoming.host !== undefined) headers['x-forwarded-host'] = incoming.host;
   const client = req.socket.remoteAddress;
-  if (client !== undefined) headers['x-forwarded-for'] = incoming['x-forwarded-for'] === undefined ? client : `${incoming['x-forwarded-for']}, ${client}`;
+  if (client !== undefined)
+    headers['x-forwarded-for'] = incoming['x-forwarded-for'] === undefined ? client : `${incoming['x-forwarded-for']}, ${client}`;
   return headers;
 }
 
@@ -159,7 +168,11 @@ export function describeFailure(failure: BackendFailure, target: ProxyTarget, er
 
 function sendFailure(res: ServerResponse, failure: BackendFailure, target: ProxyTarget, error: NodeJS.ErrnoException): void {
   const body = JSON.stringify({ error: describeFailure(failure, target, error) });
-  const headers: OutgoingHttpHeaders = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), [VERSION_HEADER]: target.backend.version };
+  const headers: OutgoingHttpHeaders = {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    [VERSION_HEADER]: target.backend.version,
+  };
   if (failure === 'unavailable') headers['retry-after'] = '1';
   res.writeHead(FAILURE_STATUS[failure], headers).end(body);
 }

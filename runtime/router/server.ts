@@ -75,30 +75,39 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
   const state: RouterState = { table: undefined, closing: false, active: 0, drained: undefined };
   const metrics = createRouterMetrics(options.processMetrics ?? false);
   const agent = new Agent({ keepAlive: true, scheduling: 'lifo' });
-  const server = createServer({
-    keepAliveTimeout: limits.keepAliveTimeoutMs,
-    headersTimeout: limits.headersTimeoutMs,
-    requestTimeout: limits.requestTimeoutMs,
-    // Node checks those timeouts this often (30 s by default, too coarse for a 10 s headers limit).
-    connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
-  }, createHandler(state, metrics, agent, limits, options.maxComparedBytes ?? 1024 * 1024, options));
+  const server = createServer(
+    {
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // Node checks those timeouts this often (30 s by default, too coarse for a 10 s headers limit).
+      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    },
+    createHandler(state, metrics, agent, limits, options.maxComparedBytes ?? 1024 * 1024, options),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8080, options.host ?? '0.0.0.0', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   // The access guard checks HTTP only: with one, gRPC stays closed rather than open to anyone.
-  if (options.guard !== undefined && options.grpcPort !== undefined) log({ level: 'warn', msg: 'gRPC is off: authentication covers the HTTP port only', grpcPort: options.grpcPort });
-  const grpc = options.grpcPort === undefined || options.guard !== undefined ? undefined : await startGrpcRouter(options.host ?? '0.0.0.0', options.grpcPort, {
-    table: () => state.table,
-    closing: () => state.closing,
-    begin: () => { state.active++; },
-    end: () => {
-      state.active--;
-      if (state.active === 0) state.drained?.();
-    },
-    mirror: { inFlight: 0, maxInFlight: limits.mirrorMaxInFlight, maxBodyBytes: limits.mirrorMaxBufferedBytes },
-  });
+  if (options.guard !== undefined && options.grpcPort !== undefined)
+    log({ level: 'warn', msg: 'gRPC is off: authentication covers the HTTP port only', grpcPort: options.grpcPort });
+  const grpc =
+    options.grpcPort === undefined || options.guard !== undefined
+      ? undefined
+      : await startGrpcRouter(options.host ?? '0.0.0.0', options.grpcPort, {
+          table: () => state.table,
+          closing: () => state.closing,
+          begin: () => {
+            state.active++;
+          },
+          end: () => {
+            state.active--;
+            if (state.active === 0) state.drained?.();
+          },
+          mirror: { inFlight: 0, maxInFlight: limits.mirrorMaxInFlight, maxBodyBytes: limits.mirrorMaxBufferedBytes },
+        });
   const shownHost = options.host === undefined || options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
   return {
     url: `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`,
@@ -133,13 +142,37 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
 }
 
 /** The request handler: own endpoints, then route, access check, mirror and proxy. */
-function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent, limits: RouterLimits, maxComparedBytes: number, access: Pick<RouterOptions, 'guard' | 'protectMetrics' | 'audit'>): (req: IncomingMessage, res: ServerResponse) => void {
-  const proxy: ProxySettings = { agent, timeoutMs: limits.backendTimeoutMs, deadlineMs: limits.requestDeadlineMs, maxComparedBytes, withoutCredentials: access.guard !== undefined };
-  const mirror = createMirror({ agent, timeoutMs: limits.mirrorTimeoutMs, maxInFlight: limits.mirrorMaxInFlight, maxBufferedBytes: limits.mirrorMaxBufferedBytes, maxComparedBytes });
+function createHandler(
+  state: RouterState,
+  metrics: RouterMetrics,
+  agent: Agent,
+  limits: RouterLimits,
+  maxComparedBytes: number,
+  access: Pick<RouterOptions, 'guard' | 'protectMetrics' | 'audit'>,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const proxy: ProxySettings = {
+    agent,
+    timeoutMs: limits.backendTimeoutMs,
+    deadlineMs: limits.requestDeadlineMs,
+    maxComparedBytes,
+    withoutCredentials: access.guard !== undefined,
+  };
+  const mirror = createMirror({
+    agent,
+    timeoutMs: limits.mirrorTimeoutMs,
+    maxInFlight: limits.mirrorMaxInFlight,
+    maxBufferedBytes: limits.mirrorMaxBufferedBytes,
+    maxComparedBytes,
+  });
   const forward: Forward = (req, res, table, route, caller) => {
     const shadow = table.mirror;
     let answered: AnswerSink | undefined;
-    const mirrored = shadow !== undefined && !route.pinned && req.method === 'POST' && shadow.target.backend.version !== route.version && shadow.gate.take();
+    const mirrored =
+      shadow !== undefined &&
+      !route.pinned &&
+      req.method === 'POST' &&
+      shadow.target.backend.version !== route.version &&
+      shadow.gate.take();
     if (mirrored) {
       const pair = pairAnswers(shadow.target.metrics, shadow.tolerance);
       mirror.copy(req, shadow.target, pair.mirrored);
@@ -147,21 +180,46 @@ function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent,
     }
     state.active++;
     const audited = access.audit === undefined ? undefined : { requestId: requestIdOf(req.headers), started: performance.now() };
-    proxyRequest(req, res, table.targets.get(route.version)!, proxy, (exchange) => {
-      state.active--;
-      if (state.active === 0) state.drained?.();
-      if (audited) access.audit!(auditLine({ ...audited, ...exchange, caller, model: table.config.model, version: route.version, pinned: route.pinned, mirrored, method: req.method ?? '', path: req.url ?? '', latencyMs: performance.now() - audited.started }));
-    }, answered, audited && { [REQUEST_ID_HEADER]: audited.requestId });
+    proxyRequest(
+      req,
+      res,
+      table.targets.get(route.version)!,
+      proxy,
+      (exchange) => {
+        state.active--;
+        if (state.active === 0) state.drained?.();
+        if (audited)
+          access.audit!(
+            auditLine({
+              ...audited,
+              ...exchange,
+              caller,
+              model: table.config.model,
+              version: route.version,
+              pinned: route.pinned,
+              mirrored,
+              method: req.method ?? '',
+              path: req.url ?? '',
+              latencyMs: performance.now() - audited.started,
+            }),
+          );
+      },
+      answered,
+      audited && { [REQUEST_ID_HEADER]: audited.requestId },
+    );
   };
   return (req, res) => {
     const url = req.url ?? '/';
     const table = state.table;
     // While shutting down, every answer closes its connection so keep-alive clients reconnect to a live router.
     if (state.closing) res.setHeader('connection', 'close');
-    if (url.startsWith('/v2/health/') || url.startsWith(ROUTER_STATS_PATH)) return answerLocally(url, res, { table, closing: state.closing, metrics });
+    if (url.startsWith('/v2/health/') || url.startsWith(ROUTER_STATS_PATH))
+      return answerLocally(url, res, { table, closing: state.closing, metrics });
     if (url.startsWith('/metrics')) {
       if (access.guard === undefined || !access.protectMetrics) return answerLocally(url, res, { table, closing: state.closing, metrics });
-      return void checkThen(access.guard, req, res, { kind: 'metrics' }, () => answerLocally(url, res, { table, closing: state.closing, metrics }));
+      return void checkThen(access.guard, req, res, { kind: 'metrics' }, () =>
+        answerLocally(url, res, { table, closing: state.closing, metrics }),
+      );
     }
     if (table === undefined) return sendJson(res, 503, { error: 'the router has no configuration yet' });
     const route = resolveRoute(req.method, url, header(req, VERSION_HEADER), table);
@@ -172,26 +230,58 @@ function createHandler(state: RouterState, metrics: RouterMetrics, agent: Agent,
       auditRefusal(caller, route.status);
     };
     // A request answered without reaching a version still leaves its audit line.
-    const auditRefusal = (caller: string, status: number) => access.audit?.(auditLine({
-      requestId: requestIdOf(req.headers), caller, model: table.config.model, version: route.kind === 'proxy' ? route.version : null,
-      pinned: route.kind === 'proxy' && route.pinned, mirrored: false, method: req.method ?? '', path: url, status, latencyMs: 0, bytesIn: 0, bytesOut: 0,
-    }));
+    const auditRefusal = (caller: string, status: number) =>
+      access.audit?.(
+        auditLine({
+          requestId: requestIdOf(req.headers),
+          caller,
+          model: table.config.model,
+          version: route.kind === 'proxy' ? route.version : null,
+          pinned: route.kind === 'proxy' && route.pinned,
+          mirrored: false,
+          method: req.method ?? '',
+          path: url,
+          status,
+          latencyMs: 0,
+          bytesIn: 0,
+          bytesOut: 0,
+        }),
+      );
     if (access.guard === undefined) return answer('anonymous');
-    const pinsWeightZero = route.kind === 'proxy' && route.pinned && table.config.versions.find((version) => version.name === route.version)?.weight === 0;
-    checkThen(access.guard, req, res, { kind: 'infer', pinsWeightZero }, answer, (decision) => auditRefusal(decision.caller ?? 'unauthenticated', decision.status));
+    const pinsWeightZero =
+      route.kind === 'proxy' && route.pinned && table.config.versions.find((version) => version.name === route.version)?.weight === 0;
+    checkThen(access.guard, req, res, { kind: 'infer', pinsWeightZero }, answer, (decision) =>
+      auditRefusal(decision.caller ?? 'unauthenticated', decision.status),
+    );
   };
 }
 
-type Forward = (req: IncomingMessage, res: ServerResponse, table: RoutingTable, route: Extract<Route, { kind: 'proxy' }>, caller: string) => void;
+type Forward = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  table: RoutingTable,
+  route: Extract<Route, { kind: 'proxy' }>,
+  caller: string,
+) => void;
 
 /** Runs `then` with the caller once the guard allows the request; otherwise answers 401/403/503 and tells `denied`. */
-function checkThen(guard: AccessGuard, req: IncomingMessage, res: ServerResponse, access: Access, then: (caller: string) => void, denied?: (decision: Extract<AccessDecision, { allowed: false }>) => void): void {
-  guard.check(req.headers, access).then((decision) => {
-    if (decision.allowed) return then(decision.caller);
-    req.resume(); // read and drop the body so the client's connection stays usable
-    denied?.(decision);
-    sendDenied(res, decision);
-  }, (error: Error) => sendJson(res, 500, { error: `access check failed: ${error.message}` }));
+function checkThen(
+  guard: AccessGuard,
+  req: IncomingMessage,
+  res: ServerResponse,
+  access: Access,
+  then: (caller: string) => void,
+  denied?: (decision: Extract<AccessDecision, { allowed: false }>) => void,
+): void {
+  guard.check(req.headers, access).then(
+    (decision) => {
+      if (decision.allowed) return then(decision.caller);
+      req.resume(); // read and drop the body so the client's connection stays usable
+      denied?.(decision);
+      sendDenied(res, decision);
+    },
+    (error: Error) => sendJson(res, 500, { error: `access check failed: ${error.message}` }),
+  );
 }
 
 interface LocalState {
@@ -221,7 +311,9 @@ function answerLocally(url: string, res: ServerResponse, state: LocalState): voi
     );
     return;
   }
-  sendJson(res, 404, { error: `no route for ${path}: the router serves /v2/health/live, /v2/health/ready and /metrics and ${ROUTER_STATS_PATH} itself` });
+  sendJson(res, 404, {
+    error: `no route for ${path}: the router serves /v2/health/live, /v2/health/ready and /metrics and ${ROUTER_STATS_PATH} itself`,
+  });
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

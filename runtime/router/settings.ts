@@ -33,19 +33,84 @@ interface NumberFlag {
 
 /** Every numeric flag of `kubeinfer route`, in the order `--help` lists them. */
 export const ROUTER_NUMBER_FLAGS: readonly NumberFlag[] = [
-  { key: 'backendTimeoutMs', flag: 'backend-timeout-ms', env: 'KUBEINFER_ROUTER_BACKEND_TIMEOUT_MS', description: 'longest silence from a version before 504', default: 60_000, min: 1 },
-  { key: 'requestDeadlineMs', flag: 'request-deadline-ms', env: 'KUBEINFER_ROUTER_REQUEST_DEADLINE_MS', description: 'longest a proxied request may take in all before 504 (or, mid-answer, a cut connection)', default: 120_000, min: 1 },
-  { key: 'mirrorMaxInFlight', flag: 'mirror-max-in-flight', env: 'KUBEINFER_ROUTER_MIRROR_MAX_IN_FLIGHT', description: 'mirror copies in flight before more are skipped', default: 64, min: 0 },
-  { key: 'mirrorMaxBufferedBytes', flag: 'mirror-max-buffered-bytes', env: 'KUBEINFER_ROUTER_MIRROR_MAX_BUFFERED_BYTES', description: 'request bytes all mirror copies may hold together before more are skipped', default: 64 * 1024 * 1024, min: 0 },
-  { key: 'mirrorTimeoutMs', flag: 'mirror-timeout-ms', env: 'KUBEINFER_ROUTER_MIRROR_TIMEOUT_MS', description: 'deadline of one mirror copy; a hung mirror is cut and counted', default: 5_000, min: 1 },
-  { key: 'headersTimeoutMs', flag: 'headers-timeout-ms', env: 'KUBEINFER_ROUTER_HEADERS_TIMEOUT_MS', description: "longest wait for a request's headers", default: 10_000, min: 1 },
-  { key: 'requestTimeoutMs', flag: 'request-timeout-ms', env: 'KUBEINFER_ROUTER_REQUEST_TIMEOUT_MS', description: 'longest wait for a whole request (headers and body) to arrive', default: 60_000, min: 1 },
-  { key: 'keepAliveTimeoutMs', flag: 'keep-alive-timeout-ms', env: 'KUBEINFER_ROUTER_KEEP_ALIVE_TIMEOUT_MS', description: 'idle client connections are closed after this long', default: 65_000, min: 1 },
-  { key: 'shutdownDelayMs', flag: 'shutdown-delay-ms', env: 'KUBEINFER_ROUTER_SHUTDOWN_DELAY_MS', description: 'on SIGTERM, keep serving (not ready) this long so load balancers stop sending first', default: 5_000, min: 0 },
+  {
+    key: 'backendTimeoutMs',
+    flag: 'backend-timeout-ms',
+    env: 'KUBEINFER_ROUTER_BACKEND_TIMEOUT_MS',
+    description: 'longest silence from a version before 504',
+    default: 60_000,
+    min: 1,
+  },
+  {
+    key: 'requestDeadlineMs',
+    flag: 'request-deadline-ms',
+    env: 'KUBEINFER_ROUTER_REQUEST_DEADLINE_MS',
+    description: 'longest a proxied request may take in all before 504 (or, mid-answer, a cut connection)',
+    default: 120_000,
+    min: 1,
+  },
+  {
+    key: 'mirrorMaxInFlight',
+    flag: 'mirror-max-in-flight',
+    env: 'KUBEINFER_ROUTER_MIRROR_MAX_IN_FLIGHT',
+    description: 'mirror copies in flight before more are skipped',
+    default: 64,
+    min: 0,
+  },
+  {
+    key: 'mirrorMaxBufferedBytes',
+    flag: 'mirror-max-buffered-bytes',
+    env: 'KUBEINFER_ROUTER_MIRROR_MAX_BUFFERED_BYTES',
+    description: 'request bytes all mirror copies may hold together before more are skipped',
+    default: 64 * 1024 * 1024,
+    min: 0,
+  },
+  {
+    key: 'mirrorTimeoutMs',
+    flag: 'mirror-timeout-ms',
+    env: 'KUBEINFER_ROUTER_MIRROR_TIMEOUT_MS',
+    description: 'deadline of one mirror copy; a hung mirror is cut and counted',
+    default: 5_000,
+    min: 1,
+  },
+  {
+    key: 'headersTimeoutMs',
+    flag: 'headers-timeout-ms',
+    env: 'KUBEINFER_ROUTER_HEADERS_TIMEOUT_MS',
+    description: "longest wait for a request's headers",
+    default: 10_000,
+    min: 1,
+  },
+  {
+    key: 'requestTimeoutMs',
+    flag: 'request-timeout-ms',
+    env: 'KUBEINFER_ROUTER_REQUEST_TIMEOUT_MS',
+    description: 'longest wait for a whole request (headers and body) to arrive',
+    default: 60_000,
+    min: 1,
+  },
+  {
+    key: 'keepAliveTimeoutMs',
+    flag: 'keep-alive-timeout-ms',
+    env: 'KUBEINFER_ROUTER_KEEP_ALIVE_TIMEOUT_MS',
+    description: 'idle client connections are closed after this long',
+    default: 65_000,
+    min: 1,
+  },
+  {
+    key: 'shutdownDelayMs',
+    flag: 'shutdown-delay-ms',
+    env: 'KUBEINFER_ROUTER_SHUTDOWN_DELAY_MS',
+    description: 'on SIGTERM, keep serving (not ready) this long so load balancers stop sending first',
+    default: 5_000,
+    min: 0,
+  },
 ];
 
 /** Every limit at its default. */
-export const ROUTER_DEFAULTS: RouterLimits = Object.fromEntries(ROUTER_NUMBER_FLAGS.map((entry) => [entry.key, entry.default])) as unknown as RouterLimits;
+export const ROUTER_DEFAULTS: RouterLimits = Object.fromEntries(
+  ROUTER_NUMBER_FLAGS.map((entry) => [entry.key, entry.default]),
+) as unknown as RouterLimits;
 
 /** Parses the numeric flags (strings from commander); a message names the first bad one. */
 export function parseRouterLimits(flags: Readonly<Record<string, unknown>>): RouterLimits | string {

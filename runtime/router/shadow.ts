@@ -38,7 +38,8 @@ export function pairAnswers(mirror: VersionMetrics, tolerance: ToleranceSettings
 
 function judge(live: Answer, mirrored: Answer, tolerance: ToleranceSettings) {
   const liveFailed = live.status === undefined || live.status >= 500;
-  if (mirrored.status === undefined || mirrored.status >= 500) return liveFailed ? { kind: 'skipped' as const } : { kind: 'error' as const };
+  if (mirrored.status === undefined || mirrored.status >= 500)
+    return liveFailed ? { kind: 'skipped' as const } : { kind: 'error' as const };
   if (live.status !== 200 || live.body === undefined) return { kind: 'skipped' as const };
   if (mirrored.status !== 200) return { kind: 'mismatch' as const, maxAbsDifference: 0 };
   if (mirrored.body === undefined) return { kind: 'skipped' as const };

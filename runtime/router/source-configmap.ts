@@ -29,7 +29,8 @@ export function watchConfigMap(source: ConfigMapSource, sink: ConfigSink): Confi
   const client = createNodeKubeClient({
     kubeConfig: source.kubeConfig,
     fieldManager: 'kubeinfer-router', // never used: the router only reads
-    onInformerError: (_, error) => log({ level: 'error', msg: 'watching the router ConfigMap failed; retrying', configMap, error: describeError(error) }),
+    onInformerError: (_, error) =>
+      log({ level: 'error', msg: 'watching the router ConfigMap failed; retrying', configMap, error: describeError(error) }),
   });
   const informer = client.informer(ConfigMapKind, { namespace: source.namespace, fieldSelector: `metadata.name=${source.name}` });
   const deliver = configMapDelivery(source, sink);

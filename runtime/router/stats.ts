@@ -30,7 +30,10 @@ export function createVersionStats(): VersionStats {
       if (outcome.kind === 'error') shadow = { ...shadow, errors: shadow.errors + 1 };
       else {
         const maxAbsDifference = Math.max(shadow.maxAbsDifference, outcome.maxAbsDifference);
-        shadow = outcome.kind === 'match' ? { ...shadow, matches: shadow.matches + 1, maxAbsDifference } : { ...shadow, mismatches: shadow.mismatches + 1, maxAbsDifference };
+        shadow =
+          outcome.kind === 'match'
+            ? { ...shadow, matches: shadow.matches + 1, maxAbsDifference }
+            : { ...shadow, mismatches: shadow.mismatches + 1, maxAbsDifference };
       }
     },
     figures: () => ({ requests, failures, latency: Object.fromEntries(latency), shadow }),

@@ -44,7 +44,11 @@ export interface RoutingTable {
  * restart the interleaving.
  */
 export function buildRoutingTable(config: RouterConfig, metrics: RouterMetrics, previous?: RoutingTable): RoutingTable {
-  const targets = new Map(config.versions.map((v) => [v.name, { model: config.model, backend: toBackend(v), metrics: metrics.forVersion(config.model, v.name) }] as const));
+  const targets = new Map(
+    config.versions.map(
+      (v) => [v.name, { model: config.model, backend: toBackend(v), metrics: metrics.forVersion(config.model, v.name) }] as const,
+    ),
+  );
   const sameWeights = previous !== undefined && weightsKey(previous.config) === weightsKey(config);
   const weights = config.versions.map((v) => [v.name, v.weight] as const);
   const balancer = sameWeights ? previous.balancer : createBalancer(weights);
@@ -59,7 +63,11 @@ function mirrorTarget(config: RouterConfig, targets: ReadonlyMap<string, ProxyTa
   if (target === undefined) return undefined;
   const old = previous?.config.mirror;
   const samePercent = old?.version === mirror.version && old.percent === mirror.percent && previous?.mirror !== undefined;
-  return { target, gate: samePercent ? previous!.mirror!.gate : createPercentGate(mirror.percent), tolerance: mirror.tolerance ?? DEFAULT_TOLERANCE };
+  return {
+    target,
+    gate: samePercent ? previous!.mirror!.gate : createPercentGate(mirror.percent),
+    tolerance: mirror.tolerance ?? DEFAULT_TOLERANCE,
+  };
 }
 
 function toBackend(version: RouterVersion): Backend {

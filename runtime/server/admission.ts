@@ -14,7 +14,9 @@ export const FALLBACK_BODY_BUDGET = 256 * 1024 * 1024;
 const LIMIT_SHARE = 8;
 
 /** cgroup v2, then v1: the container's memory limit in bytes, or undefined when unlimited. */
-export function containerMemoryLimit(files: readonly string[] = ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes']): number | undefined {
+export function containerMemoryLimit(
+  files: readonly string[] = ['/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/memory/memory.limit_in_bytes'],
+): number | undefined {
   for (const file of files) {
     let text: string;
     try {

@@ -61,11 +61,14 @@ export function createListener(ctx: ServeContext): Listener {
   return (req, res) => {
     const url = req.url ?? '';
     if (url.startsWith('/v2/health/') || url.startsWith('/metrics')) return serve(req, res);
-    guard.check(req.headers, { kind: 'infer', pinsWeightZero: false }).then((decision) => {
-      if (decision.allowed) return serve(req, res);
-      req.resume();
-      sendDenied(res, decision);
-    }, (error: unknown) => internalError(ctx, res, error));
+    guard.check(req.headers, { kind: 'infer', pinsWeightZero: false }).then(
+      (decision) => {
+        if (decision.allowed) return serve(req, res);
+        req.resume();
+        sendDenied(res, decision);
+      },
+      (error: unknown) => internalError(ctx, res, error),
+    );
   };
 }
 

@@ -25,14 +25,22 @@ function decodeStrings(name: string, expected: number, bytes: Uint8Array, decode
   const strings: string[] = [];
   let offset = 0;
   while (offset < bytes.length) {
-    if (offset + 4 > bytes.length) return { ok: false, message: `input '${clip(name)}' BYTES data ends inside a 4-byte length prefix at byte ${offset}` };
+    if (offset + 4 > bytes.length)
+      return { ok: false, message: `input '${clip(name)}' BYTES data ends inside a 4-byte length prefix at byte ${offset}` };
     const length = view.getUint32(offset, true);
     offset += 4;
     if (offset + length > bytes.length) {
-      return { ok: false, message: `input '${clip(name)}' BYTES element ${strings.length} claims ${length} bytes but only ${bytes.length - offset} remain` };
+      return {
+        ok: false,
+        message: `input '${clip(name)}' BYTES element ${strings.length} claims ${length} bytes but only ${bytes.length - offset} remain`,
+      };
     }
     const text = decode(bytes.subarray(offset, offset + length));
-    if (text === undefined) return { ok: false, message: `input '${clip(name)}' BYTES element ${strings.length} is not valid UTF-8; this server passes BYTES to the model as text` };
+    if (text === undefined)
+      return {
+        ok: false,
+        message: `input '${clip(name)}' BYTES element ${strings.length} is not valid UTF-8; this server passes BYTES to the model as text`,
+      };
     strings.push(text);
     offset += length;
   }

@@ -20,7 +20,10 @@ export interface BodyLimits {
 
 function tooLarge(limits: BodyLimits, length?: number): BodyResult {
   const size = length === undefined ? '' : ` (${length} bytes)`;
-  return { ok: false, problem: { kind: 'TooLarge', message: `the request body${size} is over the limit of ${limits.maxBytes} bytes (${limits.limitHint})` } };
+  return {
+    ok: false,
+    problem: { kind: 'TooLarge', message: `the request body${size} is over the limit of ${limits.maxBytes} bytes (${limits.limitHint})` },
+  };
 }
 
 function overBudget(budget: BodyBudget): BodyResult {
@@ -43,11 +46,20 @@ function budgetCharge(budget: BodyBudget, res: ServerResponse): (total: number) 
 function decoded(req: IncomingMessage): Readable | BodyResult {
   const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
   switch (encoding) {
-    case 'identity': return req;
-    case 'gzip': case 'x-gzip': return req.pipe(createGunzip());
-    case 'deflate': return req.pipe(createInflate());
-    case 'br': return req.pipe(createBrotliDecompress());
-    default: return { ok: false, problem: { kind: 'UnsupportedEncoding', message: `unsupported content encoding "${encoding}"; use gzip, deflate, br or identity` } };
+    case 'identity':
+      return req;
+    case 'gzip':
+    case 'x-gzip':
+      return req.pipe(createGunzip());
+    case 'deflate':
+      return req.pipe(createInflate());
+    case 'br':
+      return req.pipe(createBrotliDecompress());
+    default:
+      return {
+        ok: false,
+        problem: { kind: 'UnsupportedEncoding', message: `unsupported content encoding "${encoding}"; use gzip, deflate, br or identity` },
+      };
   }
 }
 
@@ -77,6 +89,8 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limits: Body
       }
     });
     stream.once('end', () => finish({ ok: true, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) }));
-    stream.once('error', (error) => finish({ ok: false, problem: { kind: 'BadRequest', message: `cannot read the request body: ${error.message}` } }));
+    stream.once('error', (error) =>
+      finish({ ok: false, problem: { kind: 'BadRequest', message: `cannot read the request body: ${error.message}` } }),
+    );
   });
 }

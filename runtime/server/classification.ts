@@ -8,7 +8,18 @@ import { elementCount, type Tensor } from '../engine/tensor.ts';
 export type Classified = { readonly ok: true; readonly tensor: Tensor } | { readonly ok: false; readonly message: string };
 
 /** Types Triton classifies; FP16, BOOL and BYTES are refused with Triton's own message. */
-const CLASSIFIABLE: ReadonlySet<Datatype> = new Set<Datatype>(['UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP32', 'FP64']);
+const CLASSIFIABLE: ReadonlySet<Datatype> = new Set<Datatype>([
+  'UINT8',
+  'UINT16',
+  'UINT32',
+  'UINT64',
+  'INT8',
+  'INT16',
+  'INT32',
+  'INT64',
+  'FP32',
+  'FP64',
+]);
 
 const DECIMALS = 6n;
 const SCALE = 10n ** DECIMALS;
@@ -98,7 +109,9 @@ export function classify(tensor: Tensor, count: number, labels: readonly string[
   return { ok: true, tensor: { name: tensor.name, datatype: 'BYTES', shape, data: strings } };
 }
 
-export type ClassifiedOutputs = { readonly ok: true; readonly outputs: readonly Tensor[] } | { readonly ok: false; readonly message: string };
+export type ClassifiedOutputs =
+  | { readonly ok: true; readonly outputs: readonly Tensor[] }
+  | { readonly ok: false; readonly message: string };
 
 /** Replaces every output that asks for `classification: k` by its top-k classes. */
 export function applyClassification(

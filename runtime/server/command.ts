@@ -7,15 +7,17 @@ import { resolveServeConfig } from './config.ts';
 
 /** Registers `kubeinfer serve`. */
 export function registerServe(program: Command): void {
-  const command = program
-    .command('serve')
-    .description('Serve one ONNX model over the Open Inference Protocol (KServe V2) and V1.');
+  const command = program.command('serve').description('Serve one ONNX model over the Open Inference Protocol (KServe V2) and V1.');
   for (const setting of SERVE_SETTINGS) {
     const defaults = 'default' in setting ? ` (default: ${setting.default})` : '';
     command.option(`--${setting.flag} <value>`, `${setting.description}; env ${setting.env}${defaults}`);
   }
   // Not a serve setting: the kubelet decides the path, nothing else sets it.
-  command.option('--termination-log <path>', 'in a container: a model that fails to load exits 1 with the reason written here', TERMINATION_LOG);
+  command.option(
+    '--termination-log <path>',
+    'in a container: a model that fails to load exits 1 with the reason written here',
+    TERMINATION_LOG,
+  );
   command.action(async (flags: Record<string, unknown>) => {
     const resolved = resolveServeConfig(flags, process.env);
     if (!resolved.ok) {
@@ -33,6 +35,7 @@ export function registerServe(program: Command): void {
     // stays up and not-ready, answering every request with the reason.
     const state = await server.loaded;
     if (state.status !== 'failed') return;
-    if (writeTerminationMessage(String(flags.terminationLog), `model '${resolved.config.modelName}' failed to load: ${state.reason}`)) process.exit(1);
+    if (writeTerminationMessage(String(flags.terminationLog), `model '${resolved.config.modelName}' failed to load: ${state.reason}`))
+      process.exit(1);
   });
 }

@@ -9,7 +9,9 @@ export function flagProperty(flag: string): string {
   return flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
 }
 
-export type ConfigResult = { readonly ok: true; readonly config: ServeConfig } | { readonly ok: false; readonly problems: readonly string[] };
+export type ConfigResult =
+  | { readonly ok: true; readonly config: ServeConfig }
+  | { readonly ok: false; readonly problems: readonly string[] };
 
 function resolveOne(setting: ServeSetting, raw: string | undefined, problems: string[]): string | number | RuntimePipeline | undefined {
   const source = `--${setting.flag} / ${setting.env}`;
@@ -24,7 +26,8 @@ function resolveOne(setting: ServeSetting, raw: string | undefined, problems: st
     if (raw === undefined) return undefined;
   }
   if ('choices' in setting) {
-    if (!(setting.choices as readonly string[]).includes(raw)) problems.push(`${source} must be ${setting.choices.join(' or ')}, got '${raw}'`);
+    if (!(setting.choices as readonly string[]).includes(raw))
+      problems.push(`${source} must be ${setting.choices.join(' or ')}, got '${raw}'`);
     return raw;
   }
   if (!('integer' in setting)) return raw;

@@ -35,9 +35,13 @@ export interface ServeContext {
 /** 404 unless the URL names the served model (and, when given, the served version). */
 export function checkTarget(ctx: ServeContext, model: string | undefined, version: string | undefined): Problem | undefined {
   const { modelName, modelVersion } = ctx.config;
-  if (model !== modelName) return { kind: 'NotFound', message: `unknown model '${clip(String(model))}'; this server serves model '${modelName}'` };
+  if (model !== modelName)
+    return { kind: 'NotFound', message: `unknown model '${clip(String(model))}'; this server serves model '${modelName}'` };
   if (version !== undefined && version !== modelVersion) {
-    return { kind: 'NotFound', message: `unknown version '${clip(version)}' of model '${modelName}'; this server serves version '${modelVersion}'` };
+    return {
+      kind: 'NotFound',
+      message: `unknown version '${clip(version)}' of model '${modelName}'; this server serves version '${modelVersion}'`,
+    };
   }
   return undefined;
 }
@@ -46,9 +50,10 @@ export function checkTarget(ctx: ServeContext, model: string | undefined, versio
 export function unavailable(ctx: ServeContext): Problem | undefined {
   const state = ctx.engine.state;
   if (state.status === 'ready') return undefined;
-  const message = state.status === 'failed'
-    ? `model '${ctx.config.modelName}' failed to load: ${state.reason}`
-    : `model '${ctx.config.modelName}' is still loading`;
+  const message =
+    state.status === 'failed'
+      ? `model '${ctx.config.modelName}' failed to load: ${state.reason}`
+      : `model '${ctx.config.modelName}' is still loading`;
   return { kind: 'Unavailable', message };
 }
 

@@ -30,11 +30,11 @@ export function numberToHalf(value: number): number {
     const half = mantissa >> shift;
     const rest = mantissa & ((1 << shift) - 1);
     const midpoint = 1 << (shift - 1);
-    return sign | (half + (rest > midpoint || (rest === midpoint && (half & 1)) ? 1 : 0));
+    return sign | (half + (rest > midpoint || (rest === midpoint && half & 1) ? 1 : 0));
   }
   const rest = mantissa & 0x1fff;
   let half = (e << 10) | (mantissa >> 13);
-  if (rest > 0x1000 || (rest === 0x1000 && (half & 1))) half++;
+  if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++;
   e = half >> 10;
   return sign | (e >= 0x1f ? 0x7c00 : half);
 }

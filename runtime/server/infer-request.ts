@@ -37,7 +37,9 @@ function readHeader(body: Uint8Array, headerLength: string | undefined): Parsed<
   if (headerLength !== undefined) {
     jsonEnd = Number(headerLength);
     if (!/^\d+$/.test(headerLength) || jsonEnd > body.length) {
-      return fail(`Inference-Header-Content-Length is '${clip(headerLength)}' but must be a whole number of bytes no larger than the body (${body.length} bytes)`);
+      return fail(
+        `Inference-Header-Content-Length is '${clip(headerLength)}' but must be a whole number of bytes no larger than the body (${body.length} bytes)`,
+      );
     }
   }
   let json: unknown;
@@ -66,7 +68,13 @@ export function readShape(name: string, shape: unknown): Parsed<number[]> {
 }
 
 /** Decodes one input; `binary` is what remains of the binary section, `offset` where this input's blob starts. */
-function readInput(raw: unknown, index: number, binary: Uint8Array, offset: number, rawBytes: ReadonlySet<string>): Parsed<{ tensor: Tensor; consumed: number }> {
+function readInput(
+  raw: unknown,
+  index: number,
+  binary: Uint8Array,
+  offset: number,
+  rawBytes: ReadonlySet<string>,
+): Parsed<{ tensor: Tensor; consumed: number }> {
   if (!isObject(raw) || typeof raw.name !== 'string') return fail(`inputs[${index}] must be an object with a string "name"`);
   const { name, datatype, parameters } = raw;
   if (!isDatatype(datatype)) return fail(unknownDatatype(name, datatype));
@@ -82,7 +90,8 @@ function readInput(raw: unknown, index: number, binary: Uint8Array, offset: numb
     return { ok: true, value: { tensor: { name, datatype, shape: shape.value, data }, consumed: 0 } };
   }
   if ('data' in raw) return fail(`input '${clip(name)}' has both "data" and parameters.binary_data_size; give one`);
-  if (!Number.isSafeInteger(binarySize) || (binarySize as number) < 0) return fail(`input '${clip(name)}' binary_data_size must be a non-negative integer`);
+  if (!Number.isSafeInteger(binarySize) || (binarySize as number) < 0)
+    return fail(`input '${clip(name)}' binary_data_size must be a non-negative integer`);
   const size = binarySize as number;
   if (offset + size > binary.length) {
     return fail(`input '${clip(name)}' binary_data_size is ${size} but only ${binary.length - offset} bytes of binary data remain`);
@@ -100,10 +109,13 @@ function readOutputs(raw: unknown): Parsed<RequestedOutput[] | undefined> {
     const parameters = isObject(entry.parameters) ? entry.parameters : {};
     const classification = parameters.classification;
     if (classification !== undefined && !(Number.isSafeInteger(classification) && (classification as number) > 0)) {
-      return fail(`output '${clip(entry.name)}' parameters.classification must be a positive integer (the number of classes to return), got ${quoted(classification)}`);
+      return fail(
+        `output '${clip(entry.name)}' parameters.classification must be a positive integer (the number of classes to return), got ${quoted(classification)}`,
+      );
     }
     const binary = parameters.binary_data;
-    if (binary !== undefined && typeof binary !== 'boolean') return fail(`output '${clip(entry.name)}' parameters.binary_data must be a boolean`);
+    if (binary !== undefined && typeof binary !== 'boolean')
+      return fail(`output '${clip(entry.name)}' parameters.binary_data must be a boolean`);
     outputs.push({ name: entry.name, binary, classification: classification as number | undefined });
   }
   return { ok: true, value: outputs };
@@ -113,7 +125,11 @@ function readOutputs(raw: unknown): Parsed<RequestedOutput[] | undefined> {
  * Parses and decodes a V2 infer request body; any problem comes back as a message naming it.
  * `rawBytes` names BYTES inputs that hold raw bytes (encoded images) rather than text.
  */
-export function parseInferRequest(body: Uint8Array, headerLength: string | undefined, rawBytes: ReadonlySet<string> = NO_RAW_INPUTS): Parsed<InferRequest> {
+export function parseInferRequest(
+  body: Uint8Array,
+  headerLength: string | undefined,
+  rawBytes: ReadonlySet<string> = NO_RAW_INPUTS,
+): Parsed<InferRequest> {
   const header = readHeader(body, headerLength);
   if (!header.ok) return header;
   const { json, binary } = header.value;

@@ -35,7 +35,9 @@ export function encodeInferResponse(model: ServedModel, request: InferRequest, o
     return `${head},"parameters":{"binary_data_size":${blob.length}}}`;
   });
   const id = request.id === undefined ? '' : `,"id":${JSON.stringify(request.id)}`;
-  const json = Buffer.from(`{"model_name":${JSON.stringify(model.name)},"model_version":${JSON.stringify(model.version)}${id},"outputs":[${parts.join(',')}]}`);
+  const json = Buffer.from(
+    `{"model_name":${JSON.stringify(model.name)},"model_version":${JSON.stringify(model.version)}${id},"outputs":[${parts.join(',')}]}`,
+  );
   if (blobs.length === 0) {
     return { headers: { 'Content-Type': 'application/json', 'Content-Length': json.length }, chunks: [json] };
   }

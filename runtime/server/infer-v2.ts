@@ -23,7 +23,8 @@ export function inferTarget(url: string): { model: string; version: string | und
   }
 }
 
-const JSON_LIMIT_HINT = '--max-json-bytes / KUBEINFER_MAX_JSON_BYTES; send large tensors with the binary tensor data extension (Inference-Header-Content-Length)';
+const JSON_LIMIT_HINT =
+  '--max-json-bytes / KUBEINFER_MAX_JSON_BYTES; send large tensors with the binary tensor data extension (Inference-Header-Content-Length)';
 
 /** Size limits for a body: JSON (V2 without the binary extension, and V1) is held to the JSON limit. */
 export function bodyLimits(ctx: ServeContext, binary: boolean): BodyLimits {
@@ -36,11 +37,21 @@ export function bodyLimits(ctx: ServeContext, binary: boolean): BodyLimits {
 /** 413 for a binary request whose JSON header alone is over the JSON limit. */
 function jsonHeaderTooLarge(ctx: ServeContext, header: string | undefined): Problem | undefined {
   if (header === undefined || !(Number(header) > ctx.config.maxJsonBytes)) return undefined;
-  return { kind: 'TooLarge', message: `the JSON header (${clip(header)} bytes) is over the limit of ${ctx.config.maxJsonBytes} bytes (${JSON_LIMIT_HINT})` };
+  return {
+    kind: 'TooLarge',
+    message: `the JSON header (${clip(header)} bytes) is over the limit of ${ctx.config.maxJsonBytes} bytes (${JSON_LIMIT_HINT})`,
+  };
 }
 
 /** Answers one V2 inference request for `model` (and `version`, when the URL names one). */
-export async function handleInfer(ctx: ServeContext, req: IncomingMessage, res: ServerResponse, startNs: number, model: string | undefined, version: string | undefined): Promise<void> {
+export async function handleInfer(
+  ctx: ServeContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  startNs: number,
+  model: string | undefined,
+  version: string | undefined,
+): Promise<void> {
   const target = checkTarget(ctx, model, version);
   if (target !== undefined) return sendProblem(res, target);
   const rawHeader = req.headers['inference-header-content-length'];
@@ -57,7 +68,11 @@ export async function handleInfer(ctx: ServeContext, req: IncomingMessage, res: 
   const parsed = await ctx.jsonDecoder.parse(body.body, header, state.status === 'ready' ? state.rawInputs : undefined);
   if (!parsed.ok) return failInference(ctx, res, startNs, { kind: 'BadRequest', message: parsed.message });
   const request = parsed.value;
-  const result = await infer(ctx, request.inputs, request.outputs?.map((output) => output.name));
+  const result = await infer(
+    ctx,
+    request.inputs,
+    request.outputs?.map((output) => output.name),
+  );
   if (!result.ok) return failInference(ctx, res, startNs, result.problem);
   // The engine answered, so it is ready: its labels and signature are there.
   const ready = ctx.engine.state as Extract<typeof state, { status: 'ready' }>;

@@ -15,11 +15,16 @@ export type InferenceResult =
 
 function problemOf(outcome: Extract<InferOutcome, { ok: false }>): Problem {
   switch (outcome.kind) {
-    case 'Invalid': return { kind: 'BadRequest', message: outcome.message };
-    case 'Failed': return { kind: 'BadRequest', message: `inference failed: ${outcome.message}` };
-    case 'Unavailable': return { kind: 'Unavailable', message: outcome.message };
-    case 'QueueFull': return { kind: 'QueueFull', message: outcome.message };
-    case 'WorkerLost': return { kind: 'Internal', message: outcome.message };
+    case 'Invalid':
+      return { kind: 'BadRequest', message: outcome.message };
+    case 'Failed':
+      return { kind: 'BadRequest', message: `inference failed: ${outcome.message}` };
+    case 'Unavailable':
+      return { kind: 'Unavailable', message: outcome.message };
+    case 'QueueFull':
+      return { kind: 'QueueFull', message: outcome.message };
+    case 'WorkerLost':
+      return { kind: 'Internal', message: outcome.message };
   }
 }
 
@@ -35,7 +40,9 @@ function withinDeadline(work: Promise<InferenceResult>, deadlineMs: number): Pro
 
 /** Runs validated-by-codec tensors through the engine, within the request deadline. */
 export function infer(ctx: ServeContext, inputs: readonly Tensor[], outputs: readonly string[] | undefined): Promise<InferenceResult> {
-  const work = ctx.engine.infer(inputs, outputs).then((outcome): InferenceResult => (outcome.ok ? outcome : { ok: false, problem: problemOf(outcome) }));
+  const work = ctx.engine
+    .infer(inputs, outputs)
+    .then((outcome): InferenceResult => (outcome.ok ? outcome : { ok: false, problem: problemOf(outcome) }));
   return withinDeadline(work, ctx.config.requestDeadlineMs);
 }
 

@@ -67,7 +67,8 @@ export class JsonDecoder {
     // A decoder that dies (out of memory on a hostile body) fails what it held; the next request starts a new one.
     worker.once('exit', (code) => {
       if (this.#worker === worker) this.#worker = undefined;
-      for (const resolve of this.#pending.values()) resolve({ ok: false, message: `the JSON decoder stopped (exit code ${code}) while decoding this request` });
+      for (const resolve of this.#pending.values())
+        resolve({ ok: false, message: `the JSON decoder stopped (exit code ${code}) while decoding this request` });
       this.#pending.clear();
     });
     worker.unref();

@@ -33,11 +33,17 @@ const text: Convert = (value) => (typeof value === 'string' && value.isWellForme
 
 function converter(datatype: Datatype): Convert {
   switch (datatype) {
-    case 'FP32': case 'FP64': return number;
-    case 'FP16': return half;
-    case 'BOOL': return bool;
-    case 'BYTES': return text;
-    default: return integer(datatype);
+    case 'FP32':
+    case 'FP64':
+      return number;
+    case 'FP16':
+      return half;
+    case 'BOOL':
+      return bool;
+    case 'BYTES':
+      return text;
+    default:
+      return integer(datatype);
   }
 }
 
@@ -59,7 +65,9 @@ export function decodeJsonData(name: string, datatype: Datatype, rank: number, e
   for (let i = 0; i < expected; i++) {
     const value = convert(flat[i]);
     if (value === undefined) {
-      const why = Array.isArray(flat[i]) ? `nested deeper than its ${rank}-dimensional shape` : `not a valid ${datatype} value${datatype === 'BYTES' ? ' (a string of well-formed Unicode)' : ''}`;
+      const why = Array.isArray(flat[i])
+        ? `nested deeper than its ${rank}-dimensional shape`
+        : `not a valid ${datatype} value${datatype === 'BYTES' ? ' (a string of well-formed Unicode)' : ''}`;
       return { ok: false, message: `input '${clip(name)}' element ${i} is ${quoted(flat[i])}, ${why}` };
     }
     target[i] = value;
@@ -78,28 +86,42 @@ function numbersText(values: readonly number[]): string {
 /** The JSON text of a tensor's data as a flat array. */
 export function jsonDataText(datatype: Datatype, data: TensorData): string {
   switch (datatype) {
-    case 'INT64': case 'UINT64': return `[${(data as BigInt64Array).join(',')}]`;
-    case 'FP16': return numbersText(Array.from(data as Uint16Array, halfToNumber));
-    case 'BOOL': return JSON.stringify(Array.from(data as Uint8Array, (v) => v !== 0));
-    case 'BYTES': return JSON.stringify(data);
-    default: return numbersText(Array.from(data as Float32Array));
+    case 'INT64':
+    case 'UINT64':
+      return `[${(data as BigInt64Array).join(',')}]`;
+    case 'FP16':
+      return numbersText(Array.from(data as Uint16Array, halfToNumber));
+    case 'BOOL':
+      return JSON.stringify(Array.from(data as Uint8Array, (v) => v !== 0));
+    case 'BYTES':
+      return JSON.stringify(data);
+    default:
+      return numbersText(Array.from(data as Float32Array));
   }
 }
 
 /** JSON text of any value, with NaN and infinities written as in tensor data (for V1 predictions). */
 export function jsonText(value: unknown): string {
-  const marked = JSON.stringify(value, (_key, item: unknown) => (typeof item === 'number' && !Number.isFinite(item) ? `\u0000${item}` : item));
+  const marked = JSON.stringify(value, (_key, item: unknown) =>
+    typeof item === 'number' && !Number.isFinite(item) ? `\u0000${item}` : item,
+  );
   return marked.replace(/"\\u0000(NaN|Infinity|-Infinity)"/g, '$1');
 }
 
 /** Tensor data as plain JSON values (numbers, booleans, strings), for V1 predictions. */
 export function plainValues(datatype: Datatype, data: TensorData): (number | boolean | string)[] {
   switch (datatype) {
-    case 'INT64': case 'UINT64': return Array.from(data as BigInt64Array, Number);
-    case 'FP16': return Array.from(data as Uint16Array, halfToNumber);
-    case 'BOOL': return Array.from(data as Uint8Array, (v) => v !== 0);
-    case 'BYTES': return [...(data as readonly string[])];
-    default: return Array.from(data as Float32Array);
+    case 'INT64':
+    case 'UINT64':
+      return Array.from(data as BigInt64Array, Number);
+    case 'FP16':
+      return Array.from(data as Uint16Array, halfToNumber);
+    case 'BOOL':
+      return Array.from(data as Uint8Array, (v) => v !== 0);
+    case 'BYTES':
+      return [...(data as readonly string[])];
+    default:
+      return Array.from(data as Float32Array);
   }
 }
 

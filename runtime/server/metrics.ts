@@ -28,8 +28,18 @@ export function createMetrics(model: string, version: string): ServerMetrics {
   const labelNames = ['model', 'version'] as const;
   const registers = [registry];
 
-  const success = new Counter({ name: 'kubeinfer_inference_request_success_total', help: 'Inference requests answered successfully, by protocol.', labelNames: [...labelNames, 'protocol'], registers });
-  const failure = new Counter({ name: 'kubeinfer_inference_request_failure_total', help: 'Inference requests that failed, by protocol and reason.', labelNames: [...labelNames, 'protocol', 'reason'], registers });
+  const success = new Counter({
+    name: 'kubeinfer_inference_request_success_total',
+    help: 'Inference requests answered successfully, by protocol.',
+    labelNames: [...labelNames, 'protocol'],
+    registers,
+  });
+  const failure = new Counter({
+    name: 'kubeinfer_inference_request_failure_total',
+    help: 'Inference requests that failed, by protocol and reason.',
+    labelNames: [...labelNames, 'protocol', 'reason'],
+    registers,
+  });
   // Bound on first use rather than up front, so a protocol or reason appears in /metrics only once it happens.
   const children = new Map<string, Counter.Internal | Histogram.Internal<string>>();
   const bound = <T extends Counter.Internal | Histogram.Internal<string>>(key: string, make: () => T): T => {
@@ -40,17 +50,70 @@ export function createMetrics(model: string, version: string): ServerMetrics {
     }
     return child as T;
   };
-  const samples = new Counter({ name: 'kubeinfer_inference_count_total', help: 'Inferences performed (a batch of N counts N).', labelNames, registers }).labels(labels);
-  const executions = new Counter({ name: 'kubeinfer_inference_exec_count_total', help: 'Model executions (one per batch).', labelNames, registers }).labels(labels);
-  const duration = new Histogram({ name: 'kubeinfer_inference_request_duration_seconds', help: 'End-to-end time of successful inference requests, from receipt to response, by protocol.', labelNames: [...labelNames, 'protocol'], buckets: SECONDS_BUCKETS, registers });
-  const queue = new Histogram({ name: 'kubeinfer_inference_queue_duration_seconds', help: 'Time requests waited in the queue for a worker.', labelNames, buckets: SECONDS_BUCKETS, registers }).labels(labels);
-  const compute = new Histogram({ name: 'kubeinfer_inference_compute_duration_seconds', help: 'Time per execution: input hand-over, model run, output hand-back.', labelNames: [...labelNames, 'phase'], buckets: SECONDS_BUCKETS, registers });
-  const [computeInput, computeInfer, computeOutput] = (['input', 'infer', 'output'] as const).map((phase) => compute.labels({ ...labels, phase }));
-  const batch = new Histogram({ name: 'kubeinfer_inference_batch_size', help: 'Rows per model execution.', labelNames, buckets: BATCH_BUCKETS, registers }).labels(labels);
-  const inflight = new Gauge({ name: 'kubeinfer_inference_inflight_requests', help: 'Inference requests being handled (queued or running).', labelNames, registers }).labels(labels);
-  const pending = new Gauge({ name: 'kubeinfer_inference_pending_requests', help: 'Inference requests waiting in the queue.', labelNames, registers }).labels(labels);
-  const loadTime = new Gauge({ name: 'kubeinfer_model_load_duration_seconds', help: 'Time to load and warm up the model in every worker.', labelNames, registers }).labels(labels);
-  const ready = new Gauge({ name: 'kubeinfer_model_ready', help: '1 when the model is loaded and serving.', labelNames, registers }).labels(labels);
+  const samples = new Counter({
+    name: 'kubeinfer_inference_count_total',
+    help: 'Inferences performed (a batch of N counts N).',
+    labelNames,
+    registers,
+  }).labels(labels);
+  const executions = new Counter({
+    name: 'kubeinfer_inference_exec_count_total',
+    help: 'Model executions (one per batch).',
+    labelNames,
+    registers,
+  }).labels(labels);
+  const duration = new Histogram({
+    name: 'kubeinfer_inference_request_duration_seconds',
+    help: 'End-to-end time of successful inference requests, from receipt to response, by protocol.',
+    labelNames: [...labelNames, 'protocol'],
+    buckets: SECONDS_BUCKETS,
+    registers,
+  });
+  const queue = new Histogram({
+    name: 'kubeinfer_inference_queue_duration_seconds',
+    help: 'Time requests waited in the queue for a worker.',
+    labelNames,
+    buckets: SECONDS_BUCKETS,
+    registers,
+  }).labels(labels);
+  const compute = new Histogram({
+    name: 'kubeinfer_inference_compute_duration_seconds',
+    help: 'Time per execution: input hand-over, model run, output hand-back.',
+    labelNames: [...labelNames, 'phase'],
+    buckets: SECONDS_BUCKETS,
+    registers,
+  });
+  const [computeInput, computeInfer, computeOutput] = (['input', 'infer', 'output'] as const).map((phase) =>
+    compute.labels({ ...labels, phase }),
+  );
+  const batch = new Histogram({
+    name: 'kubeinfer_inference_batch_size',
+    help: 'Rows per model execution.',
+    labelNames,
+    buckets: BATCH_BUCKETS,
+    registers,
+  }).labels(labels);
+  const inflight = new Gauge({
+    name: 'kubeinfer_inference_inflight_requests',
+    help: 'Inference requests being handled (queued or running).',
+    labelNames,
+    registers,
+  }).labels(labels);
+  const pending = new Gauge({
+    name: 'kubeinfer_inference_pending_requests',
+    help: 'Inference requests waiting in the queue.',
+    labelNames,
+    registers,
+  }).labels(labels);
+  const loadTime = new Gauge({
+    name: 'kubeinfer_model_load_duration_seconds',
+    help: 'Time to load and warm up the model in every worker.',
+    labelNames,
+    registers,
+  }).labels(labels);
+  const ready = new Gauge({ name: 'kubeinfer_model_ready', help: '1 when the model is loaded and serving.', labelNames, registers }).labels(
+    labels,
+  );
   inflight.set(0);
   pending.set(0);
   ready.set(0);

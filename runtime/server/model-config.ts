@@ -44,17 +44,29 @@ export function modelConfig(options: ConfigOptions, signature: ModelSignature): 
     version_policy: { latest: { num_versions: 1 } },
     max_batch_size: batching ? options.maxBatchSize : 0,
     input: signature.inputs.map((spec) => ({
-      name: spec.name, data_type: DATATYPES[spec.datatype].triton, format: 'FORMAT_NONE', dims: dims(spec),
-      is_shape_tensor: false, allow_ragged_batch: false, optional: false,
+      name: spec.name,
+      data_type: DATATYPES[spec.datatype].triton,
+      format: 'FORMAT_NONE',
+      dims: dims(spec),
+      is_shape_tensor: false,
+      allow_ragged_batch: false,
+      optional: false,
     })),
     output: signature.outputs.map((spec) => ({
-      name: spec.name, data_type: DATATYPES[spec.datatype].triton, dims: dims(spec),
-      label_filename: options.labels ? LABELS_FILENAME : '', is_shape_tensor: false,
+      name: spec.name,
+      data_type: DATATYPES[spec.datatype].triton,
+      dims: dims(spec),
+      label_filename: options.labels ? LABELS_FILENAME : '',
+      is_shape_tensor: false,
     })),
-    instance_group: [{
-      name: options.name, kind: options.executionProvider === 'cuda' ? 'KIND_GPU' : 'KIND_CPU', count: options.workers,
-      gpus: options.executionProvider === 'cuda' ? [0] : [],
-    }],
+    instance_group: [
+      {
+        name: options.name,
+        kind: options.executionProvider === 'cuda' ? 'KIND_GPU' : 'KIND_CPU',
+        count: options.workers,
+        gpus: options.executionProvider === 'cuda' ? [0] : [],
+      },
+    ],
     default_model_filename: 'model.onnx',
   };
   if (batching) {

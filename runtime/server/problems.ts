@@ -1,7 +1,15 @@
 // Errors a client sees: one kind per HTTP status, always answered as {"error": "..."}.
 import type { ServerResponse } from 'node:http';
 
-export type ProblemKind = 'BadRequest' | 'NotFound' | 'TooLarge' | 'UnsupportedEncoding' | 'Unavailable' | 'QueueFull' | 'Timeout' | 'Internal';
+export type ProblemKind =
+  | 'BadRequest'
+  | 'NotFound'
+  | 'TooLarge'
+  | 'UnsupportedEncoding'
+  | 'Unavailable'
+  | 'QueueFull'
+  | 'Timeout'
+  | 'Internal';
 
 export interface Problem {
   readonly kind: ProblemKind;

@@ -14,10 +14,12 @@ function predictHandler(ctx: ServeContext): RequestHandler<{ target: string }> {
   return async (req, res) => {
     const startNs = res.locals.startNs as number;
     const separator = req.params.target.lastIndexOf(':');
-    const [model, verb] = separator < 0 ? [req.params.target, ''] : [req.params.target.slice(0, separator), req.params.target.slice(separator + 1)];
+    const [model, verb] =
+      separator < 0 ? [req.params.target, ''] : [req.params.target.slice(0, separator), req.params.target.slice(separator + 1)];
     const target = checkTarget(ctx, model, undefined);
     if (target !== undefined) return sendProblem(res, target);
-    if (verb !== 'predict') return sendProblem(res, { kind: 'NotFound', message: `unknown V1 verb '${clip(verb)}'; use POST /v1/models/${model}:predict` });
+    if (verb !== 'predict')
+      return sendProblem(res, { kind: 'NotFound', message: `unknown V1 verb '${clip(verb)}'; use POST /v1/models/${model}:predict` });
     // Checked once, before the body is read: a model that has loaded stays loaded.
     const state = ctx.engine.state;
     if (state.status !== 'ready') return failInference(ctx, res, startNs, unavailable(ctx)!);
@@ -28,7 +30,10 @@ function predictHandler(ctx: ServeContext): RequestHandler<{ target: string }> {
     try {
       body = JSON.parse(raw.body.toString('utf8'));
     } catch (error) {
-      return failInference(ctx, res, startNs, { kind: 'BadRequest', message: `the request's JSON is malformed: ${(error as Error).message}` });
+      return failInference(ctx, res, startNs, {
+        kind: 'BadRequest',
+        message: `the request's JSON is malformed: ${(error as Error).message}`,
+      });
     }
     const inputs = instancesToInputs(state.signature, body, state.rawInputs);
     if (!inputs.ok) return failInference(ctx, res, startNs, { kind: 'BadRequest', message: inputs.message });
@@ -52,9 +57,12 @@ function predictHandler(ctx: ServeContext): RequestHandler<{ target: string }> {
 function classificationOf(body: unknown): number | undefined | string {
   const parameters = (body as { parameters?: unknown }).parameters;
   if (parameters === undefined) return undefined;
-  const count = typeof parameters === 'object' && parameters !== null ? (parameters as { classification?: unknown }).classification : undefined;
+  const count =
+    typeof parameters === 'object' && parameters !== null ? (parameters as { classification?: unknown }).classification : undefined;
   if (count === undefined) return undefined;
-  return Number.isSafeInteger(count) && (count as number) > 0 ? count as number : `parameters.classification must be a positive integer (the number of classes to return), got ${JSON.stringify(count)}`;
+  return Number.isSafeInteger(count) && (count as number) > 0
+    ? (count as number)
+    : `parameters.classification must be a positive integer (the number of classes to return), got ${JSON.stringify(count)}`;
 }
 
 /** Registers the V1 routes. */

@@ -39,19 +39,24 @@ function readyHandler(ctx: ServeContext): RequestHandler {
 /** Registers the V2 routes. */
 export function v2Routes(ctx: ServeContext): express.Router {
   const router = express.Router();
-  const whenLoaded = (answer: (res: Response) => void): RequestHandler<Params> => (req, res) => {
-    if (!targeted(ctx, req, res)) return;
-    const problem = unavailable(ctx);
-    if (problem !== undefined) sendProblem(res, problem);
-    else answer(res);
-  };
+  const whenLoaded =
+    (answer: (res: Response) => void): RequestHandler<Params> =>
+    (req, res) => {
+      if (!targeted(ctx, req, res)) return;
+      const problem = unavailable(ctx);
+      if (problem !== undefined) sendProblem(res, problem);
+      else answer(res);
+    };
   const signature = () => (ctx.engine.state as Extract<typeof ctx.engine.state, { status: 'ready' }>).signature;
 
   router.get('/v2/health/live', (_req, res) => sendJson(res, { live: true }));
   router.get('/v2/health/ready', readyHandler(ctx));
   router.get('/v2', (_req, res) => sendJson(res, { name: 'kubeinfer', version: '0.1.0', extensions: SERVER_EXTENSIONS }));
   router.get('/v2/models/stats', statsHandler(ctx));
-  router.get(MODEL, whenLoaded((res) => sendJson(res, modelMetadata(configOptions(ctx), signature()))));
+  router.get(
+    MODEL,
+    whenLoaded((res) => sendJson(res, modelMetadata(configOptions(ctx), signature()))),
+  );
   router.get(`${MODEL}/ready`, (req: Request<Params>, res) => {
     if (!targeted(ctx, req, res)) return;
     const problem = unavailable(ctx);
@@ -59,9 +64,14 @@ export function v2Routes(ctx: ServeContext): express.Router {
     if (problem === undefined) sendJson(res, { name, version: ctx.config.modelVersion, ready: true });
     else sendJson(res, { name, version: ctx.config.modelVersion, ready: false, error: problem.message }, 503);
   });
-  router.get(`${MODEL}/config`, whenLoaded((res) => sendJson(res, modelConfig(configOptions(ctx), signature()))));
+  router.get(
+    `${MODEL}/config`,
+    whenLoaded((res) => sendJson(res, modelConfig(configOptions(ctx), signature()))),
+  );
   router.get(`${MODEL}/stats`, statsHandler(ctx));
   // Canonical URLs reach handleInfer without express (see app.ts); this catches other spellings.
-  router.post(`${MODEL}/infer`, (req: Request<Params>, res) => handleInfer(ctx, req, res, res.locals.startNs as number, req.params.model, req.params.version));
+  router.post(`${MODEL}/infer`, (req: Request<Params>, res) =>
+    handleInfer(ctx, req, res, res.locals.startNs as number, req.params.model, req.params.version),
+  );
   return router;
 }

@@ -38,11 +38,19 @@ function listenUrl(server: Server): { url: string; port: number } {
 function logLoad(log: Logger, config: ServeConfig, state: EngineState): void {
   if (state.status === 'ready') {
     log('info', 'model ready', {
-      model: config.modelName, version: config.modelVersion, loadSeconds: state.loadSeconds, batching: state.batching,
-      inputs: state.signature.inputs, outputs: state.signature.outputs,
+      model: config.modelName,
+      version: config.modelVersion,
+      loadSeconds: state.loadSeconds,
+      batching: state.batching,
+      inputs: state.signature.inputs,
+      outputs: state.signature.outputs,
     });
   } else if (state.status === 'failed') {
-    log('error', 'model failed to load; the server stays not-ready', { model: config.modelName, version: config.modelVersion, reason: state.reason });
+    log('error', 'model failed to load; the server stays not-ready', {
+      model: config.modelName,
+      version: config.modelVersion,
+      reason: state.reason,
+    });
   }
 }
 
@@ -71,20 +79,33 @@ export async function startServer(config: ServeConfig, log: Logger = jsonLogger(
   const jsonDecoder = new JsonDecoder();
   const guard = config.apiKeysFile === undefined ? undefined : apiKeyGuard(await loadApiKeys(config.apiKeysFile));
   const ctx: ServeContext = { config, engine, metrics, statistics, log, lifecycle, budget, jsonDecoder, guard };
-  const server = createServer({
-    headersTimeout: config.headersTimeoutMs,
-    requestTimeout: config.requestTimeoutMs,
-    keepAliveTimeout: config.keepAliveTimeoutMs,
-    // Node checks the headers and request timeouts this often (30 s by default, far too coarse for them).
-    connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs, config.requestTimeoutMs),
-  }, createListener(ctx)).listen({ port: config.port, host: config.host });
+  const server = createServer(
+    {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      keepAliveTimeout: config.keepAliveTimeoutMs,
+      // Node checks the headers and request timeouts this often (30 s by default, far too coarse for them).
+      connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs, config.requestTimeoutMs),
+    },
+    createListener(ctx),
+  ).listen({ port: config.port, host: config.host });
   await once(server, 'listening');
   const { url, port } = listenUrl(server);
-  log('info', `listening on ${url}`, { url, port, model: config.modelName, version: config.modelVersion, bodyBudgetBytes: budget.capacity });
+  log('info', `listening on ${url}`, {
+    url,
+    port,
+    model: config.modelName,
+    version: config.modelVersion,
+    bodyBudgetBytes: budget.capacity,
+  });
   // Loaded only when on, so a REST-only server never parses the .proto files.
   // API keys are checked on HTTP only: with them, gRPC stays closed rather than open to anyone.
-  if (guard !== undefined && config.grpcPort !== 0) log('warn', 'gRPC is off: --api-keys-file covers the HTTP port only', { grpcPort: config.grpcPort });
-  const grpc = config.grpcPort === 0 || guard !== undefined ? undefined : await (await import('../grpc/server.ts')).startGrpc(ctx, config.grpcPort, config.host);
+  if (guard !== undefined && config.grpcPort !== 0)
+    log('warn', 'gRPC is off: --api-keys-file covers the HTTP port only', { grpcPort: config.grpcPort });
+  const grpc =
+    config.grpcPort === 0 || guard !== undefined
+      ? undefined
+      : await (await import('../grpc/server.ts')).startGrpc(ctx, config.grpcPort, config.host);
   if (grpc !== undefined) log('info', `gRPC listening on port ${grpc.port}`, { grpcPort: grpc.port });
   const loaded = engine.loaded.then((state) => {
     metrics.modelLoaded(state.status === 'ready' ? state.loadSeconds : 0, state.status === 'ready');
@@ -98,10 +119,16 @@ export async function startServer(config: ServeConfig, log: Logger = jsonLogger(
     // have had time to drop this server; each response meanwhile closes its connection, so
     // keep-alive clients reconnect to a live server instead of finding this socket gone.
     lifecycle.draining = true;
-    log('info', 'draining: not ready, still serving for the shutdown delay', { active: lifecycle.active, shutdownDelayMs: config.shutdownDelayMs });
+    log('info', 'draining: not ready, still serving for the shutdown delay', {
+      active: lifecycle.active,
+      shutdownDelayMs: config.shutdownDelayMs,
+    });
     await sleep(config.shutdownDelayMs);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    log('info', 'no longer accepting; finishing in-flight requests', { active: lifecycle.active, timeoutSeconds: config.drainTimeoutSeconds });
+    log('info', 'no longer accepting; finishing in-flight requests', {
+      active: lifecycle.active,
+      timeoutSeconds: config.drainTimeoutSeconds,
+    });
     const finished = await waitForIdle(lifecycle, Date.now() + config.drainTimeoutSeconds * 1000);
     if (!finished) log('warn', 'drain timeout reached; closing remaining connections', { active: lifecycle.active });
     server.closeAllConnections();

@@ -3,7 +3,10 @@
 // can attribute server-side time.
 import type { ExecutionTiming, Timing } from '../engine/scheduler.ts';
 
-interface Duration { count: number; ns: number }
+interface Duration {
+  count: number;
+  ns: number;
+}
 
 const duration = (): Duration => ({ count: 0, ns: 0 });
 
@@ -17,9 +20,14 @@ export class ModelStatistics {
   #inferenceCount = 0;
   #executionCount = 0;
   readonly #inference = {
-    success: duration(), fail: duration(), queue: duration(),
-    compute_input: duration(), compute_infer: duration(), compute_output: duration(),
-    cache_hit: duration(), cache_miss: duration(),
+    success: duration(),
+    fail: duration(),
+    queue: duration(),
+    compute_input: duration(),
+    compute_infer: duration(),
+    compute_output: duration(),
+    cache_hit: duration(),
+    cache_miss: duration(),
   };
   readonly #batches = new Map<number, { compute_input: Duration; compute_infer: Duration; compute_output: Duration }>();
 

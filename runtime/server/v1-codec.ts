@@ -27,7 +27,8 @@ function stack(spec: TensorSpec, rows: readonly unknown[], where: (row: number) 
     }
   }
   const shape = [rows.length, ...rowShape];
-  if (shape.length > MAX_RANK) return { ok: false, message: `${where(0)} is nested ${rowShape.length} deep; tensors have at most ${MAX_RANK} dimensions` };
+  if (shape.length > MAX_RANK)
+    return { ok: false, message: `${where(0)} is nested ${rowShape.length} deep; tensors have at most ${MAX_RANK} dimensions` };
   const decoded = decodeJsonData(spec.name, spec.datatype, shape.length, elementCount(shape), rows);
   if (!decoded.ok) return decoded;
   const data = rawBytes.has(spec.name) ? rawFromBase64(decoded.data as string[]) : decoded.data;
@@ -47,7 +48,10 @@ export function instancesToInputs(signature: ModelSignature, body: unknown, rawB
   }
   for (const [index, instance] of instances.entries()) {
     if (typeof instance !== 'object' || instance === null || Array.isArray(instance)) {
-      return { ok: false, message: `instance ${index} must be an object keyed by input name (the model has ${signature.inputs.length} inputs)` };
+      return {
+        ok: false,
+        message: `instance ${index} must be an object keyed by input name (the model has ${signature.inputs.length} inputs)`,
+      };
     }
   }
   for (const spec of signature.inputs) {
@@ -72,7 +76,7 @@ function nest(values: readonly Nested[], shape: readonly number[]): Nested {
 export function outputsToPredictions(outputs: readonly Tensor[]): unknown[] {
   const rowsOf = (tensor: Tensor): Nested[] => {
     const values = plainValues(tensor.datatype, tensor.data);
-    return tensor.shape.length === 0 ? values : nest(values, tensor.shape) as Nested[];
+    return tensor.shape.length === 0 ? values : (nest(values, tensor.shape) as Nested[]);
   };
   if (outputs.length === 1) return rowsOf(outputs[0]!);
   const columns = outputs.map((tensor) => [tensor.name, rowsOf(tensor)] as const);

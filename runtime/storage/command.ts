@@ -5,7 +5,15 @@ import type { Command } from 'commander';
 import { TERMINATION_LOG, writeTerminationMessage } from '../termination.ts';
 
 const UNITS: Record<string, number> = {
-  '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4,
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
+  Ti: 1024 ** 4,
 };
 
 /** Parses a byte count written as a Kubernetes quantity ("20Gi", "500M", "1048576"). */
@@ -35,12 +43,27 @@ export function registerFetchModel(program: Command): void {
   program
     .command('fetch-model')
     .description('Download a model URI (file, http(s), s3, gs, pvc) into a directory as model.onnx plus its external-data files.')
-    .argument('<uri>', 'file://, http(s)://, s3://bucket/key, gs://bucket/object or pvc://claim/path; a key ending in .onnx is one file, anything else a prefix holding model.onnx')
+    .argument(
+      '<uri>',
+      'file://, http(s)://, s3://bucket/key, gs://bucket/object or pvc://claim/path; a key ending in .onnx is one file, anything else a prefix holding model.onnx',
+    )
     .argument('<dir>', 'destination directory (the shared model volume, e.g. /mnt/models)')
-    .option('--sha256 <hex>', 'expected sha256 of the model file; verified before the model is published', process.env.KUBEINFER_MODEL_SHA256)
+    .option(
+      '--sha256 <hex>',
+      'expected sha256 of the model file; verified before the model is published',
+      process.env.KUBEINFER_MODEL_SHA256,
+    )
     .option('--file-name <name>', 'the URI names one file (any extension, e.g. labels); publish it under this name instead of model.onnx')
-    .option('--credentials-dir <dir>', 'directory with one file per credential key (the mounted storage Secret)', process.env.KUBEINFER_STORAGE_CREDENTIALS_DIR)
-    .option('--max-bytes <quantity>', 'refuse models larger than this (bytes or a quantity such as 20Gi)', process.env.KUBEINFER_MAX_MODEL_BYTES ?? '20Gi')
+    .option(
+      '--credentials-dir <dir>',
+      'directory with one file per credential key (the mounted storage Secret)',
+      process.env.KUBEINFER_STORAGE_CREDENTIALS_DIR,
+    )
+    .option(
+      '--max-bytes <quantity>',
+      'refuse models larger than this (bytes or a quantity such as 20Gi)',
+      process.env.KUBEINFER_MAX_MODEL_BYTES ?? '20Gi',
+    )
     .option('--progress-interval <seconds>', 'seconds between progress lines', '5')
     .option('--termination-log <path>', 'file that receives the failure reason, when it exists', TERMINATION_LOG)
     .option('--allow-cross-host-redirects', 'follow redirects to other hosts (credentials are not sent there)')
@@ -57,16 +80,31 @@ async function runFetchModel(uri: string, dir: string, flags: FetchModelFlags): 
   const maxBytes = parseByteQuantity(flags.maxBytes);
   const interval = Number(flags.progressInterval);
   if (maxBytes === null || !(interval > 0)) {
-    return failWith(`fetch ${redactUri(uri)}: InvalidArgument: ${maxBytes === null ? `--max-bytes ${flags.maxBytes} is not a byte quantity` : '--progress-interval must be a positive number of seconds'}`, 'InvalidArgument', flags);
+    return failWith(
+      `fetch ${redactUri(uri)}: InvalidArgument: ${maxBytes === null ? `--max-bytes ${flags.maxBytes} is not a byte quantity` : '--progress-interval must be a positive number of seconds'}`,
+      'InvalidArgument',
+      flags,
+    );
   }
   const abort = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => abort.abort(new Error(`received ${signal}`));
   process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
   try {
     const fetched = await fetchModel({
-      uri, destDir: dir, sha256: flags.sha256, fileName: flags.fileName, credentialsDir: flags.credentialsDir, maxBytes,
-      progressIntervalMs: interval * 1000, signal: abort.signal, log: printEvent,
-      egress: { allowCrossHostRedirects: flags.allowCrossHostRedirects === true, allowLinkLocal: flags.allowLinkLocal === true, allowPlainHttpCredentials: flags.allowPlainHttpCredentials === true },
+      uri,
+      destDir: dir,
+      sha256: flags.sha256,
+      fileName: flags.fileName,
+      credentialsDir: flags.credentialsDir,
+      maxBytes,
+      progressIntervalMs: interval * 1000,
+      signal: abort.signal,
+      log: printEvent,
+      egress: {
+        allowCrossHostRedirects: flags.allowCrossHostRedirects === true,
+        allowLinkLocal: flags.allowLinkLocal === true,
+        allowPlainHttpCredentials: flags.allowPlainHttpCredentials === true,
+      },
     });
     printEvent({ level: 'info', msg: 'model ready', model: fetched.modelPath, files: fetched.files, bytes: fetched.bytes });
     return 0;
@@ -83,7 +121,9 @@ function printEvent(event: Record<string, unknown>): void {
 }
 
 function failWith(message: string, kind: string, flags: FetchModelFlags): number {
-  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'fetch-model failed', kind, error: message })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'fetch-model failed', kind, error: message })}\n`,
+  );
   writeTerminationMessage(flags.terminationLog, message);
   return 1;
 }

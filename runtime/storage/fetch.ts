@@ -92,7 +92,8 @@ async function fetchModelResult(options: FetchModelOptions): Promise<Result<Fetc
 
 /** A one-file plan published under `fileName` (a directory is refused: the name is for one file). */
 function renamed(plan: FetchPlan, fileName: string, uri: string): Result<FetchPlan> {
-  if (plan.files.length !== 1) return fail({ kind: 'InvalidArgument', reason: `${uri} holds ${plan.files.length} files; a named file must be one object` });
+  if (plan.files.length !== 1)
+    return fail({ kind: 'InvalidArgument', reason: `${uri} holds ${plan.files.length} files; a named file must be one object` });
   return ok({ ...plan, files: [{ ...plan.files[0]!, target: fileName }] });
 }
 
@@ -111,11 +112,16 @@ function checkOptions(options: FetchModelOptions): Result<void> {
 
 function planSource(source: ModelSource, context: SourceContext): Promise<Result<FetchPlan>> | Result<FetchPlan> {
   switch (source.scheme) {
-    case 'http': return planHttp(source, context);
-    case 's3': return planS3(source, context);
-    case 'gs': return planGcs(source, context);
-    case 'file': return planFileCopy(source);
-    case 'pvc': return fail({ kind: 'InvalidUri', reason: 'pvc:// models are mounted, not downloaded' });
+    case 'http':
+      return planHttp(source, context);
+    case 's3':
+      return planS3(source, context);
+    case 'gs':
+      return planGcs(source, context);
+    case 'file':
+      return planFileCopy(source);
+    case 'pvc':
+      return fail({ kind: 'InvalidUri', reason: 'pvc:// models are mounted, not downloaded' });
   }
 }
 
@@ -127,15 +133,31 @@ async function download(plan: FetchPlan, context: SourceContext, options: FetchM
   }
   const staging = await createStaging(options.destDir);
   if (!staging.ok) return staging;
-  context.log({ level: 'info', msg: 'fetch-model start', uri: context.uri, files: plan.files.length, total, credentials: plan.credentials });
+  context.log({
+    level: 'info',
+    msg: 'fetch-model start',
+    uri: context.uri,
+    files: plan.files.length,
+    total,
+    credentials: plan.credentials,
+  });
   const progress = startProgress({ uri: context.uri, total, intervalMs: options.progressIntervalMs ?? 5000, log: context.log });
   const transferred = await transferAll(plan.files, {
-    stagingDir: staging.value, limitBytes, idleTimeoutMs: context.idleTimeoutMs, retry: context.retry,
-    hashModel: options.sha256 !== undefined, primaryTarget: options.fileName ?? MODEL_FILE, progress, log: context.log, signal: options.signal,
+    stagingDir: staging.value,
+    limitBytes,
+    idleTimeoutMs: context.idleTimeoutMs,
+    retry: context.retry,
+    hashModel: options.sha256 !== undefined,
+    primaryTarget: options.fileName ?? MODEL_FILE,
+    progress,
+    log: context.log,
+    signal: options.signal,
   });
   const modelTarget = plan.files.at(-1)?.target;
   if (modelTarget === undefined) return fail({ kind: 'NotFound', reason: `${context.uri} holds no files` });
-  const verified = transferred.ok ? await checkTransferred(options.sha256, transferred.value.sha256, path.join(staging.value, modelTarget), context.uri) : transferred;
+  const verified = transferred.ok
+    ? await checkTransferred(options.sha256, transferred.value.sha256, path.join(staging.value, modelTarget), context.uri)
+    : transferred;
   if (!verified.ok) {
     await discard(staging.value);
     return verified;
@@ -150,11 +172,25 @@ async function download(plan: FetchPlan, context: SourceContext, options: FetchM
 
 function doneEvent(uri: string, files: number, bytes: number, seconds: number, sha256: string | null): LogEvent {
   const rate = bytes / 1024 ** 2 / Math.max(seconds, 1e-3);
-  return { level: 'info', msg: 'fetch-model done', uri, files, bytes, seconds: Math.round(seconds * 100) / 100, rate_mib_s: Math.round(rate * 10) / 10, sha256 };
+  return {
+    level: 'info',
+    msg: 'fetch-model done',
+    uri,
+    files,
+    bytes,
+    seconds: Math.round(seconds * 100) / 100,
+    rate_mib_s: Math.round(rate * 10) / 10,
+    sha256,
+  };
 }
 
 /** The digest when one was given, then that an .onnx file is ONNX at all (a labels file published with --file-name is not checked). */
-async function checkTransferred(expected: string | undefined, actual: string | null, modelFile: string, label: string): Promise<Result<void>> {
+async function checkTransferred(
+  expected: string | undefined,
+  actual: string | null,
+  modelFile: string,
+  label: string,
+): Promise<Result<void>> {
   const digest = checkDigest(expected, actual);
   if (!digest.ok || !modelFile.endsWith('.onnx')) return digest;
   return checkOnnxModelFile(modelFile, label);
@@ -174,7 +210,14 @@ async function verifyInPlace(target: string, options: FetchModelOptions): Promis
     const verified = checkDigest(options.sha256, actual.value);
     if (!verified.ok) return verified;
   }
-  options.log?.({ level: 'info', msg: 'fetch-model in place', uri: redactUri(options.uri), model: located.value.modelPath, files: located.value.files.length, bytes: located.value.bytes });
+  options.log?.({
+    level: 'info',
+    msg: 'fetch-model in place',
+    uri: redactUri(options.uri),
+    model: located.value.modelPath,
+    files: located.value.files.length,
+    bytes: located.value.bytes,
+  });
   return ok(asFetched(located.value));
 }
 

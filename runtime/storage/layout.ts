@@ -19,12 +19,13 @@ export interface PlannedFile<T extends ListedObject = ListedObject> {
 
 /** Checks that an object name stays inside the model directory once written. */
 export function safeRelativePath(name: string): Result<string> {
-  const unsafe = name === ''
-    || name.includes('\0')
-    || name.includes('\\')
-    || name.startsWith('/')
-    || /^[a-zA-Z]:/.test(name)
-    || name.split('/').some((segment) => segment === '..' || segment === '.' || segment === '');
+  const unsafe =
+    name === '' ||
+    name.includes('\0') ||
+    name.includes('\\') ||
+    name.startsWith('/') ||
+    /^[a-zA-Z]:/.test(name) ||
+    name.split('/').some((segment) => segment === '..' || segment === '.' || segment === '');
   if (unsafe) return fail({ kind: 'UnsafePath', path: name });
   const normalized = path.posix.normalize(name);
   if (normalized !== name || normalized.startsWith('../')) return fail({ kind: 'UnsafePath', path: name });
@@ -42,15 +43,18 @@ export function planDirectory<T extends ListedObject>(objects: readonly T[], whe
     if (!checked.ok) return checked;
   }
   const topLevelModels = files.filter((object) => !object.relativePath.includes('/') && namesSingleFile(object.relativePath));
-  const model = files.find((object) => object.relativePath === MODEL_FILE)
-    ?? (topLevelModels.length === 1 ? topLevelModels[0] : undefined);
+  const model = files.find((object) => object.relativePath === MODEL_FILE) ?? (topLevelModels.length === 1 ? topLevelModels[0] : undefined);
   if (!model) {
     const found = topLevelModels.map((object) => object.relativePath);
-    const reason = files.length === 0
-      ? `${where} is empty or does not exist`
-      : found.length > 1
-        ? `${where} holds several models (${found.join(', ')}) and no ${MODEL_FILE}; name one in the URI`
-        : `${where} holds no ${MODEL_FILE} (found ${files.slice(0, 5).map((object) => object.relativePath).join(', ')}${files.length > 5 ? ', ...' : ''})`;
+    const reason =
+      files.length === 0
+        ? `${where} is empty or does not exist`
+        : found.length > 1
+          ? `${where} holds several models (${found.join(', ')}) and no ${MODEL_FILE}; name one in the URI`
+          : `${where} holds no ${MODEL_FILE} (found ${files
+              .slice(0, 5)
+              .map((object) => object.relativePath)
+              .join(', ')}${files.length > 5 ? ', ...' : ''})`;
     return fail({ kind: 'NotFound', reason });
   }
   const planned = files.map((object) => ({ object, target: object === model ? MODEL_FILE : object.relativePath }));

@@ -13,8 +13,18 @@ const VARINT = 0;
 const LENGTH_DELIMITED = 2;
 /** ModelProto's fields (onnx.proto3) and their wire types. */
 const MODEL_PROTO_FIELDS: ReadonlyMap<number, number> = new Map([
-  [1, VARINT], [2, LENGTH_DELIMITED], [3, LENGTH_DELIMITED], [4, LENGTH_DELIMITED], [5, VARINT], [6, LENGTH_DELIMITED],
-  [7, LENGTH_DELIMITED], [8, LENGTH_DELIMITED], [14, LENGTH_DELIMITED], [20, LENGTH_DELIMITED], [25, LENGTH_DELIMITED], [26, LENGTH_DELIMITED],
+  [1, VARINT],
+  [2, LENGTH_DELIMITED],
+  [3, LENGTH_DELIMITED],
+  [4, LENGTH_DELIMITED],
+  [5, VARINT],
+  [6, LENGTH_DELIMITED],
+  [7, LENGTH_DELIMITED],
+  [8, LENGTH_DELIMITED],
+  [14, LENGTH_DELIMITED],
+  [20, LENGTH_DELIMITED],
+  [25, LENGTH_DELIMITED],
+  [26, LENGTH_DELIMITED],
 ]);
 
 /** Checks that the file starts like a serialized ONNX ModelProto; `label` names it in the reason. */
@@ -39,14 +49,16 @@ export async function checkOnnxModelFile(file: string, label: string): Promise<R
 export function modelProtoProblem(head: Uint8Array): string | undefined {
   const [first] = head;
   if (first === undefined) return 'the file is empty';
-  if (first !== 0x08) return `it does not start with ir_version (first byte 0x${first.toString(16).padStart(2, '0')}${describeStart(first)})`;
+  if (first !== 0x08)
+    return `it does not start with ir_version (first byte 0x${first.toString(16).padStart(2, '0')}${describeStart(first)})`;
   let offset = 0;
   while (offset < head.length) {
     const tag = readVarint(head, offset);
     if (tag === undefined) return undefined; // the head ends inside a tag: nothing wrong so far
     const field = Number(tag.value >> 3n);
     const wireType = Number(tag.value & 7n);
-    if (MODEL_PROTO_FIELDS.get(field) !== wireType) return `byte ${offset} holds field ${field} with wire type ${wireType}, which a ModelProto does not have`;
+    if (MODEL_PROTO_FIELDS.get(field) !== wireType)
+      return `byte ${offset} holds field ${field} with wire type ${wireType}, which a ModelProto does not have`;
     const value = readVarint(head, tag.next);
     if (value === undefined) return undefined;
     offset = wireType === VARINT ? value.next : value.next + Number(value.value);

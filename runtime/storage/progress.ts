@@ -36,7 +36,7 @@ export function startProgress(options: ProgressOptions): Progress {
       bytes += delta;
       const at = now();
       if (at - lastAt < options.intervalMs) return;
-      const rate = ((bytes - lastBytes) / MIB) / ((at - lastAt) / 1000);
+      const rate = (bytes - lastBytes) / MIB / ((at - lastAt) / 1000);
       options.log({
         level: 'info',
         msg: 'fetch-model progress',

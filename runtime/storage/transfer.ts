@@ -56,9 +56,14 @@ class IdleTimeout extends Error {}
 export async function transferAll(files: readonly RemoteFile[], options: TransferOptions): Promise<Result<Transferred>> {
   let sha256: string | null = null;
   for (const file of files) {
-    const result = await withRetries(options.retry, options.signal, () => transferOnce(file, options), (failure, attempt, delayMs) => {
-      options.log(retryEvent(file.label, failure, attempt, delayMs));
-    });
+    const result = await withRetries(
+      options.retry,
+      options.signal,
+      () => transferOnce(file, options),
+      (failure, attempt, delayMs) => {
+        options.log(retryEvent(file.label, failure, attempt, delayMs));
+      },
+    );
     if (!result.ok) return fail(result.problem);
     if (file.target === options.primaryTarget) sha256 = result.value;
   }
@@ -80,19 +85,28 @@ async function transferOnce(file: RemoteFile, options: TransferOptions): Promise
     const opened = attempted.value;
     if (opened.size !== null && before + opened.size > options.limitBytes) {
       opened.body.destroy();
-      return { ok: false, retryable: false, problem: { kind: 'TooLarge', limitBytes: options.limitBytes, reason: `${file.label} (${formatBytes(opened.size)})` } };
+      return {
+        ok: false,
+        retryable: false,
+        problem: { kind: 'TooLarge', limitBytes: options.limitBytes, reason: `${file.label} (${formatBytes(opened.size)})` },
+      };
     }
     const hash = options.hashModel && file.target === options.primaryTarget ? createHash('sha256') : null;
-    await pipeline(opened.body, async function* count(source: AsyncIterable<Buffer>) {
-      for await (const chunk of source) {
-        idle.reset();
-        received += chunk.byteLength;
-        if (before + received > options.limitBytes) throw new SizeLimitExceeded();
-        hash?.update(chunk);
-        options.progress.add(chunk.byteLength, file.target);
-        yield chunk;
-      }
-    }, createWriteStream(destination), { signal });
+    await pipeline(
+      opened.body,
+      async function* count(source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          idle.reset();
+          received += chunk.byteLength;
+          if (before + received > options.limitBytes) throw new SizeLimitExceeded();
+          hash?.update(chunk);
+          options.progress.add(chunk.byteLength, file.target);
+          yield chunk;
+        }
+      },
+      createWriteStream(destination),
+      { signal },
+    );
     if (opened.size !== null && received !== opened.size) {
       throw Object.assign(new Error(`connection closed after ${received} of ${opened.size} bytes`), { code: 'ECONNRESET' });
     }
@@ -105,9 +119,19 @@ async function transferOnce(file: RemoteFile, options: TransferOptions): Promise
   }
 }
 
-function failureOf(error: unknown, file: RemoteFile, destination: string, options: TransferOptions, attemptSignal: AbortSignal): AttemptResult<never> {
+function failureOf(
+  error: unknown,
+  file: RemoteFile,
+  destination: string,
+  options: TransferOptions,
+  attemptSignal: AbortSignal,
+): AttemptResult<never> {
   if (error instanceof SizeLimitExceeded) {
-    return { ok: false, retryable: false, problem: { kind: 'TooLarge', limitBytes: options.limitBytes, reason: `the download (stopped at ${file.label})` } };
+    return {
+      ok: false,
+      retryable: false,
+      problem: { kind: 'TooLarge', limitBytes: options.limitBytes, reason: `the download (stopped at ${file.label})` },
+    };
   }
   if (options.signal?.aborted) return { ok: false, retryable: false, problem: { kind: 'Aborted', reason: 'cancelled' } };
   if (attemptSignal.aborted && attemptSignal.reason instanceof IdleTimeout) {

@@ -72,10 +72,21 @@ describe('InferenceService CRD on a real kube-apiserver', () => {
 
   it('agrees with kubeinfer validate on the verdict for every file', async () => {
     const good = [await validateDirectory('examples'), await validateDirectory('test/api/corpus/good')];
-    assert.deepEqual(good.map((run) => [run.code, run.files.size]), [[0, 0], [0, 0]]);
+    assert.deepEqual(
+      good.map((run) => [run.code, run.files.size]),
+      [
+        [0, 0],
+        [0, 0],
+      ],
+    );
     const bad = await validateDirectory('test/api/corpus/bad');
     assert.equal(bad.code, 1);
-    assert.deepEqual([...bad.files.keys()].sort(), badCases().map((file) => file.path).sort());
+    assert.deepEqual(
+      [...bad.files.keys()].sort(),
+      badCases()
+        .map((file) => file.path)
+        .sort(),
+    );
   });
 
   it('shows descriptions in kubectl explain', async () => {
@@ -86,7 +97,8 @@ describe('InferenceService CRD on a real kube-apiserver', () => {
     const mig = await kubectl(['explain', 'infsvc.spec.gpu.mig']);
     assert.match(mig.stdout, /A MIG profile such as 1g\.10gb/u);
     const recursive = await kubectl(['explain', 'infsvc.spec', '--recursive']);
-    for (const field of ['versions', 'traffic', 'mirror', 'behavior', 'secretRef', 'tolerations', 'executionProvider']) assert.match(recursive.stdout, new RegExp(`\\b${field}\\b`, 'u'));
+    for (const field of ['versions', 'traffic', 'mirror', 'behavior', 'secretRef', 'tolerations', 'executionProvider'])
+      assert.match(recursive.stdout, new RegExp(`\\b${field}\\b`, 'u'));
   });
 
   it('renders the printer columns from status', async () => {
@@ -97,14 +109,33 @@ describe('InferenceService CRD on a real kube-apiserver', () => {
         observedGeneration: 1,
         url: `http://fraud.${NAMESPACE}.svc.cluster.local`,
         trafficSummary: 'v1=90,v2=10',
-        conditions: [{ type: 'Ready', status: 'True', reason: 'AllVersionsReady', message: '2 of 2 versions ready', lastTransitionTime: '2025-01-01T00:00:00Z', observedGeneration: 1 }],
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'AllVersionsReady',
+            message: '2 of 2 versions ready',
+            lastTransitionTime: '2025-01-01T00:00:00Z',
+            observedGeneration: 1,
+          },
+        ],
         versions: [
           { name: 'v1', weight: 90, replicas: 2, readyReplicas: 2, ready: true },
           { name: 'v2', weight: 10, replicas: 2, readyReplicas: 2, ready: true },
         ],
       },
     };
-    const patched = await kubectl(['patch', 'infsvc', 'fraud', '-n', NAMESPACE, '--subresource=status', '--type=merge', '-p', JSON.stringify(status)]);
+    const patched = await kubectl([
+      'patch',
+      'infsvc',
+      'fraud',
+      '-n',
+      NAMESPACE,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify(status),
+    ]);
     assert.equal(patched.code, 0, patched.stderr);
     const table = await kubectl(['get', 'infsvc', '-n', NAMESPACE]);
     assert.match(table.stdout, /^NAME\s+URL\s+READY\s+VERSIONS\s+AGE$/mu);
@@ -114,7 +145,7 @@ describe('InferenceService CRD on a real kube-apiserver', () => {
     assert.match(wide.stdout, /AllVersionsReady/u);
   });
 
-  it('keeps status out of the user\'s hands: the main resource ignores it', async () => {
+  it("keeps status out of the user's hands: the main resource ignores it", async () => {
     const manifest = (await kubectl(['get', 'infsvc', 'fraud', '-n', NAMESPACE, '-o', 'json'])).stdout;
     const edited = JSON.parse(manifest) as { status: { url: string } };
     edited.status.url = 'http://elsewhere';

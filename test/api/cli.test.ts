@@ -28,9 +28,15 @@ describe('kubeinfer validate', () => {
     assert.equal(run.code, 1);
     for (const bad of badCases()) {
       const lines = run.stdout.split('\n').filter((line) => line.startsWith(`${bad.path}:`));
-      assert.ok(lines.some((line) => line.includes(bad.expect)), `${bad.path}: "${bad.expect}" not in\n${lines.join('\n')}`);
+      assert.ok(
+        lines.some((line) => line.includes(bad.expect)),
+        `${bad.path}: "${bad.expect}" not in\n${lines.join('\n')}`,
+      );
     }
-    assert.match(run.stdout, /test\/api\/corpus\/bad\/weights-over-100\.yaml:8: InferenceService fraud: spec\.versions: Invalid value: version weights must sum to 100/u);
+    assert.match(
+      run.stdout,
+      /test\/api\/corpus\/bad\/weights-over-100\.yaml:8: InferenceService fraud: spec\.versions: Invalid value: version weights must sum to 100/u,
+    );
   });
 
   it('reads stdin with -f - and writes JSON with -o json', async () => {
@@ -40,7 +46,10 @@ describe('kubeinfer validate', () => {
     assert.equal(run.code, 1);
     const report = JSON.parse(run.stdout) as { inferenceServices: number; problems: { file: string; path: string; message: string }[] };
     assert.equal(report.inferenceServices, 1);
-    assert.deepEqual(report.problems.map(({ file, path }) => ({ file, path })), [{ file: '<stdin>', path: 'spec.gpu.mig' }]);
+    assert.deepEqual(
+      report.problems.map(({ file, path }) => ({ file, path })),
+      [{ file: '<stdin>', path: 'spec.gpu.mig' }],
+    );
   });
 
   it('walks subdirectories only with -R and fails when it finds nothing to check', async () => {

@@ -2,11 +2,22 @@
 // fill what is left, and the traffic summary matches the printer column's format.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatTrafficSummary, inferenceServiceSchema, resolveVersions, validateInferenceService, withSchemaDefaults } from '../../api/index.ts';
+import {
+  formatTrafficSummary,
+  inferenceServiceSchema,
+  resolveVersions,
+  validateInferenceService,
+  withSchemaDefaults,
+} from '../../api/index.ts';
 import type { InferenceServiceSpec } from '../../api/index.ts';
 
 function spec(raw: unknown): InferenceServiceSpec {
-  const result = validateInferenceService({ apiVersion: 'serving.kubeinfer.io/v1alpha1', kind: 'InferenceService', metadata: { name: 'fraud' }, spec: raw });
+  const result = validateInferenceService({
+    apiVersion: 'serving.kubeinfer.io/v1alpha1',
+    kind: 'InferenceService',
+    metadata: { name: 'fraud' },
+    spec: raw,
+  });
   assert.ok(result.ok, JSON.stringify(result));
   return result.value.spec;
 }
@@ -60,7 +71,9 @@ describe('resolveVersions', () => {
     const [gpu] = resolveVersions(spec({ versions: [{ name: 'a', model: model(1) }], gpu: { products: ['Tesla-T4'], memoryMiB: 15000 } }));
     assert.deepEqual(gpu?.gpu, { resourceName: 'nvidia.com/gpu', count: 1, products: ['Tesla-T4'], memoryMiB: 15000 });
     assert.equal(gpu?.runtime.executionProvider, 'cuda');
-    const [mig] = resolveVersions(spec({ versions: [{ name: 'a', model: model(1), runtime: { executionProvider: 'cpu' } }], gpu: { mig: '1g.10gb', count: 2 } }));
+    const [mig] = resolveVersions(
+      spec({ versions: [{ name: 'a', model: model(1), runtime: { executionProvider: 'cpu' } }], gpu: { mig: '1g.10gb', count: 2 } }),
+    );
     assert.deepEqual(mig?.gpu, { resourceName: 'nvidia.com/mig-1g.10gb', count: 2, products: [], mig: '1g.10gb' });
     assert.equal(mig?.runtime.executionProvider, 'cpu', 'an explicit provider wins');
     const [none] = resolveVersions(spec({ versions: [{ name: 'a', model: model(1) }], gpu: { count: 0 } }));
@@ -68,8 +81,22 @@ describe('resolveVersions', () => {
   });
 
   it('marks the mirror target with its percent', () => {
-    const resolved = resolveVersions(spec({ versions: [{ name: 'a', model: model(1), weight: 100 }, { name: 'b', model: model(2) }], traffic: { mirror: { version: 'b', percent: 20 } } }));
-    assert.deepEqual(resolved.map((version) => [version.name, version.weight, version.mirrorPercent]), [['a', 100, 0], ['b', 0, 20]]);
+    const resolved = resolveVersions(
+      spec({
+        versions: [
+          { name: 'a', model: model(1), weight: 100 },
+          { name: 'b', model: model(2) },
+        ],
+        traffic: { mirror: { version: 'b', percent: 20 } },
+      }),
+    );
+    assert.deepEqual(
+      resolved.map((version) => [version.name, version.weight, version.mirrorPercent]),
+      [
+        ['a', 100, 0],
+        ['b', 0, 20],
+      ],
+    );
   });
 });
 
@@ -77,17 +104,23 @@ describe('defaults', () => {
   const specNode = inferenceServiceSchema.node.properties?.spec;
   const schemaDefault = (path: string): unknown => path.split('.').reduce((node, field) => node?.properties?.[field], specNode)?.default;
 
-  it('come from the schema alone: a spec nobody defaulted resolves to the schema\'s values', () => {
+  it("come from the schema alone: a spec nobody defaulted resolves to the schema's values", () => {
     // Hand-built, not validated: only resolveVersions' own use of the schema can fill it in.
     const raw: InferenceServiceSpec = {
-      versions: [{ name: 'a', model: model(1), weight: 100 }, { name: 'b', model: model(2), autoscaling: { maxReplicas: 4 } }],
+      versions: [
+        { name: 'a', model: model(1), weight: 100 },
+        { name: 'b', model: model(2), autoscaling: { maxReplicas: 4 } },
+      ],
       resources: { requests: { cpu: '1' } },
       gpu: {},
       traffic: { mirror: { version: 'b' } },
     };
     const [, mirror] = resolveVersions(raw);
     assert.equal(mirror?.mirrorPercent, schemaDefault('traffic.mirror.percent'));
-    assert.deepEqual(mirror?.scaling.kind === 'Autoscaled' && [mirror.scaling.minReplicas, mirror.scaling.metric], [schemaDefault('autoscaling.minReplicas'), schemaDefault('autoscaling.metric')]);
+    assert.deepEqual(mirror?.scaling.kind === 'Autoscaled' && [mirror.scaling.minReplicas, mirror.scaling.metric], [
+      schemaDefault('autoscaling.minReplicas'),
+      schemaDefault('autoscaling.metric'),
+    ]);
     assert.equal(mirror?.gpu?.count, schemaDefault('gpu.count'));
     assert.equal(withSchemaDefaults(raw).router.replicas, schemaDefault('router.replicas'));
     assert.deepEqual(resolveVersions(raw), resolveVersions(spec(raw)), 'the same as after admission');
@@ -96,7 +129,22 @@ describe('defaults', () => {
 
 describe('formatTrafficSummary', () => {
   it('prints weights, and the mirror target with its percent', () => {
-    assert.equal(formatTrafficSummary([{ name: 'v1', weight: 90 }, { name: 'v2', weight: 10 }]), 'v1=90,v2=10');
-    assert.equal(formatTrafficSummary([{ name: 'v1', weight: 100 }, { name: 'v3', weight: 0 }], { version: 'v3', percent: 20 }), 'v1=100,v3=mirror:20');
+    assert.equal(
+      formatTrafficSummary([
+        { name: 'v1', weight: 90 },
+        { name: 'v2', weight: 10 },
+      ]),
+      'v1=90,v2=10',
+    );
+    assert.equal(
+      formatTrafficSummary(
+        [
+          { name: 'v1', weight: 100 },
+          { name: 'v3', weight: 0 },
+        ],
+        { version: 'v3', percent: 20 },
+      ),
+      'v1=100,v3=mirror:20',
+    );
   });
 });

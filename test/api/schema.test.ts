@@ -33,7 +33,11 @@ describe('InferenceService CRD', () => {
 
   it('bounds every list, map and rule-checked string so the apiserver can cost the CEL rules', () => {
     const unbounded = nodes
-      .filter(({ node }) => (node.type === 'array' && node.maxItems === undefined) || (node.additionalProperties !== undefined && node.maxProperties === undefined))
+      .filter(
+        ({ node }) =>
+          (node.type === 'array' && node.maxItems === undefined) ||
+          (node.additionalProperties !== undefined && node.maxProperties === undefined),
+      )
       .map(({ path }) => path);
     assert.deepEqual(unbounded, []);
     const unboundedRuleStrings = nodes
@@ -60,7 +64,10 @@ describe('InferenceService CRD', () => {
     assert.equal(versions?.maxItems, 8);
     const [version] = inferenceServiceCrd.spec.versions;
     assert.deepEqual(version.subresources, { status: {} }, 'status only: each version scales on its own, so no scale subresource');
-    assert.deepEqual(version.additionalPrinterColumns.map((column) => column.name), ['URL', 'Ready', 'Versions', 'Reason', 'Age']);
+    assert.deepEqual(
+      version.additionalPrinterColumns.map((column) => column.name),
+      ['URL', 'Ready', 'Versions', 'Reason', 'Age'],
+    );
     assert.deepEqual(inferenceServiceCrd.spec.names.shortNames, ['infsvc']);
     assert.ok(!inferenceServiceCrd.spec.names.shortNames.includes('isvc'), 'isvc belongs to KServe');
   });
@@ -68,8 +75,14 @@ describe('InferenceService CRD', () => {
   it('matches the hand-written TypeScript types, and the compile-time check fails on a drift', () => {
     assert.deepEqual(schemaTypeErrors(), [], 'the schema and the types agree');
     const withoutTraffic = schemaTypeErrors((types) => types.replace('  readonly traffic?: TrafficSettings;\n', ''));
-    assert.ok(withoutTraffic.some((error) => error.includes('specMatchesTypes')), `a spec field missing from the types is caught: ${withoutTraffic.join('; ')}`);
+    assert.ok(
+      withoutTraffic.some((error) => error.includes('specMatchesTypes')),
+      `a spec field missing from the types is caught: ${withoutTraffic.join('; ')}`,
+    );
     const urlRequired = schemaTypeErrors((types) => types.replace('  readonly url?: string;', '  readonly url: string;'));
-    assert.ok(urlRequired.some((error) => error.includes('statusMatchesTypes')), `a status field made required is caught: ${urlRequired.join('; ')}`);
+    assert.ok(
+      urlRequired.some((error) => error.includes('statusMatchesTypes')),
+      `a status field made required is caught: ${urlRequired.join('; ')}`,
+    );
   });
 });

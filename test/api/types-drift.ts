@@ -21,7 +21,8 @@ export function schemaTypeErrors(editTypes: (text: string) => string = (text) =>
   const host = ts.createCompilerHost(options);
   const getSourceFile = host.getSourceFile.bind(host);
   host.getSourceFile = (fileName, languageVersion, onError, shouldCreate) => {
-    if (path.resolve(fileName) === TYPES_FILE) return ts.createSourceFile(fileName, editTypes(ts.sys.readFile(fileName) ?? ''), languageVersion, true);
+    if (path.resolve(fileName) === TYPES_FILE)
+      return ts.createSourceFile(fileName, editTypes(ts.sys.readFile(fileName) ?? ''), languageVersion, true);
     // Every other file (node's and client-node's types above all) is parsed once for all calls.
     const cached = unchanged.get(fileName) ?? getSourceFile(fileName, languageVersion, onError, shouldCreate);
     if (cached !== undefined) unchanged.set(fileName, cached);
@@ -29,7 +30,8 @@ export function schemaTypeErrors(editTypes: (text: string) => string = (text) =>
   };
   const program = ts.createProgram([SCHEMA_FILE], options, host);
   return ts.getPreEmitDiagnostics(program, program.getSourceFile(SCHEMA_FILE)).map((diagnostic) => {
-    const line = diagnostic.file && diagnostic.start !== undefined ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start).line + 1 : 0;
+    const line =
+      diagnostic.file && diagnostic.start !== undefined ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start).line + 1 : 0;
     const source = diagnostic.file?.text.split('\n')[line - 1]?.trim() ?? '';
     return `${line}: ${source}`;
   });

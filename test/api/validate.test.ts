@@ -35,14 +35,26 @@ describe('validateInferenceService', () => {
     assert.ok(cases.length >= 25, `the corpus needs at least 25 bad manifests, has ${cases.length}`);
     for (const bad of cases) {
       const found = messages(parse(bad.text));
-      assert.ok(found.some((message) => message.includes(bad.expect)), `${bad.path}: expected "${bad.expect}" in ${JSON.stringify(found)}`);
+      assert.ok(
+        found.some((message) => message.includes(bad.expect)),
+        `${bad.path}: expected "${bad.expect}" in ${JSON.stringify(found)}`,
+      );
     }
   });
 
   it('applies the CRD defaults where their parent is present', () => {
     const value = valid({
       ...base,
-      spec: { versions: [{ ...v1, weight: 100 }, { ...v1, name: 'v2', weight: 0 }], resources: { requests: { cpu: '1' } }, autoscaling: { maxReplicas: 4 }, gpu: { products: ['Tesla-T4'] }, traffic: { mirror: { version: 'v2' } } },
+      spec: {
+        versions: [
+          { ...v1, weight: 100 },
+          { ...v1, name: 'v2', weight: 0 },
+        ],
+        resources: { requests: { cpu: '1' } },
+        autoscaling: { maxReplicas: 4 },
+        gpu: { products: ['Tesla-T4'] },
+        traffic: { mirror: { version: 'v2' } },
+      },
     });
     assert.deepEqual(value.spec.autoscaling, { maxReplicas: 4, minReplicas: 1, metric: 'cpu' });
     assert.deepEqual(value.spec.gpu, { products: ['Tesla-T4'], count: 1 });
@@ -64,7 +76,15 @@ describe('validateInferenceService', () => {
   });
 
   it('skips the CEL rules after a blocking schema error, like the apiserver, and says so', () => {
-    const found = messages({ ...base, spec: { versions: [{ ...v1, weight: 'lots' }, { ...v1, name: 'v2', weight: 5 }] } });
+    const found = messages({
+      ...base,
+      spec: {
+        versions: [
+          { ...v1, weight: 'lots' },
+          { ...v1, name: 'v2', weight: 5 },
+        ],
+      },
+    });
     assert.equal(found.length, 2, JSON.stringify(found));
     assert.match(found[0] ?? '', /spec\.versions\[0\]\.weight: Invalid value: "string": .* must be of type integer/u);
     assert.match(found[1] ?? '', /some validation rules were not checked/u);
@@ -78,14 +98,29 @@ describe('validateInferenceService', () => {
 
   it('checks apiVersion, kind and metadata like the apiserver does outside the schema', () => {
     const found = messages({ apiVersion: 'serving.kubeinfer.io/v1', kind: 'InferenceService', metadata: {}, spec: { versions: [v1] } });
-    assert.ok(found.some((message) => message.startsWith('apiVersion: Unsupported value: "serving.kubeinfer.io/v1"')), JSON.stringify(found));
+    assert.ok(
+      found.some((message) => message.startsWith('apiVersion: Unsupported value: "serving.kubeinfer.io/v1"')),
+      JSON.stringify(found),
+    );
     assert.ok(found.some((message) => message.startsWith('metadata.name: Required value')));
     assert.deepEqual(messages('fraud'), [': an InferenceService must be an object']);
   });
 
   it('runs the spec rules for a generateName manifest', () => {
-    const found = messages({ ...base, metadata: { generateName: 'fraud-' }, spec: { versions: [{ ...v1, weight: 50 }, { ...v1, name: 'v2', weight: 10 }] } });
-    assert.deepEqual(found.map((message) => message.split(':')[0]), ['spec.versions']);
+    const found = messages({
+      ...base,
+      metadata: { generateName: 'fraud-' },
+      spec: {
+        versions: [
+          { ...v1, weight: 50 },
+          { ...v1, name: 'v2', weight: 10 },
+        ],
+      },
+    });
+    assert.deepEqual(
+      found.map((message) => message.split(':')[0]),
+      ['spec.versions'],
+    );
   });
 
   it('ignores status on input, as the status subresource does, and keeps it in the value', () => {
@@ -121,7 +156,10 @@ describe('loadManifests', () => {
   it('splits documents, skips empty ones, and leaves KServe InferenceServices alone', () => {
     const loaded = loadManifests(stream);
     assert.ok(loaded.ok);
-    assert.deepEqual(loaded.documents.map((document) => document.index), [1, 2, 4]);
+    assert.deepEqual(
+      loaded.documents.map((document) => document.index),
+      [1, 2, 4],
+    );
     const check = checkManifests(stream);
     assert.equal(check.checked, 1);
     assert.equal(check.skipped, 2);
@@ -129,16 +167,27 @@ describe('loadManifests', () => {
 
   it('points each problem at the line of its field', () => {
     const check = checkManifests(stream);
-    assert.deepEqual(check.problems.map(({ document, line, path, object }) => ({ document, line, path, object })), [
-      { document: 2, line: 10, path: 'spec.versions', object: 'InferenceService fraud' },
-    ]);
+    assert.deepEqual(
+      check.problems.map(({ document, line, path, object }) => ({ document, line, path, object })),
+      [{ document: 2, line: 10, path: 'spec.versions', object: 'InferenceService fraud' }],
+    );
   });
 
   it('expands kind: List and reports YAML syntax errors with their line', () => {
-    const list = { apiVersion: 'v1', kind: 'List', items: [{ ...base, spec: { versions: [v1] } }, { ...base, metadata: { name: 'b' }, spec: { versions: [v1] } }] };
+    const list = {
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        { ...base, spec: { versions: [v1] } },
+        { ...base, metadata: { name: 'b' }, spec: { versions: [v1] } },
+      ],
+    };
     const loaded = loadInferenceServices(JSON.stringify(list));
     assert.ok(loaded.ok);
-    assert.deepEqual(loaded.services.map((service) => service.metadata.name), ['fraud', 'b']);
+    assert.deepEqual(
+      loaded.services.map((service) => service.metadata.name),
+      ['fraud', 'b'],
+    );
     const broken = loadManifests('apiVersion: v1\nkind: [unclosed\n');
     assert.ok(!broken.ok);
     assert.match(broken.problems[0]?.message ?? '', /^YAML: /u);

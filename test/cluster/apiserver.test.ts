@@ -18,29 +18,36 @@ const widgetCrd: V1CustomResourceDefinition = {
     group: 'test.kubeinfer.io',
     scope: 'Namespaced',
     names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
-    versions: [{
-      name: 'v1',
-      served: true,
-      storage: true,
-      schema: {
-        openAPIV3Schema: {
-          type: 'object',
-          properties: {
-            spec: {
-              type: 'object',
-              properties: { minReplicas: { type: 'integer' }, maxReplicas: { type: 'integer' } },
-              // client-node's model name for x-kubernetes-validations: raw JSON keys would be dropped.
-              x_kubernetes_validations: [{ rule: 'self.minReplicas <= self.maxReplicas', message: CEL_MESSAGE }],
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            properties: {
+              spec: {
+                type: 'object',
+                properties: { minReplicas: { type: 'integer' }, maxReplicas: { type: 'integer' } },
+                // client-node's model name for x-kubernetes-validations: raw JSON keys would be dropped.
+                x_kubernetes_validations: [{ rule: 'self.minReplicas <= self.maxReplicas', message: CEL_MESSAGE }],
+              },
             },
           },
         },
       },
-    }],
+    ],
   },
 };
 
 function widget(name: string, minReplicas: number, maxReplicas: number): KubernetesObject & { spec: unknown } {
-  return { apiVersion: 'test.kubeinfer.io/v1', kind: 'Widget', metadata: { name, namespace: 'default' }, spec: { minReplicas, maxReplicas } };
+  return {
+    apiVersion: 'test.kubeinfer.io/v1',
+    kind: 'Widget',
+    metadata: { name, namespace: 'default' },
+    spec: { minReplicas, maxReplicas },
+  };
 }
 
 function configMap(value: string): KubernetesObject & { data: Record<string, string> } {
@@ -86,14 +93,18 @@ describe('kube-apiserver (etcd + apiserver only)', () => {
     const refused = await rejection(objects.create(widget('bad', 5, 2)));
     assert.equal(refused.code, 422);
     assert.match(refused.body, new RegExp(CEL_MESSAGE));
-    await assert.rejects(objects.read({ apiVersion: 'test.kubeinfer.io/v1', kind: 'Widget', metadata: { name: 'bad', namespace: 'default' } }),
-      (error: unknown) => error instanceof ApiException && error.code === 404);
+    await assert.rejects(
+      objects.read({ apiVersion: 'test.kubeinfer.io/v1', kind: 'Widget', metadata: { name: 'bad', namespace: 'default' } }),
+      (error: unknown) => error instanceof ApiException && error.code === 404,
+    );
   });
 
   it('reports a server-side apply conflict between two field managers', async () => {
     await objects.patch(configMap('blue'), undefined, undefined, 'team-a', false, PatchStrategy.ServerSideApply);
 
-    const conflict = await rejection(objects.patch(configMap('green'), undefined, undefined, 'team-b', false, PatchStrategy.ServerSideApply));
+    const conflict = await rejection(
+      objects.patch(configMap('green'), undefined, undefined, 'team-b', false, PatchStrategy.ServerSideApply),
+    );
     assert.equal(conflict.code, 409);
     const status = JSON.parse(conflict.body) as { reason: string; message: string };
     assert.equal(status.reason, 'Conflict');

@@ -21,9 +21,16 @@ describe('resolveAsset', () => {
     const all = ['/opt/ks', '/envtest/kube-scheduler', CACHE];
     const env = { TEST_ASSET_KUBE_SCHEDULER: '/opt/ks', KUBEBUILDER_ASSETS: '/envtest' };
     assert.deepEqual(resolveAsset('kube-scheduler', lookup(env, all)), { ok: true, path: '/opt/ks', source: 'TEST_ASSET_KUBE_SCHEDULER' });
-    assert.deepEqual(resolveAsset('kube-scheduler', lookup({ KUBEBUILDER_ASSETS: '/envtest' }, all)),
-      { ok: true, path: '/envtest/kube-scheduler', source: 'KUBEBUILDER_ASSETS' });
-    assert.deepEqual(resolveAsset('kube-scheduler', lookup({ KUBEBUILDER_ASSETS: '/envtest' }, [CACHE])), { ok: true, path: CACHE, source: 'cache' });
+    assert.deepEqual(resolveAsset('kube-scheduler', lookup({ KUBEBUILDER_ASSETS: '/envtest' }, all)), {
+      ok: true,
+      path: '/envtest/kube-scheduler',
+      source: 'KUBEBUILDER_ASSETS',
+    });
+    assert.deepEqual(resolveAsset('kube-scheduler', lookup({ KUBEBUILDER_ASSETS: '/envtest' }, [CACHE])), {
+      ok: true,
+      path: CACHE,
+      source: 'cache',
+    });
   });
 
   it('refuses a TEST_ASSET_* that points nowhere instead of silently using another binary', () => {
@@ -54,7 +61,11 @@ describe('resolveAsset', () => {
 
   it('falls back to PATH for kubectl only', () => {
     const env = { PATH: '/usr/local/bin:/usr/bin' };
-    assert.deepEqual(resolveAsset('kubectl', lookup(env, ['/usr/bin/kubectl'], '/c/kubectl')), { ok: true, path: '/usr/bin/kubectl', source: 'PATH' });
+    assert.deepEqual(resolveAsset('kubectl', lookup(env, ['/usr/bin/kubectl'], '/c/kubectl')), {
+      ok: true,
+      path: '/usr/bin/kubectl',
+      source: 'PATH',
+    });
     const etcd = resolveAsset('etcd', lookup(env, ['/usr/bin/etcd'], '/c/etcd'));
     assert.equal(etcd.ok, false);
   });

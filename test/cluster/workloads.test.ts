@@ -68,7 +68,10 @@ describe('controller-manager + scheduler + kwok', () => {
     const ns = await namespace('rollout');
     const created = await apps.createNamespacedDeployment({ namespace: ns, body: deployment('web', 3) });
 
-    const rs = await eventually(async () => (await apps.listNamespacedReplicaSet({ namespace: ns, labelSelector: 'app=web' })).items[0], 'a ReplicaSet');
+    const rs = await eventually(
+      async () => (await apps.listNamespacedReplicaSet({ namespace: ns, labelSelector: 'app=web' })).items[0],
+      'a ReplicaSet',
+    );
     assert.equal(rs.metadata?.ownerReferences?.[0]?.kind, 'Deployment');
     assert.equal(rs.metadata?.ownerReferences?.[0]?.uid, created.metadata?.uid);
 
@@ -90,10 +93,11 @@ describe('controller-manager + scheduler + kwok', () => {
     const ns = await namespace('gpu');
     await core.createNamespacedPod({ namespace: ns, body: gpuPod('t4-first', 'Tesla-T4', 1) });
     await core.createNamespacedPod({ namespace: ns, body: gpuPod('a100', 'NVIDIA-A100-SXM4-80GB', 2) });
-    const placed = async (name: string) => eventually(async () => {
-      const pod = await core.readNamespacedPod({ name, namespace: ns });
-      return runningAndReady(pod) ? pod : undefined;
-    }, `${name} running`);
+    const placed = async (name: string) =>
+      eventually(async () => {
+        const pod = await core.readNamespacedPod({ name, namespace: ns });
+        return runningAndReady(pod) ? pod : undefined;
+      }, `${name} running`);
     assert.equal((await placed('t4-first')).spec?.nodeName, 'gpu-t4-0');
     assert.equal((await placed('a100')).spec?.nodeName, 'gpu-a100-0');
 
@@ -116,7 +120,13 @@ describe('controller-manager + scheduler + kwok', () => {
     await runningPods(ns, 'doomed', 2);
 
     await apps.deleteNamespacedDeployment({ name: 'doomed', namespace: ns, body: { propagationPolicy: 'Background' } });
-    await eventually(async () => (await apps.listNamespacedReplicaSet({ namespace: ns })).items.length === 0 || undefined, 'the ReplicaSet to be collected');
-    await eventually(async () => (await core.listNamespacedPod({ namespace: ns })).items.length === 0 || undefined, 'the Pods to be collected');
+    await eventually(
+      async () => (await apps.listNamespacedReplicaSet({ namespace: ns })).items.length === 0 || undefined,
+      'the ReplicaSet to be collected',
+    );
+    await eventually(
+      async () => (await core.listNamespacedPod({ namespace: ns })).items.length === 0 || undefined,
+      'the Pods to be collected',
+    );
   });
 });

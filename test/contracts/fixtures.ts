@@ -9,14 +9,21 @@ export const BUILD_OPTIONS = { runtimeImage: 'registry.example/kubeinfer:1.2.3' 
 
 /** An InferenceService `fraud` in namespace `ml`, validated and defaulted as admission would. */
 export function inferenceService(spec: Record<string, unknown>): InferenceService {
-  const result = validateInferenceService({ apiVersion: 'serving.kubeinfer.io/v1alpha1', kind: 'InferenceService', metadata: { name: 'fraud', namespace: 'ml' }, spec });
+  const result = validateInferenceService({
+    apiVersion: 'serving.kubeinfer.io/v1alpha1',
+    kind: 'InferenceService',
+    metadata: { name: 'fraud', namespace: 'ml' },
+    spec,
+  });
   assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
   return result.value;
 }
 
 /** The pod spec of version `version`'s Deployment. */
 export function versionPod(isvc: InferenceService, version: string): V1PodSpec {
-  const deployment = desiredObjects(isvc, BUILD_OPTIONS).find((object) => object.kind === 'Deployment' && object.metadata.name === `fraud-${version}`);
+  const deployment = desiredObjects(isvc, BUILD_OPTIONS).find(
+    (object) => object.kind === 'Deployment' && object.metadata.name === `fraud-${version}`,
+  );
   const pod = (deployment as { spec?: { template?: { spec?: V1PodSpec } } } | undefined)?.spec?.template?.spec;
   assert.ok(pod, `Deployment fraud-${version} is built`);
   return pod;

@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { parseModelUri, pvcMount } from '../../contracts/index.ts';
 
 test('parseModelUri accepts every scheme and refuses the rest with a reason', () => {
-  assert.deepEqual(parseModelUri('s3://models/fraud/1/model.onnx'), { ok: true, value: { scheme: 's3', bucket: 'models', key: 'fraud/1/model.onnx' } });
+  assert.deepEqual(parseModelUri('s3://models/fraud/1/model.onnx'), {
+    ok: true,
+    value: { scheme: 's3', bucket: 'models', key: 'fraud/1/model.onnx' },
+  });
   assert.deepEqual(parseModelUri('gs://models'), { ok: true, value: { scheme: 'gs', bucket: 'models', object: '' } });
   assert.deepEqual(parseModelUri('pvc://claim/a/b/'), { ok: true, value: { scheme: 'pvc', claim: 'claim', path: 'a/b' } });
   assert.deepEqual(parseModelUri('file://m/x%20y.onnx', '/base'), { ok: true, value: { scheme: 'file', path: '/base/m/x y.onnx' } });
@@ -22,7 +25,10 @@ test('parseModelUri accepts every scheme and refuses the rest with a reason', ()
     ['pvc://claim/a/../x.onnx', /"\." or "\.\." segments/],
   ] as const) {
     const parsed = parseModelUri(uri);
-    assert.ok(!parsed.ok && parsed.problem.kind === 'InvalidUri' && reason.test(parsed.problem.reason), `${uri}: ${JSON.stringify(parsed)}`);
+    assert.ok(
+      !parsed.ok && parsed.problem.kind === 'InvalidUri' && reason.test(parsed.problem.reason),
+      `${uri}: ${JSON.stringify(parsed)}`,
+    );
   }
 });
 

@@ -35,15 +35,28 @@ test('the router accepts the configuration local mode writes', () => {
   for (const spec of SPECS) {
     const planned = planLocalRun(inferenceService(spec));
     assert.ok(planned.ok);
-    const urls = new Map(planned.plan.versions.map((version, i) => [version.name, { url: `http://127.0.0.1:${9000 + i}`, grpcUrl: `http://127.0.0.1:${9100 + i}` }]));
+    const urls = new Map(
+      planned.plan.versions.map((version, i) => [
+        version.name,
+        { url: `http://127.0.0.1:${9000 + i}`, grpcUrl: `http://127.0.0.1:${9100 + i}` },
+      ]),
+    );
     const parsed = parseRouterConfigText(JSON.stringify(routerConfigFor(planned.plan, urls)));
     assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.problems));
   }
 });
 
 test('a split that does not sum to 100 is refused, under or over', () => {
-  for (const weights of [[60, 30], [0, 0], [90, 20]]) {
-    const config = { model: 'fraud', versions: weights.map((weight, i) => ({ name: `v${i + 1}`, weight, url: `http://fraud-v${i + 1}.ml.svc:80` })), mirror: null };
+  for (const weights of [
+    [60, 30],
+    [0, 0],
+    [90, 20],
+  ]) {
+    const config = {
+      model: 'fraud',
+      versions: weights.map((weight, i) => ({ name: `v${i + 1}`, weight, url: `http://fraud-v${i + 1}.ml.svc:80` })),
+      mirror: null,
+    };
     const parsed = parseRouterConfigText(JSON.stringify(config));
     const total = weights.reduce((sum, weight) => sum + weight, 0);
     assert.deepEqual(parsed, { ok: false, problems: [`versions: weights must sum to 100, got ${total}`] });

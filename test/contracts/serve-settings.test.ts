@@ -15,12 +15,21 @@ const runtimeNode = inferenceServiceSchema.node.properties?.spec?.properties?.ru
 /** Every leaf field of spec.runtime, as a dotted path, with its schema node. */
 function runtimeLeaves(node: SchemaNode | undefined, prefix = ''): [string, SchemaNode][] {
   return Object.entries(node?.properties ?? {}).flatMap(([name, child]) =>
-    child.type === 'object' ? runtimeLeaves(child, `${prefix}${name}.`) : [[`${prefix}${name}`, child] as [string, SchemaNode]]);
+    child.type === 'object' ? runtimeLeaves(child, `${prefix}${name}.`) : [[`${prefix}${name}`, child] as [string, SchemaNode]],
+  );
 }
 
 // A spec that sets every runtime field to a value different from serve's default.
-const EVERY_FIELD = { workers: 3, batching: { maxBatchSize: 16, maxQueueDelayMicros: 500 }, maxQueueSize: 64, maxRequestBytes: 2048, maxBodyBytesInFlight: 1 << 20, executionProvider: 'cpu' };
-const withEveryField = () => inferenceService({ versions: [{ name: 'v1', model: { uri: 's3://models/fraud/model.onnx' } }], runtime: EVERY_FIELD });
+const EVERY_FIELD = {
+  workers: 3,
+  batching: { maxBatchSize: 16, maxQueueDelayMicros: 500 },
+  maxQueueSize: 64,
+  maxRequestBytes: 2048,
+  maxBodyBytesInFlight: 1 << 20,
+  executionProvider: 'cpu',
+};
+const withEveryField = () =>
+  inferenceService({ versions: [{ name: 'v1', model: { uri: 's3://models/fraud/model.onnx' } }], runtime: EVERY_FIELD });
 
 test('every field spec.runtime can carry is a serve setting, within the range serve accepts', () => {
   const leaves = runtimeLeaves(runtimeNode);
@@ -30,7 +39,10 @@ test('every field spec.runtime can carry is a serve setting, within the range se
     assert.ok(setting, `spec.runtime.${field} has a serve setting`);
     if ('integer' in setting) {
       const [min, max] = setting.integer;
-      assert.ok((node.minimum ?? -Infinity) >= min && (node.maximum ?? Infinity) <= max, `spec.runtime.${field} range fits ${setting.env} ${min}..${max}`);
+      assert.ok(
+        (node.minimum ?? -Infinity) >= min && (node.maximum ?? Infinity) <= max,
+        `spec.runtime.${field} range fits ${setting.env} ${min}..${max}`,
+      );
     }
     if ('choices' in setting) assert.deepEqual(node.enum, setting.choices, `spec.runtime.${field} offers what ${setting.env} accepts`);
   }
@@ -44,11 +56,30 @@ test('every variable the operator sets is one serve reads, with the value the sp
   const resolved = resolveServeConfig({}, env);
   assert.ok(resolved.ok, JSON.stringify(!resolved.ok && resolved.problems));
   assert.deepEqual(
-    { workers: resolved.config.workers, maxBatchSize: resolved.config.maxBatchSize, maxQueueDelayMicros: resolved.config.maxQueueDelayMicros, maxQueueSize: resolved.config.maxQueueSize, maxRequestBytes: resolved.config.maxRequestBytes, maxBodyBytesInFlight: resolved.config.maxBodyBytesInFlight, executionProvider: resolved.config.executionProvider },
-    { workers: 3, maxBatchSize: 16, maxQueueDelayMicros: 500, maxQueueSize: 64, maxRequestBytes: 2048, maxBodyBytesInFlight: 1 << 20, executionProvider: 'cpu' },
+    {
+      workers: resolved.config.workers,
+      maxBatchSize: resolved.config.maxBatchSize,
+      maxQueueDelayMicros: resolved.config.maxQueueDelayMicros,
+      maxQueueSize: resolved.config.maxQueueSize,
+      maxRequestBytes: resolved.config.maxRequestBytes,
+      maxBodyBytesInFlight: resolved.config.maxBodyBytesInFlight,
+      executionProvider: resolved.config.executionProvider,
+    },
+    {
+      workers: 3,
+      maxBatchSize: 16,
+      maxQueueDelayMicros: 500,
+      maxQueueSize: 64,
+      maxRequestBytes: 2048,
+      maxBodyBytesInFlight: 1 << 20,
+      executionProvider: 'cpu',
+    },
     'serve ends up with every spec.runtime value',
   );
-  assert.deepEqual([resolved.config.modelPath, resolved.config.modelName, resolved.config.modelVersion, resolved.config.port], ['/mnt/models/model.onnx', 'fraud', 'v1', 8080]);
+  assert.deepEqual(
+    [resolved.config.modelPath, resolved.config.modelName, resolved.config.modelVersion, resolved.config.port],
+    ['/mnt/models/model.onnx', 'fraud', 'v1', 8080],
+  );
 });
 
 test('local mode gives serve the same runtime variables as the operator', () => {

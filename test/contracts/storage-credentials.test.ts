@@ -19,11 +19,17 @@ before(async () => {
 after(() => secret.remove());
 
 test('fetch-model reads the Secret where the operator mounts it', () => {
-  const pod = versionPod(inferenceService({ versions: [{ name: 'v1', model: { uri: URIS.s3 } }], storage: { secretRef: { name: 'store' } } }), 'v1');
+  const pod = versionPod(
+    inferenceService({ versions: [{ name: 'v1', model: { uri: URIS.s3 } }], storage: { secretRef: { name: 'store' } } }),
+    'v1',
+  );
   const fetchModel = pod.initContainers?.find((container) => container.name === 'fetch-model');
   assert.ok(fetchModel);
   assert.equal(fetchModel.volumeMounts?.find((mount) => mount.name === 'storage-credentials')?.mountPath, CREDENTIALS_DIR);
-  assert.ok(!fetchModel.args?.some((arg) => arg.startsWith('--credentials-dir')), 'fetch-model reads its default directory, the mount path');
+  assert.ok(
+    !fetchModel.args?.some((arg) => arg.startsWith('--credentials-dir')),
+    'fetch-model reads its default directory, the mount path',
+  );
 });
 
 for (const [scheme, required] of Object.entries(REQUIRED_CREDENTIALS)) {
@@ -37,8 +43,15 @@ for (const [scheme, required] of Object.entries(REQUIRED_CREDENTIALS)) {
 }
 
 test('a Secret with half of a credential pair is refused by the operator', () => {
-  const isvc = inferenceService({ versions: [{ name: 'v1', model: { uri: 'https://models.example/m.onnx' } }], storage: { secretRef: { name: 'store' } } });
+  const isvc = inferenceService({
+    versions: [{ name: 'v1', model: { uri: 'https://models.example/m.onnx' } }],
+    storage: { secretRef: { name: 'store' } },
+  });
   for (const [first, second] of CREDENTIAL_PAIRS) {
-    assert.equal(credentialsProblem(isvc, { found: true, keys: [first] })?.reason, 'StorageCredentialsIncomplete', `${first} without ${second}`);
+    assert.equal(
+      credentialsProblem(isvc, { found: true, keys: [first] })?.reason,
+      'StorageCredentialsIncomplete',
+      `${first} without ${second}`,
+    );
   }
 });

@@ -24,14 +24,17 @@ before(async () => {
   await mkdir(join(dir, 'models'));
   await writeFile(join(dir, 'models', 'v1.onnx'), addModel({ scale: 2, offset: 1, features: 1 }));
   await writeFile(join(dir, 'keys.txt'), `# team keys\n${KEY}\n\n${OTHER_KEY}\n`);
-  await writeFile(join(dir, 'service.yaml'), `apiVersion: serving.kubeinfer.io/v1alpha1
+  await writeFile(
+    join(dir, 'service.yaml'),
+    `apiVersion: serving.kubeinfer.io/v1alpha1
 kind: InferenceService
 metadata: {name: linear}
 spec:
   versions:
     - {name: v1, model: {uri: "file://./models/v1.onnx"}}
   runtime: {workers: 1}
-`);
+`,
+  );
   local = await startLocalRun(join(dir, 'service.yaml'), process.env, ['--api-keys-file', join(dir, 'keys.txt')]);
 });
 
@@ -40,7 +43,8 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const infer = (headers: Record<string, string>) => send(`${local!.routerUrl}/v2/models/linear/infer`, { body: inferBody, headers: { 'content-type': 'application/json', ...headers } });
+const infer = (headers: Record<string, string>) =>
+  send(`${local!.routerUrl}/v2/models/linear/infer`, { body: inferBody, headers: { 'content-type': 'application/json', ...headers } });
 
 test('the router requires a key from the file; health stays open', async () => {
   const none = await infer({});
@@ -55,14 +59,22 @@ test('the router requires a key from the file; health stays open', async () => {
 });
 
 test('an audit line per request, naming the key by id', async () => {
-  const line = await eventually(async () => auditLines(local!.output).find((entry) => entry.request_id === 'local-1'), 'the audit line of local-1', 10_000);
+  const line = await eventually(
+    async () => auditLines(local!.output).find((entry) => entry.request_id === 'local-1'),
+    'the audit line of local-1',
+    10_000,
+  );
   assert.equal(line.caller, `apikey:sha256:${(await import('node:crypto')).createHash('sha256').update(KEY).digest('hex').slice(0, 8)}`);
   assert.deepEqual([line.model, line.version, line.pinned, line.status], ['linear', 'v1', false, 200]);
 });
 
 test('removing a key from the file takes effect without a restart; no key is ever printed', async () => {
   await writeFile(join(dir, 'keys.txt'), `${OTHER_KEY}\n`);
-  await eventually(async () => ((await infer({ authorization: `Bearer ${KEY}` })).status === 401 ? true : undefined), 'the removed key refused', 10_000);
+  await eventually(
+    async () => ((await infer({ authorization: `Bearer ${KEY}` })).status === 401 ? true : undefined),
+    'the removed key refused',
+    10_000,
+  );
   assert.equal((await infer({ 'x-api-key': OTHER_KEY })).status, 200);
   const printed = local!.output.join('\n');
   for (const secret of [KEY, OTHER_KEY]) assert.ok(!printed.includes(secret), 'a key was printed');

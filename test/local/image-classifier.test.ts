@@ -14,8 +14,12 @@ test('examples/image-classifier.yaml: PNG and JPEG in through the router, the co
   await generateImageClassifierModel();
   const local = await startLocalRun(EXAMPLE);
   t.after(() => local.interrupt());
-  const red = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 10, b: 10 } } }).png().toBuffer();
-  const blue = await sharp({ create: { width: 20, height: 20, channels: 3, background: { r: 0, g: 30, b: 220 } } }).jpeg().toBuffer();
+  const red = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 10, b: 10 } } })
+    .png()
+    .toBuffer();
+  const blue = await sharp({ create: { width: 20, height: 20, channels: 3, background: { r: 0, g: 30, b: 220 } } })
+    .jpeg()
+    .toBuffer();
   const reply = await postJson(local.routerUrl, '/v2/models/image-classifier/infer', {
     inputs: [{ name: 'image', datatype: 'BYTES', shape: [2], data: [red.toString('base64'), blue.toString('base64')] }],
     outputs: [{ name: 'scores', parameters: { classification: 1 } }],

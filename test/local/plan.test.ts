@@ -8,7 +8,12 @@ import { planLocalRun, routerConfigFor, sameRuntimes } from '../../runtime/local
 import type { LocalPlan } from '../../runtime/local/plan.ts';
 
 function service(spec: Record<string, unknown>): InferenceService {
-  const result = validateInferenceService({ apiVersion: 'serving.kubeinfer.io/v1alpha1', kind: 'InferenceService', metadata: { name: 'fraud' }, spec });
+  const result = validateInferenceService({
+    apiVersion: 'serving.kubeinfer.io/v1alpha1',
+    kind: 'InferenceService',
+    metadata: { name: 'fraud' },
+    spec,
+  });
   assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
   return result.value;
 }
@@ -21,17 +26,56 @@ function plan(spec: Record<string, unknown>): LocalPlan {
 
 const versions = [
   { name: 'v1', model: { uri: 'file://./v1.onnx' }, weight: 90 },
-  { name: 'v2', model: { uri: 'https://models.example.com/v2.onnx', sha256: 'a'.repeat(64) }, weight: 10, runtime: { workers: 4, batching: { maxBatchSize: 16, maxQueueDelayMicros: 500 } } },
+  {
+    name: 'v2',
+    model: { uri: 'https://models.example.com/v2.onnx', sha256: 'a'.repeat(64) },
+    weight: 10,
+    runtime: { workers: 4, batching: { maxBatchSize: 16, maxQueueDelayMicros: 500 } },
+  },
   { name: 'v3', model: { uri: 's3://models/v3.onnx' } },
 ];
 
 test('each version gets the runtime settings the operator would give its pods', () => {
-  const planned = plan({ versions, runtime: { workers: 2, maxQueueSize: 64, maxRequestBytes: 1024 }, traffic: { mirror: { version: 'v3', percent: 25 } } });
-  assert.deepEqual(planned.versions.map((v) => [v.name, v.weight, v.env]), [
-    ['v1', 90, { KUBEINFER_EXECUTION_PROVIDER: 'cpu', KUBEINFER_WORKERS: '2', KUBEINFER_MAX_QUEUE_SIZE: '64', KUBEINFER_MAX_REQUEST_BYTES: '1024' }],
-    ['v2', 10, { KUBEINFER_EXECUTION_PROVIDER: 'cpu', KUBEINFER_WORKERS: '4', KUBEINFER_MAX_BATCH_SIZE: '16', KUBEINFER_MAX_QUEUE_DELAY_MICROS: '500' }],
-    ['v3', 0, { KUBEINFER_EXECUTION_PROVIDER: 'cpu', KUBEINFER_WORKERS: '2', KUBEINFER_MAX_QUEUE_SIZE: '64', KUBEINFER_MAX_REQUEST_BYTES: '1024' }],
-  ]);
+  const planned = plan({
+    versions,
+    runtime: { workers: 2, maxQueueSize: 64, maxRequestBytes: 1024 },
+    traffic: { mirror: { version: 'v3', percent: 25 } },
+  });
+  assert.deepEqual(
+    planned.versions.map((v) => [v.name, v.weight, v.env]),
+    [
+      [
+        'v1',
+        90,
+        {
+          KUBEINFER_EXECUTION_PROVIDER: 'cpu',
+          KUBEINFER_WORKERS: '2',
+          KUBEINFER_MAX_QUEUE_SIZE: '64',
+          KUBEINFER_MAX_REQUEST_BYTES: '1024',
+        },
+      ],
+      [
+        'v2',
+        10,
+        {
+          KUBEINFER_EXECUTION_PROVIDER: 'cpu',
+          KUBEINFER_WORKERS: '4',
+          KUBEINFER_MAX_BATCH_SIZE: '16',
+          KUBEINFER_MAX_QUEUE_DELAY_MICROS: '500',
+        },
+      ],
+      [
+        'v3',
+        0,
+        {
+          KUBEINFER_EXECUTION_PROVIDER: 'cpu',
+          KUBEINFER_WORKERS: '2',
+          KUBEINFER_MAX_QUEUE_SIZE: '64',
+          KUBEINFER_MAX_REQUEST_BYTES: '1024',
+        },
+      ],
+    ],
+  );
   assert.equal(planned.versions[1]!.sha256, 'a'.repeat(64));
   assert.deepEqual(planned.mirror, { version: 'v3', percent: 25 });
 });
@@ -39,7 +83,11 @@ test('each version gets the runtime settings the operator would give its pods', 
 test('the router configuration matches DESIGN.md and points at the local runtimes', () => {
   const planned = plan({ versions, traffic: { mirror: { version: 'v3' } } });
   const backend = (port: number) => ({ url: `http://127.0.0.1:${port}`, grpcUrl: `http://127.0.0.1:${port + 1}` });
-  const backends = new Map([['v1', backend(1001)], ['v2', backend(1003)], ['v3', backend(1005)]]);
+  const backends = new Map([
+    ['v1', backend(1001)],
+    ['v2', backend(1003)],
+    ['v3', backend(1005)],
+  ]);
   assert.deepEqual(routerConfigFor(planned, backends), {
     model: 'fraud',
     versions: [
@@ -55,18 +103,27 @@ test('weight and mirror edits apply live; model or runtime edits need a restart'
   const before = plan({ versions });
   assert.ok(sameRuntimes(before, plan({ versions: [{ ...versions[0]!, weight: 50 }, { ...versions[1]!, weight: 50 }, versions[2]] })));
   assert.ok(sameRuntimes(before, plan({ versions, traffic: { mirror: { version: 'v3', percent: 5 } } })));
-  assert.ok(!sameRuntimes(before, plan({ versions: [{ ...versions[0]!, model: { uri: 'file://./other.onnx' } }, versions[1], versions[2]] })));
+  assert.ok(
+    !sameRuntimes(before, plan({ versions: [{ ...versions[0]!, model: { uri: 'file://./other.onnx' } }, versions[1], versions[2]] })),
+  );
   assert.ok(!sameRuntimes(before, plan({ versions, runtime: { workers: 8 } })));
 });
 
 test('pvc:// models are refused with what to use instead', () => {
   const planned = planLocalRun(service({ versions: [{ name: 'v1', model: { uri: 'pvc://models/fraud.onnx' } }] }));
-  assert.deepEqual(planned, { ok: false, problems: ['version v1: pvc://models/fraud.onnx: pvc:// models need a cluster; in local mode use file://, http(s)://, s3:// or gs://'] });
+  assert.deepEqual(planned, {
+    ok: false,
+    problems: ['version v1: pvc://models/fraud.onnx: pvc:// models need a cluster; in local mode use file://, http(s)://, s3:// or gs://'],
+  });
 });
 
 test('the printed example request fits the model inputs', () => {
   assert.equal(
-    exampleInferBody([{ name: 'x', datatype: 'FP32', shape: [-1, 3] }, { name: 'flag', datatype: 'BOOL', shape: [1] }, { name: 'text', datatype: 'BYTES', shape: [-1] }]),
+    exampleInferBody([
+      { name: 'x', datatype: 'FP32', shape: [-1, 3] },
+      { name: 'flag', datatype: 'BOOL', shape: [1] },
+      { name: 'text', datatype: 'BYTES', shape: [-1] },
+    ]),
     '{"inputs":[{"name":"x","shape":[1,3],"datatype":"FP32","data":[1,2,3]},{"name":"flag","shape":[1],"datatype":"BOOL","data":[true]},{"name":"text","shape":[1],"datatype":"BYTES","data":["text 1"]}]}',
   );
   assert.equal(exampleInferBody([{ name: 'image', datatype: 'FP32', shape: [1, 3, 224, 224] }]), undefined);

@@ -16,7 +16,10 @@ test('examples/quickstart.yaml runs: v1 (y = 2x + 1) gets 90% and v2 (y = 3x + 1
   const curl = (await local.waitForLine(/^\s*curl -s/)).trim();
   assert.ok(curl.includes(`${local.routerUrl}/v2/models/quickstart/infer`), `printed curl: ${curl}`);
   const body = JSON.parse(/-d '(.*)'$/.exec(curl)![1]!);
-  const answers = await sendMany(100, 1, () => [`${local.routerUrl}/v2/models/quickstart/infer`, { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }]);
+  const answers = await sendMany(100, 1, () => [
+    `${local.routerUrl}/v2/models/quickstart/infer`,
+    { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } },
+  ]);
   assert.deepEqual(countByVersion(answers), { v1: 90, v2: 10 });
   for (const answer of answers) {
     assert.ok(!(answer instanceof Error));

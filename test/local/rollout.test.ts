@@ -18,26 +18,44 @@ async function rollOut(candidate: Uint8Array, candidateRuntime?: string) {
 test('a good candidate is shadowed, walks every step and reaches the manifest weights', async () => {
   const { lines } = await rollOut(addModel({ scale: 2, offset: 1 }));
   assert.match(lines[0]!, /^rollout: Shadowing \(shadow, traffic v1=100,v2=0\): comparing v2's answers with v1's/u);
-  assert.ok(lines.some((line) => /^rollout: Paused \(step 2\/4, traffic v1=80,v2=20\)/u.test(line)), lines.join('\n'));
-  assert.ok(lines.some((line) => /^rollout: Paused \(step 4\/4, traffic v1=50,v2=50\)/u.test(line)), lines.join('\n'));
+  assert.ok(
+    lines.some((line) => /^rollout: Paused \(step 2\/4, traffic v1=80,v2=20\)/u.test(line)),
+    lines.join('\n'),
+  );
+  assert.ok(
+    lines.some((line) => /^rollout: Paused \(step 4\/4, traffic v1=50,v2=50\)/u.test(line)),
+    lines.join('\n'),
+  );
   assert.match(lines.at(-1)!, /^rollout: Succeeded \(step 4\/4, traffic v1=0,v2=100\): rollout of v2 succeeded/u);
 });
 
 test('a candidate that answers 503 is aborted while shadowed and never serves a live request', async () => {
   const { lines, failed } = await rollOut(slowAddModel({ scale: 2, offset: 1, rounds: 500 }), ', runtime: {workers: 1, maxQueueSize: 1}');
-  assert.match(lines.at(-1)!, /^rollout: Aborted \(shadow, traffic v1=100,v2=0\): rollout of v2 aborted by the shadow comparison .* failed/u);
+  assert.match(
+    lines.at(-1)!,
+    /^rollout: Aborted \(shadow, traffic v1=100,v2=0\): rollout of v2 aborted by the shadow comparison .* failed/u,
+  );
   assert.doesNotMatch(lines.at(-1)!, /v2 served [1-9]/u);
   assert.equal(failed, 0, 'clients never saw the candidate fail');
 });
 
 test('a candidate whose outputs differ is aborted while shadowed', async () => {
   const { lines } = await rollOut(addModel({ scale: 2, offset: 1.5 }));
-  assert.match(lines.at(-1)!, /^rollout: Aborted \(shadow, traffic v1=100,v2=0\): rollout of v2 aborted by the shadow comparison .*largest difference 0\.5/u);
+  assert.match(
+    lines.at(-1)!,
+    /^rollout: Aborted \(shadow, traffic v1=100,v2=0\): rollout of v2 aborted by the shadow comparison .*largest difference 0\.5/u,
+  );
 });
 
 test('a candidate with the same answers but several times slower passes the shadow and is aborted by the live latency gate', async () => {
   const { lines } = await rollOut(slowAddModel({ scale: 2, offset: 1, rounds: 1500 }));
-  assert.ok(lines.some((line) => line.startsWith('rollout: Paused (step 2/4, traffic v1=80,v2=20)')), lines.join('\n'));
+  assert.ok(
+    lines.some((line) => line.startsWith('rollout: Paused (step 2/4, traffic v1=80,v2=20)')),
+    lines.join('\n'),
+  );
   // The first live step that sees minRequests of its requests aborts it (at 20% it may see too few).
-  assert.match(lines.at(-1)!, /^rollout: Aborted \(step [24]\/4, traffic v1=100,v2=0\): rollout of v2 aborted by the live analysis .*p99 .*x the stable's/u);
+  assert.match(
+    lines.at(-1)!,
+    /^rollout: Aborted \(step [24]\/4, traffic v1=100,v2=0\): rollout of v2 aborted by the live analysis .*p99 .*x the stable's/u,
+  );
 });

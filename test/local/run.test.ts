@@ -81,8 +81,17 @@ test('serves every version behind the router with the declared split', async () 
   await writeFile(join(dir, 'service.yaml'), manifest([70, 20, 10], modelUrl));
   local = await startLocalRun(join(dir, 'service.yaml'), { ...process.env, TMPDIR: runTmp });
   assert.deepEqual([...local.runtimes.keys()], ['v1', 'v2', 'v3']);
-  assert.ok(local.output.some((line) => line.includes(`curl -s ${local!.routerUrl}/v2/models/linear/infer -H 'content-type: application/json' -d '{"inputs":[{"name":"input","shape":[1,1],"datatype":"FP32","data":[1]}]}'`)));
-  const answers = await sendMany(100, 1, () => [`${local!.routerUrl}/v2/models/linear/infer`, { body: inferBody, headers: { 'content-type': 'application/json' } }]);
+  assert.ok(
+    local.output.some((line) =>
+      line.includes(
+        `curl -s ${local!.routerUrl}/v2/models/linear/infer -H 'content-type: application/json' -d '{"inputs":[{"name":"input","shape":[1,1],"datatype":"FP32","data":[1]}]}'`,
+      ),
+    ),
+  );
+  const answers = await sendMany(100, 1, () => [
+    `${local!.routerUrl}/v2/models/linear/infer`,
+    { body: inferBody, headers: { 'content-type': 'application/json' } },
+  ]);
   assert.deepEqual(countByVersion(answers), { v1: 70, v2: 20, v3: 10 });
   for (const answer of answers) {
     assert.ok(!(answer instanceof Error));
@@ -96,7 +105,10 @@ test('pins versions by path and header; V1 predict goes through too', async () =
   const url = local!.routerUrl;
   const byPath = JSON.parse((await send(`${url}/v2/models/linear/versions/v3/infer`, { body: inferBody })).body.toString());
   assert.deepEqual([byPath.model_version, byPath.outputs[0].data], ['v3', [5]]);
-  const byHeader = await send(`${url}/v1/models/linear:predict`, { body: '{"instances": [[1]]}', headers: { 'x-kubeinfer-version': 'v2' } });
+  const byHeader = await send(`${url}/v1/models/linear:predict`, {
+    body: '{"instances": [[1]]}',
+    headers: { 'x-kubeinfer-version': 'v2' },
+  });
   assert.equal(byHeader.headers['x-kubeinfer-version'], 'v2');
   assert.deepEqual(JSON.parse(byHeader.body.toString()).predictions, [[4]]);
   const missing = await send(`${url}/v2/models/linear/versions/v9/infer`, { body: inferBody });
@@ -108,7 +120,10 @@ test('gRPC through the local router: the same split, pins by model_version (also
   try {
     const printed = local!.output.find((line) => line.trimStart().startsWith('grpcurl '))!;
     const request = JSON.parse(/-d '([^']+)'/.exec(printed)![1]!);
-    assert.deepEqual(request, { model_name: 'linear', inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 1], contents: { fp32_contents: [1] } }] });
+    assert.deepEqual(request, {
+      model_name: 'linear',
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 1], contents: { fp32_contents: [1] } }],
+    });
     const counts: Record<string, number> = {};
     for (let i = 0; i < 100; i++) {
       const answer = await client.call('ModelInfer', request);
@@ -127,10 +142,12 @@ test('gRPC through the local router: the same split, pins by model_version (also
 });
 
 test('binary tensor requests and responses pass through the router byte for byte', async () => {
-  const header = Buffer.from(JSON.stringify({
-    inputs: [{ name: 'input', shape: [2, 1], datatype: 'FP32', parameters: { binary_data_size: 8 } }],
-    outputs: [{ name: 'output', parameters: { binary_data: true } }],
-  }));
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [{ name: 'input', shape: [2, 1], datatype: 'FP32', parameters: { binary_data_size: 8 } }],
+      outputs: [{ name: 'output', parameters: { binary_data: true } }],
+    }),
+  );
   const body = Buffer.concat([header, Buffer.from(new Float32Array([1, 2]).buffer)]);
   const headers = { 'content-type': 'application/octet-stream', 'inference-header-content-length': header.length };
   const viaRouter = await send(`${local!.routerUrl}/v2/models/linear/versions/v2/infer`, { body, headers });
@@ -145,26 +162,41 @@ test('binary tensor requests and responses pass through the router byte for byte
 
 test('weights edited in the manifest apply live', async () => {
   const path = join(dir, 'service.yaml');
-  await writeFile(path, (await readFile(path, 'utf8')).replace('weight: 70', 'weight: 0').replace('weight: 20', 'weight: 50').replace('weight: 10', 'weight: 50'));
+  await writeFile(
+    path,
+    (await readFile(path, 'utf8'))
+      .replace('weight: 70', 'weight: 0')
+      .replace('weight: 20', 'weight: 50')
+      .replace('weight: 10', 'weight: 50'),
+  );
   await local!.waitForLine(/^traffic now: v1=0 v2=50 v3=50/, 30_000);
   const counts = countByVersion(await sendMany(100, 1, () => [`${local!.routerUrl}/v2/models/linear/infer`, { body: inferBody }]));
   assert.deepEqual(counts, { v2: 50, v3: 50 });
 });
 
 test('Ctrl-C stops the router and every runtime and removes the work directory', async () => {
-  const pids = execFileSync('pgrep', ['-P', String(local!.child.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  const pids = execFileSync('pgrep', ['-P', String(local!.child.pid)], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map(Number);
   assert.equal(pids.length, 3, 'one runtime process per version');
   assert.equal(await local!.interrupt(), 0);
   local = undefined;
   for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/, `runtime ${pid} still running`);
-  assert.deepEqual((await readdir(runTmp)).filter((name) => name.startsWith('kubeinfer-')), []);
+  assert.deepEqual(
+    (await readdir(runTmp)).filter((name) => name.startsWith('kubeinfer-')),
+    [],
+  );
 });
 
 test('an invalid manifest is refused with the messages of kubeinfer validate', async () => {
   const path = join(dir, 'invalid.yaml');
   await writeFile(path, manifest([90, 20, 0], 'ftp://nowhere/model.onnx'));
   const validate = await run(process.execPath, [CLI, 'validate', '-f', path]).catch((error: { stdout: string }) => error);
-  const refused = await run(process.execPath, [CLI, 'run', '-f', path, '--port', '0']).then(() => assert.fail('kubeinfer run accepted it'), (error: { code: number; stderr: string }) => error);
+  const refused = await run(process.execPath, [CLI, 'run', '-f', path, '--port', '0']).then(
+    () => assert.fail('kubeinfer run accepted it'),
+    (error: { code: number; stderr: string }) => error,
+  );
   assert.equal(refused.code, 1);
   assert.equal(refused.stderr, validate.stdout);
   assert.match(refused.stderr, /weights/);
@@ -174,7 +206,13 @@ test('an invalid manifest is refused with the messages of kubeinfer validate', a
 test('pvc:// models are refused in local mode with a way out', async () => {
   const path = join(dir, 'pvc.yaml');
   await writeFile(path, manifest([100, 0, 0], 'pvc://models/fraud/model.onnx'));
-  const refused = await run(process.execPath, [CLI, 'run', '-f', path, '--port', '0']).then(() => assert.fail('kubeinfer run accepted it'), (error: { code: number; stderr: string }) => error);
+  const refused = await run(process.execPath, [CLI, 'run', '-f', path, '--port', '0']).then(
+    () => assert.fail('kubeinfer run accepted it'),
+    (error: { code: number; stderr: string }) => error,
+  );
   assert.equal(refused.code, 1);
-  assert.match(refused.stderr, /version v3: pvc:\/\/models\/fraud\/model.onnx: pvc:\/\/ models need a cluster; in local mode use file:\/\//);
+  assert.match(
+    refused.stderr,
+    /version v3: pvc:\/\/models\/fraud\/model.onnx: pvc:\/\/ models need a cluster; in local mode use file:\/\//,
+  );
 });

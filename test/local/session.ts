@@ -19,7 +19,11 @@ export interface LocalRun {
 }
 
 /** Starts `kubeinfer run -f <manifest> --port 0 --grpc-port 0 [extraArgs]` with `env` and waits for its summary. */
-export async function startLocalRun(manifest: string, env: NodeJS.ProcessEnv = process.env, extraArgs: readonly string[] = []): Promise<LocalRun> {
+export async function startLocalRun(
+  manifest: string,
+  env: NodeJS.ProcessEnv = process.env,
+  extraArgs: readonly string[] = [],
+): Promise<LocalRun> {
   const cli = spawnCli(['run', '-f', manifest, '--port', '0', '--grpc-port', '0', ...extraArgs], undefined, env);
   const output = cli.lines;
   const waitForLine = async (pattern: RegExp, timeoutMs = 120_000) => {
@@ -27,7 +31,8 @@ export async function startLocalRun(manifest: string, env: NodeJS.ProcessEnv = p
     for (;;) {
       const line = output.find((l) => pattern.test(l));
       if (line !== undefined) return line;
-      if (cli.child.exitCode !== null || Date.now() > deadline) throw new Error(`no line matching ${pattern}; output:\n${output.join('\n')}`);
+      if (cli.child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`no line matching ${pattern}; output:\n${output.join('\n')}`);
       await sleep(50);
     }
   };

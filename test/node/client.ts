@@ -17,13 +17,15 @@ export function clientPod(namespace: string): object {
     metadata: { name: CLIENT_POD, namespace },
     spec: {
       terminationGracePeriodSeconds: 0,
-      containers: [{
-        name: 'client',
-        image: RUNTIME_IMAGE,
-        imagePullPolicy: 'Never',
-        command: ['node', '-e', 'setInterval(() => {}, 1 << 30)'],
-        resources: { requests: { cpu: '20m', memory: '32Mi' } },
-      }],
+      containers: [
+        {
+          name: 'client',
+          image: RUNTIME_IMAGE,
+          imagePullPolicy: 'Never',
+          command: ['node', '-e', 'setInterval(() => {}, 1 << 30)'],
+          resources: { requests: { cpu: '20m', memory: '32Mi' } },
+        },
+      ],
     },
   };
 }
@@ -93,8 +95,27 @@ export interface LoadResult {
 }
 
 /** Runs a node script (ES module) inside the client pod; its stdout. */
-export function execNode(cluster: ChartCluster, namespace: string, script: string, args: readonly string[], env: readonly string[] = []): Promise<string> {
-  return cluster.kubectlOk(['exec', '-n', namespace, CLIENT_POD, '--', 'env', ...env, 'node', '--input-type=module', '-e', script, ...args]);
+export function execNode(
+  cluster: ChartCluster,
+  namespace: string,
+  script: string,
+  args: readonly string[],
+  env: readonly string[] = [],
+): Promise<string> {
+  return cluster.kubectlOk([
+    'exec',
+    '-n',
+    namespace,
+    CLIENT_POD,
+    '--',
+    'env',
+    ...env,
+    'node',
+    '--input-type=module',
+    '-e',
+    script,
+    ...args,
+  ]);
 }
 
 /** `count` V2 inference requests to `url` from inside the cluster, one at a time. */
@@ -103,7 +124,13 @@ export async function inferFromPod(cluster: ChartCluster, namespace: string, url
 }
 
 /** Steady load at `rate` requests/s from inside the cluster while `during` runs, and a little after. */
-export async function loadDuring(cluster: ChartCluster, namespace: string, url: string, rate: number, during: () => Promise<void>): Promise<LoadResult> {
+export async function loadDuring(
+  cluster: ChartCluster,
+  namespace: string,
+  url: string,
+  rate: number,
+  during: () => Promise<void>,
+): Promise<LoadResult> {
   const stop = `stop-${Date.now()}`;
   const load = execNode(cluster, namespace, LOAD_SCRIPT, [url, String(rate), INFER_BODY, stop]);
   try {
@@ -123,11 +150,26 @@ export const OPERATOR_NS = 'kubeinfer-system';
 /** Installs the chart from the locally built images (pull policy Never, requests a 2-core node can hold) and waits for it. */
 export async function installChart(cluster: ChartCluster): Promise<void> {
   const values = join(cluster.scratch, 'values.json');
-  writeFileSync(values, JSON.stringify({
-    image: { repository: OPERATOR_IMAGE.split(':')[0], tag: OPERATOR_IMAGE.split(':')[1], pullPolicy: 'Never' },
-    runtime: { image: RUNTIME_IMAGE },
-    extraArgs: ['--image-pull-policy=Never'],
-    resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '512Mi' } },
-  }));
-  await cluster.helmOk(['install', 'kubeinfer', CHART_DIR, '-n', OPERATOR_NS, '--create-namespace', '-f', values, '--wait', '--timeout', '180s']);
+  writeFileSync(
+    values,
+    JSON.stringify({
+      image: { repository: OPERATOR_IMAGE.split(':')[0], tag: OPERATOR_IMAGE.split(':')[1], pullPolicy: 'Never' },
+      runtime: { image: RUNTIME_IMAGE },
+      extraArgs: ['--image-pull-policy=Never'],
+      resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '512Mi' } },
+    }),
+  );
+  await cluster.helmOk([
+    'install',
+    'kubeinfer',
+    CHART_DIR,
+    '-n',
+    OPERATOR_NS,
+    '--create-namespace',
+    '-f',
+    values,
+    '--wait',
+    '--timeout',
+    '180s',
+  ]);
 }

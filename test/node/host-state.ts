@@ -25,20 +25,39 @@ export function idleHostState(): Record<string, string> {
 }
 
 function hostState(): Record<string, string> {
-  const cgroups = readdirSync('/sys/fs/cgroup').map((hierarchy) => join('/sys/fs/cgroup', hierarchy)).flatMap((dir) => {
-    try {
-      return readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => join(dir, entry.name));
-    } catch {
-      return [];
-    }
-  });
+  const cgroups = readdirSync('/sys/fs/cgroup')
+    .map((hierarchy) => join('/sys/fs/cgroup', hierarchy))
+    .flatMap((dir) => {
+      try {
+        return readdirSync(dir, { withFileTypes: true })
+          .filter((entry) => entry.isDirectory())
+          .map((entry) => join(dir, entry.name));
+      } catch {
+        return [];
+      }
+    });
   return {
-    links: output('ip', ['-br', 'link']).split('\n').map((line) => line.split(/\s+/)[0]).sort().join(' '),
+    links: output('ip', ['-br', 'link'])
+      .split('\n')
+      .map((line) => line.split(/\s+/)[0])
+      .sort()
+      .join(' '),
     // Without the comment lines (they carry the time) and the packet counters.
-    iptables: ['iptables-save', 'ip6tables-save'].map((command) => output(command)
-      .split('\n').filter((line) => !line.startsWith('#')).map((line) => line.replace(/\[\d+:\d+\]/, '')).join('\n')).join('\n'),
-    mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((line) => line.split(' ')[4] ?? '')
-      .filter((point) => !point.startsWith(join(cacheRoot(), 'images'))).sort().join('\n'),
+    iptables: ['iptables-save', 'ip6tables-save']
+      .map((command) =>
+        output(command)
+          .split('\n')
+          .filter((line) => !line.startsWith('#'))
+          .map((line) => line.replace(/\[\d+:\d+\]/, ''))
+          .join('\n'),
+      )
+      .join('\n'),
+    mounts: readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((line) => line.split(' ')[4] ?? '')
+      .filter((point) => !point.startsWith(join(cacheRoot(), 'images')))
+      .sort()
+      .join('\n'),
     cgroups: cgroups.sort().join('\n'),
     sysctls: SYSCTLS.map((key) => `${key}=${readFileSync(`/proc/sys/${key}`, 'utf8').trim()}`).join(' '),
     fixedDirs: FIXED_DIRS.filter((dir) => existsSync(dir)).join(' '),

@@ -28,7 +28,9 @@ COMMIT
 `;
 
 test('cleanup removes the KUBE-*/CNI-* chains and the jumps to them, and nothing else', () => {
-  assert.equal(removalScript(SAVED, /^(KUBE-|CNI-)/), `*nat
+  assert.equal(
+    removalScript(SAVED, /^(KUBE-|CNI-)/),
+    `*nat
 -D PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
 -D POSTROUTING -s 10.244.0.2/32 -m comment --comment "name: \\"kubeinfer\\"" -j CNI-1234
 -F KUBE-SERVICES
@@ -38,7 +40,8 @@ test('cleanup removes the KUBE-*/CNI-* chains and the jumps to them, and nothing
 -X KUBE-SVC-ABC
 -X CNI-1234
 COMMIT
-`);
+`,
+  );
   assert.equal(removalScript(SAVED, /^NOTHING-/), '', 'no matching chain: nothing to restore');
 });
 
@@ -47,5 +50,6 @@ test('a machine without the packages is told which ones, and how to install them
   const result = spawnSync('/bin/bash', [script, 'missing'], { encoding: 'utf8', env: { PATH: '/nonexistent' } });
   assert.equal(result.status, 0, result.stderr);
   const missing = result.stdout.trim().split('\n');
-  for (const name of ['containerd', 'runc', 'iptables', 'iproute2', 'buildah', 'podman', 'debootstrap', 'catatonit']) assert.ok(missing.includes(name), `${name} in ${missing.join(' ')}`);
+  for (const name of ['containerd', 'runc', 'iptables', 'iproute2', 'buildah', 'podman', 'debootstrap', 'catatonit'])
+    assert.ok(missing.includes(name), `${name} in ${missing.join(' ')}`);
 });

@@ -15,7 +15,11 @@ import { clientPod, execNode, inferFromPod, installChart, loadDuring, OPERATOR_N
 import { idleHostState } from './host-state.ts';
 
 const NS = 'ml';
-const MODELS = { 'v1.onnx': addModel({ scale: 2, offset: 1, features: 1 }), 'v2.onnx': addModel({ scale: 3, offset: 1, features: 1 }), 'v1-new.onnx': addModel({ scale: 4, offset: 1, features: 1 }) };
+const MODELS = {
+  'v1.onnx': addModel({ scale: 2, offset: 1, features: 1 }),
+  'v2.onnx': addModel({ scale: 3, offset: 1, features: 1 }),
+  'v1-new.onnx': addModel({ scale: 4, offset: 1, features: 1 }),
+};
 const SLOW_MODEL = 'v1.onnx';
 const stable = (name: string) => `http://${name}.${NS}.svc.cluster.local/v2/models/${name}/infer`;
 
@@ -23,7 +27,9 @@ let models: Running | undefined;
 let moto: Running | undefined;
 let hostBefore: Record<string, string> = {};
 // Registered before the fixture's hooks, so that it runs before the control plane starts.
-before(() => { hostBefore = idleHostState(); });
+before(() => {
+  hostBefore = idleHostState();
+});
 const cluster = useChartCluster({
   namespaces: [NS],
   controlPlane: { realNode: true, readyTimeoutMs: 300_000 },
@@ -70,9 +76,15 @@ describe('kubeinfer on a real node', () => {
   }
 
   async function modelPods(isvc: string): Promise<{ uid: string; name: string; restarts: number }[]> {
-    const list = await kubectlJson<{ items: { metadata: { uid: string; name: string }; status: { containerStatuses?: { restartCount: number }[] } }[] }>(
-      ['get', 'pods', '-n', NS, '-l', `${LABEL_ISVC}=${isvc},${LABEL_COMPONENT}=model`]);
-    return list.items.map((pod) => ({ uid: pod.metadata.uid, name: pod.metadata.name, restarts: (pod.status.containerStatuses ?? []).reduce((sum, c) => sum + c.restartCount, 0) }))
+    const list = await kubectlJson<{
+      items: { metadata: { uid: string; name: string }; status: { containerStatuses?: { restartCount: number }[] } }[];
+    }>(['get', 'pods', '-n', NS, '-l', `${LABEL_ISVC}=${isvc},${LABEL_COMPONENT}=model`]);
+    return list.items
+      .map((pod) => ({
+        uid: pod.metadata.uid,
+        name: pod.metadata.name,
+        restarts: (pod.status.containerStatuses ?? []).reduce((sum, c) => sum + c.restartCount, 0),
+      }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
@@ -93,21 +105,30 @@ describe('kubeinfer on a real node', () => {
     return assert.fail(`${stable(isvc)} still fails 60 batches after Ready`);
   }
 
-  const waitReady = (isvc: string) => cluster.kubectlOk(['wait', '-n', NS, '--for=condition=Ready', `inferenceservice/${isvc}`, '--timeout=240s']);
+  const waitReady = (isvc: string) =>
+    cluster.kubectlOk(['wait', '-n', NS, '--for=condition=Ready', `inferenceservice/${isvc}`, '--timeout=240s']);
 
   test('7. kube-proxy and CoreDNS: a pod reaches the apiserver through kubernetes.default, verified with its service-account CA', async () => {
     const sa = '/var/run/secrets/kubernetes.io/serviceaccount';
     const script = `const token = (await import('node:fs')).readFileSync('${sa}/token', 'utf8');
   const res = await fetch('https://kubernetes.default/version', { headers: { authorization: 'Bearer ' + token } });
   console.log(JSON.stringify({ status: res.status, body: await res.json() }));`;
-    const out = JSON.parse(await execNode(cluster, NS, script, [], [`NODE_EXTRA_CA_CERTS=${sa}/ca.crt`])) as { status: number; body: { gitVersion: string } };
+    const out = JSON.parse(await execNode(cluster, NS, script, [], [`NODE_EXTRA_CA_CERTS=${sa}/ca.crt`])) as {
+      status: number;
+      body: { gitVersion: string };
+    };
     assert.equal(out.status, 200);
     assert.match(out.body.gitVersion, /^v1\.35\./);
   });
 
   test('1. the chart installs the operator from the locally built image, and it becomes Ready', async () => {
     await installChart(cluster);
-    const pods = await kubectlJson<{ items: { status: { containerStatuses: { image: string; imageID: string; ready: boolean }[] } }[] }>(['get', 'pods', '-n', OPERATOR_NS]);
+    const pods = await kubectlJson<{ items: { status: { containerStatuses: { image: string; imageID: string; ready: boolean }[] } }[] }>([
+      'get',
+      'pods',
+      '-n',
+      OPERATOR_NS,
+    ]);
     assert.equal(pods.items.length, 1);
     const [container] = pods.items[0]!.status.containerStatuses;
     assert.equal(container?.ready, true);
@@ -117,12 +138,24 @@ describe('kubeinfer on a real node', () => {
 
   test('2. two versions fetched over http from the host: init logs, real probes, Ready, and a 90/10 split seen from a pod', async (t) => {
     const base = models!.url;
-    await cluster.kubectlOk(['apply', '-f', '-'], inferenceService('linear', [['v1', `${base}/v1.onnx`, 90], ['v2', `${base}/v2.onnx`, 10]]));
+    await cluster.kubectlOk(
+      ['apply', '-f', '-'],
+      inferenceService('linear', [
+        ['v1', `${base}/v1.onnx`, 90],
+        ['v2', `${base}/v2.onnx`, 10],
+      ]),
+    );
     await waitReady('linear');
     const [pod] = await modelPods('linear');
     const fetchLog = await cluster.kubectlOk(['logs', '-n', NS, pod!.name, '-c', 'fetch-model']);
-    const events = fetchLog.trim().split('\n').map((line) => JSON.parse(line) as { msg: string; uri?: string; bytes?: number });
-    assert.deepEqual(events.map((event) => event.msg), ['fetch-model start', 'fetch-model progress', 'fetch-model done', 'model ready']);
+    const events = fetchLog
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { msg: string; uri?: string; bytes?: number });
+    assert.deepEqual(
+      events.map((event) => event.msg),
+      ['fetch-model start', 'fetch-model progress', 'fetch-model done', 'model ready'],
+    );
     assert.equal(events[0]?.uri, `${models!.url}/${SLOW_MODEL}`);
     assert.ok((events[1]?.bytes ?? 0) > 0, 'progress counts the bytes that arrived');
     assert.equal(events[2]?.bytes, MODELS[SLOW_MODEL].length);
@@ -133,8 +166,19 @@ describe('kubeinfer on a real node', () => {
 
   test('3. a weight change moves the split within seconds, restarting no model pod', async () => {
     const before = await modelPods('linear');
-    await cluster.kubectlOk(['patch', 'inferenceservice', 'linear', '-n', NS, '--type=json', '-p',
-      JSON.stringify([{ op: 'replace', path: '/spec/versions/0/weight', value: 50 }, { op: 'replace', path: '/spec/versions/1/weight', value: 50 }])]);
+    await cluster.kubectlOk([
+      'patch',
+      'inferenceservice',
+      'linear',
+      '-n',
+      NS,
+      '--type=json',
+      '-p',
+      JSON.stringify([
+        { op: 'replace', path: '/spec/versions/0/weight', value: 50 },
+        { op: 'replace', path: '/spec/versions/1/weight', value: 50 },
+      ]),
+    ]);
     let tally = await inferFromPod(cluster, NS, stable('linear'), 100);
     for (let attempt = 0; attempt < 20 && tally.answers['v2=4'] !== 50; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -148,12 +192,22 @@ describe('kubeinfer on a real node', () => {
 
   test('4. under 20 requests/s: a rolling update (new model URI) and a deleted model pod; the failures are counted', async (t) => {
     const rolling = await loadDuring(cluster, NS, stable('linear'), 20, async () => {
-      await cluster.kubectlOk(['patch', 'inferenceservice', 'linear', '-n', NS, '--type=json', '-p',
-        JSON.stringify([{ op: 'replace', path: '/spec/versions/0/model/uri', value: `${models!.url}/v1-new.onnx` }])]);
+      await cluster.kubectlOk([
+        'patch',
+        'inferenceservice',
+        'linear',
+        '-n',
+        NS,
+        '--type=json',
+        '-p',
+        JSON.stringify([{ op: 'replace', path: '/spec/versions/0/model/uri', value: `${models!.url}/v1-new.onnx` }]),
+      ]);
       await cluster.kubectlOk(['rollout', 'status', '-n', NS, 'deployment/linear-v1', '--timeout=180s']);
       await waitReady('linear');
     });
-    t.diagnostic(`rolling update: ${rolling.sent} requests in ${rolling.seconds}s, ${rolling.failures.length} failed ${JSON.stringify(rolling.failures.slice(0, 5))}; answers ${JSON.stringify(rolling.answers)}`);
+    t.diagnostic(
+      `rolling update: ${rolling.sent} requests in ${rolling.seconds}s, ${rolling.failures.length} failed ${JSON.stringify(rolling.failures.slice(0, 5))}; answers ${JSON.stringify(rolling.answers)}`,
+    );
     assert.ok((rolling.answers['v1=5'] ?? 0) > 0, 'the new model answers after the rollout');
     const deleted = await loadDuring(cluster, NS, stable('linear'), 20, async () => {
       const [pod] = await modelPods('linear');
@@ -161,7 +215,9 @@ describe('kubeinfer on a real node', () => {
       await cluster.kubectlOk(['rollout', 'status', '-n', NS, 'deployment/linear-v1', '--timeout=180s']);
       await waitReady('linear');
     });
-    t.diagnostic(`pod deletion: ${deleted.sent} requests in ${deleted.seconds}s, ${deleted.failures.length} failed ${JSON.stringify(deleted.failures.slice(0, 5))}; answers ${JSON.stringify(deleted.answers)}`);
+    t.diagnostic(
+      `pod deletion: ${deleted.sent} requests in ${deleted.seconds}s, ${deleted.failures.length} failed ${JSON.stringify(deleted.failures.slice(0, 5))}; answers ${JSON.stringify(deleted.answers)}`,
+    );
     // What holds today: every request is answered or fails (none hangs), and the Service recovers.
     for (const run of [rolling, deleted]) {
       assert.equal(Object.values(run.answers).reduce((a, b) => a + b, 0) + run.failures.length, run.sent);
@@ -174,9 +230,22 @@ describe('kubeinfer on a real node', () => {
     const s3 = new AwsClient({ accessKeyId: 'test', secretAccessKey: 'test', service: 's3', region: 'us-east-1' });
     assert.equal((await s3.fetch(`${moto.url}/models`, { method: 'PUT' })).status, 200);
     assert.equal((await s3.fetch(`${moto.url}/models/linear/model.onnx`, { method: 'PUT', body: MODELS['v2.onnx'] })).status, 200);
-    await cluster.kubectlOk(['create', 'secret', 'generic', 's3-credentials', '-n', NS, '--from-literal=AWS_ACCESS_KEY_ID=test',
-      '--from-literal=AWS_SECRET_ACCESS_KEY=test', '--from-literal=AWS_REGION=us-east-1', `--from-literal=AWS_ENDPOINT_URL=${moto.url}`]);
-    await cluster.kubectlOk(['apply', '-f', '-'], inferenceService('froms3', [['v1', 's3://models/linear/model.onnx', 100]], { storage: { secretRef: { name: 's3-credentials' } } }));
+    await cluster.kubectlOk([
+      'create',
+      'secret',
+      'generic',
+      's3-credentials',
+      '-n',
+      NS,
+      '--from-literal=AWS_ACCESS_KEY_ID=test',
+      '--from-literal=AWS_SECRET_ACCESS_KEY=test',
+      '--from-literal=AWS_REGION=us-east-1',
+      `--from-literal=AWS_ENDPOINT_URL=${moto.url}`,
+    ]);
+    await cluster.kubectlOk(
+      ['apply', '-f', '-'],
+      inferenceService('froms3', [['v1', 's3://models/linear/model.onnx', 100]], { storage: { secretRef: { name: 's3-credentials' } } }),
+    );
     await waitReady('froms3');
     t.diagnostic(`requests failed after Ready, before the Service answered: ${await failuresUntilAnswering('froms3')}`);
     assert.deepEqual(await inferFromPod(cluster, NS, stable('froms3'), 10), { answers: { 'v1=4': 10 }, failures: [] });

@@ -19,7 +19,11 @@ const TOKEN = 'real-node-s3cr3t-token';
 const MODEL = addModel({ scale: 2, offset: 1, features: 1 });
 
 let models: Running | undefined;
-const cluster = useChartCluster({ namespaces: [NS], controlPlane: { realNode: true, readyTimeoutMs: 300_000 }, onStop: () => models?.stop() });
+const cluster = useChartCluster({
+  namespaces: [NS],
+  controlPlane: { realNode: true, readyTimeoutMs: 300_000 },
+  onStop: () => models?.stop(),
+});
 const hostIp = () => cluster.cp.hostIp ?? assert.fail('the control plane has no real node');
 
 describe('status on a real node', () => {
@@ -38,19 +42,35 @@ describe('status on a real node', () => {
   });
 
   async function apply(name: string, uri: string, extra: object = {}): Promise<void> {
-    await cluster.kubectlOk(['apply', '-f', '-'], JSON.stringify({
-      apiVersion: 'serving.kubeinfer.io/v1alpha1', kind: 'InferenceService', metadata: { name, namespace: NS },
-      spec: { versions: [{ name: 'v1', model: { uri } }], resources: { requests: { cpu: '50m', memory: '96Mi' } }, router: { resources: { requests: { cpu: '20m', memory: '48Mi' } } }, ...extra },
-    }));
+    await cluster.kubectlOk(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'serving.kubeinfer.io/v1alpha1',
+        kind: 'InferenceService',
+        metadata: { name, namespace: NS },
+        spec: {
+          versions: [{ name: 'v1', model: { uri } }],
+          resources: { requests: { cpu: '50m', memory: '96Mi' } },
+          router: { resources: { requests: { cpu: '20m', memory: '48Mi' } } },
+          ...extra,
+        },
+      }),
+    );
   }
 
   /** The Stalled condition once it has this reason, and the version's own message. */
   async function stalled(name: string, reason: string): Promise<{ message: string; version: string }> {
-    return eventually(async () => {
-      const isvc = JSON.parse(await cluster.kubectlOk(['get', 'inferenceservice', name, '-n', NS, '-o', 'json'])) as InferenceService;
-      const condition = isvc.status?.conditions?.find((entry) => entry.type === 'Stalled');
-      return condition?.status === 'True' && condition.reason === reason ? { message: condition.message, version: isvc.status?.versions?.[0]?.message ?? '' } : undefined;
-    }, `${name} Stalled with ${reason}`, 180_000);
+    return eventually(
+      async () => {
+        const isvc = JSON.parse(await cluster.kubectlOk(['get', 'inferenceservice', name, '-n', NS, '-o', 'json'])) as InferenceService;
+        const condition = isvc.status?.conditions?.find((entry) => entry.type === 'Stalled');
+        return condition?.status === 'True' && condition.reason === reason
+          ? { message: condition.message, version: isvc.status?.versions?.[0]?.message ?? '' }
+          : undefined;
+      },
+      `${name} Stalled with ${reason}`,
+      180_000,
+    );
   }
 
   test('a model URI that returns 404: ModelFetchFailed with the HTTP error from the real init container', async (t) => {
@@ -65,7 +85,9 @@ describe('status on a real node', () => {
     const { version } = await stalled('private', 'ModelFetchFailed');
     t.diagnostic(version); // the real words, for whoever reads the run
     assert.match(version, /401.*HTTP_BEARER_TOKEN/);
-    const everything = (await cluster.kubectlOk(['get', 'inferenceservice', 'private', '-n', NS, '-o', 'json'])) + (await cluster.kubectlOk(['get', 'events', '-n', NS, '-o', 'json']));
+    const everything =
+      (await cluster.kubectlOk(['get', 'inferenceservice', 'private', '-n', NS, '-o', 'json'])) +
+      (await cluster.kubectlOk(['get', 'events', '-n', NS, '-o', 'json']));
     assert.ok(!everything.includes(TOKEN), 'the token never reaches status or Events');
   });
 
@@ -73,17 +95,36 @@ describe('status on a real node', () => {
     await apply('garbage', `${models!.url}/not-onnx.onnx`);
     const { version } = await stalled('garbage', 'ModelLoadFailed');
     t.diagnostic(version); // the real words, for whoever reads the run
-    assert.match(version, /container runtime, \d+ failed attempts?\): model 'garbage' failed to load: .*(Protobuf parsing failed|invalid)/i);
+    assert.match(
+      version,
+      /container runtime, \d+ failed attempts?\): model 'garbage' failed to load: .*(Protobuf parsing failed|invalid)/i,
+    );
   });
 
   test('a runtime image the node does not have, pull policy Never: ImagePullFailed with the kubelet message', async (t) => {
-    await cluster.helmOk(['upgrade', 'kubeinfer', CHART_DIR, '-n', OPERATOR_NS, '--reuse-values', '--set', `runtime.image=${RUNTIME_IMAGE.split(':')[0]}:absent`, '--wait', '--timeout', '180s']);
+    await cluster.helmOk([
+      'upgrade',
+      'kubeinfer',
+      CHART_DIR,
+      '-n',
+      OPERATOR_NS,
+      '--reuse-values',
+      '--set',
+      `runtime.image=${RUNTIME_IMAGE.split(':')[0]}:absent`,
+      '--wait',
+      '--timeout',
+      '180s',
+    ]);
     await apply('noimage', `${models!.url}/missing.onnx`);
     // The router runs the same image, and its failure may be reported before the version's.
-    const version = await eventually(async () => {
-      const seen = (await stalled('noimage', 'ImagePullFailed')).version;
-      return /ErrImageNeverPull/.test(seen) ? seen : undefined;
-    }, 'version v1 failing to pull', 120_000);
+    const version = await eventually(
+      async () => {
+        const seen = (await stalled('noimage', 'ImagePullFailed')).version;
+        return /ErrImageNeverPull/.test(seen) ? seen : undefined;
+      },
+      'version v1 failing to pull',
+      120_000,
+    );
     t.diagnostic(version); // the real words, for whoever reads the run
     assert.match(version, /ErrImageNeverPull.*:absent/);
   });

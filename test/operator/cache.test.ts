@@ -24,7 +24,9 @@ function memoryInformer(resource: ResourceKind): Informer & { put(object: KubeOb
 }
 
 function child(kind: string, name: string, ownerUid: string): KubeObject {
-  const ownerReferences = [{ apiVersion: 'serving.kubeinfer.io/v1alpha1', kind: 'InferenceService', name: 'fraud', uid: ownerUid, controller: true }];
+  const ownerReferences = [
+    { apiVersion: 'serving.kubeinfer.io/v1alpha1', kind: 'InferenceService', name: 'fraud', uid: ownerUid, controller: true },
+  ];
   return { apiVersion: 'v1', kind, metadata: { namespace: 'ml', name, ownerReferences } };
 }
 

@@ -13,7 +13,17 @@ import type { RunningOperator } from '../../operator/controller/manager.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import { ConfigMapKind, InferenceServiceKind } from '../../kube/resources.ts';
 import type { ControlPlane } from '../../tools/cluster/index.ts';
-import { adminClient, applyAsUser, createNamespace, eventually, inferenceService, read, startClusterWithCrd, startTestOperator, waitReady } from './harness.ts';
+import {
+  adminClient,
+  applyAsUser,
+  createNamespace,
+  eventually,
+  inferenceService,
+  read,
+  startClusterWithCrd,
+  startTestOperator,
+  waitReady,
+} from './harness.ts';
 
 const CANARY = `apiVersion: serving.kubeinfer.io/v1alpha1
 kind: InferenceService
@@ -53,10 +63,22 @@ describe('kubeinfer render', () => {
     const [service] = loaded.services;
     assert.ok(service, 'the canary example holds an InferenceService');
     assert.deepEqual(documents, renderObjects(service, { runtimeImage: 'registry.example/kubeinfer:9' }, 'default'));
-    assert.deepEqual(documents.map((d) => `${d.kind}/${d.metadata.name}`), [
-      'ServiceAccount/fraud-router', 'Role/fraud-router', 'RoleBinding/fraud-router', 'ConfigMap/fraud-router',
-      'Deployment/fraud-v1', 'Service/fraud-v1', 'Deployment/fraud-v2', 'Service/fraud-v2', 'Deployment/fraud-router', 'PodDisruptionBudget/fraud-router', 'Service/fraud',
-    ]);
+    assert.deepEqual(
+      documents.map((d) => `${d.kind}/${d.metadata.name}`),
+      [
+        'ServiceAccount/fraud-router',
+        'Role/fraud-router',
+        'RoleBinding/fraud-router',
+        'ConfigMap/fraud-router',
+        'Deployment/fraud-v1',
+        'Service/fraud-v1',
+        'Deployment/fraud-v2',
+        'Service/fraud-v2',
+        'Deployment/fraud-router',
+        'PodDisruptionBudget/fraud-router',
+        'Service/fraud',
+      ],
+    );
     assert.ok(documents.every((d) => d.metadata.namespace === 'ml' && d.metadata.ownerReferences === undefined));
   });
 
@@ -80,7 +102,13 @@ describe('kubeinfer status / promote / rollback', () => {
     admin = adminClient(cp);
     operator = await startTestOperator(cp);
     ns = await createNamespace(cp, 'cli');
-    await applyAsUser(admin, inferenceService(ns, 'fraud', [{ name: 'v1', weight: 90 }, { name: 'v2', weight: 10 }]));
+    await applyAsUser(
+      admin,
+      inferenceService(ns, 'fraud', [
+        { name: 'v1', weight: 90 },
+        { name: 'v2', weight: 10 },
+      ]),
+    );
     await waitReady(admin, ns, 'fraud');
   });
   after(async () => {
@@ -92,7 +120,9 @@ describe('kubeinfer status / promote / rollback', () => {
     const config = (await read(admin, ConfigMapKind, ns, 'fraud-router')) as unknown as { data: Record<string, string> };
     const routerJson = config.data['router.json'];
     assert.ok(routerJson, 'the router ConfigMap holds router.json');
-    return JSON.parse(routerJson).versions.map((v: { name: string; weight: number }) => `${v.name}=${v.weight}`).join(',');
+    return JSON.parse(routerJson)
+      .versions.map((v: { name: string; weight: number }) => `${v.name}=${v.weight}`)
+      .join(',');
   };
 
   it('shows readiness, URL and each version', async () => {
@@ -118,8 +148,11 @@ describe('kubeinfer status / promote / rollback', () => {
 
     const promoted = await kubeinfer(['promote', 'fraud', 'v2', '-n', ns, '--kubeconfig', cp.kubeconfigPath]);
     assert.equal(promoted.code, 0, promoted.stderr);
-    const isvc = await read(admin, InferenceServiceKind, ns, 'fraud') as any;
-    assert.deepEqual(isvc.spec.versions.map((v: { weight: number }) => v.weight), [0, 100]);
+    const isvc = (await read(admin, InferenceServiceKind, ns, 'fraud')) as any;
+    assert.deepEqual(
+      isvc.spec.versions.map((v: { weight: number }) => v.weight),
+      [0, 100],
+    );
     await eventually(async () => ((await routerWeights()) === 'v1=0,v2=100' ? true : undefined), 'router weights after promote');
     const ready = await waitReady(admin, ns, 'fraud');
     assert.equal(ready.status?.trafficSummary, 'v1=0,v2=100');

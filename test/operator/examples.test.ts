@@ -10,7 +10,11 @@ import { createNamespace, eventually, operatorCluster, read } from './harness.ts
 
 /** The outcome an example's comment promises: `On a fresh cluster: Ready.` or `... Stalled (Reason)`. */
 function promised(text: string): string {
-  const comment = text.split('\n').filter((line) => line.startsWith('#')).map((line) => line.replace(/^#\s?/, '')).join(' ');
+  const comment = text
+    .split('\n')
+    .filter((line) => line.startsWith('#'))
+    .map((line) => line.replace(/^#\s?/, ''))
+    .join(' ');
   const stated = comment.match(/On a fresh cluster: (Ready|Stalled \((\w+)\))/);
   assert.ok(stated, 'the header comment says what the example does on a fresh cluster');
   return stated[2] ?? 'Ready';
@@ -40,12 +44,17 @@ describe('examples on a fresh cluster', () => {
       return result.stdout;
     };
     const ns = await createNamespace(cluster.cp, `example-${file.replace('.yaml', '')}`);
-    const name = (await kubectl(['apply', '-n', ns, '-f', `examples/${file}`])).match(/inferenceservice\.serving\.kubeinfer\.io\/(\S+)/)?.[1] ?? '';
+    const name =
+      (await kubectl(['apply', '-n', ns, '-f', `examples/${file}`])).match(/inferenceservice\.serving\.kubeinfer\.io\/(\S+)/)?.[1] ?? '';
     const isvc = async () => (await read(cluster.admin, InferenceServiceKind, ns, name)) as unknown as InferenceService | undefined;
-    const reached = await eventually(async () => {
-      const condition = (await isvc())?.status?.conditions?.find((entry) => entry.type === (expected === 'Ready' ? 'Ready' : 'Stalled'));
-      return condition?.status === 'True' && (expected === 'Ready' || condition.reason === expected) ? condition.reason : undefined;
-    }, `${file} to end ${expected}`, 30_000).catch(async (error: Error) => `${error.message}: ${JSON.stringify((await isvc())?.status?.conditions)}`);
+    const reached = await eventually(
+      async () => {
+        const condition = (await isvc())?.status?.conditions?.find((entry) => entry.type === (expected === 'Ready' ? 'Ready' : 'Stalled'));
+        return condition?.status === 'True' && (expected === 'Ready' || condition.reason === expected) ? condition.reason : undefined;
+      },
+      `${file} to end ${expected}`,
+      30_000,
+    ).catch(async (error: Error) => `${error.message}: ${JSON.stringify((await isvc())?.status?.conditions)}`);
     await kubectl(['delete', '-n', ns, '-f', `examples/${file}`, '--wait']);
     await kubectl(['wait', '--for=delete', 'pods', '--all', '-n', ns, '--timeout=60s']);
     return reached;

@@ -12,8 +12,17 @@ import type { KubeClient, ListOptions } from '../../kube/client.ts';
 import { describeError } from '../../kube/errors.ts';
 import { createNodeKubeClient } from '../../kube/node-client.ts';
 import {
-  ConfigMapKind, DeploymentKind, EventKind, HorizontalPodAutoscalerKind, InferenceServiceKind, LeaseKind, RoleBindingKind, RoleKind,
-  ServiceAccountKind, ServiceKind, type ResourceKind,
+  ConfigMapKind,
+  DeploymentKind,
+  EventKind,
+  HorizontalPodAutoscalerKind,
+  InferenceServiceKind,
+  LeaseKind,
+  RoleBindingKind,
+  RoleKind,
+  ServiceAccountKind,
+  ServiceKind,
+  type ResourceKind,
 } from '../../kube/resources.ts';
 import type { KubeObject } from '../../kube/types.ts';
 import { eventually } from '../../tools/cluster/eventually.ts';
@@ -52,12 +61,18 @@ export function adminClient(cp: ControlPlane, fieldManager = 'kubeinfer-test'): 
 export async function createNamespace(cp: ControlPlane, name: string): Promise<string> {
   const created = await cp.kubectl(['create', 'namespace', name]);
   if (created.code !== 0) throw new Error(`creating namespace ${name}: ${created.stderr}`);
-  await eventually(async () => ((await cp.kubectl(['get', 'serviceaccount', 'default', '-n', name])).code === 0 ? true : undefined), `ServiceAccount ${name}/default`);
+  await eventually(
+    async () => ((await cp.kubectl(['get', 'serviceaccount', 'default', '-n', name])).code === 0 ? true : undefined),
+    `ServiceAccount ${name}/default`,
+  );
   return name;
 }
 
 /** Runs an operator in this process with quiet logs; its metrics count every API request it makes. */
-export async function startTestOperator(cp: ControlPlane, options: Partial<OperatorOptions> = {}): Promise<RunningOperator & { logs: Record<string, unknown>[] }> {
+export async function startTestOperator(
+  cp: ControlPlane,
+  options: Partial<OperatorOptions> = {},
+): Promise<RunningOperator & { logs: Record<string, unknown>[] }> {
   const logs: Record<string, unknown>[] = [];
   const operator = await runOperator({
     kubeConfig: cp.kubeConfig(),
@@ -95,11 +110,26 @@ export function operatorCluster(options: Partial<OperatorOptions> = {}): Operato
     if (!started) throw new Error('operatorCluster() is read before its before() hook ran');
     return started;
   };
-  return { get cp() { return get().cp; }, get admin() { return get().admin; }, get operator() { return get().operator; } };
+  return {
+    get cp() {
+      return get().cp;
+    },
+    get admin() {
+      return get().admin;
+    },
+    get operator() {
+      return get().operator;
+    },
+  };
 }
 
 /** An InferenceService manifest with small resources so that many fit on the fake nodes. */
-export function inferenceService(namespace: string, name: string, versions: readonly { name: string; weight?: number; uri?: string }[], spec: Record<string, unknown> = {}): InferenceService {
+export function inferenceService(
+  namespace: string,
+  name: string,
+  versions: readonly { name: string; weight?: number; uri?: string }[],
+  spec: Record<string, unknown> = {},
+): InferenceService {
   return {
     apiVersion: 'serving.kubeinfer.io/v1alpha1',
     kind: 'InferenceService',
@@ -140,21 +170,36 @@ export async function names(client: KubeClient, resource: ResourceKind, namespac
 
 /** The InferenceService's status once its Ready condition is True for its current generation. */
 export async function waitReady(client: KubeClient, namespace: string, name: string, timeoutMs = 90_000): Promise<InferenceService> {
-  return eventually(async () => {
-    const isvc = (await read(client, InferenceServiceKind, namespace, name)) as unknown as InferenceService | undefined;
-    const ready = isvc?.status?.conditions?.find((condition) => condition.type === 'Ready');
-    const current = isvc?.status?.observedGeneration === isvc?.metadata.generation;
-    return current && ready?.status === 'True' ? isvc : undefined;
-  }, `InferenceService ${namespace}/${name} Ready`, timeoutMs);
+  return eventually(
+    async () => {
+      const isvc = (await read(client, InferenceServiceKind, namespace, name)) as unknown as InferenceService | undefined;
+      const ready = isvc?.status?.conditions?.find((condition) => condition.type === 'Ready');
+      const current = isvc?.status?.observedGeneration === isvc?.metadata.generation;
+      return current && ready?.status === 'True' ? isvc : undefined;
+    },
+    `InferenceService ${namespace}/${name} Ready`,
+    timeoutMs,
+  );
 }
 
 /** The condition of a type once it reaches a status for the current generation. */
-export async function waitCondition(client: KubeClient, namespace: string, name: string, type: string, status: 'True' | 'False', timeoutMs = 60_000): Promise<{ reason: string; message: string }> {
-  return eventually(async () => {
-    const isvc = (await read(client, InferenceServiceKind, namespace, name)) as unknown as InferenceService | undefined;
-    const condition = isvc?.status?.conditions?.find((entry) => entry.type === type);
-    return condition?.status === status && isvc?.status?.observedGeneration === isvc?.metadata.generation ? condition : undefined;
-  }, `${type}=${status} on ${namespace}/${name}`, timeoutMs);
+export async function waitCondition(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  type: string,
+  status: 'True' | 'False',
+  timeoutMs = 60_000,
+): Promise<{ reason: string; message: string }> {
+  return eventually(
+    async () => {
+      const isvc = (await read(client, InferenceServiceKind, namespace, name)) as unknown as InferenceService | undefined;
+      const condition = isvc?.status?.conditions?.find((entry) => entry.type === type);
+      return condition?.status === status && isvc?.status?.observedGeneration === isvc?.metadata.generation ? condition : undefined;
+    },
+    `${type}=${status} on ${namespace}/${name}`,
+    timeoutMs,
+  );
 }
 
 /** An operator running as its own process (`kubeinfer operator`), as in a pod. */
@@ -174,8 +219,21 @@ export interface OperatorProcess {
 
 /** Starts `kubeinfer operator` against the control plane; POD_NAME gives it a readable identity. */
 export async function spawnOperator(cp: ControlPlane, name: string, extraArgs: readonly string[] = []): Promise<OperatorProcess> {
-  const args = ['bin/kubeinfer.ts', 'operator', '--kubeconfig', cp.kubeconfigPath, '--runtime-image', RUNTIME_IMAGE,
-    '--metrics-port', '0', '--health-port', '0', '--bind-address', '127.0.0.1', ...extraArgs];
+  const args = [
+    'bin/kubeinfer.ts',
+    'operator',
+    '--kubeconfig',
+    cp.kubeconfigPath,
+    '--runtime-image',
+    RUNTIME_IMAGE,
+    '--metrics-port',
+    '0',
+    '--health-port',
+    '0',
+    '--bind-address',
+    '127.0.0.1',
+    ...extraArgs,
+  ];
   const child = spawn(process.execPath, args, { env: { ...process.env, POD_NAME: name }, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   let resolvePort!: (port: number) => void;
@@ -190,7 +248,11 @@ export async function spawnOperator(cp: ControlPlane, name: string, extraArgs: r
   child.stderr.on('data', collect);
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   return {
-    name, child, metricsPort, output, exited,
+    name,
+    child,
+    metricsPort,
+    output,
+    exited,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return exited;
       child.kill(signal);
@@ -201,7 +263,9 @@ export async function spawnOperator(cp: ControlPlane, name: string, extraArgs: r
     },
     async metric(metricName: string) {
       const text = await (await fetch(`http://127.0.0.1:${await metricsPort}/metrics`)).text();
-      return text.split('\n').filter((line) => line.startsWith(`${metricName}{`) || line.startsWith(`${metricName} `))
+      return text
+        .split('\n')
+        .filter((line) => line.startsWith(`${metricName}{`) || line.startsWith(`${metricName} `))
         .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
     },
   };
@@ -210,7 +274,7 @@ export async function spawnOperator(cp: ControlPlane, name: string, extraArgs: r
 /** The holder of the operator's Lease, or '' when released or absent. */
 export async function leaseHolder(client: KubeClient, namespace: string, name = 'kubeinfer-operator'): Promise<string> {
   const lease = await read(client, LeaseKind, namespace, name);
-  return ((lease?.spec as { holderIdentity?: string } | undefined)?.holderIdentity) ?? '';
+  return (lease?.spec as { holderIdentity?: string } | undefined)?.holderIdentity ?? '';
 }
 
 /** A control plane shared by one describe() block whose operators run as processes. */
@@ -241,8 +305,12 @@ export function processCluster(): ProcessCluster {
     return value;
   };
   return {
-    get cp() { return started(cp); },
-    get admin() { return started(admin); },
+    get cp() {
+      return started(cp);
+    },
+    get admin() {
+      return started(admin);
+    },
     processes,
     async spawn(name, extraArgs = []) {
       const operator = await spawnOperator(started(cp), name, extraArgs);
@@ -263,7 +331,10 @@ export async function storedVersions(admin: KubeClient, namespace: string): Prom
   const listed = async (kind: ResourceKind, options: ListOptions) => {
     const list = await admin.list(kind, { namespace, ...options });
     assert.ok(list.ok, `listing ${kind.plural}`);
-    return list.value.items.map((item) => [`${item.kind}/${item.metadata.name}`, bySpec.has(kind) ? item.metadata.generation : item.metadata.resourceVersion] as const);
+    return list.value.items.map(
+      (item) =>
+        [`${item.kind}/${item.metadata.name}`, bySpec.has(kind) ? item.metadata.generation : item.metadata.resourceVersion] as const,
+    );
   };
   const lists = await Promise.all([
     listed(InferenceServiceKind, {}),

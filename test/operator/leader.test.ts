@@ -3,7 +3,16 @@
 // converges; a leader stopped with SIGTERM releases the Lease at once.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyAsUser, createNamespace, eventually, inferenceService, leaseHolder, processCluster, waitReady, type OperatorProcess } from './harness.ts';
+import {
+  applyAsUser,
+  createNamespace,
+  eventually,
+  inferenceService,
+  leaseHolder,
+  processCluster,
+  waitReady,
+  type OperatorProcess,
+} from './harness.ts';
 
 const LEASE_NAMESPACE = 'kube-system';
 
@@ -18,10 +27,14 @@ describe('leader election (two operator processes)', () => {
 
   /** The process holding the Lease, once one does. */
   async function leader(candidates: readonly OperatorProcess[]): Promise<OperatorProcess> {
-    return eventually(async () => {
-      const holder = await leaseHolder(cluster.admin, LEASE_NAMESPACE);
-      return candidates.find((candidate) => holder.startsWith(`${candidate.name}_`));
-    }, 'a leader', 60_000);
+    return eventually(
+      async () => {
+        const holder = await leaseHolder(cluster.admin, LEASE_NAMESPACE);
+        return candidates.find((candidate) => holder.startsWith(`${candidate.name}_`));
+      },
+      'a leader',
+      60_000,
+    );
   }
 
   it('elects exactly one leader, which alone writes; a killed leader is replaced and the successor converges', async () => {
@@ -39,7 +52,13 @@ describe('leader election (two operator processes)', () => {
     assert.equal(await standby.metric('kubeinfer_operator_api_writes_total'), 0, 'the standby never writes');
 
     assert.equal(await first.stop('SIGKILL'), 'SIGKILL'); // a crash: the Lease is not released and must expire
-    await applyAsUser(admin, inferenceService(ns, 'two', [{ name: 'v1', weight: 50 }, { name: 'v2', weight: 50 }]));
+    await applyAsUser(
+      admin,
+      inferenceService(ns, 'two', [
+        { name: 'v1', weight: 50 },
+        { name: 'v2', weight: 50 },
+      ]),
+    );
     const second = await leader([standby]);
     assert.equal(second, standby);
     await waitReady(admin, ns, 'two', 120_000);
@@ -51,18 +70,37 @@ describe('leader election (two operator processes)', () => {
     // A Lease of its own, and one that would not expire for ten minutes: only a release
     // can hand it over within this test, whatever ran before it.
     const lease = 'handover-lease';
-    const args = ['--leader-elect', '--leader-election-namespace', LEASE_NAMESPACE, '--leader-election-id', lease, '--leader-election-lease-seconds', '600'];
+    const args = [
+      '--leader-elect',
+      '--leader-election-namespace',
+      LEASE_NAMESPACE,
+      '--leader-election-id',
+      lease,
+      '--leader-election-lease-seconds',
+      '600',
+    ];
     const candidates = [await cluster.spawn('operator-c', args), await cluster.spawn('operator-d', args)];
     for (const candidate of candidates) await candidate.metricsPort;
-    const current = await eventually(async () => {
-      const holder = await leaseHolder(admin, LEASE_NAMESPACE, lease);
-      return candidates.find((candidate) => holder.startsWith(`${candidate.name}_`));
-    }, 'a leader of the handover Lease', 60_000);
+    const current = await eventually(
+      async () => {
+        const holder = await leaseHolder(admin, LEASE_NAMESPACE, lease);
+        return candidates.find((candidate) => holder.startsWith(`${candidate.name}_`));
+      },
+      'a leader of the handover Lease',
+      60_000,
+    );
     const next = candidates.find((candidate) => candidate !== current)!;
     const stopped = current.stop('SIGTERM');
-    await eventually(async () => ((await leaseHolder(admin, LEASE_NAMESPACE, lease)).startsWith(`${next.name}_`) ? true : undefined), `${next.name} leads`, 60_000);
+    await eventually(
+      async () => ((await leaseHolder(admin, LEASE_NAMESPACE, lease)).startsWith(`${next.name}_`) ? true : undefined),
+      `${next.name} leads`,
+      60_000,
+    );
     assert.equal(await stopped, 0, 'a clean stop exits 0');
-    assert.ok(current.output.some((line) => line.includes('released leadership')), current.output.join('\n'));
+    assert.ok(
+      current.output.some((line) => line.includes('released leadership')),
+      current.output.join('\n'),
+    );
     const ns = await createNamespace(cp, 'handover');
     await applyAsUser(admin, inferenceService(ns, 'three', [{ name: 'v1' }]));
     await waitReady(admin, ns, 'three');

@@ -15,14 +15,23 @@ import { desiredStatus, workloadProgress } from '../../operator/controller/statu
 import type { KubeObject } from '../../kube/types.ts';
 
 function isvc(spec: Record<string, unknown>): InferenceService {
-  const result = validateInferenceService({ apiVersion: 'serving.kubeinfer.io/v1alpha1', kind: 'InferenceService', metadata: { name: 'fraud', namespace: 'ml', generation: 4 }, spec });
+  const result = validateInferenceService({
+    apiVersion: 'serving.kubeinfer.io/v1alpha1',
+    kind: 'InferenceService',
+    metadata: { name: 'fraud', namespace: 'ml', generation: 4 },
+    spec,
+  });
   if (!result.ok) throw new Error(JSON.stringify(result.problems));
   return result.value;
 }
 
-const twoVersions = () => isvc({
-  versions: [{ name: 'v1', model: { uri: 's3://m/1.onnx' }, weight: 90 }, { name: 'v2', model: { uri: 's3://m/2.onnx' }, weight: 10 }],
-});
+const twoVersions = () =>
+  isvc({
+    versions: [
+      { name: 'v1', model: { uri: 's3://m/1.onnx' }, weight: 90 },
+      { name: 'v2', model: { uri: 's3://m/2.onnx' }, weight: 10 },
+    ],
+  });
 
 describe('quantities', () => {
   it('compares canonical and written forms', () => {
@@ -54,7 +63,13 @@ describe('applyReason', () => {
 
   it('applies a missing object and one whose configuration hash changed', () => {
     assert.equal(applyReason(deployment, undefined), 'missing');
-    assert.equal(applyReason(deployment, asLive(deployment, (c) => (c.metadata.annotations['serving.kubeinfer.io/applied-hash'] = 'old'))), 'changed');
+    assert.equal(
+      applyReason(
+        deployment,
+        asLive(deployment, (c) => (c.metadata.annotations['serving.kubeinfer.io/applied-hash'] = 'old')),
+      ),
+      'changed',
+    );
   });
 
   it('leaves alone what the apiserver defaulted or canonicalized and what others added', () => {
@@ -66,24 +81,69 @@ describe('applyReason', () => {
   });
 
   it('restores fields edited or removed by hand', () => {
-    assert.equal(applyReason(deployment, asLive(deployment, (c) => (c.spec.template.spec.containers[0].image = 'other:2'))), 'drifted');
-    assert.equal(applyReason(deployment, asLive(deployment, (c) => delete c.metadata.labels['app.kubernetes.io/part-of'])), 'drifted');
-    assert.equal(applyReason(deployment, asLive(deployment, (c) => (c.spec.replicas = 5))), 'drifted');
-    assert.equal(applyReason(deployment, asLive(deployment, (c) => c.spec.template.spec.containers[0].env.pop())), 'drifted');
+    assert.equal(
+      applyReason(
+        deployment,
+        asLive(deployment, (c) => (c.spec.template.spec.containers[0].image = 'other:2')),
+      ),
+      'drifted',
+    );
+    assert.equal(
+      applyReason(
+        deployment,
+        asLive(deployment, (c) => delete c.metadata.labels['app.kubernetes.io/part-of']),
+      ),
+      'drifted',
+    );
+    assert.equal(
+      applyReason(
+        deployment,
+        asLive(deployment, (c) => (c.spec.replicas = 5)),
+      ),
+      'drifted',
+    );
+    assert.equal(
+      applyReason(
+        deployment,
+        asLive(deployment, (c) => c.spec.template.spec.containers[0].env.pop()),
+      ),
+      'drifted',
+    );
   });
 });
 
 describe('status', () => {
   const deployment = (generation: number, spec: number, status: Record<string, unknown>): KubeObject =>
-    ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', generation }, spec: { replicas: spec }, status } as KubeObject);
-  const ready = (replicas: number) => deployment(2, replicas, { observedGeneration: 2, replicas, updatedReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas });
+    ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', generation }, spec: { replicas: spec }, status }) as KubeObject;
+  const ready = (replicas: number) =>
+    deployment(2, replicas, {
+      observedGeneration: 2,
+      replicas,
+      updatedReplicas: replicas,
+      readyReplicas: replicas,
+      availableReplicas: replicas,
+    });
 
   it('counts a Deployment ready only when its controller saw the spec and old pods are gone', () => {
     assert.equal(workloadProgress(ready(2)).ready, true);
-    assert.equal(workloadProgress(deployment(3, 2, { observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 2 })).ready, false);
-    assert.equal(workloadProgress(deployment(2, 2, { observedGeneration: 2, replicas: 3, updatedReplicas: 2, availableReplicas: 2 })).ready, false);
-    assert.equal(workloadProgress(deployment(2, 4, { observedGeneration: 2, replicas: 4, updatedReplicas: 4, availableReplicas: 2 }), 2).ready, true, 'an HPA floor of 2 is met');
-    assert.equal(workloadProgress(deployment(2, 1, { observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: 1 }), 2).ready, false, 'not before the HPA reaches its floor');
+    assert.equal(
+      workloadProgress(deployment(3, 2, { observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 2 })).ready,
+      false,
+    );
+    assert.equal(
+      workloadProgress(deployment(2, 2, { observedGeneration: 2, replicas: 3, updatedReplicas: 2, availableReplicas: 2 })).ready,
+      false,
+    );
+    assert.equal(
+      workloadProgress(deployment(2, 4, { observedGeneration: 2, replicas: 4, updatedReplicas: 4, availableReplicas: 2 }), 2).ready,
+      true,
+      'an HPA floor of 2 is met',
+    );
+    assert.equal(
+      workloadProgress(deployment(2, 1, { observedGeneration: 2, replicas: 1, updatedReplicas: 1, availableReplicas: 1 }), 2).ready,
+      false,
+      'not before the HPA reaches its floor',
+    );
   });
 
   const inputs = (deployments: Record<string, KubeObject | undefined>, problems: { reason: string; message: string }[] = []) => ({
@@ -105,12 +165,21 @@ describe('status', () => {
       { name: 'v1', weight: 90, replicas: 2, readyReplicas: 2, ready: true },
       { name: 'v2', weight: 10, replicas: 1, readyReplicas: 1, ready: true },
     ]);
-    assert.deepEqual(status.conditions?.map((c) => [c.type, c.status, c.reason, c.observedGeneration, c.lastTransitionTime]), [['Ready', 'True', 'Ready', 4, '2026-01-02T03:04:05Z']]);
+    assert.deepEqual(
+      status.conditions?.map((c) => [c.type, c.status, c.reason, c.observedGeneration, c.lastTransitionTime]),
+      [['Ready', 'True', 'Ready', 4, '2026-01-02T03:04:05Z']],
+    );
   });
 
   it('is Reconciling (abnormal-true) while waiting, naming what it waits for', () => {
     const status = desiredStatus(twoVersions(), inputs({ 'fraud-v1': ready(2), 'fraud-router': ready(1) }));
-    assert.deepEqual(status.conditions?.map((c) => [c.type, c.status, c.reason]), [['Ready', 'False', 'Progressing'], ['Reconciling', 'True', 'Progressing']]);
+    assert.deepEqual(
+      status.conditions?.map((c) => [c.type, c.status, c.reason]),
+      [
+        ['Ready', 'False', 'Progressing'],
+        ['Reconciling', 'True', 'Progressing'],
+      ],
+    );
     assert.match(status.conditions?.[0]?.message ?? '', /version v2 \(0\/0 ready: the Deployment does not exist yet\)/);
     assert.deepEqual([status.versions?.[1]?.reason, status.versions?.[1]?.message], ['Progressing', 'the Deployment does not exist yet']);
   });
@@ -118,24 +187,41 @@ describe('status', () => {
   it('is Stalled with the problem, and keeps lastTransitionTime while a condition holds', () => {
     const problem = { reason: 'GPUUnavailable', message: 'no node offers it' };
     const first = desiredStatus(twoVersions(), inputs({}, [problem]));
-    assert.deepEqual(first.conditions?.map((c) => [c.type, c.status, c.reason]), [['Ready', 'False', 'GPUUnavailable'], ['Stalled', 'True', 'GPUUnavailable']]);
+    assert.deepEqual(
+      first.conditions?.map((c) => [c.type, c.status, c.reason]),
+      [
+        ['Ready', 'False', 'GPUUnavailable'],
+        ['Stalled', 'True', 'GPUUnavailable'],
+      ],
+    );
     const later = desiredStatus({ ...twoVersions(), status: first }, { ...inputs({}, [problem]), now: new Date('2026-02-01T00:00:00Z') });
     assert.deepEqual(later, first);
   });
 
   it('with several problems, takes the reason from the first and lists every message', () => {
-    const problems = [{ reason: 'GPUUnavailable', message: 'no node offers it.' }, { reason: 'StorageSecretMissing', message: 'no secret creds.' }];
+    const problems = [
+      { reason: 'GPUUnavailable', message: 'no node offers it.' },
+      { reason: 'StorageSecretMissing', message: 'no secret creds.' },
+    ];
     const status = desiredStatus(twoVersions(), inputs({}, problems));
-    assert.deepEqual(status.conditions?.map((c) => [c.type, c.reason, c.message]), [
-      ['Ready', 'GPUUnavailable', 'no node offers it. no secret creds.'],
-      ['Stalled', 'GPUUnavailable', 'no node offers it. no secret creds.'],
-    ]);
+    assert.deepEqual(
+      status.conditions?.map((c) => [c.type, c.reason, c.message]),
+      [
+        ['Ready', 'GPUUnavailable', 'no node offers it. no secret creds.'],
+        ['Stalled', 'GPUUnavailable', 'no node offers it. no secret creds.'],
+      ],
+    );
   });
 });
 
 describe('operator-detectable problems', () => {
   const node = (name: string, product: string, memory: number, gpus: number): KubeObject =>
-    ({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'nvidia.com/gpu.product': product, 'nvidia.com/gpu.memory': String(memory) } }, status: { allocatable: { 'nvidia.com/gpu': String(gpus) } } } as KubeObject);
+    ({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name, labels: { 'nvidia.com/gpu.product': product, 'nvidia.com/gpu.memory': String(memory) } },
+      status: { allocatable: { 'nvidia.com/gpu': String(gpus) } },
+    }) as KubeObject;
   const nodes = [node('a', 'NVIDIA-A100-SXM4-80GB', 81920, 4), node('t', 'Tesla-T4', 15360, 1)];
   const gpu = (spec: Record<string, unknown>) => isvc({ versions: [{ name: 'v1', model: { uri: 'https://m/1.onnx' } }], gpu: spec });
 
@@ -154,17 +240,28 @@ describe('operator-detectable problems', () => {
     const s3 = isvc({ versions: [{ name: 'v1', model: { uri: 's3://bucket/m.onnx' } }], storage: { secretRef: { name: 'creds' } } });
     assert.equal(credentialsProblem(s3, { found: false })?.reason, 'StorageSecretNotFound');
     assert.equal(credentialsProblem(s3, { found: true, keys: ['AWS_ACCESS_KEY_ID'] })?.reason, 'StorageCredentialsIncomplete');
-    assert.match(credentialsProblem(s3, { found: true, keys: ['HTTP_BEARER_TOKEN'] })!.message, /no AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
+    assert.match(
+      credentialsProblem(s3, { found: true, keys: ['HTTP_BEARER_TOKEN'] })!.message,
+      /no AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/,
+    );
     assert.equal(credentialsProblem(s3, { found: true, keys: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION'] }), undefined);
     const pvc = isvc({ versions: [{ name: 'v1', model: { uri: 'pvc://claim/m.onnx' } }], storage: { secretRef: { name: 'creds' } } });
     assert.equal(credentialsProblem(pvc, { found: false }), undefined, 'nothing is downloaded');
   });
 
   it('stalls a pvc:// path the schema lets through but no mount can serve', () => {
-    const object = (uri: string) => ({ apiVersion: 'serving.kubeinfer.io/v1alpha1', kind: 'InferenceService', metadata: { name: 'fraud', namespace: 'ml' }, spec: { versions: [{ name: 'v1', model: { uri } }] } });
+    const object = (uri: string) => ({
+      apiVersion: 'serving.kubeinfer.io/v1alpha1',
+      kind: 'InferenceService',
+      metadata: { name: 'fraud', namespace: 'ml' },
+      spec: { versions: [{ name: 'v1', model: { uri } }] },
+    });
     const escaping = checkSpec(object('pvc://models/fraud/../x.onnx') as KubeObject);
     assert.ok(!escaping.ok && escaping.problem.reason === 'InvalidSpec');
-    assert.match(escaping.problem.message, /spec\.versions\[0\]\.model\.uri: the path inside the claim may not contain "\." or "\.\." segments/);
+    assert.match(
+      escaping.problem.message,
+      /spec\.versions\[0\]\.model\.uri: the path inside the claim may not contain "\." or "\.\." segments/,
+    );
     assert.ok(checkSpec(object('pvc://models//fraud/MODEL.ONNX') as KubeObject).ok, 'empty segments and upper-case names are served');
   });
 });
@@ -174,14 +271,19 @@ describe('promote / rollback patch', () => {
     const patch = allTrafficTo(twoVersions(), 'v2');
     assert.ok(patch.ok);
     assert.deepEqual(patch.operations, [
-      { op: 'test', path: '/spec/versions/0/name', value: 'v1' }, { op: 'add', path: '/spec/versions/0/weight', value: 0 },
-      { op: 'test', path: '/spec/versions/1/name', value: 'v2' }, { op: 'add', path: '/spec/versions/1/weight', value: 100 },
+      { op: 'test', path: '/spec/versions/0/name', value: 'v1' },
+      { op: 'add', path: '/spec/versions/0/weight', value: 0 },
+      { op: 'test', path: '/spec/versions/1/name', value: 'v2' },
+      { op: 'add', path: '/spec/versions/1/weight', value: 100 },
     ]);
   });
 
   it('ends a mirror onto the promoted version, refuses unknown versions, and sees nothing to do', () => {
     const mirrored = isvc({
-      versions: [{ name: 'v1', model: { uri: 's3://m/1.onnx' }, weight: 100 }, { name: 'v2', model: { uri: 's3://m/2.onnx' }, weight: 0 }],
+      versions: [
+        { name: 'v1', model: { uri: 's3://m/1.onnx' }, weight: 100 },
+        { name: 'v2', model: { uri: 's3://m/2.onnx' }, weight: 0 },
+      ],
       traffic: { mirror: { version: 'v2', percent: 20 } },
     });
     const patch = allTrafficTo(mirrored, 'v2');
@@ -194,14 +296,36 @@ describe('promote / rollback patch', () => {
 });
 
 describe('kubeinfer status with a rollout', () => {
-  it('shows the phase, the step, the effective weights, the last analysis and the candidate\'s share', () => {
+  it("shows the phase, the step, the effective weights, the last analysis and the candidate's share", () => {
     const text = formatStatus({
-      ...isvc({ versions: [{ name: 'v1', model: { uri: 's3://m/1.onnx' }, weight: 0 }, { name: 'v2', model: { uri: 's3://m/2.onnx' }, weight: 100 }], rollout: { steps: [{ setWeight: 10 }, { pause: { duration: '1m' } }] } }),
+      ...isvc({
+        versions: [
+          { name: 'v1', model: { uri: 's3://m/1.onnx' }, weight: 0 },
+          { name: 'v2', model: { uri: 's3://m/2.onnx' }, weight: 100 },
+        ],
+        rollout: { steps: [{ setWeight: 10 }, { pause: { duration: '1m' } }] },
+      }),
       status: {
         rollout: {
-          candidate: 'v2', stable: 'v1', phase: 'Paused', step: 1, target: 'v1=0,v2=100', generation: 2, failedIntervals: 0, candidateRequests: 30, totalRequests: 300,
-          weights: [{ name: 'v1', weight: 90 }, { name: 'v2', weight: 10 }], origin: [{ name: 'v1', weight: 100 }, { name: 'v2', weight: 0 }],
-          analysis: { gate: 'Live', verdict: 'Passed', requests: 30, message: 'success rate 1.000 over 30 requests' }, message: 'step 2/2: pausing at v1=90,v2=10',
+          candidate: 'v2',
+          stable: 'v1',
+          phase: 'Paused',
+          step: 1,
+          target: 'v1=0,v2=100',
+          generation: 2,
+          failedIntervals: 0,
+          candidateRequests: 30,
+          totalRequests: 300,
+          weights: [
+            { name: 'v1', weight: 90 },
+            { name: 'v2', weight: 10 },
+          ],
+          origin: [
+            { name: 'v1', weight: 100 },
+            { name: 'v2', weight: 0 },
+          ],
+          analysis: { gate: 'Live', verdict: 'Passed', requests: 30, message: 'success rate 1.000 over 30 requests' },
+          message: 'step 2/2: pausing at v1=90,v2=10',
         },
       },
     });

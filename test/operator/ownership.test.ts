@@ -10,7 +10,18 @@ import type { KubeClient } from '../../kube/client.ts';
 import { ConfigMapKind, DeploymentKind, EventKind, NetworkPolicyKind, ServiceKind, type ResourceKind } from '../../kube/resources.ts';
 import type { KubeObject } from '../../kube/types.ts';
 import type { ControlPlane } from '../../tools/cluster/index.ts';
-import { adminClient, applyAsUser, createNamespace, eventually, inferenceService, names, read, startClusterWithCrd, startTestOperator, waitCondition } from './harness.ts';
+import {
+  adminClient,
+  applyAsUser,
+  createNamespace,
+  eventually,
+  inferenceService,
+  names,
+  read,
+  startClusterWithCrd,
+  startTestOperator,
+  waitCondition,
+} from './harness.ts';
 
 const USER = 'mallory';
 
@@ -18,12 +29,28 @@ const USER = 'mallory';
 function teamObjects(namespace: string): KubeObject[] {
   const labels = { app: 'payments' };
   return [
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'fraud', namespace }, spec: { selector: labels, ports: [{ port: 80, targetPort: 9000 }] } },
     {
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'fraud-v1', namespace },
-      spec: { replicas: 0, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'payments', image: 'registry.example/payments:1' }] } } },
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'fraud', namespace },
+      spec: { selector: labels, ports: [{ port: 80, targetPort: 9000 }] },
     },
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fraud-router', namespace }, data: { 'payments.json': '{"team": "payments"}' } },
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'fraud-v1', namespace },
+      spec: {
+        replicas: 0,
+        selector: { matchLabels: labels },
+        template: { metadata: { labels }, spec: { containers: [{ name: 'payments', image: 'registry.example/payments:1' }] } },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'fraud-router', namespace },
+      data: { 'payments.json': '{"team": "payments"}' },
+    },
   ];
 }
 
@@ -51,7 +78,15 @@ describe('operator ownership', () => {
   });
 
   async function grantCreateInferenceServices(namespace: string): Promise<void> {
-    const role = await cp.kubectl(['create', 'role', 'isvc-author', '-n', namespace, '--verb=create,get,list,watch', '--resource=inferenceservices.serving.kubeinfer.io']);
+    const role = await cp.kubectl([
+      'create',
+      'role',
+      'isvc-author',
+      '-n',
+      namespace,
+      '--verb=create,get,list,watch',
+      '--resource=inferenceservices.serving.kubeinfer.io',
+    ]);
     assert.equal(role.code, 0, role.stderr);
     const binding = await cp.kubectl(['create', 'rolebinding', 'isvc-author', '-n', namespace, '--role=isvc-author', `--user=${USER}`]);
     assert.equal(binding.code, 0, binding.stderr);
@@ -73,7 +108,8 @@ describe('operator ownership', () => {
 
     const stalled = await waitCondition(admin, ns, 'fraud', 'Stalled', 'True');
     assert.equal(stalled.reason, 'NotOwned');
-    for (const name of ['Service fraud', 'Deployment fraud-v1', 'ConfigMap fraud-router']) assert.ok(stalled.message.includes(name), stalled.message);
+    for (const name of ['Service fraud', 'Deployment fraud-v1', 'ConfigMap fraud-router'])
+      assert.ok(stalled.message.includes(name), stalled.message);
 
     for (const original of before) {
       const live = await read(admin, resourceNamed(original.kind), ns, original.metadata.name);
@@ -81,9 +117,16 @@ describe('operator ownership', () => {
       assert.equal(live?.metadata.generation, original.metadata.generation, `${original.kind} ${original.metadata.name} was changed`);
       assert.deepEqual([live?.spec, live?.data], [original.spec, original.data]);
       assert.equal(live?.metadata.ownerReferences, undefined);
-      assert.deepEqual(live?.metadata.managedFields?.filter((entry) => entry.manager === 'kubeinfer-operator'), []);
+      assert.deepEqual(
+        live?.metadata.managedFields?.filter((entry) => entry.manager === 'kubeinfer-operator'),
+        [],
+      );
     }
-    assert.deepEqual(await names(admin, DeploymentKind, ns, 'serving.kubeinfer.io/inferenceservice=fraud'), [], 'nothing else is created either');
+    assert.deepEqual(
+      await names(admin, DeploymentKind, ns, 'serving.kubeinfer.io/inferenceservice=fraud'),
+      [],
+      'nothing else is created either',
+    );
     const events = await admin.list(EventKind, { namespace: ns, fieldSelector: 'involvedObject.kind=InferenceService,reason=NotOwned' });
     assert.ok(events.ok && events.value.items.length > 0, 'a NotOwned Warning event is recorded');
   });
@@ -102,8 +145,14 @@ describe('operator ownership', () => {
     assert.equal((service.spec as { selector: Record<string, string> }).selector['serving.kubeinfer.io/component'], 'router');
     // The model pods' NetworkPolicy is among the children: only the router may reach them.
     const policy = await eventually(() => read(admin, NetworkPolicyKind, ns, 'fraud'), 'NetworkPolicy fraud');
-    const spec = policy.spec as { podSelector: { matchLabels: Record<string, string> }; ingress: { from: { podSelector: { matchLabels: Record<string, string> } }[] }[] };
+    const spec = policy.spec as {
+      podSelector: { matchLabels: Record<string, string> };
+      ingress: { from: { podSelector: { matchLabels: Record<string, string> } }[] }[];
+    };
     assert.equal(spec.podSelector.matchLabels['serving.kubeinfer.io/component'], 'model');
-    assert.deepEqual(spec.ingress.map((rule) => rule.from[0]?.podSelector.matchLabels['serving.kubeinfer.io/component']), ['router']);
+    assert.deepEqual(
+      spec.ingress.map((rule) => rule.from[0]?.podSelector.matchLabels['serving.kubeinfer.io/component']),
+      ['router'],
+    );
   });
 });

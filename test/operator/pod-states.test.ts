@@ -22,11 +22,15 @@ describe('status reports what the kubelet reports', () => {
   after(() => stopHeartbeat());
 
   async function stalledAs(namespace: string, name: string, reason: string, matching: RegExp): Promise<InferenceService> {
-    return eventually(async () => {
-      const isvc = (await read(admin(), InferenceServiceKind, namespace, name)) as unknown as InferenceService | undefined;
-      const stalled = isvc?.status?.conditions?.find((condition) => condition.type === 'Stalled');
-      return stalled?.status === 'True' && stalled.reason === reason && matching.test(stalled.message) ? isvc : undefined;
-    }, `Stalled=${reason} on ${namespace}/${name} matching ${matching}`, 30_000);
+    return eventually(
+      async () => {
+        const isvc = (await read(admin(), InferenceServiceKind, namespace, name)) as unknown as InferenceService | undefined;
+        const stalled = isvc?.status?.conditions?.find((condition) => condition.type === 'Stalled');
+        return stalled?.status === 'True' && stalled.reason === reason && matching.test(stalled.message) ? isvc : undefined;
+      },
+      `Stalled=${reason} on ${namespace}/${name} matching ${matching}`,
+      30_000,
+    );
   }
 
   async function warningCount(namespace: string, name: string, reason: string): Promise<number> {
@@ -37,10 +41,21 @@ describe('status reports what the kubelet reports', () => {
 
   it('a model fetch that fails: ModelFetchFailed with the termination message, attempts counted, secrets removed, one Event', async () => {
     const ns = await createNamespace(cluster.cp, 'fetch');
-    const created = await cluster.cp.kubectl(['create', 'secret', 'generic', 'http-models', '-n', ns, `--from-literal=HTTP_BEARER_TOKEN=${TOKEN}`]);
+    const created = await cluster.cp.kubectl([
+      'create',
+      'secret',
+      'generic',
+      'http-models',
+      '-n',
+      ns,
+      `--from-literal=HTTP_BEARER_TOKEN=${TOKEN}`,
+    ]);
     assert.equal(created.code, 0, created.stderr);
     const uri = 'https://models.example/fraud/model.onnx?X-Amz-Signature=5f1e2d';
-    await applyAsUser(admin(), inferenceService(ns, 'fraud', [{ name: 'v1', uri }], { scheduling: ON_PLAYED_NODE, storage: { secretRef: { name: 'http-models' } } }));
+    await applyAsUser(
+      admin(),
+      inferenceService(ns, 'fraud', [{ name: 'v1', uri }], { scheduling: ON_PLAYED_NODE, storage: { secretRef: { name: 'http-models' } } }),
+    );
     const pod = await boundPod(admin(), ns, 'fraud');
 
     // A server that echoes the token it refused, and a URI that carries a signature: neither may reach status.
@@ -49,7 +64,10 @@ describe('status reports what the kubelet reports', () => {
     const stalled = await stalledAs(ns, 'fraud', 'ModelFetchFailed', /2 failed attempts/);
     const version = stalled.status?.versions?.[0];
     assert.equal(version?.reason, 'ModelFetchFailed');
-    assert.match(version?.message ?? '', /the model cannot be fetched \(pod fraud-v1-\S+, init container fetch-model, 2 failed attempts\): fetch https:\/\/models\.example\/fraud\/model\.onnx\?\[redacted\]: AccessDenied: access denied \(HTTP 401, invalid token \[redacted\]\)/);
+    assert.match(
+      version?.message ?? '',
+      /the model cannot be fetched \(pod fraud-v1-\S+, init container fetch-model, 2 failed attempts\): fetch https:\/\/models\.example\/fraud\/model\.onnx\?\[redacted\]: AccessDenied: access denied \(HTTP 401, invalid token \[redacted\]\)/,
+    );
     await kubeletWrites(cluster.cp, pod, fetchCrashLooping(RUNTIME_IMAGE, refused, 3));
     await stalledAs(ns, 'fraud', 'ModelFetchFailed', /3 failed attempts/);
 
@@ -71,7 +89,11 @@ describe('status reports what the kubelet reports', () => {
     await applyAsUser(admin(), inferenceService(ns, 'fraud', [{ name: 'v1' }], { scheduling: ON_PLAYED_NODE }));
     const pod = await boundPod(admin(), ns, 'fraud');
     const never = `Container image "${RUNTIME_IMAGE}" is not present with pull policy of Never`;
-    await kubeletWrites(cluster.cp, pod, initFailing(RUNTIME_IMAGE, { state: { waiting: { reason: 'ErrImageNeverPull', message: never } } }));
+    await kubeletWrites(
+      cluster.cp,
+      pod,
+      initFailing(RUNTIME_IMAGE, { state: { waiting: { reason: 'ErrImageNeverPull', message: never } } }),
+    );
     const stalled = await stalledAs(ns, 'fraud', 'ImagePullFailed', /ErrImageNeverPull/);
     assert.ok(stalled.status?.versions?.[0]?.message?.includes(never));
   });
@@ -81,13 +103,25 @@ describe('status reports what the kubelet reports', () => {
     await applyAsUser(admin(), inferenceService(ns, 'fraud', [{ name: 'v1' }], { scheduling: ON_PLAYED_NODE }));
     const pod = await boundPod(admin(), ns, 'fraud');
     const lastWords = "model 'fraud' failed to load: Load model from /mnt/models/model.onnx failed: Protobuf parsing failed";
-    const crashed = { restartCount: 1, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1, reason: 'Error', message: lastWords } } };
+    const crashed = {
+      restartCount: 1,
+      state: { waiting: { reason: 'CrashLoopBackOff' } },
+      lastState: { terminated: { exitCode: 1, reason: 'Error', message: lastWords } },
+    };
     await kubeletWrites(cluster.cp, pod, runtimeState(RUNTIME_IMAGE, crashed, false));
     await stalledAs(ns, 'fraud', 'ModelLoadFailed', /Protobuf parsing failed/);
 
-    await kubeletWrites(cluster.cp, pod, runtimeState(RUNTIME_IMAGE, { restartCount: 2, state: { running: { startedAt: new Date().toISOString() } } }, true));
+    await kubeletWrites(
+      cluster.cp,
+      pod,
+      runtimeState(RUNTIME_IMAGE, { restartCount: 2, state: { running: { startedAt: new Date().toISOString() } } }, true),
+    );
     const ready = await waitReady(admin(), ns, 'fraud', 30_000);
-    assert.equal(ready.status?.conditions?.some((condition) => condition.type === 'Stalled'), false, 'the stall clears with its cause');
+    assert.equal(
+      ready.status?.conditions?.some((condition) => condition.type === 'Stalled'),
+      false,
+      'the stall clears with its cause',
+    );
     assert.equal(ready.status?.versions?.[0]?.reason, undefined);
   });
 });

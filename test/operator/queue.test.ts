@@ -42,7 +42,10 @@ describe('WorkQueue', () => {
   });
 
   it('backs off per key exponentially up to a cap, and forget resets it', async () => {
-    assert.deepEqual([0, 1, 2, 3, 20].map((n) => backoffDelay(n, { baseMs: 100, maxMs: 1000 })), [100, 200, 400, 800, 1000]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 20].map((n) => backoffDelay(n, { baseMs: 100, maxMs: 1000 })),
+      [100, 200, 400, 800, 1000],
+    );
     const queue = new WorkQueue({ baseMs: 10, maxMs: 40 });
     assert.equal(queue.addRateLimited('ns/a'), 10);
     assert.equal(queue.addRateLimited('ns/a'), 20);

@@ -9,7 +9,17 @@ import { leaderElectionRules, nodeRules, operatorRules } from '../../operator/co
 import type { KubeClient } from '../../kube/client.ts';
 import { InferenceServiceKind } from '../../kube/resources.ts';
 import type { ControlPlane } from '../../tools/cluster/index.ts';
-import { adminClient, applyAsUser, createNamespace, inferenceService, read, startClusterWithCrd, startTestOperator, waitCondition, waitReady } from './harness.ts';
+import {
+  adminClient,
+  applyAsUser,
+  createNamespace,
+  inferenceService,
+  read,
+  startClusterWithCrd,
+  startTestOperator,
+  waitCondition,
+  waitReady,
+} from './harness.ts';
 
 const RBAC = 'rbac.authorization.k8s.io/v1';
 
@@ -30,7 +40,9 @@ describe('operator RBAC', () => {
   async function grant(kind: 'Role' | 'ClusterRole', name: string, namespace: string | undefined, rules: readonly object[]): Promise<void> {
     const metadata = namespace ? { name, namespace } : { name };
     const binding = {
-      apiVersion: RBAC, kind: kind === 'Role' ? 'RoleBinding' : 'ClusterRoleBinding', metadata,
+      apiVersion: RBAC,
+      kind: kind === 'Role' ? 'RoleBinding' : 'ClusterRoleBinding',
+      metadata,
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind, name },
       subjects: [{ kind: 'ServiceAccount', name: 'kubeinfer-operator', namespace: 'kubeinfer-system' }],
     };
@@ -68,18 +80,38 @@ describe('operator RBAC', () => {
       namespaces: [watched],
       leaderElection: { namespace: 'kubeinfer-system' },
     });
-    await applyAsUser(admin, inferenceService(watched, 'fraud', [{ name: 'v1', weight: 70 }, { name: 'v2', weight: 30 }], {
-      storage: { secretRef: { name: 'absent' } },
-      autoscaling: { minReplicas: 1, maxReplicas: 3, metric: 'concurrency' },
-    }));
+    await applyAsUser(
+      admin,
+      inferenceService(
+        watched,
+        'fraud',
+        [
+          { name: 'v1', weight: 70 },
+          { name: 'v2', weight: 30 },
+        ],
+        {
+          storage: { secretRef: { name: 'absent' } },
+          autoscaling: { minReplicas: 1, maxReplicas: 3, metric: 'concurrency' },
+        },
+      ),
+    );
     await applyAsUser(admin, inferenceService(other, 'ignored', [{ name: 'v1' }]));
     const stalled = await waitCondition(admin, watched, 'fraud', 'Stalled', 'True');
     assert.equal(stalled.reason, 'StorageSecretNotFound', 'labelled Secrets are watched with the granted list and watch');
-    await applyAsUser(admin, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'absent', namespace: watched, labels: { 'serving.kubeinfer.io/storage-credentials': 'true' } }, stringData: { HTTP_BEARER_TOKEN: 't' } });
+    await applyAsUser(admin, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'absent', namespace: watched, labels: { 'serving.kubeinfer.io/storage-credentials': 'true' } },
+      stringData: { HTTP_BEARER_TOKEN: 't' },
+    });
     await waitReady(admin, watched, 'fraud');
 
     const forbidden = (await operator.metrics.apiRequests.get()).values.filter((v) => v.labels.code === '403');
-    assert.deepEqual(forbidden.map((v) => v.labels), [], 'no request was refused');
+    assert.deepEqual(
+      forbidden.map((v) => v.labels),
+      [],
+      'no request was refused',
+    );
     const ignored = await read(admin, InferenceServiceKind, other, 'ignored');
     assert.equal(ignored?.status, undefined, 'an unwatched namespace is left alone');
   });

@@ -4,8 +4,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  ConfigMapKind, DeploymentKind, HorizontalPodAutoscalerKind, InferenceServiceKind, PodDisruptionBudgetKind, PodKind, RoleBindingKind, RoleKind,
-  ServiceAccountKind, ServiceKind, type ResourceKind,
+  ConfigMapKind,
+  DeploymentKind,
+  HorizontalPodAutoscalerKind,
+  InferenceServiceKind,
+  PodDisruptionBudgetKind,
+  PodKind,
+  RoleBindingKind,
+  RoleKind,
+  ServiceAccountKind,
+  ServiceKind,
+  type ResourceKind,
 } from '../../kube/resources.ts';
 import { applyAsUser, createNamespace, eventually, inferenceService, names, processCluster, waitReady } from './harness.ts';
 
@@ -21,9 +30,23 @@ describe('operator restarted mid-way', () => {
     const ns = await createNamespace(cp, 'restart');
     const first = await cluster.spawn('first', ['--workers', '2']);
     const all = Array.from({ length: COUNT }, (_, i) => `isvc-${String(i).padStart(2, '0')}`);
-    await Promise.all(all.map((name) => applyAsUser(admin, inferenceService(ns, name, [{ name: 'v1', weight: 80 }, { name: 'v2', weight: 20 }]))));
+    await Promise.all(
+      all.map((name) =>
+        applyAsUser(
+          admin,
+          inferenceService(ns, name, [
+            { name: 'v1', weight: 80 },
+            { name: 'v2', weight: 20 },
+          ]),
+        ),
+      ),
+    );
     // Kill it (no graceful shutdown) once it is part-way: some children exist, many do not.
-    await eventually(async () => ((await names(admin, DeploymentKind, ns)).length >= 20 ? true : undefined), 'first operator part-way', 120_000);
+    await eventually(
+      async () => ((await names(admin, DeploymentKind, ns)).length >= 20 ? true : undefined),
+      'first operator part-way',
+      120_000,
+    );
     await first.stop('SIGKILL');
     const partial = (await names(admin, DeploymentKind, ns)).length;
     assert.ok(partial < COUNT * 3, `the first operator was stopped part-way (${partial} of ${COUNT * 3} Deployments)`);

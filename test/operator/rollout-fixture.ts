@@ -16,18 +16,30 @@ export interface LocalDataPlane {
 }
 
 /** Starts a router watching `<name>-router` in `namespace`, sending version `v` to `backends[v]`. */
-export async function localDataPlane(t: TestContext, cp: ControlPlane, namespace: string, name: string, backends: Readonly<Record<string, string>>): Promise<LocalDataPlane> {
+export async function localDataPlane(
+  t: TestContext,
+  cp: ControlPlane,
+  namespace: string,
+  name: string,
+  backends: Readonly<Record<string, string>>,
+): Promise<LocalDataPlane> {
   const router = await startRouter({ host: '127.0.0.1', port: 0 });
   const splits: string[] = [];
-  const local = (config: RouterConfig): RouterConfig => ({ ...config, versions: config.versions.map((v) => ({ ...v, url: backends[v.name]! })) });
-  const watch = watchConfigMap({ kubeConfig: cp.kubeConfig(), namespace, name: `${name}-router` }, {
-    apply(config) {
-      const split = `${config.versions.map((v) => `${v.name}=${v.weight}`).join(',')}${config.mirror ? ` mirror=${config.mirror.version}:${config.mirror.percent}` : ''}`;
-      if (splits.at(-1) !== split) splits.push(split);
-      router.apply(local(config));
-    },
-    reject: (problems) => router.reject(problems),
+  const local = (config: RouterConfig): RouterConfig => ({
+    ...config,
+    versions: config.versions.map((v) => ({ ...v, url: backends[v.name]! })),
   });
+  const watch = watchConfigMap(
+    { kubeConfig: cp.kubeConfig(), namespace, name: `${name}-router` },
+    {
+      apply(config) {
+        const split = `${config.versions.map((v) => `${v.name}=${v.weight}`).join(',')}${config.mirror ? ` mirror=${config.mirror.version}:${config.mirror.percent}` : ''}`;
+        if (splits.at(-1) !== split) splits.push(split);
+        router.apply(local(config));
+      },
+      reject: (problems) => router.reject(problems),
+    },
+  );
   t.after(async () => {
     await watch.stop();
     await router.close(0);
@@ -37,7 +49,12 @@ export async function localDataPlane(t: TestContext, cp: ControlPlane, namespace
 
 export interface Load {
   /** Stops sending; resolves with what clients saw. */
-  stop(): Promise<{ readonly sent: number; readonly failed: number; readonly failures: Readonly<Record<string, number>>; readonly byVersion: Readonly<Record<string, number>> }>;
+  stop(): Promise<{
+    readonly sent: number;
+    readonly failed: number;
+    readonly failures: Readonly<Record<string, number>>;
+    readonly byVersion: Readonly<Record<string, number>>;
+  }>;
 }
 
 /** Inference requests to `url` from `concurrency` clients until stopped. */
@@ -53,7 +70,9 @@ export function keepSending(url: string, body: string, concurrency = 2): Load {
   };
   const client = async () => {
     while (running) {
-      const answer = await send(url, { body, headers: { 'content-type': 'application/json' } }).catch((error: NodeJS.ErrnoException) => error.code ?? error.message);
+      const answer = await send(url, { body, headers: { 'content-type': 'application/json' } }).catch(
+        (error: NodeJS.ErrnoException) => error.code ?? error.message,
+      );
       sent += 1;
       if (typeof answer === 'string') fail(answer);
       else if (answer.status >= 500) fail(`${answer.status} ${answer.body.toString().slice(0, 120)}`);

@@ -10,7 +10,18 @@ import type { KubeClient } from '../../kube/client.ts';
 import { DeploymentKind, EventKind, InferenceServiceKind } from '../../kube/resources.ts';
 import type { KubeObject } from '../../kube/types.ts';
 import type { ControlPlane } from '../../tools/cluster/index.ts';
-import { adminClient, applyAsUser, createNamespace, inferenceService, eventually, names, read, startClusterWithCrd, startTestOperator, waitCondition } from './harness.ts';
+import {
+  adminClient,
+  applyAsUser,
+  createNamespace,
+  inferenceService,
+  eventually,
+  names,
+  read,
+  startClusterWithCrd,
+  startTestOperator,
+  waitCondition,
+} from './harness.ts';
 
 const PASSWORD = 'uri-password-5e1f';
 const SIGNATURE = 'presigned-signature-0c7d';
@@ -34,7 +45,12 @@ describe('operator storage credentials', () => {
 
   it('refuses a Secret without the opt-in label, mounts it once labelled, and never shows a secret value', async () => {
     const ns = await createNamespace(cp, 'creds');
-    const secret = (labels: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'team-token', namespace: ns, labels }, stringData: { HTTP_BEARER_TOKEN: TOKEN } });
+    const secret = (labels: Record<string, string>): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'team-token', namespace: ns, labels },
+      stringData: { HTTP_BEARER_TOKEN: TOKEN },
+    });
     await applyAsUser(admin, secret({}));
     const uri = `https://reader:${PASSWORD}@models.example/fraud.onnx?X-Amz-Signature=${SIGNATURE}`;
     await applyAsUser(admin, inferenceService(ns, 'fraud', [{ name: 'v1', uri }], { storage: { secretRef: { name: 'team-token' } } }));
@@ -46,8 +62,14 @@ describe('operator storage credentials', () => {
     assert.deepEqual(await names(admin, DeploymentKind, ns), [], 'nothing mounts a Secret that has not opted in');
 
     await applyAsUser(admin, secret(OPT_IN));
-    const deployment = (await eventually(() => read(admin, DeploymentKind, ns, 'fraud-v1'), 'Deployment fraud-v1 once the Secret opted in')) as unknown as { spec: { template: { spec: { volumes: { name: string; secret?: { secretName: string } }[] } } } };
-    assert.equal(deployment.spec.template.spec.volumes.find((volume) => volume.name === 'storage-credentials')?.secret?.secretName, 'team-token');
+    const deployment = (await eventually(
+      () => read(admin, DeploymentKind, ns, 'fraud-v1'),
+      'Deployment fraud-v1 once the Secret opted in',
+    )) as unknown as { spec: { template: { spec: { volumes: { name: string; secret?: { secretName: string } }[] } } } };
+    assert.equal(
+      deployment.spec.template.spec.volumes.find((volume) => volume.name === 'storage-credentials')?.secret?.secretName,
+      'team-token',
+    );
 
     const isvc = await read(admin, InferenceServiceKind, ns, 'fraud');
     const events = await admin.list(EventKind, { namespace: ns });

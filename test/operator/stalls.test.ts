@@ -23,17 +23,30 @@ describe('status reports why versions fail', () => {
   const admin = (): KubeClient => cluster.admin;
 
   /** The InferenceService once Stalled=True with this reason for its current generation. */
-  async function waitStalled(namespace: string, name: string, reason: string): Promise<{ message: string; versions: readonly VersionStatus[] }> {
-    return eventually(async () => {
-      const isvc = (await read(admin(), InferenceServiceKind, namespace, name)) as unknown as InferenceService | undefined;
-      const stalled = isvc?.status?.conditions?.find((condition) => condition.type === 'Stalled');
-      const current = isvc?.status?.observedGeneration === isvc?.metadata.generation;
-      return current && stalled?.status === 'True' && stalled.reason === reason ? { message: stalled.message, versions: isvc?.status?.versions ?? [] } : undefined;
-    }, `Stalled=${reason} on ${namespace}/${name}`, STALL_WITHIN_MS);
+  async function waitStalled(
+    namespace: string,
+    name: string,
+    reason: string,
+  ): Promise<{ message: string; versions: readonly VersionStatus[] }> {
+    return eventually(
+      async () => {
+        const isvc = (await read(admin(), InferenceServiceKind, namespace, name)) as unknown as InferenceService | undefined;
+        const stalled = isvc?.status?.conditions?.find((condition) => condition.type === 'Stalled');
+        const current = isvc?.status?.observedGeneration === isvc?.metadata.generation;
+        return current && stalled?.status === 'True' && stalled.reason === reason
+          ? { message: stalled.message, versions: isvc?.status?.versions ?? [] }
+          : undefined;
+      },
+      `Stalled=${reason} on ${namespace}/${name}`,
+      STALL_WITHIN_MS,
+    );
   }
 
   async function warnings(namespace: string, name: string, reason: string): Promise<string[]> {
-    const listed = await admin().list(EventKind, { namespace, fieldSelector: `involvedObject.name=${name},involvedObject.kind=InferenceService,reason=${reason}` });
+    const listed = await admin().list(EventKind, {
+      namespace,
+      fieldSelector: `involvedObject.name=${name},involvedObject.kind=InferenceService,reason=${reason}`,
+    });
     assert.ok(listed.ok);
     return listed.value.items.map((event) => event.message as string);
   }
@@ -48,7 +61,10 @@ describe('status reports why versions fail', () => {
     const ns = await createNamespace(cluster.cp, 'gpu-example');
     await kubectl(['apply', '-n', ns, '-f', 'examples/gpu.yaml']);
     const forbidden = await waitStalled(ns, 'resnet', 'PodsForbidden');
-    assert.match(forbidden.message, /version v2-7: pods cannot be created .*no PriorityClass with name inference-high was found.*create PriorityClass inference-high/);
+    assert.match(
+      forbidden.message,
+      /version v2-7: pods cannot be created .*no PriorityClass with name inference-high was found.*create PriorityClass inference-high/,
+    );
     assert.equal(forbidden.versions[0]?.reason, 'PodsForbidden');
     const shown = await cluster.cp.kubectl(['wait', '--for=condition=Stalled', '--timeout=5s', '-n', ns, 'inferenceservice/resnet']);
     assert.equal(shown.code, 0, 'kubectl wait sees the failure at once instead of timing out on Ready');
@@ -59,15 +75,25 @@ describe('status reports why versions fail', () => {
 
     await kubectl(['label', 'node', 'gpu-a100-0', 'node-pool=inference']);
     await waitReady(admin(), ns, 'resnet');
-    assert.deepEqual(await warnings(ns, 'resnet', 'PodsForbidden').then((messages) => messages.length), 1, 'one Event per transition, not one per pod the ReplicaSet retries');
+    assert.deepEqual(
+      await warnings(ns, 'resnet', 'PodsForbidden').then((messages) => messages.length),
+      1,
+      'one Event per transition, not one per pod the ReplicaSet retries',
+    );
     await kubectl(['label', 'node', 'gpu-a100-0', 'node-pool-']);
   });
 
   it('a ResourceQuota that refuses the pods, until it is raised', async () => {
     const ns = await createNamespace(cluster.cp, 'quota');
     await kubectl(['create', 'quota', 'compute', '-n', ns, '--hard=requests.cpu=15m']);
-    await eventually(async () => ((await kubectl(['get', 'quota', 'compute', '-n', ns, '-o', 'jsonpath={.status.hard}'])) ? true : undefined), 'quota status');
-    await applyAsUser(admin(), inferenceService(ns, 'fraud', [{ name: 'v1' }], { resources: { requests: { cpu: '20m', memory: '16Mi' } } }));
+    await eventually(
+      async () => ((await kubectl(['get', 'quota', 'compute', '-n', ns, '-o', 'jsonpath={.status.hard}'])) ? true : undefined),
+      'quota status',
+    );
+    await applyAsUser(
+      admin(),
+      inferenceService(ns, 'fraud', [{ name: 'v1' }], { resources: { requests: { cpu: '20m', memory: '16Mi' } } }),
+    );
     // The router's pods are refused too, and either refusal may be reported first.
     const stalled = await eventually(async () => {
       const seen = await waitStalled(ns, 'fraud', 'PodsForbidden');
@@ -83,7 +109,12 @@ describe('status reports why versions fail', () => {
   it("a LimitRange minimum the pods fall short of, until it is lowered; Pod Security 'restricted' admits them", async () => {
     const ns = await createNamespace(cluster.cp, 'limits');
     await kubectl(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=restricted']);
-    const limits = { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'floor', namespace: ns }, spec: { limits: [{ type: 'Container', min: { cpu: '50m' } }] } };
+    const limits = {
+      apiVersion: 'v1',
+      kind: 'LimitRange',
+      metadata: { name: 'floor', namespace: ns },
+      spec: { limits: [{ type: 'Container', min: { cpu: '50m' } }] },
+    };
     await kubectl(['apply', '-f', '-'], JSON.stringify(limits));
     await applyAsUser(admin(), inferenceService(ns, 'small', [{ name: 'v1' }]));
     const stalled = await waitStalled(ns, 'small', 'PodsForbidden');
@@ -123,9 +154,17 @@ describe('status reports why versions fail', () => {
     await applyAsUser(admin(), inferenceService(ns, 'mig', [{ name: 'v1' }], { gpu: { mig: '1g.10gb' } }));
     const mig = await waitStalled(ns, 'mig', 'GPUUnavailable');
     assert.match(mig.message, /nvidia\.com\/mig-1g\.10gb/);
-    await eventually(async () => ((await waitStalled(ns, 'mig', 'GPUUnavailable')).versions[0]?.message?.includes('Insufficient nvidia.com/mig-1g.10gb') ? true : undefined), 'the scheduler on MIG');
+    await eventually(
+      async () =>
+        (await waitStalled(ns, 'mig', 'GPUUnavailable')).versions[0]?.message?.includes('Insufficient nvidia.com/mig-1g.10gb')
+          ? true
+          : undefined,
+      'the scheduler on MIG',
+    );
     // What the NVIDIA device plugin does once an A100 is partitioned: advertise the slices.
-    const slices = JSON.stringify({ status: { capacity: { 'nvidia.com/mig-1g.10gb': '7' }, allocatable: { 'nvidia.com/mig-1g.10gb': '7' } } });
+    const slices = JSON.stringify({
+      status: { capacity: { 'nvidia.com/mig-1g.10gb': '7' }, allocatable: { 'nvidia.com/mig-1g.10gb': '7' } },
+    });
     await kubectl(['patch', 'node', 'gpu-a100-0', '--subresource=status', '--type=merge', '-p', slices]);
     await waitReady(admin(), ns, 'mig');
   });

@@ -2,15 +2,27 @@
 // and resuming from status alone.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ROLLOUT_ACTION_ANNOTATION, ROLLOUT_PAUSED_ANNOTATION, rolloutControl, type RolloutSpec, type RolloutStatus } from '../../api/index.ts';
+import {
+  ROLLOUT_ACTION_ANNOTATION,
+  ROLLOUT_PAUSED_ANNOTATION,
+  rolloutControl,
+  type RolloutSpec,
+  type RolloutStatus,
+} from '../../api/index.ts';
 import { latencyBucket, NO_FIGURES, type VersionFigures } from '../../rollout/figures.ts';
 import { analysisDue, nextRollout, type RolloutDecision, type RolloutInputs } from '../../rollout/machine.ts';
 import { durationMs, rolloutSettings } from '../../rollout/settings.ts';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const at = (seconds: number) => new Date(T0 + seconds * 1000);
-const before = [{ name: 'v1', weight: 100 }, { name: 'v2', weight: 0 }];
-const after = [{ name: 'v1', weight: 0 }, { name: 'v2', weight: 100 }];
+const before = [
+  { name: 'v1', weight: 100 },
+  { name: 'v2', weight: 0 },
+];
+const after = [
+  { name: 'v1', weight: 0 },
+  { name: 'v2', weight: 100 },
+];
 const steps: RolloutSpec['steps'] = [{ setWeight: 10 }, { pause: { duration: '60s' } }, { setWeight: 50 }, { pause: { duration: '60s' } }];
 const gates = { interval: '15s', failureLimit: 0, minRequests: 20, successRate: 0.99, maxLatencyRatio: 1.5 };
 
@@ -18,12 +30,28 @@ const gates = { interval: '15s', failureLimit: 0, minRequests: 20, successRate: 
 function served(requests: number, seconds: number, failures = 0): VersionFigures {
   return { ...NO_FIGURES, requests, failures, latency: requests === 0 ? {} : { [latencyBucket(seconds)]: requests } };
 }
-const shadowed = (matches: number, mismatches: number, errors = 0): VersionFigures => ({ ...NO_FIGURES, shadow: { matches, mismatches, errors, maxAbsDifference: mismatches > 0 ? 0.5 : 0 } });
+const shadowed = (matches: number, mismatches: number, errors = 0): VersionFigures => ({
+  ...NO_FIGURES,
+  shadow: { matches, mismatches, errors, maxAbsDifference: mismatches > 0 ? 0.5 : 0 },
+});
 
-function step(spec: RolloutSpec, previous: RolloutDecision | undefined, seconds: number, window?: RolloutInputs['window'], extra: Partial<RolloutInputs> = {}): RolloutDecision {
+function step(
+  spec: RolloutSpec,
+  previous: RolloutDecision | undefined,
+  seconds: number,
+  window?: RolloutInputs['window'],
+  extra: Partial<RolloutInputs> = {},
+): RolloutDecision {
   return nextRollout({
-    spec: after, generation: 2, settings: rolloutSettings(spec), previous: previous?.status,
-    effective: previous?.weights ?? before, candidateReady: () => true, now: at(seconds), ...(window === undefined ? {} : { window }), ...extra,
+    spec: after,
+    generation: 2,
+    settings: rolloutSettings(spec),
+    previous: previous?.status,
+    effective: previous?.weights ?? before,
+    candidateReady: () => true,
+    now: at(seconds),
+    ...(window === undefined ? {} : { window }),
+    ...extra,
   });
 }
 const weightOf = (decision: RolloutDecision, name: string) => decision.weights.find((w) => w.name === name)!.weight;
@@ -53,7 +81,18 @@ describe('rollout steps', () => {
   });
 
   it('applies the spec at once without a rollout block, and for a new object', () => {
-    assert.deepEqual(nextRollout({ spec: after, generation: 1, settings: undefined, previous: undefined, effective: before, candidateReady: () => true, now: at(0) }), { status: undefined, weights: after });
+    assert.deepEqual(
+      nextRollout({
+        spec: after,
+        generation: 1,
+        settings: undefined,
+        previous: undefined,
+        effective: before,
+        candidateReady: () => true,
+        now: at(0),
+      }),
+      { status: undefined, weights: after },
+    );
     assert.equal(step({ steps }, undefined, 0, undefined, { effective: undefined }).status, undefined);
   });
 
@@ -83,8 +122,19 @@ describe('rollout steps', () => {
   });
 
   it('caps a step at the spec weight of the candidate', () => {
-    const half = [{ name: 'v1', weight: 70 }, { name: 'v2', weight: 30 }];
-    const d = nextRollout({ spec: half, generation: 2, settings: rolloutSettings({ steps: [{ setWeight: 50 }, { pause: { duration: '1m' } }] }), previous: undefined, effective: before, candidateReady: () => true, now: at(0) });
+    const half = [
+      { name: 'v1', weight: 70 },
+      { name: 'v2', weight: 30 },
+    ];
+    const d = nextRollout({
+      spec: half,
+      generation: 2,
+      settings: rolloutSettings({ steps: [{ setWeight: 50 }, { pause: { duration: '1m' } }] }),
+      previous: undefined,
+      effective: before,
+      candidateReady: () => true,
+      now: at(0),
+    });
     assert.equal(weightOf(d, 'v2'), 30);
   });
 });
@@ -105,7 +155,10 @@ describe('rollout gates', () => {
     const spec = { steps, analysis: gates };
     const d = step(spec, step(spec, undefined, 0), 15, { v1: served(90, 0.01), v2: served(30, 0.03) });
     assert.equal(d.status?.phase, 'Aborted');
-    assert.match(d.status!.message, /live analysis at step 2 \(v1=90,v2=10\).*p99 33\.0ms is 3\.14x the stable's 10\.5ms \(max 1\.5x\); traffic is back to v1=100,v2=0/);
+    assert.match(
+      d.status!.message,
+      /live analysis at step 2 \(v1=90,v2=10\).*p99 33\.0ms is 3\.14x the stable's 10\.5ms \(max 1\.5x\); traffic is back to v1=100,v2=0/,
+    );
   });
 
   it('tolerates failureLimit failed intervals and never counts inconclusive ones', () => {
@@ -148,7 +201,10 @@ describe('rollout gates', () => {
     for (const s of [15, 30, 45, 60, 75]) d = step(spec, d, s, { v1: served(90, 0.01), v2: served(5, 0.2) });
     assert.equal(d.status?.phase, 'Paused');
     assert.equal(d.status?.step, 1);
-    assert.match(d.status!.message, /holding at v1=90,v2=10 until an interval with at least 20 v2 requests passes \(last interval: Inconclusive/);
+    assert.match(
+      d.status!.message,
+      /holding at v1=90,v2=10 until an interval with at least 20 v2 requests passes \(last interval: Inconclusive/,
+    );
     d = step(spec, d, 90, { v1: served(90, 0.01), v2: served(30, 0.01) });
     assert.equal(d.status?.step, 3, 'the first conclusive pass ends the pause');
     const shadowSpec = { steps, analysis: { ...gates, shadow: { duration: '15s' } } };

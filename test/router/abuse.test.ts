@@ -20,7 +20,10 @@ import { metricValue, send, sendMany, startBackend } from './support.ts';
 const MiB = 1024 * 1024;
 
 /** Listens on loopback; resolves with the URL and a stop function. */
-async function listen(server: ReturnType<typeof createTcpServer> | ReturnType<typeof createHttpServer>, sockets: Set<Socket>): Promise<{ url: string; stop: () => Promise<void> }> {
+async function listen(
+  server: ReturnType<typeof createTcpServer> | ReturnType<typeof createHttpServer>,
+  sockets: Set<Socket>,
+): Promise<{ url: string; stop: () => Promise<void> }> {
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -38,16 +41,39 @@ async function listen(server: ReturnType<typeof createTcpServer> | ReturnType<ty
 
 test('a shadow that never reads: router memory stays within the mirror budget, copies time out and are counted, mirroring goes on', async (t) => {
   // The primary reads and discards bodies; the shadow accepts connections and never reads a byte.
-  const primary = await listen(createHttpServer((req, res) => {
-    req.resume();
-    req.once('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
-  }), new Set());
-  const shadow = await listen(createTcpServer((socket) => socket.pause()), new Set());
+  const primary = await listen(
+    createHttpServer((req, res) => {
+      req.resume();
+      req.once('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    }),
+    new Set(),
+  );
+  const shadow = await listen(
+    createTcpServer((socket) => socket.pause()),
+    new Set(),
+  );
   const dir = await mkdtemp(join(tmpdir(), 'kubeinfer-mirror-'));
   const path = join(dir, 'router.json');
-  await writeFile(path, formatRouterConfig({ model: 'm', versions: [{ name: 'v1', weight: 100, url: primary.url }, { name: 'v2', weight: 0, url: shadow.url }], mirror: { version: 'v2', percent: 100 } }));
+  await writeFile(
+    path,
+    formatRouterConfig({
+      model: 'm',
+      versions: [
+        { name: 'v1', weight: 100, url: primary.url },
+        { name: 'v2', weight: 0, url: shadow.url },
+      ],
+      mirror: { version: 'v2', percent: 100 },
+    }),
+  );
   const budget = 16 * MiB;
-  const router = await startRouterProcess(['--config-file', path, '--mirror-max-buffered-bytes', String(budget), '--mirror-timeout-ms', '1000']);
+  const router = await startRouterProcess([
+    '--config-file',
+    path,
+    '--mirror-max-buffered-bytes',
+    String(budget),
+    '--mirror-timeout-ms',
+    '1000',
+  ]);
   t.after(async () => {
     await router.stop();
     await primary.stop();
@@ -56,22 +82,36 @@ test('a shadow that never reads: router memory stays within the mirror budget, c
   });
   const body = Buffer.alloc(8 * MiB, 7);
   const before = peakRss(router.child.pid!);
-  const answers = await sendMany(48, 8, () => [`${router.url}/v2/models/m/infer`, { body, headers: { 'content-type': 'application/octet-stream' } }]);
+  const answers = await sendMany(48, 8, () => [
+    `${router.url}/v2/models/m/infer`,
+    { body, headers: { 'content-type': 'application/octet-stream' } },
+  ]);
   const growth = peakRss(router.child.pid!) - before;
-  assert.ok(answers.every((answer) => !(answer instanceof Error) && answer.status === 200 && answer.headers['x-kubeinfer-version'] === 'v1'));
-  const errors = (reason: string) => send(`${router.url}/metrics`).then((m) => metricValue(m.body.toString(), 'kubeinfer_router_mirror_errors_total', { version: 'v2', reason }));
+  assert.ok(
+    answers.every((answer) => !(answer instanceof Error) && answer.status === 200 && answer.headers['x-kubeinfer-version'] === 'v1'),
+  );
+  const errors = (reason: string) =>
+    send(`${router.url}/metrics`).then((m) =>
+      metricValue(m.body.toString(), 'kubeinfer_router_mirror_errors_total', { version: 'v2', reason }),
+    );
   await eventually(async () => ((await errors('timeout')) >= 1 ? true : undefined), 'a hung copy timed out', 10_000);
   const skipped = await errors('over_budget');
-  t.diagnostic(`48 x 8 MiB: router peak RSS grew ${(growth / MiB).toFixed(0)} MiB (mirror budget ${budget / MiB} MiB); ${skipped} copies skipped over budget, ${await errors('timeout')} timed out`);
+  t.diagnostic(
+    `48 x 8 MiB: router peak RSS grew ${(growth / MiB).toFixed(0)} MiB (mirror budget ${budget / MiB} MiB); ${skipped} copies skipped over budget, ${await errors('timeout')} timed out`,
+  );
   assert.ok(skipped > 0, 'copies beyond the byte budget are skipped and counted');
   // Unbounded, every copy (48 x 8 MiB) was held for the backend timeout.
   assert.ok(growth < 160 * MiB, `router peak RSS grew ${(growth / MiB).toFixed(0)} MiB`);
   // Slots and bytes come back once copies time out: a later request is copied (and times out) again.
   const timedOut = await errors('timeout');
-  await eventually(async () => {
-    await send(`${router.url}/v2/models/m/infer`, { body: '{}' });
-    return (await errors('timeout')) > timedOut ? true : undefined;
-  }, 'mirroring resumed', 15_000);
+  await eventually(
+    async () => {
+      await send(`${router.url}/v2/models/m/infer`, { body: '{}' });
+      return (await errors('timeout')) > timedOut ? true : undefined;
+    },
+    'mirroring resumed',
+    15_000,
+  );
 });
 
 test('a backend that never finishes is cut at --request-deadline-ms, even while bytes keep flowing', async (t) => {
@@ -87,7 +127,14 @@ test('a backend that never finishes is cut at --request-deadline-ms, even while 
     await silent.close();
     await trickle.close();
   });
-  router.apply({ model: 'm', versions: [{ name: 'v1', weight: 100, url: silent.url }, { name: 'v2', weight: 0, url: trickle.url }], mirror: null });
+  router.apply({
+    model: 'm',
+    versions: [
+      { name: 'v1', weight: 100, url: silent.url },
+      { name: 'v2', weight: 0, url: trickle.url },
+    ],
+    mirror: null,
+  });
   const unanswered = await send(`${router.url}/v2/models/m/infer`, { body: '{}' });
   assert.equal(unanswered.status, 504);
   assert.match(JSON.parse(unanswered.body.toString()).error, /version "v1" of model "m" .* did not answer: no response within 1000 ms/);

@@ -36,11 +36,17 @@ async function writeSecretVolume(volume: string, keys: Readonly<Record<string, s
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kubeinfer-auth-keys-'));
   backends = [await startBackend('v1'), await startBackend('v2')];
-  await writeFile(join(dir, 'router.json'), formatRouterConfig({
-    model: 'fraud',
-    versions: [{ name: 'v1', weight: 100, url: backends[0].url }, { name: 'v2', weight: 0, url: backends[1].url }],
-    mirror: { version: 'v2', percent: 100 },
-  }));
+  await writeFile(
+    join(dir, 'router.json'),
+    formatRouterConfig({
+      model: 'fraud',
+      versions: [
+        { name: 'v1', weight: 100, url: backends[0].url },
+        { name: 'v2', weight: 0, url: backends[1].url },
+      ],
+      mirror: { version: 'v2', percent: 100 },
+    }),
+  );
   await writeSecretVolume(join(dir, 'keys'), { alice: KEY_A, bob: KEY_B }, 1);
   router = await startRouterProcess(['--config-file', join(dir, 'router.json'), '--api-keys-file', join(dir, 'keys'), '--protect-metrics']);
 });
@@ -51,7 +57,8 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const infer = (headers: Record<string, string> = {}, path = '/v2/models/fraud/infer') => send(`${router.url}${path}`, { body, headers: { 'content-type': 'application/json', ...headers } });
+const infer = (headers: Record<string, string> = {}, path = '/v2/models/fraud/infer') =>
+  send(`${router.url}${path}`, { body, headers: { 'content-type': 'application/json', ...headers } });
 
 describe('router with API keys', () => {
   test('no key or a wrong key is 401 with a challenge; health stays open', async () => {
@@ -75,10 +82,15 @@ describe('router with API keys', () => {
     const header = await infer({ 'x-api-key': KEY_B });
     assert.equal(header.status, 200);
     assert.match(String(header.headers['x-request-id']), /^[0-9a-f-]{36}$/, 'a request id is generated when none is sent');
-    await eventually(async () => (backends[1].requests.length >= mirroredBefore + 2 ? true : undefined), 'both requests mirrored to v2', 10_000);
+    await eventually(
+      async () => (backends[1].requests.length >= mirroredBefore + 2 ? true : undefined),
+      'both requests mirrored to v2',
+      10_000,
+    );
     const seen = backends.flatMap((backend) => backend.requests.slice(-2));
     for (const request of seen) {
-      for (const name of ['authorization', 'x-api-key', 'cookie']) assert.equal(request.headers[name], undefined, `${name} forwarded to ${request.url}`);
+      for (const name of ['authorization', 'x-api-key', 'cookie'])
+        assert.equal(request.headers[name], undefined, `${name} forwarded to ${request.url}`);
     }
     assert.ok(seen.some((request) => request.headers['x-kubeinfer-mirror'] === 'true'));
   });
@@ -89,25 +101,46 @@ describe('router with API keys', () => {
     const pinned = await infer({ 'x-api-key': KEY_B, 'x-request-id': 'req-audit-9' }, '/v2/models/fraud/versions/v2/infer');
     const unknown = await infer({ 'x-api-key': KEY_B, 'x-request-id': 'req-audit-10' }, '/v2/models/fraud/versions/v9/infer');
     assert.deepEqual([answer.status, denied.status, pinned.status, unknown.status], [200, 401, 200, 404]);
-    const lines = await eventually(async () => {
-      const found = auditLines(router.logs).filter((line) => String(line.request_id).startsWith('req-audit-'));
-      return found.length === 4 ? found : undefined;
-    }, 'four audit lines', 10_000);
+    const lines = await eventually(
+      async () => {
+        const found = auditLines(router.logs).filter((line) => String(line.request_id).startsWith('req-audit-'));
+        return found.length === 4 ? found : undefined;
+      },
+      'four audit lines',
+      10_000,
+    );
     const byId = Object.fromEntries(lines.map((line) => [line.request_id, line]));
-    assert.deepEqual(pick(byId['req-audit-7'], ['caller', 'model', 'version', 'pinned', 'mirrored', 'status', 'method', 'path']),
-      { caller: 'apikey:alice', model: 'fraud', version: 'v1', pinned: false, mirrored: true, status: 200, method: 'POST', path: '/v2/models/fraud/infer' });
+    assert.deepEqual(pick(byId['req-audit-7'], ['caller', 'model', 'version', 'pinned', 'mirrored', 'status', 'method', 'path']), {
+      caller: 'apikey:alice',
+      model: 'fraud',
+      version: 'v1',
+      pinned: false,
+      mirrored: true,
+      status: 200,
+      method: 'POST',
+      path: '/v2/models/fraud/infer',
+    });
     assert.equal(byId['req-audit-7'].bytes_in, Buffer.byteLength(body));
     assert.ok(Number(byId['req-audit-7'].bytes_out) > 0);
     assert.equal(typeof byId['req-audit-7'].latency_ms, 'number');
     assert.equal(typeof byId['req-audit-7'].time, 'string');
     assert.deepEqual(pick(byId['req-audit-8'], ['caller', 'status']), { caller: 'unauthenticated', status: 401 });
-    assert.deepEqual(pick(byId['req-audit-9'], ['caller', 'version', 'pinned', 'mirrored']), { caller: 'apikey:bob', version: 'v2', pinned: true, mirrored: false });
+    assert.deepEqual(pick(byId['req-audit-9'], ['caller', 'version', 'pinned', 'mirrored']), {
+      caller: 'apikey:bob',
+      version: 'v2',
+      pinned: true,
+      mirrored: false,
+    });
     assert.deepEqual(pick(byId['req-audit-10'], ['caller', 'version', 'status']), { caller: 'apikey:bob', version: null, status: 404 });
   });
 
   test('rotating the Secret takes effect without a restart', async () => {
     await writeSecretVolume(join(dir, 'keys'), { alice: KEY_NEW, bob: KEY_B }, 2);
-    await eventually(async () => ((await infer({ authorization: `Bearer ${KEY_A}` })).status === 401 ? true : undefined), 'the rotated-out key refused', 10_000);
+    await eventually(
+      async () => ((await infer({ authorization: `Bearer ${KEY_A}` })).status === 401 ? true : undefined),
+      'the rotated-out key refused',
+      10_000,
+    );
     assert.equal((await infer({ authorization: `Bearer ${KEY_NEW}` })).status, 200);
     assert.equal((await infer({ 'x-api-key': KEY_B })).status, 200);
   });

@@ -29,23 +29,51 @@ const tokens = {} as Record<Account, string>;
 
 /** RBAC as a cluster admin would write it for kubeinfer. */
 function rbac(): object[] {
-  const isvcRule = (verbs: string[]) => ({ apiGroups: ['serving.kubeinfer.io'], resources: ['inferenceservices'], resourceNames: ['fraud'], verbs });
+  const isvcRule = (verbs: string[]) => ({
+    apiGroups: ['serving.kubeinfer.io'],
+    resources: ['inferenceservices'],
+    resourceNames: ['fraud'],
+    verbs,
+  });
   const subject = (name: Account) => ({ kind: 'ServiceAccount', name, namespace: NS });
   const binding = (kind: 'RoleBinding' | 'ClusterRoleBinding', name: string, roleKind: string, subjects: Account[]) => ({
-    apiVersion: 'rbac.authorization.k8s.io/v1', kind, metadata: { name, ...(kind === 'RoleBinding' ? { namespace: NS } : {}) },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: roleKind, name }, subjects: subjects.map(subject),
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind,
+    metadata: { name, ...(kind === 'RoleBinding' ? { namespace: NS } : {}) },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: roleKind, name },
+    subjects: subjects.map(subject),
   });
   return [
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'fraud-router-reviews' }, rules: [
-      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
-      { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
-    ] },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'fraud-router-reviews' },
+      rules: [
+        { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+        { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+      ],
+    },
     binding('ClusterRoleBinding', 'fraud-router-reviews', 'ClusterRole', ['router']),
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'fraud-infer', namespace: NS }, rules: [isvcRule(['infer'])] },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'fraud-infer', namespace: NS },
+      rules: [isvcRule(['infer'])],
+    },
     binding('RoleBinding', 'fraud-infer', 'Role', ['caller', 'canary']),
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'fraud-pin', namespace: NS }, rules: [isvcRule(['pin'])] },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'fraud-pin', namespace: NS },
+      rules: [isvcRule(['pin'])],
+    },
     binding('RoleBinding', 'fraud-pin', 'Role', ['canary']),
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'metrics-reader' }, rules: [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }] },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'metrics-reader' },
+      rules: [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }],
+    },
     binding('ClusterRoleBinding', 'metrics-reader', 'ClusterRole', ['scraper']),
   ];
 }
@@ -79,10 +107,26 @@ before(async () => {
   await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac() }));
   for (const account of ACCOUNTS) tokens[account] = (await kubectl(['create', 'token', account, '-n', NS])).trim();
   backends = [await startBackend('v1'), await startBackend('v2')];
-  await writeFile(join(dir, 'router.json'), formatRouterConfig({
-    model: 'fraud', versions: [{ name: 'v1', weight: 100, url: backends[0].url }, { name: 'v2', weight: 0, url: backends[1].url }], mirror: null,
-  }));
-  router = await startRouterProcess(['--config-file', join(dir, 'router.json'), '--auth-kubernetes', `${NS}/fraud`, '--kubeconfig', await routerKubeconfig(), '--protect-metrics']);
+  await writeFile(
+    join(dir, 'router.json'),
+    formatRouterConfig({
+      model: 'fraud',
+      versions: [
+        { name: 'v1', weight: 100, url: backends[0].url },
+        { name: 'v2', weight: 0, url: backends[1].url },
+      ],
+      mirror: null,
+    }),
+  );
+  router = await startRouterProcess([
+    '--config-file',
+    join(dir, 'router.json'),
+    '--auth-kubernetes',
+    `${NS}/fraud`,
+    '--kubeconfig',
+    await routerKubeconfig(),
+    '--protect-metrics',
+  ]);
 });
 
 after(async () => {
@@ -93,9 +137,12 @@ after(async () => {
 });
 
 const as = (account: Account | undefined, requestId: string): Record<string, string> => ({
-  'content-type': 'application/json', 'x-request-id': requestId, ...(account === undefined ? {} : { authorization: `Bearer ${tokens[account]}` }),
+  'content-type': 'application/json',
+  'x-request-id': requestId,
+  ...(account === undefined ? {} : { authorization: `Bearer ${tokens[account]}` }),
 });
-const infer = (account: Account | undefined, requestId: string, path = '/v2/models/fraud/infer') => send(`${router.url}${path}`, { body, headers: as(account, requestId) });
+const infer = (account: Account | undefined, requestId: string, path = '/v2/models/fraud/infer') =>
+  send(`${router.url}${path}`, { body, headers: as(account, requestId) });
 const errorOf = (answer: { body: Buffer }) => (JSON.parse(answer.body.toString()) as { error: string }).error;
 
 describe('router with Kubernetes tokens', () => {
@@ -138,17 +185,26 @@ describe('router with Kubernetes tokens', () => {
       'k8s-pin-denied': [`system:serviceaccount:${NS}:caller`, 'v2', true, 403],
       'k8s-pin-allowed': [`system:serviceaccount:${NS}:canary`, 'v2', true, 200],
     };
-    const lines = await eventually(async () => {
-      const found = auditLines(router.logs).filter((line) => String(line.request_id) in expected);
-      return found.length === Object.keys(expected).length ? found : undefined;
-    }, 'an audit line per request', 10_000);
-    for (const line of lines) assert.deepEqual([line.caller, line.version, line.pinned, line.status], expected[String(line.request_id)], JSON.stringify(line));
+    const lines = await eventually(
+      async () => {
+        const found = auditLines(router.logs).filter((line) => String(line.request_id) in expected);
+        return found.length === Object.keys(expected).length ? found : undefined;
+      },
+      'an audit line per request',
+      10_000,
+    );
+    for (const line of lines)
+      assert.deepEqual([line.caller, line.version, line.pinned, line.status], expected[String(line.request_id)], JSON.stringify(line));
   });
 
   test('revoking the RoleBinding takes effect within the decision cache TTL', async () => {
     assert.equal((await infer('caller', 'k8s-before-revoke')).status, 200);
     await kubectl(['delete', 'rolebinding', 'fraud-infer', '-n', NS]);
-    await eventually(async () => ((await infer('caller', 'k8s-after-revoke')).status === 403 ? true : undefined), 'caller refused after the RoleBinding is gone', 30_000);
+    await eventually(
+      async () => ((await infer('caller', 'k8s-after-revoke')).status === 403 ? true : undefined),
+      'caller refused after the RoleBinding is gone',
+      30_000,
+    );
   });
 
   test('no token appears in any log line', () => {

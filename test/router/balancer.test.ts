@@ -22,22 +22,82 @@ function tally(names: readonly string[]): Record<string, number> {
 }
 
 test('smooth weighted round-robin lands exactly on the weights every 100 picks', () => {
-  assert.deepEqual(tally(picks([['v1', 90], ['v2', 10]], 10_000)), { v1: 9000, v2: 1000 });
-  assert.deepEqual(tally(picks([['a', 70], ['b', 20], ['c', 10]], 1000)), { a: 700, b: 200, c: 100 });
+  assert.deepEqual(
+    tally(
+      picks(
+        [
+          ['v1', 90],
+          ['v2', 10],
+        ],
+        10_000,
+      ),
+    ),
+    { v1: 9000, v2: 1000 },
+  );
+  assert.deepEqual(
+    tally(
+      picks(
+        [
+          ['a', 70],
+          ['b', 20],
+          ['c', 10],
+        ],
+        1000,
+      ),
+    ),
+    { a: 700, b: 200, c: 100 },
+  );
   // Even the first 10 requests follow 90/10.
-  assert.deepEqual(tally(picks([['v1', 90], ['v2', 10]], 10)), { v1: 9, v2: 1 });
+  assert.deepEqual(
+    tally(
+      picks(
+        [
+          ['v1', 90],
+          ['v2', 10],
+        ],
+        10,
+      ),
+    ),
+    { v1: 9, v2: 1 },
+  );
 });
 
 test('picks are interleaved, not sent in bursts', () => {
-  const sequence = picks([['v1', 50], ['v2', 50]], 8);
+  const sequence = picks(
+    [
+      ['v1', 50],
+      ['v2', 50],
+    ],
+    8,
+  );
   assert.deepEqual(sequence, ['v1', 'v2', 'v1', 'v2', 'v1', 'v2', 'v1', 'v2']);
-  const canary = picks([['v1', 80], ['v2', 20]], 100);
+  const canary = picks(
+    [
+      ['v1', 80],
+      ['v2', 20],
+    ],
+    100,
+  );
   const gaps = canary.flatMap((name, i) => (name === 'v2' ? [i] : [])).map((at, i, all) => (i === 0 ? at : at - all[i - 1]!));
-  assert.ok(gaps.slice(1).every((gap) => gap === 5), `v2 every 5th request, got gaps ${gaps.join(',')}`);
+  assert.ok(
+    gaps.slice(1).every((gap) => gap === 5),
+    `v2 every 5th request, got gaps ${gaps.join(',')}`,
+  );
 });
 
 test('versions with weight 0 are never picked; no positive weight picks nothing', () => {
-  assert.deepEqual(tally(picks([['v1', 100], ['v2', 0]], 50)), { v1: 50 });
+  assert.deepEqual(
+    tally(
+      picks(
+        [
+          ['v1', 100],
+          ['v2', 0],
+        ],
+        50,
+      ),
+    ),
+    { v1: 50 },
+  );
   assert.equal(createBalancer([['v1', 0]]).next(), undefined);
 });
 
@@ -84,9 +144,19 @@ test('an invalid configuration lists every problem', () => {
     'mirror.version: must name one of the versions ()',
     'mirror.percent: must be an integer from 0 to 100',
   ]);
-  const sum = parseRouterConfig({ model: 'm', versions: [{ name: 'a', weight: 60, url: 'http://a' }, { name: 'a', weight: 60, url: 'http://b' }], mirror: null });
+  const sum = parseRouterConfig({
+    model: 'm',
+    versions: [
+      { name: 'a', weight: 60, url: 'http://a' },
+      { name: 'a', weight: 60, url: 'http://b' },
+    ],
+    mirror: null,
+  });
   assert.deepEqual(!sum.ok && sum.problems, ['versions[1].name: duplicate version "a"', 'versions: weights must sum to 100, got 120']);
-  assert.deepEqual(parseRouterConfigText('{'), { ok: false, problems: ["configuration is not valid JSON: Expected property name or '}' in JSON at position 1 (line 1 column 2)"] });
+  assert.deepEqual(parseRouterConfigText('{'), {
+    ok: false,
+    problems: ["configuration is not valid JSON: Expected property name or '}' in JSON at position 1 (line 1 column 2)"],
+  });
 });
 
 test('routes: path and header pins, model check, weighted picks', () => {
@@ -98,11 +168,31 @@ test('routes: path and header pins, model check, weighted picks', () => {
   assert.deepEqual(route('/v2/models/fraud/versions/v2/infer', 'v2'), { kind: 'proxy', version: 'v2', pinned: true });
   assert.deepEqual(route('/v2/models/fraud/infer?x=1'), { kind: 'proxy', version: 'v1', pinned: false });
   assert.deepEqual(route('/v2', undefined, 'GET'), { kind: 'proxy', version: 'v1', pinned: false });
-  assert.deepEqual(route('/v2/models/fraud/versions/v9/infer'), { kind: 'reject', status: 404, message: 'version "v9" of model "fraud" is not served here (versions: v1, v2, v3)' });
-  assert.deepEqual(route('/v2/models/fraud/versions/v1/infer', 'v2'), { kind: 'reject', status: 400, message: 'the request pins version "v1" but the x-kubeinfer-version header asks for "v2"' });
-  assert.deepEqual(route('/v2/models/other/infer'), { kind: 'reject', status: 404, message: 'model "other" is not served here; this endpoint serves model "fraud"' });
-  assert.deepEqual(route('/v1/models/other:predict'), { kind: 'reject', status: 404, message: 'model "other" is not served here; this endpoint serves model "fraud"' });
-  assert.deepEqual(route('/admin'), { kind: 'reject', status: 404, message: 'no route for /admin: this router serves the /v2 and /v1 inference APIs' });
+  assert.deepEqual(route('/v2/models/fraud/versions/v9/infer'), {
+    kind: 'reject',
+    status: 404,
+    message: 'version "v9" of model "fraud" is not served here (versions: v1, v2, v3)',
+  });
+  assert.deepEqual(route('/v2/models/fraud/versions/v1/infer', 'v2'), {
+    kind: 'reject',
+    status: 400,
+    message: 'the request pins version "v1" but the x-kubeinfer-version header asks for "v2"',
+  });
+  assert.deepEqual(route('/v2/models/other/infer'), {
+    kind: 'reject',
+    status: 404,
+    message: 'model "other" is not served here; this endpoint serves model "fraud"',
+  });
+  assert.deepEqual(route('/v1/models/other:predict'), {
+    kind: 'reject',
+    status: 404,
+    message: 'model "other" is not served here; this endpoint serves model "fraud"',
+  });
+  assert.deepEqual(route('/admin'), {
+    kind: 'reject',
+    status: 404,
+    message: 'no route for /admin: this router serves the /v2 and /v1 inference APIs',
+  });
 });
 
 test('reads are split by their own balancer, so they never skew the inference split', () => {
@@ -121,6 +211,9 @@ test('re-applying the same weights keeps the interleaving; new weights restart i
   first.balancer.next();
   assert.equal(buildRoutingTable({ ...config }, first).balancer, first.balancer);
   assert.equal(buildRoutingTable(config, first).mirror!.gate, first.mirror!.gate);
-  const shifted = { ...config, versions: [{ ...config.versions[0]!, weight: 50 }, { ...config.versions[1]!, weight: 50 }, config.versions[2]!] };
+  const shifted = {
+    ...config,
+    versions: [{ ...config.versions[0]!, weight: 50 }, { ...config.versions[1]!, weight: 50 }, config.versions[2]!],
+  };
   assert.notEqual(buildRoutingTable(shifted, first).balancer, first.balancer);
 });

@@ -17,7 +17,14 @@ test('kubeinfer route --config-file serves the split, exposes metrics and stops 
   const backends = [await startBackend('v1'), await startBackend('v2')];
   const dir = await mkdtemp(join(tmpdir(), 'kubeinfer-route-'));
   const path = join(dir, 'router.json');
-  await writeFile(path, formatRouterConfig({ model: 'm', versions: backends.map((b, i) => ({ name: b.version, weight: [80, 20][i]!, url: b.url })), mirror: null }));
+  await writeFile(
+    path,
+    formatRouterConfig({
+      model: 'm',
+      versions: backends.map((b, i) => ({ name: b.version, weight: [80, 20][i]!, url: b.url })),
+      mirror: null,
+    }),
+  );
   const router = await startRouterProcess(['--config-file', path]);
   t.after(async () => {
     await router.stop();
@@ -52,7 +59,11 @@ test('on SIGTERM the router reports not-ready but keeps serving through the shut
 });
 
 test('kubeinfer route refuses unusable flags with a clear message', async () => {
-  const attempt = (args: string[]) => run(process.execPath, [CLI, 'route', '--port', '0', ...args]).then(() => assert.fail('expected a failure'), (error: { code: number; stderr: string }) => error);
+  const attempt = (args: string[]) =>
+    run(process.execPath, [CLI, 'route', '--port', '0', ...args]).then(
+      () => assert.fail('expected a failure'),
+      (error: { code: number; stderr: string }) => error,
+    );
   const neither = await attempt([]);
   assert.equal(neither.code, 2);
   assert.match(neither.stderr, /give exactly one of --config-file <path> or --configmap <namespace\/name>/);

@@ -35,7 +35,8 @@ function keepSending(url: string, concurrency: number): { stop(): Promise<(Answe
 }
 
 /** Waits (up to 10 s) until `condition` holds. */
-const waitFor = (condition: () => boolean | Promise<boolean>, what: string) => eventually(async () => ((await condition()) ? true : undefined), what, 10_000);
+const waitFor = (condition: () => boolean | Promise<boolean>, what: string) =>
+  eventually(async () => ((await condition()) ? true : undefined), what, 10_000);
 
 test('weights edited in the watched file apply live with zero failed requests', async (t) => {
   const backends = [await startBackend('v1', slowModel), await startBackend('v2', slowModel), await startBackend('v3', slowModel)];
@@ -47,7 +48,14 @@ test('weights edited in the watched file apply live with zero failed requests', 
     await rename(`${path}.tmp`, path);
   };
   const [v1, v2, v3] = backends.map((b) => ({ name: b.version, url: b.url }));
-  await write({ model: 'm', versions: [{ ...v1!, weight: 90 }, { ...v2!, weight: 10 }], mirror: null });
+  await write({
+    model: 'm',
+    versions: [
+      { ...v1!, weight: 90 },
+      { ...v2!, weight: 10 },
+    ],
+    mirror: null,
+  });
   const watch = await watchConfigFile(path, router);
   t.after(async () => {
     await watch.stop();
@@ -59,7 +67,14 @@ test('weights edited in the watched file apply live with zero failed requests', 
   const load = keepSending(`${router.url}/v2/models/m/infer`, 8);
   await sleep(300);
   // v1 leaves the configuration while requests to it are in flight.
-  await write({ model: 'm', versions: [{ ...v2!, weight: 30 }, { ...v3!, weight: 70 }], mirror: null });
+  await write({
+    model: 'm',
+    versions: [
+      { ...v2!, weight: 30 },
+      { ...v3!, weight: 70 },
+    ],
+    mirror: null,
+  });
   await waitFor(() => router.config()?.versions[0]?.name === 'v2', 'the new configuration');
   await sleep(300);
   const answers = await load.stop();
@@ -86,7 +101,11 @@ test('an invalid edit is refused and the last good configuration keeps serving',
     await rm(dir, { recursive: true, force: true });
   });
   await writeFile(path, '{"model": "m", "versions": [{"name": "v1", "weight": 50, "url": "http://127.0.0.1:1"}]}');
-  await waitFor(async () => (await send(`${router.url}/metrics`)).body.toString().includes('kubeinfer_router_config_updates_total{result="rejected"} 1'), 'the rejection');
+  await waitFor(
+    async () =>
+      (await send(`${router.url}/metrics`)).body.toString().includes('kubeinfer_router_config_updates_total{result="rejected"} 1'),
+    'the rejection',
+  );
   assert.equal(router.config()?.versions[0]?.weight, 100);
   assert.equal((await send(`${router.url}/v2/models/m/infer`, { body })).status, 200);
 });
@@ -100,7 +119,14 @@ test('a backend killed mid-load gives clean 502/503 errors naming it, and recove
     await v1.close();
     await v2.close();
   });
-  router.apply({ model: 'm', versions: [{ name: 'v1', weight: 50, url: v1.url }, { name: 'v2', weight: 50, url: v2.url }], mirror: null });
+  router.apply({
+    model: 'm',
+    versions: [
+      { name: 'v1', weight: 50, url: v1.url },
+      { name: 'v2', weight: 50, url: v2.url },
+    ],
+    mirror: null,
+  });
 
   const load = keepSending(`${router.url}/v2/models/m/infer`, 8);
   await sleep(200);
@@ -110,16 +136,25 @@ test('a backend killed mid-load gives clean 502/503 errors naming it, and recove
   await waitFor(() => v2.requests.length > 20, 'traffic to the restarted v2');
   const answers = await load.stop();
 
-  assert.ok(answers.every((a) => !(a instanceof Error)), 'the router dropped a client connection');
+  assert.ok(
+    answers.every((a) => !(a instanceof Error)),
+    'the router dropped a client connection',
+  );
   const failures = (answers as Answer[]).filter((a) => a.status !== 200);
   assert.ok(failures.length > 0, 'no request saw v2 down');
   for (const failure of failures) {
     assert.ok([502, 503].includes(failure.status), `status ${failure.status}`);
     assert.equal(failure.headers['x-kubeinfer-version'], 'v2');
-    assert.match(JSON.parse(failure.body.toString()).error, /^version "v2" of model "m" \(http:\/\/127\.0\.0\.1:\d+\) (is unavailable|failed before answering)/);
+    assert.match(
+      JSON.parse(failure.body.toString()).error,
+      /^version "v2" of model "m" \(http:\/\/127\.0\.0\.1:\d+\) (is unavailable|failed before answering)/,
+    );
   }
   const v1Answers = (answers as Answer[]).filter((a) => a.headers['x-kubeinfer-version'] === 'v1');
-  assert.ok(v1Answers.every((a) => a.status === 200), 'v1 was affected by v2 going down');
+  assert.ok(
+    v1Answers.every((a) => a.status === 200),
+    'v1 was affected by v2 going down',
+  );
   const recovered = countByVersion(await sendMany(100, 4, () => [`${router.url}/v2/models/m/infer`, { body }]));
   assert.deepEqual(recovered, { v1: 50, v2: 50 });
   const metrics = (await send(`${router.url}/metrics`)).body.toString();

@@ -29,15 +29,22 @@ async function metrics(router: Router): Promise<string> {
 }
 
 /** Waits (up to 5 s) until `condition` holds. */
-const waitFor = (condition: () => Promise<boolean>, what: string) => eventually(async () => ((await condition()) ? true : undefined), what, 5_000);
+const waitFor = (condition: () => Promise<boolean>, what: string) =>
+  eventually(async () => ((await condition()) ? true : undefined), what, 5_000);
 
-const infer = (router: Router) => (): Parameters<typeof send> => [`${router.url}/v2/models/m/infer`, { body, headers: { 'content-type': 'application/json' } }];
+const infer = (router: Router) => (): Parameters<typeof send> => [
+  `${router.url}/v2/models/m/infer`,
+  { body, headers: { 'content-type': 'application/json' } },
+];
 
 test('20% of weighted inference requests are copied to the mirror and counted', async (t) => {
   const { shadow, router } = await setup(t);
   const answers = await sendMany(100, 4, infer(router));
   assert.deepEqual(countByVersion(answers), { v1: 90, v2: 10 });
-  await waitFor(async () => metricValue(await metrics(router), 'kubeinfer_router_mirror_requests_total', { version: 'v3', code: '200' }) === 20, '20 mirrored copies');
+  await waitFor(
+    async () => metricValue(await metrics(router), 'kubeinfer_router_mirror_requests_total', { version: 'v3', code: '200' }) === 20,
+    '20 mirrored copies',
+  );
   assert.equal(shadow.requests.length, 20);
   for (const copy of shadow.requests) {
     assert.equal(copy.body.toString(), body);
@@ -61,7 +68,10 @@ test('a mirror that never answers does not hold back clients; extra copies are s
   assert.equal(metricValue(text, 'kubeinfer_router_mirror_errors_total', { version: 'v3', reason: 'overloaded' }), 15);
   await waitFor(async () => shadow.requests.length === 5, '5 copies at the shadow');
   await shadow.close(); // cuts the 5 hanging copies
-  await waitFor(async () => metricValue(await metrics(router), 'kubeinfer_router_mirror_errors_total', { version: 'v3', reason: 'reset' }) === 5, '5 mirror resets counted');
+  await waitFor(
+    async () => metricValue(await metrics(router), 'kubeinfer_router_mirror_errors_total', { version: 'v3', reason: 'reset' }) === 5,
+    '5 mirror resets counted',
+  );
 });
 
 test('a failing mirror is counted, never surfaced', async (t) => {
@@ -69,7 +79,10 @@ test('a failing mirror is counted, never surfaced', async (t) => {
   const { router } = await setup(t, crash);
   const answers = await sendMany(50, 4, infer(router));
   assert.ok(answers.every((a) => !(a instanceof Error) && a.status === 200));
-  await waitFor(async () => metricValue(await metrics(router), 'kubeinfer_router_mirror_errors_total', { version: 'v3', reason: 'reset' }) === 10, '10 mirror resets counted');
+  await waitFor(
+    async () => metricValue(await metrics(router), 'kubeinfer_router_mirror_errors_total', { version: 'v3', reason: 'reset' }) === 10,
+    '10 mirror resets counted',
+  );
   const text = await metrics(router);
   assert.equal(metricValue(text, 'kubeinfer_router_backend_errors_total', {}), 0);
   assert.equal(metricValue(text, 'kubeinfer_router_requests_total', { code: '200' }), 50);

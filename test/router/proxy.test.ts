@@ -25,7 +25,10 @@ function configure(weights: readonly number[], mirror: { version: string; percen
 }
 
 const inferBody = JSON.stringify({ inputs: [{ name: 'input', shape: [1, 1], datatype: 'FP32', data: [1] }] });
-const infer = (): Parameters<typeof send> => [`${router.url}/v2/models/m/infer`, { body: inferBody, headers: { 'content-type': 'application/json' } }];
+const infer = (): Parameters<typeof send> => [
+  `${router.url}/v2/models/m/infer`,
+  { body: inferBody, headers: { 'content-type': 'application/json' } },
+];
 
 test('10,000 requests at 90/10 split within 1 percentage point (exactly, by smooth round-robin)', async () => {
   configure([90, 10, 0]);
@@ -38,7 +41,11 @@ test('10,000 requests at 90/10 split within 1 percentage point (exactly, by smoo
 test('1,000 requests at 70/20/10 split within 2 percentage points', async () => {
   configure([70, 20, 10]);
   const counts = countByVersion(await sendMany(1000, 8, infer));
-  for (const [version, share] of [['v1', 0.7], ['v2', 0.2], ['v3', 0.1]] as const) {
+  for (const [version, share] of [
+    ['v1', 0.7],
+    ['v2', 0.2],
+    ['v3', 0.1],
+  ] as const) {
     assert.ok(Math.abs(counts[version]! / 1000 - share) <= 0.02, JSON.stringify(counts));
   }
 });
@@ -63,7 +70,10 @@ test('a version is pinned by path or by the x-kubeinfer-version header', async (
   assert.equal(backends[2]!.requests.at(-1)!.url, '/v2/models/m/versions/v3/infer');
   const byHeader = await send(`${router.url}/v2/models/m/infer`, { body: inferBody, headers: { 'x-kubeinfer-version': 'v2' } });
   assert.equal(JSON.parse(byHeader.body.toString()).model_version, 'v2');
-  const v1Predict = await send(`${router.url}/v1/models/m:predict`, { body: '{"instances":[[1]]}', headers: { 'x-kubeinfer-version': 'v3' } });
+  const v1Predict = await send(`${router.url}/v1/models/m:predict`, {
+    body: '{"instances":[[1]]}',
+    headers: { 'x-kubeinfer-version': 'v3' },
+  });
   assert.equal(v1Predict.headers['x-kubeinfer-version'], 'v3');
   const metadata = await send(`${router.url}/v2/models/m/versions/v2`);
   assert.equal(JSON.parse(metadata.body.toString()).method, 'GET');
@@ -76,9 +86,21 @@ test('unknown versions, models and paths get a clear JSON error from the router'
     assert.equal(got.status, status);
     assert.match(JSON.parse(got.body.toString()).error, pattern);
   };
-  await expectError(send(`${router.url}/v2/models/m/versions/v9/infer`, { body: inferBody }), 404, /version "v9" of model "m" is not served here \(versions: v1, v2, v3\)/);
-  await expectError(send(`${router.url}/v2/models/m/infer`, { body: inferBody, headers: { 'x-kubeinfer-version': 'nope' } }), 404, /version "nope"/);
-  await expectError(send(`${router.url}/v2/models/m/versions/v1/infer`, { body: inferBody, headers: { 'x-kubeinfer-version': 'v2' } }), 400, /pins version "v1" but/);
+  await expectError(
+    send(`${router.url}/v2/models/m/versions/v9/infer`, { body: inferBody }),
+    404,
+    /version "v9" of model "m" is not served here \(versions: v1, v2, v3\)/,
+  );
+  await expectError(
+    send(`${router.url}/v2/models/m/infer`, { body: inferBody, headers: { 'x-kubeinfer-version': 'nope' } }),
+    404,
+    /version "nope"/,
+  );
+  await expectError(
+    send(`${router.url}/v2/models/m/versions/v1/infer`, { body: inferBody, headers: { 'x-kubeinfer-version': 'v2' } }),
+    400,
+    /pins version "v1" but/,
+  );
   await expectError(send(`${router.url}/v2/models/other/infer`, { body: inferBody }), 404, /model "other" is not served here/);
   await expectError(send(`${router.url}/favicon.ico`), 404, /no route for \/favicon.ico/);
   const metrics = (await send(`${router.url}/metrics`)).body.toString();
@@ -87,7 +109,9 @@ test('unknown versions, models and paths get a clear JSON error from the router'
 
 test('binary tensor bodies pass through byte for byte in both directions', async () => {
   configure([0, 100, 0]);
-  const header = Buffer.from(JSON.stringify({ inputs: [{ name: 'input', shape: [1, 262144], datatype: 'FP32', parameters: { binary_data_size: 1 << 20 } }] }));
+  const header = Buffer.from(
+    JSON.stringify({ inputs: [{ name: 'input', shape: [1, 262144], datatype: 'FP32', parameters: { binary_data_size: 1 << 20 } }] }),
+  );
   const body = Buffer.concat([header, randomBytes(1 << 20)]);
   const answer = await send(`${router.url}/v2/models/m/infer`, {
     body,

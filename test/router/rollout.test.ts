@@ -43,7 +43,9 @@ async function underLoad(url: string, disrupt: () => Promise<void>): Promise<Tal
 
 test('SIGTERM to one of two model servers behind the router, under keep-alive load: 0 failed requests', async (t) => {
   const path = modelFile(t, addModel());
-  const servers = await Promise.all([0, 1].map(() => spawnServe(t, ['--port', '0', '--host', '127.0.0.1', '--name', 'm', '--model', path, '--shutdown-delay-ms', '3000'])));
+  const servers = await Promise.all(
+    [0, 1].map(() => spawnServe(t, ['--port', '0', '--host', '127.0.0.1', '--name', 'm', '--model', path, '--shutdown-delay-ms', '3000'])),
+  );
   await Promise.all(servers.map((server) => server.waitForLog((line) => line.msg === 'model ready')));
   const endpoints = servers.map((server) => `127.0.0.1:${server.port}`);
   const service = await startServiceProxy(endpoints);
@@ -73,7 +75,9 @@ test('SIGTERM to one of two routers behind their Service, under keep-alive load:
     service.remove(endpoints[0]!);
     assert.equal(await routers[0]!.exit(), 0);
   });
-  t.diagnostic(`through the router Service: ${tally.ok} ok, failed ${JSON.stringify(Object.fromEntries(tally.failed))}, ${tally.closes} answered with Connection: close`);
+  t.diagnostic(
+    `through the router Service: ${tally.ok} ok, failed ${JSON.stringify(Object.fromEntries(tally.failed))}, ${tally.closes} answered with Connection: close`,
+  );
   assert.deepEqual(Object.fromEntries(tally.failed), {});
   assert.ok(tally.closes > 0);
 });

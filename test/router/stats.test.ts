@@ -11,7 +11,10 @@ import { startTestServer } from '../runtime/harness.ts';
 import { metricValue, send, sendMany } from './support.ts';
 
 const body = JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] });
-const infer = (router: Router) => (): Parameters<typeof send> => [`${router.url}/v2/models/m/infer`, { body, headers: { 'content-type': 'application/json' } }];
+const infer = (router: Router) => (): Parameters<typeof send> => [
+  `${router.url}/v2/models/m/infer`,
+  { body, headers: { 'content-type': 'application/json' } },
+];
 
 /** A router in front of a stable runtime (2x+1) and a mirrored one built from `candidate`. */
 async function shadowed(t: TestContext, candidateUrl: string, tolerance?: { absolute: number; relative: number }): Promise<Router> {
@@ -20,7 +23,10 @@ async function shadowed(t: TestContext, candidateUrl: string, tolerance?: { abso
   t.after(() => router.close(0));
   router.apply({
     model: 'm',
-    versions: [{ name: 'v1', weight: 100, url: stable.url }, { name: 'v2', weight: 0, url: candidateUrl }],
+    versions: [
+      { name: 'v1', weight: 100, url: stable.url },
+      { name: 'v2', weight: 0, url: candidateUrl },
+    ],
     mirror: { version: 'v2', percent: 100, ...(tolerance ? { tolerance } : {}) },
   });
   return router;
@@ -51,7 +57,10 @@ test('a candidate with the same model agrees with the stable on every mirrored r
   assert.deepEqual(read.versions.v2!.shadow, { matches: 30, mismatches: 0, errors: 0, maxAbsDifference: 0 });
   assert.equal(read.versions.v1!.requests, 30);
   assert.equal(read.versions.v1!.failures, 0);
-  assert.equal(Object.values(read.versions.v1!.latency).reduce((a, b) => a + b, 0), 30);
+  assert.equal(
+    Object.values(read.versions.v1!.latency).reduce((a, b) => a + b, 0),
+    30,
+  );
   assert.ok(quantile(read.versions.v1!.latency, 0.99)! > 0);
   assert.equal(read.versions.v2!.requests, 0, 'mirrored copies are not live requests');
 });

@@ -26,7 +26,11 @@ export type BackendBehaviour = (req: IncomingMessage, body: Buffer, res: ServerR
 export const modelLike: BackendBehaviour = (req, body, res, version) => {
   const binaryHeader = req.headers['inference-header-content-length'];
   if (binaryHeader !== undefined) {
-    res.writeHead(200, { 'content-type': 'application/octet-stream', 'inference-header-content-length': binaryHeader, 'content-length': body.length });
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'inference-header-content-length': binaryHeader,
+      'content-length': body.length,
+    });
     return void res.end(body);
   }
   const text = JSON.stringify({ model_name: 'm', model_version: version, method: req.method, path: req.url, received: body.length });
@@ -68,21 +72,32 @@ export interface Answer {
 }
 
 /** One HTTP request; network errors reject. */
-export function send(url: string, options: { method?: string; headers?: OutgoingHttpHeaders; body?: Buffer | string; agent?: Agent } = {}): Promise<Answer> {
+export function send(
+  url: string,
+  options: { method?: string; headers?: OutgoingHttpHeaders; body?: Buffer | string; agent?: Agent } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: options.method ?? (options.body === undefined ? 'GET' : 'POST'), headers: options.headers, agent: options.agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      { method: options.method ?? (options.body === undefined ? 'GET' : 'POST'), headers: options.headers, agent: options.agent },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(options.body);
   });
 }
 
 /** Sends `count` requests with `concurrency` workers over keep-alive; never rejects. */
-export async function sendMany(count: number, concurrency: number, next: (i: number) => Parameters<typeof send>): Promise<(Answer | Error)[]> {
+export async function sendMany(
+  count: number,
+  concurrency: number,
+  next: (i: number) => Parameters<typeof send>,
+): Promise<(Answer | Error)[]> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const results: (Answer | Error)[] = new Array(count);
   let issued = 0;

@@ -14,21 +14,28 @@ const MiB = 1024 * 1024;
 /** A V2 JSON request of about `bytes` bytes for addModel's [batch, 4] input. */
 function bigJson(bytes: number): Buffer {
   const rows = Math.floor(bytes / 40);
-  return Buffer.from(JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [rows, 4], data: Array(rows * 4).fill(0.123456) }] }));
+  return Buffer.from(
+    JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [rows, 4], data: Array(rows * 4).fill(0.123456) }] }),
+  );
 }
 
 test('a JSON body over --max-json-bytes gets 413 before it is read, pointing at the binary extension', async (t) => {
   const server = await startTestServer(t, addModel(), { 'max-json-bytes': String(MiB) });
   const reply = await send(server.url, 'POST', INFER, bigJson(2 * MiB), { 'Content-Type': 'application/json' });
   assert.equal(reply.status, 413);
-  assert.match(reply.json.error, /over the limit of 1048576 bytes \(--max-json-bytes \/ KUBEINFER_MAX_JSON_BYTES; send large tensors with the binary tensor data extension/);
+  assert.match(
+    reply.json.error,
+    /over the limit of 1048576 bytes \(--max-json-bytes \/ KUBEINFER_MAX_JSON_BYTES; send large tensors with the binary tensor data extension/,
+  );
   const header = await send(server.url, 'POST', INFER, 'x', { 'Inference-Header-Content-Length': 2 * MiB });
   assert.equal(header.status, 413);
   assert.match(header.json.error, /the JSON header \(2097152 bytes\) is over the limit of 1048576 bytes/);
 });
 
 test('health checks are answered while a large JSON request is being decoded', async (t) => {
-  const server = await spawnServe(t, ['--port', '0', '--host', '127.0.0.1', '--name', 'm'], { KUBEINFER_MODEL_PATH: modelFile(t, addModel()) });
+  const server = await spawnServe(t, ['--port', '0', '--host', '127.0.0.1', '--name', 'm'], {
+    KUBEINFER_MODEL_PATH: modelFile(t, addModel()),
+  });
   await server.waitForLog((line) => line.msg === 'model ready');
   // Malformed at its very end, so the answer comes the moment the decoder has read all of it.
   const json = bigJson(15 * MiB);
@@ -69,7 +76,9 @@ test('bodies in flight are bounded in bytes: beyond the budget 503 + Retry-After
   const statuses = await binaryBurst(server.url, 100);
   const growth = peakRss(server.child.pid!) - before;
   const shed = statuses.filter((reply) => reply.status === 503);
-  t.diagnostic(`100 x 4 MiB: ${statuses.length - shed.length} served, ${shed.length} shed; peak RSS grew ${(growth / MiB).toFixed(0)} MiB with a ${budget / MiB} MiB budget`);
+  t.diagnostic(
+    `100 x 4 MiB: ${statuses.length - shed.length} served, ${shed.length} shed; peak RSS grew ${(growth / MiB).toFixed(0)} MiB with a ${budget / MiB} MiB budget`,
+  );
   assert.ok(shed.length > 0 && shed.length < 100, `${shed.length} shed`);
   assert.ok(shed.every((reply) => reply.retryAfter === '1'));
   assert.ok(statuses.every((reply) => reply.status === 200 || reply.status === 503));

@@ -21,7 +21,10 @@ test('serve with API keys: 401 without a key, 200 with one, health and metrics o
   assert.equal(refused.status, 401);
   assert.equal(refused.headers['www-authenticate'], 'Bearer realm="kubeinfer"');
   assert.equal((await send(server.url, 'GET', '/v2/models/m', undefined, { 'x-api-key': 'wrong' })).status, 401);
-  const answered = await send(server.url, 'POST', '/v2/models/m/infer', JSON.stringify(body), { 'content-type': 'application/json', authorization: `Bearer ${KEY}` });
+  const answered = await send(server.url, 'POST', '/v2/models/m/infer', JSON.stringify(body), {
+    'content-type': 'application/json',
+    authorization: `Bearer ${KEY}`,
+  });
   assert.equal(answered.status, 200);
   assert.deepEqual(answered.json.outputs[0].data, [3]);
   assert.equal((await send(server.url, 'GET', '/v2/models/m', undefined, { 'x-api-key': KEY })).status, 200);

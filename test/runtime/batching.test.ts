@@ -24,9 +24,14 @@ test('concurrent requests of different batch sizes are batched and split back ex
     const rows = (i % 3) + 1;
     return { rows, data: Array.from({ length: rows * 8 }, () => next()) };
   });
-  const replies = await Promise.all(requests.map((r, i) => postJson(server.url, INFER, {
-    id: `r${i}`, inputs: [{ name: 'input', datatype: 'FP32', shape: [r.rows, 8], data: r.data }],
-  })));
+  const replies = await Promise.all(
+    requests.map((r, i) =>
+      postJson(server.url, INFER, {
+        id: `r${i}`,
+        inputs: [{ name: 'input', datatype: 'FP32', shape: [r.rows, 8], data: r.data }],
+      }),
+    ),
+  );
   for (const [i, reply] of replies.entries()) {
     assert.equal(reply.status, 200, JSON.stringify(reply.json));
     assert.equal(reply.json.id, `r${i}`);
@@ -42,20 +47,38 @@ test('concurrent requests of different batch sizes are batched and split back ex
     }
   }
   const summary = await stats(server.url);
-  assert.equal(summary.inference_count, requests.reduce((sum, r) => sum + r.rows, 0));
+  assert.equal(
+    summary.inference_count,
+    requests.reduce((sum, r) => sum + r.rows, 0),
+  );
   assert.ok(summary.execution_count < requests.length, `expected fewer executions than requests, got ${summary.execution_count}`);
-  assert.ok(summary.batch_stats.some((entry) => entry.batch_size > 3), JSON.stringify(summary.batch_stats));
-  assert.ok(summary.batch_stats.every((entry) => entry.batch_size <= 8), 'no execution exceeds max_batch_size');
+  assert.ok(
+    summary.batch_stats.some((entry) => entry.batch_size > 3),
+    JSON.stringify(summary.batch_stats),
+  );
+  assert.ok(
+    summary.batch_stats.every((entry) => entry.batch_size <= 8),
+    'no execution exceeds max_batch_size',
+  );
 });
 
 test('requests whose non-batch dimensions differ never share an execution', async (t) => {
-  const server = await startTestServer(t, identityModel('FP32', ['batch', 'width']), { 'max-batch-size': '16', 'max-queue-delay-micros': '5000', workers: '1' });
-  const replies = await Promise.all(Array.from({ length: 30 }, (_, i) => {
-    const width = (i % 3) + 1;
-    const data = Array.from({ length: width }, (_, k) => i * 10 + k);
-    return postJson(server.url, INFER, { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, width], data }] })
-      .then((reply) => ({ reply, data, width }));
-  }));
+  const server = await startTestServer(t, identityModel('FP32', ['batch', 'width']), {
+    'max-batch-size': '16',
+    'max-queue-delay-micros': '5000',
+    workers: '1',
+  });
+  const replies = await Promise.all(
+    Array.from({ length: 30 }, (_, i) => {
+      const width = (i % 3) + 1;
+      const data = Array.from({ length: width }, (_, k) => i * 10 + k);
+      return postJson(server.url, INFER, { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, width], data }] }).then((reply) => ({
+        reply,
+        data,
+        width,
+      }));
+    }),
+  );
   for (const { reply, data, width } of replies) {
     assert.equal(reply.status, 200, JSON.stringify(reply.json));
     assert.deepEqual(reply.json.outputs[0], { name: 'output', datatype: 'FP32', shape: [1, width], data });
@@ -71,7 +94,9 @@ test('a request that makes the model fail inside a batch fails alone', async (t)
   });
   const server = await startTestServer(t, gather, { 'max-batch-size': '32', 'max-queue-delay-micros': '20000', workers: '1' });
   const indices = [1, 2, 99, 3, 4, 5];
-  const replies = await Promise.all(indices.map((index) => postJson(server.url, INFER, { inputs: [{ name: 'indices', datatype: 'INT64', shape: [1], data: [index] }] })));
+  const replies = await Promise.all(
+    indices.map((index) => postJson(server.url, INFER, { inputs: [{ name: 'indices', datatype: 'INT64', shape: [1], data: [index] }] })),
+  );
   for (const [i, reply] of replies.entries()) {
     if (indices[i] === 99) {
       assert.equal(reply.status, 400);
@@ -84,10 +109,24 @@ test('a request that makes the model fail inside a batch fails alone', async (t)
 });
 
 test('config reports dynamic batching and max_batch_size with batch-less dims', async (t) => {
-  const server = await startTestServer(t, mlpModel({ layers: [8, 4] }), { 'max-batch-size': '16', 'max-queue-delay-micros': '300', workers: '2' });
+  const server = await startTestServer(t, mlpModel({ layers: [8, 4] }), {
+    'max-batch-size': '16',
+    'max-queue-delay-micros': '300',
+    workers: '2',
+  });
   const config = (await send(server.url, 'GET', '/v2/models/m/config')).json;
   assert.equal(config.max_batch_size, 16);
-  assert.deepEqual(config.input, [{ name: 'input', data_type: 'TYPE_FP32', format: 'FORMAT_NONE', dims: [8], is_shape_tensor: false, allow_ragged_batch: false, optional: false }]);
+  assert.deepEqual(config.input, [
+    {
+      name: 'input',
+      data_type: 'TYPE_FP32',
+      format: 'FORMAT_NONE',
+      dims: [8],
+      is_shape_tensor: false,
+      allow_ragged_batch: false,
+      optional: false,
+    },
+  ]);
   assert.deepEqual(config.output[0].dims, [4]);
   assert.deepEqual(config.dynamic_batching, { preferred_batch_size: [], max_queue_delay_microseconds: 300, preserve_ordering: false });
   assert.equal(config.instance_group[0].count, 2);

@@ -41,15 +41,26 @@ test('classify: top-k per row, ties by lower index, labels appended unless missi
   assert.deepEqual(refused, { ok: false, message: "class result not available for output 'out' due to unsupported type 'BOOL'" });
 });
 
-test('tritonclient class_count gets Triton\'s exact strings, with and without labels, JSON and binary', async (t) => {
+test("tritonclient class_count gets Triton's exact strings, with and without labels, JSON and binary", async (t) => {
   const probe = spawnSync(PYTHON, ['-c', 'import numpy, tritonclient.http'], { encoding: 'utf8' });
-  assert.equal(probe.status, 0, `this test needs Python with tritonclient: pip install 'tritonclient[http]' (${probe.error?.message ?? probe.stderr.trim()})`);
+  assert.equal(
+    probe.status,
+    0,
+    `this test needs Python with tritonclient: pip install 'tritonclient[http]' (${probe.error?.message ?? probe.stderr.trim()})`,
+  );
   const labels = tempFile(t, 'labels.txt', LABELS);
   const plain = await startTestServer(t, identityModel('FP32', ['batch', 5]));
   const labelled = await startTestServer(t, identityModel('FP32', ['batch', 5]), { labels });
-  for (const [server, labelsArg] of [[plain, '-'], [labelled, labels]] as const) {
-    const run = await promisify(execFile)(PYTHON, [SCRIPT, new URL(server.url).host, 'm', labelsArg], { encoding: 'utf8', timeout: 120_000 })
-      .catch((error: { stdout?: string; stderr?: string; message: string }) => assert.fail(`tritonclient check failed: ${error.message}\n${error.stdout}\n${error.stderr}`));
+  for (const [server, labelsArg] of [
+    [plain, '-'],
+    [labelled, labels],
+  ] as const) {
+    const run = await promisify(execFile)(PYTHON, [SCRIPT, new URL(server.url).host, 'm', labelsArg], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    }).catch((error: { stdout?: string; stderr?: string; message: string }) =>
+      assert.fail(`tritonclient check failed: ${error.message}\n${error.stdout}\n${error.stderr}`),
+    );
     assert.equal(run.stdout.trim(), 'ok');
   }
 });
@@ -61,7 +72,10 @@ test('V2 JSON and binary, V1 predict, /config label_filename, and the errors a c
   assert.equal(json.status, 200, json.body.toString());
   assert.deepEqual(json.json.outputs[0], { name: 'output', datatype: 'BYTES', shape: [1, 2], data: ['0.900000:1:dog', '0.300000:2'] });
 
-  const binary = await postJson(server.url, INFER, { inputs: [input], outputs: [{ name: 'output', parameters: { classification: 1, binary_data: true } }] });
+  const binary = await postJson(server.url, INFER, {
+    inputs: [input],
+    outputs: [{ name: 'output', parameters: { classification: 1, binary_data: true } }],
+  });
   const blob = binaryOutputs(binary).get('output')!;
   assert.equal(blob.readUInt32LE(0), '0.900000:1:dog'.length);
   assert.equal(blob.subarray(4).toString(), '0.900000:1:dog');
@@ -81,7 +95,7 @@ test('V2 JSON and binary, V1 predict, /config label_filename, and the errors a c
   assert.match(badV1.json.error, /parameters\.classification must be a positive integer/);
 });
 
-test('classification of a BOOL output is refused with Triton\'s message', async (t) => {
+test("classification of a BOOL output is refused with Triton's message", async (t) => {
   const server = await startTestServer(t, identityModel('BOOL', ['batch', 3]));
   const reply = await postJson(server.url, INFER, {
     inputs: [{ name: 'input', datatype: 'BOOL', shape: [1, 3], data: [true, false, true] }],

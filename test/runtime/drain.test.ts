@@ -24,10 +24,16 @@ test('SIGTERM under keep-alive load: served through the shutdown delay, 0 failed
   }
   const tally = await load;
   assert.equal(await server.exited, 0);
-  t.diagnostic(`requests: ${tally.ok} ok, failed ${JSON.stringify(Object.fromEntries(tally.failed))}, ${tally.closes} answered with Connection: close`);
+  t.diagnostic(
+    `requests: ${tally.ok} ok, failed ${JSON.stringify(Object.fromEntries(tally.failed))}, ${tally.closes} answered with Connection: close`,
+  );
   assert.deepEqual(Object.fromEntries(tally.failed), {});
   assert.ok(tally.ok > CLIENTS, `${tally.ok} requests served`);
   assert.ok(tally.closes > 0, 'responses during the drain close their keep-alive connections');
   const stages = server.lines.map((line) => String(line.msg)).filter((msg) => /draining|no longer accepting|stopped/.test(msg));
-  assert.deepEqual(stages, ['draining: not ready, still serving for the shutdown delay', 'no longer accepting; finishing in-flight requests', 'stopped']);
+  assert.deepEqual(stages, [
+    'draining: not ready, still serving for the shutdown delay',
+    'no longer accepting; finishing in-flight requests',
+    'stopped',
+  ]);
 });

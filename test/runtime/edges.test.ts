@@ -11,7 +11,9 @@ import { bytesOf, postBinary, postJson, send, startTestServer } from './harness.
 const INFER = '/v2/models/m/infer';
 
 function metric(text: string, name: string, reason?: string): number {
-  const line = text.split('\n').find((entry) => entry.startsWith(`${name}{`) && (reason === undefined || entry.includes(`reason="${reason}"`)));
+  const line = text
+    .split('\n')
+    .find((entry) => entry.startsWith(`${name}{`) && (reason === undefined || entry.includes(`reason="${reason}"`)));
   return line === undefined ? 0 : Number(line.split(' ').at(-1));
 }
 
@@ -36,7 +38,12 @@ test('BYTES that are not valid Unicode are refused with 400 on the binary and th
   const binary = await postBinary(server.url, INFER, header, [blob]);
   assert.equal(binary.status, 400);
   assert.match(binary.json.error, /input 'input' BYTES element 1 is not valid UTF-8/);
-  const json = await send(server.url, 'POST', INFER, '{"inputs":[{"name":"input","datatype":"BYTES","shape":[2],"data":["ok","\\ud800"]}]}');
+  const json = await send(
+    server.url,
+    'POST',
+    INFER,
+    '{"inputs":[{"name":"input","datatype":"BYTES","shape":[2],"data":["ok","\\ud800"]}]}',
+  );
   assert.equal(json.status, 400);
   assert.match(json.json.error, /element 1 is .+, not a valid BYTES value \(a string of well-formed Unicode\)/);
 });

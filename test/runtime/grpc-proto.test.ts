@@ -12,7 +12,10 @@ const PYTHON = process.env.PYTHON ?? 'python3';
 
 test('grpc_service.proto and model_config.proto match tritonclient[grpc] message by message, field by field', () => {
   const probe = spawnSync(PYTHON, ['-c', 'import tritonclient.grpc.service_pb2, grpc_tools.protoc'], { encoding: 'utf8' });
-  assert.equal(probe.status, 0,
-    `this test needs Python with tritonclient and grpcio-tools: pip install -r test/requirements.txt (${probe.error?.message ?? probe.stderr.trim()})`);
+  assert.equal(
+    probe.status,
+    0,
+    `this test needs Python with tritonclient and grpcio-tools: pip install -r test/requirements.txt (${probe.error?.message ?? probe.stderr.trim()})`,
+  );
   assert.equal(execFileSync(PYTHON, [SCRIPT, PROTO_DIR], { encoding: 'utf8' }).trim(), 'ok');
 });

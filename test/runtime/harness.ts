@@ -37,8 +37,11 @@ export interface TestServer {
 
 /** Starts an in-process server for `model` (flags as for the CLI) and waits until it has loaded. */
 export async function startTestServer(t: TestContext, model: Uint8Array, flags: Record<string, string> = {}): Promise<TestServer> {
-  const options = Object.fromEntries(Object.entries({ model: modelFile(t, model), name: 'm', port: '0', 'grpc-port': '0', host: '127.0.0.1', ...flags })
-    .map(([flag, value]) => [flagProperty(flag), value]));
+  const options = Object.fromEntries(
+    Object.entries({ model: modelFile(t, model), name: 'm', port: '0', 'grpc-port': '0', host: '127.0.0.1', ...flags }).map(
+      ([flag, value]) => [flagProperty(flag), value],
+    ),
+  );
   const resolved = resolveServeConfig(options, {});
   if (!resolved.ok) throw new Error(resolved.problems.join('; '));
   const logs: Record<string, unknown>[] = [];
@@ -58,20 +61,34 @@ export interface Reply {
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
 /** One HTTP request; `json` is the parsed body when it is JSON (or a binary response's JSON header). */
-export function send(url: string, method: string, path: string, body?: Uint8Array | string, headers: Record<string, string | number> = {}): Promise<Reply> {
+export function send(
+  url: string,
+  method: string,
+  path: string,
+  body?: Uint8Array | string,
+  headers: Record<string, string | number> = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(new URL(path, url), { method, agent, headers: body === undefined ? headers : { 'Content-Length': Buffer.byteLength(body), ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const all = Buffer.concat(chunks);
-        const headerLength = Number(res.headers['inference-header-content-length'] ?? all.length);
-        let json: unknown;
-        try { json = JSON.parse(all.subarray(0, headerLength).toString('utf8')); } catch { json = undefined; }
-        resolve({ status: res.statusCode!, headers: res.headers, body: all, json });
-      });
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      new URL(path, url),
+      { method, agent, headers: body === undefined ? headers : { 'Content-Length': Buffer.byteLength(body), ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const all = Buffer.concat(chunks);
+          const headerLength = Number(res.headers['inference-header-content-length'] ?? all.length);
+          let json: unknown;
+          try {
+            json = JSON.parse(all.subarray(0, headerLength).toString('utf8'));
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode!, headers: res.headers, body: all, json });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -85,7 +102,10 @@ export function postJson(url: string, path: string, value: unknown): Promise<Rep
 /** POSTs a binary-extension request: JSON header then blobs. */
 export function postBinary(url: string, path: string, header: unknown, blobs: readonly Uint8Array[]): Promise<Reply> {
   const json = Buffer.from(JSON.stringify(header));
-  return send(url, 'POST', path, Buffer.concat([json, ...blobs]), { 'Inference-Header-Content-Length': json.length, 'Content-Type': 'application/octet-stream' });
+  return send(url, 'POST', path, Buffer.concat([json, ...blobs]), {
+    'Inference-Header-Content-Length': json.length,
+    'Content-Type': 'application/octet-stream',
+  });
 }
 
 /** The binary blobs of a response, by output name, following the JSON header. */
@@ -124,7 +144,10 @@ export interface ServeProcess {
 
 /** Runs `kubeinfer serve` as a subprocess with these args and environment; killed after the test. */
 export async function spawnServe(t: TestContext, args: readonly string[], env: Record<string, string> = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: { ...process.env, KUBEINFER_GRPC_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', ...args], {
+    env: { ...process.env, KUBEINFER_GRPC_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -133,10 +156,16 @@ export async function spawnServe(t: TestContext, args: readonly string[], env: R
   const lines: Record<string, unknown>[] = [];
   const waiters: { match: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }[] = [];
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   createInterface({ input: child.stdout! }).on('line', (text) => {
     let line: Record<string, unknown>;
-    try { line = JSON.parse(text); } catch { line = { raw: text }; }
+    try {
+      line = JSON.parse(text);
+    } catch {
+      line = { raw: text };
+    }
     lines.push(line);
     for (const waiter of waiters.filter((w) => w.match(line))) waiter.resolve(line);
   });

@@ -21,7 +21,9 @@ function solid(colour: keyof typeof COLOURS, format: 'png' | 'jpeg', width = 32,
 async function imageServer(t: TestContext, flags: Record<string, string> = {}) {
   const pipeline = { preprocess: [{ image: { input: 'image', output: 'pixels', width: SIZE, height: SIZE } }] };
   return startTestServer(t, channelMeanModel({ size: SIZE, inputName: 'pixels', outputName: 'scores' }), {
-    pipeline: JSON.stringify(pipeline), labels: tempFile(t, 'labels.txt', 'red\ngreen\nblue\n'), ...flags,
+    pipeline: JSON.stringify(pipeline),
+    labels: tempFile(t, 'labels.txt', 'red\ngreen\nblue\n'),
+    ...flags,
   });
 }
 
@@ -29,10 +31,18 @@ async function imageServer(t: TestContext, flags: Record<string, string> = {}) {
 function classifyImages(url: string, images: readonly Buffer[], binary: boolean) {
   const outputs = [{ name: 'scores', parameters: { classification: 1, binary_data: binary } }];
   if (!binary) {
-    return postJson(url, INFER, { inputs: [{ name: 'image', datatype: 'BYTES', shape: [images.length], data: images.map((image) => image.toString('base64')) }], outputs });
+    return postJson(url, INFER, {
+      inputs: [{ name: 'image', datatype: 'BYTES', shape: [images.length], data: images.map((image) => image.toString('base64')) }],
+      outputs,
+    });
   }
   const blob = Buffer.concat(images.flatMap((image) => [Buffer.from(Uint32Array.of(image.length).buffer), image]));
-  return postBinary(url, INFER, { inputs: [{ name: 'image', datatype: 'BYTES', shape: [images.length], parameters: { binary_data_size: blob.length } }], outputs }, [blob]);
+  return postBinary(
+    url,
+    INFER,
+    { inputs: [{ name: 'image', datatype: 'BYTES', shape: [images.length], parameters: { binary_data_size: blob.length } }], outputs },
+    [blob],
+  );
 }
 
 const labelOf = (text: string) => text.split(':')[2];
@@ -40,7 +50,12 @@ const labelOf = (text: string) => text.split(':')[2];
 for (const batching of [false, true]) {
   test(`PNG and JPEG in, the dominant colour out, binary and base64 (${batching ? 'dynamic batching' : 'no batching'})`, async (t) => {
     const server = await imageServer(t, batching ? { 'max-batch-size': '8', 'max-queue-delay-micros': '20000' } : {});
-    const images = [await solid('red', 'png'), await solid('green', 'jpeg'), await solid('blue', 'png', 5, 40), await solid('green', 'png')];
+    const images = [
+      await solid('red', 'png'),
+      await solid('green', 'jpeg'),
+      await solid('blue', 'png', 5, 40),
+      await solid('green', 'png'),
+    ];
     for (const binary of [true, false]) {
       const reply = await classifyImages(server.url, images, binary);
       assert.equal(reply.status, 200, reply.body.toString());
@@ -51,12 +66,21 @@ for (const batching of [false, true]) {
       if (binary) assert.match(binaryOutputs(reply).get('scores')!.toString('latin1'), /0\.784314:0:red.*:1:green.*:2:blue.*:1:green/s);
       else assert.deepEqual(strings.map(labelOf), ['red', 'green', 'blue', 'green']);
     }
-    const v1 = await postJson(server.url, '/v1/models/m:predict', { instances: images.map((image) => image.toString('base64')), parameters: { classification: 1 } });
+    const v1 = await postJson(server.url, '/v1/models/m:predict', {
+      instances: images.map((image) => image.toString('base64')),
+      parameters: { classification: 1 },
+    });
     assert.equal(v1.status, 200, v1.body.toString());
-    assert.deepEqual(v1.json.predictions.map((row: string[]) => labelOf(row[0]!)), ['red', 'green', 'blue', 'green']);
+    assert.deepEqual(
+      v1.json.predictions.map((row: string[]) => labelOf(row[0]!)),
+      ['red', 'green', 'blue', 'green'],
+    );
     // One image per request, concurrently: with batching on they share executions.
     const singles = await Promise.all(images.map((image) => classifyImages(server.url, [image], false)));
-    assert.deepEqual(singles.map((reply) => labelOf(reply.json.outputs[0].data[0])), ['red', 'green', 'blue', 'green']);
+    assert.deepEqual(
+      singles.map((reply) => labelOf(reply.json.outputs[0].data[0])),
+      ['red', 'green', 'blue', 'green'],
+    );
   });
 }
 
@@ -65,18 +89,40 @@ test('a corrupt image is a 400 naming the step and the row; the server keeps ser
   const good = await solid('red', 'png');
   const reply = await classifyImages(server.url, [good, Buffer.from('not an image at all')], true);
   assert.equal(reply.status, 400);
-  assert.match(reply.json.error, /^inference failed: pipeline step preprocess\[0\] \(image\): row 1: input 'image' is not a JPEG, PNG or WebP image that can be decoded/);
+  assert.match(
+    reply.json.error,
+    /^inference failed: pipeline step preprocess\[0\] \(image\): row 1: input 'image' is not a JPEG, PNG or WebP image that can be decoded/,
+  );
   const after = await classifyImages(server.url, [good], true);
   assert.equal(after.status, 200);
 });
 
 test('the image step normalises into NHWC with BGR order, scale, mean and std', async () => {
   // Two pixels: (10, 20, 30) and (40, 50, 60); fill resize to the same size keeps them exact.
-  const png = await sharp(Buffer.from([10, 20, 30, 40, 50, 60]), { raw: { width: 2, height: 1, channels: 3 } }).png().toBuffer();
-  const step = resolveImageStep({ input: 'in', output: 'out', width: 2, height: 1, layout: 'NHWC', channels: 'BGR', scale: 1, mean: [1, 2, 3], std: [2, 4, 8] });
+  const png = await sharp(Buffer.from([10, 20, 30, 40, 50, 60]), { raw: { width: 2, height: 1, channels: 3 } })
+    .png()
+    .toBuffer();
+  const step = resolveImageStep({
+    input: 'in',
+    output: 'out',
+    width: 2,
+    height: 1,
+    layout: 'NHWC',
+    channels: 'BGR',
+    scale: 1,
+    mean: [1, 2, 3],
+    std: [2, 4, 8],
+  });
   const runner = imageStepRunner(step, 'preprocess[0] (image)');
   const [out] = await runner.run([{ name: 'in', datatype: 'BYTES', shape: [1], data: [png.toString('latin1')] }], undefined);
   assert.deepEqual(out!.shape, [1, 1, 2, 3]);
   // BGR: channel 0 is blue. (x - mean) / std per channel.
-  assert.deepEqual(Array.from(out!.data as Float32Array), [(30 - 1) / 2, (20 - 2) / 4, (10 - 3) / 8, (60 - 1) / 2, (50 - 2) / 4, (40 - 3) / 8]);
+  assert.deepEqual(Array.from(out!.data as Float32Array), [
+    (30 - 1) / 2,
+    (20 - 2) / 4,
+    (10 - 3) / 8,
+    (60 - 1) / 2,
+    (50 - 2) / 4,
+    (40 - 3) / 8,
+  ]);
 });

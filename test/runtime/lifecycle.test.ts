@@ -13,20 +13,31 @@ import { CLI, bytesOf, modelFile, postBinary, send, spawnServe, startTestServer,
 const SLOW_LAYERS = [512, 2048, 2048, 512];
 const SLOW_ROWS = 32;
 const slowInput = bytesOf(new Float32Array(SLOW_ROWS * 512).fill(0.5));
-const slowHeader = { inputs: [{ name: 'input', datatype: 'FP32', shape: [SLOW_ROWS, 512], parameters: { binary_data_size: slowInput.length } }], parameters: { binary_data_output: true } };
+const slowHeader = {
+  inputs: [{ name: 'input', datatype: 'FP32', shape: [SLOW_ROWS, 512], parameters: { binary_data_size: slowInput.length } }],
+  parameters: { binary_data_output: true },
+};
 const slowRequest = (url: string) => postBinary(url, '/v2/models/m/infer', slowHeader, [slowInput]);
 
 test('settings come from KUBEINFER_* variables, flags win, and logs are JSON lines', async (t) => {
   const path = modelFile(t, addModel({ scale: 3, offset: 0 }));
   const server = await spawnServe(t, ['--model-version', 'from-flag'], {
-    KUBEINFER_MODEL_PATH: path, KUBEINFER_MODEL_NAME: 'env-model', KUBEINFER_MODEL_VERSION: 'from-env',
-    KUBEINFER_PORT: '0', KUBEINFER_HOST: '127.0.0.1', KUBEINFER_MAX_BATCH_SIZE: '4', KUBEINFER_WORKERS: '2',
+    KUBEINFER_MODEL_PATH: path,
+    KUBEINFER_MODEL_NAME: 'env-model',
+    KUBEINFER_MODEL_VERSION: 'from-env',
+    KUBEINFER_PORT: '0',
+    KUBEINFER_HOST: '127.0.0.1',
+    KUBEINFER_MAX_BATCH_SIZE: '4',
+    KUBEINFER_WORKERS: '2',
   });
   await server.waitForLog((line) => line.msg === 'model ready');
   const listening = server.lines[0]!;
   assert.equal(listening.level, 'info');
   assert.equal(listening.msg, `listening on http://127.0.0.1:${server.port}`);
-  assert.ok(server.lines.every((line) => typeof line.time === 'string' && typeof line.msg === 'string'), 'every stdout line is a JSON log record');
+  assert.ok(
+    server.lines.every((line) => typeof line.time === 'string' && typeof line.msg === 'string'),
+    'every stdout line is a JSON log record',
+  );
   const meta = (await send(server.url, 'GET', '/v2/models/env-model')).json;
   assert.deepEqual(meta.versions, ['from-flag']);
   const config = (await send(server.url, 'GET', '/v2/models/env-model/config')).json;
@@ -36,7 +47,8 @@ test('settings come from KUBEINFER_* variables, flags win, and logs are JSON lin
 
 test('invalid settings exit with status 2 naming the flag and variable', () => {
   const run = spawnSync(process.execPath, [CLI, 'serve', '--name', 'x', '--workers', 'many'], {
-    encoding: 'utf8', env: { ...process.env, KUBEINFER_EXECUTION_PROVIDER: 'tpu' },
+    encoding: 'utf8',
+    env: { ...process.env, KUBEINFER_EXECUTION_PROVIDER: 'tpu' },
   });
   assert.equal(run.status, 2);
   assert.match(run.stderr, /--model \/ KUBEINFER_MODEL_PATH is required/);
@@ -45,7 +57,14 @@ test('invalid settings exit with status 2 naming the flag and variable', () => {
 });
 
 test('--execution-provider cuda hands the model to the CUDA provider or says clearly why it cannot', async (t) => {
-  const binDir = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
+  const binDir = join(
+    dirname(createRequire(import.meta.url).resolve('onnxruntime-node')),
+    '..',
+    'bin',
+    'napi-v6',
+    process.platform,
+    process.arch,
+  );
   const cudaInstalled = existsSync(join(binDir, 'libonnxruntime_providers_cuda.so'));
   const server = await startTestServer(t, addModel(), { 'execution-provider': 'cuda' });
   const ready = await send(server.url, 'GET', '/v2/health/ready');
@@ -58,7 +77,11 @@ test('--execution-provider cuda hands the model to the CUDA provider or says cle
 });
 
 test('past max-queue-size requests get 503 with Retry-After instead of queueing', async (t) => {
-  const server = await startTestServer(t, mlpModel({ layers: SLOW_LAYERS }), { workers: '1', 'intra-op-threads': '1', 'max-queue-size': '2' });
+  const server = await startTestServer(t, mlpModel({ layers: SLOW_LAYERS }), {
+    workers: '1',
+    'intra-op-threads': '1',
+    'max-queue-size': '2',
+  });
   const replies = await Promise.all(Array.from({ length: 10 }, () => slowRequest(server.url)));
   const shed = replies.filter((reply) => reply.status === 503);
   const served = replies.filter((reply) => reply.status === 200);
@@ -106,7 +129,9 @@ test('health and metrics answer while the model is saturated', async (t) => {
   assert.ok(sawQueue, 'requests were queued behind the busy worker while probes ran');
   assert.ok(replies.every((reply) => reply.status === 200));
   probes.sort((a, b) => a - b);
-  t.diagnostic(`readiness while saturated: p50 ${probes[20]!.toFixed(2)} ms, max ${probes.at(-1)!.toFixed(2)} ms over ${probes.length} probes`);
+  t.diagnostic(
+    `readiness while saturated: p50 ${probes[20]!.toFixed(2)} ms, max ${probes.at(-1)!.toFixed(2)} ms over ${probes.length} probes`,
+  );
 });
 
 test('SIGTERM: not ready, in-flight requests finish, zero failures, exit 0', async (t) => {

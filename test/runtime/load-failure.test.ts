@@ -15,7 +15,10 @@ test('in a container, a model that fails to load exits 1 and leaves the reason i
   await writeFile(terminationLog, ''); // the kubelet creates it before the container starts
   const server = await spawnServe(t, ['--model', model, '--name', 'm', '--port', '0', '--termination-log', terminationLog]);
   assert.equal(await server.exited, 1);
-  assert.match(await readFile(terminationLog, 'utf8'), /^model 'm' failed to load: cannot load model .*model\.onnx: .*Protobuf parsing failed/);
+  assert.match(
+    await readFile(terminationLog, 'utf8'),
+    /^model 'm' failed to load: cannot load model .*model\.onnx: .*Protobuf parsing failed/,
+  );
 });
 
 test('without a termination log, the server stays up and says why it is not ready', async (t) => {

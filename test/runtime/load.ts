@@ -28,16 +28,20 @@ export function inferOnce(url: string, agent: Agent, tally: Tally): Promise<void
       tally.failed.set(reason, (tally.failed.get(reason) ?? 0) + 1);
       resolve();
     };
-    const req = request(`${url}/v2/models/m/infer`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.once('end', () => {
-        if (res.headers.connection === 'close') tally.closes++;
-        if (res.statusCode === 200) tally.ok++;
-        else fail(String(res.statusCode));
-        resolve();
-      });
-      res.once('error', (error: NodeJS.ErrnoException) => fail(error.code ?? error.message));
-    });
+    const req = request(
+      `${url}/v2/models/m/infer`,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        res.resume();
+        res.once('end', () => {
+          if (res.headers.connection === 'close') tally.closes++;
+          if (res.statusCode === 200) tally.ok++;
+          else fail(String(res.statusCode));
+          resolve();
+        });
+        res.once('error', (error: NodeJS.ErrnoException) => fail(error.code ?? error.message));
+      },
+    );
     req.once('error', (error: NodeJS.ErrnoException) => fail(error.code ?? error.message));
     req.end(body);
   });
@@ -47,20 +51,25 @@ export function inferOnce(url: string, agent: Agent, tally: Tally): Promise<void
 export async function keepAliveLoad(url: string, endpointRemoved: () => boolean): Promise<Tally> {
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
   const tally: Tally = { ok: 0, failed: new Map(), closes: 0 };
-  await Promise.all(Array.from({ length: CLIENTS }, async () => {
-    while (!endpointRemoved()) await inferOnce(url, agent, tally);
-  }));
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (!endpointRemoved()) await inferOnce(url, agent, tally);
+    }),
+  );
   agent.destroy();
   return tally;
 }
 
 /** The endpoints controller: probes readiness as the kubelet does; resolves once the endpoint is gone from clients. */
 export async function endpointRemoval(url: string): Promise<void> {
-  const ready = () => send(url, 'GET', '/v2/health/ready').then((reply) => reply.status === 200, () => false);
+  const ready = () =>
+    send(url, 'GET', '/v2/health/ready').then(
+      (reply) => reply.status === 200,
+      () => false,
+    );
   while (await ready()) await sleep(100);
   await sleep(PROPAGATION_MS);
 }
-
 
 export interface ServiceProxy {
   readonly url: string;
@@ -99,7 +108,9 @@ export async function startServiceProxy(endpoints: readonly string[]): Promise<S
 
 /** Peak resident memory of a process so far (VmHWM), in bytes. */
 export function peakRss(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('VmHWM:'))!;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((entry) => entry.startsWith('VmHWM:'))!;
   return Number(line.split(/\s+/)[1]) * 1024;
 }
 
@@ -109,19 +120,36 @@ export function peakRss(pid: number): number {
  */
 export async function binaryBurst(url: string, count: number): Promise<{ status: number; retryAfter: unknown }[]> {
   const blob = Buffer.alloc(4 * 1024 * 1024, 1);
-  const header = Buffer.from(JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1024, 1024], parameters: { binary_data_size: blob.length } }], parameters: { binary_data_output: true } }));
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [1024, 1024], parameters: { binary_data_size: blob.length } }],
+      parameters: { binary_data_output: true },
+    }),
+  );
   const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
-  const replies = await Promise.all(Array.from({ length: count }, () => new Promise<{ status: number; retryAfter: unknown }>((resolve, reject) => {
-    const req = request(`${url}/v2/models/m/infer`, {
-      method: 'POST', agent, headers: { 'inference-header-content-length': header.length, 'content-length': header.length + blob.length },
-    }, (res) => {
-      res.resume();
-      res.once('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] }));
-    });
-    req.once('error', reject);
-    req.write(header);
-    req.end(blob);
-  })));
+  const replies = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<{ status: number; retryAfter: unknown }>((resolve, reject) => {
+          const req = request(
+            `${url}/v2/models/m/infer`,
+            {
+              method: 'POST',
+              agent,
+              headers: { 'inference-header-content-length': header.length, 'content-length': header.length + blob.length },
+            },
+            (res) => {
+              res.resume();
+              res.once('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] }));
+            },
+          );
+          req.once('error', reject);
+          req.write(header);
+          req.end(blob);
+        }),
+    ),
+  );
   agent.destroy();
   return replies;
 }

@@ -3,7 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadOnnxRuntime } from '../../runtime/onnx/runtime.ts';
 import {
-  addModel, castModel, fixedShapeModel, identityModel, imageModel, mlpModel, multiIoModel,
+  addModel,
+  castModel,
+  fixedShapeModel,
+  identityModel,
+  imageModel,
+  mlpModel,
+  multiIoModel,
   type OnnxElemType,
 } from '../../tools/onnx/models.ts';
 
@@ -88,7 +94,9 @@ test('fixedShapeModel has fixed dims and triples its input', async () => {
 });
 
 test('imageModel takes [batch, 3, 224, 224] and returns class probabilities', async () => {
-  const out = await run(imageModel(), { input: new ort.Tensor('float32', new Float32Array(2 * 3 * 224 * 224).fill(0.25), [2, 3, 224, 224]) });
+  const out = await run(imageModel(), {
+    input: new ort.Tensor('float32', new Float32Array(2 * 3 * 224 * 224).fill(0.25), [2, 3, 224, 224]),
+  });
   assert.deepEqual(out.output!.dims, [2, 10]);
   const first = Array.from(out.output!.data as Float32Array).slice(0, 10);
   assert.ok(Math.abs(first.reduce((s, v) => s + v, 0) - 1) < 1e-5);

@@ -17,7 +17,10 @@ const argmax = argmaxModel({ classes: 5, inputName: 'logits', outputName: 'class
 /** The reference: the three graphs, one after another, in onnxruntime directly. */
 async function reference(features: Float32Array, rows: number): Promise<{ logits: number[]; classes: bigint[] }> {
   let value: InstanceType<typeof ort.Tensor> = new ort.Tensor('float32', features, [rows, 4]);
-  const names = [['features', 'scaled'], ['scaled', 'logits']] as const;
+  const names = [
+    ['features', 'scaled'],
+    ['scaled', 'logits'],
+  ] as const;
   const tensors: Record<string, InstanceType<typeof ort.Tensor>> = {};
   for (const [graph, [input, output]] of [scaler, model].map((bytes, index) => [bytes, names[index]!] as const)) {
     const session = await ort.InferenceSession.create(graph);
@@ -32,7 +35,10 @@ async function reference(features: Float32Array, rows: number): Promise<{ logits
 }
 
 function pipelineFlag(t: TestContext): string {
-  return JSON.stringify({ preprocess: [{ model: tempFile(t, 'scaler.onnx', scaler) }], postprocess: [{ model: tempFile(t, 'argmax.onnx', argmax) }] });
+  return JSON.stringify({
+    preprocess: [{ model: tempFile(t, 'scaler.onnx', scaler) }],
+    postprocess: [{ model: tempFile(t, 'argmax.onnx', argmax) }],
+  });
 }
 
 function randomFeatures(rows: number, seed: number): Float32Array {
@@ -42,10 +48,14 @@ function randomFeatures(rows: number, seed: number): Float32Array {
 
 async function inferAll(url: string, requests: readonly Float32Array[], output: string): Promise<unknown[][]> {
   // Concurrent requests so that, with batching on, several share one execution.
-  const replies = await Promise.all(requests.map((features, index) => postJson(url, '/v2/models/m/infer', {
-    inputs: [{ name: 'features', datatype: 'FP32', shape: [index + 1, 4], data: Array.from(features) }],
-    outputs: [{ name: output }],
-  })));
+  const replies = await Promise.all(
+    requests.map((features, index) =>
+      postJson(url, '/v2/models/m/infer', {
+        inputs: [{ name: 'features', datatype: 'FP32', shape: [index + 1, 4], data: Array.from(features) }],
+        outputs: [{ name: output }],
+      }),
+    ),
+  );
   return replies.map((reply) => {
     assert.equal(reply.status, 200, reply.body.toString());
     return reply.json.outputs[0].data;
@@ -78,12 +88,20 @@ test('binary requests, metadata and /config describe the pipeline, not the raw m
   assert.deepEqual(metadata.json.inputs, [{ name: 'features', datatype: 'FP32', shape: [-1, 4] }]);
   assert.deepEqual(metadata.json.outputs, [{ name: 'class', datatype: 'INT64', shape: [-1] }]);
   const config = await send(server.url, 'GET', '/v2/models/m/config');
-  assert.deepEqual(config.json.input.map((input: { name: string }) => input.name), ['features']);
+  assert.deepEqual(
+    config.json.input.map((input: { name: string }) => input.name),
+    ['features'],
+  );
   const features = randomFeatures(3, 9);
-  const reply = await postBinary(server.url, '/v2/models/m/infer', {
-    inputs: [{ name: 'features', datatype: 'FP32', shape: [3, 4], parameters: { binary_data_size: features.byteLength } }],
-    parameters: { binary_data_output: true },
-  }, [bytesOf(features)]);
+  const reply = await postBinary(
+    server.url,
+    '/v2/models/m/infer',
+    {
+      inputs: [{ name: 'features', datatype: 'FP32', shape: [3, 4], parameters: { binary_data_size: features.byteLength } }],
+      parameters: { binary_data_output: true },
+    },
+    [bytesOf(features)],
+  );
   assert.equal(reply.status, 200, reply.body.toString());
   const blob = binaryOutputs(reply).get('class')!;
   const classes = new BigInt64Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.length));
@@ -91,14 +109,24 @@ test('binary requests, metadata and /config describe the pipeline, not the raw m
 });
 
 test('a pipeline that does not connect stays not ready with a message naming the steps', async (t) => {
-  const wrongName = JSON.stringify({ preprocess: [{ model: tempFile(t, 'scaler.onnx', scalerModel({ mean: MEAN, std: STD, outputName: 'normalised' })) }] });
+  const wrongName = JSON.stringify({
+    preprocess: [{ model: tempFile(t, 'scaler.onnx', scalerModel({ mean: MEAN, std: STD, outputName: 'normalised' })) }],
+  });
   const misnamed = await startTestServer(t, model, { pipeline: wrongName });
   const ready = await send(misnamed.url, 'GET', '/v2/health/ready');
   assert.equal(ready.status, 503);
-  assert.equal(ready.json.reason, "model 'm' failed to load: the pipeline does not connect: preprocess[0] (model) output 'normalised' feeds no later step (the model's inputs are 'scaled')");
+  assert.equal(
+    ready.json.reason,
+    "model 'm' failed to load: the pipeline does not connect: preprocess[0] (model) output 'normalised' feeds no later step (the model's inputs are 'scaled')",
+  );
 
-  const wrongType = JSON.stringify({ postprocess: [{ model: tempFile(t, 'argmax.onnx', argmaxModel({ classes: 7, inputName: 'logits' })) }] });
+  const wrongType = JSON.stringify({
+    postprocess: [{ model: tempFile(t, 'argmax.onnx', argmaxModel({ classes: 7, inputName: 'logits' })) }],
+  });
   const mistyped = await startTestServer(t, model, { pipeline: wrongType });
   const reason = (await send(mistyped.url, 'GET', '/v2/health/ready')).json.reason;
-  assert.equal(reason, "model 'm' failed to load: the pipeline does not connect: postprocess[0] (model) input 'logits' is FP32 [-1,7] but model produces it as FP32 [-1,5]");
+  assert.equal(
+    reason,
+    "model 'm' failed to load: the pipeline does not connect: postprocess[0] (model) input 'logits' is FP32 [-1,7] but model produces it as FP32 [-1,5]",
+  );
 });

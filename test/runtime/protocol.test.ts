@@ -16,8 +16,13 @@ test('health, server metadata and model metadata follow the Open Inference Proto
   assert.equal(meta.json.name, 'kubeinfer');
   assert.deepEqual(meta.json.extensions, ['binary_tensor_data', 'classification', 'model_configuration', 'statistics']);
   const expected = {
-    name: 'm', versions: ['v2'], platform: 'onnxruntime_onnx',
-    inputs: [{ name: 'a', datatype: 'FP32', shape: [-1, 3] }, { name: 'b', datatype: 'FP32', shape: [-1, 3] }],
+    name: 'm',
+    versions: ['v2'],
+    platform: 'onnxruntime_onnx',
+    inputs: [
+      { name: 'a', datatype: 'FP32', shape: [-1, 3] },
+      { name: 'b', datatype: 'FP32', shape: [-1, 3] },
+    ],
     outputs: [
       { name: 'sum', datatype: 'FP32', shape: [-1, 3] },
       { name: 'product', datatype: 'FP32', shape: [-1, 3] },
@@ -32,14 +37,17 @@ test('health, server metadata and model metadata follow the Open Inference Proto
     assert.deepEqual(reply.json, { name: 'm', version: 'v2', ready: true });
   }
   const infer = await postJson(server.url, '/v2/models/m/versions/v2/infer', {
-    inputs: [{ name: 'a', datatype: 'FP32', shape: [1, 3], data: [1, 2, 3] }, { name: 'b', datatype: 'FP32', shape: [1, 3], data: [1, 1, 1] }],
+    inputs: [
+      { name: 'a', datatype: 'FP32', shape: [1, 3], data: [1, 2, 3] },
+      { name: 'b', datatype: 'FP32', shape: [1, 3], data: [1, 1, 1] },
+    ],
     outputs: [{ name: 'sum' }],
   });
   assert.equal(infer.json.model_version, 'v2');
   assert.deepEqual(infer.json.outputs, [{ name: 'sum', datatype: 'FP32', shape: [1, 3], data: [2, 3, 4] }]);
 });
 
-test('statistics follow Triton\'s schema and count successes, failures and executions', async (t) => {
+test("statistics follow Triton's schema and count successes, failures and executions", async (t) => {
   const server = await startTestServer(t, mlpModel({ layers: [4, 2] }));
   const body = { inputs: [{ name: 'input', datatype: 'FP32', shape: [2, 4], data: [1, 2, 3, 4, 5, 6, 7, 8] }] };
   for (let i = 0; i < 3; i++) assert.equal((await postJson(server.url, '/v2/models/m/infer', body)).status, 200);
@@ -54,12 +62,24 @@ test('statistics follow Triton\'s schema and count successes, failures and execu
     assert.equal(model.execution_count, 3);
     assert.ok(model.last_inference > 0);
     const inference = model.inference_stats;
-    assert.deepEqual(Object.keys(inference).sort(), ['cache_hit', 'cache_miss', 'compute_infer', 'compute_input', 'compute_output', 'fail', 'queue', 'success']);
+    assert.deepEqual(Object.keys(inference).sort(), [
+      'cache_hit',
+      'cache_miss',
+      'compute_infer',
+      'compute_input',
+      'compute_output',
+      'fail',
+      'queue',
+      'success',
+    ]);
     assert.equal(inference.success.count, 3);
     assert.equal(inference.fail.count, 1);
     assert.equal(inference.queue.count, 3);
     assert.ok(inference.compute_infer.ns > 0);
-    assert.deepEqual(model.batch_stats.map((entry: { batch_size: number }) => entry.batch_size), [2]);
+    assert.deepEqual(
+      model.batch_stats.map((entry: { batch_size: number }) => entry.batch_size),
+      [2],
+    );
     assert.equal(model.batch_stats[0].compute_infer.count, 3);
   }
 });
@@ -98,14 +118,26 @@ test('V1: model status and predict with instances -> predictions', async (t) => 
   const single = await startTestServer(t, mlpModel({ layers: [2, 2] }));
   const status = await send(single.url, 'GET', '/v1/models/m');
   assert.deepEqual(status.json, { name: 'm', ready: true });
-  const v2 = await postJson(single.url, '/v2/models/m/infer', { inputs: [{ name: 'input', datatype: 'FP32', shape: [2, 2], data: [1, 2, 3, 4] }] });
-  const v1 = await postJson(single.url, '/v1/models/m:predict', { instances: [[1, 2], [3, 4]] });
+  const v2 = await postJson(single.url, '/v2/models/m/infer', {
+    inputs: [{ name: 'input', datatype: 'FP32', shape: [2, 2], data: [1, 2, 3, 4] }],
+  });
+  const v1 = await postJson(single.url, '/v1/models/m:predict', {
+    instances: [
+      [1, 2],
+      [3, 4],
+    ],
+  });
   assert.equal(v1.status, 200);
   const flat = v2.json.outputs[0].data as number[];
   assert.deepEqual(v1.json, { predictions: [flat.slice(0, 2), flat.slice(2)] });
 
   const multi = await startTestServer(t, multiIoModel(2));
-  const reply = await postJson(multi.url, '/v1/models/m:predict', { instances: [{ a: [1, 5], b: [2, 4] }, { a: [0, 0], b: [0, -1] }] });
+  const reply = await postJson(multi.url, '/v1/models/m:predict', {
+    instances: [
+      { a: [1, 5], b: [2, 4] },
+      { a: [0, 0], b: [0, -1] },
+    ],
+  });
   assert.equal(reply.status, 200, JSON.stringify(reply.json));
   assert.deepEqual(reply.json.predictions, [
     { sum: [3, 9], product: [2, 20], greater: [false, true] },

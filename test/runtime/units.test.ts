@@ -10,7 +10,15 @@ import { resolveServeConfig } from '../../runtime/server/config.ts';
 import { halfToNumber, numberToHalf } from '../../runtime/server/fp16.ts';
 
 test('FP16 conversion is exact for representable values and rounds to nearest even', () => {
-  for (const [value, bits] of [[1, 0x3c00], [-2, 0xc000], [0.5, 0x3800], [65504, 0x7bff], [0, 0], [2 ** -24, 1], [Infinity, 0x7c00]] as const) {
+  for (const [value, bits] of [
+    [1, 0x3c00],
+    [-2, 0xc000],
+    [0.5, 0x3800],
+    [65504, 0x7bff],
+    [0, 0],
+    [2 ** -24, 1],
+    [Infinity, 0x7c00],
+  ] as const) {
     assert.equal(numberToHalf(value), bits, `${value}`);
     assert.equal(halfToNumber(bits), value);
   }
@@ -29,9 +37,15 @@ test('the cgroup CPU limit caps thread planning', () => {
 });
 
 test('settings: flags win over KUBEINFER_* variables, which win over defaults', () => {
-  const resolved = resolveServeConfig({ workers: '3' }, {
-    KUBEINFER_MODEL_PATH: '/mnt/models/model.onnx', KUBEINFER_MODEL_NAME: 'fraud', KUBEINFER_WORKERS: '2', KUBEINFER_MAX_BATCH_SIZE: '16',
-  });
+  const resolved = resolveServeConfig(
+    { workers: '3' },
+    {
+      KUBEINFER_MODEL_PATH: '/mnt/models/model.onnx',
+      KUBEINFER_MODEL_NAME: 'fraud',
+      KUBEINFER_WORKERS: '2',
+      KUBEINFER_MAX_BATCH_SIZE: '16',
+    },
+  );
   assert.ok(resolved.ok);
   assert.equal(resolved.config.workers, 3);
   assert.equal(resolved.config.maxBatchSize, 16);
@@ -41,7 +55,12 @@ test('settings: flags win over KUBEINFER_* variables, which win over defaults', 
   assert.equal(resolved.config.executionProvider, 'cpu');
 });
 
-const row = (value: number, rows = 1): Tensor => ({ name: 'x', datatype: 'FP32', shape: [rows, 2], data: new Float32Array(rows * 2).fill(value) });
+const row = (value: number, rows = 1): Tensor => ({
+  name: 'x',
+  datatype: 'FP32',
+  shape: [rows, 2],
+  data: new Float32Array(rows * 2).fill(value),
+});
 
 /** An executor that records each execution and answers when told to. */
 function scriptedExecutor(workers: number) {
@@ -52,13 +71,33 @@ function scriptedExecutor(workers: number) {
     idleCount: () => workers - busy,
     run: (inputs) => {
       busy++;
-      return new Promise((resolve) => runs.push({ inputs, finish: (outcome) => { busy--; resolve(outcome); queueMicrotask(() => scheduler?.pump()); } }));
+      return new Promise((resolve) =>
+        runs.push({
+          inputs,
+          finish: (outcome) => {
+            busy--;
+            resolve(outcome);
+            queueMicrotask(() => scheduler?.pump());
+          },
+        }),
+      );
     },
   };
-  return { executor, runs, attach: (s: Scheduler) => { scheduler = s; } };
+  return {
+    executor,
+    runs,
+    attach: (s: Scheduler) => {
+      scheduler = s;
+    },
+  };
 }
 
-const echo = (inputs: readonly Tensor[]): RunOutcome => ({ ok: true, outputs: inputs.map((t) => ({ ...t, name: 'y' })), inferStartNs: 0, inferEndNs: 0 });
+const echo = (inputs: readonly Tensor[]): RunOutcome => ({
+  ok: true,
+  outputs: inputs.map((t) => ({ ...t, name: 'y' })),
+  inferStartNs: 0,
+  inferEndNs: 0,
+});
 const observer = { onExecution: () => {}, onQueueLength: () => {} };
 
 test('scheduler: requests queued behind a busy worker run as one batch and split back in order', async () => {
@@ -75,8 +114,18 @@ test('scheduler: requests queued behind a busy worker run as one batch and split
   assert.deepEqual(script.runs[1]!.inputs[0]!.shape, [4, 2], 'three requests (1 + 2 + 1 rows) in one execution');
   script.runs[1]!.finish(echo(script.runs[1]!.inputs));
   const outcomes = await Promise.all(rest);
-  assert.deepEqual(outcomes.map((o) => (o.ok ? Array.from(o.outputs[0]!.data as Float32Array) : o.kind)), [[2, 2], [3, 3, 3, 3], [4, 4]]);
-  assert.deepEqual(outcomes.map((o) => o.ok && o.timing.batchSize), [4, 4, 4]);
+  assert.deepEqual(
+    outcomes.map((o) => (o.ok ? Array.from(o.outputs[0]!.data as Float32Array) : o.kind)),
+    [
+      [2, 2],
+      [3, 3, 3, 3],
+      [4, 4],
+    ],
+  );
+  assert.deepEqual(
+    outcomes.map((o) => o.ok && o.timing.batchSize),
+    [4, 4, 4],
+  );
 });
 
 test('scheduler: a partial batch waits up to max queue delay for more rows', async () => {

@@ -20,7 +20,11 @@ const cluster = useChartCluster({
 });
 const { kubectlOk, helmOk } = cluster;
 
-async function crdObject(): Promise<{ metadata: { annotations?: Record<string, string> }; spec: { versions: { additionalPrinterColumns?: { name: string }[] }[] }; status?: { conditions?: { type: string; status: string }[] } }> {
+async function crdObject(): Promise<{
+  metadata: { annotations?: Record<string, string> };
+  spec: { versions: { additionalPrinterColumns?: { name: string }[] }[] };
+  status?: { conditions?: { type: string; status: string }[] };
+}> {
   return JSON.parse(await kubectlOk(['get', 'crd', CRD, '-o', 'json'])) as Awaited<ReturnType<typeof crdObject>>;
 }
 
@@ -50,7 +54,10 @@ test('helm install creates an Established CRD, the RBAC and the operator Deploym
   const notes = installed.slice(installed.indexOf('NOTES:'));
   assert.match(notes, /kind: InferenceService/);
   assert.match(notes, /kubectl -n ml wait --for=condition=Ready inferenceservice\/fraud/);
-  await eventually(async () => ((await crdObject()).status?.conditions ?? []).some((c) => c.type === 'Established' && c.status === 'True') || undefined, 'the CRD to be Established');
+  await eventually(
+    async () => ((await crdObject()).status?.conditions ?? []).some((c) => c.type === 'Established' && c.status === 'True') || undefined,
+    'the CRD to be Established',
+  );
   for (const [kind, name, namespace] of [
     ['serviceaccount', 'kubeinfer', NAMESPACE],
     ['clusterrole', 'kubeinfer', undefined],
@@ -68,11 +75,17 @@ test('helm upgrade with a changed CRD updates it in the cluster', async () => {
   cpSync(CHART_DIR, chart, { recursive: true, dereference: true });
   const crd = parse(readFileSync(join(chart, CRD_IN_CHART), 'utf8')) as { spec: { versions: { additionalPrinterColumns?: unknown[] }[] } };
   const version = crd.spec.versions[0]!;
-  version.additionalPrinterColumns = [...(version.additionalPrinterColumns ?? []), { name: 'Upgraded', type: 'string', jsonPath: '.metadata.uid' }];
+  version.additionalPrinterColumns = [
+    ...(version.additionalPrinterColumns ?? []),
+    { name: 'Upgraded', type: 'string', jsonPath: '.metadata.uid' },
+  ];
   writeFileSync(join(chart, CRD_IN_CHART), stringify(crd));
   await helmOk(['upgrade', 'kubeinfer', chart, '--namespace', NAMESPACE]);
   const columns = (await crdObject()).spec.versions[0]!.additionalPrinterColumns ?? [];
-  assert.ok(columns.some((column) => column.name === 'Upgraded'), JSON.stringify(columns));
+  assert.ok(
+    columns.some((column) => column.name === 'Upgraded'),
+    JSON.stringify(columns),
+  );
   await kubectlOk(['get', 'inferenceservice', 'fraud', '-n', 'ml']);
 });
 

@@ -36,8 +36,12 @@ export function useChartCluster(setup: {
   let helm: Helm | undefined;
   const scratch = mkdtempSync(join(tmpdir(), 'kubeinfer-ship-'));
   const cluster: ChartCluster = {
-    get cp() { return cp as ControlPlane; },
-    get helm() { return helm as Helm; },
+    get cp() {
+      return cp as ControlPlane;
+    },
+    get helm() {
+      return helm as Helm;
+    },
     scratch,
     async kubectlOk(args, input) {
       const result = await cluster.cp.kubectl(args, input === undefined ? undefined : { input });

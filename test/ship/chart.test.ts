@@ -47,7 +47,17 @@ test('helm lint --strict is clean', async () => {
   const result = await helm.run(['lint', '--strict', CHART_DIR]);
   assert.equal(result.code, 0, result.stdout + result.stderr);
   assert.doesNotMatch(result.stdout, /\[(WARNING|ERROR)\]/);
-  const several = await helm.run(['lint', '--strict', CHART_DIR, '--set', 'replicaCount=3', '--set', 'watchNamespaces={a,b}', '--set', 'metrics.serviceMonitor.enabled=true']);
+  const several = await helm.run([
+    'lint',
+    '--strict',
+    CHART_DIR,
+    '--set',
+    'replicaCount=3',
+    '--set',
+    'watchNamespaces={a,b}',
+    '--set',
+    'metrics.serviceMonitor.enabled=true',
+  ]);
   assert.equal(several.code, 0, several.stdout + several.stderr);
 });
 
@@ -71,7 +81,9 @@ test('RBAC watching all namespaces: ClusterRoles equal to operator/controller/rb
   assert.equal(leader.metadata.namespace, 'kubeinfer-system');
   assert.deepEqual(rulesOf(leader), RULE_GROUPS.leaderElectionRules);
   for (const binding of manifests.filter((m) => m.kind.endsWith('Binding'))) {
-    assert.deepEqual((binding as Manifest & { subjects: unknown }).subjects, [{ kind: 'ServiceAccount', name: 'kubeinfer', namespace: 'kubeinfer-system' }]);
+    assert.deepEqual((binding as Manifest & { subjects: unknown }).subjects, [
+      { kind: 'ServiceAccount', name: 'kubeinfer', namespace: 'kubeinfer-system' },
+    ]);
   }
   assert.equal(manifests.filter((m) => m.kind.endsWith('Binding')).length, 3);
 });
@@ -79,13 +91,23 @@ test('RBAC watching all namespaces: ClusterRoles equal to operator/controller/rb
 test('RBAC with watchNamespaces: a Role per namespace, no cluster-wide write access', async () => {
   const manifests = await render({ watchNamespaces: ['team-a', 'team-b'] });
   const roles = manifests.filter((m) => m.kind === 'Role');
-  assert.deepEqual(roles.map((role) => role.metadata.namespace), ['team-a', 'team-b']);
+  assert.deepEqual(
+    roles.map((role) => role.metadata.namespace),
+    ['team-a', 'team-b'],
+  );
   for (const role of roles) assert.deepEqual(rulesOf(role), RULE_GROUPS.operatorRules);
   const clusterRoles = manifests.filter((m) => m.kind === 'ClusterRole');
-  assert.deepEqual(clusterRoles.map((role) => role.metadata.name), ['kubeinfer-nodes']);
+  assert.deepEqual(
+    clusterRoles.map((role) => role.metadata.name),
+    ['kubeinfer-nodes'],
+  );
   for (const rule of clusterRoles.flatMap(rulesOf)) assert.deepEqual(rule.verbs, ['get', 'list', 'watch']);
   assert.ok(operatorPod(manifests).container.args.includes('--watch-namespaces=team-a,team-b'));
-  assert.equal(manifests.filter((m) => m.kind === 'Role' && m.metadata.name.endsWith('leader-election')).length, 0, 'no Lease rights without leader election');
+  assert.equal(
+    manifests.filter((m) => m.kind === 'Role' && m.metadata.name.endsWith('leader-election')).length,
+    0,
+    'no Lease rights without leader election',
+  );
   const noNodes = await render({ rbac: { readNodes: false } });
   assert.equal(noNodes.filter((m) => m.metadata.name === 'kubeinfer-nodes').length, 0);
 });
@@ -113,8 +135,17 @@ test('one replica: no leader election, no PodDisruptionBudget; restricted pod, p
   assert.equal(container.image, 'ghcr.io/kubeinfer/kubeinfer-operator:0.1.0');
   assert.deepEqual(container.livenessProbe.httpGet, { path: '/healthz', port: 'health' });
   assert.deepEqual(container.readinessProbe.httpGet, { path: '/readyz', port: 'health' });
-  assert.deepEqual(pod.securityContext, { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } });
-  assert.deepEqual(container.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+  assert.deepEqual(pod.securityContext, {
+    runAsNonRoot: true,
+    runAsUser: 65532,
+    runAsGroup: 65532,
+    seccompProfile: { type: 'RuntimeDefault' },
+  });
+  assert.deepEqual(container.securityContext, {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ['ALL'] },
+  });
   assert.ok(container.resources.requests && container.resources.limits);
   assert.equal(pod.serviceAccountName, findManifest(manifests, 'ServiceAccount').metadata.name);
 });
@@ -133,10 +164,18 @@ test('several replicas: leader election in the release namespace and a PodDisrup
 
 test('metrics: a Service on the metrics port; a ServiceMonitor only when asked', async () => {
   const manifests = await render();
-  const service = findManifest(manifests, 'Service') as Manifest & { spec: { ports: { name: string; port: number; targetPort: string }[] } };
-  assert.deepEqual(service.spec.ports.map(({ name, port, targetPort }) => ({ name, port, targetPort })), [{ name: 'metrics', port: 8080, targetPort: 'metrics' }]);
+  const service = findManifest(manifests, 'Service') as Manifest & {
+    spec: { ports: { name: string; port: number; targetPort: string }[] };
+  };
+  assert.deepEqual(
+    service.spec.ports.map(({ name, port, targetPort }) => ({ name, port, targetPort })),
+    [{ name: 'metrics', port: 8080, targetPort: 'metrics' }],
+  );
   assert.equal(manifests.filter((m) => m.kind === 'ServiceMonitor').length, 0);
-  const monitor = findManifest(await render({ metrics: { serviceMonitor: { enabled: true, labels: { release: 'prom' } } } }), 'ServiceMonitor');
+  const monitor = findManifest(
+    await render({ metrics: { serviceMonitor: { enabled: true, labels: { release: 'prom' } } } }),
+    'ServiceMonitor',
+  );
   assert.equal(monitor.metadata.labels?.release, 'prom');
 });
 
@@ -153,7 +192,10 @@ const refused: readonly { values: unknown; message: RegExp }[] = [
   { values: { extraArgs: ['verbose'] }, message: /extraArgs/ },
   { values: { healthPort: 8080 }, message: /healthPort and metrics.port are both 8080/ },
   { values: { replicaCount: 2, leaderElection: { enabled: false } }, message: /leaderElection.enabled=false with replicaCount=2/ },
-  { values: { metrics: { service: { enabled: false }, serviceMonitor: { enabled: true } } }, message: /serviceMonitor.enabled needs metrics.service.enabled/ },
+  {
+    values: { metrics: { service: { enabled: false }, serviceMonitor: { enabled: true } } },
+    message: /serviceMonitor.enabled needs metrics.service.enabled/,
+  },
   { values: { serviceAccount: { create: false } }, message: /serviceAccount.name is required/ },
 ];
 

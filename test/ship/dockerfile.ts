@@ -60,7 +60,10 @@ export function parseDockerfile(text: string): Dockerfile {
 
 /** Expands `${NAME}` and `$NAME` with the given values (unknown names stay as written). */
 function expandArgs(text: string, values: ReadonlyMap<string, string>): string {
-  return text.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced: string | undefined, bare: string | undefined) => values.get(braced ?? bare ?? '') ?? whole);
+  return text.replace(
+    /\$\{(\w+)\}|\$(\w+)/g,
+    (whole, braced: string | undefined, bare: string | undefined) => values.get(braced ?? bare ?? '') ?? whole,
+  );
 }
 
 /** The stages whose FROM names an image, not an earlier stage. */

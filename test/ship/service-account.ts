@@ -16,12 +16,16 @@ export async function writeServiceAccountKubeconfig(cp: ControlPlane, namespace:
   const admin = parse(readFileSync(cp.kubeconfigPath, 'utf8')) as Kubeconfig;
   const cluster = admin.clusters[0]!;
   const user = `system:serviceaccount:${namespace}:${name}`;
-  writeFileSync(path, stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [cluster],
-    users: [{ name: user, user: { token: token.stdout.trim() } }],
-    contexts: [{ name: user, context: { cluster: cluster.name, user, namespace } }],
-    'current-context': user,
-  }), { mode: 0o600 });
+  writeFileSync(
+    path,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [cluster],
+      users: [{ name: user, user: { token: token.stdout.trim() } }],
+      contexts: [{ name: user, context: { cluster: cluster.name, user, namespace } }],
+      'current-context': user,
+    }),
+    { mode: 0o600 },
+  );
 }

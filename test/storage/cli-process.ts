@@ -11,9 +11,16 @@ export interface FetchModelRun {
 }
 
 /** Runs `kubeinfer fetch-model <args>` with extra environment; `onStdout` sees the output so far (to signal mid-download). */
-export function runFetchModelCli(args: readonly string[], env: NodeJS.ProcessEnv, onStdout?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<FetchModelRun> {
+export function runFetchModelCli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  onStdout?: (text: string, child: ReturnType<typeof spawn>) => void,
+): Promise<FetchModelRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'fetch-model', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, 'fetch-model', ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -28,5 +35,9 @@ export function runFetchModelCli(args: readonly string[], env: NodeJS.ProcessEnv
 
 /** The JSON lines of a fetch-model output stream. */
 export function jsonLines(text: string): Record<string, unknown>[] {
-  return text.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  return text
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }

@@ -40,7 +40,10 @@ describe('kubeinfer fetch-model', () => {
     const run = await runCli([`${server.url}/model.onnx`, dest]);
     assert.equal(run.code, 0, run.stderr);
     const events = jsonLines(run.stdout);
-    assert.deepEqual(events.map((event) => event.msg), ['fetch-model start', 'fetch-model done', 'model ready']);
+    assert.deepEqual(
+      events.map((event) => event.msg),
+      ['fetch-model start', 'fetch-model done', 'model ready'],
+    );
     assert.equal(events[2]?.model, path.join(dest, 'model.onnx'));
     assert.ok(events.every((event) => typeof event.time === 'string'));
     assert.deepEqual(await readFile(path.join(dest, 'model.onnx')), MODEL);

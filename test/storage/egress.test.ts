@@ -26,14 +26,16 @@ function originRoute(req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url!, 'http://x');
   if (url.pathname === '/model.onnx') return void res.writeHead(200, { 'content-length': MODEL.length }).end(MODEL);
   if (url.pathname === '/to-internal.onnx') return void res.writeHead(302, { location: `${internal.url}/status.onnx` }).end();
-  if (url.pathname === '/to-metadata.onnx') return void res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/iam' }).end();
+  if (url.pathname === '/to-metadata.onnx')
+    return void res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/iam' }).end();
   if (url.pathname === '/error.onnx') return void res.writeHead(500, { 'content-type': 'text/plain' }).end(INTERNAL_ANSWER);
   res.writeHead(404).end(INTERNAL_ANSWER);
 }
 
 function internalRoute(req: IncomingMessage, res: ServerResponse): void {
   internalHits.push(req.url!);
-  if (req.url === '/status.onnx') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ note: INTERNAL_ANSWER }));
+  if (req.url === '/status.onnx')
+    return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ note: INTERNAL_ANSWER }));
   res.writeHead(403).end(INTERNAL_ANSWER);
 }
 
@@ -62,9 +64,17 @@ async function fetchModelCli(uri: string, flags: readonly string[] = [], env: No
   const dest = path.join(work.dir, `dest-${runs}`);
   const terminationLog = path.join(work.dir, `termination-${runs}`);
   await writeFile(terminationLog, '');
-  const run = await runFetchModelCli([uri, dest, '--termination-log', terminationLog, ...flags], { KUBEINFER_STORAGE_CREDENTIALS_DIR: path.join(work.dir, 'none'), ...env });
+  const run = await runFetchModelCli([uri, dest, '--termination-log', terminationLog, ...flags], {
+    KUBEINFER_STORAGE_CREDENTIALS_DIR: path.join(work.dir, 'none'),
+    ...env,
+  });
   const message = await readFile(terminationLog, 'utf8');
-  return { ...run, terminationLog: message, published: (await listTree(dest)).filter((name) => !name.startsWith('.')), visible: run.stdout + run.stderr + message };
+  return {
+    ...run,
+    terminationLog: message,
+    published: (await listTree(dest)).filter((name) => !name.startsWith('.')),
+    visible: run.stdout + run.stderr + message,
+  };
 }
 
 function assertRefused(outcome: Outcome, kind: string, reason: RegExp): void {
@@ -91,15 +101,27 @@ describe('fetch-model egress', () => {
   });
 
   test('link-local addresses (cloud metadata) are refused, directly and after a redirect', async () => {
-    assertRefused(await fetchModelCli('http://169.254.169.254/latest/meta-data/model.onnx'), 'Refused', /link-local address 169\.254\.169\.254.*--allow-link-local/);
+    assertRefused(
+      await fetchModelCli('http://169.254.169.254/latest/meta-data/model.onnx'),
+      'Refused',
+      /link-local address 169\.254\.169\.254.*--allow-link-local/,
+    );
     assertRefused(await fetchModelCli('http://[fd00:ec2::254]/model.onnx'), 'Refused', /link-local address fd00:ec2::254/);
-    assertRefused(await fetchModelCli(`${origin.url}/to-metadata.onnx`, ['--allow-cross-host-redirects']), 'Refused', /link-local address 169\.254\.169\.254/);
+    assertRefused(
+      await fetchModelCli(`${origin.url}/to-metadata.onnx`, ['--allow-cross-host-redirects']),
+      'Refused',
+      /link-local address 169\.254\.169\.254/,
+    );
   });
 
   test('a bearer token is not sent over plain http unless allowed', async () => {
     const before = originAuthorization.length;
     const refused = await fetchModelCli(`${origin.url}/model.onnx`, [], { HTTP_BEARER_TOKEN: BEARER });
-    assertRefused(refused, 'Refused', /refusing to send bearer token from environment variable HTTP_BEARER_TOKEN over plain http to 127\.0\.0\.1:\d+; use https, or pass --allow-plain-http-credentials/);
+    assertRefused(
+      refused,
+      'Refused',
+      /refusing to send bearer token from environment variable HTTP_BEARER_TOKEN over plain http to 127\.0\.0\.1:\d+; use https, or pass --allow-plain-http-credentials/,
+    );
     assert.equal(originAuthorization.length, before, 'no request was made');
     const allowed = await fetchModelCli(`${origin.url}/model.onnx`, ['--allow-plain-http-credentials'], { HTTP_BEARER_TOKEN: BEARER });
     assert.equal(allowed.code, 0, allowed.stderr);

@@ -9,7 +9,16 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { fetchModel, type FetchModelOptions } from '../../runtime/storage/index.ts';
-import { expectFetchFailure, listTree, modelBytes, startFakeGcs, startHttpServer, tempDir, type Running, type TempDir } from '../../tools/storage/servers.ts';
+import {
+  expectFetchFailure,
+  listTree,
+  modelBytes,
+  startFakeGcs,
+  startHttpServer,
+  tempDir,
+  type Running,
+  type TempDir,
+} from '../../tools/storage/servers.ts';
 
 const GRAPH = modelBytes(150_000);
 const WEIGHTS = randomBytes(400_000);
@@ -39,8 +48,9 @@ async function googleApis(req: IncomingMessage, res: ServerResponse): Promise<vo
   if (req.method === 'POST' && url.pathname === '/token') {
     const form = new URLSearchParams(await readBody(req));
     const [header = '', claims = '', signature = ''] = (form.get('assertion') ?? '').split('.');
-    const valid = form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:jwt-bearer'
-      && verify('RSA-SHA256', Buffer.from(`${header}.${claims}`), trusted.publicKey as KeyObject, Buffer.from(signature, 'base64url'));
+    const valid =
+      form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:jwt-bearer' &&
+      verify('RSA-SHA256', Buffer.from(`${header}.${claims}`), trusted.publicKey as KeyObject, Buffer.from(signature, 'base64url'));
     if (!valid) return json(res, 400, { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' });
     const decoded = JSON.parse(Buffer.from(claims, 'base64url').toString()) as Record<string, unknown>;
     assertions.push({ header: JSON.parse(Buffer.from(header, 'base64url').toString()), claims: decoded });
@@ -60,14 +70,20 @@ async function googleApis(req: IncomingMessage, res: ServerResponse): Promise<vo
     const name = decodeURIComponent(url.pathname.slice('/storage/v1/b/half/o/'.length));
     return name === 'm/b.bin' ? json(res, 503, { error: { code: 503, message: 'backend error' } }) : void res.writeHead(200).end(GRAPH);
   }
-  return json(res, 403, { error: { code: 403, message: `${SA_EMAIL} does not have storage.objects.get access to the Google Cloud Storage object.` } });
+  return json(res, 403, {
+    error: { code: 403, message: `${SA_EMAIL} does not have storage.objects.get access to the Google Cloud Storage object.` },
+  });
 }
 
 async function keyDir(name: string, privateKey: KeyObject, tokenUri: string): Promise<string> {
   const dir = path.join(work.dir, name);
   await mkdir(dir, { recursive: true });
   const key = {
-    type: 'service_account', project_id: 'kubeinfer-test', private_key_id: 'k1', client_email: SA_EMAIL, token_uri: tokenUri,
+    type: 'service_account',
+    project_id: 'kubeinfer-test',
+    private_key_id: 'k1',
+    client_email: SA_EMAIL,
+    token_uri: tokenUri,
     private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }),
   };
   await writeFile(path.join(dir, 'service-account.json'), JSON.stringify(key));
@@ -76,15 +92,24 @@ async function keyDir(name: string, privateKey: KeyObject, tokenUri: string): Pr
 
 function options(uri: string, extra: Partial<FetchModelOptions> = {}): FetchModelOptions {
   return {
-    uri, destDir: work.nextPath('dest'), credentialsDir: path.join(work.dir, 'none'),
-    env: { STORAGE_EMULATOR_HOST: gcs.url.replace('http://', '') }, retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 }, ...extra,
+    uri,
+    destDir: work.nextPath('dest'),
+    credentialsDir: path.join(work.dir, 'none'),
+    env: { STORAGE_EMULATOR_HOST: gcs.url.replace('http://', '') },
+    retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 },
+    ...extra,
   };
 }
 
 before(async () => {
   work = await tempDir();
   const data = path.join(work.dir, 'gcs-data');
-  for (const [name, body] of [['models/fraud/1/model.onnx', GRAPH], ['models/large/model.onnx', GRAPH], ['models/large/model.onnx.data', WEIGHTS], ['models/large/weights/w.bin', WEIGHTS]] as const) {
+  for (const [name, body] of [
+    ['models/fraud/1/model.onnx', GRAPH],
+    ['models/large/model.onnx', GRAPH],
+    ['models/large/model.onnx.data', WEIGHTS],
+    ['models/large/weights/w.bin', WEIGHTS],
+  ] as const) {
     await mkdir(path.dirname(path.join(data, name)), { recursive: true });
     await writeFile(path.join(data, name), body);
   }
@@ -141,23 +166,38 @@ describe('fetch-model gs:// service-account errors', () => {
   test('a failing external-data file fails the fetch and leaves no file behind', async () => {
     const dir = await keyDir('sa-half', trusted.privateKey, `${google.url}/token`);
     const events: Record<string, unknown>[] = [];
-    const error = await expectFetchFailure(options('gs://half/m', { credentialsDir: dir, env: { GCS_ENDPOINT_URL: google.url }, log: (event) => events.push(event) }));
+    const error = await expectFetchFailure(
+      options('gs://half/m', { credentialsDir: dir, env: { GCS_ENDPOINT_URL: google.url }, log: (event) => events.push(event) }),
+    );
     assert.equal(error.kind, 'Unavailable');
-    assert.match(error.message, /^fetch gs:\/\/half\/m: Unavailable: HTTP 503 Service Unavailable: backend error \(gave up after 2 attempts\)$/);
-    assert.deepEqual(events.filter((event) => event.msg === 'fetch-model retry').map((event) => event.what), ['gs://half/m/b.bin']);
+    assert.match(
+      error.message,
+      /^fetch gs:\/\/half\/m: Unavailable: HTTP 503 Service Unavailable: backend error \(gave up after 2 attempts\)$/,
+    );
+    assert.deepEqual(
+      events.filter((event) => event.msg === 'fetch-model retry').map((event) => event.what),
+      ['gs://half/m/b.bin'],
+    );
   });
 
   test('a key the token endpoint rejects is AccessDenied naming the key file', async () => {
     const dir = await keyDir('sa-bad', untrusted.privateKey, `${google.url}/token`);
-    const error = await expectFetchFailure(options('gs://private/model.onnx', { credentialsDir: dir, env: { GCS_ENDPOINT_URL: google.url } }));
+    const error = await expectFetchFailure(
+      options('gs://private/model.onnx', { credentialsDir: dir, env: { GCS_ENDPOINT_URL: google.url } }),
+    );
     assert.equal(error.kind, 'AccessDenied');
-    assert.match(error.message, /token endpoint .*\/token refused the key: invalid_grant: Invalid JWT Signature\..*service-account key model-reader@.* from Secret file .*sa-bad\/service-account\.json/);
+    assert.match(
+      error.message,
+      /token endpoint .*\/token refused the key: invalid_grant: Invalid JWT Signature\..*service-account key model-reader@.* from Secret file .*sa-bad\/service-account\.json/,
+    );
     assert.doesNotMatch(error.message, /PRIVATE KEY/);
   });
 
   test('403 from storage names the service account; a broken key file is InvalidArgument', async () => {
     const dir = await keyDir('sa-forbidden', trusted.privateKey, `${google.url}/token`);
-    const forbidden = await expectFetchFailure(options('gs://private/other.onnx', { credentialsDir: dir, env: { GCS_ENDPOINT_URL: google.url } }));
+    const forbidden = await expectFetchFailure(
+      options('gs://private/other.onnx', { credentialsDir: dir, env: { GCS_ENDPOINT_URL: google.url } }),
+    );
     assert.match(forbidden.message, /HTTP 403, model-reader@.* does not have storage\.objects\.get access.*using service-account key/);
     const broken = path.join(work.dir, 'sa-broken');
     await mkdir(broken, { recursive: true });

@@ -7,8 +7,16 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { fetchModel, ModelFetchError, type FetchModelOptions } from '../../runtime/storage/index.ts';
-import { expectFetchFailure, listTree, modelBytes, startHttpServer, tempDir, type Running, type TempDir } from '../../tools/storage/servers.ts';
+import { fetchModel, type ModelFetchError, type FetchModelOptions } from '../../runtime/storage/index.ts';
+import {
+  expectFetchFailure,
+  listTree,
+  modelBytes,
+  startHttpServer,
+  tempDir,
+  type Running,
+  type TempDir,
+} from '../../tools/storage/servers.ts';
 
 const MODEL = modelBytes(1024 * 1024 + 17);
 const MODEL_SHA256 = createHash('sha256').update(MODEL).digest('hex');
@@ -38,20 +46,32 @@ function route(req: IncomingMessage, res: ServerResponse): void {
   seenAuthorization.set(url.pathname, req.headers.authorization);
   const attempt = count(req);
   switch (url.pathname) {
-    case '/model.onnx': return sendModel(res);
-    case '/redirect.onnx': return void res.writeHead(302, { location: '/model.onnx' }).end();
-    case '/cross-origin.onnx': return void res.writeHead(307, { location: `${other.url}/model.onnx` }).end();
-    case '/loop.onnx': return void res.writeHead(302, { location: '/loop.onnx' }).end();
+    case '/model.onnx':
+      return sendModel(res);
+    case '/redirect.onnx':
+      return void res.writeHead(302, { location: '/model.onnx' }).end();
+    case '/cross-origin.onnx':
+      return void res.writeHead(307, { location: `${other.url}/model.onnx` }).end();
+    case '/loop.onnx':
+      return void res.writeHead(302, { location: '/loop.onnx' }).end();
     case '/bearer.onnx':
-      return req.headers.authorization === 'Bearer s3cr3t-token' ? sendModel(res) : void res.writeHead(401, { 'www-authenticate': 'Bearer' }).end('token required');
+      return req.headers.authorization === 'Bearer s3cr3t-token'
+        ? sendModel(res)
+        : void res.writeHead(401, { 'www-authenticate': 'Bearer' }).end('token required');
     case '/basic.onnx':
-      return req.headers.authorization === `Basic ${Buffer.from('alice:pa55').toString('base64')}` ? sendModel(res) : void res.writeHead(401).end();
-    case '/forbidden.onnx': return void res.writeHead(403, { 'content-type': 'text/plain' }).end('you shall not pass');
-    case '/missing.onnx': return void res.writeHead(404).end('no such model');
+      return req.headers.authorization === `Basic ${Buffer.from('alice:pa55').toString('base64')}`
+        ? sendModel(res)
+        : void res.writeHead(401).end();
+    case '/forbidden.onnx':
+      return void res.writeHead(403, { 'content-type': 'text/plain' }).end('you shall not pass');
+    case '/missing.onnx':
+      return void res.writeHead(404).end('no such model');
     case '/flaky.onnx':
       return attempt <= 2 ? void res.writeHead(503, { 'retry-after': '0' }).end('warming up') : sendModel(res);
-    case '/broken.onnx': return void res.writeHead(500).end('internal error');
-    case '/slow.onnx': return dribble(res, 16, 40);
+    case '/broken.onnx':
+      return void res.writeHead(500).end('internal error');
+    case '/slow.onnx':
+      return dribble(res, 16, 40);
     case '/stall.onnx':
       res.writeHead(200, { 'content-length': MODEL.length });
       return void res.write(MODEL.subarray(0, 4096));
@@ -59,14 +79,18 @@ function route(req: IncomingMessage, res: ServerResponse): void {
       res.writeHead(200, { 'content-length': MODEL.length });
       if (attempt === 1) return void res.write(MODEL.subarray(0, 100_000), () => res.destroy());
       return void res.end(MODEL);
-    case '/reset.onnx': return void req.socket.destroy();
-    case '/big.onnx': return void res.writeHead(200, { 'content-length': 3 * 1024 * 1024 }).end();
+    case '/reset.onnx':
+      return void req.socket.destroy();
+    case '/big.onnx':
+      return void res.writeHead(200, { 'content-length': 3 * 1024 * 1024 }).end();
     case '/chunked-big.onnx':
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       for (let i = 0; i < 3; i += 1) res.write(MODEL);
       return void res.end();
-    case '/login.onnx': return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<html>Sign in</html>');
-    default: return void res.writeHead(404).end();
+    case '/login.onnx':
+      return void res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<html>Sign in</html>');
+    default:
+      return void res.writeHead(404).end();
   }
 }
 
@@ -97,17 +121,37 @@ after(async () => {
   await work?.remove();
 });
 
-async function fetchInto(uri: string, extra: Partial<FetchModelOptions> = {}): Promise<{ dest: string; events: Record<string, unknown>[]; result: Awaited<ReturnType<typeof fetchModel>> }> {
+async function fetchInto(
+  uri: string,
+  extra: Partial<FetchModelOptions> = {},
+): Promise<{ dest: string; events: Record<string, unknown>[]; result: Awaited<ReturnType<typeof fetchModel>> }> {
   const dest = work.nextPath('dest');
   const events: Record<string, unknown>[] = [];
-  const result = await fetchModel({ uri, destDir: dest, credentialsDir: path.join(work.dir, 'no-secret'), env: {}, retry: FAST_RETRY, egress: PLAIN_HTTP_TEST_SERVER, log: (event) => events.push(event), ...extra });
+  const result = await fetchModel({
+    uri,
+    destDir: dest,
+    credentialsDir: path.join(work.dir, 'no-secret'),
+    env: {},
+    retry: FAST_RETRY,
+    egress: PLAIN_HTTP_TEST_SERVER,
+    log: (event) => events.push(event),
+    ...extra,
+  });
   return { dest, events, result };
 }
 
 /** Runs a fetch that must fail; returns its error and asserts nothing model-like remains. */
 function fetchFails(uri: string, extra: Partial<FetchModelOptions> = {}): Promise<ModelFetchError> {
   const dest = work.nextPath('dest');
-  return expectFetchFailure({ uri, destDir: dest, credentialsDir: path.join(work.dir, 'no-secret'), env: {}, retry: FAST_RETRY, egress: PLAIN_HTTP_TEST_SERVER, ...extra });
+  return expectFetchFailure({
+    uri,
+    destDir: dest,
+    credentialsDir: path.join(work.dir, 'no-secret'),
+    env: {},
+    retry: FAST_RETRY,
+    egress: PLAIN_HTTP_TEST_SERVER,
+    ...extra,
+  });
 }
 
 describe('fetch-model http(s)', () => {
@@ -126,7 +170,10 @@ describe('fetch-model http(s)', () => {
   });
 
   test('drops credentials when an allowed redirect leaves the host', async () => {
-    await fetchInto(`${origin.url}/cross-origin.onnx`, { env: { HTTP_BEARER_TOKEN: 's3cr3t-token' }, egress: { ...PLAIN_HTTP_TEST_SERVER, allowCrossHostRedirects: true } });
+    await fetchInto(`${origin.url}/cross-origin.onnx`, {
+      env: { HTTP_BEARER_TOKEN: 's3cr3t-token' },
+      egress: { ...PLAIN_HTTP_TEST_SERVER, allowCrossHostRedirects: true },
+    });
     assert.equal(seenAuthorization.get('/cross-origin.onnx'), 'Bearer s3cr3t-token');
     assert.equal(seenAuthorization.get('/model.onnx'), undefined);
   });
@@ -143,7 +190,10 @@ describe('fetch-model http(s)', () => {
     await fetchInto(`${origin.url}/basic.onnx`, { env: { HTTP_USERNAME: 'alice', HTTP_PASSWORD: 'pa55' } });
     const withUserinfo = `${origin.url.replace('http://', 'http://alice:pa55@')}/basic.onnx`;
     const { events } = await fetchInto(withUserinfo);
-    assert.ok(events.every((event) => !JSON.stringify(event).includes('pa55')), 'the password must never be logged');
+    assert.ok(
+      events.every((event) => !JSON.stringify(event).includes('pa55')),
+      'the password must never be logged',
+    );
   });
 
   test('401 and 403 name the credential source, never the secret', async () => {
@@ -152,7 +202,10 @@ describe('fetch-model http(s)', () => {
     assert.match(wrong.message, /HTTP 401.*bearer token from environment variable HTTP_BEARER_TOKEN/);
     assert.doesNotMatch(wrong.message, /wrong-token/);
     const forbidden = await fetchFails(`${origin.url}/forbidden.onnx`);
-    assert.match(forbidden.message, /^fetch http:\/\/127\.0\.0\.1:\d+\/forbidden\.onnx: AccessDenied: access denied \(HTTP 403\) using no credentials/);
+    assert.match(
+      forbidden.message,
+      /^fetch http:\/\/127\.0\.0\.1:\d+\/forbidden\.onnx: AccessDenied: access denied \(HTTP 403\) using no credentials/,
+    );
     assert.doesNotMatch(forbidden.message, /shall not pass/, 'an error page is never read back into the message');
     const userinfo = await fetchFails(`${origin.url.replace('http://', 'http://alice:nope@')}/basic.onnx`);
     assert.match(userinfo.message, /fetch http:\/\/\*\*\*@127\.0\.0\.1.*basic auth from the URI/);
@@ -193,7 +246,10 @@ describe('fetch-model http(s)', () => {
   });
 
   test('a stalled connection times out, is retried, then fails as Timeout', async () => {
-    const error = await fetchFails(`${origin.url}/stall.onnx`, { idleTimeoutMs: 300, retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 } });
+    const error = await fetchFails(`${origin.url}/stall.onnx`, {
+      idleTimeoutMs: 300,
+      retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 },
+    });
     assert.equal(error.kind, 'Timeout');
     assert.match(error.message, /no data from 127\.0\.0\.1:\d+ for 0\.3s \(gave up after 2 attempts\)/);
   });

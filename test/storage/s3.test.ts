@@ -31,16 +31,23 @@ async function putRaw(rawPath: string): Promise<void> {
   const signed = await admin('s3').sign(`${moto.url}${rawPath}`, { method: 'PUT', body: 'x' });
   const url = new URL(moto.url);
   await new Promise<void>((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method: 'PUT', path: rawPath, headers: Object.fromEntries(signed.headers) }, (res) => {
-      res.resume();
-      res.statusCode === 200 ? resolve() : reject(new Error(`PUT ${rawPath}: ${res.statusCode}`));
-    });
+    const req = request(
+      { host: url.hostname, port: url.port, method: 'PUT', path: rawPath, headers: Object.fromEntries(signed.headers) },
+      (res) => {
+        res.resume();
+        res.statusCode === 200 ? resolve() : reject(new Error(`PUT ${rawPath}: ${res.statusCode}`));
+      },
+    );
     req.end('x');
   });
 }
 
 async function iam(params: Record<string, string>): Promise<string> {
-  const response = await admin('iam').fetch(`${moto.url}/`, { method: 'POST', body: new URLSearchParams({ ...params, Version: '2010-05-08' }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const response = await admin('iam').fetch(`${moto.url}/`, {
+    method: 'POST',
+    body: new URLSearchParams({ ...params, Version: '2010-05-08' }).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
   const text = await response.text();
   assert.equal(response.status, 200, text);
   return text;
@@ -61,9 +68,12 @@ async function secretDir(name: string, values: Record<string, string>): Promise<
 
 function options(uri: string, extra: Partial<FetchModelOptions>): FetchModelOptions {
   return {
-    uri, destDir: work.nextPath('dest'), credentialsDir: path.join(work.dir, 'none'),
+    uri,
+    destDir: work.nextPath('dest'),
+    credentialsDir: path.join(work.dir, 'none'),
     env: { AWS_ENDPOINT_URL: moto.url, AWS_ACCESS_KEY_ID: 'admin', AWS_SECRET_ACCESS_KEY: 'admin' },
-    retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 }, ...extra,
+    retry: { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 },
+    ...extra,
   };
 }
 
@@ -160,7 +170,15 @@ describe('fetch-model s3:// (moto)', () => {
     let reader: { id: string; secret: string };
     before(async () => {
       await iam({ Action: 'CreateUser', UserName: 'reader' });
-      await iam({ Action: 'PutUserPolicy', UserName: 'reader', PolicyName: 'read-models', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:ListBucket'], Resource: '*' }] }) });
+      await iam({
+        Action: 'PutUserPolicy',
+        UserName: 'reader',
+        PolicyName: 'read-models',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:ListBucket'], Resource: '*' }],
+        }),
+      });
       const created = await iam({ Action: 'CreateAccessKey', UserName: 'reader' });
       reader = { id: xmlField(created, 'AccessKeyId'), secret: xmlField(created, 'SecretAccessKey') };
       await iam({ Action: 'CreateUser', UserName: 'nobody' });
@@ -171,16 +189,27 @@ describe('fetch-model s3:// (moto)', () => {
     // moto verifies signatures over the query it decoded, so a listing whose prefix holds
     // "/" fails its check for every client (boto3 included); the signed listing is tested
     // at the bucket root, the signed GET on a nested key.
-    test('signed requests with the Secret\'s key pass moto\'s signature check', async () => {
-      const secret = await secretDir('reader-secret', { AWS_ACCESS_KEY_ID: reader.id, AWS_SECRET_ACCESS_KEY: reader.secret, AWS_ENDPOINT_URL: moto.url, AWS_REGION: 'us-east-1' });
+    test("signed requests with the Secret's key pass moto's signature check", async () => {
+      const secret = await secretDir('reader-secret', {
+        AWS_ACCESS_KEY_ID: reader.id,
+        AWS_SECRET_ACCESS_KEY: reader.secret,
+        AWS_ENDPOINT_URL: moto.url,
+        AWS_REGION: 'us-east-1',
+      });
       const listed = await fetchModel(options('s3://flat', { credentialsDir: secret, env: {} }));
       assert.deepEqual(listed.files, ['model.onnx', 'model.onnx.data']);
-      const single = await fetchModel(options('s3://models/fraud/1/model.onnx', { credentialsDir: secret, env: {}, sha256: sha256(GRAPH) }));
+      const single = await fetchModel(
+        options('s3://models/fraud/1/model.onnx', { credentialsDir: secret, env: {}, sha256: sha256(GRAPH) }),
+      );
       assert.equal(single.bytes, GRAPH.length);
     });
 
     test('a wrong secret is AccessDenied naming the Secret file, never the secret', async () => {
-      const secret = await secretDir('wrong-secret', { AWS_ACCESS_KEY_ID: reader.id, AWS_SECRET_ACCESS_KEY: 'not-the-secret', AWS_ENDPOINT_URL: moto.url });
+      const secret = await secretDir('wrong-secret', {
+        AWS_ACCESS_KEY_ID: reader.id,
+        AWS_SECRET_ACCESS_KEY: 'not-the-secret',
+        AWS_ENDPOINT_URL: moto.url,
+      });
       const error = await fetchFails('s3://models/fraud/1/model.onnx', { credentialsDir: secret, env: {} });
       assert.equal(error.kind, 'AccessDenied');
       assert.match(error.message, /HTTP 403, SignatureDoesNotMatch.*access key from Secret file .*wrong-secret\/AWS_ACCESS_KEY_ID/);
@@ -188,7 +217,9 @@ describe('fetch-model s3:// (moto)', () => {
     });
 
     test('an unknown key and an anonymous request are AccessDenied', async () => {
-      const unknown = await fetchFails('s3://models/fraud/1/model.onnx', { env: { AWS_ENDPOINT_URL: moto.url, AWS_ACCESS_KEY_ID: 'AKIAUNKNOWN000000000', AWS_SECRET_ACCESS_KEY: 'x' } });
+      const unknown = await fetchFails('s3://models/fraud/1/model.onnx', {
+        env: { AWS_ENDPOINT_URL: moto.url, AWS_ACCESS_KEY_ID: 'AKIAUNKNOWN000000000', AWS_SECRET_ACCESS_KEY: 'x' },
+      });
       assert.match(unknown.message, /InvalidAccessKeyId.*environment variable AWS_ACCESS_KEY_ID/);
       const anonymous = await fetchFails('s3://models/large/model.onnx', { env: { AWS_ENDPOINT_URL: moto.url } });
       assert.equal(anonymous.kind, 'AccessDenied');

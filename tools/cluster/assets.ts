@@ -10,8 +10,20 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The binaries the harness, the chart tests, the storage tests, the status tests (kstatus) and the real node use. */
-export const ASSET_NAMES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok', 'helm', 'fake-gcs-server', 'kstatus',
-  'kubelet', 'kube-proxy', 'coredns'] as const;
+export const ASSET_NAMES = [
+  'etcd',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kubectl',
+  'kwok',
+  'helm',
+  'fake-gcs-server',
+  'kstatus',
+  'kubelet',
+  'kube-proxy',
+  'coredns',
+] as const;
 export type AssetName = (typeof ASSET_NAMES)[number];
 
 /** The build-assets.sh target that produces each binary. */
@@ -61,7 +73,12 @@ export function resolveAsset(name: AssetName, lookup: AssetLookup): AssetResolut
   if (explicit) {
     if (lookup.isExecutable(explicit)) return { ok: true, path: explicit, source: envVar };
     // An explicit choice that is wrong must not silently fall back to another binary.
-    return { ok: false, kind: 'InvalidOverride', asset: name, message: `${envVar}=${explicit}, but that is not an executable file. Fix or unset ${envVar}.` };
+    return {
+      ok: false,
+      kind: 'InvalidOverride',
+      asset: name,
+      message: `${envVar}=${explicit}, but that is not an executable file. Fix or unset ${envVar}.`,
+    };
   }
   const looked = [`${envVar} (not set)`];
   const envtestDir = lookup.env.KUBEBUILDER_ASSETS;
@@ -75,7 +92,11 @@ export function resolveAsset(name: AssetName, lookup: AssetLookup): AssetResolut
   if (lookup.isExecutable(lookup.cachePath)) return { ok: true, path: lookup.cachePath, source: 'cache' };
   looked.push(`${lookup.cachePath} (not built yet)`);
   if (name === 'kubectl') {
-    const onPath = (lookup.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, name)).find(lookup.isExecutable);
+    const onPath = (lookup.env.PATH ?? '')
+      .split(delimiter)
+      .filter(Boolean)
+      .map((dir) => join(dir, name))
+      .find(lookup.isExecutable);
     if (onPath) return { ok: true, path: onPath, source: 'PATH' };
     looked.push('PATH');
   }
@@ -100,7 +121,12 @@ export function cachePaths(): ReadonlyMap<string, string> {
   if (cachePathsMemo) return cachePathsMemo;
   const out = spawnSync('bash', [BUILD_SCRIPT, 'paths'], { encoding: 'utf8' });
   if (out.status !== 0) throw new Error(`bash ${BUILD_SCRIPT} paths failed: ${out.stderr || out.error?.message}`);
-  cachePathsMemo = new Map(out.stdout.trim().split('\n').map((line) => line.split('=', 2) as [string, string]));
+  cachePathsMemo = new Map(
+    out.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split('=', 2) as [string, string]),
+  );
   return cachePathsMemo;
 }
 

@@ -77,8 +77,24 @@ export async function generatePki(dir: string): Promise<Pki> {
   const config = join(pki, 'openssl.cnf');
   await writeFile(config, OPENSSL_CONFIG);
   const ca = { cert: join(pki, 'ca.crt'), key: join(pki, 'ca.key') };
-  await openssl(['req', '-config', config, '-x509', '-new', ...NEW_EC_KEY, '-keyout', ca.key, '-out', ca.cert,
-    '-days', DAYS, '-subj', '/CN=kubeinfer-test-ca', '-extensions', 'ca']);
+  await openssl([
+    'req',
+    '-config',
+    config,
+    '-x509',
+    '-new',
+    ...NEW_EC_KEY,
+    '-keyout',
+    ca.key,
+    '-out',
+    ca.cert,
+    '-days',
+    DAYS,
+    '-subj',
+    '/CN=kubeinfer-test-ca',
+    '-extensions',
+    'ca',
+  ]);
   const issue = (name: string, subject: string, profile: 'serving' | 'client') =>
     issueCertificate({ pki, config, ca, name, subject, profile });
   const [serving, admin, controllerManager, scheduler] = await Promise.all([
@@ -105,8 +121,26 @@ async function issueCertificate(req: IssueRequest): Promise<KeyPair> {
   const csr = join(req.pki, `${req.name}.csr`);
   await openssl(['req', '-config', req.config, '-new', ...NEW_EC_KEY, '-keyout', out.key, '-out', csr, '-subj', req.subject]);
   // A random serial instead of -CAcreateserial: certificates are issued in parallel.
-  await openssl(['x509', '-req', '-in', csr, '-CA', req.ca.cert, '-CAkey', req.ca.key, '-set_serial', `0x${randomBytes(8).toString('hex')}`,
-    '-days', DAYS, '-extfile', req.config, '-extensions', req.profile, '-out', out.cert]);
+  await openssl([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    req.ca.cert,
+    '-CAkey',
+    req.ca.key,
+    '-set_serial',
+    `0x${randomBytes(8).toString('hex')}`,
+    '-days',
+    DAYS,
+    '-extfile',
+    req.config,
+    '-extensions',
+    req.profile,
+    '-out',
+    out.cert,
+  ]);
   return out;
 }
 
@@ -134,12 +168,15 @@ export interface NodePki {
 export async function generateNodePki(dir: string, ca: KeyPair, node: { readonly name: string; readonly ip: string }): Promise<NodePki> {
   const pki = join(dir, 'pki');
   const config = join(pki, 'node-openssl.cnf');
-  await writeFile(config, `${OPENSSL_CONFIG}[kubelet-serving]
+  await writeFile(
+    config,
+    `${OPENSSL_CONFIG}[kubelet-serving]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature,keyEncipherment
 extendedKeyUsage = serverAuth
 subjectAltName = IP:${node.ip},DNS:${node.name}
-`);
+`,
+  );
   const issue = (name: string, subject: string, profile: 'kubelet-serving' | 'client') =>
     issueCertificate({ pki, config, ca, name, subject, profile });
   const [kubeletServing, kubelet, kubeProxy, apiserverKubeletClient] = await Promise.all([

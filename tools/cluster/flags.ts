@@ -42,7 +42,8 @@ export function apiserverArgs(dir: string, ports: Ports, pki: Pki, node?: NodeLi
   return [
     `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
     // With a real node, pods reach the apiserver (kubernetes.default) on the node's bridge.
-    ...(node ? ['--bind-address=0.0.0.0', `--advertise-address=${node.advertiseAddress}`, ...kubeletClientArgs(node, pki)]
+    ...(node
+      ? ['--bind-address=0.0.0.0', `--advertise-address=${node.advertiseAddress}`, ...kubeletClientArgs(node, pki)]
       : ['--bind-address=127.0.0.1', '--advertise-address=127.0.0.1']),
     `--secure-port=${ports.apiserver}`,
     `--cert-dir=${join(dir, 'apiserver')}`,

@@ -127,7 +127,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   }
 }
 
-function startRealNode(ctx: Context, reserved: ReservedNode, plan: { server: string; kubeconfigPath: string; imagesBuilt: Promise<void> }): Promise<RealNode> {
+function startRealNode(
+  ctx: Context,
+  reserved: ReservedNode,
+  plan: { server: string; kubeconfigPath: string; imagesBuilt: Promise<void> },
+): Promise<RealNode> {
   return startNode(reserved, {
     server: plan.server,
     ca: ctx.pki.ca,
@@ -181,7 +185,11 @@ async function startStorageAndApiserverOn(ctx: Context, ports: Ports): Promise<{
   await ready.waitUntil('etcd /health', () => ready.etcdHealthy(ports.etcdClient), [etcd], ctx.timeoutMs);
   const server = `https://127.0.0.1:${ports.apiserver}`;
   ctx.progress(`starting kube-apiserver on ${server}`);
-  const apiserver = await supervisor.start({ name: 'kube-apiserver', binary: binary(ctx, 'kube-apiserver'), args: apiserverArgs(supervisor.dir, ports, pki, ctx.nodeLink) });
+  const apiserver = await supervisor.start({
+    name: 'kube-apiserver',
+    binary: binary(ctx, 'kube-apiserver'),
+    args: apiserverArgs(supervisor.dir, ports, pki, ctx.nodeLink),
+  });
   const admin = restTarget(server, pki.ca, pki.clients.admin);
   await ready.waitUntil('kube-apiserver /readyz', () => ready.apiserverReady(admin), [etcd, apiserver], ctx.timeoutMs);
   return { server, apiserver };
@@ -200,21 +208,40 @@ async function startWorkloadComponents(ctx: Context, plan: WorkloadPlan): Promis
   const admin = restTarget(plan.server, ctx.pki.ca, ctx.pki.clients.admin);
   const waits: Promise<void>[] = [];
   if (plan.opts.controllerManager) {
-    const kcm = await startWithIdentity(ctx, plan.server, 'kube-controller-manager', ctx.pki.clients.controllerManager,
-      (kubeconfig) => controllerManagerArgs(ctx.supervisor.dir, kubeconfig, ctx.pki));
-    waits.push(ready.waitUntil('the controller-manager to create the default ServiceAccount',
-      () => ready.defaultServiceAccountExists(admin), [plan.apiserver, kcm], ctx.timeoutMs));
+    const kcm = await startWithIdentity(ctx, plan.server, 'kube-controller-manager', ctx.pki.clients.controllerManager, (kubeconfig) =>
+      controllerManagerArgs(ctx.supervisor.dir, kubeconfig, ctx.pki),
+    );
+    waits.push(
+      ready.waitUntil(
+        'the controller-manager to create the default ServiceAccount',
+        () => ready.defaultServiceAccountExists(admin),
+        [plan.apiserver, kcm],
+        ctx.timeoutMs,
+      ),
+    );
   }
   if (plan.opts.scheduler) {
     const scheduler = await startWithIdentity(ctx, plan.server, 'kube-scheduler', ctx.pki.clients.scheduler, schedulerArgs);
-    waits.push(ready.waitUntil('kube-scheduler to take its lease', () => ready.leaseHeld(admin, 'kube-scheduler'), [plan.apiserver, scheduler], ctx.timeoutMs));
+    waits.push(
+      ready.waitUntil(
+        'kube-scheduler to take its lease',
+        () => ready.leaseHeld(admin, 'kube-scheduler'),
+        [plan.apiserver, scheduler],
+        ctx.timeoutMs,
+      ),
+    );
   }
   if (plan.opts.kwok) waits.push(startKwok(ctx, admin, plan));
   await Promise.all(waits);
 }
 
-async function startWithIdentity(ctx: Context, server: string, name: 'kube-controller-manager' | 'kube-scheduler', identity: KeyPair,
-  args: (kubeconfig: string) => string[]): Promise<Component> {
+async function startWithIdentity(
+  ctx: Context,
+  server: string,
+  name: 'kube-controller-manager' | 'kube-scheduler',
+  identity: KeyPair,
+  args: (kubeconfig: string) => string[],
+): Promise<Component> {
   const kubeconfig = join(ctx.supervisor.dir, `${name}.kubeconfig`);
   await writeKubeconfig(kubeconfig, server, ctx.pki.ca, identity, `system:${name}`);
   ctx.progress(`starting ${name}`);
@@ -235,7 +262,12 @@ async function startKwok(ctx: Context, admin: RestTarget, plan: WorkloadPlan): P
     await ready.waitUntil('kwok to report the fake nodes Ready', () => ready.nodesReady(admin, plan.nodes), watched, ctx.timeoutMs);
     await ready.clearNotReadyTaints(admin, plan.nodes);
   }
-  await ready.waitUntil('the fake nodes to be Ready and untainted', () => ready.nodesSchedulable(admin, plan.nodes), watched, ctx.timeoutMs);
+  await ready.waitUntil(
+    'the fake nodes to be Ready and untainted',
+    () => ready.nodesSchedulable(admin, plan.nodes),
+    watched,
+    ctx.timeoutMs,
+  );
 }
 
 interface Parts {
@@ -273,15 +305,26 @@ function controlPlane(parts: Parts): ControlPlane {
   };
 }
 
-async function runKubectl(kubeconfig: string, args: readonly string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function runKubectl(
+  kubeconfig: string,
+  args: readonly string[],
+  input?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const child = spawn(await kubectlBinary(), ['--kubeconfig', kubeconfig, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   child.stdin.end(input ?? '');
   const code = await new Promise<number>((resolve) => {
-    child.once('error', (error) => { stderr += error.message; resolve(127); });
+    child.once('error', (error) => {
+      stderr += error.message;
+      resolve(127);
+    });
     child.once('close', (status) => resolve(status ?? 1));
   });
   return { code, stdout, stderr };

@@ -30,6 +30,10 @@ function renderKubeconfig(spec: KubeconfigSpec): string {
 
 /** Writes a kubeconfig for the identity in `client` to `path` (mode 0600: it holds a key). */
 export async function writeKubeconfig(path: string, server: string, ca: KeyPair, client: KeyPair, user: string): Promise<void> {
-  const [caPem, certPem, keyPem] = await Promise.all([readFile(ca.cert, 'utf8'), readFile(client.cert, 'utf8'), readFile(client.key, 'utf8')]);
+  const [caPem, certPem, keyPem] = await Promise.all([
+    readFile(ca.cert, 'utf8'),
+    readFile(client.cert, 'utf8'),
+    readFile(client.key, 'utf8'),
+  ]);
   await writeFile(path, renderKubeconfig({ server, caPem, certPem, keyPem, user }), { mode: 0o600 });
 }

@@ -57,10 +57,13 @@ async function main(): Promise<void> {
     process.on(signal, () => (stopping ? process.exit(130) : void shutdown(signal, 0)));
   }
   const realNode = process.argv.includes('--real-node');
-  cp = await startControlPlane(realNode ? { realNode, onProgress: say } : { controllerManager: true, scheduler: true, kwok: true, onProgress: say });
+  cp = await startControlPlane(
+    realNode ? { realNode, onProgress: say } : { controllerManager: true, scheduler: true, kwok: true, onProgress: say },
+  );
   writeFileSync(kubeconfigPath, readFileSync(cp.kubeconfigPath), { mode: 0o600 });
-  const nodes = realNode ? `${NODE_NAME} (real: images ${OPERATOR_IMAGE}, ${RUNTIME_IMAGE})`
-    : cp.nodes.map((n) => n.gpus ? `${n.name} (${n.gpus}x ${n.gpuProduct})` : n.name).join(', ');
+  const nodes = realNode
+    ? `${NODE_NAME} (real: images ${OPERATOR_IMAGE}, ${RUNTIME_IMAGE})`
+    : cp.nodes.map((n) => (n.gpus ? `${n.name} (${n.gpus}x ${n.gpuProduct})` : n.name)).join(', ');
   say(`apiserver ${cp.server}; nodes: ${nodes}`);
   say(`component logs in ${join(cp.dir, 'logs')}; Ctrl-C stops everything`);
   process.stdout.write(`export KUBECONFIG=${kubeconfigPath}\n`);

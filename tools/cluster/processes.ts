@@ -75,11 +75,17 @@ async function startComponent(state: SupervisorState, spec: ComponentSpec): Prom
   closeSync(fd);
   let running = true;
   const exited = new Promise<ExitStatus>((resolve) => {
-    child.once('exit', (code, signal) => { running = false; resolve({ code, signal }); });
+    child.once('exit', (code, signal) => {
+      running = false;
+      resolve({ code, signal });
+    });
   });
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
-    child.once('error', (error) => { running = false; reject(new Error(`cannot start ${spec.name} (${spec.binary}): ${error.message}`)); });
+    child.once('error', (error) => {
+      running = false;
+      reject(new Error(`cannot start ${spec.name} (${spec.binary}): ${error.message}`));
+    });
   });
   // Not keeping node alive: a test file that forgets stop() still exits, and the exit hook kills the group.
   child.unref();
@@ -137,7 +143,9 @@ function spawnReaper(state: SupervisorState): number | undefined {
     detached: true,
     stdio: 'ignore',
   });
-  reaper.on('error', () => { /* no bash: the in-process hooks still clean up */ });
+  reaper.on('error', () => {
+    /* no bash: the in-process hooks still clean up */
+  });
   reaper.unref();
   return reaper.pid;
 }
@@ -221,7 +229,12 @@ export function logTail(path: string, lines = 40): string {
     const length = Math.min(size, 64 * 1024);
     const buffer = Buffer.alloc(length);
     readSync(fd, buffer, 0, length, size - length);
-    return buffer.toString('utf8').split('\n').slice(-lines - 1).join('\n').trimEnd();
+    return buffer
+      .toString('utf8')
+      .split('\n')
+      .slice(-lines - 1)
+      .join('\n')
+      .trimEnd();
   } finally {
     closeSync(fd);
   }

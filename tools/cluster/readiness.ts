@@ -10,7 +10,12 @@ import type { Component } from './processes.ts';
 import { logTail } from './processes.ts';
 
 /** Polls `check` until it holds; throws with the watched components' log tails if one exits or time runs out. */
-export async function waitUntil(what: string, check: () => Promise<boolean>, watched: readonly Component[], timeoutMs: number): Promise<void> {
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  watched: readonly Component[],
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
     const dead = watched.find((component) => !component.running());
@@ -33,7 +38,9 @@ export function etcdHealthy(clientPort: number): Promise<boolean> {
   return new Promise((resolve) => {
     const req = httpRequest({ host: '127.0.0.1', port: clientPort, path: '/health', agent: false, timeout: 2_000 }, (res) => {
       let body = '';
-      res.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+      res.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
       res.on('end', () => resolve(res.statusCode === 200 && body.includes('"health":"true"')));
     });
     req.on('timeout', () => req.destroy());
@@ -54,7 +61,10 @@ export async function defaultServiceAccountExists(target: RestTarget): Promise<b
 
 /** A component holds its leader-election lease in kube-system, i.e. its loops are running. */
 export async function leaseHeld(target: RestTarget, name: string): Promise<boolean> {
-  const lease = await getJson<{ spec?: { holderIdentity?: string } }>(target, `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${name}`);
+  const lease = await getJson<{ spec?: { holderIdentity?: string } }>(
+    target,
+    `/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/${name}`,
+  );
   return Boolean(lease?.spec?.holderIdentity);
 }
 
@@ -93,7 +103,13 @@ function isReady(node: NodeStatus | undefined): boolean {
  */
 export async function clearNotReadyTaints(target: RestTarget, nodes: readonly FakeNode[]): Promise<void> {
   for (const node of nodes) {
-    const res = await rest(target, 'PATCH', `/api/v1/nodes/${node.name}`, { spec: { taints: nodeTaints(node) } }, 'application/merge-patch+json');
+    const res = await rest(
+      target,
+      'PATCH',
+      `/api/v1/nodes/${node.name}`,
+      { spec: { taints: nodeTaints(node) } },
+      'application/merge-patch+json',
+    );
     if (res.status !== 200) throw new Error(`cannot set the taints of node ${node.name}: HTTP ${res.status} ${res.body}`);
   }
 }

@@ -24,23 +24,33 @@ export function restTarget(server: string, ca: KeyPair, client: KeyPair): RestTa
 }
 
 /** One request; network errors resolve as status 0 so pollers can simply retry. */
-export function rest(target: RestTarget, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<RestResponse> {
+export function rest(
+  target: RestTarget,
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType = 'application/json',
+): Promise<RestResponse> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve) => {
-    const req = httpsRequest(new URL(path, target.server), {
-      method,
-      ca: target.ca,
-      cert: target.cert,
-      key: target.key,
-      agent: false,
-      timeout: 10_000,
-      headers: payload === undefined ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', (error) => resolve({ status: 0, body: error.message }));
-    });
+    const req = httpsRequest(
+      new URL(path, target.server),
+      {
+        method,
+        ca: target.ca,
+        cert: target.cert,
+        key: target.key,
+        agent: false,
+        timeout: 10_000,
+        headers: payload === undefined ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', (error) => resolve({ status: 0, body: error.message }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', (error) => resolve({ status: 0, body: error.message }));
     req.end(payload);

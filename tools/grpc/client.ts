@@ -27,7 +27,9 @@ function unary(client: Client, method: string, request: Message, metadata: Metad
   const fn = (client as unknown as Record<string, UnaryMethod | undefined>)[method];
   if (fn === undefined) throw new Error(`no RPC ${method}`);
   return new Promise((resolve, reject) => {
-    fn.call(client, request, metadata, (error: ServiceError | null, response: unknown) => (error === null ? resolve(response) : reject(error)));
+    fn.call(client, request, metadata, (error: ServiceError | null, response: unknown) =>
+      error === null ? resolve(response) : reject(error),
+    );
   });
 }
 
@@ -40,7 +42,10 @@ export function connectGrpc(address: string): GrpcClient {
   return {
     call: (method, request, metadata = {}) => unary(inferenceClient, method, request, toMetadata(metadata)),
     health: async (service = '') => (await unary(healthClient, 'Check', { service }, new Metadata())).status,
-    stream: (metadata = {}) => (inferenceClient as unknown as { ModelStreamInfer(m: Metadata): ClientDuplexStream<Message, any> }).ModelStreamInfer(toMetadata(metadata)),
+    stream: (metadata = {}) =>
+      (inferenceClient as unknown as { ModelStreamInfer(m: Metadata): ClientDuplexStream<Message, any> }).ModelStreamInfer(
+        toMetadata(metadata),
+      ),
     close: () => {
       inferenceClient.close();
       healthClient.close();

@@ -109,7 +109,12 @@ export function slowAddModel(options: AddOptions & { readonly rounds: number }):
     nodes: [
       ...chain,
       // Averaging weights keep every value finite, so zero times the work is exactly zero.
-      { op: 'ReduceMean', inputs: [`h${options.rounds}`], outputs: ['work'], attributes: { axes: { kind: 'ints', value: [1] }, keepdims: { kind: 'int', value: 1 } } },
+      {
+        op: 'ReduceMean',
+        inputs: [`h${options.rounds}`],
+        outputs: ['work'],
+        attributes: { axes: { kind: 'ints', value: [1] }, keepdims: { kind: 'int', value: 1 } },
+      },
       { op: 'Mul', inputs: ['work', 'zero'], outputs: ['nothing'] },
       { op: 'Mul', inputs: ['input', 'scale'], outputs: ['scaled'] },
       { op: 'Add', inputs: ['scaled', 'offset'], outputs: ['shifted'] },
@@ -132,7 +137,10 @@ export function slowAddModel(options: AddOptions & { readonly rounds: number }):
 export function multiIoModel(features = 3): Uint8Array {
   const dims = ['batch', features];
   return buildModel({
-    inputs: [{ name: 'a', type: 'FP32', dims }, { name: 'b', type: 'FP32', dims }],
+    inputs: [
+      { name: 'a', type: 'FP32', dims },
+      { name: 'b', type: 'FP32', dims },
+    ],
     outputs: [
       { name: 'sum', type: 'FP32', dims },
       { name: 'product', type: 'FP32', dims },

@@ -45,10 +45,14 @@ export function argmaxModel(options: ArgmaxOptions): Uint8Array {
   return buildModel({
     inputs: [{ name: inputName, type: 'FP32', dims: ['batch', options.classes] }],
     outputs: [{ name: outputName, type: 'INT64', dims: ['batch'] }],
-    nodes: [{
-      op: 'ArgMax', inputs: [inputName], outputs: [outputName],
-      attributes: { axis: { kind: 'int', value: 1 }, keepdims: { kind: 'int', value: 0 } },
-    }],
+    nodes: [
+      {
+        op: 'ArgMax',
+        inputs: [inputName],
+        outputs: [outputName],
+        attributes: { axis: { kind: 'int', value: 1 }, keepdims: { kind: 'int', value: 0 } },
+      },
+    ],
   });
 }
 

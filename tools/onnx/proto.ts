@@ -3,19 +3,45 @@
 
 /** ONNX element types by the names the Open Inference Protocol uses. */
 export type OnnxElemType =
-  | 'FP32' | 'UINT8' | 'INT8' | 'UINT16' | 'INT16' | 'INT32' | 'INT64' | 'BYTES'
-  | 'BOOL' | 'FP16' | 'FP64' | 'UINT32' | 'UINT64';
+  | 'FP32'
+  | 'UINT8'
+  | 'INT8'
+  | 'UINT16'
+  | 'INT16'
+  | 'INT32'
+  | 'INT64'
+  | 'BYTES'
+  | 'BOOL'
+  | 'FP16'
+  | 'FP64'
+  | 'UINT32'
+  | 'UINT64';
 
 /** TensorProto.DataType numbers from onnx.proto. */
 export const ONNX_ELEM_TYPE: Readonly<Record<OnnxElemType, number>> = {
-  FP32: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, BYTES: 8,
-  BOOL: 9, FP16: 10, FP64: 11, UINT32: 12, UINT64: 13,
+  FP32: 1,
+  UINT8: 2,
+  INT8: 3,
+  UINT16: 4,
+  INT16: 5,
+  INT32: 6,
+  INT64: 7,
+  BYTES: 8,
+  BOOL: 9,
+  FP16: 10,
+  FP64: 11,
+  UINT32: 12,
+  UINT64: 13,
 };
 
 /** One dimension: a fixed size, or a symbolic name such as 'batch' (dynamic). */
 export type Dim = number | string;
 
-export interface ValueInfo { readonly name: string; readonly type: OnnxElemType; readonly dims: readonly Dim[] }
+export interface ValueInfo {
+  readonly name: string;
+  readonly type: OnnxElemType;
+  readonly dims: readonly Dim[];
+}
 
 export type AttributeValue =
   | { readonly kind: 'int'; readonly value: number }
@@ -59,11 +85,17 @@ class ProtoWriter {
   bytes(): Uint8Array {
     const out = new Uint8Array(this.#size);
     let offset = 0;
-    for (const chunk of this.#chunks) { out.set(chunk, offset); offset += chunk.length; }
+    for (const chunk of this.#chunks) {
+      out.set(chunk, offset);
+      offset += chunk.length;
+    }
     return out;
   }
 
-  #push(chunk: Uint8Array): void { this.#chunks.push(chunk); this.#size += chunk.length; }
+  #push(chunk: Uint8Array): void {
+    this.#chunks.push(chunk);
+    this.#size += chunk.length;
+  }
 
   #varint(value: bigint): void {
     // Negative int64 values are written as 10-byte two's complement, as protobuf does.
@@ -78,9 +110,14 @@ class ProtoWriter {
     this.#push(Uint8Array.from(out));
   }
 
-  #tag(field: number, wireType: number): void { this.#varint(BigInt((field << 3) | wireType)); }
+  #tag(field: number, wireType: number): void {
+    this.#varint(BigInt((field << 3) | wireType));
+  }
 
-  int(field: number, value: number | bigint): void { this.#tag(field, 0); this.#varint(BigInt(value)); }
+  int(field: number, value: number | bigint): void {
+    this.#tag(field, 0);
+    this.#varint(BigInt(value));
+  }
 
   float(field: number, value: number): void {
     this.#tag(field, 5);
@@ -89,9 +126,15 @@ class ProtoWriter {
     this.#push(b);
   }
 
-  raw(field: number, data: Uint8Array): void { this.#tag(field, 2); this.#varint(BigInt(data.length)); this.#push(data); }
+  raw(field: number, data: Uint8Array): void {
+    this.#tag(field, 2);
+    this.#varint(BigInt(data.length));
+    this.#push(data);
+  }
 
-  string(field: number, value: string): void { this.raw(field, new TextEncoder().encode(value)); }
+  string(field: number, value: string): void {
+    this.raw(field, new TextEncoder().encode(value));
+  }
 
   message(field: number, build: (w: ProtoWriter) => void): void {
     const inner = new ProtoWriter();
@@ -121,7 +164,18 @@ function rawTensorData(init: Initializer): Uint8Array {
   if (data instanceof Float32Array && type === 'FP32') return new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
   const values = Array.from(data as ArrayLike<number | bigint | boolean>);
   const width: Record<Exclude<OnnxElemType, 'BYTES'>, number> = {
-    FP32: 4, UINT8: 1, INT8: 1, UINT16: 2, INT16: 2, INT32: 4, INT64: 8, BOOL: 1, FP16: 2, FP64: 8, UINT32: 4, UINT64: 8,
+    FP32: 4,
+    UINT8: 1,
+    INT8: 1,
+    UINT16: 2,
+    INT16: 2,
+    INT32: 4,
+    INT64: 8,
+    BOOL: 1,
+    FP16: 2,
+    FP64: 8,
+    UINT32: 4,
+    UINT64: 8,
   };
   const size = width[type as Exclude<OnnxElemType, 'BYTES'>];
   const out = new Uint8Array(values.length * size);
@@ -129,17 +183,40 @@ function rawTensorData(init: Initializer): Uint8Array {
   values.forEach((v, i) => {
     const at = i * size;
     switch (type) {
-      case 'FP32': view.setFloat32(at, Number(v), true); break;
-      case 'FP64': view.setFloat64(at, Number(v), true); break;
-      case 'UINT8': case 'BOOL': view.setUint8(at, Number(v)); break;
-      case 'INT8': view.setInt8(at, Number(v)); break;
-      case 'UINT16': case 'FP16': view.setUint16(at, Number(v), true); break;
-      case 'INT16': view.setInt16(at, Number(v), true); break;
-      case 'INT32': view.setInt32(at, Number(v), true); break;
-      case 'UINT32': view.setUint32(at, Number(v), true); break;
-      case 'INT64': view.setBigInt64(at, BigInt(v), true); break;
-      case 'UINT64': view.setBigUint64(at, BigInt(v), true); break;
-      default: throw new Error(`no raw encoding for ${type}`);
+      case 'FP32':
+        view.setFloat32(at, Number(v), true);
+        break;
+      case 'FP64':
+        view.setFloat64(at, Number(v), true);
+        break;
+      case 'UINT8':
+      case 'BOOL':
+        view.setUint8(at, Number(v));
+        break;
+      case 'INT8':
+        view.setInt8(at, Number(v));
+        break;
+      case 'UINT16':
+      case 'FP16':
+        view.setUint16(at, Number(v), true);
+        break;
+      case 'INT16':
+        view.setInt16(at, Number(v), true);
+        break;
+      case 'INT32':
+        view.setInt32(at, Number(v), true);
+        break;
+      case 'UINT32':
+        view.setUint32(at, Number(v), true);
+        break;
+      case 'INT64':
+        view.setBigInt64(at, BigInt(v), true);
+        break;
+      case 'UINT64':
+        view.setBigUint64(at, BigInt(v), true);
+        break;
+      default:
+        throw new Error(`no raw encoding for ${type}`);
     }
   });
   return out;
@@ -158,26 +235,40 @@ function writeTensor(w: ProtoWriter, init: Initializer): void {
 
 function writeValueInfo(w: ProtoWriter, info: ValueInfo): void {
   w.string(1, info.name);
-  w.message(2, (type) => type.message(1, (tensor) => {
-    tensor.int(1, ONNX_ELEM_TYPE[info.type]);
-    tensor.message(2, (shape) => {
-      for (const dim of info.dims) {
-        shape.message(1, (d) => (typeof dim === 'number' ? d.int(1, dim) : d.string(2, dim)));
-      }
-    });
-  }));
+  w.message(2, (type) =>
+    type.message(1, (tensor) => {
+      tensor.int(1, ONNX_ELEM_TYPE[info.type]);
+      tensor.message(2, (shape) => {
+        for (const dim of info.dims) {
+          shape.message(1, (d) => (typeof dim === 'number' ? d.int(1, dim) : d.string(2, dim)));
+        }
+      });
+    }),
+  );
 }
 
 function writeAttribute(w: ProtoWriter, name: string, attr: AttributeValue): void {
   w.string(1, name);
   w.int(20, ATTRIBUTE_TYPE[attr.kind]);
   switch (attr.kind) {
-    case 'float': w.float(2, attr.value); break;
-    case 'int': w.int(3, attr.value); break;
-    case 'string': w.string(4, attr.value); break;
-    case 'tensor': w.message(5, (t) => writeTensor(t, attr.value)); break;
-    case 'floats': w.packedFloats(7, attr.value); break;
-    case 'ints': w.packedInts(8, attr.value); break;
+    case 'float':
+      w.float(2, attr.value);
+      break;
+    case 'int':
+      w.int(3, attr.value);
+      break;
+    case 'string':
+      w.string(4, attr.value);
+      break;
+    case 'tensor':
+      w.message(5, (t) => writeTensor(t, attr.value));
+      break;
+    case 'floats':
+      w.packedFloats(7, attr.value);
+      break;
+    case 'ints':
+      w.packedInts(8, attr.value);
+      break;
   }
 }
 
@@ -204,6 +295,9 @@ export function buildModel(spec: ModelSpec): Uint8Array {
     for (const input of spec.inputs) graph.message(11, (v) => writeValueInfo(v, input));
     for (const output of spec.outputs) graph.message(12, (v) => writeValueInfo(v, output));
   });
-  w.message(8, (opset) => { opset.string(1, ''); opset.int(2, spec.opset ?? 17); });
+  w.message(8, (opset) => {
+    opset.string(1, '');
+    opset.int(2, spec.opset ?? 17);
+  });
   return w.bytes();
 }

@@ -24,10 +24,11 @@ export async function startHttpServer(handler: (req: IncomingMessage, res: Serve
   const { port } = server.address() as { port: number };
   return {
     url: `http://${host}:${port}`,
-    stop: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -86,12 +87,14 @@ export async function listTree(dir: string): Promise<string[]> {
 
 /** Runs a fetch that must fail and returns its error; by default also asserts that nothing remains in the destination. */
 export async function expectFetchFailure(opts: FetchModelOptions, { leavesNothing = true } = {}): Promise<ModelFetchError> {
-  const error = await fetchModel(opts).then(() => assert.fail(`${opts.uri} should have failed`), (thrown: unknown) => thrown);
+  const error = await fetchModel(opts).then(
+    () => assert.fail(`${opts.uri} should have failed`),
+    (thrown: unknown) => thrown,
+  );
   assert.ok(error instanceof ModelFetchError, `expected a ModelFetchError, got ${String(error)}`);
   if (leavesNothing) assert.deepEqual(await listTree(opts.destDir), [], `${opts.destDir} must be empty after a failed fetch`);
   return error;
 }
-
 
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -158,14 +161,21 @@ export function fakeGcsServerBinary(): Promise<string> {
 /** fake-gcs-server over plain HTTP, preloaded from `dataDir/<bucket>/<object>`. */
 export async function startFakeGcs(dataDir: string): Promise<Running> {
   const port = await freePort();
-  const child = spawn(await fakeGcsServerBinary(), ['-scheme', 'http', '-host', '127.0.0.1', '-port', String(port), '-backend', 'memory', '-data', dataDir, '-log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    await fakeGcsServerBinary(),
+    ['-scheme', 'http', '-host', '127.0.0.1', '-port', String(port), '-backend', 'memory', '-data', dataDir, '-log-level', 'warn'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   child.stdout?.resume();
   child.stderr?.resume();
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`fake-gcs-server exited with ${child.exitCode}`);
-    const ready = await fetch(`${url}/storage/v1/b`).then((response) => response.ok, () => false);
+    const ready = await fetch(`${url}/storage/v1/b`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ready) return { url, stop: () => stopChild(child) };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -49,7 +49,13 @@ export async function fetchWithinPolicy(url: string, init: RequestInit, policy: 
     await response.body?.cancel().catch(() => undefined);
     const next = new URL(location, target);
     if (next.host !== origin.host && !policy.allowCrossHostRedirects) {
-      return { ok: false, problem: { kind: 'Refused', reason: `${redactUri(target.href)} redirects to another host (${next.host}); pass --allow-cross-host-redirects to follow it` } };
+      return {
+        ok: false,
+        problem: {
+          kind: 'Refused',
+          reason: `${redactUri(target.href)} redirects to another host (${next.host}); pass --allow-cross-host-redirects to follow it`,
+        },
+      };
     }
     if (next.host !== target.host || (target.protocol === 'https:' && next.protocol === 'http:')) headers = withoutCredentials(headers);
     target = next;
@@ -60,16 +66,26 @@ export async function fetchWithinPolicy(url: string, init: RequestInit, policy: 
 /** Why credentials may not go to this URL, or undefined when they may. */
 export function plainHttpCredentialsProblem(url: URL, what: string, policy: EgressPolicy): StorageProblem | undefined {
   if (url.protocol !== 'http:' || policy.allowPlainHttpCredentials) return undefined;
-  return { kind: 'Refused', reason: `refusing to send ${what} over plain http to ${url.host}; use https, or pass --allow-plain-http-credentials` };
+  return {
+    kind: 'Refused',
+    reason: `refusing to send ${what} over plain http to ${url.host}; use https, or pass --allow-plain-http-credentials`,
+  };
 }
 
 async function refusedDestination(url: URL, policy: EgressPolicy): Promise<string | undefined> {
   if (policy.allowLinkLocal) return undefined;
   const hostname = url.hostname.replace(/^\[|\]$/g, '');
   // DNS is asked here and again by fetch; a name that changes its answer in between is not caught (documented).
-  const addresses = isIP(hostname) ? [hostname] : await lookup(hostname, { all: true }).then((found) => found.map((entry) => entry.address), () => []);
+  const addresses = isIP(hostname)
+    ? [hostname]
+    : await lookup(hostname, { all: true }).then(
+        (found) => found.map((entry) => entry.address),
+        () => [],
+      );
   const linkLocal = addresses.find(isLinkLocal);
-  return linkLocal === undefined ? undefined : `${url.host} is the link-local address ${linkLocal} (cloud metadata services live there); pass --allow-link-local to reach it`;
+  return linkLocal === undefined
+    ? undefined
+    : `${url.host} is the link-local address ${linkLocal} (cloud metadata services live there); pass --allow-link-local to reach it`;
 }
 
 function isLinkLocal(address: string): boolean {

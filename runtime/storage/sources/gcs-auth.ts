@@ -30,7 +30,10 @@ export function parseServiceAccountKey(credential: Credential): Result<ServiceAc
   }
   const { client_email: clientEmail, private_key: privateKey, private_key_id: keyId, token_uri: tokenUri } = json;
   if (json.type !== 'service_account' || typeof clientEmail !== 'string' || typeof privateKey !== 'string') {
-    return fail({ kind: 'InvalidArgument', reason: `${credential.source} is not a service-account key (needs type "service_account", client_email and private_key)` });
+    return fail({
+      kind: 'InvalidArgument',
+      reason: `${credential.source} is not a service-account key (needs type "service_account", client_email and private_key)`,
+    });
   }
   return ok({
     clientEmail,
@@ -65,15 +68,23 @@ export function serviceAccountTokens(key: ServiceAccountKey, credential: Credent
     async token() {
       if (cached && cached.expiresAt - 300_000 > Date.now()) return ok(cached.token);
       const now = Math.floor(Date.now() / 1000);
-      const body = new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: signAssertion(key, now) }).toString();
+      const body = new URLSearchParams({
+        grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer',
+        assertion: signAssertion(key, now),
+      }).toString();
       const described = `service-account key ${key.clientEmail} from ${credential.source}`;
-      const text = await fetchText(async () => ({
-        url: key.tokenUri,
-        init: { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body },
-      }), context, { what: `token from ${key.tokenUri}`, credentials: described, errorReason: oauthError });
+      const text = await fetchText(
+        async () => ({
+          url: key.tokenUri,
+          init: { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body },
+        }),
+        context,
+        { what: `token from ${key.tokenUri}`, credentials: described, errorReason: oauthError },
+      );
       if (!text.ok) return fail(tokenProblem(text.problem, key.tokenUri, described));
       const parsed = parseTokenResponse(text.value);
-      if (typeof parsed.access_token !== 'string') return fail({ kind: 'AccessDenied', status: 200, reason: `${key.tokenUri} returned no access_token`, credentials: described });
+      if (typeof parsed.access_token !== 'string')
+        return fail({ kind: 'AccessDenied', status: 200, reason: `${key.tokenUri} returned no access_token`, credentials: described });
       const lifetime = typeof parsed.expires_in === 'number' ? parsed.expires_in : LIFETIME_SECONDS;
       cached = { token: parsed.access_token, expiresAt: Date.now() + lifetime * 1000 };
       return ok(cached.token);
@@ -101,7 +112,12 @@ function oauthError(body: string): string {
 function tokenProblem(problem: StorageProblem, tokenUri: string, described: string): StorageProblem {
   // The token endpoint answers a bad key with 400 invalid_grant: that is a credential problem.
   if (problem.kind === 'HttpError' || problem.kind === 'NotFound') {
-    return { kind: 'AccessDenied', status: problem.kind === 'HttpError' ? problem.status : 404, reason: `token endpoint ${tokenUri} refused the key: ${problem.reason}`, credentials: described };
+    return {
+      kind: 'AccessDenied',
+      status: problem.kind === 'HttpError' ? problem.status : 404,
+      reason: `token endpoint ${tokenUri} refused the key: ${problem.reason}`,
+      credentials: described,
+    };
   }
   if (problem.kind === 'AccessDenied') return { ...problem, reason: `token endpoint ${tokenUri} refused the key: ${problem.reason}` };
   return problem;

@@ -21,9 +21,16 @@ interface GcsClient {
 
 function gcsClient(context: SourceContext): Result<GcsClient> {
   const configured = firstOf(context.credentials, 'GCS_ENDPOINT_URL', 'STORAGE_EMULATOR_HOST')?.value;
-  const endpoint = (configured ? (/^https?:\/\//.test(configured) ? configured : `http://${configured}`) : 'https://storage.googleapis.com').replace(/\/+$/, '');
+  const endpoint = (
+    configured ? (/^https?:\/\//.test(configured) ? configured : `http://${configured}`) : 'https://storage.googleapis.com'
+  ).replace(/\/+$/, '');
   const keyFile = context.credentials.get('service-account.json');
-  if (!keyFile) return ok({ endpoint, tokens: null, credentials: `no credentials, public access (no service-account.json in ${context.credentials.searched})` });
+  if (!keyFile)
+    return ok({
+      endpoint,
+      tokens: null,
+      credentials: `no credentials, public access (no service-account.json in ${context.credentials.searched})`,
+    });
   const key = parseServiceAccountKey(keyFile);
   if (!key.ok) return key;
   return ok({
@@ -69,21 +76,33 @@ export async function planGcs(source: GcsSource, context: SourceContext): Promis
     if (!first.ok) return first;
     token = first.value;
   }
-  const planned = context.singleFile || namesSingleFile(source.object)
-    ? ok(planSingle({ relativePath: source.object, size: null, name: source.object }))
-    : await listPrefix(source, client.value, token, context);
+  const planned =
+    context.singleFile || namesSingleFile(source.object)
+      ? ok(planSingle({ relativePath: source.object, size: null, name: source.object }))
+      : await listPrefix(source, client.value, token, context);
   if (!planned.ok) return planned;
   const bucketUrl = `${client.value.endpoint}/storage/v1/b/${encodeURIComponent(source.bucket)}/o`;
   return ok({
     credentials: client.value.credentials,
     files: remoteFiles(planned.value, new URL(client.value.endpoint).host, (object) => ({
       label: `gs://${source.bucket}/${object.name}`,
-      open: (signal) => openStream(prepare(client.value, `${bucketUrl}/${encodeURIComponent(object.name)}?alt=media`, token), signal, style(client.value, object.name), context.egress),
+      open: (signal) =>
+        openStream(
+          prepare(client.value, `${bucketUrl}/${encodeURIComponent(object.name)}?alt=media`, token),
+          signal,
+          style(client.value, object.name),
+          context.egress,
+        ),
     })),
   });
 }
 
-function listPrefix(source: GcsSource, client: GcsClient, token: string | null, context: SourceContext): Promise<Result<readonly PlannedFile<GcsObject>[]>> {
+function listPrefix(
+  source: GcsSource,
+  client: GcsClient,
+  token: string | null,
+  context: SourceContext,
+): Promise<Result<readonly PlannedFile<GcsObject>[]>> {
   const prefix = listingPrefix(source.object);
   const where = `gs://${source.bucket}/${prefix}`;
   return planListing(where, context, async (pageToken): Promise<Result<ListingPage<GcsObject>>> => {
@@ -94,9 +113,11 @@ function listPrefix(source: GcsSource, client: GcsClient, token: string | null, 
     if (!text.ok) return text;
     const page = parseJson(text.value) as { items?: { name?: unknown; size?: unknown }[]; nextPageToken?: unknown } | null;
     if (!page) return fail({ kind: 'HttpError', status: 200, reason: `the listing of ${where} is not JSON` });
-    const objects = (page.items ?? []).flatMap((item) => (typeof item.name === 'string' && item.name.startsWith(prefix)
-      ? [{ relativePath: item.name.slice(prefix.length), size: item.size === undefined ? null : Number(item.size), name: item.name }]
-      : []));
+    const objects = (page.items ?? []).flatMap((item) =>
+      typeof item.name === 'string' && item.name.startsWith(prefix)
+        ? [{ relativePath: item.name.slice(prefix.length), size: item.size === undefined ? null : Number(item.size), name: item.name }]
+        : [],
+    );
     return ok({ objects, nextToken: typeof page.nextPageToken === 'string' ? page.nextPageToken : null });
   });
 }

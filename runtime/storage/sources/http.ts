@@ -19,7 +19,11 @@ interface Authorization {
 /** Plans the download of one http(s) file. */
 export function planHttp(source: HttpSource, context: SourceContext): Result<FetchPlan> {
   if (source.url.pathname.endsWith('/')) {
-    return fail({ kind: 'InvalidUri', reason: 'an http(s) URI must name the model file itself (no directory listings over HTTP); use s3://, gs://, pvc:// or file:// for models with external data' });
+    return fail({
+      kind: 'InvalidUri',
+      reason:
+        'an http(s) URI must name the model file itself (no directory listings over HTTP); use s3://, gs://, pvc:// or file:// for models with external data',
+    });
   }
   const auth = authorization(source, context);
   if (!auth.ok) return auth;
@@ -32,13 +36,15 @@ export function planHttp(source: HttpSource, context: SourceContext): Result<Fet
   if (auth.value.header) headers.authorization = auth.value.header;
   return ok({
     credentials: auth.value.description,
-    files: [{
-      target: MODEL_FILE,
-      size: null,
-      label: printable,
-      host: source.url.host,
-      open: (signal) => openStream(async () => ({ url: source.url.href, init: { headers } }), signal, style, context.egress),
-    }],
+    files: [
+      {
+        target: MODEL_FILE,
+        size: null,
+        label: printable,
+        host: source.url.host,
+        open: (signal) => openStream(async () => ({ url: source.url.href, init: { headers } }), signal, style, context.egress),
+      },
+    ],
   });
 }
 
@@ -56,7 +62,10 @@ function authorization(source: HttpSource, context: SourceContext): Result<Autho
   }
   if (username || password) {
     const present = (username ?? password)!;
-    return fail({ kind: 'InvalidArgument', reason: `${present.source} is set but ${username ? 'HTTP_PASSWORD' : 'HTTP_USERNAME'} is not; basic auth needs both` });
+    return fail({
+      kind: 'InvalidArgument',
+      reason: `${present.source} is set but ${username ? 'HTTP_PASSWORD' : 'HTTP_USERNAME'} is not; basic auth needs both`,
+    });
   }
   return ok({ header: null, description: `no credentials (none in ${credentials.searched})` });
 }

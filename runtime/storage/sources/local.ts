@@ -15,9 +15,11 @@ type LocalObject = ListedObject & { readonly absolutePath: string };
 export async function listLocal(target: string): Promise<Result<readonly PlannedFile<LocalObject>[]>> {
   const info = await stat(target).catch((error: NodeJS.ErrnoException) => error);
   if (info instanceof Error) {
-    return fail(info.code === 'ENOENT' || info.code === 'ENOTDIR'
-      ? { kind: 'NotFound', reason: `${target} does not exist` }
-      : { kind: 'Io', reason: `cannot read ${target}: ${info.message}` });
+    return fail(
+      info.code === 'ENOENT' || info.code === 'ENOTDIR'
+        ? { kind: 'NotFound', reason: `${target} does not exist` }
+        : { kind: 'Io', reason: `cannot read ${target}: ${info.message}` },
+    );
   }
   if (info.isFile()) {
     if (info.size === 0) return fail({ kind: 'NotAModel', reason: `${target} is empty` });

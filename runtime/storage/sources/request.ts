@@ -29,7 +29,12 @@ export interface RequestStyle {
 }
 
 /** Opens a streamed GET; fails with the problem an error response stands for. */
-export async function openStream(prepare: () => Promise<PreparedRequest>, signal: AbortSignal, style: RequestStyle, egress: EgressPolicy): Promise<AttemptResult<OpenedBody>> {
+export async function openStream(
+  prepare: () => Promise<PreparedRequest>,
+  signal: AbortSignal,
+  style: RequestStyle,
+  egress: EgressPolicy,
+): Promise<AttemptResult<OpenedBody>> {
   const request = await prepare();
   const host = new URL(request.url).host;
   let response: Response;
@@ -46,7 +51,14 @@ export async function openStream(prepare: () => Promise<PreparedRequest>, signal
   }
   if (style.rejectHtml && /^text\/html\b/i.test(response.headers.get('content-type') ?? '')) {
     await response.body.cancel().catch(() => undefined);
-    return { ok: false, retryable: false, problem: { kind: 'NotAModel', reason: `${redactUri(request.url)} answered with an HTML page, not a model (a login page or a directory listing?)` } };
+    return {
+      ok: false,
+      retryable: false,
+      problem: {
+        kind: 'NotAModel',
+        reason: `${redactUri(request.url)} answered with an HTML page, not a model (a login page or a directory listing?)`,
+      },
+    };
   }
   const length = response.headers.get('content-length');
   const encoded = (response.headers.get('content-encoding') ?? 'identity') !== 'identity';
@@ -60,23 +72,38 @@ export async function openStream(prepare: () => Promise<PreparedRequest>, signal
 }
 
 /** A small GET (listing, metadata) with retries and a timeout; returns the body text. */
-export async function fetchText(prepare: () => Promise<PreparedRequest>, context: SourceContext, style: RequestStyle): Promise<Result<string>> {
-  const result = await withRetries(context.retry, context.signal, async (): Promise<AttemptResult<string>> => {
-    const request = await prepare();
-    const host = new URL(request.url).host;
-    const timeout = AbortSignal.timeout(context.idleTimeoutMs);
-    const signal = context.signal ? AbortSignal.any([context.signal, timeout]) : timeout;
-    try {
-      const answered = await fetchWithinPolicy(request.url, request.init, context.egress, signal);
-      if (!answered.ok) return { ok: false, retryable: false, problem: answered.problem };
-      const response = answered.response;
-      if (!response.ok) return { ok: false, ...responseFailure(response, style.errorReason(await readErrorBody(response), response), style.credentials) };
-      return { ok: true, value: await response.text() };
-    } catch (error) {
-      if (context.signal?.aborted) return { ok: false, retryable: false, problem: { kind: 'Aborted', reason: 'cancelled' } };
-      if (timeout.aborted) return { ok: false, retryable: true, problem: { kind: 'Timeout', reason: `no answer from ${host} within ${context.idleTimeoutMs / 1000}s`, attempts: 1 } };
-      return { ok: false, ...thrownFailure(error, host) };
-    }
-  }, (failure, attempt, delayMs) => context.log(retryEvent(style.what, failure, attempt, delayMs)));
+export async function fetchText(
+  prepare: () => Promise<PreparedRequest>,
+  context: SourceContext,
+  style: RequestStyle,
+): Promise<Result<string>> {
+  const result = await withRetries(
+    context.retry,
+    context.signal,
+    async (): Promise<AttemptResult<string>> => {
+      const request = await prepare();
+      const host = new URL(request.url).host;
+      const timeout = AbortSignal.timeout(context.idleTimeoutMs);
+      const signal = context.signal ? AbortSignal.any([context.signal, timeout]) : timeout;
+      try {
+        const answered = await fetchWithinPolicy(request.url, request.init, context.egress, signal);
+        if (!answered.ok) return { ok: false, retryable: false, problem: answered.problem };
+        const response = answered.response;
+        if (!response.ok)
+          return { ok: false, ...responseFailure(response, style.errorReason(await readErrorBody(response), response), style.credentials) };
+        return { ok: true, value: await response.text() };
+      } catch (error) {
+        if (context.signal?.aborted) return { ok: false, retryable: false, problem: { kind: 'Aborted', reason: 'cancelled' } };
+        if (timeout.aborted)
+          return {
+            ok: false,
+            retryable: true,
+            problem: { kind: 'Timeout', reason: `no answer from ${host} within ${context.idleTimeoutMs / 1000}s`, attempts: 1 },
+          };
+        return { ok: false, ...thrownFailure(error, host) };
+      }
+    },
+    (failure, attempt, delayMs) => context.log(retryEvent(style.what, failure, attempt, delayMs)),
+  );
   return result.ok ? ok(result.value) : fail(result.problem);
 }

@@ -31,7 +31,8 @@ function decodeKey(encoded: string): string {
 
 /** Parses one ListObjectsV2 page. */
 export function parseListObjectsV2(xml: string): Result<S3ListPage> {
-  if (!/<ListBucketResult[\s>]/.test(xml)) return fail({ kind: 'HttpError', status: 200, reason: 'the S3 listing is not a ListBucketResult document' });
+  if (!/<ListBucketResult[\s>]/.test(xml))
+    return fail({ kind: 'HttpError', status: 200, reason: 'the S3 listing is not a ListBucketResult document' });
   const urlEncoded = element(xml, 'EncodingType') === 'url';
   const objects: { key: string; size: number }[] = [];
   for (const [, contents = ''] of xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {

@@ -45,10 +45,14 @@ export function s3Config(bucket: string, credentials: Credentials): Result<S3Con
   const secret = credentials.get('AWS_SECRET_ACCESS_KEY');
   if ((id === null) !== (secret === null)) {
     const present = (id ?? secret)!;
-    return fail({ kind: 'InvalidArgument', reason: `${present.source} is set but ${id ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID'} is not` });
+    return fail({
+      kind: 'InvalidArgument',
+      reason: `${present.source} is set but ${id ? 'AWS_SECRET_ACCESS_KEY' : 'AWS_ACCESS_KEY_ID'} is not`,
+    });
   }
   const token = credentials.get('AWS_SESSION_TOKEN');
-  const accessKey = id && secret ? { accessKeyId: id.value, secretAccessKey: secret.value, ...(token ? { sessionToken: token.value } : {}) } : null;
+  const accessKey =
+    id && secret ? { accessKeyId: id.value, secretAccessKey: secret.value, ...(token ? { sessionToken: token.value } : {}) } : null;
   const description = id
     ? `access key from ${id.source}${token ? ' with a session token' : ''} (region ${region}, endpoint ${endpoint.origin})`
     : `no credentials, anonymous request (none in ${credentials.searched})`;
@@ -93,15 +97,22 @@ function style(config: S3Config, what: string): RequestStyle {
 export async function planS3(source: S3Source, context: SourceContext): Promise<Result<FetchPlan>> {
   const config = s3Config(source.bucket, context.credentials);
   if (!config.ok) return config;
-  const planned = context.singleFile || namesSingleFile(source.key)
-    ? ok(planSingle({ relativePath: source.key, size: null, key: source.key }))
-    : await listPrefix(source, config.value, context);
+  const planned =
+    context.singleFile || namesSingleFile(source.key)
+      ? ok(planSingle({ relativePath: source.key, size: null, key: source.key }))
+      : await listPrefix(source, config.value, context);
   if (!planned.ok) return planned;
   return ok({
     credentials: config.value.credentials,
     files: remoteFiles(planned.value, config.value.endpoint.host, (object) => ({
       label: `s3://${source.bucket}/${object.key}`,
-      open: (signal) => openStream(prepare(config.value, s3Url(config.value, source.bucket, object.key)), signal, style(config.value, object.key), context.egress),
+      open: (signal) =>
+        openStream(
+          prepare(config.value, s3Url(config.value, source.bucket, object.key)),
+          signal,
+          style(config.value, object.key),
+          context.egress,
+        ),
     })),
   });
 }
@@ -121,7 +132,9 @@ function listPrefix(source: S3Source, config: S3Config, context: SourceContext):
     if (!text.ok) return text;
     const page = parseListObjectsV2(text.value);
     if (!page.ok) return page;
-    const objects = page.value.objects.flatMap(({ key, size }) => (key.startsWith(prefix) ? [{ relativePath: key.slice(prefix.length), size, key }] : []));
+    const objects = page.value.objects.flatMap(({ key, size }) =>
+      key.startsWith(prefix) ? [{ relativePath: key.slice(prefix.length), size, key }] : [],
+    );
     return ok({ objects, nextToken: page.value.nextToken });
   });
 }

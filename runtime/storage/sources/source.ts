@@ -55,7 +55,11 @@ export async function planListing<T extends ListedObject>(
     const page = await listPage(token);
     if (!page.ok) return page;
     objects.push(...page.value.objects);
-    if (objects.length > MAX_OBJECTS) return fail({ kind: 'InvalidArgument', reason: `${where} holds more than ${MAX_OBJECTS} objects; point the URI at the model's own prefix` });
+    if (objects.length > MAX_OBJECTS)
+      return fail({
+        kind: 'InvalidArgument',
+        reason: `${where} holds more than ${MAX_OBJECTS} objects; point the URI at the model's own prefix`,
+      });
     token = page.value.nextToken;
   } while (token);
   context.log({ level: 'info', msg: 'fetch-model listed', uri: where, objects: objects.length, bytes: knownTotal(objects) });
@@ -63,6 +67,10 @@ export async function planListing<T extends ListedObject>(
 }
 
 /** The files to fetch for placed objects on one host; `describe` names an object and opens it. */
-export function remoteFiles<T extends ListedObject>(planned: readonly PlannedFile<T>[], host: string, describe: (object: T) => Pick<RemoteFile, 'label' | 'open'>): RemoteFile[] {
+export function remoteFiles<T extends ListedObject>(
+  planned: readonly PlannedFile<T>[],
+  host: string,
+  describe: (object: T) => Pick<RemoteFile, 'label' | 'open'>,
+): RemoteFile[] {
   return planned.map(({ object, target }) => ({ target, size: object.size, host, ...describe(object) }));
 }

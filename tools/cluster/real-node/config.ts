@@ -58,18 +58,32 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 
 /** The bridge network: pods on POD_SUBNET behind GATEWAY_IP, masqueraded when they leave it. */
 export function cniConfig(paths: NodePaths): string {
-  return JSON.stringify({
-    cniVersion: '1.0.0',
-    name: 'kubeinfer',
-    plugins: [
-      {
-        type: 'bridge', bridge: BRIDGE, isGateway: true, ipMasq: true, hairpinMode: true,
-        ipam: { type: 'host-local', subnet: POD_SUBNET, gateway: GATEWAY_IP, routes: [{ dst: '0.0.0.0/0' }], dataDir: join(paths.dir, 'cni', 'ipam') },
-      },
-      { type: 'portmap', capabilities: { portMappings: true } },
-      { type: 'loopback' },
-    ],
-  }, null, 2);
+  return JSON.stringify(
+    {
+      cniVersion: '1.0.0',
+      name: 'kubeinfer',
+      plugins: [
+        {
+          type: 'bridge',
+          bridge: BRIDGE,
+          isGateway: true,
+          ipMasq: true,
+          hairpinMode: true,
+          ipam: {
+            type: 'host-local',
+            subnet: POD_SUBNET,
+            gateway: GATEWAY_IP,
+            routes: [{ dst: '0.0.0.0/0' }],
+            dataDir: join(paths.dir, 'cni', 'ipam'),
+          },
+        },
+        { type: 'portmap', capabilities: { portMappings: true } },
+        { type: 'loopback' },
+      ],
+    },
+    null,
+    2,
+  );
 }
 
 /** What the kubelet config needs beyond the paths. */
@@ -83,53 +97,61 @@ export interface KubeletServing {
 
 /** KubeletConfiguration (JSON is YAML) for a cgroup v1 host without systemd. */
 export function kubeletConfig(paths: NodePaths, serving: KubeletServing): string {
-  return JSON.stringify({
-    apiVersion: 'kubelet.config.k8s.io/v1beta1',
-    kind: 'KubeletConfiguration',
-    // Kubernetes 1.35 refuses cgroup v1 unless told otherwise.
-    failCgroupV1: false,
-    cgroupDriver: 'cgroupfs',
-    cgroupRoot: `/${CGROUP_ROOT}`,
-    failSwapOn: false,
-    containerRuntimeEndpoint: `unix://${paths.containerdSocket}`,
-    address: GATEWAY_IP,
-    port: serving.port,
-    healthzBindAddress: '127.0.0.1',
-    healthzPort: serving.healthzPort,
-    readOnlyPort: 0,
-    tlsCertFile: serving.tlsCertFile,
-    tlsPrivateKeyFile: serving.tlsPrivateKeyFile,
-    authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: serving.clientCaFile } },
-    authorization: { mode: 'Webhook' },
-    clusterDomain: CLUSTER_DOMAIN,
-    clusterDNS: [GATEWAY_IP],
-    podLogsDir: join(paths.dir, 'pod-logs'),
-    volumePluginDir: join(paths.dir, 'volume-plugins'),
-    // A test machine's disk may be fuller than a production node's: never evict or GC images.
-    evictionHard: { 'memory.available': '1Mi', 'nodefs.available': '1%', 'imagefs.available': '1%', 'nodefs.inodesFree': '1%' },
-    imageGCHighThresholdPercent: 100,
-    imageGCLowThresholdPercent: 99,
-    serializeImagePulls: false,
-    maxPods: 60,
-  }, null, 2);
+  return JSON.stringify(
+    {
+      apiVersion: 'kubelet.config.k8s.io/v1beta1',
+      kind: 'KubeletConfiguration',
+      // Kubernetes 1.35 refuses cgroup v1 unless told otherwise.
+      failCgroupV1: false,
+      cgroupDriver: 'cgroupfs',
+      cgroupRoot: `/${CGROUP_ROOT}`,
+      failSwapOn: false,
+      containerRuntimeEndpoint: `unix://${paths.containerdSocket}`,
+      address: GATEWAY_IP,
+      port: serving.port,
+      healthzBindAddress: '127.0.0.1',
+      healthzPort: serving.healthzPort,
+      readOnlyPort: 0,
+      tlsCertFile: serving.tlsCertFile,
+      tlsPrivateKeyFile: serving.tlsPrivateKeyFile,
+      authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: serving.clientCaFile } },
+      authorization: { mode: 'Webhook' },
+      clusterDomain: CLUSTER_DOMAIN,
+      clusterDNS: [GATEWAY_IP],
+      podLogsDir: join(paths.dir, 'pod-logs'),
+      volumePluginDir: join(paths.dir, 'volume-plugins'),
+      // A test machine's disk may be fuller than a production node's: never evict or GC images.
+      evictionHard: { 'memory.available': '1Mi', 'nodefs.available': '1%', 'imagefs.available': '1%', 'nodefs.inodesFree': '1%' },
+      imageGCHighThresholdPercent: 100,
+      imageGCLowThresholdPercent: 99,
+      serializeImagePulls: false,
+      maxPods: 60,
+    },
+    null,
+    2,
+  );
 }
 
 /** kube-proxy in iptables mode; conntrack sysctls left alone (they are the host's). */
 export function kubeProxyConfig(kubeconfig: string, ports: { readonly healthz: number; readonly metrics: number }): string {
-  return JSON.stringify({
-    apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
-    kind: 'KubeProxyConfiguration',
-    clientConnection: { kubeconfig },
-    mode: 'iptables',
-    hostnameOverride: NODE_NAME,
-    clusterCIDR: POD_SUBNET,
-    healthzBindAddress: `127.0.0.1:${ports.healthz}`,
-    metricsBindAddress: `127.0.0.1:${ports.metrics}`,
-    conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
-    // Pod -> Service -> pod on the same bridge: masquerading makes the reply come back
-    // through the host, whatever br_netfilter says.
-    iptables: { masqueradeAll: true, minSyncPeriod: '0s', syncPeriod: '30s' },
-  }, null, 2);
+  return JSON.stringify(
+    {
+      apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+      kind: 'KubeProxyConfiguration',
+      clientConnection: { kubeconfig },
+      mode: 'iptables',
+      hostnameOverride: NODE_NAME,
+      clusterCIDR: POD_SUBNET,
+      healthzBindAddress: `127.0.0.1:${ports.healthz}`,
+      metricsBindAddress: `127.0.0.1:${ports.metrics}`,
+      conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
+      // Pod -> Service -> pod on the same bridge: masquerading makes the reply come back
+      // through the host, whatever br_netfilter says.
+      iptables: { masqueradeAll: true, minSyncPeriod: '0s', syncPeriod: '30s' },
+    },
+    null,
+    2,
+  );
 }
 
 /** CoreDNS on the bridge address, serving the cluster domain from the apiserver. */

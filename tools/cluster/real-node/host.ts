@@ -17,12 +17,28 @@ const run = promisify(execFile);
 
 // kubelet (setupKernelTunables), kube-proxy (route_localnet), bridge CNI (ip_forward).
 const SYSCTLS = [
-  'vm/overcommit_memory', 'vm/panic_on_oom', 'kernel/panic', 'kernel/panic_on_oops', 'kernel/keys/root_maxkeys',
-  'kernel/keys/root_maxbytes', 'net/ipv4/conf/all/route_localnet', 'net/ipv4/ip_forward',
-  'net/bridge/bridge-nf-call-iptables', 'net/bridge/bridge-nf-call-ip6tables',
+  'vm/overcommit_memory',
+  'vm/panic_on_oom',
+  'kernel/panic',
+  'kernel/panic_on_oops',
+  'kernel/keys/root_maxkeys',
+  'kernel/keys/root_maxbytes',
+  'net/ipv4/conf/all/route_localnet',
+  'net/ipv4/ip_forward',
+  'net/bridge/bridge-nf-call-iptables',
+  'net/bridge/bridge-nf-call-ip6tables',
 ];
 // Written by the kubelet, containerd and CNI whatever their configuration says.
-const FIXED_DIRS = ['/var/lib/kubelet', '/var/log/containers', '/var/log/pods', '/run/containerd', '/run/netns', '/var/lib/cni', '/etc/cni', '/opt/cni'];
+const FIXED_DIRS = [
+  '/var/lib/kubelet',
+  '/var/log/containers',
+  '/var/log/pods',
+  '/run/containerd',
+  '/run/netns',
+  '/var/lib/cni',
+  '/etc/cni',
+  '/opt/cni',
+];
 const CGROUP_FS = '/sys/fs/cgroup';
 
 /** The host as it was before the node started, and where the node lives. */
@@ -47,13 +63,16 @@ const CLAIM_WAIT_MS = 15 * 60_000;
  */
 export async function claimHost(nodeDir: string, containerdSocket: string, waitMs = CLAIM_WAIT_MS): Promise<HostRecord> {
   const deadline = Date.now() + waitMs;
-  for (let waiting = false; ;) {
+  for (let waiting = false; ; ) {
     const previous = readRecord();
     if (previous && previous.owner !== process.pid && isAlive(previous.owner)) {
-      if (!waiting) process.stderr.write(`[kubeinfer] another real node (process ${previous.owner}) holds this host; waiting for it to stop\n`);
+      if (!waiting)
+        process.stderr.write(`[kubeinfer] another real node (process ${previous.owner}) holds this host; waiting for it to stop\n`);
       waiting = true;
       if (Date.now() > deadline) {
-        throw new Error(`another real node (process ${previous.owner}, dir ${previous.nodeDir}) has held this host for over ${waitMs / 60_000} minutes; one runs at a time`);
+        throw new Error(
+          `another real node (process ${previous.owner}, dir ${previous.nodeDir}) has held this host for over ${waitMs / 60_000} minutes; one runs at a time`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       continue;
@@ -85,7 +104,9 @@ function recordHost(nodeDir: string, containerdSocket: string): HostRecord {
     owner: process.pid,
     nodeDir,
     containerdSocket,
-    sysctls: Object.fromEntries(SYSCTLS.filter((key) => existsSync(`/proc/sys/${key}`)).map((key) => [key, readFileSync(`/proc/sys/${key}`, 'utf8').trim()])),
+    sysctls: Object.fromEntries(
+      SYSCTLS.filter((key) => existsSync(`/proc/sys/${key}`)).map((key) => [key, readFileSync(`/proc/sys/${key}`, 'utf8').trim()]),
+    ),
     absentDirs: FIXED_DIRS.filter((dir) => !existsSync(dir)),
     mounts: mountPoints(),
     nftTables: nftTables(),
@@ -170,7 +191,9 @@ function readRecord(): HostRecord | undefined {
 }
 
 function cgroupHierarchies(): string[] {
-  return readdirSync(CGROUP_FS).map((name) => join(CGROUP_FS, name)).filter((path) => statSync(path).isDirectory() && existsSync(join(path, 'cgroup.procs')));
+  return readdirSync(CGROUP_FS)
+    .map((name) => join(CGROUP_FS, name))
+    .filter((path) => statSync(path).isDirectory() && existsSync(join(path, 'cgroup.procs')));
 }
 
 /** Every cgroup under the node's root, deepest first. */
@@ -186,19 +209,24 @@ function nodeCgroups(): string[] {
 
 // The pods' processes: every one of them sits in a cgroup under the node's root.
 function cgroupPids(): number[] {
-  return [...new Set(nodeCgroups().flatMap((dir) => readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number)))];
+  return [
+    ...new Set(nodeCgroups().flatMap((dir) => readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number))),
+  ];
 }
 
 // containerd's shims re-parent to init and outlive containerd; ours name our socket.
 function shimPids(socket: string): number[] {
-  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => {
-    try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      return argv[0]?.includes('containerd-shim') === true && argv.includes(socket);
-    } catch {
-      return false;
-    }
-  });
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return argv[0]?.includes('containerd-shim') === true && argv.includes(socket);
+      } catch {
+        return false;
+      }
+    });
 }
 
 function killPids(pids: readonly number[]): void {
@@ -213,7 +241,9 @@ function killPids(pids: readonly number[]): void {
 
 function mountPoints(): string[] {
   // Field 5 of mountinfo, with the kernel's octal escapes (\040 for a space) decoded.
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean)
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter(Boolean)
     .map((line) => (line.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))));
 }
 

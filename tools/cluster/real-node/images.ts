@@ -17,7 +17,9 @@ export function buildImages(): Promise<void> {
   const child = spawn('bash', [BUILD_SCRIPT, 'build'], { stdio: ['ignore', 2, 2] });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bash ${BUILD_SCRIPT} build exited with ${code}; its output is above`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`bash ${BUILD_SCRIPT} build exited with ${code}; its output is above`)),
+    );
   });
 }
 

@@ -83,10 +83,24 @@ export async function startNode(node: ReservedNode, start: NodeStart): Promise<R
     const kubeProxy = await startKubeProxy(supervisor, node, start);
     start.progress(`starting CoreDNS on ${config.GATEWAY_IP}:53`);
     await writeFile(join(node.paths.dir, 'Corefile'), config.corefile(start.adminKubeconfig));
-    const coredns = await supervisor.start({ name: 'coredns', binary: start.binaries.coredns, args: ['-conf', join(node.paths.dir, 'Corefile')] });
+    const coredns = await supervisor.start({
+      name: 'coredns',
+      binary: start.binaries.coredns,
+      args: ['-conf', join(node.paths.dir, 'Corefile')],
+    });
     const watched = [containerd, kubelet, kubeProxy, coredns];
-    await ready.waitUntil(`node ${config.NODE_NAME} to be Ready and untainted`, () => ready.nodesSchedulable(start.admin, [{ name: config.NODE_NAME }]), watched, start.timeoutMs);
-    await ready.waitUntil('kube-proxy to route the kubernetes Service', () => tcpReachable(KUBERNETES_SERVICE_IP, 443), watched, start.timeoutMs);
+    await ready.waitUntil(
+      `node ${config.NODE_NAME} to be Ready and untainted`,
+      () => ready.nodesSchedulable(start.admin, [{ name: config.NODE_NAME }]),
+      watched,
+      start.timeoutMs,
+    );
+    await ready.waitUntil(
+      'kube-proxy to route the kubernetes Service',
+      () => tcpReachable(KUBERNETES_SERVICE_IP, 443),
+      watched,
+      start.timeoutMs,
+    );
     await ready.waitUntil('CoreDNS to resolve kubernetes.default', () => resolvesKubernetesService(), watched, start.timeoutMs);
     return { components: supervisor.components(), stop };
   } catch (error) {
@@ -99,7 +113,11 @@ async function startContainerd(supervisor: Supervisor, paths: NodePaths, start: 
   await writeFile(join(paths.cniConfDir, '10-kubeinfer.conflist'), config.cniConfig(paths));
   await writeFile(join(paths.dir, 'containerd.toml'), config.containerdConfig(paths));
   start.progress('starting containerd');
-  const containerd = await supervisor.start({ name: 'containerd', binary: 'containerd', args: ['--config', join(paths.dir, 'containerd.toml')] });
+  const containerd = await supervisor.start({
+    name: 'containerd',
+    binary: 'containerd',
+    args: ['--config', join(paths.dir, 'containerd.toml')],
+  });
   await ready.waitUntil('containerd to listen', () => tcpReachable(paths.containerdSocket), [containerd], start.timeoutMs);
   return containerd;
 }
@@ -108,19 +126,28 @@ async function startKubelet(supervisor: Supervisor, node: ReservedNode, start: N
   const dir = node.paths.dir;
   const kubeconfig = join(dir, 'kubelet.kubeconfig');
   await writeKubeconfig(kubeconfig, start.server, start.ca, node.pki.kubelet, `system:node:${config.NODE_NAME}`);
-  await writeFile(join(dir, 'kubelet.json'), config.kubeletConfig(node.paths, {
-    port: await start.freePort(),
-    healthzPort: await start.freePort(),
-    clientCaFile: start.ca.cert,
-    tlsCertFile: node.pki.kubeletServing.cert,
-    tlsPrivateKeyFile: node.pki.kubeletServing.key,
-  }));
+  await writeFile(
+    join(dir, 'kubelet.json'),
+    config.kubeletConfig(node.paths, {
+      port: await start.freePort(),
+      healthzPort: await start.freePort(),
+      clientCaFile: start.ca.cert,
+      tlsCertFile: node.pki.kubeletServing.cert,
+      tlsPrivateKeyFile: node.pki.kubeletServing.key,
+    }),
+  );
   start.progress('starting the kubelet');
   return supervisor.start({
     name: 'kubelet',
     binary: start.binaries.kubelet,
-    args: [`--config=${join(dir, 'kubelet.json')}`, `--kubeconfig=${kubeconfig}`, `--root-dir=${node.paths.kubeletRoot}`,
-      `--node-ip=${config.GATEWAY_IP}`, `--hostname-override=${config.NODE_NAME}`, '--v=1'],
+    args: [
+      `--config=${join(dir, 'kubelet.json')}`,
+      `--kubeconfig=${kubeconfig}`,
+      `--root-dir=${node.paths.kubeletRoot}`,
+      `--node-ip=${config.GATEWAY_IP}`,
+      `--hostname-override=${config.NODE_NAME}`,
+      '--v=1',
+    ],
   });
 }
 
@@ -138,7 +165,10 @@ function tcpReachable(host: string, port?: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = port === undefined ? connect(host) : connect(port, host);
     socket.setTimeout(1_000, () => socket.destroy());
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
     socket.once('close', () => resolve(false));
   });

@@ -8,13 +8,22 @@ export function removalScript(saved: string, pattern: RegExp): string {
   const out: string[] = [];
   for (const table of saved.split(/^\*/m).slice(1)) {
     const lines = table.split('\n');
-    const chains = lines.filter((line) => line.startsWith(':')).map((line) => line.slice(1).split(' ')[0] ?? '').filter((chain) => pattern.test(chain));
+    const chains = lines
+      .filter((line) => line.startsWith(':'))
+      .map((line) => line.slice(1).split(' ')[0] ?? '')
+      .filter((chain) => pattern.test(chain));
     if (chains.length === 0) continue;
     const jumps = lines.filter((line) => {
       const rule = /^-A (\S+) .*-[jg] (\S+)/.exec(line);
       return rule !== null && !pattern.test(rule[1] ?? '') && pattern.test(rule[2] ?? '');
     });
-    out.push(`*${lines[0]}`, ...jumps.map((line) => `-D${line.slice(2)}`), ...chains.map((c) => `-F ${c}`), ...chains.map((c) => `-X ${c}`), 'COMMIT');
+    out.push(
+      `*${lines[0]}`,
+      ...jumps.map((line) => `-D${line.slice(2)}`),
+      ...chains.map((c) => `-F ${c}`),
+      ...chains.map((c) => `-X ${c}`),
+      'COMMIT',
+    );
   }
   return out.length === 0 ? '' : `${out.join('\n')}\n`;
 }
@@ -25,13 +34,19 @@ export function removeChains(pattern: RegExp): void {
     const script = removalScript(output(`${family}-save`, []), pattern);
     if (!script) continue;
     const restored = spawnSync(`${family}-restore`, ['--noflush'], { input: script, encoding: 'utf8' });
-    if (restored.status !== 0) throw new Error(`${family}-restore failed (${restored.status}): ${restored.stderr?.trim() || restored.error?.message}\ninput:\n${script}`);
+    if (restored.status !== 0)
+      throw new Error(
+        `${family}-restore failed (${restored.status}): ${restored.stderr?.trim() || restored.error?.message}\ninput:\n${script}`,
+      );
   }
 }
 
 /** The nftables tables that exist now, as "family name" ("ip nat"); empty without the nft CLI. */
 export function nftTables(): string[] {
-  return output('nft', ['list', 'tables']).split('\n').filter((line) => line.startsWith('table ')).map((line) => line.slice('table '.length).trim());
+  return output('nft', ['list', 'tables'])
+    .split('\n')
+    .filter((line) => line.startsWith('table '))
+    .map((line) => line.slice('table '.length).trim());
 }
 
 // iptables-nft creates these on first use; an empty one is still listed by iptables-save.

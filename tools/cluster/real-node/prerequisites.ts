@@ -11,13 +11,19 @@ const CGROUP_CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'pids', 'devic
 /** Every missing prerequisite, as a line saying what and how to get it (empty: all there). */
 export function missingPrerequisites(): string[] {
   const missing: string[] = [];
-  if (process.getuid?.() !== 0) missing.push('root: containerd, the kubelet and kube-proxy change mounts, cgroups and iptables (run the tests as root)');
+  if (process.getuid?.() !== 0)
+    missing.push('root: containerd, the kubelet and kube-proxy change mounts, cgroups and iptables (run the tests as root)');
   const absent = CGROUP_CONTROLLERS.filter((name) => !existsSync(`/sys/fs/cgroup/${name}/cgroup.procs`));
   if (absent.length > 0) {
-    missing.push(`cgroup v1 controllers ${absent.join(', ')} under /sys/fs/cgroup (this harness runs the kubelet on cgroup v1 hosts; a cgroup v2-only host is not supported yet)`);
+    missing.push(
+      `cgroup v1 controllers ${absent.join(', ')} under /sys/fs/cgroup (this harness runs the kubelet on cgroup v1 hosts; a cgroup v2-only host is not supported yet)`,
+    );
   }
   const packages = spawnSync('bash', [PACKAGES_SCRIPT, 'missing'], { encoding: 'utf8' });
-  const names = packages.status === 0 ? packages.stdout.split('\n').filter(Boolean) : [`(cannot run ${PACKAGES_SCRIPT}: ${packages.stderr || packages.error?.message})`];
+  const names =
+    packages.status === 0
+      ? packages.stdout.split('\n').filter(Boolean)
+      : [`(cannot run ${PACKAGES_SCRIPT}: ${packages.stderr || packages.error?.message})`];
   if (names.length > 0) missing.push(`Debian packages ${names.join(' ')} (apt-get install them, or: bash ${PACKAGES_SCRIPT} install)`);
   return missing;
 }
@@ -25,5 +31,6 @@ export function missingPrerequisites(): string[] {
 /** Throws one error listing every missing prerequisite. */
 export function assertPrerequisites(): void {
   const missing = missingPrerequisites();
-  if (missing.length > 0) throw new Error(`a real node cannot start on this machine; missing:\n${missing.map((line) => `  - ${line}`).join('\n')}`);
+  if (missing.length > 0)
+    throw new Error(`a real node cannot start on this machine; missing:\n${missing.map((line) => `  - ${line}`).join('\n')}`);
 }
