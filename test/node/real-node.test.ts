@@ -242,6 +242,8 @@ describe('kubeinfer on a real node', () => {
       '--from-literal=AWS_REGION=us-east-1',
       `--from-literal=AWS_ENDPOINT_URL=${moto.url}`,
     ]);
+    // Only a Secret that opts in may serve as storage credentials.
+    await cluster.kubectlOk(['label', 'secret', 's3-credentials', '-n', NS, 'serving.kubeinfer.io/storage-credentials=true']);
     await cluster.kubectlOk(
       ['apply', '-f', '-'],
       inferenceService('froms3', [['v1', 's3://models/linear/model.onnx', 100]], { storage: { secretRef: { name: 's3-credentials' } } }),

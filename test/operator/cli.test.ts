@@ -66,6 +66,7 @@ describe('kubeinfer render', () => {
     assert.deepEqual(
       documents.map((d) => `${d.kind}/${d.metadata.name}`),
       [
+        'NetworkPolicy/fraud',
         'ServiceAccount/fraud-router',
         'Role/fraud-router',
         'RoleBinding/fraud-router',

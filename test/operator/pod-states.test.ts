@@ -51,6 +51,9 @@ describe('status reports what the kubelet reports', () => {
       `--from-literal=HTTP_BEARER_TOKEN=${TOKEN}`,
     ]);
     assert.equal(created.code, 0, created.stderr);
+    // Only a Secret that opts in may serve as storage credentials.
+    const labelled = await cluster.cp.kubectl(['label', 'secret', 'http-models', '-n', ns, 'serving.kubeinfer.io/storage-credentials=true']);
+    assert.equal(labelled.code, 0, labelled.stderr);
     const uri = 'https://models.example/fraud/model.onnx?X-Amz-Signature=5f1e2d';
     await applyAsUser(
       admin(),
