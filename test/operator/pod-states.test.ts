@@ -52,7 +52,14 @@ describe('status reports what the kubelet reports', () => {
     ]);
     assert.equal(created.code, 0, created.stderr);
     // Only a Secret that opts in may serve as storage credentials.
-    const labelled = await cluster.cp.kubectl(['label', 'secret', 'http-models', '-n', ns, 'serving.kubeinfer.io/storage-credentials=true']);
+    const labelled = await cluster.cp.kubectl([
+      'label',
+      'secret',
+      'http-models',
+      '-n',
+      ns,
+      'serving.kubeinfer.io/storage-credentials=true',
+    ]);
     assert.equal(labelled.code, 0, labelled.stderr);
     const uri = 'https://models.example/fraud/model.onnx?X-Amz-Signature=5f1e2d';
     await applyAsUser(
