@@ -131,7 +131,7 @@ describe('status reports why versions fail', () => {
     const stalled = await waitStalled(ns, 'big', 'Unschedulable');
     assert.match(stalled.message, /version v1: pod big-v1-\S+ cannot be scheduled: 0\/4 nodes are available: .*Insufficient cpu/);
     assert.equal(stalled.versions[0]?.reason, 'Unschedulable');
-    const printed = await kubectl(['get', 'inferenceservice', 'big', '-n', ns, '-o', 'jsonpath={.status.versions[0]?.message}']);
+    const printed = await kubectl(['get', 'inferenceservice', 'big', '-n', ns, '-o', 'jsonpath={.status.versions[0].message}']);
     assert.match(printed, /Insufficient cpu/);
 
     await applyAsUser(admin(), inferenceService(ns, 'big', [{ name: 'v1' }]));
