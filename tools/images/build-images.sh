@@ -106,12 +106,13 @@ build_pause() {
 }
 
 # npm inside a build may sit behind a TLS-intercepting proxy: lend it the host's CA bundle
-# for the build only (mounted, never copied into an image).
+# for the build only (mounted, never copied into an image), through the global npmrc of the
+# image's npm (<prefix>/etc/npmrc), so no user's home directory is assumed.
 ca_mounts() {
   local bundle=/etc/ssl/certs/ca-certificates.crt
   [[ -f "$bundle" ]] || return 0
   printf 'cafile=/run/kubeinfer-build/ca.crt\n' > "$STORE/build.npmrc"
-  echo "--volume=$bundle:/run/kubeinfer-build/ca.crt:ro --volume=$STORE/build.npmrc:/root/.npmrc:ro"
+  echo "--volume=$bundle:/run/kubeinfer-build/ca.crt:ro --volume=$STORE/build.npmrc:/usr/local/etc/npmrc:ro"
 }
 
 # The build's inputs: the Dockerfile, the base image and every file the context lets in
