@@ -87,31 +87,25 @@ class NodeKubeClient implements KubeClient {
     );
   }
 
-  async create(object: KubeObject): Promise<Result<KubeObject>> {
-    const resource = kindOf(object);
-    if (!resource.ok) return resource;
-    const path = resourcePath(resource.value, object.metadata.namespace);
-    return asObject(
-      await this.#transport.send({
-        verb: 'create',
-        resource: resource.value,
-        method: HttpMethod.POST,
-        path,
-        query: { fieldManager: this.#options.fieldManager },
-        body: object,
-      }),
-    );
+  create(object: KubeObject): Promise<Result<KubeObject>> {
+    return this.#write('create', object);
   }
 
-  async update(object: KubeObject): Promise<Result<KubeObject>> {
+  update(object: KubeObject): Promise<Result<KubeObject>> {
+    return this.#write('update', object);
+  }
+
+  /** POST a new object to its collection, or PUT a whole object in place (resourceVersion-guarded). */
+  async #write(verb: 'create' | 'update', object: KubeObject): Promise<Result<KubeObject>> {
     const resource = kindOf(object);
     if (!resource.ok) return resource;
-    const path = resourcePath(resource.value, object.metadata.namespace, object.metadata.name);
+    const create = verb === 'create';
+    const path = resourcePath(resource.value, object.metadata.namespace, create ? undefined : object.metadata.name);
     return asObject(
       await this.#transport.send({
-        verb: 'update',
+        verb,
         resource: resource.value,
-        method: HttpMethod.PUT,
+        method: create ? HttpMethod.POST : HttpMethod.PUT,
         path,
         query: { fieldManager: this.#options.fieldManager },
         body: object,
