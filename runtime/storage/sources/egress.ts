@@ -6,6 +6,9 @@
 // http. Redirects are followed by hand so that every hop is checked.
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+// undici 8, not Node's bundled fetch: Node 24's undici 7 throws an uncatchable assertion when a
+// server closes the connection while a body is paused by backpressure (nodejs/undici#5360).
+import { fetch as undiciFetch } from 'undici';
 import { redactUri } from '../../../api/redact.ts';
 import type { StorageProblem } from '../errors.ts';
 
@@ -32,18 +35,31 @@ const MAX_REDIRECTS = 10;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const AWS_IPV6_METADATA = 'fd00:ec2::254';
 
+/** What a storage request may carry: a method, headers and, for token exchanges, a text body. */
+export interface EgressInit {
+  readonly method?: string;
+  readonly headers?: Record<string, string> | Headers;
+  readonly body?: string;
+}
+
 /** A response, or the reason the request was refused before or between hops. */
 export type EgressResult = { readonly ok: true; readonly response: Response } | { readonly ok: false; readonly problem: StorageProblem };
 
 /** fetch() with redirects followed only where the policy allows; throws what fetch throws. */
-export async function fetchWithinPolicy(url: string, init: RequestInit, policy: EgressPolicy, signal?: AbortSignal): Promise<EgressResult> {
+export async function fetchWithinPolicy(url: string, init: EgressInit, policy: EgressPolicy, signal?: AbortSignal): Promise<EgressResult> {
   const origin = new URL(url);
   let target = origin;
   let headers = new Headers(init.headers);
   for (let hop = 0; hop <= MAX_REDIRECTS; hop += 1) {
     const refused = await refusedDestination(target, policy);
     if (refused) return { ok: false, problem: { kind: 'Refused', reason: refused } };
-    const response = await fetch(target.href, { ...init, headers, signal: signal ?? null, redirect: 'manual' });
+    const response = (await undiciFetch(target.href, {
+      method: init.method ?? 'GET',
+      body: init.body ?? null,
+      headers: Object.fromEntries(headers),
+      signal: signal ?? null,
+      redirect: 'manual',
+    })) as unknown as Response;
     const location = response.headers.get('location');
     if (!REDIRECT_STATUSES.has(response.status) || location === null || (init.method ?? 'GET') !== 'GET') return { ok: true, response };
     await response.body?.cancel().catch(() => undefined);

@@ -7,13 +7,13 @@ import { readErrorBody, responseFailure, thrownFailure } from '../http-problems.
 import { retryEvent, withRetries, type AttemptResult } from '../retry.ts';
 import type { OpenedBody } from '../transfer.ts';
 import { redactUri } from '../../../api/redact.ts';
-import { fetchWithinPolicy, type EgressPolicy } from './egress.ts';
+import { fetchWithinPolicy, type EgressInit, type EgressPolicy } from './egress.ts';
 import type { SourceContext } from './source.ts';
 
 /** A request ready to send. */
 export interface PreparedRequest {
   readonly url: string;
-  readonly init: RequestInit;
+  readonly init: EgressInit;
 }
 
 /** How to describe a response for one source. */
