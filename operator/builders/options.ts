@@ -11,6 +11,8 @@ export interface BuildOptions {
   readonly imagePullSecrets?: readonly string[] | undefined;
   /** DNS suffix of the cluster, for status.url. */
   readonly clusterDomain?: string;
+  /** Prometheus that KEDA's prometheus trigger queries for the concurrency metric (engine keda). */
+  readonly kedaPrometheusUrl?: string | undefined;
 }
 
 export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';

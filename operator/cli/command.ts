@@ -111,6 +111,12 @@ function registerOperator(program: Command): void {
         .env('KUBEINFER_CLUSTER_DOMAIN')
         .default(DEFAULT_CLUSTER_DOMAIN),
     )
+    .addOption(
+      new Option(
+        '--keda-prometheus-url <url>',
+        'Prometheus that KEDA ScaledObjects query for the concurrency metric (autoscaling.engine: keda)',
+      ).env('KUBEINFER_KEDA_PROMETHEUS_URL'),
+    )
     .addOption(kubeconfigOption())
     .action(async (flags: OperatorFlags) => {
       const { runOperatorCommand } = await import('./operator.ts');

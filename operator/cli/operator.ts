@@ -23,6 +23,7 @@ export interface OperatorFlags {
   readonly workers: string;
   readonly resyncSeconds: string;
   readonly clusterDomain: string;
+  readonly kedaPrometheusUrl?: string;
   readonly kubeconfig?: string;
 }
 
@@ -64,6 +65,7 @@ export function operatorOptions(flags: OperatorFlags, kubeConfig: KubeConfig, co
       imagePullPolicy: flags.imagePullPolicy,
       imagePullSecrets: flags.imagePullSecrets,
       clusterDomain: flags.clusterDomain,
+      kedaPrometheusUrl: flags.kedaPrometheusUrl,
     },
     namespaces: flags.watchNamespaces ?? [],
     workers,

@@ -9,10 +9,12 @@
 #   $KUBEINFER_CACHE/assets/helm-<v>/helm
 #   $KUBEINFER_CACHE/assets/fake-gcs-server-<v>/fake-gcs-server  (GCS emulator for test/storage)
 #   $KUBEINFER_CACHE/assets/kstatus-<v>/kstatus  (kstatus's verdict on one object, as Helm 4 --wait reads it)
+#   $KUBEINFER_CACHE/assets/prometheus-adapter-<v>/prometheus-adapter  (target `prometheus-adapter`: custom.metrics.k8s.io)
+#   $KUBEINFER_CACHE/assets/keda-<v>/keda.sh_scaledobjects.yaml  (KEDA's ScaledObject CRD, from its module)
 # k8s.io/kubernetes cannot be `go install`ed directly: its go.mod replaces every
 # k8s.io/* staging module with a ./staging path (kubernetes/kubernetes#79384), so a
 # wrapper module requires it and replaces each staging module with the matching v0.X.Y.
-# Usage: build-assets.sh [all|kubernetes|node|etcd|kwok|helm|fake-gcs-server|kstatus|paths|print-versions]...
+# Usage: build-assets.sh [all|kubernetes|node|etcd|kwok|helm|fake-gcs-server|kstatus|prometheus-adapter|keda-crds|paths|print-versions]...
 #   all: what every test needs; `node` (kubelet, kube-proxy, CoreDNS) comes on top for real-node tests.
 #   paths: prints name=path for every binary (where the test harness looks in the cache).
 # Concurrent runs (parallel test files) serialize on a lock; the second finds the cache filled.
@@ -26,6 +28,10 @@ FAKE_GCS_SERVER_VERSION="${KUBEINFER_FAKE_GCS_SERVER_VERSION:-v1.56.1}"
 # sigs.k8s.io/cli-utils, whose pkg/kstatus Helm 4 --wait, Flux and kpt compute status with.
 KSTATUS_VERSION="${KUBEINFER_KSTATUS_VERSION:-v0.37.2}"
 COREDNS_VERSION="${KUBEINFER_COREDNS_VERSION:-v1.14.7}"
+# KEDA v2.21 needs Go 1.27; the CRD is all we take from it, and v2.20's serves the same keda.sh/v1alpha1.
+KEDA_VERSION="${KUBEINFER_KEDA_VERSION:-v2.20.2}"
+# The proxy serves this module's versions but not its version list: name one exactly.
+PROMETHEUS_ADAPTER_VERSION="${KUBEINFER_PROMETHEUS_ADAPTER_VERSION:-v0.12.0}"
 CACHE="${KUBEINFER_CACHE:-$HOME/.cache/kubeinfer}"
 ASSETS="$CACHE/assets"
 export CGO_ENABLED=0 GOFLAGS="-buildvcs=false -trimpath"
@@ -143,6 +149,33 @@ build_helm() {
 }
 build_fake-gcs-server() { go_install fake-gcs-server github.com/fsouza/fake-gcs-server "$FAKE_GCS_SERVER_VERSION"; }
 build_coredns() { go_install coredns github.com/coredns/coredns "$COREDNS_VERSION"; }
+# KEDA's own CRD yaml (config/crd/bases in its module), so the tests' apiserver validates
+# ScaledObjects exactly as a cluster with KEDA does. Nothing is compiled.
+build_keda-crds() {
+  local out="$ASSETS/keda-$KEDA_VERSION" crd=keda.sh_scaledobjects.yaml
+  if [[ -f "$out/$crd" ]]; then log "keda $KEDA_VERSION: CRD cached in $out"; return; fi
+  need_go
+  log "keda $KEDA_VERSION: downloading the module for its CRD"
+  local dir; dir="$(go mod download -json "github.com/kedacore/keda/v2@$KEDA_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+  [[ -f "$dir/config/crd/bases/$crd" ]] || { log "keda $KEDA_VERSION: no config/crd/bases/$crd in the module"; exit 1; }
+  mkdir -p "$out.tmp"
+  cp "$dir/config/crd/bases/$crd" "$out.tmp/"
+  rm -rf "$out"; mv "$out.tmp" "$out"
+}
+
+# Its command is cmd/adapter, so `go install` names the binary `adapter`: renamed to say whose.
+build_prometheus-adapter() {
+  local out="$ASSETS/prometheus-adapter-$PROMETHEUS_ADAPTER_VERSION"
+  if [[ -x "$out/prometheus-adapter" ]]; then log "prometheus-adapter $PROMETHEUS_ADAPTER_VERSION: cached in $out"; return; fi
+  need_go
+  log "prometheus-adapter $PROMETHEUS_ADAPTER_VERSION: go install"
+  local t0=$SECONDS
+  mkdir -p "$out.tmp"
+  GOBIN="$out.tmp" go install -ldflags "-s -w" "sigs.k8s.io/prometheus-adapter/cmd/adapter@$PROMETHEUS_ADAPTER_VERSION"
+  mv "$out.tmp/adapter" "$out.tmp/prometheus-adapter"
+  rm -rf "$out"; mv "$out.tmp" "$out"
+  log "prometheus-adapter $PROMETHEUS_ADAPTER_VERSION: built in $((SECONDS - t0))s"
+}
 
 build_kstatus() {
   go_build_main kstatus "$KSTATUS_VERSION" sigs.k8s.io/cli-utils <<'GO'
@@ -194,6 +227,8 @@ print_paths() {
   echo "helm=$ASSETS/helm-$HELM_KEY/helm"
   echo "fake-gcs-server=$ASSETS/fake-gcs-server-$FAKE_GCS_SERVER_VERSION/fake-gcs-server"
   echo "kstatus=$ASSETS/kstatus-$KSTATUS_VERSION/kstatus"
+  echo "prometheus-adapter=$ASSETS/prometheus-adapter-$PROMETHEUS_ADAPTER_VERSION/prometheus-adapter"
+  echo "keda-crd=$ASSETS/keda-$KEDA_VERSION/keda.sh_scaledobjects.yaml"
 }
 
 lock() {
@@ -208,13 +243,13 @@ lock() {
 targets=("$@"); [[ ${#targets[@]} -eq 0 ]] && targets=(all)
 for t in "${targets[@]}"; do
   case "$t" in
-    all) lock; build_etcd; build_kubernetes "${KUBERNETES_COMMANDS[@]}"; build_kwok; build_helm; build_fake-gcs-server; build_kstatus ;;
+    all) lock; build_etcd; build_kubernetes "${KUBERNETES_COMMANDS[@]}"; build_kwok; build_helm; build_fake-gcs-server; build_kstatus; build_keda-crds ;;
     kubernetes) lock; build_kubernetes "${KUBERNETES_COMMANDS[@]}" ;;
     # Called from here, not from a function: a function's RETURN trap stays set in its caller.
     node) lock; build_kubernetes "${NODE_COMMANDS[@]}"; build_coredns ;;
-    etcd|kwok|helm|fake-gcs-server|kstatus) lock; "build_$t" ;;
+    etcd|kwok|helm|fake-gcs-server|kstatus|prometheus-adapter|keda-crds) lock; "build_$t" ;;
     paths) print_paths ;;
-    print-versions) echo "kubernetes=$KUBERNETES_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION helm=$HELM_VERSION fake-gcs-server=$FAKE_GCS_SERVER_VERSION kstatus=$KSTATUS_VERSION coredns=$COREDNS_VERSION cache=$ASSETS" ;;
-    *) log "unknown target $t (want all|kubernetes|node|etcd|kwok|helm|fake-gcs-server|kstatus|paths|print-versions)"; exit 2 ;;
+    print-versions) echo "kubernetes=$KUBERNETES_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION helm=$HELM_VERSION fake-gcs-server=$FAKE_GCS_SERVER_VERSION kstatus=$KSTATUS_VERSION coredns=$COREDNS_VERSION prometheus-adapter=$PROMETHEUS_ADAPTER_VERSION keda=$KEDA_VERSION cache=$ASSETS" ;;
+    *) log "unknown target $t (want all|kubernetes|node|etcd|kwok|helm|fake-gcs-server|kstatus|prometheus-adapter|keda-crds|paths|print-versions)"; exit 2 ;;
   esac
 done
