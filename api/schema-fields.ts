@@ -125,10 +125,13 @@ export const autoscaling = object(
       ),
     ),
     behavior: optional(
-      object('HPA scaling behavior, passed through unchanged (to the HorizontalPodAutoscaler, or to the ScaledObject\'s advanced.horizontalPodAutoscalerConfig).', {
-        scaleUp: optional(scalingRules('up')),
-        scaleDown: optional(scalingRules('down')),
-      }),
+      object(
+        "HPA scaling behavior, passed through unchanged (to the HorizontalPodAutoscaler, or to the ScaledObject's advanced.horizontalPodAutoscalerConfig).",
+        {
+          scaleUp: optional(scalingRules('up')),
+          scaleDown: optional(scalingRules('down')),
+        },
+      ),
     ),
   },
   {

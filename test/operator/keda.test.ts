@@ -36,7 +36,10 @@ describe('autoscaling.engine keda', () => {
     await applyAsUser(admin(), fraud(ns, { metric: 'concurrency', target: 4, engine: 'keda', behavior: BEHAVIOR }));
     const stalled = await waitCondition(admin(), ns, 'fraud', 'Stalled', 'True');
     assert.equal(stalled.reason, 'KedaNotInstalled');
-    assert.match(stalled.message, /keda\.sh\/v1alpha1 ScaledObjects \(needed for fraud-v1\): install KEDA, or set autoscaling\.engine: hpa/);
+    assert.match(
+      stalled.message,
+      /keda\.sh\/v1alpha1 ScaledObjects \(needed for fraud-v1\): install KEDA, or set autoscaling\.engine: hpa/,
+    );
     assert.ok(await read(admin(), DeploymentKind, ns, 'fraud-v1'), 'the Deployment is applied regardless');
     assert.deepEqual(await names(admin(), HorizontalPodAutoscalerKind, ns), [], 'no HPA stands in for the missing ScaledObject');
   });
@@ -85,7 +88,8 @@ describe('autoscaling.engine keda', () => {
   it('admission refuses an unknown engine', async () => {
     const refused = await admin().apply(fraud(ns, { engine: 'knative' }) as never);
     assert.equal(refused.ok, false);
-    if (!refused.ok) assert.match(refused.error.message, /spec\.autoscaling\.engine: Unsupported value: "knative": supported values: "hpa", "keda"/);
+    if (!refused.ok)
+      assert.match(refused.error.message, /spec\.autoscaling\.engine: Unsupported value: "knative": supported values: "hpa", "keda"/);
     const stored = (await read(admin(), InferenceServiceKind, ns, 'fraud')) as any;
     assert.equal(stored.spec.autoscaling.engine, 'keda', 'the stored object is unchanged');
   });
