@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import { CONCURRENCY_METRIC } from '../../contracts/index.ts';
+import { eventually } from '../../tools/cluster/eventually.ts';
 import { addModel } from '../../tools/onnx/models.ts';
 import { startHttpServer, type Running } from '../../tools/storage/servers.ts';
 import { useChartCluster } from '../ship/chart-fixture.ts';
@@ -116,7 +117,11 @@ describe('concurrency autoscaling on a real node', () => {
     await cluster.kubectlOk(['wait', '-n', NS, '--for=condition=Ready', 'inferenceservice/linear', '--timeout=180s']);
     // The adapter lists the series once Prometheus has scraped the pod: the HPA can read it.
     const metricPath = `/apis/custom.metrics.k8s.io/v1beta1/namespaces/${NS}/pods/*/${CONCURRENCY_METRIC}`;
-    await cluster.kubectlOk(['get', '--raw', metricPath]);
+    await eventually(
+      async () => ((await cluster.cp.kubectl(['get', '--raw', metricPath])).code === 0 ? true : undefined),
+      `${metricPath} served (logs: ${stack?.logDir})`,
+      120_000,
+    );
     assert.equal(await replicas(), 1);
 
     const stop = `stop-${Date.now()}`;

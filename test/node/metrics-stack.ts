@@ -103,7 +103,8 @@ function adapterRegistration(hostIp: string, port: number): object[] {
 export async function startMetricsStack(cluster: ChartCluster, adapterConfig: string): Promise<MetricsStack> {
   const { cp } = cluster;
   const hostIp = cp.hostIp ?? '';
-  const logDir = join(cluster.scratch, 'metrics-stack');
+  // In the control plane's dir: kept with its logs when KUBEINFER_KEEP_CLUSTER_DIR=1.
+  const logDir = join(cp.dir, 'metrics-stack');
   mkdirSync(join(logDir, 'tsdb'), { recursive: true });
   writeFileSync(join(logDir, 'prometheus.yml'), prometheusConfig(cp.kubeconfigPath));
   writeFileSync(join(logDir, 'adapter.yaml'), adapterConfig);
