@@ -3,12 +3,15 @@
 // read by the HPA the operator made for `metric: concurrency, target: 4, maxReplicas: 3`.
 // Under load the version scales 1 -> 3; after it, back to 1 one pod at a time, as its
 // `behavior` (short stabilization window, one pod per period) says. Prints the times taken.
+// Meanwhile the PromQL a KEDA ScaledObject would run for the same version is checked against
+// the same Prometheus.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import { CONCURRENCY_METRIC } from '../../contracts/index.ts';
 import { eventually } from '../../tools/cluster/eventually.ts';
 import { addModel } from '../../tools/onnx/models.ts';
+import { concurrencyQuery } from '../../operator/builders/keda.ts';
 import { startHttpServer, type Running } from '../../tools/storage/servers.ts';
 import { useChartCluster } from '../ship/chart-fixture.ts';
 import { CHART_DIR } from '../ship/helm.ts';
@@ -74,6 +77,14 @@ async function watchReplicas(done: (count: number) => boolean, timeoutMs: number
   }
 }
 
+/** An instant query's result vector, from the test's Prometheus. */
+async function prometheusQuery(query: string): Promise<unknown[]> {
+  const response = await fetch(`${stack?.prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`);
+  const body = (await response.json()) as { status: string; data: { result: unknown[] } };
+  assert.equal(body.status, 'success', JSON.stringify(body));
+  return body.data.result;
+}
+
 /** The HPA controller's SuccessfulRescale events for the version, one message a line. */
 async function rescales(): Promise<string> {
   const selector = 'involvedObject.kind=HorizontalPodAutoscaler,involvedObject.name=linear-v1,reason=SuccessfulRescale';
@@ -137,6 +148,9 @@ describe('concurrency autoscaling on a real node', () => {
     let out: { seen: number[]; seconds: number };
     try {
       out = await watchReplicas((count) => count === 3, 240_000);
+      // engine keda would ask Prometheus this: it must match the version's pods (an empty sum is no match).
+      assert.equal((await prometheusQuery(concurrencyQuery(NS, 'linear-v1'))).length, 1);
+      assert.equal((await prometheusQuery(concurrencyQuery(NS, 'linear-v2'))).length, 0);
     } finally {
       await cluster.kubectlOk(['exec', '-n', NS, CLIENT_POD, '--', 'touch', `/tmp/${stop}`]);
     }
