@@ -50,7 +50,11 @@ export function registerServiceGauges(registry: Registry, read: () => readonly S
       for (const service of read()) {
         for (const v of service.versions) {
           const labels = { namespace: service.namespace, inferenceservice: service.name, version: v.version };
-          for (const [state, value] of [['desired', v.desired], ['current', v.replicas], ['ready', v.ready]] as const)
+          for (const [state, value] of [
+            ['desired', v.desired],
+            ['current', v.replicas],
+            ['ready', v.ready],
+          ] as const)
             this.set({ ...labels, state }, value);
         }
       }

@@ -23,7 +23,11 @@ let stack: MonitoredStack;
 before(async () => {
   stack = await startMonitoredStack(24);
   // Every target scraped often enough for rates and increases over the load.
-  await eventually(async () => ((await stack.prometheus.scrapesPerTarget()) >= 20 ? true : undefined), '20 scrapes of every target', 60_000);
+  await eventually(
+    async () => ((await stack.prometheus.scrapesPerTarget()) >= 20 ? true : undefined),
+    '20 scrapes of every target',
+    60_000,
+  );
 });
 after(() => stack?.stop());
 

@@ -34,12 +34,20 @@ test('every alert has a case where it fires and a later one where it has resolve
     const fired = mine.filter((c) => c.exp_alerts.length > 0).map((c) => minutes(c.eval_time));
     const quiet = mine.filter((c) => c.exp_alerts.length === 0).map((c) => minutes(c.eval_time));
     assert.ok(fired.length > 0, `${alert}: no case where it fires`);
-    assert.ok(quiet.some((t) => t < Math.min(...fired)), `${alert}: no case before it fires`);
-    assert.ok(quiet.some((t) => t > Math.max(...fired)), `${alert}: no case after it resolves`);
+    assert.ok(
+      quiet.some((t) => t < Math.min(...fired)),
+      `${alert}: no case before it fires`,
+    );
+    assert.ok(
+      quiet.some((t) => t > Math.max(...fired)),
+      `${alert}: no case after it resolves`,
+    );
   }
 });
 
 test('promtool test rules: every case passes', async () => {
-  const result = await run(await assetPath('promtool'), ['test', 'rules', CASES]).catch((error: { stdout: string; stderr: string }) => error);
+  const result = await run(await assetPath('promtool'), ['test', 'rules', CASES]).catch(
+    (error: { stdout: string; stderr: string }) => error,
+  );
   assert.match(result.stdout, /SUCCESS/, result.stdout + result.stderr);
 });

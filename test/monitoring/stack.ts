@@ -9,7 +9,14 @@ import { addModel } from '../../tools/onnx/models.ts';
 import type { ControlPlane } from '../../tools/cluster/index.ts';
 import { startPrometheus, type PrometheusServer, type ScrapeTarget } from '../../tools/monitoring/prometheus.ts';
 import { ALERT_RULES_FILE } from '../../tools/monitoring/queries.ts';
-import { adminClient, applyAsUser, createNamespace, inferenceService, startClusterWithCrd, startTestOperator } from '../operator/harness.ts';
+import {
+  adminClient,
+  applyAsUser,
+  createNamespace,
+  inferenceService,
+  startClusterWithCrd,
+  startTestOperator,
+} from '../operator/harness.ts';
 import { startRouterProcess, type RouterProcess } from '../router/process.ts';
 import { sendMany } from '../router/support.ts';
 import { startLocalRun, type LocalRun } from '../local/session.ts';
@@ -60,7 +67,11 @@ export async function startMonitoredStack(loadSeconds: number): Promise<Monitore
   };
   try {
     await mkdir(join(dir, 'models'));
-    for (const [version, scale] of [['v1', 2], ['v2', 3], ['v3', 4]] as const)
+    for (const [version, scale] of [
+      ['v1', 2],
+      ['v2', 3],
+      ['v3', 4],
+    ] as const)
       await writeFile(join(dir, 'models', `${version}.onnx`), addModel({ scale, offset: 1, features: 1 }));
     await writeFile(join(dir, 'service.yaml'), MANIFEST);
     const local = await startLocalRun(join(dir, 'service.yaml'));
@@ -107,7 +118,11 @@ function scrapeTargets(local: LocalRun, secondRouter: RouterProcess, operatorPor
   return [
     { job: 'router-a', address: address(local.routerUrl), labels: pod(`${SERVICE}-router-a`) },
     { job: 'router-b', address: address(secondRouter.url), labels: pod(`${SERVICE}-router-b`) },
-    ...[...local.runtimes].map(([version, url]) => ({ job: `serve-${version}`, address: address(url), labels: pod(`${SERVICE}-${version}-0`) })),
+    ...[...local.runtimes].map(([version, url]) => ({
+      job: `serve-${version}`,
+      address: address(url),
+      labels: pod(`${SERVICE}-${version}-0`),
+    })),
     { job: 'operator', address: `127.0.0.1:${operatorPort}`, labels: { pod: 'kubeinfer-operator-0' }, honorLabels: true },
   ];
 }

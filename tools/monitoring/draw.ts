@@ -105,7 +105,10 @@ export function stat(box: Box, lines: readonly Line[], unit: string | undefined)
     .map((line, i) => {
       const cx = box.x + w * i + w / 2;
       const value = formatValue(line.points.at(-1)?.[1] ?? Number.NaN, unit);
-      return text(cx, box.y + box.h / 2 + 8, value, 30, PALETTE[i % PALETTE.length], 'middle', 'bold') + text(cx, box.y + box.h / 2 + 30, line.name, 12, THEME.muted, 'middle');
+      return (
+        text(cx, box.y + box.h / 2 + 8, value, 30, PALETTE[i % PALETTE.length], 'middle', 'bold') +
+        text(cx, box.y + box.h / 2 + 30, line.name, 12, THEME.muted, 'middle')
+      );
     })
     .join('');
 }
@@ -143,10 +146,22 @@ export function heatmap(box: Box, rows: readonly Line[]): string {
       if (!(v > 0)) continue;
       const x = box.x + labelW + times.indexOf(t) * cellW;
       const opacity = (0.15 + 0.85 * (v / max)).toFixed(2);
-      parts.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(cellW + 0.5).toFixed(1)}" height="${(cellH - 1).toFixed(1)}" fill="#5794f2" fill-opacity="${opacity}"/>`);
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${(cellW + 0.5).toFixed(1)}" height="${(cellH - 1).toFixed(1)}" fill="#5794f2" fill-opacity="${opacity}"/>`,
+      );
     }
   });
   if (times.length > 0)
-    for (const t of [times[0]!, times.at(-1)!]) parts.push(text(box.x + labelW + (t === times[0] ? 0 : box.w - labelW), box.y + box.h - 2, clock(t), 10, THEME.muted, t === times[0] ? 'start' : 'end'));
+    for (const t of [times[0]!, times.at(-1)!])
+      parts.push(
+        text(
+          box.x + labelW + (t === times[0] ? 0 : box.w - labelW),
+          box.y + box.h - 2,
+          clock(t),
+          10,
+          THEME.muted,
+          t === times[0] ? 'start' : 'end',
+        ),
+      );
   return parts.join('');
 }

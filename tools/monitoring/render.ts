@@ -52,7 +52,13 @@ export async function renderDashboard(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}">`,
     `<rect width="100%" height="100%" fill="${THEME.page}"/>`,
     text(12, 26, dashboard.title, 20, THEME.text, 'start', 'bold'),
-    text(12, 46, `${chosen}   (${new Date(range.start * 1000).toISOString()} .. ${new Date(range.end * 1000).toISOString()})`, 12, THEME.muted),
+    text(
+      12,
+      46,
+      `${chosen}   (${new Date(range.start * 1000).toISOString()} .. ${new Date(range.end * 1000).toISOString()})`,
+      12,
+      THEME.muted,
+    ),
     ...parts,
     '</svg>',
   ].join('\n');
@@ -94,7 +100,8 @@ function legend(format: string | undefined, series: Series): string {
 
 /** Cumulative `le` buckets (named by their bound) as counts per bucket, lowest bound first, +Inf dropped when empty. */
 function perBucket(cumulative: readonly Line[]): Line[] {
-  const sorted = [...cumulative].sort((a, b) => Number(a.name) - Number(b.name));
+  const bound = (le: string) => (le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le));
+  const sorted = [...cumulative].sort((a, b) => bound(a.name) - bound(b.name));
   const rows = sorted.map((line, i) => {
     const below = new Map(i === 0 ? [] : sorted[i - 1]!.points.map(([t, v]) => [t, v] as const));
     return { name: line.name, points: line.points.map(([t, v]) => [t, Math.max(0, v - (below.get(t) ?? 0))] as const) };
