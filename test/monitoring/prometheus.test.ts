@@ -2,12 +2,12 @@
 // load and an operator on a real control plane: every panel query and every alert expression
 // returns data, the alerts whose conditions the stack creates (503s shed, a rejected router
 // configuration, a reconcile refused by a quota) evaluate as firing, the others as quiet, and
-// the overview dashboard renders to a picture.
+// every dashboard renders to a picture.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import { eventually } from '../../tools/cluster/eventually.ts';
 import { alertSignal, loadAlertRules, loadDashboards, resolveVariables, substitute } from '../../tools/monitoring/queries.ts';
@@ -89,19 +89,20 @@ test('every alert expression evaluates, with data, firing where the stack made i
   );
 });
 
-test('the overview dashboard renders with the scraped data', async () => {
-  const dashboard = loadDashboards().get('kubeinfer-overview.json');
-  assert.ok(dashboard);
+test('every dashboard renders with the scraped data', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kubeinfer-render-'));
   try {
-    const out = join(dir, 'overview.png');
-    const drawn = await renderDashboard(dashboard, stack.prometheus, { out, preferred: PREFERRED, rateInterval: RATE_INTERVAL });
-    assert.equal(drawn.emptyPanels.length, 0, `panels drawn without data: ${drawn.emptyPanels.join(', ')}`);
-    const image = await sharp(out).metadata();
-    assert.equal(image.format, 'png');
-    assert.ok((image.width ?? 0) >= 1200, `width ${image.width}`);
-    // Kept for a person to look at when asked for.
-    if (process.env.KUBEINFER_OVERVIEW_PNG) await copyFile(out, process.env.KUBEINFER_OVERVIEW_PNG);
+    for (const [file, dashboard] of loadDashboards()) {
+      const out = join(dir, file.replace(/\.json$/, '.png'));
+      const drawn = await renderDashboard(dashboard, stack.prometheus, { out, preferred: PREFERRED, rateInterval: RATE_INTERVAL });
+      assert.equal(drawn.emptyPanels.length, 0, `${file}: panels drawn without data: ${drawn.emptyPanels.join(', ')}`);
+      const image = await sharp(out).metadata();
+      assert.equal(image.format, 'png');
+      assert.ok((image.width ?? 0) >= 1200, `width ${image.width}`);
+      // Kept for a person to look at when asked for.
+      const keep = process.env.KUBEINFER_DASHBOARD_PNGS;
+      if (keep) await copyFile(out, join(keep, basename(out)));
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

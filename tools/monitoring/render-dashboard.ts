@@ -3,8 +3,8 @@
 //   node tools/monitoring/render-dashboard.ts --prometheus http://127.0.0.1:9090 \
 //     [--dashboard kubeinfer-overview] [--out overview.png] [--set namespace=demo --set inferenceservice=linear] \
 //     [--range-seconds 900] [--rate-interval 1m]
-// The monitoring test renders the overview this way from the data it scraped
-// (KUBEINFER_OVERVIEW_PNG=<path> keeps its picture).
+// The monitoring test renders every dashboard this way from the data it scraped
+// (KUBEINFER_DASHBOARD_PNGS=<dir> keeps the pictures there).
 import { parseArgs } from 'node:util';
 import { prometheusApi } from './prometheus.ts';
 import { loadDashboards } from './queries.ts';
