@@ -173,7 +173,10 @@ describe('desiredObjects', () => {
 
   it('verifies a pvc:// model with a checksum in place, read-only, before the server starts', () => {
     const sha256 = 'a'.repeat(64);
-    const objects = desiredObjects(isvc({ versions: [{ name: 'v1', model: { uri: 'pvc://models/fraud/v1/fraud.onnx', sha256 } }] }), OPTIONS);
+    const objects = desiredObjects(
+      isvc({ versions: [{ name: 'v1', model: { uri: 'pvc://models/fraud/v1/fraud.onnx', sha256 } }] }),
+      OPTIONS,
+    );
     const pod = find(objects, 'Deployment', 'fraud-v1').spec.template.spec;
     assert.equal(pod.initContainers.length, 1);
     const verify = pod.initContainers[0];
