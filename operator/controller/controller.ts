@@ -155,8 +155,12 @@ export class Controller {
 
   /** Every cached InferenceService with its versions' replica counts, for the scrape-time gauges. */
   serviceFigures(): ServiceFigures[] {
-    const deployment = (namespace: string, name: string) => this.#children.get(DeploymentKind, { namespace, name });
-    return this.#inferenceServices.list().map((isvc) => serviceFigures(isvc, deployment));
+    const live = (namespace: string, name: string) => this.#children.get(DeploymentKind, { namespace, name });
+    return this.#inferenceServices.list().map((isvc) => {
+      const { desired } = this.#plans.planFor(isvc);
+      const planned = (name: string) => desired.find((o) => o.kind === DeploymentKind.kind && o.metadata.name === name);
+      return serviceFigures(isvc, { live, planned });
+    });
   }
 
   /** Queues every known InferenceService. */

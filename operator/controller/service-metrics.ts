@@ -24,15 +24,26 @@ export interface ServiceFigures {
   readonly rolloutAborted: boolean;
 }
 
-/** Reads one InferenceService and its versions' Deployments (`deployment(namespace, name)`, from the cache). */
-export function serviceFigures(isvc: KubeObject, deployment: (namespace: string, name: string) => KubeObject | undefined): ServiceFigures {
+/** Where serviceFigures reads Deployments: the live ones (the cache) and the ones the operator means to apply. */
+export interface DeploymentSources {
+  readonly live: (namespace: string, name: string) => KubeObject | undefined;
+  /** The planned Deployment, for a version whose live one does not exist (yet, or because the apiserver refuses it). */
+  readonly planned: (name: string) => KubeObject | undefined;
+}
+
+/** Reads one InferenceService and its versions' Deployments. */
+export function serviceFigures(isvc: KubeObject, deployments: DeploymentSources): ServiceFigures {
   const namespace = isvc.metadata.namespace ?? 'default';
   const name = isvc.metadata.name ?? '';
   const spec = isvc.spec as { versions?: readonly { name?: string }[] } | undefined;
   const versions = (spec?.versions ?? []).flatMap(({ name: version }) => {
     if (version === undefined) return [];
-    const progress = workloadProgress(deployment(namespace, versionObjectName(name, version)));
-    return [{ version, desired: progress.desired, replicas: progress.replicas, ready: progress.readyReplicas }];
+    const deploymentName = versionObjectName(name, version);
+    const live = deployments.live(namespace, deploymentName);
+    const progress = workloadProgress(live);
+    // Without a live Deployment, what is desired is still what the operator plans to apply.
+    const desired = live ? progress.desired : workloadProgress(deployments.planned(deploymentName)).desired;
+    return [{ version, desired, replicas: progress.replicas, ready: progress.readyReplicas }];
   });
   const status = isvc.status as InferenceServiceStatus | undefined;
   return { namespace, name, versions, rolloutAborted: status?.rollout?.phase === 'Aborted' };

@@ -13,7 +13,7 @@ import { eventually } from '../../tools/cluster/eventually.ts';
 import { alertSignal, loadAlertRules, loadDashboards, resolveVariables, substitute } from '../../tools/monitoring/queries.ts';
 import { renderDashboard } from '../../tools/monitoring/render.ts';
 import type { Series } from '../../tools/monitoring/prometheus.ts';
-import { NAMESPACE, SERVICE, startMonitoredStack, type MonitoredStack } from './stack.ts';
+import { NAMESPACE, NO_ROOM, SERVICE, startMonitoredStack, type MonitoredStack } from './stack.ts';
 
 // Grafana's $__rate_interval for a 15 s scrape; here it spans ~60 scrapes of the 1 s interval.
 const RATE_INTERVAL = '1m';
@@ -52,6 +52,9 @@ test('every dashboard panel query returns data', async () => {
   }
   assert.deepEqual(empty, [], `queries without data:\n${empty.join('\n')}`);
   assert.ok(queries >= 25, `only ${queries} panel queries ran`);
+  // The quota refuses its Deployment: the desired count comes from the operator's plan, and nothing runs.
+  const refused = await stack.prometheus.query(`kubeinfer_inferenceservice_replicas{namespace="${NO_ROOM}"}`);
+  assert.deepEqual(Object.fromEntries(refused.map((s) => [s.metric.state, s.values[0]?.[1]])), { desired: 1, current: 0, ready: 0 });
 });
 
 test('every alert expression evaluates, with data, firing where the stack made its condition', async () => {

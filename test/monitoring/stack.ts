@@ -24,6 +24,8 @@ import { startLocalRun, type LocalRun } from '../local/session.ts';
 /** The namespace the scrape labels put local mode in, and the operator's InferenceService's. */
 export const NAMESPACE = 'demo';
 export const SERVICE = 'linear';
+/** A namespace whose ResourceQuota refuses every Deployment: its InferenceService's reconciles fail. */
+export const NO_ROOM = 'no-room';
 
 const MANIFEST = `apiVersion: serving.kubeinfer.io/v1alpha1
 kind: InferenceService
@@ -139,7 +141,7 @@ async function applyInferenceServices(cp: ControlPlane): Promise<void> {
     ] as const
   ).map(([name, weight]) => ({ name, weight, uri: `https://models.example/${name}.onnx` }));
   const served = inferenceService(NAMESPACE, SERVICE, versions, { traffic: { mirror: { version: 'v3', percent: 50 } } });
-  const quota = await createNamespace(cp, 'no-room');
+  const quota = await createNamespace(cp, NO_ROOM);
   const refused = await cp.kubectl(['create', 'quota', 'no-deployments', '--hard=count/deployments.apps=0', '-n', quota]);
   if (refused.code !== 0) throw new Error(`creating the ResourceQuota: ${refused.stderr}`);
   await applyAsUser(admin, served);

@@ -25,25 +25,36 @@ const deployments: Record<string, KubeObject> = {
     status: { observedGeneration: 2, replicas: 3, updatedReplicas: 3, readyReplicas: 2, availableReplicas: 2 },
   } as KubeObject,
 };
-const deployment = (namespace: string, name: string) => deployments[`${namespace}/${name}`];
+const planned: Record<string, KubeObject> = {
+  'fraud-v2': {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { namespace: 'ml', name: 'fraud-v2' },
+    spec: { replicas: 2 },
+  } as KubeObject,
+};
+const sources = {
+  live: (namespace: string, name: string) => deployments[`${namespace}/${name}`],
+  planned: (name: string) => planned[name],
+};
 
-test('a version reports its Deployment: desired from spec, current and ready from status; none yet reads 0', () => {
-  assert.deepEqual(serviceFigures(isvc('fraud'), deployment), {
+test('a version reports its Deployment: desired from spec, current and ready from status; without one, the planned spec and 0', () => {
+  assert.deepEqual(serviceFigures(isvc('fraud'), sources), {
     namespace: 'ml',
     name: 'fraud',
     versions: [
       { version: 'v1', desired: 3, replicas: 3, ready: 2 },
-      { version: 'v2', desired: 0, replicas: 0, ready: 0 },
+      { version: 'v2', desired: 2, replicas: 0, ready: 0 },
     ],
     rolloutAborted: false,
   });
-  assert.equal(serviceFigures(isvc('fraud', 'Aborted'), deployment).rolloutAborted, true);
-  assert.equal(serviceFigures(isvc('fraud', 'Progressing'), deployment).rolloutAborted, false);
+  assert.equal(serviceFigures(isvc('fraud', 'Aborted'), sources).rolloutAborted, true);
+  assert.equal(serviceFigures(isvc('fraud', 'Progressing'), sources).rolloutAborted, false);
 });
 
 test('the gauges show what the caches hold at each scrape, and forget a deleted InferenceService', async () => {
   const registry = new Registry();
-  let services: ServiceFigures[] = [serviceFigures(isvc('fraud', 'Aborted'), deployment)];
+  let services: ServiceFigures[] = [serviceFigures(isvc('fraud', 'Aborted'), sources)];
   registerServiceGauges(registry, () => services);
   const first = await registry.metrics();
   assert.match(first, /kubeinfer_inferenceservice_replicas\{namespace="ml",inferenceservice="fraud",version="v1",state="desired"\} 3/);
