@@ -147,7 +147,7 @@ build_helm() {
 build_fake-gcs-server() { go_install fake-gcs-server github.com/fsouza/fake-gcs-server "$FAKE_GCS_SERVER_VERSION"; }
 build_coredns() { go_install coredns github.com/coredns/coredns "$COREDNS_VERSION"; }
 
-# prometheus and promtool from one module. Service discovery other than static, file and
+# prometheus and promtool from one module. Service discovery other than static, file, HTTP and
 # Kubernetes is left out (remove_all_sd): it is most of the compile time and no test uses it.
 # The web UI's assets are not in the module (they come from an npm build), and no test needs them.
 build_prometheus() {
