@@ -88,7 +88,9 @@ async function panelLines(
   for (const target of panel.targets) {
     const expr = substitute(target.expr, values, rateInterval);
     const series = instant ? await prometheus.query(expr, range.end) : await prometheus.queryRange(expr, range.start, range.end, step);
-    for (const s of series) lines.push({ name: legend(target.legendFormat, s), points: s.values });
+    // Prometheus answers in no fixed order; versions read best in order (v1, v2, ...).
+    const named = series.map((s) => ({ name: legend(target.legendFormat, s), points: s.values }));
+    lines.push(...named.sort((a, b) => a.name.localeCompare(b.name)));
   }
   return panel.type === 'heatmap' ? perBucket(lines) : lines.filter((l) => l.points.some(([, v]) => Number.isFinite(v)));
 }
