@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LABEL_COMPONENT } from '../../operator/builders/labels.ts';
-import { assetPath, cachePaths } from '../../tools/cluster/assets.ts';
+import { assetPath } from '../../tools/cluster/assets.ts';
 import { eventually } from '../../tools/cluster/eventually.ts';
 import { freePort } from '../../tools/cluster/index.ts';
 import type { ChartCluster } from '../ship/chart-fixture.ts';
@@ -22,13 +22,6 @@ export interface MetricsStack {
   /** Both processes' output, for a failing test's message. */
   readonly logDir: string;
   stop(): Promise<void>;
-}
-
-/** Prometheus from the asset cache (build-assets.sh target `prometheus`), or TEST_ASSET_PROMETHEUS. */
-function prometheusBinary(): string {
-  const path = process.env.TEST_ASSET_PROMETHEUS ?? cachePaths().get('prometheus');
-  if (!path) throw new Error('no Prometheus: run `bash tools/cluster/build-assets.sh prometheus` or set TEST_ASSET_PROMETHEUS');
-  return path;
 }
 
 // Every pod of an InferenceService version (the model component), at its `http` port; the
@@ -111,7 +104,7 @@ export async function startMetricsStack(cluster: ChartCluster, adapterConfig: st
   const [prometheusPort, adapterPort] = [await freePort(), await freePort()];
   const prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
   const prometheus = startProcess(
-    prometheusBinary(),
+    await assetPath('prometheus'),
     [
       `--config.file=${join(logDir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(logDir, 'tsdb')}`,
