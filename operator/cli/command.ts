@@ -135,6 +135,11 @@ function registerRender(program: Command): void {
         .default('ghcr.io/kubeinfer/kubeinfer:0.1.0'),
     )
     .addOption(new Option('--image-pull-policy <policy>', 'imagePullPolicy, as the operator is configured').choices(PULL_POLICIES))
+    .addOption(
+      new Option('--keda-prometheus-url <url>', 'Prometheus of KEDA ScaledObjects, as the operator is configured').env(
+        'KUBEINFER_KEDA_PROMETHEUS_URL',
+      ),
+    )
     .option('-n, --namespace <ns>', 'namespace for manifests that name none', 'default')
     .action(async (flags: RenderFlags) => {
       const { renderCommand } = await import('./render.ts');
