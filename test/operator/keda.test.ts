@@ -66,6 +66,12 @@ describe('autoscaling.engine keda', () => {
       },
     ]);
     assert.equal(scaled.metadata.ownerReferences[0].kind, 'InferenceService');
+    const notServed = cluster.operator.logs.filter((line) => line.resource === 'scaledobjects' && line.error !== undefined);
+    assert.deepEqual(
+      notServed.map((line) => line.msg),
+      ['kind not served; retrying quietly until it is'],
+      'the missing CRD is logged once, not on every retry',
+    );
     await waitReady(admin(), ns, 'fraud');
   });
 
