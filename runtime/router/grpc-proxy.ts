@@ -21,6 +21,7 @@ import { firstMessage, frame, leadingFields, statusHeaders } from './grpc-wire.t
 import type { ProxyTarget } from './proxy.ts';
 import { VERSION_HEADER, pickVersion, type PathTarget, type Route } from './route.ts';
 import type { RoutingTable } from './table.ts';
+import type { HopSpan, Tracing } from '../tracing/tracing.ts';
 
 const INFERENCE_PREFIX = '/inference.GRPCInferenceService/';
 const HEALTH_CHECK = '/grpc.health.v1.Health/Check';
@@ -39,6 +40,8 @@ export interface GrpcRouterState {
   readonly begin: () => void;
   readonly end: () => void;
   readonly mirror: GrpcMirror;
+  /** Span export; undefined when tracing is off. */
+  readonly tracing?: Tracing | undefined;
 }
 
 export interface GrpcRouter {
@@ -122,8 +125,8 @@ function endToEnd(headers: IncomingHttpHeaders): Record<string, string | string[
   return out;
 }
 
-/** Counts a call in (in flight, for the drain) and returns how to count it out once, with its status. */
-function countCall(target: ProxyTarget, method: string, state: GrpcRouterState): (code: number) => void {
+/** Counts a call in (in flight, for the drain) and returns how to count it out (and end its span) once, with its status. */
+function countCall(target: ProxyTarget, method: string, state: GrpcRouterState, hop: HopSpan | undefined): (code: number) => void {
   const started = performance.now();
   let recorded = false;
   target.metrics.inFlight.inc();
@@ -133,6 +136,7 @@ function countCall(target: ProxyTarget, method: string, state: GrpcRouterState):
     recorded = true;
     target.metrics.inFlight.dec();
     target.metrics.grpc(method, code, (performance.now() - started) / 1000);
+    hop?.end(code, code !== status.OK);
     state.end();
   };
 }
@@ -171,11 +175,12 @@ function forward(
   target: ProxyTarget,
   sessions: BackendSessions,
   state: GrpcRouterState,
+  hop: HopSpan | undefined,
 ): void {
   const { backend, metrics } = target;
   if (backend.grpcUrl === undefined)
     return answerStatus(stream, status.UNAVAILABLE, `version "${backend.version}" has no gRPC endpoint in the router configuration`);
-  const record = countCall(target, call.method, state);
+  const record = countCall(target, call.method, state, hop);
   const upstream = sessions.get(backend.grpcUrl).request({ ...endToEnd(headers), ':method': 'POST', ':path': call.path });
   relayAnswer(upstream, stream, backend.version, record);
   upstream.on('error', (error: NodeJS.ErrnoException) => {
@@ -223,16 +228,23 @@ function routeCall(
     if (route.kind === 'reject') return answerStatus(stream, rejection(route), route.message);
     const chosen = table.targets.get(route.version)!;
     const shadow = table.mirror;
-    if (
+    const mirrored =
       method === 'ModelInfer' &&
       !route.pinned &&
       shadow !== undefined &&
       shadow.target.backend.version !== route.version &&
-      shadow.gate.take()
-    ) {
-      copyToMirror(stream, headers, path, buffered, ended, shadow.target, state.mirror, sessions);
-    }
-    forward(stream, headers, { buffered, ended, method, path }, chosen, sessions, state);
+      shadow.gate.take();
+    const hop = state.tracing?.startHop('route', headers, {
+      'kubeinfer.model': table.config.model,
+      'kubeinfer.version': route.version,
+      'kubeinfer.pinned': route.pinned,
+      'kubeinfer.mirror': mirrored ? shadow.target.backend.version : '',
+      'rpc.method': method,
+    });
+    // The chosen version and any mirror copy continue the router's span.
+    const sent = hop === undefined ? headers : { ...headers, traceparent: hop.traceparent, tracestate: hop.tracestate };
+    if (mirrored) copyToMirror(stream, sent, path, buffered, ended, shadow.target, state.mirror, sessions);
+    forward(stream, sent, { buffered, ended, method, path }, chosen, sessions, state, hop);
   };
   if (!MODEL_SCOPED.has(method)) return go(Buffer.alloc(0), {}, false);
   readFirst(stream, (buffered, message, ended) => {

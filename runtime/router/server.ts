@@ -19,6 +19,7 @@ import { auditLine, REQUEST_ID_HEADER, requestIdOf } from '../auth/audit.ts';
 import { sendDenied, type Access, type AccessDecision, type AccessGuard } from '../auth/guard.ts';
 import { ROUTER_DEFAULTS, type RouterLimits } from './settings.ts';
 import { buildRoutingTable, describeConfig } from './table.ts';
+import { startTracing, type HopSpan, type Tracing } from '../tracing/tracing.ts';
 import type { RoutingTable } from './table.ts';
 
 /** Limits left out take their defaults (ROUTER_DEFAULTS, the flags' defaults). */
@@ -40,6 +41,8 @@ export interface RouterOptions extends Partial<RouterLimits> {
   /** Receives one audit line per inference request; set to audit. */
   readonly audit?: ((line: Readonly<Record<string, unknown>>) => void) | undefined;
   readonly log?: (event: Readonly<Record<string, unknown>>) => void;
+  /** OTLP/HTTP collector for the router's spans; undefined: tracing off. */
+  readonly otlpEndpoint?: string | undefined;
 }
 
 export interface Router {
@@ -75,6 +78,7 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
   const state: RouterState = { table: undefined, closing: false, active: 0, drained: undefined };
   const metrics = createRouterMetrics(options.processMetrics ?? false);
   const agent = new Agent({ keepAlive: true, scheduling: 'lifo' });
+  const tracing = await startTracing(options.otlpEndpoint, 'kubeinfer-router', {});
   const server = createServer(
     {
       keepAliveTimeout: limits.keepAliveTimeoutMs,
@@ -83,7 +87,7 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
       // Node checks those timeouts this often (30 s by default, too coarse for a 10 s headers limit).
       connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
     },
-    createHandler(state, metrics, agent, limits, options.maxComparedBytes ?? 1024 * 1024, options),
+    createHandler(state, metrics, agent, limits, options.maxComparedBytes ?? 1024 * 1024, { ...options, tracing }),
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -107,6 +111,7 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
             if (state.active === 0) state.drained?.();
           },
           mirror: { inFlight: 0, maxInFlight: limits.mirrorMaxInFlight, maxBodyBytes: limits.mirrorMaxBufferedBytes },
+          tracing,
         });
   const shownHost = options.host === undefined || options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
   return {
@@ -137,6 +142,7 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
       server.closeAllConnections();
       grpc?.close();
       agent.destroy();
+      await tracing?.shutdown();
     },
   };
 }
@@ -148,7 +154,7 @@ function createHandler(
   agent: Agent,
   limits: RouterLimits,
   maxComparedBytes: number,
-  access: Pick<RouterOptions, 'guard' | 'protectMetrics' | 'audit'>,
+  access: Pick<RouterOptions, 'guard' | 'protectMetrics' | 'audit'> & { readonly tracing: Tracing | undefined },
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const proxy: ProxySettings = {
     agent,
@@ -173,6 +179,7 @@ function createHandler(
       req.method === 'POST' &&
       shadow.target.backend.version !== route.version &&
       shadow.gate.take();
+    const hop = access.tracing === undefined ? undefined : startHop(access.tracing, req, table, route, mirrored ? shadow : undefined);
     if (mirrored) {
       const pair = pairAnswers(shadow.target.metrics, shadow.tolerance);
       mirror.copy(req, shadow.target, pair.mirrored);
@@ -188,6 +195,7 @@ function createHandler(
       (exchange) => {
         state.active--;
         if (state.active === 0) state.drained?.();
+        hop?.end(exchange.status, exchange.status >= 500);
         if (audited)
           access.audit!(
             auditLine({
@@ -254,6 +262,26 @@ function createHandler(
       auditRefusal(decision.caller ?? 'unauthenticated', decision.status),
     );
   };
+}
+
+/** Opens the router's span for one request and hands its context on: the chosen version and any mirror copy carry it. */
+function startHop(
+  tracing: Tracing,
+  req: IncomingMessage,
+  table: RoutingTable,
+  route: Extract<Route, { kind: 'proxy' }>,
+  shadow: RoutingTable['mirror'],
+): HopSpan {
+  const hop = tracing.startHop('route', req.headers, {
+    'kubeinfer.model': table.config.model,
+    'kubeinfer.version': route.version,
+    'kubeinfer.pinned': route.pinned,
+    'kubeinfer.mirror': shadow?.target.backend.version ?? '',
+    'http.request.method': req.method ?? '',
+  });
+  req.headers.traceparent = hop.traceparent;
+  if (hop.tracestate !== undefined) req.headers.tracestate = hop.tracestate;
+  return hop;
 }
 
 type Forward = (

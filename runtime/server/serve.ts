@@ -17,6 +17,7 @@ import { JsonDecoder } from './json-decoder.ts';
 import { jsonLogger, type Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { ModelStatistics } from './statistics.ts';
+import { startTracing } from '../tracing/tracing.ts';
 
 export interface RunningServer {
   readonly url: string;
@@ -78,7 +79,11 @@ export async function startServer(config: ServeConfig, log: Logger = jsonLogger(
   const budget = new BodyBudget(config.maxBodyBytesInFlight ?? defaultBodyBudget());
   const jsonDecoder = new JsonDecoder();
   const guard = config.apiKeysFile === undefined ? undefined : apiKeyGuard(await loadApiKeys(config.apiKeysFile));
-  const ctx: ServeContext = { config, engine, metrics, statistics, log, lifecycle, budget, jsonDecoder, guard };
+  const tracing = await startTracing(config.otlpEndpoint, 'kubeinfer-serve', {
+    'kubeinfer.model': config.modelName,
+    'kubeinfer.model_version': config.modelVersion,
+  });
+  const ctx: ServeContext = { config, engine, metrics, statistics, log, lifecycle, budget, jsonDecoder, guard, tracing };
   const server = createServer(
     {
       headersTimeout: config.headersTimeoutMs,
@@ -133,7 +138,7 @@ export async function startServer(config: ServeConfig, log: Logger = jsonLogger(
     if (!finished) log('warn', 'drain timeout reached; closing remaining connections', { active: lifecycle.active });
     server.closeAllConnections();
     await Promise.all([closed, grpc?.close()]);
-    await Promise.all([engine.close(), jsonDecoder.close()]);
+    await Promise.all([engine.close(), jsonDecoder.close(), tracing?.shutdown()]);
     log('info', 'stopped');
   };
   return { url, port, grpcPort: grpc?.port, loaded, drain: () => (draining ??= drain()) };
