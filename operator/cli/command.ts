@@ -3,6 +3,7 @@
 import { Argument, Option, type Command } from 'commander';
 import { manifestSourceOptions } from '../../api/command.ts';
 import { DEFAULT_CLUSTER_DOMAIN, type ImagePullPolicy } from '../builders/options.ts';
+import { OTLP_ENDPOINT } from '../../contracts/index.ts';
 import type { OperatorFlags } from './operator.ts';
 import type { RenderFlags } from './render.ts';
 import type { ClusterFlags } from './cluster.ts';
@@ -110,6 +111,11 @@ function registerOperator(program: Command): void {
       new Option('--cluster-domain <domain>', 'cluster DNS suffix used in status.url')
         .env('KUBEINFER_CLUSTER_DOMAIN')
         .default(DEFAULT_CLUSTER_DOMAIN),
+    )
+    .addOption(
+      new Option(`--${OTLP_ENDPOINT.flag} <url>`, 'OTLP/HTTP collector that every runtime and router pod sends trace spans to (unset: tracing off)').env(
+        OTLP_ENDPOINT.env,
+      ),
     )
     .addOption(kubeconfigOption())
     .action(async (flags: OperatorFlags) => {

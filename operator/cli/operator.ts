@@ -7,6 +7,7 @@ import { runOperator, type OperatorOptions } from '../controller/manager.ts';
 import type { ImagePullPolicy } from '../builders/options.ts';
 import { integerFlags } from '../../cli/flags.ts';
 import { loadKubeConfig } from '../../kube/kubeconfig.ts';
+import { otlpTracesUrl } from '../../contracts/index.ts';
 
 export interface OperatorFlags {
   readonly runtimeImage: string;
@@ -23,6 +24,7 @@ export interface OperatorFlags {
   readonly workers: string;
   readonly resyncSeconds: string;
   readonly clusterDomain: string;
+  readonly otlpEndpoint?: string;
   readonly kubeconfig?: string;
 }
 
@@ -49,6 +51,9 @@ export function operatorOptions(flags: OperatorFlags, kubeConfig: KubeConfig, co
     'leader-election-lease-seconds': [flags.leaderElectionLeaseSeconds, { min: 11 }],
   });
   if (!parsed.ok) return parsed.problem;
+  const otlpEndpoint = flags.otlpEndpoint || undefined;
+  const traces = otlpEndpoint === undefined ? undefined : otlpTracesUrl(otlpEndpoint);
+  if (traces?.ok === false) return traces.message;
   const {
     'metrics-port': metricsPort,
     'health-port': healthPort,
@@ -64,6 +69,7 @@ export function operatorOptions(flags: OperatorFlags, kubeConfig: KubeConfig, co
       imagePullPolicy: flags.imagePullPolicy,
       imagePullSecrets: flags.imagePullSecrets,
       clusterDomain: flags.clusterDomain,
+      otlpEndpoint,
     },
     namespaces: flags.watchNamespaces ?? [],
     workers,
