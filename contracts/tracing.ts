@@ -10,7 +10,9 @@ export const OTLP_ENDPOINT = {
 } as const;
 
 /** The OTLP/HTTP traces URL of an endpoint (a bare collector address gets the standard /v1/traces path), or why it is not one. */
-export function otlpTracesUrl(endpoint: string): { readonly ok: true; readonly url: string } | { readonly ok: false; readonly message: string } {
+export function otlpTracesUrl(
+  endpoint: string,
+): { readonly ok: true; readonly url: string } | { readonly ok: false; readonly message: string } {
   let url: URL;
   try {
     url = new URL(endpoint);

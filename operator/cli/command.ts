@@ -113,9 +113,10 @@ function registerOperator(program: Command): void {
         .default(DEFAULT_CLUSTER_DOMAIN),
     )
     .addOption(
-      new Option(`--${OTLP_ENDPOINT.flag} <url>`, 'OTLP/HTTP collector that every runtime and router pod sends trace spans to (unset: tracing off)').env(
-        OTLP_ENDPOINT.env,
-      ),
+      new Option(
+        `--${OTLP_ENDPOINT.flag} <url>`,
+        'OTLP/HTTP collector that every runtime and router pod sends trace spans to (unset: tracing off)',
+      ).env(OTLP_ENDPOINT.env),
     )
     .addOption(kubeconfigOption())
     .action(async (flags: OperatorFlags) => {

@@ -104,7 +104,11 @@ export async function inferOnce(ctx: ServeContext, request: ModelInferRequest, t
 }
 
 /** inferOnce, counted as active (drain waits for it) and in flight; an unexpected error becomes INTERNAL. */
-async function answerInfer(ctx: ServeContext, request: ModelInferRequest, trace: TraceHeaders | undefined): Promise<Answer<ModelInferResponse>> {
+async function answerInfer(
+  ctx: ServeContext,
+  request: ModelInferRequest,
+  trace: TraceHeaders | undefined,
+): Promise<Answer<ModelInferResponse>> {
   ctx.lifecycle.active++;
   ctx.metrics.inflight(1);
   try {

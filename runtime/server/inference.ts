@@ -63,7 +63,13 @@ export function recordFailure(ctx: ServeContext, startNs: number, problem: Probl
   ctx.statistics.requestFailed(endNs - startNs);
   if (problem.kind === 'Internal') ctx.log('error', 'inference request failed', { error: problem.message, protocol });
   if (ctx.tracing !== undefined && trace !== undefined)
-    ctx.tracing.recordRequest('infer', trace, { startNs, inferredNs: endNs, timing: undefined }, spanAttributes(ctx, protocol), problem.message);
+    ctx.tracing.recordRequest(
+      'infer',
+      trace,
+      { startNs, inferredNs: endNs, timing: undefined },
+      spanAttributes(ctx, protocol),
+      problem.message,
+    );
 }
 
 /** Answers a failed REST inference request and counts it. */

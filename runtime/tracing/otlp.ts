@@ -1,15 +1,7 @@
 // The OpenTelemetry side of tracing, imported only when an OTLP endpoint is configured.
 // Spans go through a batch processor, so a request never waits on the collector; a
 // collector that is down costs dropped spans, never failed requests.
-import {
-  defaultTextMapSetter,
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type Context,
-  type TextMapGetter,
-} from '@opentelemetry/api';
+import { defaultTextMapSetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type TextMapGetter } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -60,9 +52,7 @@ export function otlpTracing(url: string, service: string, resource: SpanAttribut
         const computeNs = timing.computeInputNs + timing.computeInferNs + timing.computeOutputNs;
         const computeStartNs = times.inferredNs - computeNs;
         const inside = trace.setSpan(parent, request);
-        tracer
-          .startSpan('queue', { startTime: epochMs(computeStartNs - timing.queueNs) }, inside)
-          .end(epochMs(computeStartNs));
+        tracer.startSpan('queue', { startTime: epochMs(computeStartNs - timing.queueNs) }, inside).end(epochMs(computeStartNs));
         tracer
           .startSpan('compute', { startTime: epochMs(computeStartNs), attributes: { 'kubeinfer.batch_size': timing.batchSize } }, inside)
           .end(epochMs(times.inferredNs));

@@ -38,11 +38,7 @@ export interface Tracing {
 }
 
 /** Starts exporting to `endpoint` as `service`, or gives undefined (tracing off) when no endpoint is set; throws on a malformed one. */
-export async function startTracing(
-  endpoint: string | undefined,
-  service: string,
-  resource: SpanAttributes,
-): Promise<Tracing | undefined> {
+export async function startTracing(endpoint: string | undefined, service: string, resource: SpanAttributes): Promise<Tracing | undefined> {
   if (endpoint === undefined || endpoint === '') return undefined;
   const traces = otlpTracesUrl(endpoint);
   if (!traces.ok) throw new Error(traces.message);

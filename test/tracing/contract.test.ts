@@ -38,7 +38,11 @@ test('the operator hands its OTLP endpoint to serve and to the router, and each 
 
 test('without an endpoint, no pod gets a tracing variable', () => {
   const objects = desiredObjects(isvc(), BUILD_OPTIONS);
-  for (const name of ['fraud-v1', 'fraud-router']) assert.deepEqual(Object.keys(containerEnv(objects, name)).filter((key) => key.includes('OTLP')), []);
+  for (const name of ['fraud-v1', 'fraud-router'])
+    assert.deepEqual(
+      Object.keys(containerEnv(objects, name)).filter((key) => key.includes('OTLP')),
+      [],
+    );
 });
 
 test('a malformed endpoint is a clear error for serve, route and the operator, never a crash later', () => {

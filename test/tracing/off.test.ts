@@ -40,6 +40,8 @@ test('with no OTLP endpoint, the OpenTelemetry SDK is never loaded while traced 
   const outcome = JSON.parse(run.stdout) as { status: number; body: string; resolved: { specifier: string; importer: string }[] };
   assert.equal(outcome.status, 200, outcome.body);
   // prom-client (metrics exemplars) imports the tiny API package on its own; nothing else may load.
-  const ours = outcome.resolved.filter((module) => !(module.specifier === '@opentelemetry/api' && module.importer.includes('/prom-client/')));
+  const ours = outcome.resolved.filter(
+    (module) => !(module.specifier === '@opentelemetry/api' && module.importer.includes('/prom-client/')),
+  );
   assert.deepEqual(ours, []);
 });

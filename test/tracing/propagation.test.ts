@@ -13,7 +13,10 @@ const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER_SPAN = '00f067aa0ba902b7';
 const TRACEPARENT = `00-${TRACE_ID}-${CALLER_SPAN}-01`;
 const body = JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] });
-const grpcRequest = { model_name: 'm', inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], contents: { fp32_contents: [1, 2, 3, 4] } }] };
+const grpcRequest = {
+  model_name: 'm',
+  inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], contents: { fp32_contents: [1, 2, 3, 4] } }],
+};
 
 interface Traced {
   readonly receiver: OtlpReceiver;
@@ -33,7 +36,11 @@ async function tracedPair(t: TestContext): Promise<Traced> {
     'shutdown-delay-ms': '0',
   });
   const router = await startRouter({ host: '127.0.0.1', port: 0, grpcPort: 0, otlpEndpoint: receiver.endpoint });
-  router.apply({ model: 'm', versions: [{ name: 'v1', weight: 100, url: server.url, grpcUrl: `http://${server.grpcAddress}` }], mirror: null });
+  router.apply({
+    model: 'm',
+    versions: [{ name: 'v1', weight: 100, url: server.url, grpcUrl: `http://${server.grpcAddress}` }],
+    mirror: null,
+  });
   return {
     receiver,
     routerUrl: router.url,

@@ -32,7 +32,9 @@ interface KeyValue {
 interface ExportRequest {
   readonly resourceSpans?: readonly {
     readonly resource?: { readonly attributes?: readonly KeyValue[] };
-    readonly scopeSpans?: readonly { readonly spans?: readonly (Omit<ReceivedSpan, 'service' | 'attributes'> & { attributes?: readonly KeyValue[] })[] }[];
+    readonly scopeSpans?: readonly {
+      readonly spans?: readonly (Omit<ReceivedSpan, 'service' | 'attributes'> & { attributes?: readonly KeyValue[] })[];
+    }[];
   }[];
 }
 
