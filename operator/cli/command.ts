@@ -8,6 +8,7 @@ import type { OperatorFlags } from './operator.ts';
 import type { RenderFlags } from './render.ts';
 import type { ClusterFlags } from './cluster.ts';
 import type { StatusFlags } from './status.ts';
+import type { TopFlags } from './top.ts';
 import type { TrafficFlags } from './traffic.ts';
 import type { RolloutVerb } from './rollout.ts';
 
@@ -27,6 +28,7 @@ export function registerOperatorCommands(program: Command): void {
   registerOperator(program);
   registerRender(program);
   registerStatus(program);
+  registerTop(program);
   registerTraffic(program);
   registerRollout(program);
 }
@@ -153,6 +155,23 @@ function registerStatus(program: Command): void {
     .action(async (name: string, flags: StatusFlags) => {
       const { statusCommand } = await import('./status.ts');
       process.exitCode = await statusCommand(name, flags);
+    });
+}
+
+function registerTop(program: Command): void {
+  program
+    .command('top [name]')
+    .description(
+      "Live figures per version from an InferenceService's routers: request and error rates, p99, weight declared vs served, replicas.",
+    )
+    .addOption(namespaceOption())
+    .addOption(kubeconfigOption())
+    .option('--url <router>', 'read one router directly instead (local mode: the URL `kubeinfer run` prints)')
+    .option('-i, --interval <seconds>', 'seconds between reads (each view covers one interval)', '2')
+    .option('--once', 'print one interval and exit, for scripts', false)
+    .action(async (name: string | undefined, flags: TopFlags) => {
+      const { topCommand } = await import('./top.ts');
+      process.exitCode = await topCommand(name, flags);
     });
 }
 

@@ -330,7 +330,8 @@ function answerLocally(url: string, res: ServerResponse, state: LocalState): voi
   if (path === ROUTER_STATS_PATH) {
     if (state.table === undefined) return sendJson(res, 503, { error: 'the router has no configuration yet' });
     const stats = new Map([...state.table.targets].map(([version, target]) => [version, target.metrics.stats]));
-    return sendJson(res, 200, routerFigures(state.table.config.model, stats));
+    const weights = Object.fromEntries(state.table.config.versions.map((version) => [version.name, version.weight]));
+    return sendJson(res, 200, routerFigures(state.table.config.model, stats, weights));
   }
   if (path === '/metrics') {
     state.metrics.registry.metrics().then(
