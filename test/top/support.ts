@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { Router } from '../../runtime/router/index.ts';
+import { VERSION_HEADER } from '../../runtime/router/route.ts';
 import { CLI } from '../runtime/harness.ts';
 
 const body = JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] });
@@ -20,15 +21,18 @@ export function kubeinfer(args: readonly string[]): Promise<{ code: number; stdo
   });
 }
 
-/** Sends inference requests for `model` through the router, one after another, until `done` settles. */
-export async function loadUntil(router: Router, model: string, done: Promise<unknown>): Promise<number> {
+/** Sends inference requests for `model` through the router, one after another, until `done` settles; `pin` pins every other one to a version. */
+export async function loadUntil(router: Router, model: string, done: Promise<unknown>, pin?: string): Promise<number> {
   let finished = false;
   void done.finally(() => (finished = true));
   let sent = 0;
   while (!finished) {
-    await fetch(`${router.url}/v2/models/${model}/infer`, { method: 'POST', body, headers: { 'content-type': 'application/json' } }).then(
-      (answer) => answer.arrayBuffer(),
-    );
+    const pinned = pin !== undefined && sent % 2 === 0 ? { [VERSION_HEADER]: pin } : {};
+    await fetch(`${router.url}/v2/models/${model}/infer`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', ...pinned },
+    }).then((answer) => answer.arrayBuffer());
     sent += 1;
   }
   return sent;

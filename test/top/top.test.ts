@@ -10,7 +10,7 @@ import { formatTop } from '../../operator/cli/top-table.ts';
 import { startTestServer } from '../runtime/harness.ts';
 import { kubeinfer, loadUntil, tableRows } from './support.ts';
 
-test('top --once against a router under load: rates, errors, p99 and weight declared vs served per version', async (t) => {
+test('top --once against a router under load (half pinned to v1): rates, errors, p99 and weight declared vs served per version', async (t) => {
   const server = await startTestServer(t, addModel(), { 'shutdown-delay-ms': '0' });
   const router = await startRouter({ host: '127.0.0.1', port: 0 });
   t.after(() => router.close(0));
@@ -25,7 +25,7 @@ test('top --once against a router under load: rates, errors, p99 and weight decl
     mirror: null,
   });
   const top = kubeinfer(['top', '--url', router.url, '--once', '--interval', '1']);
-  const sent = await loadUntil(router, 'm', top);
+  const sent = await loadUntil(router, 'm', top, 'v1');
   const { code, stdout, stderr } = await top;
   assert.equal(code, 0, stderr);
   assert.ok(sent > 20, `load ran (${sent} requests)`);
@@ -42,6 +42,11 @@ test('top --once against a router under load: rates, errors, p99 and weight decl
   assert.equal(v2Row['ERR%'], '100.0%', 'every request v2 got failed');
   const served = Number.parseFloat(v1Row.SERVED!) + Number.parseFloat(v2Row.SERVED!);
   assert.ok(Math.abs(served - 100) < 0.2, `served shares add up to 100%: ${stdout}`);
+  // Half the requests are pinned to v1: it serves about 85%, more than its weight says.
+  assert.ok(Number.parseFloat(v1Row.SERVED!) > 75, `v1 served more than its 70% weight: ${stdout}`);
+  const [rate1, rate2] = [Number(v1Row['REQ/S']), Number(v2Row['REQ/S'])];
+  const share = (100 * rate1) / (rate1 + rate2);
+  assert.ok(Math.abs(Number.parseFloat(v1Row.SERVED!) - share) < 1, `v1 served ${v1Row.SERVED} of ${rate1 + rate2} req/s: ${stdout}`);
   assert.equal(v1Row.REPLICAS, '-', 'a bare router knows no replicas');
 });
 
