@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort } from '../../tools/cluster/index.ts';
 import { addModel } from '../../tools/onnx/models.ts';
-import { startRouter, type Router } from '../../runtime/router/index.ts';
+import { startRouter } from '../../runtime/router/index.ts';
 import { formatTop } from '../../operator/cli/top-table.ts';
 import { startTestServer } from '../runtime/harness.ts';
 import { kubeinfer, loadUntil, tableRows } from './support.ts';
