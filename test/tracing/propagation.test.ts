@@ -73,10 +73,16 @@ test('REST: a traceparent continues through router and serve; none or a malforme
   assert.equal(fresh.status, 200);
   const malformed = await send(traced.routerUrl, 'POST', '/v2/models/m/infer', body, { traceparent: '00-not-a-trace-01' });
   assert.equal(malformed.status, 200, 'a malformed traceparent is ignored, never an error');
+  const failing = `00-${'a'.repeat(32)}-${CALLER_SPAN}-01`;
+  const refused = await send(traced.routerUrl, 'POST', '/v2/models/m/infer', '{"inputs": [', { traceparent: failing });
+  assert.equal(refused.status, 400);
   await traced.flush();
+  const failed = traced.receiver.spans.find((span) => span.service === 'kubeinfer-serve' && span.traceId === 'a'.repeat(32));
+  assert.equal(failed?.status.code, 2, 'a refused request is an error span, with the reason');
+  assert.match(failed?.status.message ?? '', /JSON/i);
 
   const spans = traced.receiver.spans;
-  const routes = routeSpans(spans);
+  const routes = routeSpans(spans).filter((span) => span.traceId !== 'a'.repeat(32));
   assert.equal(routes.length, 3);
   const [first, second, third] = routes.sort((a, b) => a.startTimeUnixNano.localeCompare(b.startTimeUnixNano));
   assert.equal(first!.traceId, TRACE_ID);

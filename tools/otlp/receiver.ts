@@ -13,6 +13,8 @@ export interface ReceivedSpan {
   /** Empty for a root span. */
   readonly parentSpanId: string;
   readonly attributes: Readonly<Record<string, unknown>>;
+  /** OTLP status: code 2 is an error, with its message. */
+  readonly status: { readonly code?: number; readonly message?: string };
   readonly startTimeUnixNano: string;
   readonly endTimeUnixNano: string;
 }
@@ -57,7 +59,13 @@ export async function startOtlpReceiver(keep = true): Promise<OtlpReceiver> {
           const service = String(attributeRecord(resourceSpans.resource?.attributes)['service.name']);
           for (const scope of resourceSpans.scopeSpans ?? [])
             for (const span of scope.spans ?? [])
-              spans.push({ ...span, service, parentSpanId: span.parentSpanId ?? '', attributes: attributeRecord(span.attributes) });
+              spans.push({
+                ...span,
+                service,
+                parentSpanId: span.parentSpanId ?? '',
+                status: span.status ?? {},
+                attributes: attributeRecord(span.attributes),
+              });
         }
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
