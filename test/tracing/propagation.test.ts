@@ -88,7 +88,9 @@ test('REST: a traceparent continues through router and serve; none or a malforme
   assert.equal(first!.traceId, TRACE_ID);
   assert.equal(first!.parentSpanId, CALLER_SPAN, "the router's span is a child of the caller's");
   assert.equal(first!.attributes['kubeinfer.version'], 'v1');
-  assert.deepEqual(linkedSpans(spans, first!).children, ['compute', 'queue']);
+  const { infer, children } = linkedSpans(spans, first!);
+  assert.deepEqual(children, ['compute', 'queue']);
+  assert.deepEqual([first!.traceState, infer.traceState], ['acme=1', 'acme=1'], "the caller's tracestate travels along");
   for (const root of [second!, third!]) {
     assert.notEqual(root.traceId, TRACE_ID);
     assert.match(root.traceId, /^[0-9a-f]{32}$/);

@@ -12,6 +12,8 @@ export interface ReceivedSpan {
   readonly spanId: string;
   /** Empty for a root span. */
   readonly parentSpanId: string;
+  /** The W3C tracestate the span carries, when any. */
+  readonly traceState?: string;
   readonly attributes: Readonly<Record<string, unknown>>;
   /** OTLP status: code 2 is an error, with its message. */
   readonly status: { readonly code?: number; readonly message?: string };
