@@ -82,7 +82,7 @@ test('top --once reads router pods through the pod proxy and replicas from the s
   await kubectl(['-n', 'ml', 'patch', 'pod', 'fraud-router-0', '--subresource=status', '--type=merge', '-p', JSON.stringify(running)]);
 
   const top = kubeinfer(['top', 'fraud', '-n', 'ml', '--kubeconfig', cp.kubeconfigPath, '--once', '--interval', '1']);
-  await loadUntil(router, 'fraud', top);
+  await loadUntil(router.url, 'fraud', top);
   const { code, stdout, stderr } = await top;
   assert.equal(code, 0, stderr);
   assert.match(stdout, /^ml\/fraud: 1 router, last 1s/);

@@ -2,7 +2,6 @@
 // runs, and reading its table back.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import type { Router } from '../../runtime/router/index.ts';
 import { VERSION_HEADER } from '../../runtime/router/route.ts';
 import { CLI } from '../runtime/harness.ts';
 
@@ -22,13 +21,13 @@ export function kubeinfer(args: readonly string[]): Promise<{ code: number; stdo
 }
 
 /** Sends inference requests for `model` through the router, one after another, until `done` settles; `pin` pins every other one to a version. */
-export async function loadUntil(router: Router, model: string, done: Promise<unknown>, pin?: string): Promise<number> {
+export async function loadUntil(routerUrl: string, model: string, done: Promise<unknown>, pin?: string): Promise<number> {
   let finished = false;
   void done.finally(() => (finished = true));
   let sent = 0;
   while (!finished) {
     const pinned = pin !== undefined && sent % 2 === 0 ? { [VERSION_HEADER]: pin } : {};
-    await fetch(`${router.url}/v2/models/${model}/infer`, {
+    await fetch(`${routerUrl}/v2/models/${model}/infer`, {
       method: 'POST',
       body,
       headers: { 'content-type': 'application/json', ...pinned },

@@ -25,7 +25,7 @@ test('top --once against a router under load (half pinned to v1): rates, errors,
     mirror: null,
   });
   const top = kubeinfer(['top', '--url', router.url, '--once', '--interval', '1']);
-  const sent = await loadUntil(router, 'm', top, 'v1');
+  const sent = await loadUntil(router.url, 'm', top, 'v1');
   const { code, stdout, stderr } = await top;
   assert.equal(code, 0, stderr);
   assert.ok(sent > 20, `load ran (${sent} requests)`);
