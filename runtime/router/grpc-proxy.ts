@@ -22,6 +22,7 @@ import type { ProxyTarget } from './proxy.ts';
 import { VERSION_HEADER, pickVersion, type PathTarget, type Route } from './route.ts';
 import type { RoutingTable } from './table.ts';
 import type { HopSpan, Tracing } from '../tracing/tracing.ts';
+import { continuedHeaders, startHop } from './hop.ts';
 
 const INFERENCE_PREFIX = '/inference.GRPCInferenceService/';
 const HEALTH_CHECK = '/grpc.health.v1.Health/Check';
@@ -234,15 +235,20 @@ function routeCall(
       shadow !== undefined &&
       shadow.target.backend.version !== route.version &&
       shadow.gate.take();
-    const hop = state.tracing?.startHop('route', headers, {
-      'kubeinfer.model': table.config.model,
-      'kubeinfer.version': route.version,
-      'kubeinfer.pinned': route.pinned,
-      'kubeinfer.mirror': mirrored ? shadow.target.backend.version : '',
-      'rpc.method': method,
-    });
+    const hop =
+      state.tracing === undefined
+        ? undefined
+        : startHop(
+            state.tracing,
+            headers,
+            table,
+            { ...route, mirror: mirrored ? shadow.target.backend.version : undefined },
+            {
+              'rpc.method': method,
+            },
+          );
     // The chosen version and any mirror copy continue the router's span.
-    const sent = hop === undefined ? headers : { ...headers, traceparent: hop.traceparent, tracestate: hop.tracestate };
+    const sent = hop === undefined ? headers : continuedHeaders(headers, hop);
     if (mirrored) copyToMirror(stream, sent, path, buffered, ended, shadow.target, state.mirror, sessions);
     forward(stream, sent, { buffered, ended, method, path }, chosen, sessions, state, hop);
   };

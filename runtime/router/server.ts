@@ -19,7 +19,8 @@ import { auditLine, REQUEST_ID_HEADER, requestIdOf } from '../auth/audit.ts';
 import { sendDenied, type Access, type AccessDecision, type AccessGuard } from '../auth/guard.ts';
 import { ROUTER_DEFAULTS, type RouterLimits } from './settings.ts';
 import { buildRoutingTable, describeConfig } from './table.ts';
-import { startTracing, type HopSpan, type Tracing } from '../tracing/tracing.ts';
+import { startTracing, type Tracing } from '../tracing/tracing.ts';
+import { startHttpHop } from './hop.ts';
 import type { RoutingTable } from './table.ts';
 
 /** Limits left out take their defaults (ROUTER_DEFAULTS, the flags' defaults). */
@@ -179,7 +180,9 @@ function createHandler(
       req.method === 'POST' &&
       shadow.target.backend.version !== route.version &&
       shadow.gate.take();
-    const hop = access.tracing === undefined ? undefined : startHop(access.tracing, req, table, route, mirrored ? shadow : undefined);
+    const hop =
+      access.tracing &&
+      startHttpHop(access.tracing, req, table, { ...route, mirror: mirrored ? shadow.target.backend.version : undefined });
     if (mirrored) {
       const pair = pairAnswers(shadow.target.metrics, shadow.tolerance);
       mirror.copy(req, shadow.target, pair.mirrored);
@@ -262,26 +265,6 @@ function createHandler(
       auditRefusal(decision.caller ?? 'unauthenticated', decision.status),
     );
   };
-}
-
-/** Opens the router's span for one request and hands its context on: the chosen version and any mirror copy carry it. */
-function startHop(
-  tracing: Tracing,
-  req: IncomingMessage,
-  table: RoutingTable,
-  route: Extract<Route, { kind: 'proxy' }>,
-  shadow: RoutingTable['mirror'],
-): HopSpan {
-  const hop = tracing.startHop('route', req.headers, {
-    'kubeinfer.model': table.config.model,
-    'kubeinfer.version': route.version,
-    'kubeinfer.pinned': route.pinned,
-    'kubeinfer.mirror': shadow?.target.backend.version ?? '',
-    'http.request.method': req.method ?? '',
-  });
-  req.headers.traceparent = hop.traceparent;
-  if (hop.tracestate !== undefined) req.headers.tracestate = hop.tracestate;
-  return hop;
 }
 
 type Forward = (
