@@ -278,7 +278,7 @@ function routeCall(
         return answerStatus(stream, checked.code, checked.message);
       }
       if (open(stream)) proceed(route, call, checked.caller, buffered, ended);
-    });
+    }, (error: Error) => answerStatus(stream, status.INTERNAL, `routing failed: ${error.message}`));
   };
   if (!MODEL_SCOPED.has(method)) return go(Buffer.alloc(0), {}, false);
   readFirst(stream, (buffered, message, ended) => {
