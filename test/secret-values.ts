@@ -18,10 +18,10 @@ export const SECRET_VALUES = {
   /** `serve --api-keys-file` keys (test/runtime/auth.test.ts). */
   serveKey: 'serve-key-d41d8c',
   serveMetricsKey: 'serve-key-metrics-77a0c1',
-  /** Storage credentials (test/storage, test/operator/secrets.test.ts). */
+  /** Storage credentials and what they guard (test/storage/egress.test.ts, test/operator/secrets.test.ts). */
+  egressInternalAnswer: 'internal-only: db-password=hunter2',
   egressBearer: 'bearer-value-never-printed',
   egressSignature: 'presigned-signature-never-printed',
-  gcsIssuedToken: 'ya29.test-access-token',
   uriPassword: 'uri-password-5e1f',
   presignedSignature: 'presigned-signature-0c7d',
   storageBearer: 'bearer-value-a83b',

@@ -15,7 +15,9 @@ interface ServiceAccountSubject {
 /** The router ServiceAccounts that review tokens (of InferenceServices as the apiserver has them), sorted. */
 export function reviewingRouters(isvcs: readonly KubeObject[]): ServiceAccountSubject[] {
   return isvcs
-    .filter((isvc) => (isvc.spec as { auth?: { mode?: string } } | undefined)?.auth?.mode === 'kubernetes' && !isvc.metadata.deletionTimestamp)
+    .filter(
+      (isvc) => (isvc.spec as { auth?: { mode?: string } } | undefined)?.auth?.mode === 'kubernetes' && !isvc.metadata.deletionTimestamp,
+    )
     .map((isvc) => ({
       kind: 'ServiceAccount' as const,
       name: routerObjectName(isvc.metadata.name ?? ''),

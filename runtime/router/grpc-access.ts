@@ -45,9 +45,9 @@ export async function checkCall(
   table: RoutingTable,
 ): Promise<{ readonly caller: string } | { readonly code: number; readonly message: string; readonly caller: string }> {
   const pinsWeightZero = call.pinned && table.config.versions.find((version) => version.name === call.version)?.weight === 0;
-  const decision = await guard.check(call.headers, { kind: 'infer', pinsWeightZero }).catch(
-    (error: Error): AccessDecision => ({ allowed: false, status: 503, message: `access check failed: ${error.message}` }),
-  );
+  const decision = await guard
+    .check(call.headers, { kind: 'infer', pinsWeightZero })
+    .catch((error: Error): AccessDecision => ({ allowed: false, status: 503, message: `access check failed: ${error.message}` }));
   if (decision.allowed) return { caller: decision.caller };
   return { code: DENIED_CODE[decision.status], message: decision.message, caller: decision.caller ?? 'unauthenticated' };
 }

@@ -4,10 +4,8 @@
 // rest of the call streams through unchanged, frames and trailers included. A stream is
 // routed as a whole. Health checks are answered here.
 import {
-  connect,
   constants,
   createServer,
-  type ClientHttp2Session,
   type ClientHttp2Stream,
   type Http2Server,
   type IncomingHttpHeaders,
@@ -18,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { status } from '@grpc/grpc-js';
 import { auditCall, checkCall, forwardedMetadata, guarded, type CallOutcome, type GrpcAccess, type GrpcCall } from './grpc-access.ts';
 import { copyToMirror, type GrpcMirror } from './grpc-mirror.ts';
+import { BackendSessions } from './grpc-sessions.ts';
 import { firstMessage, frame, leadingFields, statusHeaders } from './grpc-wire.ts';
 import type { ProxyTarget } from './proxy.ts';
 import { VERSION_HEADER, pickVersion, type PathTarget, type Route } from './route.ts';
@@ -48,29 +47,6 @@ export interface GrpcRouter {
   readonly port: number;
   /** Stops accepting connections and closes every session, ours to the backends included. */
   close(): void;
-}
-
-/** HTTP/2 sessions to backends, one per gRPC endpoint, reopened when they close. */
-export class BackendSessions {
-  readonly #sessions = new Map<string, ClientHttp2Session>();
-
-  get(url: string): ClientHttp2Session {
-    const open = this.#sessions.get(url);
-    if (open !== undefined && !open.closed && !open.destroyed) return open;
-    const session = connect(url);
-    session.on('error', () => this.#sessions.delete(url));
-    session.on('close', () => {
-      if (this.#sessions.get(url) === session) this.#sessions.delete(url);
-    });
-    session.on('goaway', () => this.#sessions.delete(url));
-    this.#sessions.set(url, session);
-    return session;
-  }
-
-  closeAll(): void {
-    for (const session of this.#sessions.values()) session.destroy();
-    this.#sessions.clear();
-  }
 }
 
 /** Whether the client's stream can still be answered (it may have gone away at any point). */
@@ -272,13 +248,16 @@ function routeCall(
     };
     const access = state.access;
     if (!guarded(access, method)) return proceed(route, call, 'anonymous', buffered, ended);
-    void checkCall(access.guard, call, table).then((checked) => {
-      if ('code' in checked) {
-        auditCall(access, call, { model, caller: checked.caller, mirrored: false })({ code: checked.code, bytesIn: 0, bytesOut: 0 });
-        return answerStatus(stream, checked.code, checked.message);
-      }
-      if (open(stream)) proceed(route, call, checked.caller, buffered, ended);
-    }, (error: Error) => answerStatus(stream, status.INTERNAL, `routing failed: ${error.message}`));
+    void checkCall(access.guard, call, table).then(
+      (checked) => {
+        if ('code' in checked) {
+          auditCall(access, call, { model, caller: checked.caller, mirrored: false })({ code: checked.code, bytesIn: 0, bytesOut: 0 });
+          return answerStatus(stream, checked.code, checked.message);
+        }
+        if (open(stream)) proceed(route, call, checked.caller, buffered, ended);
+      },
+      (error: Error) => answerStatus(stream, status.INTERNAL, `routing failed: ${error.message}`),
+    );
   };
   if (!MODEL_SCOPED.has(method)) return go(Buffer.alloc(0), {}, false);
   readFirst(stream, (buffered, message, ended) => {

@@ -99,10 +99,7 @@ export async function startServer(config: ServeConfig, log: Logger = jsonLogger(
     bodyBudgetBytes: budget.capacity,
   });
   // Loaded only when on, so a REST-only server never parses the .proto files.
-  const grpc =
-    config.grpcPort === 0
-      ? undefined
-      : await (await import('../grpc/server.ts')).startGrpc(ctx, config.grpcPort, config.host);
+  const grpc = config.grpcPort === 0 ? undefined : await (await import('../grpc/server.ts')).startGrpc(ctx, config.grpcPort, config.host);
   if (grpc !== undefined) log('info', `gRPC listening on port ${grpc.port}`, { grpcPort: grpc.port });
   const loaded = engine.loaded.then((state) => {
     metrics.modelLoaded(state.status === 'ready' ? state.loadSeconds : 0, state.status === 'ready');

@@ -66,7 +66,11 @@ test('pinning the weight-0 version needs a key with the scope pin; pinning v1 do
   const pin = (key: string, version: string) =>
     send(`${local!.routerUrl}/v2/models/linear/versions/${version}/infer`, {
       body: inferBody,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'x-request-id': `local-pin-${version}-${key === PIN_KEY}` },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${key}`,
+        'x-request-id': `local-pin-${version}-${key === PIN_KEY}`,
+      },
     });
   const denied = await pin(KEY, 'v2');
   assert.equal(denied.status, 403);

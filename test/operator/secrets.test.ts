@@ -22,10 +22,10 @@ import {
   startTestOperator,
   waitCondition,
 } from './harness.ts';
+import { capture } from '../capture.ts';
+import { SECRET_VALUES } from '../secret-values.ts';
 
-const PASSWORD = 'uri-password-5e1f';
-const SIGNATURE = 'presigned-signature-0c7d';
-const TOKEN = 'bearer-value-a83b';
+const { uriPassword: PASSWORD, presignedSignature: SIGNATURE, storageBearer: TOKEN } = SECRET_VALUES;
 const OPT_IN = { 'serving.kubeinfer.io/storage-credentials': 'true' };
 
 describe('operator storage credentials', () => {
@@ -39,6 +39,10 @@ describe('operator storage credentials', () => {
     operator = await startTestOperator(cp);
   });
   after(async () => {
+    // What `kubectl get -o yaml` and `kubectl get events` would show, and the operator's log, for the secrets scan.
+    const shown = await Promise.all([InferenceServiceKind, EventKind].map((kind) => admin?.list(kind)));
+    capture('operator status and events', JSON.stringify(shown.map((list) => (list?.ok ? list.value.items : []))));
+    capture('operator log', JSON.stringify(operator?.logs ?? []));
     await operator?.stop();
     await cp?.stop();
   });

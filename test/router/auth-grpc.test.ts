@@ -16,6 +16,7 @@ import { startServer } from '../../runtime/server/serve.ts';
 import { freePort } from '../../tools/cluster/index.ts';
 import { connectGrpc, type GrpcClient } from '../../tools/grpc/client.ts';
 import { addModel } from '../../tools/onnx/models.ts';
+import { capture } from '../capture.ts';
 import { SECRET_VALUES } from '../secret-values.ts';
 import { startGrpcRecorder, type GrpcRecorder } from './auth-support.ts';
 
@@ -62,6 +63,7 @@ after(async () => {
   await router?.close(0);
   await recorder?.close();
   await Promise.all(servers.map((server) => server.drain()));
+  capture('router gRPC audit', audit.map((line) => JSON.stringify(line)).join('\n'));
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -96,7 +98,11 @@ describe('router gRPC with API keys', { timeout: 60_000 }, () => {
 
   test('pinning a weight-0 version needs a key with the scope pin, by metadata or by the model_version field', async () => {
     const denied = await refusal(
-      client.call('ModelInfer', infer(), { authorization: `Bearer ${grpcInferKey}`, 'x-kubeinfer-version': 'v2', 'x-request-id': 'grpc-pin-denied' }),
+      client.call('ModelInfer', infer(), {
+        authorization: `Bearer ${grpcInferKey}`,
+        'x-kubeinfer-version': 'v2',
+        'x-request-id': 'grpc-pin-denied',
+      }),
     );
     assert.equal(denied.code, status.PERMISSION_DENIED);
     assert.match(denied.details, /^apikey:sha256:[0-9a-f]{8} may not pin a version with weight 0 \(the key needs the scope pin\)$/);

@@ -85,7 +85,10 @@ describe('router with API keys', () => {
   test('pinning the weight-0 version needs a key with the scope pin', async () => {
     const denied = await infer({ authorization: `Bearer ${KEY_A}` }, '/v2/models/fraud/versions/v2/infer');
     assert.equal(denied.status, 403);
-    assert.equal(JSON.parse(denied.body.toString()).error, 'apikey:alice may not pin a version with weight 0 (the key needs the scope pin)');
+    assert.equal(
+      JSON.parse(denied.body.toString()).error,
+      'apikey:alice may not pin a version with weight 0 (the key needs the scope pin)',
+    );
     assert.equal((await infer({ authorization: `Bearer ${KEY_A}` }, '/v2/models/fraud/versions/v1/infer')).status, 200);
     assert.equal((await infer({ 'x-api-key': KEY_B, 'x-kubeinfer-version': 'v2' })).status, 200);
   });

@@ -15,6 +15,7 @@ import { startControlPlane, type ControlPlane } from '../../tools/cluster/index.
 import { startRouterProcess, type RouterProcess } from './process.ts';
 import { send, startBackend, type TestBackend } from './support.ts';
 import { auditLines } from './auth-support.ts';
+import { captureSecret } from '../capture.ts';
 
 const NS = 'ml';
 const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 1], datatype: 'FP32', data: [1] }] });
@@ -106,7 +107,10 @@ before(async () => {
   await kubectl(['create', 'namespace', NS]);
   for (const account of ACCOUNTS) await kubectl(['create', 'serviceaccount', account, '-n', NS]);
   await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac() }));
-  for (const account of ACCOUNTS) tokens[account] = (await kubectl(['create', 'token', account, '-n', NS])).trim();
+  for (const account of ACCOUNTS) {
+    tokens[account] = (await kubectl(['create', 'token', account, '-n', NS])).trim();
+    captureSecret(tokens[account]);
+  }
   backends = [await startBackend('v1'), await startBackend('v2')];
   await writeFile(
     join(dir, 'router.json'),

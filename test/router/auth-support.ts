@@ -32,7 +32,10 @@ export async function startGrpcRecorder(): Promise<GrpcRecorder> {
   server.on('stream', (stream, received) => {
     headers.push(received);
     stream.resume();
-    stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12', 'grpc-message': 'recorded' }, { endStream: true });
+    stream.respond(
+      { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12', 'grpc-message': 'recorded' },
+      { endStream: true },
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

@@ -113,7 +113,8 @@ test('RBAC with watchNamespaces: a Role per namespace; cluster-wide, only the ro
   for (const role of roles) assert.deepEqual(rulesOf(role), RULE_GROUPS.operatorRules);
   const clusterRoles = manifests.filter((m) => m.kind === 'ClusterRole');
   assert.deepEqual(clusterRoles.map((role) => role.metadata.name).sort(), ['kubeinfer-nodes', REVIEWERS, `${REVIEWERS}-keeper`]);
-  for (const rule of rulesOf(findManifest(manifests, 'ClusterRole', 'kubeinfer-nodes'))) assert.deepEqual(rule.verbs, ['get', 'list', 'watch']);
+  for (const rule of rulesOf(findManifest(manifests, 'ClusterRole', 'kubeinfer-nodes')))
+    assert.deepEqual(rule.verbs, ['get', 'list', 'watch']);
   assertRouterReviewers(manifests);
   const noReviews = await render({ watchNamespaces: ['team-a'], rbac: { routerReviews: false } });
   assert.equal(noReviews.filter((m) => m.metadata.name.startsWith(REVIEWERS)).length, 0);

@@ -15,6 +15,7 @@ import { connectGrpc } from '../../tools/grpc/client.ts';
 import { startGrpcRecorder, type GrpcRecorder } from '../router/auth-support.ts';
 import { startRouterProcess, type RouterProcess } from '../router/process.ts';
 import { send, startBackend, type TestBackend } from '../router/support.ts';
+import { capture, captureSecret } from '../capture.ts';
 import { useChartCluster } from './chart-fixture.ts';
 import { CHART_DIR } from './helm.ts';
 import { startChartOperator, type OperatorProcess } from './operator-process.ts';
@@ -31,6 +32,7 @@ const cluster = useChartCluster({
   onStop: async () => {
     await router?.stop();
     await operator?.stop();
+    capture('operator (chart)', operator?.log() ?? '');
     await backend?.close();
     await recorder?.close();
   },
@@ -49,7 +51,7 @@ function inferenceService(name: string, auth: object | undefined): string {
 }
 
 async function reviewers(): Promise<unknown> {
-  return JSON.parse(await kubectlOk(['get', 'clusterrolebinding', REVIEWERS, '-o', 'jsonpath={.subjects}']) || 'null');
+  return JSON.parse((await kubectlOk(['get', 'clusterrolebinding', REVIEWERS, '-o', 'jsonpath={.subjects}'])) || 'null');
 }
 
 const as = (account: string | undefined) => ({
@@ -66,7 +68,10 @@ test('the operator lists the router of each InferenceService in kubernetes mode 
   await kubectlOk(['apply', '-f', '-'], inferenceService('fraud', { mode: 'kubernetes' }));
   await kubectlOk(['apply', '-f', '-'], inferenceService('open', undefined));
   await eventually(
-    async () => (JSON.stringify(await reviewers()) === JSON.stringify([{ kind: 'ServiceAccount', name: 'fraud-router', namespace: 'ml' }]) ? true : undefined),
+    async () =>
+      JSON.stringify(await reviewers()) === JSON.stringify([{ kind: 'ServiceAccount', name: 'fraud-router', namespace: 'ml' }])
+        ? true
+        : undefined,
     'the reviewers binding to list ml/fraud-router',
     60_000,
   );
@@ -74,10 +79,25 @@ test('the operator lists the router of each InferenceService in kubernetes mode 
 
 test('with no manual binding: a ServiceAccount bound to infer gets 200, another 403, no token 401, over HTTP and gRPC', async () => {
   for (const account of ['caller', 'stranger']) await kubectlOk(['create', 'serviceaccount', account, '-n', 'ml']);
-  await kubectlOk(['create', 'role', 'fraud-infer', '-n', 'ml', '--verb=infer', '--resource=inferenceservices.serving.kubeinfer.io', '--resource-name=fraud']);
+  await kubectlOk([
+    'create',
+    'role',
+    'fraud-infer',
+    '-n',
+    'ml',
+    '--verb=infer',
+    '--resource=inferenceservices.serving.kubeinfer.io',
+    '--resource-name=fraud',
+  ]);
   await kubectlOk(['create', 'rolebinding', 'fraud-infer', '-n', 'ml', '--role=fraud-infer', '--serviceaccount=ml:caller']);
-  for (const account of ['caller', 'stranger']) tokens[account] = (await kubectlOk(['create', 'token', account, '-n', 'ml'])).trim();
-  await eventually(async () => (await cluster.cp.kubectl(['get', 'serviceaccount', 'fraud-router', '-n', 'ml'])).code === 0 || undefined, 'the router ServiceAccount');
+  for (const account of ['caller', 'stranger']) {
+    tokens[account] = (await kubectlOk(['create', 'token', account, '-n', 'ml'])).trim();
+    captureSecret(tokens[account]);
+  }
+  await eventually(
+    async () => (await cluster.cp.kubectl(['get', 'serviceaccount', 'fraud-router', '-n', 'ml'])).code === 0 || undefined,
+    'the router ServiceAccount',
+  );
   await writeServiceAccountKubeconfig(cluster.cp, 'ml', 'fraud-router', path('router.kubeconfig'));
   backend = await startBackend('v1');
   recorder = await startGrpcRecorder();
@@ -110,7 +130,11 @@ test('with no manual binding: a ServiceAccount bound to infer gets 200, another 
 
 test('turning auth off takes the router out of the binding: its reviews are refused (503)', async () => {
   await kubectlOk(['patch', 'inferenceservice', 'fraud', '-n', 'ml', '--type=json', '-p', '[{"op":"remove","path":"/spec/auth"}]']);
-  await eventually(async () => ((await reviewers()) === null || JSON.stringify(await reviewers()) === '[]' ? true : undefined), 'an empty binding', 60_000);
+  await eventually(
+    async () => ((await reviewers()) === null || JSON.stringify(await reviewers()) === '[]' ? true : undefined),
+    'an empty binding',
+    60_000,
+  );
   await eventually(async () => ((await infer('caller')).status === 503 ? true : undefined), 'the router refused its reviews', 30_000);
 });
 
@@ -118,10 +142,19 @@ test('and nothing more: the operator may patch only the reviewers binding; the r
   const can = async (kubeconfig: string, args: string[]) =>
     (await cluster.cp.kubectl(['auth', 'can-i', ...args, '--kubeconfig', path(kubeconfig)])).stdout.trim();
   assert.equal(await can('operator.kubeconfig', ['patch', `clusterrolebinding/${REVIEWERS}`]), 'yes');
-  for (const denied of [['patch', 'clusterrolebinding/kubeinfer'], ['create', 'clusterrolebindings'], ['delete', `clusterrolebinding/${REVIEWERS}`], ['create', 'tokenreviews']])
+  for (const denied of [
+    ['patch', 'clusterrolebinding/kubeinfer'],
+    ['create', 'clusterrolebindings'],
+    ['delete', `clusterrolebinding/${REVIEWERS}`],
+    ['create', 'tokenreviews'],
+  ])
     assert.equal(await can('operator.kubeconfig', denied), 'no', denied.join(' '));
   await kubectlOk(['apply', '-f', '-'], inferenceService('fraud', { mode: 'kubernetes' }));
-  await eventually(async () => (JSON.stringify(await reviewers()).includes('fraud-router') ? true : undefined), 'fraud-router listed again', 60_000);
+  await eventually(
+    async () => (JSON.stringify(await reviewers()).includes('fraud-router') ? true : undefined),
+    'fraud-router listed again',
+    60_000,
+  );
   assert.equal(await can('router.kubeconfig', ['create', 'tokenreviews']), 'yes');
   assert.equal(await can('router.kubeconfig', ['create', 'subjectaccessreviews']), 'yes');
   assert.equal(await can('router.kubeconfig', ['list', 'secrets', '-n', 'ml']), 'no');
