@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatRouterConfig } from '../../contracts/index.ts';
-import { startRouterProcess, type RouterProcess } from './process.ts';
+import { spawnCli, startRouterProcess, type RouterProcess } from './process.ts';
 import { send, startBackend, type TestBackend } from './support.ts';
 import { eventually } from '../../tools/cluster/eventually.ts';
 import { auditLines } from './auth-support.ts';
@@ -162,6 +162,15 @@ describe('router with API keys', () => {
     );
     assert.equal((await infer({ authorization: `Bearer ${KEY_NEW}` })).status, 200);
     assert.equal((await infer({ 'x-api-key': KEY_B })).status, 200);
+  });
+
+  test('an unknown scope stops the router with a message naming the line, never the key', async () => {
+    await writeFile(join(dir, 'bad-keys'), `# ok\n${KEY_A} pin\n${KEY_B} admin\n`);
+    const cli = spawnCli(['route', '--config-file', join(dir, 'router.json'), '--api-keys-file', join(dir, 'bad-keys'), '--port', '0']);
+    assert.equal(await cli.exited, 2);
+    const output = cli.lines.join('\n');
+    assert.match(output, /cannot read API keys: line 3: unknown scope "admin" \(known: pin, metrics\)/);
+    assert.ok(!output.includes(KEY_B) && !output.includes(KEY_A), 'a key was printed');
   });
 
   test('no key, cookie or token appears in any log line', () => {
