@@ -14,6 +14,7 @@ export interface OperatorFlags {
   readonly imagePullPolicy?: ImagePullPolicy;
   readonly imagePullSecrets?: readonly string[];
   readonly watchNamespaces?: readonly string[];
+  readonly routerReviewersBinding?: string;
   readonly metricsPort: string;
   readonly healthPort: string;
   readonly bindAddress: string;
@@ -72,6 +73,7 @@ export function operatorOptions(flags: OperatorFlags, kubeConfig: KubeConfig, co
       otlpEndpoint,
     },
     namespaces: flags.watchNamespaces ?? [],
+    routerReviewersBinding: flags.routerReviewersBinding,
     workers,
     resyncPeriodMs: resyncSeconds * 1000,
     metricsHost: flags.bindAddress,
