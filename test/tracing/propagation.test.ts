@@ -122,3 +122,29 @@ test('gRPC: ModelInfer metadata traceparent continues through router and serve',
   const fresh = routes.find((span) => span.traceId !== TRACE_ID);
   assert.equal(fresh?.parentSpanId, '');
 });
+
+test('gRPC: a ModelStreamInfer stream is one router span; each message is a serve span under it', async (t) => {
+  const traced = await tracedPair(t);
+  const client = connectGrpc(traced.routerGrpc);
+  const stream = client.stream({ traceparent: TRACEPARENT });
+  const answers: unknown[] = [];
+  stream.on('data', (message) => answers.push(message));
+  const ended = new Promise((resolve, reject) => {
+    stream.on('end', resolve);
+    stream.on('error', reject);
+  });
+  for (const id of ['a', 'b', 'c']) stream.write({ ...grpcRequest, id });
+  stream.end();
+  await ended;
+  client.close();
+  assert.equal(answers.length, 3);
+  await traced.flush();
+
+  const [route, ...others] = routeSpans(traced.receiver.spans);
+  assert.equal(others.length, 0, 'the stream is routed, and traced, as a whole');
+  assert.equal(route?.traceId, TRACE_ID);
+  assert.equal(route?.attributes['rpc.method'], 'ModelStreamInfer');
+  const messages = traced.receiver.spans.filter((span) => span.service === 'kubeinfer-serve' && span.name === 'infer');
+  assert.equal(messages.length, 3);
+  for (const message of messages) assert.equal(message.parentSpanId, route?.spanId);
+});
