@@ -20,7 +20,7 @@ import {
   uniformRows,
   type CompressedVariant,
 } from '../../tools/onnx/compressed.ts';
-import { binaryOutputs, bytesOf, float32s, postBinary, postJson, startTestServer } from './harness.ts';
+import { binaryOutputs, bytesOf, float32s, postBinary, postJson, send, startTestServer } from './harness.ts';
 
 const PYTHON = process.env.PYTHON ?? 'python3';
 const LAYERS = [784, 512, 512, 10];
@@ -102,7 +102,7 @@ for (const variant of ['int8-dynamic', 'int8-qdq', 'fp16-io32'] as const) {
 test('fp16: metadata, JSON, binary and gRPC speak FP16 at the edges and agree with FP32 within 0.0005', async (t) => {
   const bytes = variantBytes('fp16');
   const server = await startTestServer(t, bytes, { 'grpc-port': String(await freePort()) });
-  const metadata = await fetch(`${server.url}/v2/models/m`).then((res) => res.json());
+  const metadata = (await send(server.url, 'GET', '/v2/models/m')).json;
   assert.deepEqual(
     [metadata.inputs[0].datatype, metadata.outputs[0].datatype],
     ['FP16', 'FP16'],
