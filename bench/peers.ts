@@ -81,6 +81,7 @@ async function startRows(modelPath: string, requests: Requests, expected: Float3
       await contender.stop();
       continue;
     }
+    log(`${name}: up, answers correctly`);
     rows.push({ name, contender, load: (c) => wrkLoad(contender.url, requests.json, c, SECONDS) });
     if (name !== 'kubeinfer') continue;
     rows.push({ name: 'kubeinfer binary', contender, load: (c) => wrkLoad(contender.url, requests.binary, c, SECONDS) });
@@ -129,7 +130,6 @@ async function main(): Promise<void> {
       const values = uniformRows(1, MODELS[model].features);
       const rows = await startRows(modelPath, requestsFor(values), await expectedOutput(modelPath, values), pythons);
       try {
-        log(`${model}: ${rows.length} rows answer correctly; measuring`);
         await measureModel(model, rows, cells, health);
       } finally {
         await Promise.all([...new Set(rows.map((row) => row.contender))].map((contender) => contender.stop()));

@@ -87,15 +87,20 @@ async function startNode(name: string, args: readonly string[], grpcPort?: numbe
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const stop = stopper(child);
   const output = tail(child);
-  const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (text) => {
-      if (text.startsWith('{') && typeof JSON.parse(text).port === 'number') resolve(JSON.parse(text).port);
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).on('line', (text) => {
+        if (text.startsWith('{') && typeof JSON.parse(text).port === 'number') resolve(JSON.parse(text).port);
+      });
+      child.once('exit', () => reject(new Error(`exited:\n${output()}`)));
     });
-    child.once('exit', () => reject(new Error(`${name} exited:\n${output()}`)));
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await untilModelReady(url, child, output);
-  return { name, url, grpcAddress: grpcPort === undefined ? undefined : `127.0.0.1:${grpcPort}`, stop };
+    const url = `http://127.0.0.1:${port}`;
+    await untilModelReady(url, child, output);
+    return { name, url, grpcAddress: grpcPort === undefined ? undefined : `127.0.0.1:${grpcPort}`, stop };
+  } catch (error) {
+    await stop();
+    throw new Error(`${name}: ${(error as Error).message}`);
+  }
 }
 
 /** plain node:http + onnxruntime-node, one thread. */
