@@ -91,6 +91,15 @@ async function startRows(modelPath: string, requests: Requests, expected: Float3
   return rows;
 }
 
+/** The cell of `row` at this model and concurrency, added on first use. */
+function cellFor(cells: Cell[], model: string, concurrency: number, row: string): Cell {
+  const found = cells.find((c) => c.model === model && c.concurrency === concurrency && c.row === row);
+  if (found !== undefined) return found;
+  const cell: Cell = { model, concurrency, row, reps: [] };
+  cells.push(cell);
+  return cell;
+}
+
 /** Runs every row at every concurrency, REPS times, starting each repetition one row later. */
 async function measureModel(model: ModelKey, rows: readonly Row[], cells: Cell[], health: Map<string, number[]>): Promise<void> {
   const top = Math.max(...LEVELS);
@@ -100,11 +109,11 @@ async function measureModel(model: ModelKey, rows: readonly Row[], cells: Cell[]
       const order = rows.map((_, i) => rows[(i + rep) % rows.length]!);
       for (const row of order) {
         const probe = concurrency === top ? probeHealth(row.contender.url, SECONDS) : undefined;
-        const result = await row.load(concurrency);
+        const cpuBefore = row.contender.cpuSeconds();
+        const load = await row.load(concurrency);
+        const result = { ...load, cpuMicros: ((row.contender.cpuSeconds() - cpuBefore) * 1e6) / (load.rps * SECONDS) };
         if (probe !== undefined) health.set(`${model}/${row.name}`, [...(health.get(`${model}/${row.name}`) ?? []), (await probe).p99Ms]);
-        let cell = cells.find((c) => c.model === model && c.concurrency === concurrency && c.row === row.name);
-        if (cell === undefined) cells.push((cell = { model, concurrency, row: row.name, reps: [] }));
-        cell.reps.push(result);
+        cellFor(cells, model, concurrency, row.name).reps.push(result);
       }
     }
   }
@@ -138,7 +147,11 @@ async function main(): Promise<void> {
     console.log('\nEvery cell (median over repetitions; errors summed)');
     for (const line of cellTable(cells)) console.log(line);
     console.log('\nkubeinfer req/s divided by the bare stack and each peer (same model, same concurrency, same run)');
-    for (const line of ratioTable(cells, ['kubeinfer', ...KUBEINFER_SETUPS.slice(1).map((s) => s.row), 'kubeinfer binary', 'kubeinfer gRPC'], [...pythons.keys()]))
+    for (const line of ratioTable(
+      cells,
+      ['kubeinfer', ...KUBEINFER_SETUPS.slice(1).map((s) => s.row), 'kubeinfer binary', 'kubeinfer gRPC'],
+      [...pythons.keys()],
+    ))
       console.log(line);
     printHealth(health);
     if (args.compressed !== 'off') await benchCompressed(dir, Number(args.compressed), SECONDS, REPS, log);

@@ -54,7 +54,8 @@ export async function benchCompressed(
     for (const variant of variants) {
       const contender = await startKubeinfer(variant.name, variant.path, []);
       servers.push(contender);
-      rows.push({ ...(await accuracyOf(contender, variant, inputs, reference)), cells: [] });
+      const cell: Cell = { model: 'mlp', concurrency, row: variant.name, reps: [] };
+      rows.push({ ...(await accuracyOf(contender, variant, inputs, reference)), cells: [cell] });
     }
     const bodies = variants.map((variant) => ({
       body: jsonBody(uniformRows(1, FEATURES), 1, variant.datatype),
@@ -65,11 +66,12 @@ export async function benchCompressed(
       for (let k = 0; k < servers.length; k++) {
         const i = (k + rep) % servers.length;
         const result = await wrkLoad(servers[i]!.url, bodies[i]!, concurrency, seconds);
-        const cell = (rows[i]!.cells[0] ??= { model: 'mlp', concurrency, row: variants[i]!.name, reps: [] });
-        cell.reps.push(result);
+        rows[i]!.cells[0]!.reps.push(result);
       }
     }
-    console.log(`\nCompressed MLP 784-512-512-10 on kubeinfer (defaults), batch 1, c=${concurrency}; accuracy on ${ACCURACY_ROWS} seeded inputs vs FP32`);
+    console.log(
+      `\nCompressed MLP 784-512-512-10 on kubeinfer (defaults), batch 1, c=${concurrency}; accuracy on ${ACCURACY_ROWS} seeded inputs vs FP32`,
+    );
     for (const line of compressedTable(rows)) console.log(line);
   } finally {
     await Promise.all(servers.map((server) => server.stop()));

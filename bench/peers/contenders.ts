@@ -3,7 +3,7 @@
 // runs in its own process group, so stopping it also stops what it started (tritonserver,
 // MLServer's workers).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -23,7 +23,32 @@ export interface Contender {
   readonly url: string;
   /** 127.0.0.1:port of kubeinfer's gRPC service, when it has one. */
   readonly grpcAddress?: string | undefined;
+  /** CPU seconds (user + system) used so far by every process of the server's group. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
+}
+
+// Linux's USER_HZ: /proc times are in ticks of 1/100 s on every architecture Node runs on.
+const TICKS_PER_SECOND = 100;
+
+/**
+ * CPU seconds of the processes in group `pgid` (the server, tritonserver, MLServer's workers),
+ * read from /proc: the cost per request that load from other work on the host inflates least.
+ */
+function groupCpuSeconds(pgid: number): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // The process ended between the listing and the read.
+    }
+    // Fields after the command name, which may itself hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / TICKS_PER_SECOND;
 }
 
 /** Keeps the last lines a process wrote, for the error when it does not come up. */
@@ -79,7 +104,7 @@ async function startProcess(name: string, url: string, command: string, args: re
     await stop();
     throw new Error(`${name}: ${(error as Error).message}`);
   }
-  return { name, url, stop };
+  return { name, url, cpuSeconds: () => groupCpuSeconds(child.pid!), stop };
 }
 
 /** Runs a Node server that prints {"port": N} on its first line; returns that port once 'm' is ready. */
@@ -96,7 +121,8 @@ async function startNode(name: string, args: readonly string[], grpcPort?: numbe
     });
     const url = `http://127.0.0.1:${port}`;
     await untilModelReady(url, child, output);
-    return { name, url, grpcAddress: grpcPort === undefined ? undefined : `127.0.0.1:${grpcPort}`, stop };
+    const grpcAddress = grpcPort === undefined ? undefined : `127.0.0.1:${grpcPort}`;
+    return { name, url, grpcAddress, cpuSeconds: () => groupCpuSeconds(child.pid!), stop };
   } catch (error) {
     await stop();
     throw new Error(`${name}: ${(error as Error).message}`);

@@ -14,6 +14,8 @@ export interface LoadResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly errors: number;
+  /** Server CPU per successful request, in µs (filled in by the caller, which knows the server). */
+  readonly cpuMicros?: number;
 }
 
 /** One request body and its headers, sent unchanged by every connection. */
@@ -58,7 +60,12 @@ export async function wrkLoad(url: string, request: RequestShape, concurrency: n
 }
 
 /** Closed-loop gRPC ModelInfer load: `concurrency` HTTP/2 connections, each sending `request` back to back. */
-export async function grpcLoad(address: string, request: Record<string, unknown>, concurrency: number, seconds: number): Promise<LoadResult> {
+export async function grpcLoad(
+  address: string,
+  request: Record<string, unknown>,
+  concurrency: number,
+  seconds: number,
+): Promise<LoadResult> {
   const clients = await Promise.all(Array.from({ length: concurrency }, () => openRawGrpc(address, request)));
   const samples: number[] = [];
   let errors = 0;

@@ -17,6 +17,7 @@ export interface Summary {
   readonly p99Ms: number;
   /** Summed over repetitions: one failed request anywhere shows. */
   readonly errors: number;
+  readonly cpuMicros: number;
 }
 
 function median(values: readonly number[]): number {
@@ -32,11 +33,13 @@ export function summarizeCell(cell: Cell): Summary {
     p50Ms: median(cell.reps.map((rep) => rep.p50Ms)),
     p99Ms: median(cell.reps.map((rep) => rep.p99Ms)),
     errors: cell.reps.reduce((sum, rep) => sum + rep.errors, 0),
+    cpuMicros: median(cell.reps.map((rep) => rep.cpuMicros ?? NaN)),
   };
 }
 
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
-const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? '-' : `${(a / b).toFixed(2)}x`);
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined || b === 0 ? '-' : `${(a / b).toFixed(2)}x`;
 const row = (cells: readonly (string | number)[]) => `| ${cells.join(' | ')} |`;
 const rule = (columns: number) => row(Array.from({ length: columns }, () => '---'));
 
@@ -47,7 +50,7 @@ function find(cells: readonly Cell[], model: string, concurrency: number, name: 
 
 /** Every cell with its ratio to the bare stack at the same model and concurrency. */
 export function cellTable(cells: readonly Cell[]): string[] {
-  const head = ['model', 'c', 'server', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'req/s ÷ bare'];
+  const head = ['model', 'c', 'server', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'req/s ÷ bare', 'server CPU µs/req', 'CPU/req ÷ bare'];
   return [
     row(head),
     rule(head.length),
@@ -55,7 +58,8 @@ export function cellTable(cells: readonly Cell[]): string[] {
       const summary = summarizeCell(cell);
       const bare = find(cells, cell.model, cell.concurrency, 'bare');
       const values = [fixed(summary.rps, 0), fixed(summary.p50Ms, 2), fixed(summary.p99Ms, 2), summary.errors];
-      return row([cell.model, cell.concurrency, cell.row, ...values, ratio(summary.rps, bare?.rps)]);
+      const cpu = [fixed(summary.cpuMicros, 0), ratio(summary.cpuMicros, bare?.cpuMicros)];
+      return row([cell.model, cell.concurrency, cell.row, ...values, ratio(summary.rps, bare?.rps), ...cpu]);
     }),
   ];
 }

@@ -40,7 +40,11 @@ export function venvPython(name: VenvName, log: (line: string) => void): VenvPyt
   const { packages, probe: code, base } = VENV_PACKAGES[name];
   if (existsSync(python) && probe(python, code) === undefined) return { ok: true, python };
   log(`${name}: creating ${dir} and pip installing ${packages.join(' ')} (minutes, once)`);
-  const venv = spawnSync(base !== undefined && existsSync(base) ? base : (process.env.PYTHON ?? 'python3'), ['-m', 'venv', '--clear', dir], { encoding: 'utf8' });
+  const venv = spawnSync(
+    base !== undefined && existsSync(base) ? base : (process.env.PYTHON ?? 'python3'),
+    ['-m', 'venv', '--clear', dir],
+    { encoding: 'utf8' },
+  );
   if (venv.status !== 0) return { ok: false, reason: `python3 -m venv failed: ${venv.error?.message ?? venv.stderr.trim()}` };
   const pip = spawnSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...packages], {
     encoding: 'utf8',

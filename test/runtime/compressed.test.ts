@@ -13,13 +13,7 @@ import { loadOnnxRuntime } from '../../runtime/onnx/runtime.ts';
 import { freePort } from '../../tools/cluster/index.ts';
 import { connectGrpc } from '../../tools/grpc/client.ts';
 import { mlpModel } from '../../tools/onnx/models.ts';
-import {
-  accuracyDelta,
-  COMPRESS_MODULES,
-  compressModel,
-  uniformRows,
-  type CompressedVariant,
-} from '../../tools/onnx/compressed.ts';
+import { accuracyDelta, COMPRESS_MODULES, compressModel, uniformRows, type CompressedVariant } from '../../tools/onnx/compressed.ts';
 import { binaryOutputs, bytesOf, float32s, postBinary, postJson, send, startTestServer } from './harness.ts';
 
 const PYTHON = process.env.PYTHON ?? 'python3';
