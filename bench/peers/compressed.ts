@@ -29,6 +29,33 @@ async function accuracyOf(contender: Contender, variant: Variant, inputs: Float3
   return { variant: variant.name, sizeKiB: Math.round(statSync(variant.path).size / 1024), ...delta, cells: [] };
 }
 
+interface LoadPlan {
+  readonly concurrency: number;
+  readonly seconds: number;
+  readonly reps: number;
+}
+
+/** The same wrk load on every variant's server, `reps` times, each repetition starting one server later. */
+async function measureAlternating(
+  servers: readonly Contender[],
+  variants: readonly Variant[],
+  rows: readonly CompressedRow[],
+  plan: LoadPlan,
+) {
+  const bodies = variants.map((variant) => ({
+    body: jsonBody(uniformRows(1, FEATURES), 1, variant.datatype),
+    headers: { 'Content-Type': 'application/json' },
+  }));
+  for (let i = 0; i < servers.length; i++) await wrkLoad(servers[i]!.url, bodies[i]!, plan.concurrency, 1);
+  for (let rep = 0; rep < plan.reps; rep++) {
+    for (let k = 0; k < servers.length; k++) {
+      const i = (k + rep) % servers.length;
+      const result = await wrkLoad(servers[i]!.url, bodies[i]!, plan.concurrency, plan.seconds);
+      rows[i]!.cells[0]!.reps.push(result);
+    }
+  }
+}
+
 /** Makes the compressed variants with the `compress` venv, serves each, and prints their table. */
 export async function benchCompressed(
   dir: string,
@@ -57,18 +84,7 @@ export async function benchCompressed(
       const cell: Cell = { model: 'mlp', concurrency, row: variant.name, reps: [] };
       rows.push({ ...(await accuracyOf(contender, variant, inputs, reference)), cells: [cell] });
     }
-    const bodies = variants.map((variant) => ({
-      body: jsonBody(uniformRows(1, FEATURES), 1, variant.datatype),
-      headers: { 'Content-Type': 'application/json' },
-    }));
-    for (let i = 0; i < servers.length; i++) await wrkLoad(servers[i]!.url, bodies[i]!, concurrency, 1);
-    for (let rep = 0; rep < reps; rep++) {
-      for (let k = 0; k < servers.length; k++) {
-        const i = (k + rep) % servers.length;
-        const result = await wrkLoad(servers[i]!.url, bodies[i]!, concurrency, seconds);
-        rows[i]!.cells[0]!.reps.push(result);
-      }
-    }
+    await measureAlternating(servers, variants, rows, { concurrency, seconds, reps });
     console.log(
       `\nCompressed MLP 784-512-512-10 on kubeinfer (defaults), batch 1, c=${concurrency}; accuracy on ${ACCURACY_ROWS} seeded inputs vs FP32`,
     );
