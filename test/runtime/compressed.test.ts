@@ -1,7 +1,7 @@
 // Compressed models made with the tools users already use (onnxruntime.quantization's INT8
 // dynamic and static QDQ, onnxconverter-common's FP16) are served by `kubeinfer serve` and
 // answer within a stated tolerance of the FP32 model they came from, over V2 JSON, the
-// binary extension and gRPC, with FP16 tensors wherever the model's edges are FP16.
+// binary extension and gRPC, with FP16 tensors wherever the model's edges are FP16, batched or not.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -138,4 +138,27 @@ test('fp16: metadata, JSON, binary and gRPC speak FP16 at the edges and agree wi
   const raw = reply.raw_output_contents[0] as Uint8Array;
   const overGrpc = halves16(raw);
   assert.deepEqual(overGrpc, json.json.outputs[0].data, 'gRPC raw FP16 answers are the JSON answers');
+});
+
+test('fp16 with dynamic batching: concurrent FP16 requests share executions and each gets its own row back', async (t) => {
+  const server = await startTestServer(t, variantBytes('fp16'), { 'max-batch-size': '16', 'max-queue-delay-micros': '5000', workers: '1' });
+  const replies = await Promise.all(
+    Array.from({ length: ROWS }, (_, row) =>
+      postJson(server.url, INFER, {
+        inputs: [
+          { name: 'input', shape: [1, FEATURES], datatype: 'FP16', data: Array.from(rows.subarray(row * FEATURES, (row + 1) * FEATURES)) },
+        ],
+      }),
+    ),
+  );
+  const served = replies.flatMap((reply) => {
+    assert.equal(reply.status, 200, reply.body.toString());
+    return reply.json.outputs[0].data as number[];
+  });
+  assertClose('fp16', reference, served);
+  const stats = (await send(server.url, 'GET', '/v2/models/m/stats')).json.model_stats[0];
+  assert.ok(
+    stats.batch_stats.some((entry: { batch_size: number }) => entry.batch_size > 1),
+    `no execution held more than one request: ${JSON.stringify(stats.batch_stats)}`,
+  );
 });
