@@ -44,6 +44,7 @@ const MODELS = {
   mlp: { features: 784, bytes: () => mlpModel({ layers: [784, 512, 512, 10] }) },
 } as const;
 type ModelKey = keyof typeof MODELS;
+const MLSERVER_BATCHING = 'mlserver batching';
 
 /** One row of the table: a server and the way the load reaches it. */
 interface Row {
@@ -71,6 +72,8 @@ async function startRows(modelPath: string, requests: Requests, expected: Float3
     ...KUBEINFER_SETUPS.map(({ row, flags }): [string, () => Promise<Contender>] => [row, () => startKubeinfer(row, modelPath, flags)]),
     ...[...pythons].map(([peer, python]): [string, () => Promise<Contender>] => [peer, () => startPeer(peer, python, modelPath)]),
   ];
+  const mlserver = pythons.get('mlserver');
+  if (mlserver !== undefined) starts.push([MLSERVER_BATCHING, () => startPeer('mlserver', mlserver, modelPath, true)]);
   const rows: Row[] = [];
   for (const [name, start] of starts) {
     const contender = await start().catch((error: Error) => log(`SKIPPED ${name}: did not start: ${error.message}`));
@@ -150,7 +153,7 @@ async function main(): Promise<void> {
     for (const line of ratioTable(
       cells,
       ['kubeinfer', ...KUBEINFER_SETUPS.slice(1).map((s) => s.row), 'kubeinfer binary', 'kubeinfer gRPC'],
-      [...pythons.keys()],
+      [...pythons.keys(), ...(pythons.has('mlserver') ? [MLSERVER_BATCHING] : [])],
     ))
       console.log(line);
     printHealth(health);

@@ -141,8 +141,11 @@ export async function startKubeinfer(name: string, modelPath: string, flags: rea
   return startNode(name, [...args, '--grpc-port', String(grpcPort), ...flags], grpcPort);
 }
 
-/** A Python peer from its venv's `python`. */
-export async function startPeer(peer: PeerName, python: string, modelPath: string): Promise<Contender> {
+// MLServer's adaptive batching as its docs configure it: up to 32 requests, waiting at most 2 ms.
+const MLSERVER_BATCHING = { max_batch_size: 32, max_batch_time: 0.002 };
+
+/** A Python peer from its venv's `python`; `batching` turns on MLServer's adaptive batching. */
+export async function startPeer(peer: PeerName, python: string, modelPath: string, batching = false): Promise<Contender> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   if (peer === 'kserve') return startProcess(peer, url, python, [PEER_SERVERS, 'kserve', modelPath, String(port)]);
@@ -162,7 +165,12 @@ export async function startPeer(peer: PeerName, python: string, modelPath: strin
     debug: false,
   };
   writeFileSync(join(dir, 'settings.json'), JSON.stringify(settings));
-  const modelSettings = { name: 'm', implementation: 'mlserver_runtime.OnnxRuntimeModel', parameters: { uri: modelPath } };
+  const modelSettings = {
+    name: 'm',
+    implementation: 'mlserver_runtime.OnnxRuntimeModel',
+    parameters: { uri: modelPath },
+    ...(batching ? MLSERVER_BATCHING : {}),
+  };
   writeFileSync(join(dir, 'model-settings.json'), JSON.stringify(modelSettings));
   const start = `import sys; from mlserver.cli import main; sys.argv = ['mlserver', 'start', '.']; main()`;
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
@@ -170,5 +178,5 @@ export async function startPeer(peer: PeerName, python: string, modelPath: strin
     removeDir();
     throw error;
   });
-  return { ...mlserver, stop: () => mlserver.stop().then(removeDir) };
+  return { ...mlserver, name: batching ? 'mlserver batching' : peer, stop: () => mlserver.stop().then(removeDir) };
 }
