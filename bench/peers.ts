@@ -12,7 +12,7 @@ import { cpuBudget } from '../runtime/engine/cpus.ts';
 import { uniformRows } from '../tools/onnx/compressed.ts';
 import { addModel, mlpModel } from '../tools/onnx/models.ts';
 import { benchCompressed } from './peers/compressed.ts';
-import { startBare, startKubeinfer, startPeer, type Contender } from './peers/contenders.ts';
+import { startBare, startKubeinfer, startPeer, stopAll, type Contender } from './peers/contenders.ts';
 import { grpcLoad, hasWrk, wrkLoad, type LoadResult } from './peers/load.ts';
 import { cellTable, ratioTable, type Cell } from './peers/report.ts';
 import { expectedOutput, requestsFor, wrongAnswer, type Requests } from './peers/requests.ts';
@@ -163,4 +163,6 @@ async function main(): Promise<void> {
   }
 }
 
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => void stopAll().then(() => process.exit(signal === 'SIGINT' ? 130 : 143)));
 await main();

@@ -74,9 +74,18 @@ async function untilModelReady(url: string, child: ChildProcess, output: () => s
   throw new Error(`not ready after ${READY_TIMEOUT_MS / 1000} s:\n${output()}`);
 }
 
+// Servers run in process groups of their own, so an interrupted benchmark stops them itself.
+const running = new Set<() => Promise<void>>();
+
+/** Stops every server still running (for SIGINT and SIGTERM of the benchmark). */
+export function stopAll(): Promise<void> {
+  return Promise.all([...running].map((stop) => stop())).then(() => undefined);
+}
+
 function stopper(child: ChildProcess): () => Promise<void> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return async () => {
+  const stop = async () => {
+    running.delete(stop);
     if (child.exitCode !== null || child.signalCode !== null) return;
     const signal = (name: NodeJS.Signals) => {
       try {
@@ -91,6 +100,8 @@ function stopper(child: ChildProcess): () => Promise<void> {
     clearTimeout(killer);
     signal('SIGKILL');
   };
+  running.add(stop);
+  return stop;
 }
 
 /** Starts `command` in its own process group and waits until `url` has model 'm' ready. */
