@@ -69,6 +69,12 @@ function registerOperator(program: Command): void {
         .argParser(list),
     )
     .addOption(
+      new Option(
+        '--router-reviewers-binding <name>',
+        'ClusterRoleBinding (to the ClusterRole of the same name) that the operator keeps listing the routers of spec.auth.mode kubernetes',
+      ).env('KUBEINFER_ROUTER_REVIEWERS_BINDING'),
+    )
+    .addOption(
       new Option('--metrics-port <port>', 'port of /metrics (also answers /healthz and /readyz)')
         .env('KUBEINFER_METRICS_PORT')
         .default('8080'),

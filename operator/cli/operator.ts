@@ -13,6 +13,7 @@ export interface OperatorFlags {
   readonly imagePullPolicy?: ImagePullPolicy;
   readonly imagePullSecrets?: readonly string[];
   readonly watchNamespaces?: readonly string[];
+  readonly routerReviewersBinding?: string;
   readonly metricsPort: string;
   readonly healthPort: string;
   readonly bindAddress: string;
@@ -66,6 +67,7 @@ export function operatorOptions(flags: OperatorFlags, kubeConfig: KubeConfig, co
       clusterDomain: flags.clusterDomain,
     },
     namespaces: flags.watchNamespaces ?? [],
+    routerReviewersBinding: flags.routerReviewersBinding,
     workers,
     resyncPeriodMs: resyncSeconds * 1000,
     metricsHost: flags.bindAddress,

@@ -90,11 +90,8 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
     server.listen(options.port ?? 8080, options.host ?? '0.0.0.0', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  // The access guard checks HTTP only: with one, gRPC stays closed rather than open to anyone.
-  if (options.guard !== undefined && options.grpcPort !== undefined)
-    log({ level: 'warn', msg: 'gRPC is off: authentication covers the HTTP port only', grpcPort: options.grpcPort });
   const grpc =
-    options.grpcPort === undefined || options.guard !== undefined
+    options.grpcPort === undefined
       ? undefined
       : await startGrpcRouter(options.host ?? '0.0.0.0', options.grpcPort, {
           table: () => state.table,
@@ -107,6 +104,7 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
             if (state.active === 0) state.drained?.();
           },
           mirror: { inFlight: 0, maxInFlight: limits.mirrorMaxInFlight, maxBodyBytes: limits.mirrorMaxBufferedBytes },
+          access: { guard: options.guard, audit: options.audit },
         });
   const shownHost = options.host === undefined || options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
   return {
@@ -213,11 +211,11 @@ function createHandler(
     const table = state.table;
     // While shutting down, every answer closes its connection so keep-alive clients reconnect to a live router.
     if (state.closing) res.setHeader('connection', 'close');
-    if (url.startsWith('/v2/health/') || url.startsWith(ROUTER_STATS_PATH))
-      return answerLocally(url, res, { table, closing: state.closing, metrics });
-    if (url.startsWith('/metrics')) {
+    if (url.startsWith('/v2/health/')) return answerLocally(url, res, { table, closing: state.closing, metrics });
+    // The figures (Prometheus text and the rollout's JSON) are open unless protected, as one.
+    if (url.startsWith('/metrics') || url.startsWith(ROUTER_STATS_PATH)) {
       if (access.guard === undefined || !access.protectMetrics) return answerLocally(url, res, { table, closing: state.closing, metrics });
-      return void checkThen(access.guard, req, res, { kind: 'metrics' }, () =>
+      return void checkThen(access.guard, req, res, { kind: 'metrics', path: url.split('?', 1)[0] ?? url }, () =>
         answerLocally(url, res, { table, closing: state.closing, metrics }),
       );
     }

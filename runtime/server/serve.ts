@@ -99,13 +99,7 @@ export async function startServer(config: ServeConfig, log: Logger = jsonLogger(
     bodyBudgetBytes: budget.capacity,
   });
   // Loaded only when on, so a REST-only server never parses the .proto files.
-  // API keys are checked on HTTP only: with them, gRPC stays closed rather than open to anyone.
-  if (guard !== undefined && config.grpcPort !== 0)
-    log('warn', 'gRPC is off: --api-keys-file covers the HTTP port only', { grpcPort: config.grpcPort });
-  const grpc =
-    config.grpcPort === 0 || guard !== undefined
-      ? undefined
-      : await (await import('../grpc/server.ts')).startGrpc(ctx, config.grpcPort, config.host);
+  const grpc = config.grpcPort === 0 ? undefined : await (await import('../grpc/server.ts')).startGrpc(ctx, config.grpcPort, config.host);
   if (grpc !== undefined) log('info', `gRPC listening on port ${grpc.port}`, { grpcPort: grpc.port });
   const loaded = engine.loaded.then((state) => {
     metrics.modelLoaded(state.status === 'ready' ? state.loadSeconds : 0, state.status === 'ready');
