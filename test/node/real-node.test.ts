@@ -6,13 +6,15 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AwsClient } from 'aws4fetch';
-import { LABEL_COMPONENT, LABEL_ISVC } from '../../operator/builders/labels.ts';
+import { LABEL_COMPONENT, LABEL_ISVC, LABEL_VERSION } from '../../operator/builders/labels.ts';
 import { addModel } from '../../tools/onnx/models.ts';
 import { OPERATOR_IMAGE } from '../../tools/cluster/index.ts';
 import { startHttpServer, startMoto, type Running } from '../../tools/storage/servers.ts';
 import { useChartCluster } from '../ship/chart-fixture.ts';
 import { clientPod, execNode, inferFromPod, installChart, loadDuring, OPERATOR_NS } from './client.ts';
+import { deletePodsOneByOne } from './disruption.ts';
 import { idleHostState } from './host-state.ts';
+import { noneFailed, underLoadTests } from './under-load.ts';
 
 const NS = 'ml';
 const MODELS = {
@@ -108,6 +110,22 @@ describe('kubeinfer on a real node', () => {
   const waitReady = (isvc: string) =>
     cluster.kubectlOk(['wait', '-n', NS, '--for=condition=Ready', `inferenceservice/${isvc}`, '--timeout=240s']);
 
+  /** Sets the weights of the two versions of `isvc`. */
+  const setWeights = (isvc: string, v1: number, v2: number) =>
+    cluster.kubectlOk([
+      'patch',
+      'inferenceservice',
+      isvc,
+      '-n',
+      NS,
+      '--type=json',
+      '-p',
+      JSON.stringify([
+        { op: 'replace', path: '/spec/versions/0/weight', value: v1 },
+        { op: 'replace', path: '/spec/versions/1/weight', value: v2 },
+      ]),
+    ]);
+
   test('7. kube-proxy and CoreDNS: a pod reaches the apiserver through kubernetes.default, verified with its service-account CA', async () => {
     const sa = '/var/run/secrets/kubernetes.io/serviceaccount';
     const script = `const token = (await import('node:fs')).readFileSync('${sa}/token', 'utf8');
@@ -166,19 +184,7 @@ describe('kubeinfer on a real node', () => {
 
   test('3. a weight change moves the split within seconds, restarting no model pod', async () => {
     const before = await modelPods('linear');
-    await cluster.kubectlOk([
-      'patch',
-      'inferenceservice',
-      'linear',
-      '-n',
-      NS,
-      '--type=json',
-      '-p',
-      JSON.stringify([
-        { op: 'replace', path: '/spec/versions/0/weight', value: 50 },
-        { op: 'replace', path: '/spec/versions/1/weight', value: 50 },
-      ]),
-    ]);
+    await setWeights('linear', 50, 50);
     let tally = await inferFromPod(cluster, NS, stable('linear'), 100);
     for (let attempt = 0; attempt < 20 && tally.answers['v2=4'] !== 50; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -190,7 +196,7 @@ describe('kubeinfer on a real node', () => {
     assert.ok(now.every((pod) => pod.restarts === 0));
   });
 
-  test('4. under 20 requests/s: a rolling update (new model URI) and a deleted model pod; the failures are counted', async (t) => {
+  test("4. under load, a rolling update (new model URI), then the version's pods deleted one by one: no request fails", async (t) => {
     const rolling = await loadDuring(cluster, NS, stable('linear'), 20, async () => {
       await cluster.kubectlOk([
         'patch',
@@ -205,25 +211,15 @@ describe('kubeinfer on a real node', () => {
       await cluster.kubectlOk(['rollout', 'status', '-n', NS, 'deployment/linear-v1', '--timeout=180s']);
       await waitReady('linear');
     });
-    t.diagnostic(
-      `rolling update: ${rolling.sent} requests in ${rolling.seconds}s, ${rolling.failures.length} failed ${JSON.stringify(rolling.failures.slice(0, 5))}; answers ${JSON.stringify(rolling.answers)}`,
-    );
+    noneFailed(t, 'rolling update', rolling);
     assert.ok((rolling.answers['v1=5'] ?? 0) > 0, 'the new model answers after the rollout');
     const deleted = await loadDuring(cluster, NS, stable('linear'), 20, async () => {
-      const [pod] = await modelPods('linear');
-      await cluster.kubectlOk(['delete', 'pod', '-n', NS, pod!.name, '--wait=true']);
-      await cluster.kubectlOk(['rollout', 'status', '-n', NS, 'deployment/linear-v1', '--timeout=180s']);
-      await waitReady('linear');
+      await deletePodsOneByOne(cluster, NS, `${LABEL_ISVC}=linear,${LABEL_COMPONENT}=model,${LABEL_VERSION}=v1`);
     });
-    t.diagnostic(
-      `pod deletion: ${deleted.sent} requests in ${deleted.seconds}s, ${deleted.failures.length} failed ${JSON.stringify(deleted.failures.slice(0, 5))}; answers ${JSON.stringify(deleted.answers)}`,
-    );
-    // What holds today: every request is answered or fails (none hangs), and the Service recovers.
-    for (const run of [rolling, deleted]) {
-      assert.equal(Object.values(run.answers).reduce((a, b) => a + b, 0) + run.failures.length, run.sent);
-    }
-    assert.deepEqual(await inferFromPod(cluster, NS, stable('linear'), 20).then((tally) => tally.failures), []);
+    noneFailed(t, "version v1's pods deleted one by one", deleted);
   });
+
+  underLoadTests(cluster, { namespace: NS, name: 'linear', url: stable('linear'), setWeights: (v1, v2) => setWeights('linear', v1, v2) });
 
   test('5. an s3:// model from moto on the host, with the credentials Secret: fetched and served', async (t) => {
     moto = await startMoto({}, hostIp());
