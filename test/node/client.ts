@@ -52,15 +52,27 @@ console.log(JSON.stringify({ answers, failures }));
 `;
 
 // Steady load: one request every 1000/rate ms (not waiting for answers) until /tmp/<stop>
-// exists; prints the tally, the failures with their time since start, and the count sent.
+// exists; prints the tally, the failures with their time since start, the count sent, and
+// the new connections that took over a second to open or failed to (DNS lookup + TCP
+// connect, from undici's diagnostics channel): tells a slow connect from a hung exchange.
 const LOAD_SCRIPT = `
 import { existsSync } from 'node:fs';
+import { subscribe } from 'node:diagnostics_channel';
 const [url, rate, body, stop] = process.argv.slice(1);
 const start = Date.now();
 const answers = {};
 const failures = [];
 const pending = new Set();
 let sent = 0;
+const opening = new WeakMap();
+const slowConnects = [];
+subscribe('undici:client:beforeConnect', ({ connectParams }) => opening.set(connectParams, Date.now()));
+const opened = (error) => ({ connectParams }) => {
+  const began = opening.get(connectParams);
+  if (began !== undefined && (error || Date.now() - began > 1000)) slowConnects.push({ at: began - start, ms: Date.now() - began, ...(error ? { error: true } : {}) });
+};
+subscribe('undici:client:connected', opened(false));
+subscribe('undici:client:connectError', opened(true));
 const one = async () => {
   const at = Date.now() - start;
   try {
@@ -77,7 +89,7 @@ while (!existsSync('/tmp/' + stop) && Date.now() - start < 150000) {
   await new Promise((r) => setTimeout(r, 1000 / Number(rate)));
 }
 await Promise.all(pending);
-console.log(JSON.stringify({ sent, seconds: (Date.now() - start) / 1000, answers, failures }));
+console.log(JSON.stringify({ sent, seconds: (Date.now() - start) / 1000, answers, failures, slowConnects }));
 `;
 
 // Calls ModelInfer `count` times on one channel to `target` (h2c), x = 1 as raw FP32 bytes,
@@ -123,6 +135,8 @@ export interface LoadResult {
   readonly seconds: number;
   readonly answers: Readonly<Record<string, number>>;
   readonly failures: readonly { readonly at: number; readonly error: string }[];
+  /** New connections that took over a second to open, or failed to (ms since start, how long). */
+  readonly slowConnects: readonly { readonly at: number; readonly ms: number; readonly error?: true }[];
 }
 
 /** Runs a node script (ES module) inside the client pod; its stdout. */

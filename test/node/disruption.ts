@@ -28,7 +28,8 @@ export async function deletePodsOneByOne(
   selector: string,
   options: { readonly force?: boolean } = {},
 ): Promise<string[]> {
-  const original = await listPods(cluster, namespace, selector);
+  // Pods already terminating (an earlier rollout's) are on their way out: not ours to count.
+  const original = (await listPods(cluster, namespace, selector)).filter((pod) => pod.metadata.deletionTimestamp === undefined);
   const deleted = new Set<string>();
   for (const pod of original) {
     const how = options.force ? ['--grace-period=0', '--force'] : ['--wait=true'];
@@ -44,6 +45,18 @@ export async function deletePodsOneByOne(
     );
   }
   return original.map((pod) => pod.metadata.name);
+}
+
+/** Waits until `count` pods match `selector`, every one Ready and none terminating (a rollout has finished, old pods included). */
+export async function settled(cluster: ChartCluster, namespace: string, selector: string, count: number): Promise<void> {
+  await eventually(
+    async () => {
+      const pods = await listPods(cluster, namespace, selector);
+      return pods.length === count && pods.every(serving) ? true : undefined;
+    },
+    `${count} pods (${selector}), all Ready, none terminating`,
+    180_000,
+  );
 }
 
 /** The addresses of the pods that `selector` matches and that are Ready and not terminating. */

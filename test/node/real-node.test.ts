@@ -12,7 +12,8 @@ import { OPERATOR_IMAGE } from '../../tools/cluster/index.ts';
 import { startHttpServer, startMoto, type Running } from '../../tools/storage/servers.ts';
 import { useChartCluster } from '../ship/chart-fixture.ts';
 import { clientPod, execNode, inferFromPod, installChart, loadDuring, OPERATOR_NS } from './client.ts';
-import { deletePodsOneByOne } from './disruption.ts';
+import { eventually } from '../../tools/cluster/eventually.ts';
+import { deletePodsOneByOne, settled } from './disruption.ts';
 import { idleHostState } from './host-state.ts';
 import { noneFailed, underLoadTests } from './under-load.ts';
 
@@ -197,6 +198,7 @@ describe('kubeinfer on a real node', () => {
   });
 
   test("4. under load, a rolling update (new model URI), then the version's pods deleted one by one: no request fails", async (t) => {
+    const v1Pods = `${LABEL_ISVC}=linear,${LABEL_COMPONENT}=model,${LABEL_VERSION}=v1`;
     const rolling = await loadDuring(cluster, NS, stable('linear'), 20, async () => {
       await cluster.kubectlOk([
         'patch',
@@ -208,13 +210,22 @@ describe('kubeinfer on a real node', () => {
         '-p',
         JSON.stringify([{ op: 'replace', path: '/spec/versions/0/model/uri', value: `${models!.url}/v1-new.onnx` }]),
       ]);
+      const template = ['get', 'deployment', 'linear-v1', '-n', NS, '-o', 'jsonpath={.spec.template}'];
+      await eventually(
+        async () => ((await cluster.kubectlOk(template)).includes('v1-new.onnx') ? true : undefined),
+        'the new URI in linear-v1',
+      );
       await cluster.kubectlOk(['rollout', 'status', '-n', NS, 'deployment/linear-v1', '--timeout=180s']);
-      await waitReady('linear');
+      await settled(cluster, NS, v1Pods, 1);
     });
     noneFailed(t, 'rolling update', rolling);
     assert.ok((rolling.answers['v1=5'] ?? 0) > 0, 'the new model answers after the rollout');
+    // One by one: two pods, so that one serves while the other is replaced.
+    const twoReplicas = [{ op: 'add', path: '/spec/versions/0/replicas', value: 2 }];
+    await cluster.kubectlOk(['patch', 'inferenceservice', 'linear', '-n', NS, '--type=json', '-p', JSON.stringify(twoReplicas)]);
+    await settled(cluster, NS, v1Pods, 2);
     const deleted = await loadDuring(cluster, NS, stable('linear'), 20, async () => {
-      await deletePodsOneByOne(cluster, NS, `${LABEL_ISVC}=linear,${LABEL_COMPONENT}=model,${LABEL_VERSION}=v1`);
+      assert.equal((await deletePodsOneByOne(cluster, NS, v1Pods)).length, 2);
     });
     noneFailed(t, "version v1's pods deleted one by one", deleted);
   });

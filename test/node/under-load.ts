@@ -18,7 +18,10 @@ const RATE = 20;
 
 /** Prints the run's exact counts (the figures the closing notes quote) and allows no failed request. */
 export function noneFailed(t: TestContext, what: string, run: LoadResult): void {
-  const shown = run.failures.length > 0 ? `; first failures ${JSON.stringify(run.failures.slice(0, 5))}` : '';
+  const shown =
+    run.failures.length > 0
+      ? `; first failures ${JSON.stringify(run.failures.slice(0, 5))}; slow or failed connects ${JSON.stringify(run.slowConnects)}`
+      : '';
   t.diagnostic(
     `${what}: ${run.failures.length}/${run.sent} requests failed over ${run.seconds}s; answers ${JSON.stringify(run.answers)}${shown}`,
   );
