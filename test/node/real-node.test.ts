@@ -2,7 +2,8 @@
 // CoreDNS): the chart from the locally built operator image, InferenceServices whose init
 // containers fetch models from servers on the host, real probes, the router answering
 // through the stable Service, called from a pod by Service name. One control plane and one
-// operator serve every test in this file, in order (each builds on the one before).
+// operator serve every test in this file, in order (each builds on the one before); the
+// disruptions under load of under-load.ts run in the middle, on the same InferenceService.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AwsClient } from 'aws4fetch';

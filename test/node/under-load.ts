@@ -38,6 +38,7 @@ export interface Subject {
   setWeights(v1: number, v2: number): Promise<unknown>;
 }
 
+/** Registers the tests, numbered after real-node.test.ts's own, into the caller's suite at the point of the call. */
 export function underLoadTests(cluster: ChartCluster, subject: Subject): void {
   const { namespace, name, url } = subject;
   const routers = `${LABEL_ISVC}=${name},${LABEL_COMPONENT}=router`;
