@@ -7,7 +7,9 @@ import { freePort } from '../../tools/cluster/index.ts';
 import { addModel } from '../../tools/onnx/models.ts';
 import { startRouter } from '../../runtime/router/index.ts';
 import { formatTop } from '../../operator/cli/top-table.ts';
-import { startTestServer } from '../runtime/harness.ts';
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CLI, startTestServer } from '../runtime/harness.ts';
 import { kubeinfer, loadUntil, tableRows } from './support.ts';
 
 test('top --once against a router under load (half pinned to v1): rates, errors, p99 and weight declared vs served per version', async (t) => {
@@ -48,6 +50,24 @@ test('top --once against a router under load (half pinned to v1): rates, errors,
   const share = (100 * rate1) / (rate1 + rate2);
   assert.ok(Math.abs(Number.parseFloat(v1Row.SERVED!) - share) < 1, `v1 served ${v1Row.SERVED} of ${rate1 + rate2} req/s: ${stdout}`);
   assert.equal(v1Row.REPLICAS, '-', 'a bare router knows no replicas');
+});
+
+test('top without --once keeps showing intervals until Ctrl-C, then exits 0', { timeout: 60_000 }, async (t) => {
+  const server = await startTestServer(t, addModel(), { 'shutdown-delay-ms': '0' });
+  const router = await startRouter({ host: '127.0.0.1', port: 0 });
+  t.after(() => router.close(0));
+  router.apply({ model: 'm', versions: [{ name: 'v1', weight: 100, url: server.url }], mirror: null });
+  const child = spawn(process.execPath, [CLI, 'top', '--url', router.url, '--interval', '0.2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  while ((stdout.match(/^VERSION/gm) ?? []).length < 2) {
+    if (child.exitCode !== null) assert.fail(`top exited early (${child.exitCode}):\n${stdout}`);
+    await sleep(50);
+  }
+  child.kill('SIGINT');
+  assert.equal(await exited, 0);
+  assert.ok(!stdout.includes('\x1b['), 'piped output is appended, not redrawn');
 });
 
 test('top refuses bad flags and an unreachable router with a clear message', async () => {
