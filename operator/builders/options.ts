@@ -11,6 +11,8 @@ export interface BuildOptions {
   readonly imagePullSecrets?: readonly string[] | undefined;
   /** DNS suffix of the cluster, for status.url. */
   readonly clusterDomain?: string;
+  /** OTLP/HTTP collector every runtime and router pod sends trace spans to; undefined: tracing off. */
+  readonly otlpEndpoint?: string | undefined;
   /** Prometheus that KEDA's prometheus trigger queries for the concurrency metric (engine keda). */
   readonly kedaPrometheusUrl?: string | undefined;
 }
