@@ -88,7 +88,16 @@ async function prometheusQuery(query: string): Promise<unknown[]> {
 /** The HPA controller's SuccessfulRescale events for the version, one message a line. */
 async function rescales(): Promise<string> {
   const selector = 'involvedObject.kind=HorizontalPodAutoscaler,involvedObject.name=linear-v1,reason=SuccessfulRescale';
-  return cluster.kubectlOk(['get', 'events', '-n', NS, '--field-selector', selector, '-o', 'jsonpath={range .items[*]}{.message}{"\\n"}{end}']);
+  return cluster.kubectlOk([
+    'get',
+    'events',
+    '-n',
+    NS,
+    '--field-selector',
+    selector,
+    '-o',
+    'jsonpath={range .items[*]}{.message}{"\\n"}{end}',
+  ]);
 }
 
 async function adapterRules(): Promise<string> {
@@ -161,7 +170,7 @@ describe('concurrency autoscaling on a real node', () => {
     const scaleIn = await watchReplicas((count) => count === 1, 240_000);
     // behavior.scaleDown allows one pod per period: 3 -> 2 -> 1, never 3 -> 1.
     assert.deepEqual(scaleIn.seen, [3, 2, 1]);
-    assert.match(await rescales(), new RegExp(`New size: 1; reason: All metrics below target`));
+    assert.match(await rescales(), /New size: 1; reason: All metrics below target/);
     console.log(
       `# scale-out 1 -> 3: ${out.seconds.toFixed(0)} s (seen ${out.seen.join(' -> ')}); scale-in 3 -> 1 after load: ${scaleIn.seconds.toFixed(0)} s ` +
         `(stabilization 20 s, 1 pod per ${SCALE_DOWN_PERIOD_SECONDS} s); load answered ${served.ok}, failed ${served.failed}`,
