@@ -9,7 +9,7 @@ const MiB = 1024 * 1024;
 /** A stalled body needs the request timeout (60 s by default) plus the server's 30 s check interval. */
 const STALLED_BUDGET_MS = 95_000;
 const VERSION_HEADER = 'x-kubeinfer-version';
-const KEEP_ALIVE_MS = 60_000;
+const KEEP_ALIVE_MS = 30_000;
 
 export const WEIGHTS = [
   [50, 50],
@@ -124,7 +124,9 @@ function send(url: string, kind: Kind, agent: Agent): Promise<Answer> {
       },
     );
     // A reset on a reused connection says how long it had been idle: a keep-alive race, or not.
-    req.once('error', (error: NodeJS.ErrnoException) => resolve({ outcome: `${error.code ?? 'error'}${idleNote(req.reusedSocket, lastUse(req.socket))}` }));
+    req.once('error', (error: NodeJS.ErrnoException) =>
+      resolve({ outcome: `${error.code ?? 'error'} "${error.message}"${idleNote(req.reusedSocket, lastUse(req.socket))}` }),
+    );
     req.once('response', () => req.socket?.once('free', () => lastUsed.set(req.socket!, performance.now())));
     const half = Math.floor(kind.body.length / 2);
     if (kind.stalls) return void req.write(kind.body.subarray(0, half));
@@ -146,9 +148,10 @@ function pick(all: readonly Kind[]): Kind {
 /** `clients` keep-alive clients sending the mix until `deadline`, each outcome counted. */
 export async function traffic(url: string, clients: number, deadline: number, tally: Tally): Promise<void> {
   const all = kinds();
-  // A timeout makes Node's agent honour the router's `Keep-Alive: timeout=N` (as curl and browsers
-  // do); without one it reuses connections the router is closing that instant (ECONNRESET).
-  const agent = new Agent({ keepAlive: true, timeout: KEEP_ALIVE_MS });
+  // FIFO keeps every pooled connection in use: under LIFO (the default) spare connections idle
+  // until a keep-alive timeout, where Node's agent can hand one out as it is being closed
+  // ("socket hang up"). The timeout makes it honour the router's `Keep-Alive: timeout=N`.
+  const agent = new Agent({ keepAlive: true, scheduling: 'fifo', timeout: KEEP_ALIVE_MS });
   await Promise.all(
     Array.from({ length: clients }, async () => {
       while (Date.now() < deadline) {
