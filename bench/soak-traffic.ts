@@ -119,7 +119,9 @@ function send(url: string, kind: Kind, agent: Agent): Promise<Answer> {
         const shed = res.statusCode === 503 && res.headers['retry-after'] !== undefined;
         const version = res.headers[VERSION_HEADER];
         res.resume();
-        res.once('end', () => resolve({ outcome: shed ? '503 shed' : String(res.statusCode), version: typeof version === 'string' ? version : undefined }));
+        res.once('end', () =>
+          resolve({ outcome: shed ? '503 shed' : String(res.statusCode), version: typeof version === 'string' ? version : undefined }),
+        );
         res.once('error', (error: NodeJS.ErrnoException) => resolve({ outcome: error.code ?? 'error' }));
       },
     );

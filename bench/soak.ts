@@ -91,10 +91,14 @@ async function ticks(file: string, dir: string, pids: readonly number[], tally: 
 }
 
 function processes(runPid: number): [string, number][] {
-  const children = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(runPid)], { encoding: 'utf8' }).trim().split('\n');
+  const children = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(runPid)], { encoding: 'utf8' })
+    .trim()
+    .split('\n');
   return [
     ['run + router', runPid],
-    ...children.filter((line) => line.includes(' serve')).map((line): [string, number] => [`serve ${line.trim().split(/\s+/)[0]}`, Number(line.trim().split(/\s+/)[0])]),
+    ...children
+      .filter((line) => line.includes(' serve'))
+      .map((line): [string, number] => [`serve ${line.trim().split(/\s+/)[0]}`, Number(line.trim().split(/\s+/)[0])]),
   ];
 }
 
@@ -113,12 +117,21 @@ async function main(): Promise<void> {
   const tally = emptyTally();
   const deadline = Date.now() + SECONDS * 1000;
   // A hung soak still ends: whatever is outstanding a minute and a half past the deadline is abandoned.
-  setTimeout(() => {
-    console.error('soak: still running 90 s past its deadline; giving up');
-    process.exit(2);
-  }, (SECONDS + 90) * 1000).unref();
+  setTimeout(
+    () => {
+      console.error('soak: still running 90 s past its deadline; giving up');
+      process.exit(2);
+    },
+    (SECONDS + 90) * 1000,
+  ).unref();
   const [rss] = await Promise.all([
-    ticks(file, dir, pids.map(([, pid]) => pid), tally, deadline),
+    ticks(
+      file,
+      dir,
+      pids.map(([, pid]) => pid),
+      tally,
+      deadline,
+    ),
     traffic(local.routerUrl, CLIENTS, deadline, tally),
     stalledClient(local.routerUrl, deadline, tally),
     probe(probes, deadline),
@@ -130,7 +143,13 @@ async function main(): Promise<void> {
   process.exitCode = failures > 0 || exitCode !== 0 ? 1 : 0;
 }
 
-function report(tally: Tally, pids: readonly [string, number][], rss: readonly number[][], probes: readonly Probe[], output: readonly string[]): number {
+function report(
+  tally: Tally,
+  pids: readonly [string, number][],
+  rss: readonly number[][],
+  probes: readonly Probe[],
+  output: readonly string[],
+): number {
   console.log(`\nsoak: ${SECONDS} s, ${CLIENTS} clients + 1 stalled-body client, weights changed every 30 s (${tally.changes} changes)\n`);
   console.log('| kind | expected | outcomes |\n|---|---|---|');
   for (const [kind, row] of tally.outcomes) {

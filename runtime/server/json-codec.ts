@@ -72,9 +72,9 @@ export class JsonCodec {
     if (!(jsonBytes > INLINE_JSON_BYTES)) return Promise.resolve(parseInferRequest(body, headerLength, rawBytes));
     // A copy the worker can own: the body may share its buffer with other requests' bytes.
     const owned = new Uint8Array(body);
-    return this.#call<DecodeReply>((id) => ({ kind: 'decode', id, body: owned, headerLength, rawBytes }), [
-      owned.buffer,
-    ]).then((reply) => (typeof reply === 'string' ? { ok: false, message: `${reply} while decoding this request` } : reply.parsed));
+    return this.#call<DecodeReply>((id) => ({ kind: 'decode', id, body: owned, headerLength, rawBytes }), [owned.buffer]).then((reply) =>
+      typeof reply === 'string' ? { ok: false, message: `${reply} while decoding this request` } : reply.parsed,
+    );
   }
 
   /** The answer to `request` from the model's outputs; fails only when the encoding thread stops. */

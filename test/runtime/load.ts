@@ -115,7 +115,10 @@ export function peakRss(pid: number): number {
 }
 
 /** A binary-extension request of `rows` x 1024 FP32 (addModel({features: 1024})); the answer is JSON unless `binaryOutput`. */
-export function wideRequest(rows: number, binaryOutput: boolean): { readonly body: Buffer; readonly headers: Readonly<Record<string, number>> } {
+export function wideRequest(
+  rows: number,
+  binaryOutput: boolean,
+): { readonly body: Buffer; readonly headers: Readonly<Record<string, number>> } {
   // Varied values, so an answer written as JSON has numbers of realistic length.
   const values = new Float32Array(rows * 1024).map((_, i) => (i % 997) * 0.731);
   const blob = Buffer.from(values.buffer);
@@ -125,7 +128,10 @@ export function wideRequest(rows: number, binaryOutput: boolean): { readonly bod
       parameters: { binary_data_output: binaryOutput },
     }),
   );
-  return { body: Buffer.concat([header, blob]), headers: { 'inference-header-content-length': header.length, 'content-length': header.length + blob.length } };
+  return {
+    body: Buffer.concat([header, blob]),
+    headers: { 'inference-header-content-length': header.length, 'content-length': header.length + blob.length },
+  };
 }
 
 /**
