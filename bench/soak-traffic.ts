@@ -99,15 +99,13 @@ function count(tally: Tally, kind: Kind, answer: Answer, phase: number): void {
   }
 }
 
-const lastUsed = new WeakMap<Socket, number>();
+/** When each pooled connection was last handed back, and by which kind of request. */
+const lastUsed = new WeakMap<Socket, { readonly at: number; readonly kind: string }>();
 
-function lastUse(socket: Socket | null): number | undefined {
-  return socket === null ? undefined : lastUsed.get(socket);
-}
-
-function idleNote(reused: boolean, since: number | undefined): string {
-  if (!reused || since === undefined) return ' (new connection)';
-  return ` (reused connection, idle ${((performance.now() - since) / 1000).toFixed(1)} s)`;
+function idleNote(reused: boolean, socket: Socket | null): string {
+  const last = socket === null ? undefined : lastUsed.get(socket);
+  if (!reused || last === undefined) return ' (new connection)';
+  return ` (reused connection, idle ${((performance.now() - last.at) / 1000).toFixed(1)} s, last used by ${last.kind})`;
 }
 
 function send(url: string, kind: Kind, agent: Agent): Promise<Answer> {
@@ -127,9 +125,9 @@ function send(url: string, kind: Kind, agent: Agent): Promise<Answer> {
     );
     // A reset on a reused connection says how long it had been idle: a keep-alive race, or not.
     req.once('error', (error: NodeJS.ErrnoException) =>
-      resolve({ outcome: `${error.code ?? 'error'} "${error.message}"${idleNote(req.reusedSocket, lastUse(req.socket))}` }),
+      resolve({ outcome: `${error.code ?? 'error'} "${error.message}"${idleNote(req.reusedSocket, req.socket)}` }),
     );
-    req.once('response', () => req.socket?.once('free', () => lastUsed.set(req.socket!, performance.now())));
+    req.once('response', () => req.socket?.once('free', () => lastUsed.set(req.socket!, { at: performance.now(), kind: kind.name })));
     const half = Math.floor(kind.body.length / 2);
     if (kind.stalls) return void req.write(kind.body.subarray(0, half));
     if (kind.trickleMs === undefined) return void req.end(kind.body);
