@@ -1,113 +1,47 @@
 // Soak: `kubeinfer run` (local mode: router + one `serve` per version) under mixed traffic
-// — valid JSON and binary, oversized JSON, malformed and slow-body requests — with the
-// weights changed every 30 s. Prints requests by kind and outcome (an unexpected status or
-// a socket error is a failure), resident memory of each process over time, and health-check
-// latency percentiles. Loopback only; stops by itself.
+// — valid JSON (small and large) and binary, oversized JSON, malformed, deeply nested,
+// slow-body and stalled-body requests — with the weights changed every 30 s. Prints requests
+// by kind and outcome (503 + Retry-After is shedding; any other unexpected status or a socket
+// error is a failure), which version answered under each weight setting, resident memory of
+// each process over time, and health-check latency percentiles per process. Loopback only;
+// stops by itself. Exits 1 when a request or a health check failed.
 // Usage: node bench/soak.ts [--seconds 600] [--clients 8]
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { addModel } from '../tools/onnx/models.ts';
 import { startLocalRun } from '../test/local/session.ts';
+import { emptyTally, stalledClient, traffic, WEIGHTS } from './soak-traffic.ts';
+import type { Tally } from './soak-traffic.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '600' }, clients: { type: 'string', default: '8' } } });
 const SECONDS = Number(values.seconds);
-const MiB = 1024 * 1024;
-const WEIGHTS = [
-  [50, 50],
-  [90, 10],
-  [10, 90],
-] as const;
+const CLIENTS = Number(values.clients);
+const RSS_EVERY_MS = 10_000;
+const WEIGHT_CHANGE_EVERY_TICKS = 3;
+const PROBE_TIMEOUT_MS = 5_000;
 
-interface Kind {
+interface Probe {
   readonly name: string;
-  readonly share: number;
-  readonly expected: number;
-  readonly body: Buffer;
-  readonly headers: Readonly<Record<string, string | number>>;
-  /** Milliseconds to spread the body over (a slow client). */
-  readonly trickleMs?: number;
-}
-
-function kinds(): Kind[] {
-  const json = (value: string) => ({ body: Buffer.from(value), headers: { 'content-type': 'application/json' } });
-  const valid = '{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}]}';
-  const header = Buffer.from(
-    '{"inputs":[{"name":"input","datatype":"FP32","shape":[256,4],"parameters":{"binary_data_size":4096}}],"parameters":{"binary_data_output":true}}',
-  );
-  return [
-    { name: 'valid JSON', share: 60, expected: 200, ...json(valid) },
-    {
-      name: 'valid binary (4 KiB)',
-      share: 15,
-      expected: 200,
-      body: Buffer.concat([header, Buffer.alloc(4096, 1)]),
-      headers: { 'inference-header-content-length': header.length },
-    },
-    { name: 'malformed JSON', share: 6, expected: 400, ...json('{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,2,') },
-    {
-      name: 'nested 10,000 deep',
-      share: 4,
-      expected: 400,
-      ...json(`{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":${'['.repeat(10_000)}1${']'.repeat(10_000)}}]}`),
-    },
-    {
-      name: 'oversized JSON (17 MiB)',
-      share: 2,
-      expected: 413,
-      body: Buffer.alloc(17 * MiB, 0x20),
-      headers: { 'content-type': 'application/json' },
-    },
-    { name: 'slow body (2 s)', share: 13, expected: 200, trickleMs: 2000, ...json(valid) },
-  ];
-}
-
-type Outcomes = Map<string, Map<string, number>>;
-
-function count(outcomes: Outcomes, kind: string, outcome: string): void {
-  const row = outcomes.get(kind) ?? new Map<string, number>();
-  row.set(outcome, (row.get(outcome) ?? 0) + 1);
-  outcomes.set(kind, row);
-}
-
-function sendKind(url: string, kind: Kind, agent: Agent): Promise<string> {
-  return new Promise((resolve) => {
-    const req = request(
-      `${url}/v2/models/soak/infer`,
-      { method: 'POST', agent, headers: { ...kind.headers, 'content-length': kind.body.length } },
-      (res) => {
-        res.resume();
-        res.once('end', () => resolve(String(res.statusCode)));
-        res.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
-      },
-    );
-    req.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
-    if (kind.trickleMs === undefined) return void req.end(kind.body);
-    const half = Math.floor(kind.body.length / 2);
-    req.write(kind.body.subarray(0, half));
-    setTimeout(() => req.end(kind.body.subarray(half)), kind.trickleMs);
-  });
-}
-
-function pick(all: readonly Kind[]): Kind {
-  let roll = Math.random() * 100;
-  for (const kind of all) {
-    roll -= kind.share;
-    if (roll < 0) return kind;
-  }
-  return all[0]!;
+  readonly url: string;
+  readonly latencies: number[];
+  failed: number;
 }
 
 function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((entry) => entry.startsWith('VmRSS:'));
-  return line === undefined ? 0 : Math.round(Number(line.split(/\s+/)[1]) / 1024);
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((entry) => entry.startsWith('VmRSS:'));
+    return line === undefined ? 0 : Math.round(Number(line.split(/\s+/)[1]) / 1024);
+  } catch {
+    // The process is gone: a crash, which the table shows as 0.
+    return 0;
+  }
 }
 
 function percentile(sorted: readonly number[], p: number): string {
@@ -122,32 +56,50 @@ function manifest(weights: readonly [number, number], dir: string): string {
   );
 }
 
-/** Clients sending the mix until `deadline`, each outcome counted. */
-async function traffic(url: string, deadline: number, outcomes: Outcomes): Promise<void> {
-  const all = kinds();
-  const agent = new Agent({ keepAlive: true });
-  await Promise.all(
-    Array.from({ length: Number(values.clients) }, async () => {
-      while (Date.now() < deadline) {
-        const kind = pick(all);
-        const outcome = await sendKind(url, kind, agent);
-        count(outcomes, kind.name, outcome === String(kind.expected) ? outcome : `FAILED ${outcome}`);
-      }
-    }),
-  );
-  agent.destroy();
-}
-
-/** Liveness of every process every 200 ms until `deadline`; latencies in ms. */
-async function probe(urls: readonly string[], deadline: number, latencies: number[]): Promise<void> {
+/** Liveness of every process every 200 ms until `deadline`; a timeout or socket error is a failed check. */
+async function probe(probes: readonly Probe[], deadline: number): Promise<void> {
   while (Date.now() < deadline) {
-    for (const url of urls) {
+    for (const target of probes) {
       const started = performance.now();
-      await fetch(`${url}/v2/health/live`).then((res) => res.arrayBuffer());
-      latencies.push(performance.now() - started);
+      try {
+        const res = await fetch(`${target.url}/v2/health/live`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+        await res.arrayBuffer();
+        if (res.status !== 200) target.failed++;
+        target.latencies.push(performance.now() - started);
+      } catch {
+        target.failed++;
+      }
     }
     await sleep(200);
   }
+}
+
+/** Every 10 s a memory sample; every third tick a weight change, as an edit to the manifest. */
+async function ticks(file: string, dir: string, pids: readonly number[], tally: Tally, deadline: number): Promise<number[][]> {
+  const rss: number[][] = [];
+  for (let tick = 1; Date.now() < deadline; tick++) {
+    if (tick % WEIGHT_CHANGE_EVERY_TICKS === 0) {
+      tally.phase = (tally.phase + 1) % WEIGHTS.length;
+      tally.changes++;
+      await writeFile(file, manifest(WEIGHTS[tally.phase]!, dir));
+    }
+    rss.push(pids.map(rssMiB));
+    await sleep(Math.min(RSS_EVERY_MS, Math.max(0, deadline - Date.now())));
+  }
+  rss.push(pids.map(rssMiB));
+  return rss;
+}
+
+function processes(runPid: number): [string, number][] {
+  const children = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(runPid)], { encoding: 'utf8' })
+    .trim()
+    .split('\n');
+  return [
+    ['run + router', runPid],
+    ...children
+      .filter((line) => line.includes(' serve'))
+      .map((line): [string, number] => [`serve ${line.trim().split(/\s+/)[0]}`, Number(line.trim().split(/\s+/)[0])]),
+  ];
 }
 
 async function main(): Promise<void> {
@@ -157,63 +109,76 @@ async function main(): Promise<void> {
   const file = join(dir, 'soak.yaml');
   await writeFile(file, manifest(WEIGHTS[0], dir));
   const local = await startLocalRun(file);
-  const pids: [string, number][] = [
-    ['run + router', local.child.pid!],
-    ...execFileSync('ps', ['-o', 'pid=', '--ppid', String(local.child.pid)], { encoding: 'utf8' })
-      .trim()
-      .split(/\s+/)
-      .map((pid): [string, number] => [`serve ${pid}`, Number(pid)]),
+  const pids = processes(local.child.pid!);
+  const probes: Probe[] = [
+    { name: 'router', url: local.routerUrl, latencies: [], failed: 0 },
+    ...[...local.runtimes].map(([version, url]) => ({ name: `serve ${version}`, url, latencies: [], failed: 0 })),
   ];
-  const outcomes: Outcomes = new Map();
-  const health: number[] = [];
-  const rss: number[][] = [];
+  const tally = emptyTally();
   const deadline = Date.now() + SECONDS * 1000;
-  let changed = 0;
-  // Every 10 s a memory sample; every third tick a weight change, as an edit to the manifest.
-  const ticks = (async () => {
-    for (let tick = 1; Date.now() < deadline; tick++) {
-      if (tick % 3 === 0) await writeFile(file, manifest(WEIGHTS[++changed % WEIGHTS.length]!, dir));
-      rss.push(pids.map(([, pid]) => rssMiB(pid)));
-      await sleep(10_000);
-    }
-  })();
-  await Promise.all([
-    traffic(local.routerUrl, deadline, outcomes),
-    probe([local.routerUrl, ...local.runtimes.values()], deadline, health),
-    ticks,
+  // A hung soak still ends: whatever is outstanding a minute and a half past the deadline is abandoned.
+  setTimeout(
+    () => {
+      console.error('soak: still running 90 s past its deadline; giving up');
+      process.exit(2);
+    },
+    (SECONDS + 90) * 1000,
+  ).unref();
+  const [rss] = await Promise.all([
+    ticks(
+      file,
+      dir,
+      pids.map(([, pid]) => pid),
+      tally,
+      deadline,
+    ),
+    traffic(local.routerUrl, CLIENTS, deadline, tally),
+    stalledClient(local.routerUrl, deadline, tally),
+    probe(probes, deadline),
   ]);
-  await local.interrupt();
+  const exitCode = await local.interrupt();
   await rm(dir, { recursive: true, force: true });
-  report(
-    outcomes,
-    pids,
-    rss,
-    health.sort((a, b) => a - b),
-    changed,
-  );
+  const failures = report(tally, pids, rss, probes, local.output);
+  console.log(`\nkubeinfer run exited with ${exitCode}`);
+  process.exitCode = failures > 0 || exitCode !== 0 ? 1 : 0;
 }
 
 function report(
-  outcomes: Outcomes,
+  tally: Tally,
   pids: readonly [string, number][],
   rss: readonly number[][],
-  health: readonly number[],
-  changed: number,
-): void {
-  console.log(`\nsoak: ${SECONDS} s, ${values.clients} clients, weights changed every 30 s (${changed} changes)\n`);
-  console.log('| kind | outcomes |\n|---|---|');
-  for (const [kind, row] of outcomes) console.log(`| ${kind} | ${[...row].map(([outcome, n]) => `${outcome}: ${n}`).join(', ')} |`);
-  const failed = [...outcomes.values()]
+  probes: readonly Probe[],
+  output: readonly string[],
+): number {
+  console.log(`\nsoak: ${SECONDS} s, ${CLIENTS} clients + 1 stalled-body client, weights changed every 30 s (${tally.changes} changes)\n`);
+  console.log('| kind | expected | outcomes |\n|---|---|---|');
+  for (const [kind, row] of tally.outcomes) {
+    console.log(`| ${kind} | ${tally.expected.get(kind)} | ${[...row].map(([outcome, n]) => `${outcome}: ${n}`).join(', ')} |`);
+  }
+  const failed = [...tally.outcomes.values()]
     .flatMap((row) => [...row])
     .filter(([outcome]) => outcome.startsWith('FAILED'))
     .reduce((sum, [, n]) => sum + n, 0);
-  console.log(
-    `\nfailed requests: ${failed}\n\n| t (s) | ${pids.map(([name]) => `${name} RSS MiB`).join(' | ')} |\n|---|${pids.map(() => '---|').join('')}`,
-  );
-  for (const [i, row] of rss.entries()) console.log(`| ${i * 10} | ${row.join(' | ')} |`);
-  console.log(
-    `\nhealth checks (${health.length}, router and runtimes): p50 ${percentile(health, 0.5)} ms, p99 ${percentile(health, 0.99)} ms, max ${percentile(health, 1)} ms`,
-  );
+  const total = [...tally.outcomes.values()].flatMap((row) => [...row.values()]).reduce((sum, n) => sum + n, 0);
+  console.log(`\nrequests: ${total}, failed: ${failed}`);
+  console.log('\n| weights v1/v2 | answered by v1 | answered by v2 | v2 share |\n|---|---|---|---|');
+  for (const [i, weights] of WEIGHTS.entries()) {
+    const [v1, v2] = [tally.versions[i]!.get('v1') ?? 0, tally.versions[i]!.get('v2') ?? 0];
+    console.log(`| ${weights.join('/')} | ${v1} | ${v2} | ${((100 * v2) / Math.max(1, v1 + v2)).toFixed(1)}% |`);
+  }
+  console.log(`\n| t (s) | ${pids.map(([name]) => `${name} RSS MiB`).join(' | ')} |\n|---|${pids.map(() => '---|').join('')}`);
+  for (const [i, row] of rss.entries()) console.log(`| ${Math.min(i * (RSS_EVERY_MS / 1000), SECONDS)} | ${row.join(' | ')} |`);
+  console.log('\n| health checks | count | failed | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|---|');
+  for (const target of probes) {
+    const sorted = [...target.latencies].sort((a, b) => a - b);
+    console.log(
+      `| ${target.name} | ${sorted.length} | ${target.failed} | ${percentile(sorted, 0.5)} | ${percentile(sorted, 0.99)} | ${percentile(sorted, 1)} |`,
+    );
+  }
+  const applied = output.filter((line) => line.startsWith('traffic now:')).length;
+  console.log(`\nweight changes applied by kubeinfer run: ${applied} of ${tally.changes}`);
+  const probeFailures = probes.reduce((sum, target) => sum + target.failed, 0);
+  return failed + probeFailures + (applied === tally.changes ? 0 : 1);
 }
 
 await main();

@@ -20,7 +20,7 @@ const CLIENT_CLOSED = 499;
 
 export interface ProxySettings {
   readonly agent: Agent;
-  /** Longest silence from a backend (no response bytes) before the request fails with 504. */
+  /** Longest silence from a backend (no response bytes) after the whole request reached it, before the request fails with 504. */
   readonly timeoutMs: number;
   /** Drop Authorization, x-api-key and cookies: set when the router itself checked them. */
   readonly withoutCredentials: boolean;
@@ -67,7 +67,9 @@ export function proxyRequest(
     path: req.url,
     headers: forwardedRequestHeaders(req, backend, settings.withoutCredentials),
   });
-  upstream.setTimeout(settings.timeoutMs, () => upstream.destroy(timeoutError(settings.timeoutMs)));
+  // Silence counts against the version only once it has the whole request: a client that stalls
+  // mid-body is the router's request timeout to answer (408), not the version's failure (504).
+  upstream.once('finish', () => upstream.setTimeout(settings.timeoutMs, () => upstream.destroy(timeoutError(settings.timeoutMs))));
   const deadline = setTimeout(() => upstream.destroy(timeoutError(settings.deadlineMs)), settings.deadlineMs);
   const onFailure = (error: NodeJS.ErrnoException) => {
     // The client left first (destroying upstream raised this), or this failure is handled.

@@ -79,7 +79,10 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
   const limits: RouterLimits = { ...ROUTER_DEFAULTS, ...options };
   const state: RouterState = { table: undefined, closing: false, active: 0, drained: undefined };
   const metrics = createRouterMetrics(options.processMetrics ?? false);
-  const agent = new Agent({ keepAlive: true, scheduling: 'lifo' });
+  // With a timeout set, Node's agent honours a version's `Keep-Alive: timeout=N` and drops an idle
+  // connection a second before the version would; without one it keeps it until the version closes
+  // it, and a request sent on it in that instant is reset (a 502 for a healthy version).
+  const agent = new Agent({ keepAlive: true, scheduling: 'lifo', timeout: limits.keepAliveTimeoutMs });
   const tracing = await startTracing(options.otlpEndpoint, 'kubeinfer-router', {});
   const server = createServer(
     {

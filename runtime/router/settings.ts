@@ -4,7 +4,7 @@ import { flagProperty } from '../server/config.ts';
 
 /** Limits and timeouts of one router. */
 export interface RouterLimits {
-  /** Longest silence from a backend before 504. */
+  /** Longest silence from a backend, once it has the whole request, before 504. */
   readonly backendTimeoutMs: number;
   /** Longest a proxied exchange may take in all, however steadily bytes flow. */
   readonly requestDeadlineMs: number;
@@ -37,7 +37,7 @@ export const ROUTER_NUMBER_FLAGS: readonly NumberFlag[] = [
     key: 'backendTimeoutMs',
     flag: 'backend-timeout-ms',
     env: 'KUBEINFER_ROUTER_BACKEND_TIMEOUT_MS',
-    description: 'longest silence from a version before 504',
+    description: 'longest silence from a version, once it has the whole request, before 504',
     default: 60_000,
     min: 1,
   },

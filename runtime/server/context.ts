@@ -5,7 +5,7 @@ import type { BodyBudget } from './admission.ts';
 import type { ServeConfig } from '../../contracts/index.ts';
 import type { Logger } from './log.ts';
 import type { ServerMetrics } from './metrics.ts';
-import type { JsonDecoder } from './json-decoder.ts';
+import type { JsonCodec } from './json-codec.ts';
 import type { ConfigOptions } from './model-config.ts';
 import { clip } from '../engine/quote.ts';
 import type { Problem } from './problems.ts';
@@ -30,7 +30,8 @@ export interface ServeContext {
   readonly guard?: AccessGuard | undefined;
   /** Request body bytes admitted at once (--max-body-bytes-in-flight). */
   readonly budget: BodyBudget;
-  readonly jsonDecoder: JsonDecoder;
+  /** Large JSON requests and answers are parsed and written on its thread. */
+  readonly jsonCodec: JsonCodec;
   /** Span export; undefined (the default) when tracing is off. */
   readonly tracing?: Tracing | undefined;
 }

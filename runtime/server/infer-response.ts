@@ -24,6 +24,11 @@ function plan(request: InferRequest, outputs: readonly Tensor[]): { tensor: Tens
   }));
 }
 
+/** Elements the answer writes as JSON text (the outputs not sent as binary data): what encoding it costs. */
+export function jsonElementCount(request: InferRequest, outputs: readonly Tensor[]): number {
+  return plan(request, outputs).reduce((sum, { tensor, binary }) => (binary ? sum : sum + tensor.data.length), 0);
+}
+
 /** Encodes the response for `request` from the model's outputs. */
 export function encodeInferResponse(model: ServedModel, request: InferRequest, outputs: readonly Tensor[]): EncodedResponse {
   const blobs: Uint8Array[] = [];

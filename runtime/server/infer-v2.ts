@@ -5,7 +5,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody, type BodyLimits } from './body.ts';
 import { applyClassification } from './classification.ts';
 import { checkTarget, type ServeContext } from './context.ts';
-import { encodeInferResponse } from './infer-response.ts';
 import { countInFlight, failInference, infer, recordSuccess } from './inference.ts';
 import { clip } from '../engine/quote.ts';
 import { nowNs } from '../engine/clock.ts';
@@ -66,7 +65,7 @@ export async function handleInfer(
   }
   countInFlight(ctx, res);
   const state = ctx.engine.state;
-  const parsed = await ctx.jsonDecoder.parse(body.body, header, state.status === 'ready' ? state.rawInputs : undefined);
+  const parsed = await ctx.jsonCodec.parse(body.body, header, state.status === 'ready' ? state.rawInputs : undefined);
   if (!parsed.ok) return failInference(ctx, res, startNs, { kind: 'BadRequest', message: parsed.message });
   const request = parsed.value;
   const result = await infer(
@@ -81,11 +80,12 @@ export async function handleInfer(
   const ready = ctx.engine.state as Extract<typeof state, { status: 'ready' }>;
   const classified = applyClassification(result.outputs, request.outputs, ready.labels, ready.signature.batchable);
   if (!classified.ok) return failInference(ctx, res, startNs, { kind: 'BadRequest', message: classified.message });
-  const encoded = encodeInferResponse({ name: ctx.config.modelName, version: ctx.config.modelVersion }, request, classified.outputs);
-  res.writeHead(200, encoded.headers);
+  const encoded = await ctx.jsonCodec.encode({ name: ctx.config.modelName, version: ctx.config.modelVersion }, request, classified.outputs);
+  if (!encoded.ok) return failInference(ctx, res, startNs, { kind: 'Internal', message: encoded.message });
+  res.writeHead(200, encoded.value.headers);
   // One write: separate small writes can wait on delayed ACKs; cork gathers the chunks into one writev.
   res.cork();
-  for (const chunk of encoded.chunks) res.write(chunk);
+  for (const chunk of encoded.value.chunks) res.write(chunk);
   res.end();
   recordSuccess(ctx, startNs, result.timing, 'rest', req.headers, inferredNs);
 }

@@ -13,7 +13,7 @@ import { BodyBudget, defaultBodyBudget } from './admission.ts';
 import { createListener } from './app.ts';
 import type { ServeConfig } from '../../contracts/index.ts';
 import type { Lifecycle, ServeContext } from './context.ts';
-import { JsonDecoder } from './json-decoder.ts';
+import { JsonCodec } from './json-codec.ts';
 import { jsonLogger, type Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { ModelStatistics } from './statistics.ts';
@@ -77,13 +77,13 @@ export async function startServer(config: ServeConfig, log: Logger = jsonLogger(
   });
   const lifecycle: Lifecycle = { draining: false, active: 0 };
   const budget = new BodyBudget(config.maxBodyBytesInFlight ?? defaultBodyBudget());
-  const jsonDecoder = new JsonDecoder();
+  const jsonCodec = new JsonCodec();
   const guard = config.apiKeysFile === undefined ? undefined : apiKeyGuard(await loadApiKeys(config.apiKeysFile));
   const tracing = await startTracing(config.otlpEndpoint, 'kubeinfer-serve', {
     'kubeinfer.model': config.modelName,
     'kubeinfer.model_version': config.modelVersion,
   });
-  const ctx: ServeContext = { config, engine, metrics, statistics, log, lifecycle, budget, jsonDecoder, guard, tracing };
+  const ctx: ServeContext = { config, engine, metrics, statistics, log, lifecycle, budget, jsonCodec, guard, tracing };
   const server = createServer(
     {
       headersTimeout: config.headersTimeoutMs,
@@ -132,7 +132,7 @@ export async function startServer(config: ServeConfig, log: Logger = jsonLogger(
     if (!finished) log('warn', 'drain timeout reached; closing remaining connections', { active: lifecycle.active });
     server.closeAllConnections();
     await Promise.all([closed, grpc?.close()]);
-    await Promise.all([engine.close(), jsonDecoder.close(), tracing?.shutdown()]);
+    await Promise.all([engine.close(), jsonCodec.close(), tracing?.shutdown()]);
     log('info', 'stopped');
   };
   return { url, port, grpcPort: grpc?.port, loaded, drain: () => (draining ??= drain()) };

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpServer, request } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -142,4 +142,49 @@ test('a backend that never finishes is cut at --request-deadline-ms, even while 
   await assert.rejects(send(`${router.url}/v2/models/m/versions/v2/infer`, { body: '{}' }));
   const metrics = (await send(`${router.url}/metrics`)).body.toString();
   assert.equal(metricValue(metrics, 'kubeinfer_router_backend_errors_total', { reason: 'timeout' }), 2);
+});
+
+test('a client whose body stalls gets 408 from the request timeout; the waiting version is not blamed (no 504, no backend error)', async (t) => {
+  const backend = await startBackend('v1');
+  const router = await startRouter({ host: '127.0.0.1', port: 0, backendTimeoutMs: 200, requestTimeoutMs: 1500, headersTimeoutMs: 1000 });
+  t.after(async () => {
+    await router.close(0);
+    await backend.close();
+  });
+  router.apply({ model: 'm', versions: [{ name: 'v1', weight: 100, url: backend.url }], mirror: null });
+  const status = await new Promise<string>((resolve) => {
+    const req = request(`${router.url}/v2/models/m/infer`, { method: 'POST', headers: { 'content-length': 100 } }, (res) => {
+      res.resume();
+      resolve(String(res.statusCode));
+    });
+    req.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    req.write('{"inputs":'); // and nothing more
+  });
+  assert.equal(status, '408');
+  const metrics = (await send(`${router.url}/metrics`)).body.toString();
+  assert.equal(metricValue(metrics, 'kubeinfer_router_backend_errors_total', { reason: 'timeout' }), 0);
+});
+
+test("the router drops an idle connection to a version before the version's keep-alive timeout would (no reset race)", async (t) => {
+  const version = createHttpServer({ keepAliveTimeout: 3000 }, (req, res) => {
+    req.resume();
+    req.once('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  // Which side closed: the router's FIN arrives as 'end'; the version's own timeout destroys without one.
+  const closedBy = new Promise<string>((resolve) =>
+    version.once('connection', (socket: Socket) => {
+      let ended = false;
+      socket.once('end', () => (ended = true));
+      socket.once('close', () => resolve(ended ? 'router' : 'version'));
+    }),
+  );
+  const backend = await listen(version, new Set());
+  const router = await startRouter({ host: '127.0.0.1', port: 0 });
+  t.after(async () => {
+    await router.close(0);
+    await backend.stop();
+  });
+  router.apply({ model: 'm', versions: [{ name: 'v1', weight: 100, url: backend.url }], mirror: null });
+  assert.equal((await send(`${router.url}/v2/models/m/infer`, { body: '{}' })).status, 200);
+  assert.equal(await closedBy, 'router');
 });

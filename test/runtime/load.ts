@@ -114,39 +114,44 @@ export function peakRss(pid: number): number {
   return Number(line.split(/\s+/)[1]) * 1024;
 }
 
+/** A binary-extension request of `rows` x 1024 FP32 (addModel({features: 1024})); the answer is JSON unless `binaryOutput`. */
+export function wideRequest(
+  rows: number,
+  binaryOutput: boolean,
+): { readonly body: Buffer; readonly headers: Readonly<Record<string, number>> } {
+  // Varied values, so an answer written as JSON has numbers of realistic length.
+  const values = new Float32Array(rows * 1024).map((_, i) => (i % 997) * 0.731);
+  const blob = Buffer.from(values.buffer);
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [rows, 1024], parameters: { binary_data_size: blob.length } }],
+      parameters: { binary_data_output: binaryOutput },
+    }),
+  );
+  return {
+    body: Buffer.concat([header, blob]),
+    headers: { 'inference-header-content-length': header.length, 'content-length': header.length + blob.length },
+  };
+}
+
 /**
  * `count` binary-extension requests of 4 MiB each (addModel({features: 1024})), all at once
  * over keep-alive connections; resolves with each status and Retry-After.
  */
 export async function binaryBurst(url: string, count: number): Promise<{ status: number; retryAfter: unknown }[]> {
-  const blob = Buffer.alloc(4 * 1024 * 1024, 1);
-  const header = Buffer.from(
-    JSON.stringify({
-      inputs: [{ name: 'input', datatype: 'FP32', shape: [1024, 1024], parameters: { binary_data_size: blob.length } }],
-      parameters: { binary_data_output: true },
-    }),
-  );
+  const { body, headers } = wideRequest(1024, true);
   const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
   const replies = await Promise.all(
     Array.from(
       { length: count },
       () =>
         new Promise<{ status: number; retryAfter: unknown }>((resolve, reject) => {
-          const req = request(
-            `${url}/v2/models/m/infer`,
-            {
-              method: 'POST',
-              agent,
-              headers: { 'inference-header-content-length': header.length, 'content-length': header.length + blob.length },
-            },
-            (res) => {
-              res.resume();
-              res.once('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] }));
-            },
-          );
+          const req = request(`${url}/v2/models/m/infer`, { method: 'POST', agent, headers }, (res) => {
+            res.resume();
+            res.once('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] }));
+          });
           req.once('error', reject);
-          req.write(header);
-          req.end(blob);
+          req.end(body);
         }),
     ),
   );

@@ -1,5 +1,6 @@
 // Pure parts of the runtime: FP16 conversion, CPU budget, settings resolution and the
-// batching scheduler (driven by a scripted executor; the HTTP tests use real workers).
+// batching scheduler (driven by a scripted executor; the HTTP tests use real workers), and
+// the JSON thread's answers against those written in place.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cgroupCpuLimit } from '../../runtime/engine/cpus.ts';
@@ -8,6 +9,9 @@ import { Scheduler, type Executor } from '../../runtime/engine/scheduler.ts';
 import type { Tensor } from '../../runtime/engine/tensor.ts';
 import { resolveServeConfig } from '../../runtime/server/config.ts';
 import { halfToNumber, numberToHalf } from '../../runtime/server/fp16.ts';
+import type { InferRequest, RequestedOutput } from '../../runtime/server/infer-request.ts';
+import { encodeInferResponse } from '../../runtime/server/infer-response.ts';
+import { INLINE_JSON_ELEMENTS, JsonCodec } from '../../runtime/server/json-codec.ts';
 
 test('FP16 conversion is exact for representable values and rounds to nearest even', () => {
   for (const [value, bits] of [
@@ -165,4 +169,32 @@ test('scheduler: a full queue refuses at once; a failed batch is retried one req
   const [good, bad] = await Promise.all(queued);
   assert.ok(good?.ok);
   assert.deepEqual(bad === undefined || bad.ok ? bad : [bad.kind, bad.message], ['Failed', 'bad value']);
+});
+
+test('an answer written on the JSON thread is byte for byte the one written in place, for every kind of data', async () => {
+  const codec = new JsonCodec();
+  const count = INLINE_JSON_ELEMENTS + 1;
+  const outputs: Tensor[] = [
+    { name: 'f32', datatype: 'FP32', shape: [count], data: new Float32Array(count).map((_, i) => i / 7 - 100).fill(Number.NaN, 0, 1) },
+    { name: 'i64', datatype: 'INT64', shape: [count], data: new BigInt64Array(count).map((_, i) => BigInt(i) * 9_007_199_254_740_993n) },
+    { name: 'f16', datatype: 'FP16', shape: [count], data: new Uint16Array(count).map((_, i) => numberToHalf(i / 3)) },
+    { name: 'bool', datatype: 'BOOL', shape: [count], data: new Uint8Array(count).map((_, i) => i % 2) },
+    { name: 'text', datatype: 'BYTES', shape: [count], data: Array.from({ length: count }, (_, i) => `é "${i}"`) },
+    // A view into a shared buffer, as a batched request's outputs are.
+    { name: 'view', datatype: 'INT32', shape: [2], data: new Int32Array([1, 2, 3, 4]).subarray(1, 3) },
+  ];
+  const model = { name: 'm', version: '2' };
+  const wanted = (name: string, binary?: boolean): RequestedOutput => ({ name, binary, classification: undefined });
+  const requests: InferRequest[] = [
+    { id: 'r-1', inputs: [], outputs: undefined, binaryOutputs: false },
+    { id: undefined, inputs: [], outputs: [wanted('view'), wanted('text'), wanted('f32', true)], binaryOutputs: false },
+  ];
+  for (const request of requests) {
+    const inPlace = encodeInferResponse(model, request, outputs);
+    const threaded = await codec.encode(model, request, outputs);
+    assert.ok(threaded.ok);
+    assert.deepEqual(threaded.value.headers, inPlace.headers);
+    assert.deepEqual(Buffer.concat(threaded.value.chunks), Buffer.concat(inPlace.chunks));
+  }
+  await codec.close();
 });
