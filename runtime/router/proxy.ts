@@ -84,6 +84,13 @@ export function proxyRequest(
     sendFailure(res, failure, target, error);
   };
   upstream.on('response', (answer) => {
+    // An answer before the whole body (serve refusing an oversized request) leaves the client's
+    // connection half-read: close it after the answer rather than let the request timeout cut
+    // it later under a client that has reused it.
+    if (!req.complete) {
+      req.unpipe(upstream);
+      res.shouldKeepAlive = false;
+    }
     res.writeHead(answer.statusCode ?? 502, { ...returnedResponseHeaders(answer.headers, backend.version), ...extraHeaders });
     answer.on('error', onFailure);
     if (extraHeaders !== undefined) answer.on('data', (chunk: Buffer) => (bytesOut += chunk.length));
