@@ -10,8 +10,21 @@ export type RunOutcome =
   | { readonly ok: false; readonly message: string; readonly workerLost: boolean };
 
 export type PoolLoad =
-  | { readonly ok: true; readonly pool: WorkerPool; readonly signature: ModelSignature; readonly batchingVerified: boolean }
+  | {
+      readonly ok: true;
+      readonly pool: WorkerPool;
+      readonly signature: ModelSignature;
+      readonly batchingVerified: boolean;
+      readonly cache: OptimizedModelCacheUse;
+    }
   | { readonly ok: false; readonly message: string };
+
+/** How the workers' sessions met the optimised-model cache, summed over workers. */
+export interface OptimizedModelCacheUse {
+  readonly cachedSessions: number;
+  readonly openedSessions: number;
+  readonly problems: readonly string[];
+}
 
 interface Slot {
   worker: Worker;
@@ -64,8 +77,13 @@ export class WorkerPool {
     }
     const pool = new WorkerPool(settings, onIdle, onWorkerLost);
     for (const entry of spawned) pool.#adopt(entry.worker);
-    const loaded = spawned[0]!.loaded as Extract<WorkerMessage, { kind: 'loaded' }>;
-    return { ok: true, pool, signature: loaded.signature, batchingVerified: loaded.batchingVerified };
+    const reports = spawned.map((entry) => entry.loaded as Extract<WorkerMessage, { kind: 'loaded' }>);
+    const cache = {
+      cachedSessions: reports.reduce((sum, report) => sum + report.cachedSessions, 0),
+      openedSessions: reports.reduce((sum, report) => sum + report.openedSessions, 0),
+      problems: [...new Set(reports.flatMap((report) => report.cacheProblems))],
+    };
+    return { ok: true, pool, signature: reports[0]!.signature, batchingVerified: reports[0]!.batchingVerified, cache };
   }
 
   /** Workers free to take an execution now. */
