@@ -3,7 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import type { RunMessage, WorkerMessage, WorkerSettings } from './messages.ts';
 import type { ModelSignature } from './signature.ts';
-import { ownsBuffer, type Tensor } from './tensor.ts';
+import { transferList, type Tensor } from './tensor.ts';
 
 export type RunOutcome =
   | { readonly ok: true; readonly outputs: readonly Tensor[]; readonly inferStartNs: number; readonly inferEndNs: number }
@@ -93,16 +93,14 @@ export class WorkerPool {
     return idle;
   }
 
-  /** Runs one execution on an idle worker; numeric inputs owning their buffer are transferred. */
+  /** Runs one execution on an idle worker; large numeric inputs owning their buffer are transferred. */
   run(inputs: readonly Tensor[], outputs: readonly string[] | undefined): Promise<RunOutcome> {
     const slot = this.#slots.find((candidate) => candidate.busy === undefined);
     if (slot === undefined) return Promise.resolve({ ok: false, message: 'no idle inference worker', workerLost: false });
     const message: RunMessage = { kind: 'run', id: this.#nextId++, inputs, outputs };
-    const transfer = new Set<ArrayBuffer>();
-    for (const tensor of inputs) if (ownsBuffer(tensor.data)) transfer.add(tensor.data.buffer as ArrayBuffer);
     return new Promise((resolve) => {
       slot.busy = resolve;
-      slot.worker.postMessage(message, [...transfer]);
+      slot.worker.postMessage(message, transferList(inputs));
     });
   }
 

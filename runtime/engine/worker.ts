@@ -1,5 +1,5 @@
 // Inference worker: owns one InferenceSession, so session.run (synchronous native work)
-// never blocks the main thread's HTTP handling. Tensor buffers move by transfer, not copy.
+// never blocks the main thread's HTTP handling. Large tensor buffers move by transfer, small ones by copy.
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -11,7 +11,7 @@ import type { RunMessage, WorkerMessage, WorkerSettings } from './messages.ts';
 import { runSteps, wireSteps, type StepRunner } from './pipeline.ts';
 import { openSession } from './session.ts';
 import { signatureFromMetadata, warmupShape, type ModelSignature } from './signature.ts';
-import { elementCount, ownsBuffer, type Tensor } from './tensor.ts';
+import { elementCount, transferList, type Tensor } from './tensor.ts';
 
 const ort = await loadOnnxRuntime();
 // Failures reach the client and the JSON log; onnxruntime's own stderr lines would be unstructured duplicates.
@@ -162,8 +162,7 @@ async function handle(loaded: Loaded, message: RunMessage): Promise<void> {
   try {
     const outputs = await runSteps(loaded.steps, loaded.signature, message.inputs, message.outputs);
     const inferEndNs = nowNs();
-    const transfer = new Set(outputs.flatMap((tensor) => (ownsBuffer(tensor.data) ? [tensor.data.buffer as ArrayBuffer] : [])));
-    post({ kind: 'result', id: message.id, outputs, inferStartNs, inferEndNs }, [...transfer]);
+    post({ kind: 'result', id: message.id, outputs, inferStartNs, inferEndNs }, transferList(outputs));
   } catch (error) {
     post({ kind: 'run-failed', id: message.id, message: error instanceof Error ? error.message : String(error) });
   }
