@@ -72,9 +72,7 @@ const sessionOptions = object(
     memoryArena: optional(
       boolean('CPU memory arena (default true): reuses allocations between runs; false returns memory at the cost of speed.'),
     ),
-    memoryPattern: optional(
-      boolean('Memory pattern planning (default true): pre-plans allocations for repeated input shapes.'),
-    ),
+    memoryPattern: optional(boolean('Memory pattern planning (default true): pre-plans allocations for repeated input shapes.')),
     cacheOptimizedModel: optional(
       boolean(
         "Write the optimised graph to the pod's scratch volume at first load, so a restarted container skips optimisation (default false).",

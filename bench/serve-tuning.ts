@@ -29,8 +29,9 @@ const QUIET = ['--shutdown-delay-ms', '0'];
 /** kubeinfer configurations compared; `defaults` is serve with no tuning flag at all. */
 const VARIANTS: Record<string, readonly string[]> = {
   defaults: [],
-  'before (1w, 0t, no batch)': ['--workers', '1', '--intra-op-threads', '0', '--max-batch-size', '0'],
-  'wait 2ms (pref 32)': ['--preferred-batch-size', '32', '--max-queue-delay-micros', '2000'],
+  'batching off': ['--max-batch-size', '0'],
+  'before: 1w 0t no batch': ['--workers', '1', '--intra-op-threads', '0', '--max-batch-size', '0'],
+  'wait 2ms pref 32': ['--preferred-batch-size', '32', '--max-queue-delay-micros', '2000'],
   '1w 1t': ['--workers', '1', '--intra-op-threads', '1'],
   '1w 2t': ['--workers', '1', '--intra-op-threads', '2'],
   '2w 1t': ['--workers', '2', '--intra-op-threads', '1'],
@@ -41,6 +42,8 @@ const BARE = fileURLToPath(new URL('./tuning/bare-server.ts', import.meta.url));
 const model = MODELS[args.model];
 if (model === undefined) throw new Error(`--model must be one of ${Object.keys(MODELS).join(', ')}`);
 const chosen = args.variants === undefined ? Object.keys(VARIANTS) : args.variants.split(',');
+const unknown = chosen.filter((name) => !(name in VARIANTS));
+if (unknown.length > 0) throw new Error(`unknown --variants ${unknown.join(', ')}; choose from: ${Object.keys(VARIANTS).join(', ')}`);
 const concurrencies = args.concurrency.split(',').map(Number);
 const dir = mkdtempSync(join(tmpdir(), 'kubeinfer-tuning-'));
 const path = join(dir, 'model.onnx');
@@ -85,7 +88,7 @@ function printTable(): void {
 
 try {
   servers.set('bare', await startPortPrinter([BARE, path]));
-  for (const name of chosen) servers.set(name, await startServe(path, [...QUIET, ...(VARIANTS[name] ?? [])]));
+  for (const name of chosen) servers.set(name, await startServe(path, [...QUIET, ...VARIANTS[name]!]));
   for (let rep = 0; rep < Number(args.reps); rep++) await measureRound();
   printTable();
 } finally {

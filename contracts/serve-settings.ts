@@ -125,7 +125,8 @@ export const SERVE_SETTINGS = [
     key: 'optimizedModelCache',
     flag: 'optimized-model-cache',
     env: 'KUBEINFER_OPTIMIZED_MODEL_CACHE',
-    description: 'directory where the optimised graph is written at first load and reused by later starts (default: optimise at every start)',
+    description:
+      'directory where the optimised graph is written at first load and reused by later starts (default: optimise at every start)',
     specField: 'session.cacheOptimizedModel',
     whenTrue: OPTIMIZED_MODEL_CACHE_DIR,
   },

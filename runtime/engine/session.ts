@@ -72,7 +72,8 @@ export async function openSession(modelPath: string, session: SessionSettings, p
     return { session: loaded, fromCache: true, cacheProblem: undefined };
   }
   const problem = writableDirectory(directory);
-  if (problem !== undefined) return { session: await ort.InferenceSession.create(modelPath, options), fromCache: false, cacheProblem: problem };
+  if (problem !== undefined)
+    return { session: await ort.InferenceSession.create(modelPath, options), fromCache: false, cacheProblem: problem };
   const partial = `${cached}.${process.pid}-${threadId}.partial`;
   try {
     const created = await ort.InferenceSession.create(modelPath, { ...options, optimizedModelFilePath: partial });

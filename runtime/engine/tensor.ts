@@ -58,8 +58,8 @@ export function ownsBuffer(data: TensorData): data is NumericData {
 
 /**
  * Below this size a buffer is copied to or from a worker, not transferred: detaching and
- * re-attaching costs more than copying a few KiB (bench/serve-tuning.ts: 1.3-2x req/s on
- * the tiny model and +15-25% on the MLP at concurrency 16-64 when batch-1 tensors are copied).
+ * re-attaching costs more than copying a few KiB (bench/serve-tuning.ts, batch-1 tensors
+ * copied: 1.4-2x req/s on the tiny model and 1.1-1.2x on the MLP at concurrency 1-64).
  */
 export const TRANSFER_MIN_BYTES = 64 * 1024;
 

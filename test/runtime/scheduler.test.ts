@@ -53,7 +53,10 @@ function scriptedExecutor(workers: number) {
       );
     },
   };
-  return { executor, runs, attach: (s: Scheduler) => void (scheduler = s) };
+  const attach = (attached: Scheduler) => {
+    scheduler = attached;
+  };
+  return { executor, runs, attach };
 }
 
 const echo = (inputs: readonly Tensor[]): RunOutcome => ({

@@ -23,7 +23,12 @@ export function convNetModel(options: ConvNetOptions = {}): Uint8Array {
   for (let i = 0; i < blocks; i++) {
     const fanIn = inChannels * 9;
     initializers.push(
-      { name: `w${i}`, type: 'FP32', dims: [channels, inChannels, 3, 3], data: randomWeights(channels * fanIn, 1 / Math.sqrt(fanIn), next) },
+      {
+        name: `w${i}`,
+        type: 'FP32',
+        dims: [channels, inChannels, 3, 3],
+        data: randomWeights(channels * fanIn, 1 / Math.sqrt(fanIn), next),
+      },
       { name: `scale${i}`, type: 'FP32', dims: [channels], data: randomWeights(channels, 0.1, next).map((v) => 1 + v) },
       { name: `shift${i}`, type: 'FP32', dims: [channels], data: randomWeights(channels, 0.1, next) },
       { name: `mean${i}`, type: 'FP32', dims: [channels], data: randomWeights(channels, 0.1, next) },
