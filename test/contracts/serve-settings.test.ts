@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inferenceServiceSchema, resolveVersions } from '../../api/index.ts';
 import type { SchemaNode } from '../../api/schema-builder.ts';
-import { OPTIMIZED_MODEL_CACHE_DIR, SERVE_SETTINGS } from '../../contracts/index.ts';
+import { DEFAULT_MAX_BATCH_SIZE, OPTIMIZED_MODEL_CACHE_DIR, SERVE_SETTINGS } from '../../contracts/index.ts';
 import { runtimeEnv as localRuntimeEnv } from '../../runtime/local/plan.ts';
 import { resolveServeConfig } from '../../runtime/server/config.ts';
 import { inferenceService, versionPod } from './fixtures.ts';
@@ -118,4 +118,16 @@ test('local mode gives serve the same runtime variables as the operator', () => 
   for (const [name, value] of Object.entries(local)) assert.equal(podEnv.find((variable) => variable.name === name)?.value, value, name);
   const fromSpec = SERVE_SETTINGS.filter((setting) => 'specField' in setting).map((setting) => setting.env);
   assert.deepEqual(Object.keys(local).sort(), [...fromSpec].sort());
+});
+
+test('a spec without runtime settings gets serve defaults: batching on, one intra-op thread, no cache', () => {
+  const pod = versionPod(inferenceService({ versions: [{ name: 'v1', model: { uri: 's3://models/fraud/model.onnx' } }] }), 'v1');
+  const env = Object.fromEntries((pod.containers[0]?.env ?? []).map((variable) => [variable.name, variable.value]));
+  const resolved = resolveServeConfig({}, env);
+  assert.ok(resolved.ok, JSON.stringify(!resolved.ok && resolved.problems));
+  assert.deepEqual(
+    [resolved.config.maxBatchSize, resolved.config.preferredBatchSize, resolved.config.intraOpThreads, resolved.config.optimizedModelCache],
+    [DEFAULT_MAX_BATCH_SIZE, 0, 1, undefined],
+  );
+  assert.ok(DEFAULT_MAX_BATCH_SIZE > 1, 'the default batch size turns batching on');
 });
