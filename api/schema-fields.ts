@@ -109,6 +109,14 @@ export const runtime = object(
             }),
           ),
         },
+        {
+          rules: [
+            {
+              rule: '!has(self.preferredBatchSize) || !has(self.maxBatchSize) || self.preferredBatchSize <= self.maxBatchSize',
+              message: 'preferredBatchSize cannot exceed maxBatchSize: no batch grows past maxBatchSize',
+            },
+          ],
+        },
       ),
     ),
     session: optional(sessionOptions),
