@@ -101,12 +101,20 @@ interface Loaded {
   readonly signature: ModelSignature;
 }
 
-/** Runs the warm-up inferences; says whether batch-2 outputs split on dimension 0. */
+/**
+ * Runs the warm-up inferences; says whether batch-2 outputs split on dimension 0. Batching is
+ * on by default, so a model that cannot take two rows (a dynamic first dimension that is not
+ * a batch) is served unbatched rather than refused.
+ */
 async function warmUp(loaded: Loaded): Promise<boolean> {
   await runSteps(loaded.steps, loaded.signature, await zeros(loaded.signature, 1), undefined);
   if (!settings.verifyBatching) return false;
-  const outputs = await runSteps(loaded.steps, loaded.signature, await zeros(loaded.signature, 2), undefined);
-  return outputs.every((tensor) => tensor.shape[0] === 2);
+  try {
+    const outputs = await runSteps(loaded.steps, loaded.signature, await zeros(loaded.signature, 2), undefined);
+    return outputs.every((tensor) => tensor.shape[0] === 2);
+  } catch {
+    return false;
+  }
 }
 
 async function sessionRunner(modelPath: string, name: string): Promise<StepRunner> {

@@ -184,3 +184,29 @@ test('a preferred batch size is reported in config as Triton reports it', async 
   const config = (await send(server.url, 'GET', '/v2/models/m/config')).json;
   assert.deepEqual(config.dynamic_batching, { preferred_batch_size: [4], max_queue_delay_microseconds: 100, preserve_ordering: false });
 });
+
+test('a model whose dynamic first dimension is not a batch is served unbatched, not refused', async (t) => {
+  // Reshape to a fixed [1, 4]: one row works, two rows cannot.
+  const oneRowOnly = buildModel({
+    inputs: [{ name: 'input', type: 'FP32', dims: ['rows', 4] }],
+    outputs: [{ name: 'output', type: 'FP32', dims: [1, 4] }],
+    nodes: [{ op: 'Reshape', inputs: ['input', 'shape'], outputs: ['output'] }],
+    initializers: [{ name: 'shape', type: 'INT64', dims: [2], data: [1n, 4n] }],
+  });
+  const server = await startTestServer(t, oneRowOnly, { workers: '1' });
+  const config = (await send(server.url, 'GET', '/v2/models/m/config')).json;
+  assert.equal(config.max_batch_size, 0, 'the batch-2 warm-up failed, so batching is off');
+  const replies = await Promise.all(
+    [1, 2, 3].map((value) =>
+      postJson(server.url, INFER, { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], data: [value, value, value, value] }] }),
+    ),
+  );
+  assert.deepEqual(
+    replies.map((reply) => [reply.status, reply.json.outputs?.[0]?.data[0]]),
+    [
+      [200, 1],
+      [200, 2],
+      [200, 3],
+    ],
+  );
+});
