@@ -39,13 +39,21 @@ export function modelDelivery(
   const tmpMount: V1VolumeMount = { name: TMP_VOLUME, mountPath: '/tmp' };
   const claim = claimMount(model.uri);
   if (claim) {
+    const claimMountPoint: V1VolumeMount = {
+      name: MODEL_VOLUME,
+      mountPath: MODEL_DIR,
+      readOnly: true,
+      ...(claim.subPath ? { subPath: claim.subPath } : {}),
+    };
+    // A checksum on a claim is verified in place, read-only, before the server starts: the
+    // same fetch-model container name, so a mismatch surfaces in status like a failed download.
+    const verify = model.sha256
+      ? [fetchContainer(isvc, FETCH_MODEL_CONTAINER, [model.uri, MODEL_DIR, '--sha256', model.sha256], claimMountPoint, resources, options)]
+      : [];
     return {
       volumes: [{ name: MODEL_VOLUME, persistentVolumeClaim: { claimName: claim.claimName, readOnly: true } }, tmp],
-      runtimeMounts: [
-        { name: MODEL_VOLUME, mountPath: MODEL_DIR, readOnly: true, ...(claim.subPath ? { subPath: claim.subPath } : {}) },
-        tmpMount,
-      ],
-      initContainers: [],
+      runtimeMounts: [claimMountPoint, tmpMount],
+      initContainers: verify,
       modelPath: `${MODEL_DIR}/${claim.modelFile}`,
     };
   }

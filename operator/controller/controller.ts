@@ -32,6 +32,7 @@ import { podFiguresSource, type RouterFiguresSource } from './router-figures.ts'
 import { scopedInformer } from './informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { WorkQueue, type BackoffOptions } from './queue.ts';
+import { serviceFigures, type ServiceFigures } from './service-metrics.ts';
 import { reconcile, SECRET_RECHECK_MS, type ReconcileContext, type ReconcileOutcome } from './reconcile.ts';
 import { WorkloadCache } from './workloads.ts';
 
@@ -150,6 +151,16 @@ export class Controller {
     this.#resync = setInterval(() => this.enqueueAll(), this.#options.resyncPeriodMs);
     this.#resync.unref();
     this.enqueueAll();
+  }
+
+  /** Every cached InferenceService with its versions' replica counts, for the scrape-time gauges. */
+  serviceFigures(): ServiceFigures[] {
+    const live = (namespace: string, name: string) => this.#children.get(DeploymentKind, { namespace, name });
+    return this.#inferenceServices.list().map((isvc) => {
+      const { desired } = this.#plans.planFor(isvc);
+      const planned = (name: string) => desired.find((o) => o.kind === DeploymentKind.kind && o.metadata.name === name);
+      return serviceFigures(isvc, { live, planned });
+    });
   }
 
   /** Queues every known InferenceService. */

@@ -10,6 +10,7 @@ import { Controller } from './controller.ts';
 import { startProbeServer, type ProbeServer } from './http.ts';
 import { LeaderElector } from './leader.ts';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
+import type { ServiceFigures } from './service-metrics.ts';
 import type { BackoffOptions } from './queue.ts';
 import type { RouterFiguresSource } from './router-figures.ts';
 
@@ -61,8 +62,12 @@ export interface RunningOperator {
 export async function runOperator(options: OperatorOptions): Promise<RunningOperator> {
   const log = options.log ?? ((event) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`));
   const identity = options.identity ?? `${hostname()}_${randomBytes(4).toString('hex')}`;
-  const queueLength = { read: () => 0 };
-  const metrics = createOperatorMetrics(() => queueLength.read(), options.processMetrics ?? true);
+  // The controller that the scrape-time gauges read is created after the metrics it is handed.
+  const sources = { queueLength: () => 0, services: (): readonly ServiceFigures[] => [] };
+  const metrics = createOperatorMetrics(
+    { queueLength: () => sources.queueLength(), services: () => sources.services() },
+    options.processMetrics ?? true,
+  );
   const client = instrumentedClient(options.kubeConfig, metrics, log);
   const controller = new Controller({
     client,
@@ -77,7 +82,8 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     secretRecheckMs: options.secretRecheckMs,
     ...(options.figures ? { figures: options.figures(client) } : {}),
   });
-  queueLength.read = () => controller.queue.length;
+  sources.queueLength = () => controller.queue.length;
+  sources.services = () => controller.serviceFigures();
   const host = options.metricsHost ?? '0.0.0.0';
   const probes = await startProbeServer(host, options.metricsPort ?? 8080, metrics.registry, () => controller.synced);
   const health =

@@ -2,6 +2,7 @@
 // operators in one process (tests) never share counters.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ApiRequest } from '../../kube/node-client.ts';
+import { registerServiceGauges, type ServiceFigures } from './service-metrics.ts';
 
 const WRITE_VERBS: ReadonlySet<string> = new Set(['apply', 'create', 'update', 'patch', 'delete']);
 
@@ -26,10 +27,17 @@ export interface OperatorMetrics {
   writeCount(): Promise<number>;
 }
 
-/** Creates the metrics; queueDepth reads the queue when scraped. */
-export function createOperatorMetrics(queueLength: () => number, processMetrics = true): OperatorMetrics {
+/** What the scrape-time gauges read: the work queue's length and the InferenceServices in the cache. */
+export interface MetricSources {
+  readonly queueLength: () => number;
+  readonly services: () => readonly ServiceFigures[];
+}
+
+/** Creates the metrics; queueDepth and the per-InferenceService gauges read their sources when scraped. */
+export function createOperatorMetrics(sources: MetricSources, processMetrics = true): OperatorMetrics {
   const registry = new Registry();
   if (processMetrics) collectDefaultMetrics({ register: registry });
+  registerServiceGauges(registry, sources.services);
   const reconcileTotal = new Counter({
     name: 'kubeinfer_operator_reconcile_total',
     help: 'Reconciles by result (success, error, requeue).',
@@ -53,7 +61,7 @@ export function createOperatorMetrics(queueLength: () => number, processMetrics 
     help: 'Keys waiting in the work queue.',
     registers: [registry],
     collect() {
-      this.set(queueLength());
+      this.set(sources.queueLength());
     },
   });
   const apiRequests = new Counter({

@@ -42,6 +42,8 @@ export function createRouterMetrics(processMetrics: boolean): RouterMetrics {
   const registry = new Registry();
   if (processMetrics) collectDefaultMetrics({ register: registry });
   const m = defineMetrics(registry);
+  // Both results are exported from the start, at 0: the first rejection is then an increase an alert can see.
+  for (const result of ['applied', 'rejected']) m.updates.labels(result).inc(0);
   const cache = new Map<string, VersionMetrics>();
   return {
     registry,

@@ -171,6 +171,20 @@ describe('desiredObjects', () => {
     assert.equal(pod.containers[0].env[0].value, '/mnt/models/fraud.onnx');
   });
 
+  it('verifies a pvc:// model with a checksum in place, read-only, before the server starts', () => {
+    const sha256 = 'a'.repeat(64);
+    const objects = desiredObjects(
+      isvc({ versions: [{ name: 'v1', model: { uri: 'pvc://models/fraud/v1/fraud.onnx', sha256 } }] }),
+      OPTIONS,
+    );
+    const pod = find(objects, 'Deployment', 'fraud-v1').spec.template.spec;
+    assert.equal(pod.initContainers.length, 1);
+    const verify = pod.initContainers[0];
+    assert.equal(verify.name, 'fetch-model');
+    assert.deepEqual(verify.args, ['fetch-model', 'pvc://models/fraud/v1/fraud.onnx', '/mnt/models', '--sha256', sha256]);
+    assert.deepEqual(verify.volumeMounts[0], { name: 'model', mountPath: '/mnt/models', readOnly: true, subPath: 'fraud/v1' });
+  });
+
   it('places GPU versions: limits, node affinity on product and memory, toleration, CUDA', () => {
     const objects = desiredObjects(
       isvc({

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { CHART_DIR, createHelm, findManifest, type Helm, type Manifest } from './helm.ts';
 import { CRD_SOURCE, derivedChartFiles, RULE_GROUPS } from './chart-sources.ts';
+import { ALERT_RULES_FILE, loadDashboards } from '../../tools/monitoring/queries.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -177,6 +178,33 @@ test('metrics: a Service on the metrics port; a ServiceMonitor only when asked',
     'ServiceMonitor',
   );
   assert.equal(monitor.metadata.labels?.release, 'prom');
+  // The operator's per-InferenceService gauges carry their own `namespace` label.
+  assert.equal((monitor as Manifest & { spec: { endpoints: { honorLabels: boolean }[] } }).spec.endpoints[0]?.honorLabels, true);
+});
+
+test("dashboards and alerts: off by default; ConfigMaps for Grafana's sidecar and a PrometheusRule of the rule file when asked", async () => {
+  const plain = await render();
+  assert.equal(plain.filter((m) => m.kind === 'PrometheusRule' || m.metadata.labels?.grafana_dashboard !== undefined).length, 0);
+  const manifests = await render({
+    dashboards: { enabled: true, namespace: 'monitoring', annotations: { grafana_folder: 'kubeinfer' } },
+    alerts: { prometheusRule: { enabled: true, labels: { release: 'prom' } } },
+  });
+  const dashboards = manifests.filter((m) => m.kind === 'ConfigMap' && m.metadata.labels?.grafana_dashboard === '1');
+  const files = loadDashboards();
+  assert.equal(dashboards.length, files.size);
+  for (const [file, dashboard] of files) {
+    const configMap = dashboards.find((m) => (m as Manifest & { data: Record<string, string> }).data[file] !== undefined) as
+      | (Manifest & { data: Record<string, string> })
+      | undefined;
+    assert.ok(configMap, `no ConfigMap carries ${file}`);
+    assert.deepEqual(JSON.parse(configMap.data[file]!), dashboard);
+    assert.equal(configMap.metadata.namespace, 'monitoring');
+    assert.equal(configMap.metadata.annotations?.grafana_folder, 'kubeinfer');
+  }
+  const rule = findManifest(manifests, 'PrometheusRule') as Manifest & { spec: unknown };
+  assert.equal(rule.metadata.labels?.release, 'prom');
+  // Prometheus's own {{ $labels }} templates pass through Helm untouched.
+  assert.deepEqual(rule.spec, parse(readFileSync(ALERT_RULES_FILE, 'utf8')));
 });
 
 const refused: readonly { values: unknown; message: RegExp }[] = [
@@ -197,6 +225,8 @@ const refused: readonly { values: unknown; message: RegExp }[] = [
     message: /serviceMonitor.enabled needs metrics.service.enabled/,
   },
   { values: { serviceAccount: { create: false } }, message: /serviceAccount.name is required/ },
+  { values: { dashboards: { namespace: 'Not_A_Namespace' } }, message: /dashboards.*namespace/is },
+  { values: { alerts: { prometheusRule: { enable: true } } }, message: /additional propert(y|ies) .*enable.* not allowed/i },
 ];
 
 for (const { values, message } of refused) {

@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The binaries the harness, the chart tests, the storage tests, the status tests (kstatus) and the real node use. */
+/** The binaries the harness, the chart tests, the storage tests, the status tests (kstatus), the real node and the monitoring tests (Prometheus) use. */
 export const ASSET_NAMES = [
   'etcd',
   'kube-apiserver',
@@ -23,6 +23,8 @@ export const ASSET_NAMES = [
   'kubelet',
   'kube-proxy',
   'coredns',
+  'prometheus',
+  'promtool',
 ] as const;
 export type AssetName = (typeof ASSET_NAMES)[number];
 
@@ -40,6 +42,8 @@ const BUILD_TARGET: Readonly<Record<AssetName, string>> = {
   kubelet: 'node',
   'kube-proxy': 'node',
   coredns: 'node',
+  prometheus: 'prometheus',
+  promtool: 'prometheus',
 };
 
 const BUILD_SCRIPT = fileURLToPath(new URL('./build-assets.sh', import.meta.url));

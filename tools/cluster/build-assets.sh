@@ -9,10 +9,11 @@
 #   $KUBEINFER_CACHE/assets/helm-<v>/helm
 #   $KUBEINFER_CACHE/assets/fake-gcs-server-<v>/fake-gcs-server  (GCS emulator for test/storage)
 #   $KUBEINFER_CACHE/assets/kstatus-<v>/kstatus  (kstatus's verdict on one object, as Helm 4 --wait reads it)
+#   $KUBEINFER_CACHE/assets/prometheus-<v>/{prometheus,promtool}  (target `prometheus`: dashboards, alerts)
 # k8s.io/kubernetes cannot be `go install`ed directly: its go.mod replaces every
 # k8s.io/* staging module with a ./staging path (kubernetes/kubernetes#79384), so a
 # wrapper module requires it and replaces each staging module with the matching v0.X.Y.
-# Usage: build-assets.sh [all|kubernetes|node|etcd|kwok|helm|fake-gcs-server|kstatus|paths|print-versions]...
+# Usage: build-assets.sh [all|kubernetes|node|prometheus|etcd|kwok|helm|fake-gcs-server|kstatus|paths|print-versions]...
 #   all: what every test needs; `node` (kubelet, kube-proxy, CoreDNS) comes on top for real-node tests.
 #   paths: prints name=path for every binary (where the test harness looks in the cache).
 # Concurrent runs (parallel test files) serialize on a lock; the second finds the cache filled.
@@ -26,6 +27,8 @@ FAKE_GCS_SERVER_VERSION="${KUBEINFER_FAKE_GCS_SERVER_VERSION:-v1.56.1}"
 # sigs.k8s.io/cli-utils, whose pkg/kstatus Helm 4 --wait, Flux and kpt compute status with.
 KSTATUS_VERSION="${KUBEINFER_KSTATUS_VERSION:-v0.37.2}"
 COREDNS_VERSION="${KUBEINFER_COREDNS_VERSION:-v1.14.7}"
+# Prometheus 3.x publishes its Go module as v0.3MM.P (3.16.0 = v0.316.0).
+PROMETHEUS_VERSION="${KUBEINFER_PROMETHEUS_VERSION:-v3.16.0}"
 CACHE="${KUBEINFER_CACHE:-$HOME/.cache/kubeinfer}"
 ASSETS="$CACHE/assets"
 export CGO_ENABLED=0 GOFLAGS="-buildvcs=false -trimpath"
@@ -144,6 +147,25 @@ build_helm() {
 build_fake-gcs-server() { go_install fake-gcs-server github.com/fsouza/fake-gcs-server "$FAKE_GCS_SERVER_VERSION"; }
 build_coredns() { go_install coredns github.com/coredns/coredns "$COREDNS_VERSION"; }
 
+# prometheus and promtool from one module. Service discovery other than static, file, HTTP and
+# Kubernetes is left out (remove_all_sd): it is most of the compile time and no test uses it.
+# The web UI's assets are not in the module (they come from an npm build), and no test needs them.
+build_prometheus() {
+  local out="$ASSETS/prometheus-$PROMETHEUS_VERSION" minor="${PROMETHEUS_VERSION#v3.}"
+  if [[ -x "$out/prometheus" && -x "$out/promtool" ]]; then log "prometheus $PROMETHEUS_VERSION: cached in $out"; return; fi
+  need_go
+  local module="github.com/prometheus/prometheus" at="@v0.3$(printf '%02d' "${minor%%.*}").${minor#*.}"
+  local flags="-s -w -X github.com/prometheus/common/version.Version=${PROMETHEUS_VERSION#v}"
+  flags+=" -X github.com/prometheus/common/version.Branch=HEAD -X github.com/prometheus/common/version.BuildUser=build-assets"
+  log "prometheus $PROMETHEUS_VERSION: go install $module/cmd/{prometheus,promtool}$at"
+  local t0=$SECONDS
+  mkdir -p "$out.tmp"
+  GOBIN="$out.tmp" go install -tags remove_all_sd,enable_kubernetes_sd -ldflags "$flags" \
+    "$module/cmd/prometheus$at" "$module/cmd/promtool$at"
+  rm -rf "$out"; mv "$out.tmp" "$out"
+  log "prometheus $PROMETHEUS_VERSION: built in $((SECONDS - t0))s"
+}
+
 build_kstatus() {
   go_build_main kstatus "$KSTATUS_VERSION" sigs.k8s.io/cli-utils <<'GO'
 // kstatus: reads one Kubernetes object as JSON on stdin and prints kstatus's verdict,
@@ -194,6 +216,8 @@ print_paths() {
   echo "helm=$ASSETS/helm-$HELM_KEY/helm"
   echo "fake-gcs-server=$ASSETS/fake-gcs-server-$FAKE_GCS_SERVER_VERSION/fake-gcs-server"
   echo "kstatus=$ASSETS/kstatus-$KSTATUS_VERSION/kstatus"
+  echo "prometheus=$ASSETS/prometheus-$PROMETHEUS_VERSION/prometheus"
+  echo "promtool=$ASSETS/prometheus-$PROMETHEUS_VERSION/promtool"
 }
 
 lock() {
@@ -212,9 +236,9 @@ for t in "${targets[@]}"; do
     kubernetes) lock; build_kubernetes "${KUBERNETES_COMMANDS[@]}" ;;
     # Called from here, not from a function: a function's RETURN trap stays set in its caller.
     node) lock; build_kubernetes "${NODE_COMMANDS[@]}"; build_coredns ;;
-    etcd|kwok|helm|fake-gcs-server|kstatus) lock; "build_$t" ;;
+    etcd|kwok|helm|fake-gcs-server|kstatus|prometheus) lock; "build_$t" ;;
     paths) print_paths ;;
-    print-versions) echo "kubernetes=$KUBERNETES_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION helm=$HELM_VERSION fake-gcs-server=$FAKE_GCS_SERVER_VERSION kstatus=$KSTATUS_VERSION coredns=$COREDNS_VERSION cache=$ASSETS" ;;
-    *) log "unknown target $t (want all|kubernetes|node|etcd|kwok|helm|fake-gcs-server|kstatus|paths|print-versions)"; exit 2 ;;
+    print-versions) echo "kubernetes=$KUBERNETES_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION helm=$HELM_VERSION fake-gcs-server=$FAKE_GCS_SERVER_VERSION kstatus=$KSTATUS_VERSION coredns=$COREDNS_VERSION prometheus=$PROMETHEUS_VERSION cache=$ASSETS" ;;
+    *) log "unknown target $t (want all|kubernetes|node|prometheus|etcd|kwok|helm|fake-gcs-server|kstatus|paths|print-versions)"; exit 2 ;;
   esac
 done
