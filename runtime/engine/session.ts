@@ -6,7 +6,7 @@
 // build and CPU, and is written under a temporary name and renamed, so workers and pods
 // sharing the directory never read half a file.
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { loadOnnxRuntime } from '../onnx/runtime.ts';
@@ -42,11 +42,18 @@ function baseOptions(session: SessionSettings, provider: ExecutionProvider): Ses
 
 /** The cache file for a model under these settings: same inputs, same name. */
 export function cachedModelPath(directory: string, modelPath: string, session: SessionSettings, provider: ExecutionProvider): string {
-  const hash = createHash('sha256')
-    .update(readFileSync(modelPath))
-    .update(`\0${ort.env.versions.common}\0${provider}\0${session.graphOptimizationLevel}`)
-    .digest('hex');
-  return join(directory, `${hash.slice(0, 32)}.onnx`);
+  const hash = createHash('sha256');
+  // In chunks: a model may be gigabytes, and each worker hashes it.
+  const file = openSync(modelPath, 'r');
+  try {
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    for (let read = readSync(file, chunk); read > 0; read = readSync(file, chunk)) hash.update(chunk.subarray(0, read));
+  } finally {
+    closeSync(file);
+  }
+  hash.update(`\0${ort.env.versions.common}\0${provider}\0${session.graphOptimizationLevel}`);
+  const digest = hash.digest('hex');
+  return join(directory, `${digest.slice(0, 32)}.onnx`);
 }
 
 function writableDirectory(directory: string): string | undefined {
