@@ -144,7 +144,8 @@ export const SERVE_SETTINGS = [
     key: 'preferredBatchSize',
     flag: 'preferred-batch-size',
     env: 'KUBEINFER_PREFERRED_BATCH_SIZE',
-    description: 'dynamic batching: rows worth waiting for, up to the max queue delay, even with a worker free (0: never wait; capped at the max batch size)',
+    description:
+      'dynamic batching: rows worth waiting for, up to the max queue delay, even with a worker free (0: never wait; capped at the max batch size)',
     integer: [0, 1 << 20],
     default: '0',
     specField: 'batching.preferredBatchSize',
