@@ -8,7 +8,6 @@
 // Usage: node bench/grpc.ts [--seconds 3] [--concurrency 1,16]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { connect } from 'node:http2';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,9 +16,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatRouterConfig } from '../contracts/index.ts';
 import { freePort } from '../tools/cluster/index.ts';
-import { serviceClients } from '../runtime/grpc/protocol.ts';
 import { connectGrpc } from '../tools/grpc/client.ts';
 import { mlpModel } from '../tools/onnx/models.ts';
+import { openRawGrpc, type Client } from './grpc-client.ts';
 import { openConnection, type HttpTarget } from './runtime-client.ts';
 import { startServe, summarize, type Latencies } from './runtime-load.ts';
 
@@ -27,11 +26,6 @@ const CLI = fileURLToPath(new URL('../bin/kubeinfer.ts', import.meta.url));
 const FEATURES = 64;
 const input = new Float32Array(FEATURES).map((_, i) => i / FEATURES);
 
-/** One way of sending the same inference: `send` resolves true on success. */
-interface Client {
-  send(): Promise<boolean>;
-  close(): void;
-}
 type Protocol = { readonly name: string; open(rest: string, grpc: string): Promise<Client> };
 
 function restTarget(url: string, binary: boolean): HttpTarget {
@@ -61,41 +55,10 @@ const grpcRequest = {
   raw_input_contents: [Buffer.from(input.buffer)],
 };
 
-/** Like the REST client: one HTTP/2 connection sending the same pre-encoded ModelInfer call back to back. */
-async function openRawGrpc(address: string): Promise<Client> {
-  const message = serviceClients().inference.service.ModelInfer!.requestSerialize(grpcRequest);
-  const body = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), message]);
-  body.writeUInt32BE(message.length, 1);
-  const session = connect(`http://${address}`);
-  await once(session, 'connect');
-  const headers = {
-    ':method': 'POST',
-    ':path': '/inference.GRPCInferenceService/ModelInfer',
-    'content-type': 'application/grpc',
-    te: 'trailers',
-  };
-  const send = () =>
-    new Promise<boolean>((resolve) => {
-      const call = session.request(headers);
-      let ok = false;
-      call.on('response', (answer) => {
-        if (answer['grpc-status'] !== undefined) ok = answer['grpc-status'] === '0';
-      });
-      call.on('trailers', (trailers) => {
-        ok = trailers['grpc-status'] === '0';
-      });
-      call.on('error', () => resolve(false));
-      call.on('close', () => resolve(ok));
-      call.resume();
-      call.end(body);
-    });
-  return { send, close: () => session.close() };
-}
-
 const PROTOCOLS: readonly Protocol[] = [
   { name: 'REST JSON', open: (rest) => openConnection(restTarget(rest, false)) },
   { name: 'REST binary', open: (rest) => openConnection(restTarget(rest, true)) },
-  { name: 'gRPC raw', open: (_rest, grpc) => openRawGrpc(grpc) },
+  { name: 'gRPC raw', open: (_rest, grpc) => openRawGrpc(grpc, grpcRequest) },
   {
     name: 'gRPC grpc-js',
     open: async (_rest, grpc) => {

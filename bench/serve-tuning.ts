@@ -37,7 +37,7 @@ const VARIANTS: Record<string, readonly string[]> = {
   '2w 1t': ['--workers', '2', '--intra-op-threads', '1'],
   '2w 2t': ['--workers', '2', '--intra-op-threads', '2'],
 };
-const BARE = fileURLToPath(new URL('./tuning/bare-server.ts', import.meta.url));
+const BARE = fileURLToPath(new URL('./peers/bare-server.ts', import.meta.url));
 
 const model = MODELS[args.model];
 if (model === undefined) throw new Error(`--model must be one of ${Object.keys(MODELS).join(', ')}`);

@@ -6,3 +6,4 @@ export * from './model-uri.ts';
 export * from './router-config.ts';
 export * from './serve-settings.ts';
 export * from './storage-credentials.ts';
+export * from './tracing.ts';

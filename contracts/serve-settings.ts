@@ -4,6 +4,7 @@
 // the one list of them: names, flags, ranges, defaults and which spec field feeds each.
 import type { ResolvedVersion } from '../api/index.ts';
 import type { RuntimePipeline } from '../api/pipeline.ts';
+import { OTLP_ENDPOINT } from './tracing.ts';
 
 /** The shape of one setting; `specField` is its path under spec.runtime, when the spec carries it. */
 interface SettingShape {
@@ -271,6 +272,7 @@ export const SERVE_SETTINGS = [
     integer: [1, 3_600_000],
     default: '60000',
   },
+  { key: 'otlpEndpoint', ...OTLP_ENDPOINT },
 ] as const satisfies readonly SettingShape[];
 
 export type ServeSetting = (typeof SERVE_SETTINGS)[number];

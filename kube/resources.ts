@@ -30,6 +30,7 @@ export const PodKind = kind('v1', 'Pod', 'pods');
 export const HorizontalPodAutoscalerKind = kind('autoscaling/v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers');
 export const RoleKind = kind('rbac.authorization.k8s.io/v1', 'Role', 'roles');
 export const RoleBindingKind = kind('rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings');
+export const ClusterRoleBindingKind = kind('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', 'clusterrolebindings', false);
 export const PodDisruptionBudgetKind = kind('policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets');
 export const LeaseKind = kind('coordination.k8s.io/v1', 'Lease', 'leases');
 export const NetworkPolicyKind = kind('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies');
@@ -49,6 +50,7 @@ const ALL: readonly ResourceKind[] = [
   PodDisruptionBudgetKind,
   RoleKind,
   RoleBindingKind,
+  ClusterRoleBindingKind,
   LeaseKind,
   NetworkPolicyKind,
 ];

@@ -31,6 +31,8 @@ export interface VersionFigures {
 export interface RouterFigures {
   readonly model: string;
   readonly versions: Readonly<Record<string, VersionFigures>>;
+  /** The weights of the configuration in force, by version (what `kubeinfer top` calls declared). */
+  readonly weights: Readonly<Record<string, number>>;
 }
 
 const SMALLEST_SECONDS = 1e-5;
@@ -62,7 +64,7 @@ export const NO_SHADOW: ShadowCounts = { matches: 0, mismatches: 0, errors: 0, m
 export const NO_FIGURES: VersionFigures = { requests: 0, failures: 0, latency: {}, shadow: NO_SHADOW };
 
 /** Several replicas' figures added up. */
-export function sumFigures(reads: readonly RouterFigures[]): Readonly<Record<string, VersionFigures>> {
+export function sumFigures(reads: readonly Pick<RouterFigures, 'versions'>[]): Readonly<Record<string, VersionFigures>> {
   const total: Record<string, VersionFigures> = {};
   for (const read of reads) {
     for (const [version, figures] of Object.entries(read.versions)) total[version] = combine(total[version] ?? NO_FIGURES, figures, 1);

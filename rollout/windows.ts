@@ -21,10 +21,16 @@ export async function readRouterFigures(url: string): Promise<RouterFigures | st
   }
 }
 
-/** Reads several routers (by replica name -> base URL); one failure fails the read, so no interval is judged on part of the traffic. */
-export async function readRouters(targets: readonly (readonly [string, string])[]): Promise<FiguresRead> {
+/**
+ * Reads several routers (by replica name -> where to read it, a base URL unless `read` says
+ * otherwise); one failure fails the read, so no interval is judged on part of the traffic.
+ */
+export async function readRouters(
+  targets: readonly (readonly [string, string])[],
+  read: (where: string) => Promise<RouterFigures | string> = readRouterFigures,
+): Promise<FiguresRead> {
   if (targets.length === 0) return { ok: false, error: 'no router pod is running' };
-  const reads = await Promise.all(targets.map(async ([name, url]) => [name, await readRouterFigures(url)] as const));
+  const reads = await Promise.all(targets.map(async ([name, where]) => [name, await read(where)] as const));
   const failed = reads.find(([, read]) => typeof read === 'string');
   if (failed !== undefined) return { ok: false, error: `router ${failed[0]}: ${failed[1] as string}` };
   return { ok: true, value: new Map(reads as (readonly [string, RouterFigures])[]) };

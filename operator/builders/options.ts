@@ -11,6 +11,8 @@ export interface BuildOptions {
   readonly imagePullSecrets?: readonly string[] | undefined;
   /** DNS suffix of the cluster, for status.url. */
   readonly clusterDomain?: string;
+  /** OTLP/HTTP collector every runtime and router pod sends trace spans to; undefined: tracing off. */
+  readonly otlpEndpoint?: string | undefined;
 }
 
 export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';

@@ -34,13 +34,14 @@ export function containerResources(resources: ResourceRequirements, extraLimits:
 }
 
 /** The runtime's environment: DESIGN.md "Runtime pod" contract, from the shared settings table. */
-export function runtimeEnv(isvc: InferenceService, version: ResolvedVersion, modelPath: string): V1EnvVar[] {
+export function runtimeEnv(isvc: InferenceService, version: ResolvedVersion, modelPath: string, otlpEndpoint?: string): V1EnvVar[] {
   return serveEnv({
     modelPath,
     modelName: isvc.metadata.name ?? '',
     modelVersion: version.name,
     port: HTTP_PORT,
     grpcPort: GRPC_PORT,
+    ...(otlpEndpoint === undefined ? {} : { otlpEndpoint }),
     ...versionServeValues(version.runtime),
   });
 }
@@ -64,7 +65,7 @@ export function modelPodTemplate(isvc: InferenceService, version: ResolvedVersio
     ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
     args: ['serve'],
     ports: containerPorts(),
-    env: [...runtimeEnv(isvc, version, delivery.modelPath), ...pipeline.env, ...termination.env],
+    env: [...runtimeEnv(isvc, version, delivery.modelPath, options.otlpEndpoint), ...pipeline.env, ...termination.env],
     resources,
     lifecycle: termination.lifecycle,
     ...modelProbes(),

@@ -6,6 +6,7 @@ import { withSchemaDefaults, type InferenceService, type ResourceRequirements } 
 import { routerSelector, scrapeAnnotations, standardLabels } from './labels.ts';
 import { routerAuth } from './router-auth.ts';
 import { routerObjectName } from './names.ts';
+import { OTLP_ENDPOINT } from '../../contracts/index.ts';
 import { containerPorts, GRPC_PORT, HTTP_PORT, type BuildOptions } from './options.ts';
 import { childMetadata } from './owner.ts';
 import { containerResources } from './pod.ts';
@@ -66,6 +67,7 @@ export function routerDeployment(isvc: InferenceService, options: BuildOptions):
                 ...auth.args,
               ],
               ...(auth.volumeMounts.length > 0 ? { volumeMounts: [...auth.volumeMounts] } : {}),
+              ...(options.otlpEndpoint === undefined ? {} : { env: [{ name: OTLP_ENDPOINT.env, value: options.otlpEndpoint }] }),
               ports: containerPorts(),
               resources: containerResources(router.resources ?? DEFAULT_ROUTER_RESOURCES),
               lifecycle: termination.lifecycle,

@@ -1,6 +1,7 @@
 // The one read every cluster-facing CLI command starts with: the user's
 // kubeconfig, a client under the CLI's own field manager, and the named
 // InferenceService, with the error printed and the exit code chosen here.
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { InferenceService } from '../../api/index.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import { describeError } from '../../kube/errors.ts';
@@ -17,7 +18,13 @@ export interface ClusterFlags {
 }
 
 export type InferenceServiceRead =
-  | { readonly ok: true; readonly client: KubeClient; readonly namespace: string; readonly isvc: InferenceService }
+  | {
+      readonly ok: true;
+      readonly client: KubeClient;
+      readonly kubeConfig: KubeConfig;
+      readonly namespace: string;
+      readonly isvc: InferenceService;
+    }
   | { readonly ok: false; readonly exitCode: 1 | 2 };
 
 /** Reads one InferenceService; on failure the error is already on stderr (exit 2: kubeconfig, 1: API). */
@@ -34,5 +41,5 @@ export async function readInferenceService(name: string, flags: ClusterFlags): P
     process.stderr.write(`error: InferenceService ${namespace}/${name}: ${describeError(read.error)}\n`);
     return { ok: false, exitCode: 1 };
   }
-  return { ok: true, client, namespace, isvc: read.value as unknown as InferenceService };
+  return { ok: true, client, kubeConfig: loaded.kubeConfig, namespace, isvc: read.value as unknown as InferenceService };
 }

@@ -3,10 +3,12 @@
 import { Argument, Option, type Command } from 'commander';
 import { manifestSourceOptions } from '../../api/command.ts';
 import { DEFAULT_CLUSTER_DOMAIN, type ImagePullPolicy } from '../builders/options.ts';
+import { OTLP_ENDPOINT } from '../../contracts/index.ts';
 import type { OperatorFlags } from './operator.ts';
 import type { RenderFlags } from './render.ts';
 import type { ClusterFlags } from './cluster.ts';
 import type { StatusFlags } from './status.ts';
+import type { TopFlags } from './top.ts';
 import type { TrafficFlags } from './traffic.ts';
 import type { RolloutVerb } from './rollout.ts';
 
@@ -26,6 +28,7 @@ export function registerOperatorCommands(program: Command): void {
   registerOperator(program);
   registerRender(program);
   registerStatus(program);
+  registerTop(program);
   registerTraffic(program);
   registerRollout(program);
 }
@@ -67,6 +70,12 @@ function registerOperator(program: Command): void {
       new Option('--watch-namespaces <names>', 'comma-separated namespaces to watch (default: all)')
         .env('KUBEINFER_WATCH_NAMESPACES')
         .argParser(list),
+    )
+    .addOption(
+      new Option(
+        '--router-reviewers-binding <name>',
+        'ClusterRoleBinding (to the ClusterRole of the same name) that the operator keeps listing the routers of spec.auth.mode kubernetes',
+      ).env('KUBEINFER_ROUTER_REVIEWERS_BINDING'),
     )
     .addOption(
       new Option('--metrics-port <port>', 'port of /metrics (also answers /healthz and /readyz)')
@@ -111,6 +120,12 @@ function registerOperator(program: Command): void {
         .env('KUBEINFER_CLUSTER_DOMAIN')
         .default(DEFAULT_CLUSTER_DOMAIN),
     )
+    .addOption(
+      new Option(
+        `--${OTLP_ENDPOINT.flag} <url>`,
+        'OTLP/HTTP collector that every runtime and router pod sends trace spans to (unset: tracing off)',
+      ).env(OTLP_ENDPOINT.env),
+    )
     .addOption(kubeconfigOption())
     .action(async (flags: OperatorFlags) => {
       const { runOperatorCommand } = await import('./operator.ts');
@@ -146,6 +161,23 @@ function registerStatus(program: Command): void {
     .action(async (name: string, flags: StatusFlags) => {
       const { statusCommand } = await import('./status.ts');
       process.exitCode = await statusCommand(name, flags);
+    });
+}
+
+function registerTop(program: Command): void {
+  program
+    .command('top [name]')
+    .description(
+      "Live figures per version from an InferenceService's routers: request and error rates, p99, weight declared vs served, replicas.",
+    )
+    .addOption(namespaceOption())
+    .addOption(kubeconfigOption())
+    .option('--url <router>', 'read one router directly instead (local mode: the URL `kubeinfer run` prints)')
+    .option('-i, --interval <seconds>', 'seconds between reads (each view covers one interval)', '2')
+    .option('--once', 'print one interval and exit, for scripts', false)
+    .action(async (name: string | undefined, flags: TopFlags) => {
+      const { topCommand } = await import('./top.ts');
+      process.exitCode = await topCommand(name, flags);
     });
 }
 

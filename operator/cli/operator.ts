@@ -7,12 +7,14 @@ import { runOperator, type OperatorOptions } from '../controller/manager.ts';
 import type { ImagePullPolicy } from '../builders/options.ts';
 import { integerFlags } from '../../cli/flags.ts';
 import { loadKubeConfig } from '../../kube/kubeconfig.ts';
+import { otlpTracesUrl } from '../../contracts/index.ts';
 
 export interface OperatorFlags {
   readonly runtimeImage: string;
   readonly imagePullPolicy?: ImagePullPolicy;
   readonly imagePullSecrets?: readonly string[];
   readonly watchNamespaces?: readonly string[];
+  readonly routerReviewersBinding?: string;
   readonly metricsPort: string;
   readonly healthPort: string;
   readonly bindAddress: string;
@@ -23,6 +25,7 @@ export interface OperatorFlags {
   readonly workers: string;
   readonly resyncSeconds: string;
   readonly clusterDomain: string;
+  readonly otlpEndpoint?: string;
   readonly kubeconfig?: string;
 }
 
@@ -49,6 +52,9 @@ export function operatorOptions(flags: OperatorFlags, kubeConfig: KubeConfig, co
     'leader-election-lease-seconds': [flags.leaderElectionLeaseSeconds, { min: 11 }],
   });
   if (!parsed.ok) return parsed.problem;
+  const otlpEndpoint = flags.otlpEndpoint || undefined;
+  const traces = otlpEndpoint === undefined ? undefined : otlpTracesUrl(otlpEndpoint);
+  if (traces?.ok === false) return traces.message;
   const {
     'metrics-port': metricsPort,
     'health-port': healthPort,
@@ -64,8 +70,10 @@ export function operatorOptions(flags: OperatorFlags, kubeConfig: KubeConfig, co
       imagePullPolicy: flags.imagePullPolicy,
       imagePullSecrets: flags.imagePullSecrets,
       clusterDomain: flags.clusterDomain,
+      otlpEndpoint,
     },
     namespaces: flags.watchNamespaces ?? [],
+    routerReviewersBinding: flags.routerReviewersBinding,
     workers,
     resyncPeriodMs: resyncSeconds * 1000,
     metricsHost: flags.bindAddress,

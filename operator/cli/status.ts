@@ -11,7 +11,8 @@ export interface StatusFlags extends ClusterFlags {
   readonly output: string;
 }
 
-function table(rows: readonly (readonly string[])[]): string {
+/** Rows as left-aligned columns two spaces apart (the first row is the header). */
+export function table(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
   for (const row of rows) {
     for (const [column, cell] of row.entries()) widths[column] = Math.max(widths[column] ?? 0, cell.length);

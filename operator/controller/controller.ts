@@ -32,6 +32,7 @@ import { podFiguresSource, type RouterFiguresSource } from './router-figures.ts'
 import { scopedInformer } from './informers.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { WorkQueue, type BackoffOptions } from './queue.ts';
+import { ReviewersBinding } from './reviewers.ts';
 import { serviceFigures, type ServiceFigures } from './service-metrics.ts';
 import { reconcile, SECRET_RECHECK_MS, type ReconcileContext, type ReconcileOutcome } from './reconcile.ts';
 import { WorkloadCache } from './workloads.ts';
@@ -63,6 +64,8 @@ export interface ControllerOptions {
   readonly secretRecheckMs?: number | undefined;
   /** Where rollouts read the routers' figures; default: each router pod at its IP. */
   readonly figures?: RouterFiguresSource;
+  /** The ClusterRoleBinding (and ClusterRole) granting routers token reviews; unset: none is kept. */
+  readonly routerReviewersBinding?: string | undefined;
 }
 
 /** Informers, queue and workers for InferenceServices. */
@@ -85,6 +88,7 @@ export class Controller {
   #workers: Promise<void>[] = [];
   #stopped = false;
   #resync: NodeJS.Timeout | undefined;
+  #reviewers: ReviewersBinding | undefined;
 
   constructor(options: ControllerOptions) {
     this.#options = options;
@@ -147,6 +151,8 @@ export class Controller {
       figures: this.#options.figures ?? podFiguresSource(this.#options.client),
       windows: new FigureWindows(),
     };
+    const binding = this.#options.routerReviewersBinding;
+    if (binding) this.#reviewers = new ReviewersBinding(binding, this.#options.client, this.#inferenceServices, this.#options.log);
     for (let i = 0; i < this.#options.workers; i += 1) this.#workers.push(this.#work(context));
     this.#resync = setInterval(() => this.enqueueAll(), this.#options.resyncPeriodMs);
     this.#resync.unref();
@@ -166,12 +172,14 @@ export class Controller {
   /** Queues every known InferenceService. */
   enqueueAll(): void {
     for (const isvc of this.#inferenceServices.list()) this.queue.add(objectKey(isvc.metadata));
+    this.#reviewers?.request(true);
   }
 
   /** Stops workers (after their current reconcile) and informers. */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#resync) clearInterval(this.#resync);
+    this.#reviewers?.stop();
     this.queue.shutDown();
     await Promise.all(this.#workers);
     for (const informer of [this.#inferenceServices, this.#secrets, ...this.#owned, ...this.#running, this.#nodes]) informer.stop();
@@ -210,6 +218,7 @@ export class Controller {
   // Our own status writes come back as updates with an unchanged generation (and annotations): skip them.
   #onInferenceService(event: InformerEvent, object: KubeObject): void {
     const key = objectKey(object.metadata);
+    this.#reviewers?.request(); // cheap when the set of reviewing routers is unchanged
     if (event === 'delete') {
       this.#generations.delete(key);
       this.#plans.forget(key);

@@ -44,6 +44,8 @@ export interface OperatorOptions {
   readonly processMetrics?: boolean;
   /** Where rollouts read the routers' figures; default: each router pod at its IP. */
   readonly figures?: (client: KubeClient) => RouterFiguresSource;
+  /** ClusterRoleBinding (and ClusterRole) to keep listing the routers that review tokens (`--router-reviewers-binding`). */
+  readonly routerReviewersBinding?: string | undefined;
 }
 
 export interface RunningOperator {
@@ -81,6 +83,7 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
     backoff: options.backoff,
     secretRecheckMs: options.secretRecheckMs,
     ...(options.figures ? { figures: options.figures(client) } : {}),
+    routerReviewersBinding: options.routerReviewersBinding,
   });
   sources.queueLength = () => controller.queue.length;
   sources.services = () => controller.serviceFigures();

@@ -35,3 +35,25 @@ export const nodeRules: readonly V1PolicyRule[] = [{ apiGroups: [''], resources:
 export const leaderElectionRules: readonly V1PolicyRule[] = [
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
 ];
+
+/**
+ * What a router in `spec.auth.mode: kubernetes` needs: to ask the apiserver who a token belongs to
+ * and what it may do (the rules of the built-in `system:auth-delegator`). Both are cluster-scoped
+ * resources, so only a ClusterRoleBinding grants them; the chart makes one ClusterRole with these rules.
+ */
+export const routerReviewRules: readonly V1PolicyRule[] = [
+  { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+  { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+];
+
+/**
+ * What the operator needs to keep the router reviewers' ClusterRoleBinding `name` (bound to the
+ * ClusterRole `name`) listing exactly the routers that review tokens: that one binding, and bind
+ * on that one role. Not create or delete on any ClusterRoleBinding, nor the review rights themselves.
+ */
+export function reviewersBindingRules(name: string): V1PolicyRule[] {
+  return [
+    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterrolebindings'], resourceNames: [name], verbs: ['get', 'patch'] },
+    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], resourceNames: [name], verbs: ['bind'] },
+  ];
+}

@@ -1,6 +1,7 @@
 // Where the operator's rollouts get their evidence: every router pod's GET /router/stats,
 // read at the pod's IP (as Prometheus scrapes pods), so analysis needs nothing installed.
 import type { InferenceService } from '../../api/index.ts';
+import type { RouterFigures } from '../../rollout/figures.ts';
 import { readRouters, type FiguresRead } from '../../rollout/windows.ts';
 import { LABEL_COMPONENT, LABEL_ISVC } from '../builders/labels.ts';
 import { HTTP_PORT } from '../builders/options.ts';
@@ -20,8 +21,15 @@ export function podAddress(pod: KubeObject): string | undefined {
   return `http://${status.podIP.includes(':') ? `[${status.podIP}]` : status.podIP}:${HTTP_PORT}`;
 }
 
-/** Lists the InferenceService's router pods and reads each one's figures; `address` is replaceable for tests on fake nodes. */
-export function podFiguresSource(client: KubeClient, address: (pod: KubeObject) => string | undefined = podAddress): RouterFiguresSource {
+/**
+ * Lists the InferenceService's router pods and reads each one's figures; `address` (and `read`,
+ * given an address) are replaceable: for tests on fake nodes, and for a CLI outside the cluster.
+ */
+export function podFiguresSource(
+  client: KubeClient,
+  address: (pod: KubeObject) => string | undefined = podAddress,
+  read?: (address: string) => Promise<RouterFigures | string>,
+): RouterFiguresSource {
   return {
     async read(isvc) {
       const labelSelector = `${LABEL_ISVC}=${isvc.metadata.name},${LABEL_COMPONENT}=router`;
@@ -32,6 +40,7 @@ export function podFiguresSource(client: KubeClient, address: (pod: KubeObject) 
           const url = address(pod);
           return url === undefined ? [] : [[pod.metadata.name ?? '', url] as const];
         }),
+        read,
       );
     },
   };

@@ -11,15 +11,26 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-/** One accepted key: its hash, and an id that names it in audit lines (never the key). */
+/**
+ * What a key may do beyond inference: `pin` a version whose weight is 0 (a shadow or a
+ * staged canary), and read `metrics` (/metrics and /router/stats) when those are protected.
+ */
+export const API_KEY_SCOPES = ['pin', 'metrics'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+/** One accepted key: its hash, an id that names it in audit lines (never the key), and its scopes. */
 interface StoredKey {
   readonly id: string;
   readonly hash: Buffer;
+  readonly scopes: ReadonlySet<ApiKeyScope>;
 }
 
+/** A key that matched: its id and what it may do. */
+export type MatchedKey = Pick<StoredKey, 'id' | 'scopes'>;
+
 export interface ApiKeyStore {
-  /** The id of the key, or undefined when no stored key matches. */
-  match(presented: string): Promise<string | undefined>;
+  /** The matching key, or undefined when no stored key matches. */
+  match(presented: string): Promise<MatchedKey | undefined>;
   /** Where the keys come from, for logs. */
   readonly source: string;
 }
@@ -29,7 +40,8 @@ export const API_KEYS_RECHECK_MS = 1_000;
 
 /**
  * Keys from a file (one per line, `#` comments) or from a directory holding a mounted Secret
- * (one key per file; the file name is the key's id).
+ * (one key per file; the file name is the key's id). A key may be followed by its scopes,
+ * separated by spaces: `k-123 pin metrics`.
  * @example const store = await loadApiKeys('/etc/kubeinfer/api-keys'); await store.match('k-123')
  */
 export async function loadApiKeys(source: string, recheckMs = API_KEYS_RECHECK_MS): Promise<ApiKeyStore> {
@@ -52,7 +64,7 @@ export async function loadApiKeys(source: string, recheckMs = API_KEYS_RECHECK_M
       }
       const hash = sha256(presented);
       const candidate = keys.get(hash.toString('hex'));
-      return candidate !== undefined && timingSafeEqual(candidate.hash, hash) ? candidate.id : undefined;
+      return candidate !== undefined && timingSafeEqual(candidate.hash, hash) ? candidate : undefined;
     },
   };
 }
@@ -68,25 +80,29 @@ async function readKeys(source: string): Promise<StoredKey[]> {
   return keys;
 }
 
-/** Lines of a keys file: one key per line, blank lines and `#` comments ignored. */
+/** Lines of a keys file: one key per line (`<key> [scope...]`), blank lines and `#` comments ignored. */
 export function parseKeysFile(text: string): StoredKey[] {
   return text
     .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'))
-    .map((key) => stored(key));
+    .map((line, index) => ({ line: line.trim(), where: `line ${index + 1}` }))
+    .filter(({ line }) => line !== '' && !line.startsWith('#'))
+    .map(({ line, where }) => stored(line, where));
 }
 
 async function readDirectory(dir: string): Promise<StoredKey[]> {
   // The kubelet keeps a Secret's data behind `..data` symlinks; the visible names are the keys.
   const names = (await readdir(dir)).filter((name) => !name.startsWith('.')).sort();
   const keys = await Promise.all(names.map(async (name) => ({ name, value: (await readFile(path.join(dir, name), 'utf8')).trim() })));
-  return keys.filter(({ value }) => value !== '').map(({ name, value }) => stored(value, name));
+  return keys.filter(({ value }) => value !== '').map(({ name, value }) => stored(value, `entry ${name}`, name));
 }
 
-function stored(key: string, id?: string): StoredKey {
+/** One key and its scopes (`<key> pin metrics`); errors name where the key is, never the key. */
+function stored(entry: string, where: string, id?: string): StoredKey {
+  const [key = '', ...scopes] = entry.split(/\s+/);
+  const unknown = scopes.find((scope) => !(API_KEY_SCOPES as readonly string[]).includes(scope));
+  if (unknown !== undefined) throw new Error(`${where}: unknown scope "${unknown}" (known: ${API_KEY_SCOPES.join(', ')})`);
   const hash = sha256(key);
-  return { id: id ?? `sha256:${hash.subarray(0, 4).toString('hex')}`, hash };
+  return { id: id ?? `sha256:${hash.subarray(0, 4).toString('hex')}`, hash, scopes: new Set(scopes as ApiKeyScope[]) };
 }
 
 function sha256(text: string): Buffer {

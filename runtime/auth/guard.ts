@@ -2,12 +2,15 @@
 // makes before anything else, for either mode. 401 (with WWW-Authenticate) for
 // a missing or bad credential, 403 for a valid one without the right, both as
 // `{"error": ...}`; the credential itself is never logged or forwarded.
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { ApiKeyStore } from './api-keys.ts';
 import type { KubernetesReviews } from './kubernetes.ts';
 
-/** What a request wants: inference (pinning a weight-0 version or not), or the metrics. */
-export type Access = { readonly kind: 'infer'; readonly pinsWeightZero: boolean } | { readonly kind: 'metrics' };
+/** What a request wants: inference (pinning a weight-0 version or not), or figures (`path`: /metrics or /router/stats). */
+export type Access = { readonly kind: 'infer'; readonly pinsWeightZero: boolean } | { readonly kind: 'metrics'; readonly path: string };
+
+/** Request headers, HTTP/1.1 or HTTP/2 (where gRPC metadata lives); only the credential headers are read. */
+export type CredentialHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
 
 export type AccessDecision =
   | { readonly allowed: true; readonly caller: string }
@@ -15,20 +18,29 @@ export type AccessDecision =
 
 export interface AccessGuard {
   readonly mode: 'apiKey' | 'kubernetes';
-  check(headers: IncomingHttpHeaders, access: Access): Promise<AccessDecision>;
+  check(headers: CredentialHeaders, access: Access): Promise<AccessDecision>;
 }
 
 const CHALLENGE = 'Bearer realm="kubeinfer"';
 
-/** Callers present one of the keys, as `Authorization: Bearer <key>` or `x-api-key: <key>`; any valid key may do everything. */
+/**
+ * Callers present one of the keys, as `Authorization: Bearer <key>` or `x-api-key: <key>`. Any key
+ * may infer; pinning a weight-0 version needs the key's scope `pin`, protected figures its scope `metrics`.
+ */
 export function apiKeyGuard(keys: ApiKeyStore): AccessGuard {
   return {
     mode: 'apiKey',
-    async check(headers) {
+    async check(headers, access) {
       const presented = bearerToken(headers) ?? single(headers['x-api-key']);
       if (presented === undefined) return unauthenticated('missing credential: send Authorization: Bearer <key> or x-api-key: <key>');
-      const id = await keys.match(presented);
-      return id === undefined ? unauthenticated('invalid API key') : { allowed: true, caller: `apikey:${id}` };
+      const key = await keys.match(presented);
+      if (key === undefined) return unauthenticated('invalid API key');
+      const caller = `apikey:${key.id}`;
+      if (access.kind === 'metrics' && !key.scopes.has('metrics'))
+        return forbidden(caller, `${caller} may not get ${access.path} (the key needs the scope metrics)`);
+      if (access.kind === 'infer' && access.pinsWeightZero && !key.scopes.has('pin'))
+        return forbidden(caller, `${caller} may not pin a version with weight 0 (the key needs the scope pin)`);
+      return { allowed: true, caller };
     },
   };
 }
@@ -45,9 +57,9 @@ export function kubernetesGuard(reviews: KubernetesReviews, inferenceService: st
         if (identity === undefined) return unauthenticated('the token is not valid for this cluster');
         const caller = identity.username;
         if (access.kind === 'metrics') {
-          return (await reviews.allowed(identity, { path: '/metrics' }))
+          return (await reviews.allowed(identity, { path: access.path }))
             ? { allowed: true, caller }
-            : forbidden(caller, `${caller} may not get /metrics`);
+            : forbidden(caller, `${caller} may not get ${access.path}`);
         }
         if (!(await reviews.allowed(identity, { verb: 'infer' })))
           return forbidden(caller, `${caller} may not infer on inferenceservices/${inferenceService}`);
@@ -89,13 +101,13 @@ export function sendDenied(
 /** Headers that carry a caller's credentials: never sent on to a backend or the mirror. */
 export const CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'x-api-key', 'cookie', 'proxy-authorization'];
 
-function bearerToken(headers: IncomingHttpHeaders): string | undefined {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '');
+function bearerToken(headers: CredentialHeaders): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(single(headers.authorization) ?? '');
   return match?.[1];
 }
 
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+function single(value: string | readonly string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : value?.[0];
 }
 
 function unauthenticated(message: string): AccessDecision {

@@ -2,6 +2,7 @@
 // message size tied to --max-request-bytes, keepalive, and a drain that follows the REST one.
 import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { ServeContext } from '../server/context.ts';
+import { guardInterceptor } from './access.ts';
 import { HEALTH_SERVICE, INFERENCE_SERVICE, serviceDefinitions, type ServingStatus } from './protocol.ts';
 import { inferenceService, serving } from './service.ts';
 
@@ -56,6 +57,7 @@ export async function startGrpc(ctx: ServeContext, port: number, host: string | 
     'grpc.max_receive_message_length': ctx.config.maxRequestBytes,
     'grpc.max_send_message_length': -1,
     ...KEEPALIVE,
+    ...(ctx.guard === undefined ? {} : { interceptors: [guardInterceptor(ctx.guard)] }),
   });
   const { inference, health } = serviceDefinitions();
   server.addService(inference, inferenceService(ctx));

@@ -2,6 +2,7 @@
 // REST surface: each RPC answers what its REST route answers, problems become gRPC statuses.
 import {
   status,
+  type Metadata,
   type sendUnaryData,
   type ServerDuplexStream,
   type ServerUnaryCall,
@@ -15,6 +16,7 @@ import { infer, recordFailure, recordSuccess } from '../server/inference.ts';
 import { modelConfig, modelMetadata } from '../server/model-config.ts';
 import type { Problem, ProblemKind } from '../server/problems.ts';
 import { SERVER_EXTENSIONS } from '../server/routes-v2.ts';
+import type { TraceHeaders } from '../tracing/tracing.ts';
 import type { ModelInferRequest, ModelInferResponse } from './protocol.ts';
 import { decodeInferRequest, encodeOutputs } from './tensors.ts';
 
@@ -71,14 +73,14 @@ function signature(ctx: ServeContext) {
 }
 
 /** Runs one ModelInferRequest through the shared path, counting it as a gRPC request. */
-export async function inferOnce(ctx: ServeContext, request: ModelInferRequest): Promise<Answer<ModelInferResponse>> {
+export async function inferOnce(ctx: ServeContext, request: ModelInferRequest, trace?: TraceHeaders): Promise<Answer<ModelInferResponse>> {
   const startNs = nowNs();
   const target = checkTarget(ctx, request.model_name, request.model_version || undefined);
   if (target !== undefined) return refused(target);
   const state = ctx.engine.state;
   const decoded = decodeInferRequest(request, state.status === 'ready' ? state.rawInputs : NO_RAW_INPUTS);
   const failed = (problem: Problem): Answer<never> => {
-    recordFailure(ctx, startNs, problem, 'grpc');
+    recordFailure(ctx, startNs, problem, 'grpc', trace);
     return refused(problem);
   };
   if (!decoded.ok) return failed({ kind: 'BadRequest', message: decoded.message });
@@ -88,6 +90,8 @@ export async function inferOnce(ctx: ServeContext, request: ModelInferRequest): 
     decoded.value.inputs,
     requested?.map((output) => output.name),
   );
+  // Read only when traced: the compute span ends here.
+  const inferredNs = ctx.tracing === undefined ? 0 : nowNs();
   if (!result.ok) return failed(result.problem);
   // The engine answered, so it is ready: its labels and signature are there.
   const ready = readyState(ctx);
@@ -95,16 +99,20 @@ export async function inferOnce(ctx: ServeContext, request: ModelInferRequest): 
   if (!classified.ok) return failed({ kind: 'BadRequest', message: classified.message });
   const { modelName, modelVersion } = ctx.config;
   const encoded = encodeOutputs(classified.outputs, requested, decoded.value.raw);
-  recordSuccess(ctx, startNs, result.timing, 'grpc');
+  recordSuccess(ctx, startNs, result.timing, 'grpc', trace, inferredNs);
   return answered({ model_name: modelName, model_version: modelVersion, id: request.id, ...encoded });
 }
 
 /** inferOnce, counted as active (drain waits for it) and in flight; an unexpected error becomes INTERNAL. */
-async function answerInfer(ctx: ServeContext, request: ModelInferRequest): Promise<Answer<ModelInferResponse>> {
+async function answerInfer(
+  ctx: ServeContext,
+  request: ModelInferRequest,
+  trace: TraceHeaders | undefined,
+): Promise<Answer<ModelInferResponse>> {
   ctx.lifecycle.active++;
   ctx.metrics.inflight(1);
   try {
-    return await inferOnce(ctx, request);
+    return await inferOnce(ctx, request, trace);
   } catch (error) {
     ctx.log('error', 'gRPC inference failed', { error: error instanceof Error ? error.stack : String(error) });
     return refused({ kind: 'Internal', message: 'internal server error' });
@@ -119,12 +127,13 @@ function streamInfer(ctx: ServeContext) {
   return (call: ServerDuplexStream<ModelInferRequest, unknown>): void => {
     let pending = 0;
     let ended = false;
+    const trace = traceHeaders(ctx, call.metadata);
     const finishIfDone = () => {
       if (ended && pending === 0) call.end();
     };
     call.on('data', (request: ModelInferRequest) => {
       pending++;
-      void answerInfer(ctx, request).then((result) => {
+      void answerInfer(ctx, request, trace).then((result) => {
         pending--;
         if (!call.cancelled) call.write(result.ok ? { infer_response: result.value } : { error_message: result.problem.message });
         finishIfDone();
@@ -135,6 +144,11 @@ function streamInfer(ctx: ServeContext) {
       finishIfDone();
     });
   };
+}
+
+/** The call's metadata as trace headers, read only when tracing is on (W3C values are ASCII, never binary). */
+function traceHeaders(ctx: ServeContext, metadata: Metadata): TraceHeaders | undefined {
+  return ctx.tracing === undefined ? undefined : (metadata.getMap() as TraceHeaders);
 }
 
 /** Whether the server takes inference now: loaded, and not shutting down. */
@@ -162,7 +176,7 @@ export function inferenceService(ctx: ServeContext): UntypedServiceImplementatio
       return target === undefined ? answered({ model_stats: [ctx.statistics.toJson(modelName, modelVersion)] }) : refused(target);
     }),
     ModelInfer: (call: ServerUnaryCall<ModelInferRequest, ModelInferResponse>, callback: sendUnaryData<ModelInferResponse>) => {
-      void answerInfer(ctx, call.request).then((result) => {
+      void answerInfer(ctx, call.request, traceHeaders(ctx, call.metadata)).then((result) => {
         if (result.ok) callback(null, result.value);
         else callback(statusOf(result.problem));
       });

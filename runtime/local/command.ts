@@ -1,5 +1,6 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
+import { OTLP_ENDPOINT } from '../../contracts/index.ts';
 import type { RunCommandFlags } from './main.ts';
 
 /** Registers `kubeinfer run`. */
@@ -17,6 +18,7 @@ export function registerRun(program: Command): void {
       '--api-keys-file <path>',
       'require an API key at the router (one key per line, # comments; re-read when it changes) and print an audit line per request',
     )
+    .addOption(new Option(`--${OTLP_ENDPOINT.flag} <url>`, OTLP_ENDPOINT.description).env(OTLP_ENDPOINT.env))
     .addHelpText('after', "\nfile:// model URIs: file:///abs/path.onnx, or file://./rel/path.onnx relative to the manifest's directory.\n")
     .action(async (flags: RunCommandFlags) => {
       const { runCommand } = await import('./main.ts');

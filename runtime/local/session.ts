@@ -7,7 +7,7 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { formatRouterConfig, ROUTER_CONFIG_KEY } from '../../contracts/index.ts';
+import { formatRouterConfig, ROUTER_CONFIG_KEY, serveEnvRecord } from '../../contracts/index.ts';
 import { startRouter, watchConfigFile } from '../router/index.ts';
 import type { ConfigWatch, Router, RouterOptions } from '../router/index.ts';
 import { loadApiKeys } from '../auth/api-keys.ts';
@@ -33,6 +33,8 @@ export interface LocalRunOptions {
   readonly out: (line: string) => void;
   /** Keys the router requires (one per line); also turns on audit lines. */
   readonly apiKeysFile?: string;
+  /** OTLP/HTTP collector the router and every runtime send spans to. */
+  readonly otlpEndpoint?: string;
 }
 
 /** The running pieces, so that one function can stop whatever got started. */
@@ -82,7 +84,11 @@ async function startAll(options: LocalRunOptions, started: Started, signal: Abor
         model: plan.model,
         version: version.name,
         modelPath,
-        env: { ...version.env, ...env },
+        env: {
+          ...version.env,
+          ...env,
+          ...(options.otlpEndpoint === undefined ? {} : serveEnvRecord({ otlpEndpoint: options.otlpEndpoint })),
+        },
         ...(echo ? { echo } : {}),
       }),
     );
@@ -98,6 +104,7 @@ async function startAll(options: LocalRunOptions, started: Started, signal: Abor
     host: options.host,
     port: options.port,
     grpcPort: options.grpcPort,
+    otlpEndpoint: options.otlpEndpoint,
     ...access,
     ...(options.verbose ? { log: (e) => out(`[router] ${JSON.stringify(e)}`) } : {}),
   }).catch((error: NodeJS.ErrnoException) => {

@@ -1,6 +1,7 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import type { RouteCommandFlags } from './main.ts';
+import { OTLP_ENDPOINT } from '../../contracts/index.ts';
 import { ROUTER_NUMBER_FLAGS } from './settings.ts';
 
 /** Registers `kubeinfer route`. */
@@ -53,7 +54,8 @@ export function registerRoute(program: Command): void {
     )
     .addOption(
       new Option('--audit', 'log one JSON audit line per inference request (always on with authentication)').env('KUBEINFER_AUDIT'),
-    );
+    )
+    .addOption(new Option(`--${OTLP_ENDPOINT.flag} <url>`, OTLP_ENDPOINT.description).env(OTLP_ENDPOINT.env));
   for (const entry of ROUTER_NUMBER_FLAGS) {
     command.addOption(new Option(`--${entry.flag} <n>`, entry.description).env(entry.env).default(String(entry.default)));
   }

@@ -3,7 +3,7 @@
 // its answer is read and thrown away. Copies beyond a bound in flight or a size limit are
 // skipped and counted, as for REST.
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
-import type { BackendSessions } from './grpc-proxy.ts';
+import type { BackendSessions } from './grpc-sessions.ts';
 import { MIRROR_HEADER } from './mirror.ts';
 import type { ProxyTarget } from './proxy.ts';
 

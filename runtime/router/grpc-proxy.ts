@@ -4,10 +4,8 @@
 // rest of the call streams through unchanged, frames and trailers included. A stream is
 // routed as a whole. Health checks are answered here.
 import {
-  connect,
   constants,
   createServer,
-  type ClientHttp2Session,
   type ClientHttp2Stream,
   type Http2Server,
   type IncomingHttpHeaders,
@@ -16,11 +14,15 @@ import {
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { status } from '@grpc/grpc-js';
+import { auditCall, checkCall, forwardedMetadata, guarded, type CallOutcome, type GrpcAccess, type GrpcCall } from './grpc-access.ts';
 import { copyToMirror, type GrpcMirror } from './grpc-mirror.ts';
+import { BackendSessions } from './grpc-sessions.ts';
 import { firstMessage, frame, leadingFields, statusHeaders } from './grpc-wire.ts';
 import type { ProxyTarget } from './proxy.ts';
 import { VERSION_HEADER, pickVersion, type PathTarget, type Route } from './route.ts';
 import type { RoutingTable } from './table.ts';
+import type { HopSpan, Tracing } from '../tracing/tracing.ts';
+import { continuedHeaders, startHop } from './hop.ts';
 
 const INFERENCE_PREFIX = '/inference.GRPCInferenceService/';
 const HEALTH_CHECK = '/grpc.health.v1.Health/Check';
@@ -39,35 +41,16 @@ export interface GrpcRouterState {
   readonly begin: () => void;
   readonly end: () => void;
   readonly mirror: GrpcMirror;
+  /** Who may call (the HTTP port's guard) and the audit log. */
+  readonly access: GrpcAccess;
+  /** Span export; undefined when tracing is off. */
+  readonly tracing?: Tracing | undefined;
 }
 
 export interface GrpcRouter {
   readonly port: number;
   /** Stops accepting connections and closes every session, ours to the backends included. */
   close(): void;
-}
-
-/** HTTP/2 sessions to backends, one per gRPC endpoint, reopened when they close. */
-export class BackendSessions {
-  readonly #sessions = new Map<string, ClientHttp2Session>();
-
-  get(url: string): ClientHttp2Session {
-    const open = this.#sessions.get(url);
-    if (open !== undefined && !open.closed && !open.destroyed) return open;
-    const session = connect(url);
-    session.on('error', () => this.#sessions.delete(url));
-    session.on('close', () => {
-      if (this.#sessions.get(url) === session) this.#sessions.delete(url);
-    });
-    session.on('goaway', () => this.#sessions.delete(url));
-    this.#sessions.set(url, session);
-    return session;
-  }
-
-  closeAll(): void {
-    for (const session of this.#sessions.values()) session.destroy();
-    this.#sessions.clear();
-  }
 }
 
 /** Whether the client's stream can still be answered (it may have gone away at any point). */
@@ -137,8 +120,20 @@ function countCall(target: ProxyTarget, method: string, state: GrpcRouterState):
   };
 }
 
+/** Bytes a call carried each way; counted only when it is audited. */
+interface CallBytes {
+  in: number;
+  out: number;
+}
+
 /** Relays the backend's answer: headers (plus the version), messages, then its trailers; a trailers-only answer as is. */
-function relayAnswer(upstream: ClientHttp2Stream, stream: ServerHttp2Stream, version: string, record: (code: number) => void): void {
+function relayAnswer(
+  upstream: ClientHttp2Stream,
+  stream: ServerHttp2Stream,
+  version: string,
+  record: (code: number) => void,
+  bytes: CallBytes | undefined,
+): void {
   let trailers: IncomingHttpHeaders | undefined;
   upstream.on('response', (answer) => {
     if (!open(stream)) return;
@@ -149,6 +144,7 @@ function relayAnswer(upstream: ClientHttp2Stream, stream: ServerHttp2Stream, ver
     }
     stream.respond(out, { waitForTrailers: true });
     upstream.pipe(stream);
+    if (bytes) upstream.on('data', (chunk: Buffer) => (bytes.out += chunk.length));
   });
   upstream.on('trailers', (received) => {
     trailers = received;
@@ -163,7 +159,7 @@ function relayAnswer(upstream: ClientHttp2Stream, stream: ServerHttp2Stream, ver
   });
 }
 
-/** Streams one call to `target` and its answer back, recording the gRPC status per version. */
+/** Streams one call to `target` and its answer back, recording the gRPC status per version; `done` hears how it ended. */
 function forward(
   stream: ServerHttp2Stream,
   headers: IncomingHttpHeaders,
@@ -171,13 +167,21 @@ function forward(
   target: ProxyTarget,
   sessions: BackendSessions,
   state: GrpcRouterState,
+  done: (outcome: CallOutcome) => void,
 ): void {
   const { backend, metrics } = target;
-  if (backend.grpcUrl === undefined)
+  const bytes: CallBytes | undefined = state.access.audit === undefined ? undefined : { in: call.buffered.length, out: 0 };
+  if (backend.grpcUrl === undefined) {
+    done({ code: status.UNAVAILABLE, bytesIn: 0, bytesOut: 0 });
     return answerStatus(stream, status.UNAVAILABLE, `version "${backend.version}" has no gRPC endpoint in the router configuration`);
-  const record = countCall(target, call.method, state);
+  }
+  const counted = countCall(target, call.method, state);
+  const record = (code: number) => {
+    counted(code);
+    done({ code, bytesIn: bytes?.in ?? 0, bytesOut: bytes?.out ?? 0 });
+  };
   const upstream = sessions.get(backend.grpcUrl).request({ ...endToEnd(headers), ':method': 'POST', ':path': call.path });
-  relayAnswer(upstream, stream, backend.version, record);
+  relayAnswer(upstream, stream, backend.version, record, bytes);
   upstream.on('error', (error: NodeJS.ErrnoException) => {
     metrics.failed(stream.headersSent ? 'reset' : 'unavailable');
     // A session that could not connect cancels its streams; the cause says why.
@@ -193,6 +197,7 @@ function forward(
   else {
     upstream.write(call.buffered);
     stream.pipe(upstream);
+    if (bytes) stream.on('data', (chunk: Buffer) => (bytes.in += chunk.length));
     stream.resume();
   }
 }
@@ -204,6 +209,16 @@ function rejection(route: Extract<Route, { kind: 'reject' }>): number {
 function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** `then`, after ending the router's span with the call's status (once, however often the end is reported). */
+function endingHop(hop: HopSpan, then: (outcome: CallOutcome) => void): (outcome: CallOutcome) => void {
+  let ended = false;
+  return (outcome) => {
+    if (!ended) hop.end(outcome.code, outcome.code !== status.OK);
+    ended = true;
+    then(outcome);
+  };
 }
 
 /** Routes one inference-service call: pins, weighted pick, mirror, then forward. */
@@ -218,21 +233,50 @@ function routeCall(
   if (table === undefined) return answerStatus(stream, status.UNAVAILABLE, 'the router has no configuration yet');
   const method = path.slice(INFERENCE_PREFIX.length);
   const pin = headerValue(headers, VERSION_HEADER);
-  const go = (buffered: Buffer, target: PathTarget, ended: boolean) => {
-    const route = pickVersion(target, INFERENCE.has(method), pin, table);
-    if (route.kind === 'reject') return answerStatus(stream, rejection(route), route.message);
-    const chosen = table.targets.get(route.version)!;
+  const model = table.config.model;
+  const proceed = (route: Route, call: GrpcCall, caller: string, buffered: Buffer, ended: boolean) => {
+    if (route.kind === 'reject') {
+      auditCall(state.access, call, { model, caller, mirrored: false })({ code: rejection(route), bytesIn: 0, bytesOut: 0 });
+      return answerStatus(stream, rejection(route), route.message);
+    }
     const shadow = table.mirror;
-    if (
+    const mirrored =
       method === 'ModelInfer' &&
       !route.pinned &&
       shadow !== undefined &&
       shadow.target.backend.version !== route.version &&
-      shadow.gate.take()
-    ) {
-      copyToMirror(stream, headers, path, buffered, ended, shadow.target, state.mirror, sessions);
-    }
-    forward(stream, headers, { buffered, ended, method, path }, chosen, sessions, state);
+      shadow.gate.take();
+    const mirror = mirrored ? shadow.target.backend.version : undefined;
+    const hop = state.tracing && startHop(state.tracing, headers, table, { ...route, mirror }, { 'rpc.method': method });
+    // The chosen version and any mirror copy continue the router's span.
+    const sent = hop === undefined ? headers : continuedHeaders(headers, hop);
+    if (mirrored) copyToMirror(stream, sent, path, buffered, ended, shadow.target, state.mirror, sessions);
+    const audited = auditCall(state.access, call, { model, caller, mirrored });
+    const done = hop === undefined ? audited : endingHop(hop, audited);
+    const forwarded = forwardedMetadata(state.access, sent);
+    forward(stream, forwarded, { buffered, ended, method, path }, table.targets.get(route.version)!, sessions, state, done);
+  };
+  const go = (buffered: Buffer, target: PathTarget, ended: boolean) => {
+    const route = pickVersion(target, INFERENCE.has(method), pin, table);
+    const call: GrpcCall = {
+      headers,
+      method,
+      path,
+      version: route.kind === 'proxy' ? route.version : null,
+      pinned: route.kind === 'proxy' && route.pinned,
+    };
+    const access = state.access;
+    if (!guarded(access, method)) return proceed(route, call, 'anonymous', buffered, ended);
+    void checkCall(access.guard, call, table).then(
+      (checked) => {
+        if ('code' in checked) {
+          auditCall(access, call, { model, caller: checked.caller, mirrored: false })({ code: checked.code, bytesIn: 0, bytesOut: 0 });
+          return answerStatus(stream, checked.code, checked.message);
+        }
+        if (open(stream)) proceed(route, call, checked.caller, buffered, ended);
+      },
+      (error: Error) => answerStatus(stream, status.INTERNAL, `routing failed: ${error.message}`),
+    );
   };
   if (!MODEL_SCOPED.has(method)) return go(Buffer.alloc(0), {}, false);
   readFirst(stream, (buffered, message, ended) => {

@@ -1,6 +1,7 @@
 // `kubeinfer route` as a process: flags -> router + configuration source, JSON logs on
 // stdout, and a graceful stop on SIGTERM/SIGINT (not-ready, finish in-flight, exit 0).
 import { apiKeyGuard, kubernetesGuard, type AccessGuard } from '../auth/guard.ts';
+import { otlpTracesUrl } from '../../contracts/index.ts';
 import { startRouter } from './server.ts';
 import type { Router } from './server.ts';
 import { parseRouterLimits } from './settings.ts';
@@ -19,6 +20,7 @@ export interface RouteCommandFlags {
   readonly authCacheTtlMs?: string;
   readonly protectMetrics?: boolean;
   readonly audit?: boolean;
+  readonly otlpEndpoint?: string;
   /** The numeric flags of settings.ts, as commander hands them over. */
   readonly [limit: string]: string | boolean | undefined;
 }
@@ -47,6 +49,8 @@ export async function runRouteCommand(flags: RouteCommandFlags): Promise<number>
   const guard = await openGuard(flags);
   if (typeof guard === 'string') return fail(guard);
   const audit = flags.audit === true || guard !== undefined ? logJson : undefined;
+  const traces = flags.otlpEndpoint === undefined ? undefined : otlpTracesUrl(flags.otlpEndpoint);
+  if (traces?.ok === false) return fail(traces.message);
   const grpcPort = Number(flags.grpcPort);
   if (!Number.isInteger(grpcPort) || grpcPort < 0 || grpcPort > 65535)
     return fail(`--grpc-port must be an integer from 0 to 65535, got "${flags.grpcPort}"`);
@@ -60,6 +64,7 @@ export async function runRouteCommand(flags: RouteCommandFlags): Promise<number>
     guard,
     protectMetrics: flags.protectMetrics,
     audit,
+    otlpEndpoint: flags.otlpEndpoint,
   }).catch(
     (error: NodeJS.ErrnoException) => `cannot listen on ${flags.host}:${port} (gRPC ${flags.grpcPort}): ${error.code ?? error.message}`,
   );
@@ -76,6 +81,7 @@ export async function runRouteCommand(flags: RouteCommandFlags): Promise<number>
     grpcPort: router.grpcPort,
     source: flags.configFile ?? `configmap ${flags.configmap}`,
     auth: guard?.mode ?? 'none',
+    tracing: traces?.url ?? 'off',
   });
   const signal = await stopSignal;
   logJson({ level: 'info', msg: 'stopping: not ready, then finishing requests in flight', signal, delayMs: limits.shutdownDelayMs });

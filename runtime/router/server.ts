@@ -19,6 +19,8 @@ import { auditLine, REQUEST_ID_HEADER, requestIdOf } from '../auth/audit.ts';
 import { sendDenied, type Access, type AccessDecision, type AccessGuard } from '../auth/guard.ts';
 import { ROUTER_DEFAULTS, type RouterLimits } from './settings.ts';
 import { buildRoutingTable, describeConfig } from './table.ts';
+import { startTracing, type Tracing } from '../tracing/tracing.ts';
+import { startHttpHop } from './hop.ts';
 import type { RoutingTable } from './table.ts';
 
 /** Limits left out take their defaults (ROUTER_DEFAULTS, the flags' defaults). */
@@ -40,6 +42,8 @@ export interface RouterOptions extends Partial<RouterLimits> {
   /** Receives one audit line per inference request; set to audit. */
   readonly audit?: ((line: Readonly<Record<string, unknown>>) => void) | undefined;
   readonly log?: (event: Readonly<Record<string, unknown>>) => void;
+  /** OTLP/HTTP collector for the router's spans; undefined: tracing off. */
+  readonly otlpEndpoint?: string | undefined;
 }
 
 export interface Router {
@@ -75,6 +79,7 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
   const state: RouterState = { table: undefined, closing: false, active: 0, drained: undefined };
   const metrics = createRouterMetrics(options.processMetrics ?? false);
   const agent = new Agent({ keepAlive: true, scheduling: 'lifo' });
+  const tracing = await startTracing(options.otlpEndpoint, 'kubeinfer-router', {});
   const server = createServer(
     {
       keepAliveTimeout: limits.keepAliveTimeoutMs,
@@ -83,18 +88,15 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
       // Node checks those timeouts this often (30 s by default, too coarse for a 10 s headers limit).
       connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
     },
-    createHandler(state, metrics, agent, limits, options.maxComparedBytes ?? 1024 * 1024, options),
+    createHandler(state, metrics, agent, limits, options.maxComparedBytes ?? 1024 * 1024, { ...options, tracing }),
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8080, options.host ?? '0.0.0.0', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  // The access guard checks HTTP only: with one, gRPC stays closed rather than open to anyone.
-  if (options.guard !== undefined && options.grpcPort !== undefined)
-    log({ level: 'warn', msg: 'gRPC is off: authentication covers the HTTP port only', grpcPort: options.grpcPort });
   const grpc =
-    options.grpcPort === undefined || options.guard !== undefined
+    options.grpcPort === undefined
       ? undefined
       : await startGrpcRouter(options.host ?? '0.0.0.0', options.grpcPort, {
           table: () => state.table,
@@ -107,6 +109,8 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
             if (state.active === 0) state.drained?.();
           },
           mirror: { inFlight: 0, maxInFlight: limits.mirrorMaxInFlight, maxBodyBytes: limits.mirrorMaxBufferedBytes },
+          access: { guard: options.guard, audit: options.audit },
+          tracing,
         });
   const shownHost = options.host === undefined || options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
   return {
@@ -137,6 +141,7 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
       server.closeAllConnections();
       grpc?.close();
       agent.destroy();
+      await tracing?.shutdown();
     },
   };
 }
@@ -148,7 +153,7 @@ function createHandler(
   agent: Agent,
   limits: RouterLimits,
   maxComparedBytes: number,
-  access: Pick<RouterOptions, 'guard' | 'protectMetrics' | 'audit'>,
+  access: Pick<RouterOptions, 'guard' | 'protectMetrics' | 'audit'> & { readonly tracing: Tracing | undefined },
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const proxy: ProxySettings = {
     agent,
@@ -173,6 +178,9 @@ function createHandler(
       req.method === 'POST' &&
       shadow.target.backend.version !== route.version &&
       shadow.gate.take();
+    const hop =
+      access.tracing &&
+      startHttpHop(access.tracing, req, table, { ...route, mirror: mirrored ? shadow.target.backend.version : undefined });
     if (mirrored) {
       const pair = pairAnswers(shadow.target.metrics, shadow.tolerance);
       mirror.copy(req, shadow.target, pair.mirrored);
@@ -188,6 +196,7 @@ function createHandler(
       (exchange) => {
         state.active--;
         if (state.active === 0) state.drained?.();
+        hop?.end(exchange.status, exchange.status >= 500);
         if (audited)
           access.audit!(
             auditLine({
@@ -213,11 +222,11 @@ function createHandler(
     const table = state.table;
     // While shutting down, every answer closes its connection so keep-alive clients reconnect to a live router.
     if (state.closing) res.setHeader('connection', 'close');
-    if (url.startsWith('/v2/health/') || url.startsWith(ROUTER_STATS_PATH))
-      return answerLocally(url, res, { table, closing: state.closing, metrics });
-    if (url.startsWith('/metrics')) {
+    if (url.startsWith('/v2/health/')) return answerLocally(url, res, { table, closing: state.closing, metrics });
+    // The figures (Prometheus text and the rollout's JSON) are open unless protected, as one.
+    if (url.startsWith('/metrics') || url.startsWith(ROUTER_STATS_PATH)) {
       if (access.guard === undefined || !access.protectMetrics) return answerLocally(url, res, { table, closing: state.closing, metrics });
-      return void checkThen(access.guard, req, res, { kind: 'metrics' }, () =>
+      return void checkThen(access.guard, req, res, { kind: 'metrics', path: url.split('?', 1)[0] ?? url }, () =>
         answerLocally(url, res, { table, closing: state.closing, metrics }),
       );
     }
@@ -302,7 +311,8 @@ function answerLocally(url: string, res: ServerResponse, state: LocalState): voi
   if (path === ROUTER_STATS_PATH) {
     if (state.table === undefined) return sendJson(res, 503, { error: 'the router has no configuration yet' });
     const stats = new Map([...state.table.targets].map(([version, target]) => [version, target.metrics.stats]));
-    return sendJson(res, 200, routerFigures(state.table.config.model, stats));
+    const weights = Object.fromEntries(state.table.config.versions.map((version) => [version.name, version.weight]));
+    return sendJson(res, 200, routerFigures(state.table.config.model, stats, weights));
   }
   if (path === '/metrics') {
     state.metrics.registry.metrics().then(

@@ -40,7 +40,11 @@ export function createVersionStats(): VersionStats {
   };
 }
 
-/** The body of GET /router/stats for the versions of the current configuration. */
-export function routerFigures(model: string, versions: ReadonlyMap<string, VersionStats>): RouterFigures {
-  return { model, versions: Object.fromEntries([...versions].map(([name, stats]) => [name, stats.figures()])) };
+/** The body of GET /router/stats for the versions of the current configuration and their weights. */
+export function routerFigures(
+  model: string,
+  versions: ReadonlyMap<string, VersionStats>,
+  weights: Readonly<Record<string, number>>,
+): RouterFigures {
+  return { model, versions: Object.fromEntries([...versions].map(([name, stats]) => [name, stats.figures()])), weights };
 }

@@ -53,15 +53,20 @@ function createApp(ctx: ServeContext): express.Express {
   return app;
 }
 
-/** The server's request listener for one served model; with a guard, every route but health and metrics needs a key. */
+/**
+ * The server's request listener for one served model; with a guard, every route but health needs
+ * a key, and /metrics a key with the scope `metrics` (what a Prometheus scrape job is given).
+ */
 export function createListener(ctx: ServeContext): Listener {
   const serve = createOpenListener(ctx);
   const guard = ctx.guard;
   if (guard === undefined) return serve;
   return (req, res) => {
     const url = req.url ?? '';
-    if (url.startsWith('/v2/health/') || url.startsWith('/metrics')) return serve(req, res);
-    guard.check(req.headers, { kind: 'infer', pinsWeightZero: false }).then(
+    if (url.startsWith('/v2/health/')) return serve(req, res);
+    const path = url.split('?', 1)[0] ?? url;
+    const access = path === '/metrics' ? { kind: 'metrics' as const, path } : { kind: 'infer' as const, pinsWeightZero: false };
+    guard.check(req.headers, access).then(
       (decision) => {
         if (decision.allowed) return serve(req, res);
         req.resume();

@@ -2,7 +2,7 @@
 // defaults, all as the shared table (contracts/serve-settings.ts) describes them.
 import { parseRuntimePipeline, type RuntimePipeline } from '../../api/index.ts';
 import { parseIntegerFlag } from '../../cli/flags.ts';
-import { SERVE_SETTINGS, type ServeConfig, type ServeSetting } from '../../contracts/index.ts';
+import { otlpTracesUrl, SERVE_SETTINGS, type ServeConfig, type ServeSetting } from '../../contracts/index.ts';
 
 /** commander's camelCase property name for a flag. */
 export function flagProperty(flag: string): string {
@@ -45,6 +45,8 @@ export function resolveServeConfig(flags: Readonly<Record<string, unknown>>, env
     const flag = flags[flagProperty(setting.flag)];
     values[setting.key] = resolveOne(setting, typeof flag === 'string' ? flag : env[setting.env], problems);
   }
+  const traces = typeof values.otlpEndpoint === 'string' ? otlpTracesUrl(values.otlpEndpoint) : undefined;
+  if (traces?.ok === false) problems.push(traces.message);
   if (problems.length > 0) return { ok: false, problems };
   // Each value was checked against its own setting above: the table's types hold.
   return { ok: true, config: values as ServeConfig };

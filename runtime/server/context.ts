@@ -10,6 +10,7 @@ import type { ConfigOptions } from './model-config.ts';
 import { clip } from '../engine/quote.ts';
 import type { Problem } from './problems.ts';
 import type { ModelStatistics } from './statistics.ts';
+import type { Tracing } from '../tracing/tracing.ts';
 
 export interface Lifecycle {
   /** Set on SIGTERM: readiness fails and responses close their connections. */
@@ -30,6 +31,8 @@ export interface ServeContext {
   /** Request body bytes admitted at once (--max-body-bytes-in-flight). */
   readonly budget: BodyBudget;
   readonly jsonDecoder: JsonDecoder;
+  /** Span export; undefined (the default) when tracing is off. */
+  readonly tracing?: Tracing | undefined;
 }
 
 /** 404 unless the URL names the served model (and, when given, the served version). */

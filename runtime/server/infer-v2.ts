@@ -8,6 +8,7 @@ import { checkTarget, type ServeContext } from './context.ts';
 import { encodeInferResponse } from './infer-response.ts';
 import { countInFlight, failInference, infer, recordSuccess } from './inference.ts';
 import { clip } from '../engine/quote.ts';
+import { nowNs } from '../engine/clock.ts';
 import { sendProblem, type Problem } from './problems.ts';
 
 const CANONICAL = /^\/v2\/models\/([^/?#]+)(?:\/versions\/([^/?#]+))?\/infer(?:\?.*)?$/;
@@ -73,6 +74,8 @@ export async function handleInfer(
     request.inputs,
     request.outputs?.map((output) => output.name),
   );
+  // Read only when traced: the compute span ends here.
+  const inferredNs = ctx.tracing === undefined ? 0 : nowNs();
   if (!result.ok) return failInference(ctx, res, startNs, result.problem);
   // The engine answered, so it is ready: its labels and signature are there.
   const ready = ctx.engine.state as Extract<typeof state, { status: 'ready' }>;
@@ -84,5 +87,5 @@ export async function handleInfer(
   res.cork();
   for (const chunk of encoded.chunks) res.write(chunk);
   res.end();
-  recordSuccess(ctx, startNs, result.timing, 'rest');
+  recordSuccess(ctx, startNs, result.timing, 'rest', req.headers, inferredNs);
 }

@@ -5,6 +5,7 @@ import { nowNs } from '../engine/clock.ts';
 import type { InferOutcome } from '../engine/engine.ts';
 import type { Timing } from '../engine/scheduler.ts';
 import type { Tensor } from '../engine/tensor.ts';
+import type { TraceHeaders } from '../tracing/tracing.ts';
 import type { ServeContext } from './context.ts';
 import type { Protocol } from './metrics.ts';
 import { sendProblem, type Problem } from './problems.ts';
@@ -55,23 +56,44 @@ export function countInFlight(ctx: ServeContext, res: ServerResponse): void {
   res.once('close', () => ctx.metrics.inflight(-1));
 }
 
-/** Counts a failed inference request (either protocol), logging server-side faults. */
-export function recordFailure(ctx: ServeContext, startNs: number, problem: Problem, protocol: Protocol): void {
-  const durationNs = nowNs() - startNs;
+/** Counts a failed inference request (either protocol), logging server-side faults; traced when tracing is on. */
+export function recordFailure(ctx: ServeContext, startNs: number, problem: Problem, protocol: Protocol, trace?: TraceHeaders): void {
+  const endNs = nowNs();
   ctx.metrics.requestFailed(problem.kind, protocol);
-  ctx.statistics.requestFailed(durationNs);
+  ctx.statistics.requestFailed(endNs - startNs);
   if (problem.kind === 'Internal') ctx.log('error', 'inference request failed', { error: problem.message, protocol });
+  if (ctx.tracing !== undefined && trace !== undefined)
+    ctx.tracing.recordRequest(
+      'infer',
+      trace,
+      { startNs, inferredNs: endNs, timing: undefined },
+      spanAttributes(ctx, protocol),
+      problem.message,
+    );
 }
 
 /** Answers a failed REST inference request and counts it. */
 export function failInference(ctx: ServeContext, res: ServerResponse, startNs: number, problem: Problem): void {
-  recordFailure(ctx, startNs, problem, 'rest');
+  recordFailure(ctx, startNs, problem, 'rest', res.req?.headers);
   sendProblem(res, problem);
 }
 
-/** Counts a successful inference request once its response is written. */
-export function recordSuccess(ctx: ServeContext, startNs: number, timing: Timing, protocol: Protocol): void {
-  const durationNs = nowNs() - startNs;
-  ctx.metrics.requestSucceeded(durationNs, timing, protocol);
-  ctx.statistics.requestSucceeded(durationNs, timing);
+/** Counts a successful inference request once its response is written; traced (with `inferredNs`, when the engine answered) when tracing is on. */
+export function recordSuccess(
+  ctx: ServeContext,
+  startNs: number,
+  timing: Timing,
+  protocol: Protocol,
+  trace?: TraceHeaders,
+  inferredNs = 0,
+): void {
+  const endNs = nowNs();
+  ctx.metrics.requestSucceeded(endNs - startNs, timing, protocol);
+  ctx.statistics.requestSucceeded(endNs - startNs, timing);
+  if (ctx.tracing !== undefined && trace !== undefined)
+    ctx.tracing.recordRequest('infer', trace, { startNs, inferredNs, timing }, spanAttributes(ctx, protocol), undefined);
+}
+
+function spanAttributes(ctx: ServeContext, protocol: Protocol) {
+  return { 'kubeinfer.model': ctx.config.modelName, 'kubeinfer.model_version': ctx.config.modelVersion, 'kubeinfer.protocol': protocol };
 }

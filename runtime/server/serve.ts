@@ -17,6 +17,7 @@ import { JsonDecoder } from './json-decoder.ts';
 import { jsonLogger, type Logger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { ModelStatistics } from './statistics.ts';
+import { startTracing } from '../tracing/tracing.ts';
 
 export interface RunningServer {
   readonly url: string;
@@ -81,7 +82,11 @@ export async function startServer(config: ServeConfig, log: Logger = jsonLogger(
   const budget = new BodyBudget(config.maxBodyBytesInFlight ?? defaultBodyBudget());
   const jsonDecoder = new JsonDecoder();
   const guard = config.apiKeysFile === undefined ? undefined : apiKeyGuard(await loadApiKeys(config.apiKeysFile));
-  const ctx: ServeContext = { config, engine, metrics, statistics, log, lifecycle, budget, jsonDecoder, guard };
+  const tracing = await startTracing(config.otlpEndpoint, 'kubeinfer-serve', {
+    'kubeinfer.model': config.modelName,
+    'kubeinfer.model_version': config.modelVersion,
+  });
+  const ctx: ServeContext = { config, engine, metrics, statistics, log, lifecycle, budget, jsonDecoder, guard, tracing };
   const server = createServer(
     {
       headersTimeout: config.headersTimeoutMs,
@@ -102,13 +107,7 @@ export async function startServer(config: ServeConfig, log: Logger = jsonLogger(
     bodyBudgetBytes: budget.capacity,
   });
   // Loaded only when on, so a REST-only server never parses the .proto files.
-  // API keys are checked on HTTP only: with them, gRPC stays closed rather than open to anyone.
-  if (guard !== undefined && config.grpcPort !== 0)
-    log('warn', 'gRPC is off: --api-keys-file covers the HTTP port only', { grpcPort: config.grpcPort });
-  const grpc =
-    config.grpcPort === 0 || guard !== undefined
-      ? undefined
-      : await (await import('../grpc/server.ts')).startGrpc(ctx, config.grpcPort, config.host);
+  const grpc = config.grpcPort === 0 ? undefined : await (await import('../grpc/server.ts')).startGrpc(ctx, config.grpcPort, config.host);
   if (grpc !== undefined) log('info', `gRPC listening on port ${grpc.port}`, { grpcPort: grpc.port });
   const loaded = engine.loaded.then((state) => {
     metrics.modelLoaded(state.status === 'ready' ? state.loadSeconds : 0, state.status === 'ready');
@@ -136,7 +135,7 @@ export async function startServer(config: ServeConfig, log: Logger = jsonLogger(
     if (!finished) log('warn', 'drain timeout reached; closing remaining connections', { active: lifecycle.active });
     server.closeAllConnections();
     await Promise.all([closed, grpc?.close()]);
-    await Promise.all([engine.close(), jsonDecoder.close()]);
+    await Promise.all([engine.close(), jsonDecoder.close(), tracing?.shutdown()]);
     log('info', 'stopped');
   };
   return { url, port, grpcPort: grpc?.port, loaded, drain: () => (draining ??= drain()) };

@@ -47,7 +47,6 @@ export async function startLocalRun(
   return {
     child: cli.child,
     routerUrl: /^Router: (http:\/\/\S+)/.exec(routerLine)![1]!,
-    // With --api-keys-file the router keeps gRPC closed (authentication covers HTTP only): no address then.
     grpcAddress: /^gRPC .*: (127\.0\.0\.1:\d+),/.exec(await waitForLine(/^gRPC /))?.[1] ?? '',
     runtimes,
     output,

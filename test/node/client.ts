@@ -52,15 +52,27 @@ console.log(JSON.stringify({ answers, failures }));
 `;
 
 // Steady load: one request every 1000/rate ms (not waiting for answers) until /tmp/<stop>
-// exists; prints the tally, the failures with their time since start, and the count sent.
+// exists; prints the tally, the failures with their time since start, the count sent, and
+// the new connections that took over a second to open or failed to (DNS lookup + TCP
+// connect, from undici's diagnostics channel): tells a slow connect from a hung exchange.
 const LOAD_SCRIPT = `
 import { existsSync } from 'node:fs';
+import { subscribe } from 'node:diagnostics_channel';
 const [url, rate, body, stop] = process.argv.slice(1);
 const start = Date.now();
 const answers = {};
 const failures = [];
 const pending = new Set();
 let sent = 0;
+const opening = new WeakMap();
+const slowConnects = [];
+subscribe('undici:client:beforeConnect', ({ connectParams }) => opening.set(connectParams, Date.now()));
+const opened = (error) => ({ connectParams }) => {
+  const began = opening.get(connectParams);
+  if (began !== undefined && (error || Date.now() - began > 1000)) slowConnects.push({ at: began - start, ms: Date.now() - began, ...(error ? { error: true } : {}) });
+};
+subscribe('undici:client:connected', opened(false));
+subscribe('undici:client:connectError', opened(true));
 const one = async () => {
   const at = Date.now() - start;
   try {
@@ -77,7 +89,38 @@ while (!existsSync('/tmp/' + stop) && Date.now() - start < 150000) {
   await new Promise((r) => setTimeout(r, 1000 / Number(rate)));
 }
 await Promise.all(pending);
-console.log(JSON.stringify({ sent, seconds: (Date.now() - start) / 1000, answers, failures }));
+console.log(JSON.stringify({ sent, seconds: (Date.now() - start) / 1000, answers, failures, slowConnects }));
+`;
+
+// Calls ModelInfer `count` times on one channel to `target` (h2c), x = 1 as raw FP32 bytes,
+// then once pinned by the request's model_version field and once by the x-kubeinfer-version
+// metadata key; prints {"answers":{"<model_version>=<y>":n},"failures":[...],"pinned":{...}}.
+// The client comes from the image itself: @grpc/grpc-js and kubeinfer's own protocol module.
+const GRPC_SCRIPT = `
+const [target, model, count, fieldPin, metadataPin] = process.argv.slice(1);
+const { credentials, Metadata } = await import('@grpc/grpc-js');
+const { serviceClients } = await import('/app/runtime/grpc/protocol.ts');
+const client = new (serviceClients().inference)(target, credentials.createInsecure());
+const x = Buffer.alloc(4);
+x.writeFloatLE(1);
+const infer = (version, metadata = new Metadata()) => new Promise((resolve, reject) => {
+  const request = { model_name: model, model_version: version, inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 1] }], raw_input_contents: [x] };
+  client.ModelInfer(request, metadata, { deadline: Date.now() + 10000 }, (error, response) => (error ? reject(error) : resolve(response)));
+});
+const key = (response) => response.model_version + '=' + Buffer.from(response.raw_output_contents[0]).readFloatLE(0);
+const answers = {};
+const failures = [];
+for (let i = 0; i < Number(count); i++) {
+  try {
+    const k = key(await infer(''));
+    answers[k] = (answers[k] ?? 0) + 1;
+  } catch (error) { failures.push(error.code + ' ' + error.details); }
+}
+const pinnedByMetadata = new Metadata();
+pinnedByMetadata.set('x-kubeinfer-version', metadataPin);
+const pinned = { field: key(await infer(fieldPin)), metadata: key(await infer('', pinnedByMetadata)) };
+client.close();
+console.log(JSON.stringify({ answers, failures, pinned }));
 `;
 
 /** What a batch of requests returned: answers counted by "<model_version>=<y>", and every failure. */
@@ -92,6 +135,8 @@ export interface LoadResult {
   readonly seconds: number;
   readonly answers: Readonly<Record<string, number>>;
   readonly failures: readonly { readonly at: number; readonly error: string }[];
+  /** New connections that took over a second to open, or failed to (ms since start, how long). */
+  readonly slowConnects: readonly { readonly at: number; readonly ms: number; readonly error?: true }[];
 }
 
 /** Runs a node script (ES module) inside the client pod; its stdout. */
@@ -121,6 +166,27 @@ export function execNode(
 /** `count` V2 inference requests to `url` from inside the cluster, one at a time. */
 export async function inferFromPod(cluster: ChartCluster, namespace: string, url: string, count: number): Promise<Tally> {
   return JSON.parse(await execNode(cluster, namespace, COUNT_SCRIPT, [url, String(count), INFER_BODY])) as Tally;
+}
+
+/** What the gRPC client saw: the weighted calls' answers and failures, and the two pinned answers. */
+export interface GrpcTally extends Tally {
+  readonly pinned: { readonly field: string; readonly metadata: string };
+}
+
+/** `count` gRPC ModelInfer calls to `target` (host:port) from inside the cluster on one channel, then two pinned ones. */
+export async function grpcFromPod(
+  cluster: ChartCluster,
+  namespace: string,
+  call: {
+    readonly target: string;
+    readonly model: string;
+    readonly count: number;
+    readonly fieldPin: string;
+    readonly metadataPin: string;
+  },
+): Promise<GrpcTally> {
+  const args = [call.target, call.model, String(call.count), call.fieldPin, call.metadataPin];
+  return JSON.parse(await execNode(cluster, namespace, GRPC_SCRIPT, args)) as GrpcTally;
 }
 
 /** Steady load at `rate` requests/s from inside the cluster while `during` runs, and a little after. */

@@ -2,17 +2,21 @@
 // CoreDNS): the chart from the locally built operator image, InferenceServices whose init
 // containers fetch models from servers on the host, real probes, the router answering
 // through the stable Service, called from a pod by Service name. One control plane and one
-// operator serve every test in this file, in order (each builds on the one before).
+// operator serve every test in this file, in order (each builds on the one before); the
+// disruptions under load of under-load.ts run in the middle, on the same InferenceService.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AwsClient } from 'aws4fetch';
-import { LABEL_COMPONENT, LABEL_ISVC } from '../../operator/builders/labels.ts';
+import { LABEL_COMPONENT, LABEL_ISVC, LABEL_VERSION } from '../../operator/builders/labels.ts';
 import { addModel } from '../../tools/onnx/models.ts';
 import { OPERATOR_IMAGE } from '../../tools/cluster/index.ts';
 import { startHttpServer, startMoto, type Running } from '../../tools/storage/servers.ts';
 import { useChartCluster } from '../ship/chart-fixture.ts';
 import { clientPod, execNode, inferFromPod, installChart, loadDuring, OPERATOR_NS } from './client.ts';
+import { eventually } from '../../tools/cluster/eventually.ts';
+import { deletePodsOneByOne, settled } from './disruption.ts';
 import { idleHostState } from './host-state.ts';
+import { noneFailed, underLoadTests } from './under-load.ts';
 
 const NS = 'ml';
 const MODELS = {
@@ -108,6 +112,22 @@ describe('kubeinfer on a real node', () => {
   const waitReady = (isvc: string) =>
     cluster.kubectlOk(['wait', '-n', NS, '--for=condition=Ready', `inferenceservice/${isvc}`, '--timeout=240s']);
 
+  /** Sets the weights of the two versions of `isvc`. */
+  const setWeights = (isvc: string, v1: number, v2: number) =>
+    cluster.kubectlOk([
+      'patch',
+      'inferenceservice',
+      isvc,
+      '-n',
+      NS,
+      '--type=json',
+      '-p',
+      JSON.stringify([
+        { op: 'replace', path: '/spec/versions/0/weight', value: v1 },
+        { op: 'replace', path: '/spec/versions/1/weight', value: v2 },
+      ]),
+    ]);
+
   test('7. kube-proxy and CoreDNS: a pod reaches the apiserver through kubernetes.default, verified with its service-account CA', async () => {
     const sa = '/var/run/secrets/kubernetes.io/serviceaccount';
     const script = `const token = (await import('node:fs')).readFileSync('${sa}/token', 'utf8');
@@ -166,19 +186,7 @@ describe('kubeinfer on a real node', () => {
 
   test('3. a weight change moves the split within seconds, restarting no model pod', async () => {
     const before = await modelPods('linear');
-    await cluster.kubectlOk([
-      'patch',
-      'inferenceservice',
-      'linear',
-      '-n',
-      NS,
-      '--type=json',
-      '-p',
-      JSON.stringify([
-        { op: 'replace', path: '/spec/versions/0/weight', value: 50 },
-        { op: 'replace', path: '/spec/versions/1/weight', value: 50 },
-      ]),
-    ]);
+    await setWeights('linear', 50, 50);
     let tally = await inferFromPod(cluster, NS, stable('linear'), 100);
     for (let attempt = 0; attempt < 20 && tally.answers['v2=4'] !== 50; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -190,7 +198,8 @@ describe('kubeinfer on a real node', () => {
     assert.ok(now.every((pod) => pod.restarts === 0));
   });
 
-  test('4. under 20 requests/s: a rolling update (new model URI) and a deleted model pod; the failures are counted', async (t) => {
+  test("4. under load, a rolling update (new model URI), then the version's pods deleted one by one: no request fails", async (t) => {
+    const v1Pods = `${LABEL_ISVC}=linear,${LABEL_COMPONENT}=model,${LABEL_VERSION}=v1`;
     const rolling = await loadDuring(cluster, NS, stable('linear'), 20, async () => {
       await cluster.kubectlOk([
         'patch',
@@ -202,28 +211,27 @@ describe('kubeinfer on a real node', () => {
         '-p',
         JSON.stringify([{ op: 'replace', path: '/spec/versions/0/model/uri', value: `${models!.url}/v1-new.onnx` }]),
       ]);
+      const template = ['get', 'deployment', 'linear-v1', '-n', NS, '-o', 'jsonpath={.spec.template}'];
+      await eventually(
+        async () => ((await cluster.kubectlOk(template)).includes('v1-new.onnx') ? true : undefined),
+        'the new URI in linear-v1',
+      );
       await cluster.kubectlOk(['rollout', 'status', '-n', NS, 'deployment/linear-v1', '--timeout=180s']);
-      await waitReady('linear');
+      await settled(cluster, NS, v1Pods, 1);
     });
-    t.diagnostic(
-      `rolling update: ${rolling.sent} requests in ${rolling.seconds}s, ${rolling.failures.length} failed ${JSON.stringify(rolling.failures.slice(0, 5))}; answers ${JSON.stringify(rolling.answers)}`,
-    );
+    noneFailed(t, 'rolling update', rolling);
     assert.ok((rolling.answers['v1=5'] ?? 0) > 0, 'the new model answers after the rollout');
+    // One by one: two pods, so that one serves while the other is replaced.
+    const twoReplicas = [{ op: 'add', path: '/spec/versions/0/replicas', value: 2 }];
+    await cluster.kubectlOk(['patch', 'inferenceservice', 'linear', '-n', NS, '--type=json', '-p', JSON.stringify(twoReplicas)]);
+    await settled(cluster, NS, v1Pods, 2);
     const deleted = await loadDuring(cluster, NS, stable('linear'), 20, async () => {
-      const [pod] = await modelPods('linear');
-      await cluster.kubectlOk(['delete', 'pod', '-n', NS, pod!.name, '--wait=true']);
-      await cluster.kubectlOk(['rollout', 'status', '-n', NS, 'deployment/linear-v1', '--timeout=180s']);
-      await waitReady('linear');
+      assert.equal((await deletePodsOneByOne(cluster, NS, v1Pods)).length, 2);
     });
-    t.diagnostic(
-      `pod deletion: ${deleted.sent} requests in ${deleted.seconds}s, ${deleted.failures.length} failed ${JSON.stringify(deleted.failures.slice(0, 5))}; answers ${JSON.stringify(deleted.answers)}`,
-    );
-    // What holds today: every request is answered or fails (none hangs), and the Service recovers.
-    for (const run of [rolling, deleted]) {
-      assert.equal(Object.values(run.answers).reduce((a, b) => a + b, 0) + run.failures.length, run.sent);
-    }
-    assert.deepEqual(await inferFromPod(cluster, NS, stable('linear'), 20).then((tally) => tally.failures), []);
+    noneFailed(t, "version v1's pods deleted one by one", deleted);
   });
+
+  underLoadTests(cluster, { namespace: NS, name: 'linear', url: stable('linear'), setWeights: (v1, v2) => setWeights('linear', v1, v2) });
 
   test('5. an s3:// model from moto on the host, with the credentials Secret: fetched and served', async (t) => {
     moto = await startMoto({}, hostIp());

@@ -22,10 +22,10 @@ import {
   startTestOperator,
   waitCondition,
 } from './harness.ts';
+import { capture } from '../capture.ts';
+import { SECRET_VALUES } from '../secret-values.ts';
 
-const PASSWORD = 'uri-password-5e1f';
-const SIGNATURE = 'presigned-signature-0c7d';
-const TOKEN = 'bearer-value-a83b';
+const { uriPassword: PASSWORD, presignedSignature: SIGNATURE, storageBearer: TOKEN } = SECRET_VALUES;
 const OPT_IN = { 'serving.kubeinfer.io/storage-credentials': 'true' };
 
 describe('operator storage credentials', () => {
@@ -39,6 +39,12 @@ describe('operator storage credentials', () => {
     operator = await startTestOperator(cp);
   });
   after(async () => {
+    // The status (the spec is the user's own input) and the Events, as kubectl shows them, and the operator's log, for the secrets scan.
+    const isvcs = await admin?.list(InferenceServiceKind);
+    const events = await admin?.list(EventKind);
+    const statuses = isvcs?.ok ? isvcs.value.items.map((isvc) => ({ name: isvc.metadata.name, status: isvc.status })) : [];
+    capture('operator status and events', JSON.stringify({ statuses, events: events?.ok ? events.value.items : [] }));
+    capture('operator log', JSON.stringify(operator?.logs ?? []));
     await operator?.stop();
     await cp?.stop();
   });

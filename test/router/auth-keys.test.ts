@@ -8,15 +8,15 @@ import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatRouterConfig } from '../../contracts/index.ts';
-import { startRouterProcess, type RouterProcess } from './process.ts';
+import { spawnCli, startRouterProcess, type RouterProcess } from './process.ts';
 import { send, startBackend, type TestBackend } from './support.ts';
 import { eventually } from '../../tools/cluster/eventually.ts';
 import { auditLines } from './auth-support.ts';
+import { SECRET_VALUES } from '../secret-values.ts';
 
-const KEY_A = 'key-alpha-0f3c9e1d';
-const KEY_B = 'key-bravo-7a21bb40';
-const KEY_NEW = 'key-charlie-55de0a9c';
-const COOKIE = 'session=cookie-value-93ad';
+const { routerKeyA: KEY_A, routerKeyB: KEY_B, routerKeyNew: KEY_NEW, routerCookie: COOKIE } = SECRET_VALUES;
+/** bob's Secret entry: the key, then its scopes. */
+const BOB = `${KEY_B} pin metrics`;
 const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 1], datatype: 'FP32', data: [1] }] });
 
 let dir: string;
@@ -47,7 +47,7 @@ before(async () => {
       mirror: { version: 'v2', percent: 100 },
     }),
   );
-  await writeSecretVolume(join(dir, 'keys'), { alice: KEY_A, bob: KEY_B }, 1);
+  await writeSecretVolume(join(dir, 'keys'), { alice: KEY_A, bob: BOB }, 1);
   router = await startRouterProcess(['--config-file', join(dir, 'router.json'), '--api-keys-file', join(dir, 'keys'), '--protect-metrics']);
 });
 
@@ -70,8 +70,27 @@ describe('router with API keys', () => {
     assert.equal(wrong.status, 401);
     assert.equal(JSON.parse(wrong.body.toString()).error, 'invalid API key');
     assert.equal((await send(`${router.url}/v2/health/ready`)).status, 200);
-    assert.equal((await send(`${router.url}/metrics`)).status, 401);
-    assert.equal((await send(`${router.url}/metrics`, { headers: { 'x-api-key': KEY_B } })).status, 200);
+  });
+
+  test('with --protect-metrics, /metrics and /router/stats need a key with the scope metrics', async () => {
+    for (const path of ['/metrics', '/router/stats']) {
+      assert.equal((await send(`${router.url}${path}`)).status, 401, path);
+      const unscoped = await send(`${router.url}${path}`, { headers: { 'x-api-key': KEY_A } });
+      assert.equal(unscoped.status, 403, path);
+      assert.equal(JSON.parse(unscoped.body.toString()).error, `apikey:alice may not get ${path} (the key needs the scope metrics)`);
+      assert.equal((await send(`${router.url}${path}`, { headers: { 'x-api-key': KEY_B } })).status, 200, path);
+    }
+  });
+
+  test('pinning the weight-0 version needs a key with the scope pin', async () => {
+    const denied = await infer({ authorization: `Bearer ${KEY_A}` }, '/v2/models/fraud/versions/v2/infer');
+    assert.equal(denied.status, 403);
+    assert.equal(
+      JSON.parse(denied.body.toString()).error,
+      'apikey:alice may not pin a version with weight 0 (the key needs the scope pin)',
+    );
+    assert.equal((await infer({ authorization: `Bearer ${KEY_A}` }, '/v2/models/fraud/versions/v1/infer')).status, 200);
+    assert.equal((await infer({ 'x-api-key': KEY_B, 'x-kubeinfer-version': 'v2' })).status, 200);
   });
 
   test('a key as Bearer or x-api-key is served; the credential and cookies never reach a backend or the mirror', async () => {
@@ -135,7 +154,7 @@ describe('router with API keys', () => {
   });
 
   test('rotating the Secret takes effect without a restart', async () => {
-    await writeSecretVolume(join(dir, 'keys'), { alice: KEY_NEW, bob: KEY_B }, 2);
+    await writeSecretVolume(join(dir, 'keys'), { alice: KEY_NEW, bob: BOB }, 2);
     await eventually(
       async () => ((await infer({ authorization: `Bearer ${KEY_A}` })).status === 401 ? true : undefined),
       'the rotated-out key refused',
@@ -143,6 +162,15 @@ describe('router with API keys', () => {
     );
     assert.equal((await infer({ authorization: `Bearer ${KEY_NEW}` })).status, 200);
     assert.equal((await infer({ 'x-api-key': KEY_B })).status, 200);
+  });
+
+  test('an unknown scope stops the router with a message naming the line, never the key', async () => {
+    await writeFile(join(dir, 'bad-keys'), `# ok\n${KEY_A} pin\n${KEY_B} admin\n`);
+    const cli = spawnCli(['route', '--config-file', join(dir, 'router.json'), '--api-keys-file', join(dir, 'bad-keys'), '--port', '0']);
+    assert.equal(await cli.exited, 2);
+    const output = cli.lines.join('\n');
+    assert.match(output, /cannot read API keys: line 3: unknown scope "admin" \(known: pin, metrics\)/);
+    assert.ok(!output.includes(KEY_B) && !output.includes(KEY_A), 'a key was printed');
   });
 
   test('no key, cookie or token appears in any log line', () => {

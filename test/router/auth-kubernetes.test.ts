@@ -15,10 +15,11 @@ import { startControlPlane, type ControlPlane } from '../../tools/cluster/index.
 import { startRouterProcess, type RouterProcess } from './process.ts';
 import { send, startBackend, type TestBackend } from './support.ts';
 import { auditLines } from './auth-support.ts';
+import { captureSecret } from '../capture.ts';
 
 const NS = 'ml';
 const body = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 1], datatype: 'FP32', data: [1] }] });
-const ACCOUNTS = ['router', 'caller', 'canary', 'stranger', 'scraper'] as const;
+const ACCOUNTS = ['router', 'caller', 'canary', 'stranger', 'scraper', 'leaver'] as const;
 type Account = (typeof ACCOUNTS)[number];
 
 let cp: ControlPlane;
@@ -61,6 +62,7 @@ function rbac(): object[] {
       rules: [isvcRule(['infer'])],
     },
     binding('RoleBinding', 'fraud-infer', 'Role', ['caller', 'canary']),
+    { ...binding('RoleBinding', 'fraud-infer', 'Role', ['leaver']), metadata: { name: 'fraud-infer-leaver', namespace: NS } },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
@@ -72,7 +74,7 @@ function rbac(): object[] {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
       metadata: { name: 'metrics-reader' },
-      rules: [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }],
+      rules: [{ nonResourceURLs: ['/metrics', '/router/stats'], verbs: ['get'] }],
     },
     binding('ClusterRoleBinding', 'metrics-reader', 'ClusterRole', ['scraper']),
   ];
@@ -105,7 +107,10 @@ before(async () => {
   await kubectl(['create', 'namespace', NS]);
   for (const account of ACCOUNTS) await kubectl(['create', 'serviceaccount', account, '-n', NS]);
   await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac() }));
-  for (const account of ACCOUNTS) tokens[account] = (await kubectl(['create', 'token', account, '-n', NS])).trim();
+  for (const account of ACCOUNTS) {
+    tokens[account] = (await kubectl(['create', 'token', account, '-n', NS])).trim();
+    captureSecret(tokens[account]);
+  }
   backends = [await startBackend('v1'), await startBackend('v2')];
   await writeFile(
     join(dir, 'router.json'),
@@ -171,9 +176,14 @@ describe('router with Kubernetes tokens', () => {
     assert.equal(canary.headers['x-kubeinfer-version'], 'v2');
   });
 
-  test('/metrics needs get on the non-resource URL /metrics', async () => {
-    assert.equal((await send(`${router.url}/metrics`, { headers: as('scraper', 'k8s-metrics') })).status, 200);
-    assert.equal((await send(`${router.url}/metrics`, { headers: as('caller', 'k8s-metrics-denied') })).status, 403);
+  test('/metrics and /router/stats need get on their non-resource URLs', async () => {
+    for (const path of ['/metrics', '/router/stats']) {
+      assert.equal((await send(`${router.url}${path}`, { headers: as('scraper', 'k8s-metrics') })).status, 200, path);
+      const denied = await send(`${router.url}${path}`, { headers: as('caller', 'k8s-metrics-denied') });
+      assert.equal(denied.status, 403, path);
+      assert.equal(errorOf(denied), `system:serviceaccount:${NS}:caller may not get ${path}`);
+      assert.equal((await send(`${router.url}${path}`)).status, 401, path);
+    }
     assert.equal((await send(`${router.url}/v2/health/ready`)).status, 200, 'health stays open');
   });
 
@@ -203,6 +213,16 @@ describe('router with Kubernetes tokens', () => {
     await eventually(
       async () => ((await infer('caller', 'k8s-after-revoke')).status === 403 ? true : undefined),
       'caller refused after the RoleBinding is gone',
+      30_000,
+    );
+  });
+
+  test('deleting a ServiceAccount takes its token out within the token cache TTL', async () => {
+    assert.equal((await infer('leaver', 'k8s-before-delete')).status, 200);
+    await kubectl(['delete', 'serviceaccount', 'leaver', '-n', NS]);
+    await eventually(
+      async () => ((await infer('leaver', 'k8s-after-delete')).status === 401 ? true : undefined),
+      'the deleted ServiceAccount token refused',
       30_000,
     );
   });

@@ -6,6 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { capture } from '../capture.ts';
 
 export const CLI = fileURLToPath(new URL('../../bin/kubeinfer.ts', import.meta.url));
 
@@ -24,7 +25,10 @@ export interface CliProcess {
 export function spawnCli(args: readonly string[], onLine?: (line: string) => void, env: NodeJS.ProcessEnv = process.env): CliProcess {
   const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
-  const exited = once(child, 'close').then(([code]) => code as number | null);
+  const exited = once(child, 'close').then(([code]) => {
+    capture(`kubeinfer ${args[0]}`, lines.join('\n'));
+    return code as number | null;
+  });
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on('line', (line) => {
       lines.push(line);

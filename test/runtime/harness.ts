@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import { flagProperty, resolveServeConfig } from '../../runtime/server/config.ts';
+import { capture } from '../capture.ts';
 import { startServer } from '../../runtime/server/serve.ts';
 
 export const CLI = fileURLToPath(new URL('../../bin/kubeinfer.ts', import.meta.url));
@@ -46,7 +47,10 @@ export async function startTestServer(t: TestContext, model: Uint8Array, flags: 
   if (!resolved.ok) throw new Error(resolved.problems.join('; '));
   const logs: Record<string, unknown>[] = [];
   const server = await startServer(resolved.config, (level, msg, fields) => logs.push({ level, msg, ...fields }));
-  t.after(() => server.drain());
+  t.after(async () => {
+    await server.drain();
+    capture('kubeinfer serve', logs.map((line) => JSON.stringify(line)).join('\n'));
+  });
   await server.loaded;
   return { url: server.url, grpcAddress: `127.0.0.1:${server.grpcPort}`, logs, drain: () => server.drain() };
 }

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Document, isScalar, visit } from 'yaml';
-import { leaderElectionRules, nodeRules, operatorRules } from '../../operator/controller/rbac.ts';
+import { leaderElectionRules, nodeRules, operatorRules, routerReviewRules } from '../../operator/controller/rbac.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -15,7 +15,7 @@ const CHART_CRD = 'charts/kubeinfer/files/crds/serving.kubeinfer.io_inferenceser
 const CHART_RBAC = 'charts/kubeinfer/files/rbac-rules.yaml';
 
 /** The rule groups of rbac.ts, by the key the chart's templates read. */
-export const RULE_GROUPS = { operatorRules, nodeRules, leaderElectionRules } as const;
+export const RULE_GROUPS = { operatorRules, nodeRules, leaderElectionRules, routerReviewRules } as const;
 
 /** Each derived chart file (path relative to the repository root) and the content it must have. */
 export function derivedChartFiles(): ReadonlyMap<string, string> {
@@ -23,7 +23,8 @@ export function derivedChartFiles(): ReadonlyMap<string, string> {
     '# Generated from operator/controller/rbac.ts by `node tools/chart/sync-chart.ts`: edit the',
     '# rules there. operatorRules: every watched namespace (a ClusterRole when watching all);',
     '# nodeRules: cluster-scoped reads for GPU placement checks; leaderElectionRules: the',
-    '# release namespace, when leader election is on.',
+    '# release namespace, when leader election is on; routerReviewRules: the routers of',
+    '# spec.auth.mode kubernetes (one ClusterRole).',
     '',
   ].join('\n');
   return new Map([

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { CHART_DIR, createHelm, findManifest, type Helm, type Manifest } from './helm.ts';
 import { CRD_SOURCE, derivedChartFiles, RULE_GROUPS } from './chart-sources.ts';
+import { reviewersBindingRules } from '../../operator/controller/rbac.ts';
 import { ALERT_RULES_FILE, loadDashboards } from '../../tools/monitoring/queries.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -81,15 +82,29 @@ test('RBAC watching all namespaces: ClusterRoles equal to operator/controller/rb
   const leader = findManifest(manifests, 'Role', 'kubeinfer-leader-election');
   assert.equal(leader.metadata.namespace, 'kubeinfer-system');
   assert.deepEqual(rulesOf(leader), RULE_GROUPS.leaderElectionRules);
-  for (const binding of manifests.filter((m) => m.kind.endsWith('Binding'))) {
+  const operatorBindings = manifests.filter((m) => m.kind.endsWith('Binding') && m.metadata.name !== REVIEWERS);
+  for (const binding of operatorBindings) {
     assert.deepEqual((binding as Manifest & { subjects: unknown }).subjects, [
       { kind: 'ServiceAccount', name: 'kubeinfer', namespace: 'kubeinfer-system' },
     ]);
   }
-  assert.equal(manifests.filter((m) => m.kind.endsWith('Binding')).length, 3);
+  assert.equal(operatorBindings.length, 4);
+  assertRouterReviewers(manifests);
 });
 
-test('RBAC with watchNamespaces: a Role per namespace, no cluster-wide write access', async () => {
+const REVIEWERS = 'kubeinfer-router-reviewers';
+
+/** Routers may create token and access reviews, through a binding the chart leaves empty; the operator may patch that binding and bind that role, no more. */
+function assertRouterReviewers(manifests: readonly Manifest[]): void {
+  assert.deepEqual(rulesOf(findManifest(manifests, 'ClusterRole', REVIEWERS)), RULE_GROUPS.routerReviewRules);
+  const binding = findManifest(manifests, 'ClusterRoleBinding', REVIEWERS) as Manifest & { roleRef: unknown; subjects?: unknown };
+  assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: REVIEWERS });
+  assert.equal(binding.subjects, undefined, 'the operator fills in the subjects');
+  assert.deepEqual(rulesOf(findManifest(manifests, 'ClusterRole', `${REVIEWERS}-keeper`)), reviewersBindingRules(REVIEWERS));
+  assert.ok(operatorPod(manifests).container.args.includes(`--router-reviewers-binding=${REVIEWERS}`));
+}
+
+test('RBAC with watchNamespaces: a Role per namespace; cluster-wide, only the router reviewers binding may be patched', async () => {
   const manifests = await render({ watchNamespaces: ['team-a', 'team-b'] });
   const roles = manifests.filter((m) => m.kind === 'Role');
   assert.deepEqual(
@@ -98,11 +113,13 @@ test('RBAC with watchNamespaces: a Role per namespace, no cluster-wide write acc
   );
   for (const role of roles) assert.deepEqual(rulesOf(role), RULE_GROUPS.operatorRules);
   const clusterRoles = manifests.filter((m) => m.kind === 'ClusterRole');
-  assert.deepEqual(
-    clusterRoles.map((role) => role.metadata.name),
-    ['kubeinfer-nodes'],
-  );
-  for (const rule of clusterRoles.flatMap(rulesOf)) assert.deepEqual(rule.verbs, ['get', 'list', 'watch']);
+  assert.deepEqual(clusterRoles.map((role) => role.metadata.name).sort(), ['kubeinfer-nodes', REVIEWERS, `${REVIEWERS}-keeper`]);
+  for (const rule of rulesOf(findManifest(manifests, 'ClusterRole', 'kubeinfer-nodes')))
+    assert.deepEqual(rule.verbs, ['get', 'list', 'watch']);
+  assertRouterReviewers(manifests);
+  const noReviews = await render({ watchNamespaces: ['team-a'], rbac: { routerReviews: false } });
+  assert.equal(noReviews.filter((m) => m.metadata.name.startsWith(REVIEWERS)).length, 0);
+  assert.ok(!operatorPod(noReviews).container.args.some((arg) => arg.startsWith('--router-reviewers-binding')));
   assert.ok(operatorPod(manifests).container.args.includes('--watch-namespaces=team-a,team-b'));
   assert.equal(
     manifests.filter((m) => m.kind === 'Role' && m.metadata.name.endsWith('leader-election')).length,

@@ -4,6 +4,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../tools/cluster/index.ts';
+import type { ChartCluster } from './chart-fixture.ts';
+import { writeServiceAccountKubeconfig } from './service-account.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/kubeinfer.ts', import.meta.url));
 const STOP_GRACE_MS = 20_000;
@@ -38,4 +40,14 @@ async function stopChild(child: ChildProcess): Promise<number | null> {
   const [code] = await exited;
   clearTimeout(timer);
   return code;
+}
+
+/** Starts the operator with the arguments of the installed chart's Deployment, as the chart's ServiceAccount (kubeconfig written to `kubeconfig`). */
+export async function startChartOperator(cluster: ChartCluster, namespace: string, kubeconfig: string): Promise<OperatorProcess> {
+  const deployment = JSON.parse(await cluster.kubectlOk(['get', 'deployment', 'kubeinfer', '-n', namespace, '-o', 'json'])) as {
+    spec: { template: { spec: { containers: { args: string[] }[] } } };
+  };
+  const args = deployment.spec.template.spec.containers[0]!.args;
+  await writeServiceAccountKubeconfig(cluster.cp, namespace, 'kubeinfer', kubeconfig);
+  return startOperator([...args, '--kubeconfig', kubeconfig], { POD_NAMESPACE: namespace, POD_NAME: 'kubeinfer-ship-test' });
 }

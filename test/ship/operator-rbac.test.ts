@@ -11,8 +11,7 @@ import { eventually } from '../../tools/cluster/eventually.ts';
 import { useChartCluster } from './chart-fixture.ts';
 import { CHART_DIR } from './helm.ts';
 import { runHealthScript } from './lua.ts';
-import { startOperator, type OperatorProcess } from './operator-process.ts';
-import { writeServiceAccountKubeconfig } from './service-account.ts';
+import { startChartOperator as startOperatorAsChart, type OperatorProcess } from './operator-process.ts';
 
 const NAMESPACE = 'kubeinfer-system';
 const RUNTIME_IMAGE = 'registry.example.com/kubeinfer-runtime:ship-test';
@@ -36,13 +35,8 @@ function asOperator(args: readonly string[]) {
 }
 
 /** Starts the operator exactly as the chart's Deployment would run it, but as a local process. */
-async function startChartOperator(): Promise<OperatorProcess> {
-  const deployment = JSON.parse(await kubectlOk(['get', 'deployment', 'kubeinfer', '-n', NAMESPACE, '-o', 'json'])) as {
-    spec: { template: { spec: { containers: { args: string[] }[] } } };
-  };
-  const args = deployment.spec.template.spec.containers[0]!.args;
-  await writeServiceAccountKubeconfig(cluster.cp, NAMESPACE, 'kubeinfer', saKubeconfig);
-  return startOperator([...args, '--kubeconfig', saKubeconfig], { POD_NAMESPACE: NAMESPACE, POD_NAME: 'kubeinfer-ship-test' });
+function startChartOperator(): Promise<OperatorProcess> {
+  return startOperatorAsChart(cluster, NAMESPACE, saKubeconfig);
 }
 
 function inferenceService(name: string, namespace: string, versions: readonly { name: string; weight: number }[]): string {

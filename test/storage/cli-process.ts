@@ -1,6 +1,7 @@
 // `kubeinfer fetch-model` as its own process, the way the init container runs it.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { capture } from '../capture.ts';
 
 const cli = fileURLToPath(new URL('../../bin/kubeinfer.ts', import.meta.url));
 
@@ -29,7 +30,10 @@ export function runFetchModelCli(
     });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
     child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
+    child.once('close', (code) => {
+      capture('kubeinfer fetch-model', stdout + stderr);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 

@@ -8,12 +8,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { jsonLines, runFetchModelCli, type FetchModelRun } from './cli-process.ts';
+import { capture } from '../capture.ts';
+import { SECRET_VALUES } from '../secret-values.ts';
 import { listTree, modelBytes, startHttpServer, tempDir, type Running } from '../../tools/storage/servers.ts';
 
 const MODEL = modelBytes(100_000);
-const INTERNAL_ANSWER = 'internal-only: db-password=hunter2';
-const BEARER = 'bearer-value-never-printed';
-const SIGNATURE = 'presigned-signature-never-printed';
+const { egressInternalAnswer: INTERNAL_ANSWER, egressBearer: BEARER, egressSignature: SIGNATURE } = SECRET_VALUES;
 
 let origin: Running;
 let internal: Running;
@@ -69,6 +69,7 @@ async function fetchModelCli(uri: string, flags: readonly string[] = [], env: No
     ...env,
   });
   const message = await readFile(terminationLog, 'utf8');
+  capture('fetch-model termination message', message);
   return {
     ...run,
     terminationLog: message,
