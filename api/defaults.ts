@@ -7,7 +7,7 @@ import type { Autoscaling, GpuRequirements, InferenceServiceSpec, ModelVersion, 
 
 type Filled<T, K extends keyof T> = Omit<T, K> & { readonly [P in K]-?: Exclude<T[P], undefined> };
 
-export type DefaultedAutoscaling = Filled<Autoscaling, 'minReplicas' | 'metric'>;
+export type DefaultedAutoscaling = Filled<Autoscaling, 'minReplicas' | 'metric' | 'engine'>;
 
 export interface DefaultedVersion extends Omit<ModelVersion, 'autoscaling'> {
   readonly autoscaling?: DefaultedAutoscaling;

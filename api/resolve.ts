@@ -3,6 +3,7 @@
 // spec's", so the two never disagree.
 import { withSchemaDefaults, type DefaultedAutoscaling, type DefaultedSpec, type DefaultedVersion } from './defaults.ts';
 import type {
+  AutoscalingEngine,
   AutoscalingMetric,
   ExecutionProvider,
   InferenceServiceSpec,
@@ -24,6 +25,7 @@ export type ResolvedScaling =
       readonly minReplicas: number;
       readonly maxReplicas: number;
       readonly metric: AutoscalingMetric;
+      readonly engine: AutoscalingEngine;
       readonly target: number;
       readonly behavior?: ScalingBehavior;
     };
@@ -87,6 +89,7 @@ function autoscaled(autoscaling: DefaultedAutoscaling): ResolvedScaling {
     minReplicas: autoscaling.minReplicas,
     maxReplicas: autoscaling.maxReplicas,
     metric,
+    engine: autoscaling.engine,
     target: autoscaling.target ?? DEFAULT_TARGETS[metric],
     ...(autoscaling.behavior === undefined ? {} : { behavior: autoscaling.behavior }),
   };

@@ -181,11 +181,21 @@ export const autoscaling = object(
         maximum: 100000,
       }),
     ),
+    engine: optional(
+      enumeration(
+        ['hpa', 'keda'],
+        'Who scales: hpa (a HorizontalPodAutoscaler; concurrency needs a custom-metrics adapter such as prometheus-adapter) or keda (a KEDA ScaledObject; concurrency is read from Prometheus by its prometheus trigger).',
+        { default: 'hpa' },
+      ),
+    ),
     behavior: optional(
-      object('HPA scaling behavior, passed through to the HorizontalPodAutoscaler unchanged.', {
-        scaleUp: optional(scalingRules('up')),
-        scaleDown: optional(scalingRules('down')),
-      }),
+      object(
+        "HPA scaling behavior, passed through unchanged (to the HorizontalPodAutoscaler, or to the ScaledObject's advanced.horizontalPodAutoscalerConfig).",
+        {
+          scaleUp: optional(scalingRules('up')),
+          scaleDown: optional(scalingRules('down')),
+        },
+      ),
     ),
   },
   {

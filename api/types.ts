@@ -150,11 +150,16 @@ export interface ScalingBehavior {
 /** `cpu`: percent of requested CPU; `concurrency`: in-flight requests per pod. */
 export type AutoscalingMetric = 'cpu' | 'concurrency';
 
+/** `hpa`: a HorizontalPodAutoscaler; `keda`: a KEDA ScaledObject (keda.sh/v1alpha1), which makes its own HPA. */
+export type AutoscalingEngine = 'hpa' | 'keda';
+
 /** Horizontal autoscaling of one version's Deployment. */
 export interface Autoscaling {
   readonly minReplicas?: number;
   readonly maxReplicas: number;
   readonly metric?: AutoscalingMetric;
+  /** Default `hpa`: built into every cluster; `keda` needs KEDA installed. */
+  readonly engine?: AutoscalingEngine;
   /** Defaults: 80 (percent) for `cpu`, 8 (requests per pod) for `concurrency`. */
   readonly target?: number;
   readonly behavior?: ScalingBehavior;

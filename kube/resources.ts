@@ -34,6 +34,8 @@ export const ClusterRoleBindingKind = kind('rbac.authorization.k8s.io/v1', 'Clus
 export const PodDisruptionBudgetKind = kind('policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets');
 export const LeaseKind = kind('coordination.k8s.io/v1', 'Lease', 'leases');
 export const NetworkPolicyKind = kind('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies');
+/** KEDA's; served only where KEDA's CRDs are installed. */
+export const ScaledObjectKind = kind('keda.sh/v1alpha1', 'ScaledObject', 'scaledobjects');
 
 const ALL: readonly ResourceKind[] = [
   InferenceServiceKind,
@@ -53,6 +55,7 @@ const ALL: readonly ResourceKind[] = [
   ClusterRoleBindingKind,
   LeaseKind,
   NetworkPolicyKind,
+  ScaledObjectKind,
 ];
 
 /** Finds the table entry for an object's apiVersion and kind. */

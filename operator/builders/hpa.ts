@@ -6,8 +6,7 @@ import { versionObjectName } from './names.ts';
 import { childMetadata } from './owner.ts';
 import { hpaScaling, type HpaScaling } from './scaling.ts';
 
-/** Per-pod gauge of in-flight inference requests that `kubeinfer serve` exports; the concurrency metric. */
-export const CONCURRENCY_METRIC = 'kubeinfer_inference_inflight_requests';
+import { CONCURRENCY_METRIC } from '../../contracts/index.ts';
 
 /** The HPA metric: CPU utilization, or average in-flight requests per pod (a Pods metric from a metrics adapter). */
 export function hpaMetric(scaling: HpaScaling): V2MetricSpec {
@@ -20,10 +19,10 @@ export function hpaMetric(scaling: HpaScaling): V2MetricSpec {
   };
 }
 
-/** HPA `<isvc>-<version>`, or undefined when the version has a fixed replica count. */
+/** HPA `<isvc>-<version>`, or undefined when the version has a fixed replica count or KEDA scales it. */
 export function versionHpa(isvc: InferenceService, version: ResolvedVersion): V2HorizontalPodAutoscaler | undefined {
   const scaling = hpaScaling(version);
-  if (!scaling) return undefined;
+  if (!scaling || scaling.engine !== 'hpa') return undefined;
   const name = versionObjectName(isvc.metadata.name ?? '', version.name);
   return {
     apiVersion: 'autoscaling/v2',

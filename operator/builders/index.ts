@@ -6,6 +6,7 @@ import { modelDeployment } from './deployment.ts';
 import { routerDisruptionBudget } from './disruption.ts';
 import { withAppliedHash } from './hash.ts';
 import { versionHpa } from './hpa.ts';
+import { versionScaledObject } from './keda.ts';
 import { modelNetworkPolicy } from './network-policy.ts';
 import type { BuildOptions } from './options.ts';
 import { routerDeployment } from './router.ts';
@@ -24,8 +25,8 @@ export type { EffectiveTraffic } from './router-config.ts';
  */
 export function desiredObjects(isvc: InferenceService, options: BuildOptions): KubeObject[] {
   const perVersion = resolveVersions(isvc.spec).flatMap((version) => {
-    const hpa = versionHpa(isvc, version);
-    return [modelDeployment(isvc, version, options), versionService(isvc, version.name), ...(hpa ? [hpa] : [])];
+    const autoscaler = versionHpa(isvc, version) ?? versionScaledObject(isvc, version, options.kedaPrometheusUrl ?? '');
+    return [modelDeployment(isvc, version, options), versionService(isvc, version.name), ...(autoscaler ? [autoscaler] : [])];
   });
   const policy = modelNetworkPolicy(isvc);
   const objects = [

@@ -13,6 +13,8 @@ export interface BuildOptions {
   readonly clusterDomain?: string;
   /** OTLP/HTTP collector every runtime and router pod sends trace spans to; undefined: tracing off. */
   readonly otlpEndpoint?: string | undefined;
+  /** Prometheus that KEDA's prometheus trigger queries for the concurrency metric (engine keda). */
+  readonly kedaPrometheusUrl?: string | undefined;
 }
 
 export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';

@@ -126,6 +126,12 @@ function registerOperator(program: Command): void {
         'OTLP/HTTP collector that every runtime and router pod sends trace spans to (unset: tracing off)',
       ).env(OTLP_ENDPOINT.env),
     )
+    .addOption(
+      new Option(
+        '--keda-prometheus-url <url>',
+        'Prometheus that KEDA ScaledObjects query for the concurrency metric (autoscaling.engine: keda)',
+      ).env('KUBEINFER_KEDA_PROMETHEUS_URL'),
+    )
     .addOption(kubeconfigOption())
     .action(async (flags: OperatorFlags) => {
       const { runOperatorCommand } = await import('./operator.ts');
@@ -144,6 +150,11 @@ function registerRender(program: Command): void {
         .default('ghcr.io/kubeinfer/kubeinfer:0.1.0'),
     )
     .addOption(new Option('--image-pull-policy <policy>', 'imagePullPolicy, as the operator is configured').choices(PULL_POLICIES))
+    .addOption(
+      new Option('--keda-prometheus-url <url>', 'Prometheus of KEDA ScaledObjects, as the operator is configured').env(
+        'KUBEINFER_KEDA_PROMETHEUS_URL',
+      ),
+    )
     .option('-n, --namespace <ns>', 'namespace for manifests that name none', 'default')
     .action(async (flags: RenderFlags) => {
       const { renderCommand } = await import('./render.ts');

@@ -26,6 +26,7 @@ export interface OperatorFlags {
   readonly resyncSeconds: string;
   readonly clusterDomain: string;
   readonly otlpEndpoint?: string;
+  readonly kedaPrometheusUrl?: string;
   readonly kubeconfig?: string;
 }
 
@@ -71,6 +72,7 @@ export function operatorOptions(flags: OperatorFlags, kubeConfig: KubeConfig, co
       imagePullSecrets: flags.imagePullSecrets,
       clusterDomain: flags.clusterDomain,
       otlpEndpoint,
+      kedaPrometheusUrl: flags.kedaPrometheusUrl,
     },
     namespaces: flags.watchNamespaces ?? [],
     routerReviewersBinding: flags.routerReviewersBinding,

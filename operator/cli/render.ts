@@ -13,6 +13,7 @@ export interface RenderFlags {
   readonly recursive: boolean;
   readonly runtimeImage: string;
   readonly imagePullPolicy?: ImagePullPolicy;
+  readonly kedaPrometheusUrl?: string;
   readonly namespace: string;
 }
 
@@ -60,6 +61,7 @@ export async function renderCommand(flags: RenderFlags): Promise<number> {
     process.stderr.write('error: no InferenceService found in the input\n');
     return 1;
   }
-  process.stdout.write(renderYaml(services, { runtimeImage: flags.runtimeImage, imagePullPolicy: flags.imagePullPolicy }, flags.namespace));
+  const options = { runtimeImage: flags.runtimeImage, imagePullPolicy: flags.imagePullPolicy, kedaPrometheusUrl: flags.kedaPrometheusUrl };
+  process.stdout.write(renderYaml(services, options, flags.namespace));
   return 0;
 }

@@ -114,3 +114,28 @@ export function credentialsProblem(isvc: InferenceService, secret: SecretLookup 
   }
   return undefined;
 }
+
+/**
+ * `autoscaling.engine: keda` that this cluster cannot honour: KEDA's ScaledObject is not served
+ * (`kedaServed` false), or the concurrency trigger has no Prometheus to query.
+ */
+export function kedaProblem(desired: readonly KubeObject[], kedaServed: boolean, prometheusUrl: string | undefined): Problem | undefined {
+  const scaled = desired.filter((object) => object.kind === 'ScaledObject');
+  if (scaled.length === 0) return undefined;
+  const names = scaled.map((object) => object.metadata.name).join(', ');
+  if (!kedaServed) {
+    return {
+      reason: 'KedaNotInstalled',
+      message: `autoscaling.engine is keda but the API server does not serve keda.sh/v1alpha1 ScaledObjects (needed for ${names}): install KEDA, or set autoscaling.engine: hpa`,
+    };
+  }
+  const triggers = scaled.flatMap((object) => (object.spec as { triggers?: { type?: string }[] } | undefined)?.triggers ?? []);
+  const concurrency = triggers.some((trigger) => trigger.type === 'prometheus');
+  if (concurrency && !prometheusUrl) {
+    return {
+      reason: 'KedaPrometheusUnset',
+      message: `autoscaling.engine keda with metric concurrency reads Prometheus, but the operator has no --keda-prometheus-url (needed for ${names}): set it, or use metric cpu or engine hpa`,
+    };
+  }
+  return undefined;
+}

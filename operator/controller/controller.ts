@@ -18,6 +18,7 @@ import {
   ReplicaSetKind,
   RoleBindingKind,
   RoleKind,
+  ScaledObjectKind,
   SecretKind,
   ServiceAccountKind,
   ServiceKind,
@@ -48,7 +49,14 @@ export const OWNED_KINDS: readonly ResourceKind[] = [
   RoleKind,
   RoleBindingKind,
   NetworkPolicyKind,
+  ScaledObjectKind,
 ];
+
+/**
+ * Owned kinds whose API may not exist (KEDA's CRD). The operator is ready without them; their
+ * informers keep retrying the list, so installing the CRD later is noticed without a restart.
+ */
+const OPTIONAL_KINDS: ReadonlySet<ResourceKind> = new Set([ScaledObjectKind]);
 
 export interface ControllerOptions {
   readonly client: KubeClient;
@@ -113,7 +121,9 @@ export class Controller {
   /** True once every informer has listed (the readiness probe). */
   get synced(): boolean {
     return (
-      this.#inferenceServices.synced && this.#secrets.synced && [...this.#owned, ...this.#running].every((informer) => informer.synced)
+      this.#inferenceServices.synced &&
+      this.#secrets.synced &&
+      [...this.#owned, ...this.#running].every((informer) => informer.synced || OPTIONAL_KINDS.has(informer.resource))
     );
   }
 
@@ -142,6 +152,7 @@ export class Controller {
       secrets: this.#secrets,
       children: this.#children,
       workloads: this.#workloads,
+      kedaServed: () => this.#owned.some((informer) => informer.resource === ScaledObjectKind && informer.synced),
       nodes: () => (this.#nodesUsable ? this.#nodes.list() : undefined),
       build: this.#options.build,
       plans: this.#plans,

@@ -129,13 +129,19 @@ export async function runOperator(options: OperatorOptions): Promise<RunningOper
 
 /** The client-node KubeClient with every request counted in the metrics. */
 function instrumentedClient(kubeConfig: KubeConfig, metrics: OperatorMetrics, log: (event: Record<string, unknown>) => void): KubeClient {
+  // A kind the cluster does not serve (KEDA's, before KEDA is installed) fails every retry: say so once.
+  const notServed = new Set<string>();
   return createNodeKubeClient({
     kubeConfig,
     fieldManager: FIELD_MANAGER,
     observe: (request) => metrics.observeRequest(request),
     onInformerError: (resource, error) => {
       metrics.informerRestarts.inc({ resource: resource.plural });
-      log({ msg: 'watch failed; restarting informer', resource: resource.plural, error: error.message });
+      if (error.kind !== 'NotFound') notServed.delete(resource.plural);
+      else if (notServed.has(resource.plural)) return;
+      else notServed.add(resource.plural);
+      const msg = error.kind === 'NotFound' ? 'kind not served; retrying quietly until it is' : 'watch failed; restarting informer';
+      log({ msg, resource: resource.plural, apiVersion: resource.apiVersion, error: error.message });
     },
   });
 }

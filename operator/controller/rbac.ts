@@ -13,6 +13,8 @@ export const operatorRules: readonly V1PolicyRule[] = [
   { apiGroups: ['apps'], resources: ['deployments'], verbs: WRITE },
   { apiGroups: [''], resources: ['services', 'configmaps', 'serviceaccounts'], verbs: WRITE },
   { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: WRITE },
+  // autoscaling.engine: keda. Granting verbs on a resource the cluster does not serve is harmless.
+  { apiGroups: ['keda.sh'], resources: ['scaledobjects'], verbs: WRITE },
   { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: WRITE },
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: WRITE },
   // The router's Role grants get/list/watch on one ConfigMap; the operator holds those verbs itself, so no escalate/bind.

@@ -13,7 +13,7 @@ import { describeError, type KubeError, type KubeErrorKind } from '../../kube/er
 import { DeploymentKind, InferenceServiceKind, resourceFor } from '../../kube/resources.ts';
 import { inNamespace, parseObjectKey, type KubeObject } from '../../kube/types.ts';
 import type { ChildCache } from './cache.ts';
-import { credentialsProblem, gpuProblem, localUriProblem, secretValues, type Problem, type SecretLookup } from './checks.ts';
+import { credentialsProblem, gpuProblem, kedaProblem, localUriProblem, secretValues, type Problem, type SecretLookup } from './checks.ts';
 import { applyReason } from './drift.ts';
 import { workloadFinding } from './failures.ts';
 import { redact } from './redact.ts';
@@ -34,6 +34,8 @@ export interface ReconcileContext {
   readonly children: ChildCache;
   /** ReplicaSets and pods of the owned Deployments, to say why one is not ready. */
   readonly workloads: WorkloadCache;
+  /** Whether the API server serves KEDA's ScaledObjects (their informer has listed). */
+  readonly kedaServed: () => boolean;
   /** Nodes for GPU checks; undefined when the operator may not list them. */
   readonly nodes: () => readonly KubeObject[] | undefined;
   readonly build: BuildOptions;
@@ -81,7 +83,8 @@ export async function reconcile(context: ReconcileContext, key: string): Promise
   }
   const isvc = checked.value;
   const secret = lookupSecret(context, isvc);
-  const problems = [localUriProblem(isvc), gpuProblem(isvc, context.nodes()), credentialsProblem(isvc, secret)].filter(
+  const keda = kedaProblem(desired, context.kedaServed(), context.build.kedaPrometheusUrl);
+  const problems = [localUriProblem(isvc), gpuProblem(isvc, context.nodes()), credentialsProblem(isvc, secret), keda].filter(
     (p): p is Problem => p !== undefined,
   );
   const secretValues = secret?.found ? (secret.values ?? []) : [];
@@ -100,7 +103,8 @@ export async function reconcile(context: ReconcileContext, key: string): Promise
   }
   const rollout = await decideRollout(context, isvc, new Date());
   const children = rollout.status === undefined ? desired : withEffectiveTraffic(desired, isvc, rollout);
-  const applied = await applyChildren(context, children);
+  // A ScaledObject KEDA cannot act on is not written (nor pruned): the Stalled condition says why.
+  const applied = await applyChildren(context, keda ? children.filter((object) => object.kind !== 'ScaledObject') : children);
   const pruned = await pruneChildren(context, key, isvc, children);
   const changes = [...applied.changes, ...pruned.changes];
   const failures = [...applied.failures, ...pruned.failures];
@@ -112,7 +116,9 @@ export async function reconcile(context: ReconcileContext, key: string): Promise
   const [firstRetryable] = retryable;
   if (firstRetryable) return { kind: 'retry', reason: firstRetryable.error.kind, error: retryable.map(describeFailure).join('; ') };
   // Rollout steps and analysis intervals are timed: nothing else would wake this key at the right moment.
-  return rollout.nextCheckMs === undefined ? { kind: 'done' } : { kind: 'requeue', afterMs: rollout.nextCheckMs };
+  if (rollout.nextCheckMs !== undefined) return { kind: 'requeue', afterMs: rollout.nextCheckMs };
+  // Installing KEDA (or restarting the operator with its Prometheus) sends no event about this object.
+  return keda ? { kind: 'requeue', afterMs: context.secretRecheckMs } : { kind: 'done' };
 }
 
 async function stallWithoutApplying(

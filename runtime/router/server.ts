@@ -21,6 +21,7 @@ import { ROUTER_DEFAULTS, type RouterLimits } from './settings.ts';
 import { buildRoutingTable, describeConfig } from './table.ts';
 import { startTracing, type Tracing } from '../tracing/tracing.ts';
 import { startHttpHop } from './hop.ts';
+import { guarded, type RequestHandler } from './guarded.ts';
 import type { RoutingTable } from './table.ts';
 
 /** Limits left out take their defaults (ROUTER_DEFAULTS, the flags' defaults). */
@@ -88,7 +89,7 @@ export async function startRouter(options: RouterOptions = {}): Promise<Router> 
       // Node checks those timeouts this often (30 s by default, too coarse for a 10 s headers limit).
       connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
     },
-    createHandler(state, metrics, agent, limits, options.maxComparedBytes ?? 1024 * 1024, { ...options, tracing }),
+    guarded(createHandler(state, metrics, agent, limits, options.maxComparedBytes ?? 1024 * 1024, { ...options, tracing }), log),
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -154,7 +155,7 @@ function createHandler(
   limits: RouterLimits,
   maxComparedBytes: number,
   access: Pick<RouterOptions, 'guard' | 'protectMetrics' | 'audit'> & { readonly tracing: Tracing | undefined },
-): (req: IncomingMessage, res: ServerResponse) => void {
+): RequestHandler {
   const proxy: ProxySettings = {
     agent,
     timeoutMs: limits.backendTimeoutMs,
@@ -226,7 +227,7 @@ function createHandler(
     // The figures (Prometheus text and the rollout's JSON) are open unless protected, as one.
     if (url.startsWith('/metrics') || url.startsWith(ROUTER_STATS_PATH)) {
       if (access.guard === undefined || !access.protectMetrics) return answerLocally(url, res, { table, closing: state.closing, metrics });
-      return void checkThen(access.guard, req, res, { kind: 'metrics', path: url.split('?', 1)[0] ?? url }, () =>
+      return checkThen(access.guard, req, res, { kind: 'metrics', path: url.split('?', 1)[0] ?? url }, () =>
         answerLocally(url, res, { table, closing: state.closing, metrics }),
       );
     }
@@ -259,7 +260,7 @@ function createHandler(
     if (access.guard === undefined) return answer('anonymous');
     const pinsWeightZero =
       route.kind === 'proxy' && route.pinned && table.config.versions.find((version) => version.name === route.version)?.weight === 0;
-    checkThen(access.guard, req, res, { kind: 'infer', pinsWeightZero }, answer, (decision) =>
+    return checkThen(access.guard, req, res, { kind: 'infer', pinsWeightZero }, answer, (decision) =>
       auditRefusal(decision.caller ?? 'unauthenticated', decision.status),
     );
   };
@@ -281,8 +282,8 @@ function checkThen(
   access: Access,
   then: (caller: string) => void,
   denied?: (decision: Extract<AccessDecision, { allowed: false }>) => void,
-): void {
-  guard.check(req.headers, access).then(
+): Promise<void> {
+  return guard.check(req.headers, access).then(
     (decision) => {
       if (decision.allowed) return then(decision.caller);
       req.resume(); // read and drop the body so the client's connection stays usable

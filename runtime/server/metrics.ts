@@ -1,6 +1,7 @@
 // Prometheus metrics, split like Triton's (success/failure, queue, compute, batch size),
 // labelled by model and version. Label children are bound once: the hot path only adds.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { CONCURRENCY_METRIC } from '../../contracts/index.ts';
 import type { ExecutionTiming, Timing } from '../engine/scheduler.ts';
 import type { ProblemKind } from './problems.ts';
 
@@ -94,7 +95,7 @@ export function createMetrics(model: string, version: string): ServerMetrics {
     registers,
   }).labels(labels);
   const inflight = new Gauge({
-    name: 'kubeinfer_inference_inflight_requests',
+    name: CONCURRENCY_METRIC,
     help: 'Inference requests being handled (queued or running).',
     labelNames,
     registers,

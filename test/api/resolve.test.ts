@@ -53,12 +53,12 @@ describe('resolveVersions', () => {
     );
     const [a, b, c] = resolved;
     assert.deepEqual(a?.resources, { requests: { cpu: '1', memory: '1Gi' } });
-    assert.deepEqual(a?.scaling, { kind: 'Autoscaled', minReplicas: 2, maxReplicas: 5, metric: 'cpu', target: 60 });
+    assert.deepEqual(a?.scaling, { kind: 'Autoscaled', minReplicas: 2, maxReplicas: 5, metric: 'cpu', engine: 'hpa', target: 60 });
     assert.deepEqual(a?.runtime, { workers: 2, batching: { maxBatchSize: 8 }, executionProvider: 'cpu' });
     assert.deepEqual(b?.resources, { requests: { cpu: '2' } });
     assert.deepEqual(b?.runtime, { workers: 4, executionProvider: 'cpu' }, 'the whole runtime block is replaced, not merged');
     assert.deepEqual(b?.scaling, { kind: 'Fixed', replicas: 3 });
-    assert.deepEqual(c?.scaling, { kind: 'Autoscaled', minReplicas: 1, maxReplicas: 9, metric: 'concurrency', target: 8 });
+    assert.deepEqual(c?.scaling, { kind: 'Autoscaled', minReplicas: 1, maxReplicas: 9, metric: 'concurrency', engine: 'hpa', target: 8 });
     assert.equal(c?.weight, 0);
   });
 

@@ -56,7 +56,7 @@ describe('validateInferenceService', () => {
         traffic: { mirror: { version: 'v2' } },
       },
     });
-    assert.deepEqual(value.spec.autoscaling, { maxReplicas: 4, minReplicas: 1, metric: 'cpu' });
+    assert.deepEqual(value.spec.autoscaling, { maxReplicas: 4, minReplicas: 1, metric: 'cpu', engine: 'hpa' });
     assert.deepEqual(value.spec.gpu, { products: ['Tesla-T4'], count: 1 });
     assert.deepEqual(value.spec.traffic?.mirror, { version: 'v2', percent: 100 });
     assert.deepEqual(value.spec.router, { replicas: 2 });

@@ -4,7 +4,7 @@
 // falls back to PATH. A missing cached binary is built on demand unless
 // KUBEINFER_BUILD_ASSETS=0.
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,7 @@ export const ASSET_NAMES = [
   'coredns',
   'prometheus',
   'promtool',
+  'prometheus-adapter',
 ] as const;
 export type AssetName = (typeof ASSET_NAMES)[number];
 
@@ -44,6 +45,7 @@ const BUILD_TARGET: Readonly<Record<AssetName, string>> = {
   coredns: 'node',
   prometheus: 'prometheus',
   promtool: 'prometheus',
+  'prometheus-adapter': 'prometheus-adapter',
 };
 
 const BUILD_SCRIPT = fileURLToPath(new URL('./build-assets.sh', import.meta.url));
@@ -177,6 +179,15 @@ function runBuild(target: string): Promise<number> {
     child.once('error', () => resolve(127));
     child.once('exit', (code) => resolve(code ?? 1));
   });
+}
+
+/** KEDA's ScaledObject CRD (yaml from KEDA's Go module), fetched into the cache when missing. */
+export async function kedaCrdPath(): Promise<string> {
+  const path = cachePaths().get('keda-crd');
+  if (!path) throw new Error('build-assets.sh paths does not list keda-crd');
+  if (!existsSync(path) && (process.env.KUBEINFER_BUILD_ASSETS === '0' || (await runBuild('keda-crds')) !== 0 || !existsSync(path)))
+    throw new Error(`KEDA's CRD is not at ${path}: run \`bash ${BUILD_SCRIPT} keda-crds\` (needs Go and the module proxy)`);
+  return path;
 }
 
 /** The helm binary for chart tests (v3, built like the others when missing). */

@@ -10,10 +10,12 @@
 #   $KUBEINFER_CACHE/assets/fake-gcs-server-<v>/fake-gcs-server  (GCS emulator for test/storage)
 #   $KUBEINFER_CACHE/assets/kstatus-<v>/kstatus  (kstatus's verdict on one object, as Helm 4 --wait reads it)
 #   $KUBEINFER_CACHE/assets/prometheus-<v>/{prometheus,promtool}  (target `prometheus`: dashboards, alerts)
+#   $KUBEINFER_CACHE/assets/prometheus-adapter-<v>/prometheus-adapter  (target `prometheus-adapter`: custom.metrics.k8s.io)
+#   $KUBEINFER_CACHE/assets/keda-<v>/keda.sh_scaledobjects.yaml  (KEDA's ScaledObject CRD, from its module)
 # k8s.io/kubernetes cannot be `go install`ed directly: its go.mod replaces every
 # k8s.io/* staging module with a ./staging path (kubernetes/kubernetes#79384), so a
 # wrapper module requires it and replaces each staging module with the matching v0.X.Y.
-# Usage: build-assets.sh [all|kubernetes|node|prometheus|etcd|kwok|helm|fake-gcs-server|kstatus|paths|print-versions]...
+# Usage: build-assets.sh [all|kubernetes|node|prometheus|prometheus-adapter|keda-crds|etcd|kwok|helm|fake-gcs-server|kstatus|paths|print-versions]...
 #   all: what every test needs; `node` (kubelet, kube-proxy, CoreDNS) comes on top for real-node tests.
 #   paths: prints name=path for every binary (where the test harness looks in the cache).
 # Concurrent runs (parallel test files) serialize on a lock; the second finds the cache filled.
@@ -29,6 +31,10 @@ KSTATUS_VERSION="${KUBEINFER_KSTATUS_VERSION:-v0.37.2}"
 COREDNS_VERSION="${KUBEINFER_COREDNS_VERSION:-v1.14.7}"
 # Prometheus 3.x publishes its Go module as v0.3MM.P (3.16.0 = v0.316.0).
 PROMETHEUS_VERSION="${KUBEINFER_PROMETHEUS_VERSION:-v3.16.0}"
+# KEDA v2.21 needs Go 1.27; the CRD is all we take from it, and v2.20's serves the same keda.sh/v1alpha1.
+KEDA_VERSION="${KUBEINFER_KEDA_VERSION:-v2.20.2}"
+# The proxy serves this module's versions but not its version list: name one exactly.
+PROMETHEUS_ADAPTER_VERSION="${KUBEINFER_PROMETHEUS_ADAPTER_VERSION:-v0.12.0}"
 CACHE="${KUBEINFER_CACHE:-$HOME/.cache/kubeinfer}"
 ASSETS="$CACHE/assets"
 export CGO_ENABLED=0 GOFLAGS="-buildvcs=false -trimpath"
@@ -146,6 +152,38 @@ build_helm() {
 }
 build_fake-gcs-server() { go_install fake-gcs-server github.com/fsouza/fake-gcs-server "$FAKE_GCS_SERVER_VERSION"; }
 build_coredns() { go_install coredns github.com/coredns/coredns "$COREDNS_VERSION"; }
+# KEDA's own CRD yaml (config/crd/bases in its module), so the tests' apiserver validates
+# ScaledObjects exactly as a cluster with KEDA does. Nothing is compiled.
+build_keda-crds() {
+  local out="$ASSETS/keda-$KEDA_VERSION" crd=keda.sh_scaledobjects.yaml
+  if [[ -f "$out/$crd" ]]; then log "keda $KEDA_VERSION: CRD cached in $out"; return; fi
+  need_go
+  log "keda $KEDA_VERSION: downloading the module for its CRD"
+  local dir; dir="$(go mod download -json "github.com/kedacore/keda/v2@$KEDA_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+  [[ -f "$dir/config/crd/bases/$crd" ]] || { log "keda $KEDA_VERSION: no config/crd/bases/$crd in the module"; exit 1; }
+  mkdir -p "$out.tmp"
+  cp "$dir/config/crd/bases/$crd" "$out.tmp/"
+  rm -rf "$out"; mv "$out.tmp" "$out"
+}
+
+# Its command is cmd/adapter. Built in a wrapper module, not with `go install pkg@v`: that
+# reads the module's version list for deprecations, which the proxy refuses for this module.
+build_prometheus-adapter() {
+  local out="$ASSETS/prometheus-adapter-$PROMETHEUS_ADAPTER_VERSION" pkg=sigs.k8s.io/prometheus-adapter/cmd/adapter
+  if [[ -x "$out/prometheus-adapter" ]]; then log "prometheus-adapter $PROMETHEUS_ADAPTER_VERSION: cached in $out"; return; fi
+  need_go
+  local work; work="$(mktemp -d)"; trap 'rm -rf "$work"; trap - RETURN' RETURN
+  log "prometheus-adapter $PROMETHEUS_ADAPTER_VERSION: resolving modules"
+  local t0=$SECONDS
+  printf 'module kubeinfer.local/prometheus-adapter\n\ngo 1.24\n\nrequire sigs.k8s.io/prometheus-adapter %s\n' "$PROMETHEUS_ADAPTER_VERSION" > "$work/go.mod"
+  printf '//go:build tools\n\npackage tools\n\nimport _ "%s"\n' "$pkg" > "$work/tools.go"
+  (cd "$work" && go mod tidy >&2)
+  log "prometheus-adapter $PROMETHEUS_ADAPTER_VERSION: compiling"
+  mkdir -p "$out.tmp"
+  (cd "$work" && go build -ldflags "-s -w" -o "$out.tmp/prometheus-adapter" "$pkg")
+  rm -rf "$out"; mv "$out.tmp" "$out"
+  log "prometheus-adapter $PROMETHEUS_ADAPTER_VERSION: built in $((SECONDS - t0))s"
+}
 
 # prometheus and promtool from one module. Service discovery other than static, file, HTTP and
 # Kubernetes is left out (remove_all_sd): it is most of the compile time and no test uses it.
@@ -218,6 +256,8 @@ print_paths() {
   echo "kstatus=$ASSETS/kstatus-$KSTATUS_VERSION/kstatus"
   echo "prometheus=$ASSETS/prometheus-$PROMETHEUS_VERSION/prometheus"
   echo "promtool=$ASSETS/prometheus-$PROMETHEUS_VERSION/promtool"
+  echo "prometheus-adapter=$ASSETS/prometheus-adapter-$PROMETHEUS_ADAPTER_VERSION/prometheus-adapter"
+  echo "keda-crd=$ASSETS/keda-$KEDA_VERSION/keda.sh_scaledobjects.yaml"
 }
 
 lock() {
@@ -232,13 +272,13 @@ lock() {
 targets=("$@"); [[ ${#targets[@]} -eq 0 ]] && targets=(all)
 for t in "${targets[@]}"; do
   case "$t" in
-    all) lock; build_etcd; build_kubernetes "${KUBERNETES_COMMANDS[@]}"; build_kwok; build_helm; build_fake-gcs-server; build_kstatus ;;
+    all) lock; build_etcd; build_kubernetes "${KUBERNETES_COMMANDS[@]}"; build_kwok; build_helm; build_fake-gcs-server; build_kstatus; build_keda-crds ;;
     kubernetes) lock; build_kubernetes "${KUBERNETES_COMMANDS[@]}" ;;
     # Called from here, not from a function: a function's RETURN trap stays set in its caller.
     node) lock; build_kubernetes "${NODE_COMMANDS[@]}"; build_coredns ;;
-    etcd|kwok|helm|fake-gcs-server|kstatus|prometheus) lock; "build_$t" ;;
+    etcd|kwok|helm|fake-gcs-server|kstatus|prometheus|prometheus-adapter|keda-crds) lock; "build_$t" ;;
     paths) print_paths ;;
-    print-versions) echo "kubernetes=$KUBERNETES_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION helm=$HELM_VERSION fake-gcs-server=$FAKE_GCS_SERVER_VERSION kstatus=$KSTATUS_VERSION coredns=$COREDNS_VERSION prometheus=$PROMETHEUS_VERSION cache=$ASSETS" ;;
-    *) log "unknown target $t (want all|kubernetes|node|prometheus|etcd|kwok|helm|fake-gcs-server|kstatus|paths|print-versions)"; exit 2 ;;
+    print-versions) echo "kubernetes=$KUBERNETES_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION helm=$HELM_VERSION fake-gcs-server=$FAKE_GCS_SERVER_VERSION kstatus=$KSTATUS_VERSION coredns=$COREDNS_VERSION prometheus=$PROMETHEUS_VERSION prometheus-adapter=$PROMETHEUS_ADAPTER_VERSION keda=$KEDA_VERSION cache=$ASSETS" ;;
+    *) log "unknown target $t (want all|kubernetes|node|prometheus|prometheus-adapter|keda-crds|etcd|kwok|helm|fake-gcs-server|kstatus|paths|print-versions)"; exit 2 ;;
   esac
 done

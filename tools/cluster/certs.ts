@@ -28,9 +28,14 @@ export interface Pki {
   readonly ca: KeyPair;
   readonly serving: KeyPair;
   readonly clients: ClientIdentities;
+  /** The apiserver's identity towards aggregated APIs (a metrics adapter), which trust it by this name. */
+  readonly frontProxyClient: KeyPair;
   readonly serviceAccountKey: string;
   readonly serviceAccountPub: string;
 }
+
+/** The name the apiserver's front-proxy client certificate carries (kubeadm's). */
+export const FRONT_PROXY_CLIENT = 'front-proxy-client';
 
 /** The in-cluster address of the `kubernetes` Service (first IP of the service CIDR). */
 export const KUBERNETES_SERVICE_IP = '10.96.0.1';
@@ -97,14 +102,15 @@ export async function generatePki(dir: string): Promise<Pki> {
   ]);
   const issue = (name: string, subject: string, profile: 'serving' | 'client') =>
     issueCertificate({ pki, config, ca, name, subject, profile });
-  const [serving, admin, controllerManager, scheduler] = await Promise.all([
+  const [serving, admin, controllerManager, scheduler, frontProxyClient] = await Promise.all([
     issue('apiserver', '/CN=kube-apiserver', 'serving'),
     issue('admin', '/O=system:masters/CN=kubeinfer-admin', 'client'),
     issue('kube-controller-manager', '/CN=system:kube-controller-manager', 'client'),
     issue('kube-scheduler', '/CN=system:kube-scheduler', 'client'),
+    issue('front-proxy-client', `/CN=${FRONT_PROXY_CLIENT}`, 'client'),
   ]);
   const serviceAccount = await writeServiceAccountKeys(pki);
-  return { ca, serving, clients: { admin, controllerManager, scheduler }, ...serviceAccount };
+  return { ca, serving, clients: { admin, controllerManager, scheduler }, frontProxyClient, ...serviceAccount };
 }
 
 interface IssueRequest {

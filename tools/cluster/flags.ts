@@ -1,7 +1,7 @@
 // Command lines of the control plane's components: pure functions of ports and paths,
 // so what we run is readable in one place.
 import { join } from 'node:path';
-import type { KeyPair, Pki } from './certs.ts';
+import { FRONT_PROXY_CLIENT, type KeyPair, type Pki } from './certs.ts';
 
 /** Addresses of the etcd member and the apiserver. */
 export interface Ports {
@@ -56,9 +56,26 @@ export function apiserverArgs(dir: string, ports: Ports, pki: Pki, node?: NodeLi
     `--service-account-key-file=${pki.serviceAccountPub}`,
     `--service-account-signing-key-file=${pki.serviceAccountKey}`,
     `--service-cluster-ip-range=${SERVICE_CIDR}`,
+    ...aggregationArgs(pki),
     '--allow-privileged=true',
     '--profiling=false',
     '--v=1',
+  ];
+}
+
+// API aggregation (custom.metrics.k8s.io from a metrics adapter): the apiserver proxies with
+// this client certificate and the user in X-Remote-* headers, as kubeadm sets it up. Aggregated
+// APIs are dialled at their Service's endpoint, so an adapter may run on the host.
+function aggregationArgs(pki: Pki): string[] {
+  return [
+    `--requestheader-client-ca-file=${pki.ca.cert}`,
+    `--requestheader-allowed-names=${FRONT_PROXY_CLIENT}`,
+    '--requestheader-username-headers=X-Remote-User',
+    '--requestheader-group-headers=X-Remote-Group',
+    '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+    `--proxy-client-cert-file=${pki.frontProxyClient.cert}`,
+    `--proxy-client-key-file=${pki.frontProxyClient.key}`,
+    '--enable-aggregator-routing=true',
   ];
 }
 
