@@ -41,21 +41,85 @@ export const resources = object(
   },
 );
 
+/** ONNX Runtime session options, the same for every worker. */
+const sessionOptions = object(
+  "ONNX Runtime session options for every worker's session. Omitted fields use serve's defaults, chosen by measurement on CPU (see the README).",
+  {
+    intraOpThreads: optional(
+      integer(
+        'Threads each worker gives one operator (default 1: a core per worker beats threads competing with the HTTP thread); 0 shares the cores among the workers.',
+        { minimum: 0, maximum: 1024 },
+      ),
+    ),
+    interOpThreads: optional(
+      integer('Threads each worker runs independent graph branches on, in parallel execution mode only (default 1).', {
+        minimum: 1,
+        maximum: 1024,
+      }),
+    ),
+    executionMode: optional(
+      enumeration(
+        ['sequential', 'parallel'],
+        'sequential (default) runs one node at a time; parallel runs independent branches at once, which helps only wide graphs.',
+      ),
+    ),
+    graphOptimizationLevel: optional(
+      enumeration(
+        ['disabled', 'basic', 'extended', 'all'],
+        'Graph optimisations applied at load (default all: constant folding, fusions and layout changes).',
+      ),
+    ),
+    memoryArena: optional(
+      boolean('CPU memory arena (default true): reuses allocations between runs; false returns memory at the cost of speed.'),
+    ),
+    memoryPattern: optional(boolean('Memory pattern planning (default true): pre-plans allocations for repeated input shapes.')),
+    cacheOptimizedModel: optional(
+      boolean(
+        "Write the optimised graph to the pod's scratch volume at first load, so a restarted container skips optimisation (default false).",
+      ),
+    ),
+  },
+);
+
 /** Model server settings. */
 export const runtime = object(
   "Model server settings; each one maps to a KUBEINFER_* variable of `kubeinfer serve`. Omitted fields use the server's defaults.",
   {
     workers: optional(integer('Inference worker threads per pod, each holding its own ONNX Runtime session.', { minimum: 1, maximum: 64 })),
     batching: optional(
-      object('Dynamic batching (Triton semantics) for models whose first input dimension is dynamic.', {
-        maxBatchSize: optional(
-          integer('Largest batch the server forms from queued requests; 1 disables batching.', { minimum: 1, maximum: 65536 }),
-        ),
-        maxQueueDelayMicros: optional(
-          integer('How long a request may wait for others to join its batch, in microseconds.', { minimum: 0, maximum: 60000000 }),
-        ),
-      }),
+      object(
+        'Dynamic batching for models whose first input dimension is dynamic: on by default (32 rows). A free worker takes every compatible queued request at once, so batches form only while all workers are busy and a lone request never waits.',
+        {
+          maxBatchSize: optional(
+            integer('Largest batch the server forms from queued requests (default 32); 1 disables batching.', {
+              minimum: 1,
+              maximum: 65536,
+            }),
+          ),
+          preferredBatchSize: optional(
+            integer(
+              'Rows worth waiting for (Triton preferred_batch_size): a smaller batch waits up to maxQueueDelayMicros for more requests even when a worker is free. Default: never wait.',
+              { minimum: 1, maximum: 65536 },
+            ),
+          ),
+          maxQueueDelayMicros: optional(
+            integer('Longest a batch smaller than preferredBatchSize waits for more requests, in microseconds; no effect without it.', {
+              minimum: 0,
+              maximum: 60000000,
+            }),
+          ),
+        },
+        {
+          rules: [
+            {
+              rule: '!has(self.preferredBatchSize) || !has(self.maxBatchSize) || self.preferredBatchSize <= self.maxBatchSize',
+              message: 'preferredBatchSize cannot exceed maxBatchSize: no batch grows past maxBatchSize',
+            },
+          ],
+        },
+      ),
     ),
+    session: optional(sessionOptions),
     maxQueueSize: optional(
       integer('Requests waiting for a worker beyond which the server sheds load with HTTP 503.', { minimum: 1, maximum: 1000000 }),
     ),

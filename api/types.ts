@@ -93,18 +93,31 @@ export interface Pipeline {
   readonly postprocess?: readonly PipelineStep[];
 }
 
-/** Dynamic batching (Triton semantics). */
+/** Dynamic batching: adaptive by default, Triton's preferred batch size and queue delay on request. */
 export interface BatchingSettings {
   readonly maxBatchSize?: number;
+  readonly preferredBatchSize?: number;
   readonly maxQueueDelayMicros?: number;
 }
 
 export type ExecutionProvider = 'cpu' | 'cuda';
 
+/** ONNX Runtime session options for every worker's session. */
+export interface SessionOptions {
+  readonly intraOpThreads?: number;
+  readonly interOpThreads?: number;
+  readonly executionMode?: 'sequential' | 'parallel';
+  readonly graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  readonly memoryArena?: boolean;
+  readonly memoryPattern?: boolean;
+  readonly cacheOptimizedModel?: boolean;
+}
+
 /** Model server settings; each maps to a `KUBEINFER_*` variable of `kubeinfer serve`. */
 export interface RuntimeSettings {
   readonly workers?: number;
   readonly batching?: BatchingSettings;
+  readonly session?: SessionOptions;
   readonly maxQueueSize?: number;
   readonly maxRequestBytes?: number;
   readonly maxBodyBytesInFlight?: number;

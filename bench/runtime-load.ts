@@ -75,8 +75,13 @@ server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.ad
 process.on('SIGTERM', () => process.exit(0));`;
 
 /** A bare node:http server that reads the body and answers {}: the HTTP floor of this host. */
-export async function startHttpFloor(): Promise<ServeHandle> {
-  const child = spawn(process.execPath, ['-e', FLOOR_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+export function startHttpFloor(): Promise<ServeHandle> {
+  return startPortPrinter(['-e', FLOOR_SERVER]);
+}
+
+/** Runs `node <args>`, a server that prints {"port": N} as its first line once listening. */
+export async function startPortPrinter(args: readonly string[]): Promise<ServeHandle> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const port = await new Promise<number>((resolve) =>
     createInterface({ input: child.stdout! }).once('line', (text) => resolve((JSON.parse(text) as { port: number }).port)),

@@ -27,8 +27,11 @@ const THREADS = cpuBudget();
 // One single-threaded session per core by default: while one worker hands a batch over or
 // back, the other computes, and 1-thread sessions need no cross-thread sync inside an operator.
 const WORKERS = Number(args.workers ?? THREADS);
-const SERVE_FLAGS = ['--workers', String(WORKERS)];
+// --intra-op-threads 0 shares the cores among the workers, as the header line reports.
+const SERVE_FLAGS = ['--workers', String(WORKERS), '--intra-op-threads', '0'];
 const BATCHING_ON = ['--max-batch-size', '32', '--max-queue-delay-micros', '0'];
+// Batching is serve's default now: the "off" cells must turn it off.
+const BATCHING_OFF = ['--max-batch-size', '0'];
 
 interface BenchModel {
   readonly key: string;
@@ -93,7 +96,7 @@ async function baseline(model: BenchModel): Promise<void> {
 }
 
 async function serveCells(model: BenchModel, path: string, batching: boolean): Promise<number | undefined> {
-  const server = await startServe(path, [...SERVE_FLAGS, ...(batching ? BATCHING_ON : [])]);
+  const server = await startServe(path, [...SERVE_FLAGS, ...(batching ? BATCHING_ON : BATCHING_OFF)]);
   let healthP99: number | undefined;
   try {
     // Warm the server's code paths (JIT, buffers) for both encodings before any cell counts.

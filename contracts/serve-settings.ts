@@ -17,11 +17,25 @@ interface SettingShape {
   readonly default?: string;
   readonly required?: true;
   readonly specField?: string;
+  /** For a boolean spec field: the value to set when it is true (nothing is set when false). */
+  readonly whenTrue?: string;
   /** The value is JSON in this format (parsed by serve, always present once parsed). */
   readonly format?: 'pipeline';
 }
 
 const MAX_INT = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Batching is on by default: a batch forms only from requests already queued behind busy
+ * workers, so it costs a lone request nothing and multiplies throughput under load.
+ */
+export const DEFAULT_MAX_BATCH_SIZE = 32;
+
+/**
+ * Where `cacheOptimizedModel` keeps optimised graphs: the model pod's writable /tmp volume (an
+ * emptyDir, kept across container restarts), or the host's temporary directory in local mode.
+ */
+export const OPTIMIZED_MODEL_CACHE_DIR = '/tmp/kubeinfer-optimized-models';
 
 /** Every setting, in the order `--help` lists them and builders emit them. */
 export const SERVE_SETTINGS = [
@@ -58,24 +72,90 @@ export const SERVE_SETTINGS = [
     key: 'intraOpThreads',
     flag: 'intra-op-threads',
     env: 'KUBEINFER_INTRA_OP_THREADS',
-    description: 'onnxruntime threads per worker (0: cores / workers)',
+    description: 'onnxruntime threads per worker (0: cores / workers); one per worker measured fastest under load',
     integer: [0, 1024],
-    default: '0',
+    default: '1',
+    specField: 'session.intraOpThreads',
+  },
+  {
+    key: 'interOpThreads',
+    flag: 'inter-op-threads',
+    env: 'KUBEINFER_INTER_OP_THREADS',
+    description: 'onnxruntime threads per worker running independent nodes at once (parallel execution mode only)',
+    integer: [1, 1024],
+    default: '1',
+    specField: 'session.interOpThreads',
+  },
+  {
+    key: 'executionMode',
+    flag: 'execution-mode',
+    env: 'KUBEINFER_EXECUTION_MODE',
+    description: 'onnxruntime execution mode: sequential, or parallel for graphs with independent branches',
+    choices: ['sequential', 'parallel'],
+    default: 'sequential',
+    specField: 'session.executionMode',
+  },
+  {
+    key: 'graphOptimizationLevel',
+    flag: 'graph-optimization-level',
+    env: 'KUBEINFER_GRAPH_OPTIMIZATION_LEVEL',
+    description: 'onnxruntime graph optimisations applied at load',
+    choices: ['disabled', 'basic', 'extended', 'all'],
+    default: 'all',
+    specField: 'session.graphOptimizationLevel',
+  },
+  {
+    key: 'memoryArena',
+    flag: 'memory-arena',
+    env: 'KUBEINFER_MEMORY_ARENA',
+    description: "onnxruntime's CPU memory arena: reuses allocations, keeps peak memory reserved",
+    choices: ['true', 'false'],
+    default: 'true',
+    specField: 'session.memoryArena',
+  },
+  {
+    key: 'memoryPattern',
+    flag: 'memory-pattern',
+    env: 'KUBEINFER_MEMORY_PATTERN',
+    description: "onnxruntime's memory pattern: plans allocations from earlier runs of the same shapes",
+    choices: ['true', 'false'],
+    default: 'true',
+    specField: 'session.memoryPattern',
+  },
+  {
+    key: 'optimizedModelCache',
+    flag: 'optimized-model-cache',
+    env: 'KUBEINFER_OPTIMIZED_MODEL_CACHE',
+    description:
+      'directory where the optimised graph is written at first load and reused by later starts (default: optimise at every start)',
+    specField: 'session.cacheOptimizedModel',
+    whenTrue: OPTIMIZED_MODEL_CACHE_DIR,
   },
   {
     key: 'maxBatchSize',
     flag: 'max-batch-size',
     env: 'KUBEINFER_MAX_BATCH_SIZE',
-    description: 'dynamic batching: most rows per execution (0 or 1: off)',
+    description:
+      'dynamic batching, for models with a dynamic first dimension: most rows per execution (0 or 1: off); requests are batched only while every worker is busy',
+    integer: [0, 1 << 20],
+    default: String(DEFAULT_MAX_BATCH_SIZE),
+    specField: 'batching.maxBatchSize',
+  },
+  {
+    key: 'preferredBatchSize',
+    flag: 'preferred-batch-size',
+    env: 'KUBEINFER_PREFERRED_BATCH_SIZE',
+    description:
+      'dynamic batching: rows worth waiting for, up to the max queue delay, even with a worker free (0: never wait; capped at the max batch size)',
     integer: [0, 1 << 20],
     default: '0',
-    specField: 'batching.maxBatchSize',
+    specField: 'batching.preferredBatchSize',
   },
   {
     key: 'maxQueueDelayMicros',
     flag: 'max-queue-delay-micros',
     env: 'KUBEINFER_MAX_QUEUE_DELAY_MICROS',
-    description: 'dynamic batching: longest wait for a fuller batch',
+    description: 'dynamic batching: longest wait for a preferred batch size (no effect without one)',
     integer: [0, 60_000_000],
     default: '0',
     specField: 'batching.maxQueueDelayMicros',
@@ -233,6 +313,9 @@ export function versionServeValues(runtime: ResolvedVersion['runtime']): ServeVa
       .split('.')
       .reduce<unknown>((node, field) => (node as Record<string, unknown> | undefined)?.[field], runtime);
     if (typeof value === 'number' || typeof value === 'string') values[setting.key] = value;
+    else if (typeof value === 'boolean' && 'whenTrue' in setting) {
+      if (value) values[setting.key] = setting.whenTrue;
+    } else if (typeof value === 'boolean') values[setting.key] = String(value);
   }
   return values;
 }

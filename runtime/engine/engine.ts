@@ -6,8 +6,8 @@ import type { RuntimePipeline } from '../../api/pipeline.ts';
 import { parseLabels } from './labels.ts';
 import { nowNs } from './clock.ts';
 import { cpuBudget } from './cpus.ts';
-import type { ExecutionProvider } from './messages.ts';
-import { WorkerPool } from './pool.ts';
+import type { ExecutionProvider, SessionSettings, WorkerSettings } from './messages.ts';
+import { WorkerPool, type OptimizedModelCacheUse } from './pool.ts';
 import { Scheduler, type ScheduleOutcome, type SchedulerObserver } from './scheduler.ts';
 import type { ModelSignature } from './signature.ts';
 import type { Tensor } from './tensor.ts';
@@ -21,7 +21,15 @@ export interface EngineOptions {
   readonly workers: number;
   /** onnxruntime intra-op threads per worker; 0 shares the machine's cores among the workers. */
   readonly intraOpThreads: number;
+  readonly interOpThreads: number;
+  readonly executionMode: SessionSettings['executionMode'];
+  readonly graphOptimizationLevel: SessionSettings['graphOptimizationLevel'];
+  readonly memoryArena: 'true' | 'false';
+  readonly memoryPattern: 'true' | 'false';
+  readonly optimizedModelCache: string | undefined;
   readonly maxBatchSize: number;
+  /** Rows a batch waits for (up to maxQueueDelayMicros) even with a worker free; 0: never wait. */
+  readonly preferredBatchSize: number;
   readonly maxQueueDelayMicros: number;
   readonly maxQueueSize: number;
 }
@@ -33,6 +41,7 @@ export type EngineState =
       readonly signature: ModelSignature;
       readonly batching: boolean;
       readonly loadSeconds: number;
+      readonly optimizedModelCache: OptimizedModelCacheUse;
       /** Class labels for the classification extension; empty without a labels file. */
       readonly labels: readonly string[];
       /** BYTES inputs that carry raw bytes (images) rather than text. */
@@ -98,11 +107,11 @@ export class Engine {
     }
     // sharp's shared libraries must stay loaded while workers come and go: load it here first.
     if ([...options.pipeline.preprocess, ...options.pipeline.postprocess].some((step) => 'image' in step)) await import('sharp');
-    const settings = {
+    const settings: WorkerSettings = {
       modelPath: options.modelPath,
       pipeline: options.pipeline,
       executionProvider: options.executionProvider,
-      intraOpThreads: options.intraOpThreads > 0 ? options.intraOpThreads : defaultIntraOpThreads(options.workers),
+      session: sessionSettings(options),
       verifyBatching: wantBatching,
     };
     const loaded = await WorkerPool.start(
@@ -120,6 +129,7 @@ export class Engine {
     this.#scheduler = new Scheduler(
       {
         maxBatchSize: batching ? options.maxBatchSize : 0,
+        preferredBatchSize: Math.min(options.preferredBatchSize, options.maxBatchSize),
         maxQueueDelayNs: options.maxQueueDelayMicros * 1000,
         maxQueueSize: options.maxQueueSize,
       },
@@ -132,11 +142,24 @@ export class Engine {
       signature: loaded.signature,
       batching,
       loadSeconds,
+      optimizedModelCache: loaded.cache,
       labels: labels.value,
       rawInputs: new Set(loaded.signature.inputs.filter((spec) => spec.raw === true).map((spec) => spec.name)),
     };
     return this.#current;
   }
+}
+
+function sessionSettings(options: EngineOptions): SessionSettings {
+  return {
+    intraOpThreads: options.intraOpThreads > 0 ? options.intraOpThreads : defaultIntraOpThreads(options.workers),
+    interOpThreads: options.interOpThreads,
+    executionMode: options.executionMode,
+    graphOptimizationLevel: options.graphOptimizationLevel,
+    memoryArena: options.memoryArena === 'true',
+    memoryPattern: options.memoryPattern === 'true',
+    optimizedModelCache: options.optimizedModelCache,
+  };
 }
 
 async function readLabels(path: string | undefined): Promise<{ ok: true; value: string[] } | { ok: false; message: string }> {

@@ -5,14 +5,26 @@ import type { Tensor } from './tensor.ts';
 
 export type ExecutionProvider = 'cpu' | 'cuda';
 
+/** onnxruntime session options, the same for every session a worker opens. */
+export interface SessionSettings {
+  readonly intraOpThreads: number;
+  /** Threads running independent nodes at once; used only in parallel execution mode. */
+  readonly interOpThreads: number;
+  readonly executionMode: 'sequential' | 'parallel';
+  readonly graphOptimizationLevel: 'disabled' | 'basic' | 'extended' | 'all';
+  readonly memoryArena: boolean;
+  readonly memoryPattern: boolean;
+  /** Directory for optimised graphs, reused on later starts; undefined: optimise at every start. */
+  readonly optimizedModelCache: string | undefined;
+}
+
 /** Everything a worker needs to load its own InferenceSession (passed as workerData). */
 export interface WorkerSettings {
   readonly modelPath: string;
   /** Steps around the model, run in this worker on the same batch. */
   readonly pipeline: RuntimePipeline;
   readonly executionProvider: ExecutionProvider;
-  /** onnxruntime intra-op threads for this worker's session. */
-  readonly intraOpThreads: number;
+  readonly session: SessionSettings;
   /** Also warm up with a batch of 2 and check that outputs split on dimension 0. */
   readonly verifyBatching: boolean;
 }
@@ -26,7 +38,16 @@ export interface RunMessage {
 }
 
 export type WorkerMessage =
-  | { readonly kind: 'loaded'; readonly signature: ModelSignature; readonly batchingVerified: boolean }
+  | {
+      readonly kind: 'loaded';
+      readonly signature: ModelSignature;
+      readonly batchingVerified: boolean;
+      /** Sessions whose optimised graph came from the cache, out of all opened. */
+      readonly cachedSessions: number;
+      readonly openedSessions: number;
+      /** Why the optimised-model cache could not be used, when it could not. */
+      readonly cacheProblems: readonly string[];
+    }
   | { readonly kind: 'load-failed'; readonly message: string }
   | {
       readonly kind: 'result';

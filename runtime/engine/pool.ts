@@ -3,15 +3,28 @@
 import { Worker } from 'node:worker_threads';
 import type { RunMessage, WorkerMessage, WorkerSettings } from './messages.ts';
 import type { ModelSignature } from './signature.ts';
-import { ownsBuffer, type Tensor } from './tensor.ts';
+import { transferList, type Tensor } from './tensor.ts';
 
 export type RunOutcome =
   | { readonly ok: true; readonly outputs: readonly Tensor[]; readonly inferStartNs: number; readonly inferEndNs: number }
   | { readonly ok: false; readonly message: string; readonly workerLost: boolean };
 
 export type PoolLoad =
-  | { readonly ok: true; readonly pool: WorkerPool; readonly signature: ModelSignature; readonly batchingVerified: boolean }
+  | {
+      readonly ok: true;
+      readonly pool: WorkerPool;
+      readonly signature: ModelSignature;
+      readonly batchingVerified: boolean;
+      readonly cache: OptimizedModelCacheUse;
+    }
   | { readonly ok: false; readonly message: string };
+
+/** How the workers' sessions met the optimised-model cache, summed over workers. */
+export interface OptimizedModelCacheUse {
+  readonly cachedSessions: number;
+  readonly openedSessions: number;
+  readonly problems: readonly string[];
+}
 
 interface Slot {
   worker: Worker;
@@ -64,8 +77,13 @@ export class WorkerPool {
     }
     const pool = new WorkerPool(settings, onIdle, onWorkerLost);
     for (const entry of spawned) pool.#adopt(entry.worker);
-    const loaded = spawned[0]!.loaded as Extract<WorkerMessage, { kind: 'loaded' }>;
-    return { ok: true, pool, signature: loaded.signature, batchingVerified: loaded.batchingVerified };
+    const reports = spawned.map((entry) => entry.loaded as Extract<WorkerMessage, { kind: 'loaded' }>);
+    const cache = {
+      cachedSessions: reports.reduce((sum, report) => sum + report.cachedSessions, 0),
+      openedSessions: reports.reduce((sum, report) => sum + report.openedSessions, 0),
+      problems: [...new Set(reports.flatMap((report) => report.cacheProblems))],
+    };
+    return { ok: true, pool, signature: reports[0]!.signature, batchingVerified: reports[0]!.batchingVerified, cache };
   }
 
   /** Workers free to take an execution now. */
@@ -75,16 +93,14 @@ export class WorkerPool {
     return idle;
   }
 
-  /** Runs one execution on an idle worker; numeric inputs owning their buffer are transferred. */
+  /** Runs one execution on an idle worker; large numeric inputs owning their buffer are transferred. */
   run(inputs: readonly Tensor[], outputs: readonly string[] | undefined): Promise<RunOutcome> {
     const slot = this.#slots.find((candidate) => candidate.busy === undefined);
     if (slot === undefined) return Promise.resolve({ ok: false, message: 'no idle inference worker', workerLost: false });
     const message: RunMessage = { kind: 'run', id: this.#nextId++, inputs, outputs };
-    const transfer = new Set<ArrayBuffer>();
-    for (const tensor of inputs) if (ownsBuffer(tensor.data)) transfer.add(tensor.data.buffer as ArrayBuffer);
     return new Promise((resolve) => {
       slot.busy = resolve;
-      slot.worker.postMessage(message, [...transfer]);
+      slot.worker.postMessage(message, transferList(inputs));
     });
   }
 

@@ -1,7 +1,9 @@
-// The request queue in front of the workers, with Triton's dynamic batching: when a worker
-// is free, take the oldest request plus compatible ones behind it up to maxBatchSize rows;
-// if that batch is not full, wait until the oldest has queued maxQueueDelay before running
-// it. The queue is bounded: past maxQueueSize, submit answers QueueFull at once.
+// The request queue in front of the workers, with adaptive dynamic batching: when a worker is
+// free, it takes the oldest request plus compatible ones queued behind it, up to maxBatchSize
+// rows, and runs them at once. Batches therefore form only while every worker is busy, and a
+// lone request never waits for company. With a preferred batch size (Triton's option), a
+// smaller batch waits up to maxQueueDelay for more rows instead. The queue is bounded: past
+// maxQueueSize, submit answers QueueFull at once.
 import { nowNs } from './clock.ts';
 import type { RunOutcome } from './pool.ts';
 import { concatBatch, sliceBatch, type Tensor } from './tensor.ts';
@@ -9,9 +11,24 @@ import { concatBatch, sliceBatch, type Tensor } from './tensor.ts';
 export interface BatchingPolicy {
   /** Most rows in one execution; 0 or 1 turns dynamic batching off. */
   readonly maxBatchSize: number;
+  /** Rows worth waiting for; 0 dispatches whatever is queued as soon as a worker is free. */
+  readonly preferredBatchSize: number;
+  /** Longest a batch smaller than preferredBatchSize waits for more rows. */
   readonly maxQueueDelayNs: number;
   readonly maxQueueSize: number;
 }
+
+/** Time as the scheduler sees it; tests drive it by hand. */
+export interface SchedulerClock {
+  nowNs(): number;
+  /** Calls `callback` once after `delayNs`. */
+  after(delayNs: number, callback: () => void): void;
+}
+
+const SYSTEM_CLOCK: SchedulerClock = {
+  nowNs,
+  after: (delayNs, callback) => setTimeout(callback, Math.max(0, Math.ceil(delayNs / 1e6))),
+};
 
 /** One execution on a worker: input hand-over, session.run, output hand-back. */
 export interface ExecutionTiming {
@@ -58,12 +75,14 @@ export class Scheduler {
   readonly #policy: BatchingPolicy;
   readonly #executor: Executor;
   readonly #observer: SchedulerObserver;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #clock: SchedulerClock;
+  #timerArmed = false;
 
-  constructor(policy: BatchingPolicy, executor: Executor, observer: SchedulerObserver) {
+  constructor(policy: BatchingPolicy, executor: Executor, observer: SchedulerObserver, clock: SchedulerClock = SYSTEM_CLOCK) {
     this.#policy = policy;
     this.#executor = executor;
     this.#observer = observer;
+    this.#clock = clock;
   }
 
   /** Queues a validated request; `rows` is its batch size when it may be batched with others. */
@@ -78,7 +97,7 @@ export class Scheduler {
     const batchable = this.#policy.maxBatchSize > 1 && rows !== undefined && rows < this.#policy.maxBatchSize;
     const key = batchable ? inputs.map((tensor) => tensor.shape.slice(1).join('x')).join('|') : '';
     return new Promise((resolve) => {
-      this.#queue.push({ inputs, outputs, rows: batchable ? rows : undefined, key, enqueuedNs: nowNs(), resolve });
+      this.#queue.push({ inputs, outputs, rows: batchable ? rows : undefined, key, enqueuedNs: this.#clock.nowNs(), resolve });
       this.#observer.onQueueLength(this.#queue.length);
       this.pump();
     });
@@ -105,8 +124,8 @@ export class Scheduler {
       picked.push(index);
       rows += candidate.rows;
     }
-    const waitedNs = nowNs() - head.enqueuedNs;
-    if (rows < this.#policy.maxBatchSize && waitedNs < this.#policy.maxQueueDelayNs) {
+    const waitedNs = this.#clock.nowNs() - head.enqueuedNs;
+    if (rows < this.#policy.preferredBatchSize && waitedNs < this.#policy.maxQueueDelayNs) {
       this.#armTimer(this.#policy.maxQueueDelayNs - waitedNs);
       return undefined;
     }
@@ -116,22 +135,20 @@ export class Scheduler {
   }
 
   #armTimer(delayNs: number): void {
-    if (this.#timer !== undefined) return;
-    this.#timer = setTimeout(
-      () => {
-        this.#timer = undefined;
-        this.pump();
-      },
-      Math.max(0, Math.ceil(delayNs / 1e6)),
-    );
+    if (this.#timerArmed) return;
+    this.#timerArmed = true;
+    this.#clock.after(delayNs, () => {
+      this.#timerArmed = false;
+      this.pump();
+    });
   }
 
   async #execute(batch: readonly Pending[]): Promise<void> {
-    const dispatchNs = nowNs();
+    const dispatchNs = this.#clock.nowNs();
     const single = batch.length === 1;
     const inputs = single ? batch[0]!.inputs : batch[0]!.inputs.map((_, i) => concatBatch(batch.map((p) => p.inputs[i]!)));
     const outcome = await this.#executor.run(inputs, single ? batch[0]!.outputs : unionOutputs(batch));
-    const doneNs = nowNs();
+    const doneNs = this.#clock.nowNs();
     if (!outcome.ok) {
       this.#fail(batch, outcome.message, outcome.workerLost);
       return;

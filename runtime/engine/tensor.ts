@@ -55,3 +55,18 @@ export function ownsBuffer(data: TensorData): data is NumericData {
     !((data as NumericData).buffer instanceof SharedArrayBuffer)
   );
 }
+
+/**
+ * Below this size a buffer is copied to or from a worker, not transferred: detaching and
+ * re-attaching costs more than copying a few KiB (bench/serve-tuning.ts, batch-1 tensors
+ * copied: 1.4-2x req/s on the tiny model and 1.1-1.2x on the MLP at concurrency 1-64).
+ */
+export const TRANSFER_MIN_BYTES = 64 * 1024;
+
+/** The buffers to transfer with a message carrying these tensors: large ones owning their buffer. */
+export function transferList(tensors: readonly Tensor[]): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const tensor of tensors)
+    if (ownsBuffer(tensor.data) && tensor.data.byteLength >= TRANSFER_MIN_BYTES) buffers.add(tensor.data.buffer as ArrayBuffer);
+  return [...buffers];
+}

@@ -1,5 +1,5 @@
 // Inference worker: owns one InferenceSession, so session.run (synchronous native work)
-// never blocks the main thread's HTTP handling. Tensor buffers move by transfer, not copy.
+// never blocks the main thread's HTTP handling. Large tensor buffers move by transfer, small ones by copy.
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -9,8 +9,9 @@ import { nowNs } from './clock.ts';
 import { DATATYPES, datatypeFromOrt, type TensorData } from './datatypes.ts';
 import type { RunMessage, WorkerMessage, WorkerSettings } from './messages.ts';
 import { runSteps, wireSteps, type StepRunner } from './pipeline.ts';
+import { openSession } from './session.ts';
 import { signatureFromMetadata, warmupShape, type ModelSignature } from './signature.ts';
-import { elementCount, ownsBuffer, type Tensor } from './tensor.ts';
+import { elementCount, transferList, type Tensor } from './tensor.ts';
 
 const ort = await loadOnnxRuntime();
 // Failures reach the client and the JSON log; onnxruntime's own stderr lines would be unstructured duplicates.
@@ -39,28 +40,29 @@ function yieldToHttpThread(): void {
   }
 }
 
+/** Tells what went wrong in terms of the provider's requirements or the model file. */
+function loadError(modelPath: string, error: unknown): Error {
+  const reason = error instanceof Error ? error.message : String(error);
+  if (settings.executionProvider === 'cuda') {
+    return new Error(
+      `the CUDA execution provider could not be initialised (${reason}); it needs an NVIDIA GPU with its driver, CUDA 12 and cuDNN 9 libraries, and onnxruntime-node installed with --onnxruntime-node-install=cuda12`,
+    );
+  }
+  return new Error(`cannot load model ${modelPath}: ${reason}`);
+}
+
+/** How this worker's sessions met the optimised-model cache, for the loaded message. */
+const cacheReport = { opened: 0, cached: 0, problems: new Set<string>() };
+
 async function createSession(modelPath: string): Promise<Session> {
-  const providers = settings.executionProvider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'];
   try {
-    return await ort.InferenceSession.create(modelPath, {
-      executionProviders: providers,
-      intraOpNumThreads: settings.intraOpThreads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      // Failures reach the client and the JSON log; onnxruntime's own stderr lines would be unstructured duplicates.
-      logSeverityLevel: 4,
-      // Spinning intra-op threads burn the cores the HTTP thread and other workers need.
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
-    });
+    const opened = await openSession(modelPath, settings.session, settings.executionProvider);
+    cacheReport.opened++;
+    if (opened.fromCache) cacheReport.cached++;
+    if (opened.cacheProblem !== undefined) cacheReport.problems.add(opened.cacheProblem);
+    return opened.session;
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    if (settings.executionProvider === 'cuda') {
-      throw new Error(
-        `the CUDA execution provider could not be initialised (${reason}); it needs an NVIDIA GPU with its driver, CUDA 12 and cuDNN 9 libraries, and onnxruntime-node installed with --onnxruntime-node-install=cuda12`,
-      );
-    }
-    throw new Error(`cannot load model ${modelPath}: ${reason}`);
+    throw loadError(modelPath, error);
   }
 }
 
@@ -99,12 +101,20 @@ interface Loaded {
   readonly signature: ModelSignature;
 }
 
-/** Runs the warm-up inferences; says whether batch-2 outputs split on dimension 0. */
+/**
+ * Runs the warm-up inferences; says whether batch-2 outputs split on dimension 0. Batching is
+ * on by default, so a model that cannot take two rows (a dynamic first dimension that is not
+ * a batch) is served unbatched rather than refused.
+ */
 async function warmUp(loaded: Loaded): Promise<boolean> {
   await runSteps(loaded.steps, loaded.signature, await zeros(loaded.signature, 1), undefined);
   if (!settings.verifyBatching) return false;
-  const outputs = await runSteps(loaded.steps, loaded.signature, await zeros(loaded.signature, 2), undefined);
-  return outputs.every((tensor) => tensor.shape[0] === 2);
+  try {
+    const outputs = await runSteps(loaded.steps, loaded.signature, await zeros(loaded.signature, 2), undefined);
+    return outputs.every((tensor) => tensor.shape[0] === 2);
+  } catch {
+    return false;
+  }
 }
 
 async function sessionRunner(modelPath: string, name: string): Promise<StepRunner> {
@@ -140,7 +150,14 @@ async function load(): Promise<Loaded | undefined> {
     const batchingVerified = await warmUp(loaded).catch((error: unknown) => {
       throw new Error(`warm-up inference failed: ${error instanceof Error ? error.message : String(error)}`);
     });
-    post({ kind: 'loaded', signature: signature.value, batchingVerified });
+    post({
+      kind: 'loaded',
+      signature: signature.value,
+      batchingVerified,
+      cachedSessions: cacheReport.cached,
+      openedSessions: cacheReport.opened,
+      cacheProblems: [...cacheReport.problems],
+    });
     return loaded;
   } catch (error) {
     post({ kind: 'load-failed', message: error instanceof Error ? error.message : String(error) });
@@ -153,8 +170,7 @@ async function handle(loaded: Loaded, message: RunMessage): Promise<void> {
   try {
     const outputs = await runSteps(loaded.steps, loaded.signature, message.inputs, message.outputs);
     const inferEndNs = nowNs();
-    const transfer = new Set(outputs.flatMap((tensor) => (ownsBuffer(tensor.data) ? [tensor.data.buffer as ArrayBuffer] : [])));
-    post({ kind: 'result', id: message.id, outputs, inferStartNs, inferEndNs }, [...transfer]);
+    post({ kind: 'result', id: message.id, outputs, inferStartNs, inferEndNs }, transferList(outputs));
   } catch (error) {
     post({ kind: 'run-failed', id: message.id, message: error instanceof Error ? error.message : String(error) });
   }

@@ -70,6 +70,7 @@ export function configOptions(ctx: ServeContext): ConfigOptions {
     version: ctx.config.modelVersion,
     workers: ctx.config.workers,
     maxBatchSize: batching ? ctx.config.maxBatchSize : 0,
+    preferredBatchSize: batching ? Math.min(ctx.config.preferredBatchSize, ctx.config.maxBatchSize) : 0,
     maxQueueDelayMicros: ctx.config.maxQueueDelayMicros,
     executionProvider: ctx.config.executionProvider,
     labels: state.status === 'ready' && state.labels.length > 0,

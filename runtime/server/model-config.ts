@@ -9,6 +9,7 @@ export interface ConfigOptions {
   readonly workers: number;
   /** Rows per execution when dynamic batching is on; 0 when off. */
   readonly maxBatchSize: number;
+  readonly preferredBatchSize: number;
   readonly maxQueueDelayMicros: number;
   readonly executionProvider: 'cpu' | 'cuda';
   /** Whether a labels file was loaded (shown as each output's label_filename). */
@@ -71,7 +72,7 @@ export function modelConfig(options: ConfigOptions, signature: ModelSignature): 
   };
   if (batching) {
     config.dynamic_batching = {
-      preferred_batch_size: [],
+      preferred_batch_size: options.preferredBatchSize > 0 ? [options.preferredBatchSize] : [],
       max_queue_delay_microseconds: options.maxQueueDelayMicros,
       preserve_ordering: false,
     };

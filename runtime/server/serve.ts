@@ -43,9 +43,12 @@ function logLoad(log: Logger, config: ServeConfig, state: EngineState): void {
       version: config.modelVersion,
       loadSeconds: state.loadSeconds,
       batching: state.batching,
+      optimizedSessionsFromCache: state.optimizedModelCache.cachedSessions,
+      sessions: state.optimizedModelCache.openedSessions,
       inputs: state.signature.inputs,
       outputs: state.signature.outputs,
     });
+    for (const problem of state.optimizedModelCache.problems) log('warn', problem, { model: config.modelName });
   } else if (state.status === 'failed') {
     log('error', 'model failed to load; the server stays not-ready', {
       model: config.modelName,

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inferenceServiceSchema, resolveVersions } from '../../api/index.ts';
 import type { SchemaNode } from '../../api/schema-builder.ts';
-import { SERVE_SETTINGS } from '../../contracts/index.ts';
+import { DEFAULT_MAX_BATCH_SIZE, OPTIMIZED_MODEL_CACHE_DIR, SERVE_SETTINGS } from '../../contracts/index.ts';
 import { runtimeEnv as localRuntimeEnv } from '../../runtime/local/plan.ts';
 import { resolveServeConfig } from '../../runtime/server/config.ts';
 import { inferenceService, versionPod } from './fixtures.ts';
@@ -22,7 +22,16 @@ function runtimeLeaves(node: SchemaNode | undefined, prefix = ''): [string, Sche
 // A spec that sets every runtime field to a value different from serve's default.
 const EVERY_FIELD = {
   workers: 3,
-  batching: { maxBatchSize: 16, maxQueueDelayMicros: 500 },
+  batching: { maxBatchSize: 16, preferredBatchSize: 8, maxQueueDelayMicros: 500 },
+  session: {
+    intraOpThreads: 2,
+    interOpThreads: 3,
+    executionMode: 'parallel',
+    graphOptimizationLevel: 'extended',
+    memoryArena: false,
+    memoryPattern: false,
+    cacheOptimizedModel: true,
+  },
   maxQueueSize: 64,
   maxRequestBytes: 2048,
   maxBodyBytesInFlight: 1 << 20,
@@ -44,7 +53,11 @@ test('every field spec.runtime can carry is a serve setting, within the range se
         `spec.runtime.${field} range fits ${setting.env} ${min}..${max}`,
       );
     }
-    if ('choices' in setting) assert.deepEqual(node.enum, setting.choices, `spec.runtime.${field} offers what ${setting.env} accepts`);
+    if ('choices' in setting) {
+      const offered = node.type === 'boolean' ? ['true', 'false'] : node.enum;
+      assert.deepEqual(offered, setting.choices, `spec.runtime.${field} offers what ${setting.env} accepts`);
+    }
+    if ('whenTrue' in setting) assert.equal(node.type, 'boolean', `spec.runtime.${field} switches ${setting.env} on`);
   }
 });
 
@@ -59,7 +72,15 @@ test('every variable the operator sets is one serve reads, with the value the sp
     {
       workers: resolved.config.workers,
       maxBatchSize: resolved.config.maxBatchSize,
+      preferredBatchSize: resolved.config.preferredBatchSize,
       maxQueueDelayMicros: resolved.config.maxQueueDelayMicros,
+      intraOpThreads: resolved.config.intraOpThreads,
+      interOpThreads: resolved.config.interOpThreads,
+      executionMode: resolved.config.executionMode,
+      graphOptimizationLevel: resolved.config.graphOptimizationLevel,
+      memoryArena: resolved.config.memoryArena,
+      memoryPattern: resolved.config.memoryPattern,
+      optimizedModelCache: resolved.config.optimizedModelCache,
       maxQueueSize: resolved.config.maxQueueSize,
       maxRequestBytes: resolved.config.maxRequestBytes,
       maxBodyBytesInFlight: resolved.config.maxBodyBytesInFlight,
@@ -68,7 +89,15 @@ test('every variable the operator sets is one serve reads, with the value the sp
     {
       workers: 3,
       maxBatchSize: 16,
+      preferredBatchSize: 8,
       maxQueueDelayMicros: 500,
+      intraOpThreads: 2,
+      interOpThreads: 3,
+      executionMode: 'parallel',
+      graphOptimizationLevel: 'extended',
+      memoryArena: 'false',
+      memoryPattern: 'false',
+      optimizedModelCache: OPTIMIZED_MODEL_CACHE_DIR,
       maxQueueSize: 64,
       maxRequestBytes: 2048,
       maxBodyBytesInFlight: 1 << 20,
@@ -89,4 +118,16 @@ test('local mode gives serve the same runtime variables as the operator', () => 
   for (const [name, value] of Object.entries(local)) assert.equal(podEnv.find((variable) => variable.name === name)?.value, value, name);
   const fromSpec = SERVE_SETTINGS.filter((setting) => 'specField' in setting).map((setting) => setting.env);
   assert.deepEqual(Object.keys(local).sort(), [...fromSpec].sort());
+});
+
+test('a spec without runtime settings gets serve defaults: batching on, one intra-op thread, no cache', () => {
+  const pod = versionPod(inferenceService({ versions: [{ name: 'v1', model: { uri: 's3://models/fraud/model.onnx' } }] }), 'v1');
+  const env = Object.fromEntries((pod.containers[0]?.env ?? []).map((variable) => [variable.name, variable.value]));
+  const resolved = resolveServeConfig({}, env);
+  assert.ok(resolved.ok, JSON.stringify(!resolved.ok && resolved.problems));
+  assert.deepEqual(
+    [resolved.config.maxBatchSize, resolved.config.preferredBatchSize, resolved.config.intraOpThreads, resolved.config.optimizedModelCache],
+    [DEFAULT_MAX_BATCH_SIZE, 0, 1, undefined],
+  );
+  assert.ok(DEFAULT_MAX_BATCH_SIZE > 1, 'the default batch size turns batching on');
 });

@@ -1,5 +1,6 @@
-// Dynamic batching under concurrency: every response belongs to its request, requests that
-// cannot share an execution are kept apart, and a request that breaks the model fails alone.
+// Dynamic batching under concurrency: on by default, a lone request never waits for company,
+// every response belongs to its request, requests that cannot share an execution are kept
+// apart, a request that breaks the model fails alone, and turning batching off still serves.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadOnnxRuntime } from '../../runtime/onnx/runtime.ts';
@@ -9,14 +10,21 @@ import { postJson, send, startTestServer } from './harness.ts';
 const ort = await loadOnnxRuntime();
 const INFER = '/v2/models/m/infer';
 
-async function stats(url: string): Promise<{ inference_count: number; execution_count: number; batch_stats: { batch_size: number }[] }> {
+interface Stats {
+  inference_count: number;
+  execution_count: number;
+  inference_stats: { queue: { count: number; ns: number } };
+  batch_stats: { batch_size: number }[];
+}
+
+async function stats(url: string): Promise<Stats> {
   const reply = await send(url, 'GET', '/v2/models/m/stats');
   return reply.json.model_stats[0];
 }
 
 test('concurrent requests of different batch sizes are batched and split back exactly', async (t) => {
   const model = mlpModel({ layers: [8, 16, 4] });
-  const server = await startTestServer(t, model, { 'max-batch-size': '8', 'max-queue-delay-micros': '5000', workers: '1' });
+  const server = await startTestServer(t, model, { 'max-batch-size': '8', workers: '1' });
   const session = await ort.InferenceSession.create(model);
   t.after(() => session.release());
   const next = seededRandom(3);
@@ -131,4 +139,74 @@ test('config reports dynamic batching and max_batch_size with batch-less dims', 
   assert.deepEqual(config.dynamic_batching, { preferred_batch_size: [], max_queue_delay_microseconds: 300, preserve_ordering: false });
   assert.equal(config.instance_group[0].count, 2);
   assert.equal(config.instance_group[0].kind, 'KIND_CPU');
+});
+
+const oneRow = (value: number) => ({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 8], data: new Array(8).fill(value) }] });
+
+// Without a preferred batch size the queue delay must not hold anyone: were it honoured, each
+// request would wait 60 s and the test's timeout would end it.
+test('batching is on by default, and a lone request does not wait out the queue delay', { timeout: 30_000 }, async (t) => {
+  const delayMicros = 60_000_000;
+  const server = await startTestServer(t, mlpModel({ layers: [8, 4] }), { 'max-queue-delay-micros': String(delayMicros), workers: '1' });
+  const config = (await send(server.url, 'GET', '/v2/models/m/config')).json;
+  assert.equal(config.max_batch_size, 32, 'a model with a dynamic batch dimension is batched by default');
+  for (const value of [1, 2, 3]) assert.equal((await postJson(server.url, INFER, oneRow(value))).status, 200);
+  const summary = await stats(server.url);
+  assert.equal(summary.execution_count, 3);
+  assert.deepEqual(
+    summary.batch_stats.map((entry) => entry.batch_size),
+    [1],
+  );
+  assert.ok(summary.inference_stats.queue.ns < 3 * delayMicros * 1000, `queued ${summary.inference_stats.queue.ns} ns in all`);
+});
+
+test('--max-batch-size 0 turns batching off: every request is its own execution', async (t) => {
+  const server = await startTestServer(t, mlpModel({ layers: [8, 4] }), { 'max-batch-size': '0', workers: '1' });
+  const config = (await send(server.url, 'GET', '/v2/models/m/config')).json;
+  assert.equal(config.max_batch_size, 0);
+  assert.equal(config.dynamic_batching, undefined);
+  const replies = await Promise.all(Array.from({ length: 24 }, (_, i) => postJson(server.url, INFER, oneRow(i))));
+  assert.ok(replies.every((reply) => reply.status === 200));
+  const summary = await stats(server.url);
+  assert.equal(summary.execution_count, 24);
+  assert.deepEqual(
+    summary.batch_stats.map((entry) => entry.batch_size),
+    [1],
+  );
+});
+
+test('a preferred batch size is reported in config as Triton reports it', async (t) => {
+  const server = await startTestServer(t, mlpModel({ layers: [8, 4] }), {
+    'preferred-batch-size': '4',
+    'max-queue-delay-micros': '100',
+    workers: '1',
+  });
+  const config = (await send(server.url, 'GET', '/v2/models/m/config')).json;
+  assert.deepEqual(config.dynamic_batching, { preferred_batch_size: [4], max_queue_delay_microseconds: 100, preserve_ordering: false });
+});
+
+test('a model whose dynamic first dimension is not a batch is served unbatched, not refused', async (t) => {
+  // Reshape to a fixed [1, 4]: one row works, two rows cannot.
+  const oneRowOnly = buildModel({
+    inputs: [{ name: 'input', type: 'FP32', dims: ['rows', 4] }],
+    outputs: [{ name: 'output', type: 'FP32', dims: [1, 4] }],
+    nodes: [{ op: 'Reshape', inputs: ['input', 'shape'], outputs: ['output'] }],
+    initializers: [{ name: 'shape', type: 'INT64', dims: [2], data: [1n, 4n] }],
+  });
+  const server = await startTestServer(t, oneRowOnly, { workers: '1' });
+  const config = (await send(server.url, 'GET', '/v2/models/m/config')).json;
+  assert.equal(config.max_batch_size, 0, 'the batch-2 warm-up failed, so batching is off');
+  const replies = await Promise.all(
+    [1, 2, 3].map((value) =>
+      postJson(server.url, INFER, { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], data: [value, value, value, value] }] }),
+    ),
+  );
+  assert.deepEqual(
+    replies.map((reply) => [reply.status, reply.json.outputs?.[0]?.data[0]]),
+    [
+      [200, 1],
+      [200, 2],
+      [200, 3],
+    ],
+  );
 });

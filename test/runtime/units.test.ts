@@ -1,11 +1,9 @@
-// Pure parts of the runtime: FP16 conversion, CPU budget, settings resolution and the
-// batching scheduler (driven by a scripted executor; the HTTP tests use real workers), and
-// the JSON thread's answers against those written in place.
+// Pure parts of the runtime: FP16 conversion, CPU budget, settings resolution, and the JSON
+// thread's answers against those written in place (the batching scheduler has its own file,
+// scheduler.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cgroupCpuLimit } from '../../runtime/engine/cpus.ts';
-import type { RunOutcome } from '../../runtime/engine/pool.ts';
-import { Scheduler, type Executor } from '../../runtime/engine/scheduler.ts';
 import type { Tensor } from '../../runtime/engine/tensor.ts';
 import { resolveServeConfig } from '../../runtime/server/config.ts';
 import { halfToNumber, numberToHalf } from '../../runtime/server/fp16.ts';
@@ -57,118 +55,6 @@ test('settings: flags win over KUBEINFER_* variables, which win over defaults', 
   assert.equal(resolved.config.modelVersion, '1');
   assert.equal(resolved.config.maxRequestBytes, 64 * 1024 * 1024);
   assert.equal(resolved.config.executionProvider, 'cpu');
-});
-
-const row = (value: number, rows = 1): Tensor => ({
-  name: 'x',
-  datatype: 'FP32',
-  shape: [rows, 2],
-  data: new Float32Array(rows * 2).fill(value),
-});
-
-/** An executor that records each execution and answers when told to. */
-function scriptedExecutor(workers: number) {
-  const runs: { inputs: readonly Tensor[]; finish: (outcome: RunOutcome) => void }[] = [];
-  let busy = 0;
-  let scheduler: Scheduler | undefined;
-  const executor: Executor = {
-    idleCount: () => workers - busy,
-    run: (inputs) => {
-      busy++;
-      return new Promise((resolve) =>
-        runs.push({
-          inputs,
-          finish: (outcome) => {
-            busy--;
-            resolve(outcome);
-            queueMicrotask(() => scheduler?.pump());
-          },
-        }),
-      );
-    },
-  };
-  return {
-    executor,
-    runs,
-    attach: (s: Scheduler) => {
-      scheduler = s;
-    },
-  };
-}
-
-const echo = (inputs: readonly Tensor[]): RunOutcome => ({
-  ok: true,
-  outputs: inputs.map((t) => ({ ...t, name: 'y' })),
-  inferStartNs: 0,
-  inferEndNs: 0,
-});
-const observer = { onExecution: () => {}, onQueueLength: () => {} };
-
-test('scheduler: requests queued behind a busy worker run as one batch and split back in order', async () => {
-  const script = scriptedExecutor(1);
-  const scheduler = new Scheduler({ maxBatchSize: 8, maxQueueDelayNs: 0, maxQueueSize: 100 }, script.executor, observer);
-  script.attach(scheduler);
-  const first = scheduler.submit([row(1)], undefined, 1);
-  const rest = [2, 3, 4].map((v) => scheduler.submit([row(v, v === 3 ? 2 : 1)], undefined, v === 3 ? 2 : 1));
-  assert.equal(script.runs.length, 1, 'the first request runs at once; the others wait for the worker');
-  script.runs[0]!.finish(echo(script.runs[0]!.inputs));
-  await first;
-  await new Promise((resolve) => setImmediate(resolve));
-  assert.equal(script.runs.length, 2);
-  assert.deepEqual(script.runs[1]!.inputs[0]!.shape, [4, 2], 'three requests (1 + 2 + 1 rows) in one execution');
-  script.runs[1]!.finish(echo(script.runs[1]!.inputs));
-  const outcomes = await Promise.all(rest);
-  assert.deepEqual(
-    outcomes.map((o) => (o.ok ? Array.from(o.outputs[0]!.data as Float32Array) : o.kind)),
-    [
-      [2, 2],
-      [3, 3, 3, 3],
-      [4, 4],
-    ],
-  );
-  assert.deepEqual(
-    outcomes.map((o) => o.ok && o.timing.batchSize),
-    [4, 4, 4],
-  );
-});
-
-test('scheduler: a partial batch waits up to max queue delay for more rows', async () => {
-  const script = scriptedExecutor(1);
-  const scheduler = new Scheduler({ maxBatchSize: 4, maxQueueDelayNs: 30e6, maxQueueSize: 100 }, script.executor, observer);
-  script.attach(scheduler);
-  const a = scheduler.submit([row(1)], undefined, 1);
-  assert.equal(script.runs.length, 0, 'waits for a fuller batch');
-  const b = scheduler.submit([row(2, 3)], undefined, 3);
-  assert.equal(script.runs.length, 1, 'a full batch runs without waiting');
-  script.runs[0]!.finish(echo(script.runs[0]!.inputs));
-  assert.ok((await a).ok && (await b).ok);
-  const c = scheduler.submit([row(5)], undefined, 1);
-  await new Promise((resolve) => setTimeout(resolve, 60));
-  assert.equal(script.runs.length, 2, 'the delay expired, so the partial batch ran');
-  script.runs[1]!.finish(echo(script.runs[1]!.inputs));
-  assert.ok((await c).ok);
-});
-
-test('scheduler: a full queue refuses at once; a failed batch is retried one request at a time', async () => {
-  const script = scriptedExecutor(1);
-  const scheduler = new Scheduler({ maxBatchSize: 8, maxQueueDelayNs: 0, maxQueueSize: 2 }, script.executor, observer);
-  script.attach(scheduler);
-  const running = scheduler.submit([row(0)], undefined, 1);
-  const queued = [scheduler.submit([row(1)], undefined, 1), scheduler.submit([row(2)], undefined, 1)];
-  const refused = await scheduler.submit([row(3)], undefined, 1);
-  assert.deepEqual(refused.ok ? 'ok' : refused.kind, 'QueueFull');
-  script.runs[0]!.finish(echo(script.runs[0]!.inputs));
-  await running;
-  await new Promise((resolve) => setImmediate(resolve));
-  script.runs[1]!.finish({ ok: false, message: 'bad value', workerLost: false });
-  await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(script.runs[2]!.inputs[0]!.shape, [1, 2], 'retried alone');
-  script.runs[2]!.finish(echo(script.runs[2]!.inputs));
-  await new Promise((resolve) => setImmediate(resolve));
-  script.runs[3]!.finish({ ok: false, message: 'bad value', workerLost: false });
-  const [good, bad] = await Promise.all(queued);
-  assert.ok(good?.ok);
-  assert.deepEqual(bad === undefined || bad.ok ? bad : [bad.kind, bad.message], ['Failed', 'bad value']);
 });
 
 test('an answer written on the JSON thread is byte for byte the one written in place, for every kind of data', async () => {

@@ -18,7 +18,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-function randomWeights(count: number, scale: number, next: () => number): Float32Array {
+export function randomWeights(count: number, scale: number, next: () => number): Float32Array {
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) out[i] = next() * scale;
   return out;
