@@ -84,12 +84,14 @@ export function proxyRequest(
     sendFailure(res, failure, target, error);
   };
   upstream.on('response', (answer) => {
-    // An answer before the whole body (serve refusing an oversized request) leaves the client's
-    // connection half-read: close it after the answer rather than let the request timeout cut
-    // it later under a client that has reused it.
+    // An answer before the whole body (serve refusing an oversized request) must not leave the
+    // client's connection half-read: the rest of the body is read and dropped, so the connection
+    // is idle once the client has sent it, instead of being cut by the request timeout later under
+    // a client that has reused it. (Closing at once would make the client's writes fail with
+    // EPIPE before it reads the answer.)
     if (!req.complete) {
       req.unpipe(upstream);
-      res.shouldKeepAlive = false;
+      req.resume();
     }
     res.writeHead(answer.statusCode ?? 502, { ...returnedResponseHeaders(answer.headers, backend.version), ...extraHeaders });
     answer.on('error', onFailure);
