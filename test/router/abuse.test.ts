@@ -224,5 +224,9 @@ test('a version that answers before the whole body arrived: the router drops the
   // the router's request timeout (60 s) cut it under this client.
   socket.write('POST /v2/models/m/infer HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}');
   await answers(2);
-  assert.match(received.slice(received.lastIndexOf('HTTP/1.1 ')), /^HTTP\/1\.1 200 /, 'the second request is answered on the same connection');
+  assert.match(
+    received.slice(received.lastIndexOf('HTTP/1.1 ')),
+    /^HTTP\/1\.1 200 /,
+    'the second request is answered on the same connection',
+  );
 });
