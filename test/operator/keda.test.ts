@@ -66,11 +66,16 @@ describe('autoscaling.engine keda', () => {
       },
     ]);
     assert.equal(scaled.metadata.ownerReferences[0].kind, 'InferenceService');
-    const notServed = cluster.operator.logs.filter((line) => line.resource === 'scaledobjects' && line.error !== undefined);
-    assert.deepEqual(
-      notServed.map((line) => line.msg),
-      ['kind not served; retrying quietly until it is'],
-      'the missing CRD is logged once, not on every retry',
+    // Logged once per outage, not on every retry. Under load another watch error (a timeout while
+    // the CRD is being established) may come between, and ends that outage.
+    const notServed = 'kind not served; retrying quietly until it is';
+    const errors = cluster.operator.logs
+      .filter((line) => line.resource === 'scaledobjects' && line.error !== undefined)
+      .map((line) => line.msg);
+    assert.equal(errors[0], notServed);
+    assert.ok(
+      errors.every((msg, i) => i === 0 || msg !== notServed || errors[i - 1] !== notServed),
+      `the missing CRD is logged once, not on every retry: ${JSON.stringify(errors)}`,
     );
     await waitReady(admin(), ns, 'fraud');
   });
